@@ -1,0 +1,2 @@
+//! The `ftpkit` command (being written).
+fn main() {}

@@ -1,0 +1,28 @@
+//! # ftpkit-proto: the FTP protocol as pure functions and state machines
+//!
+//! This crate is the sans-IO core of ftpkit. It opens no socket, spawns no task, never reads the clock and never
+//! panics on input: bytes and events go in, bytes and events come out, and the caller does the IO and the waiting.
+//!
+//! ```text
+//!   bytes from the control connection ──► decoder ──► Reply / Command values ──► session ──► events
+//!                                                                                  │
+//!   bytes to send ◄── encoder ◄── Command / Reply values ◄─────────────────────────┘
+//! ```
+//!
+//! Everything FTP-shaped lives here so that the runtime adapters, the CLI and the C, Python and WASM bindings share
+//! one tested implementation.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+
+pub mod command;
+pub mod feat;
+pub mod firewall;
+pub mod hostport;
+pub mod line;
+pub mod listing;
+pub mod path;
+pub mod reply;
+
+pub use error::ErrorKind;

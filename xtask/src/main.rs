@@ -1,0 +1,2 @@
+//! Project tasks (being written).
+fn main() {}
