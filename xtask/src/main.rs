@@ -1,2 +1,101 @@
-//! Project tasks (being written).
-fn main() {}
+//! `cargo xtask <task>`: every task a contributor or CI runs, in one small binary with no dependencies.
+//!
+//! Tasks:
+//! - `ci`: every check the project has, installing what it needs when missing (see [`ci`]).
+//! - `lint`: `cargo fmt --check`, clippy with `-D warnings`, rustdoc with `-D warnings`.
+//! - `test`: the workspace's tests.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let result = match task {
+        "ci" => ci(),
+        "lint" => lint(),
+        "test" => test(),
+        "main-job" => main_job(),
+        "help" | "--help" | "-h" => {
+            println!("usage: cargo xtask <ci|lint|test|main-job>");
+            Ok(())
+        }
+        other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {task}: FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's folder).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Runs a command, echoing it, and fails with its exit status.
+fn run(mut cmd: Command) -> Result {
+    eprintln!("$ {cmd:?}");
+    let status = cmd.status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} exited with {status}"))
+    }
+}
+
+fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
+    eprintln!("\n==> {name}");
+    let t = Instant::now();
+    let r = f();
+    eprintln!("<== {name}: {} in {:.1}s", if r.is_ok() { "ok" } else { "FAILED" }, t.elapsed().as_secs_f64());
+    r
+}
+
+fn ci() -> Result {
+    step("lint", lint)?;
+    step("test", test)?;
+    step("main job", main_job)?;
+    Ok(())
+}
+
+fn lint() -> Result {
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    run(fmt)?;
+    let mut clippy = cargo();
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    run(clippy)?;
+    let mut doc = cargo();
+    doc.args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings");
+    run(doc)
+}
+
+fn test() -> Result {
+    let mut t = cargo();
+    t.args(["test", "--workspace"]);
+    run(t)
+}
+
+/// The README's first command: decode the seed's active-mode transcript, embedded in the binary.
+fn main_job() -> Result {
+    let mut c = cargo();
+    c.args(["run", "--quiet", "-p", "ftpkit-cli", "--", "decode", "--example", "active"]);
+    run(c)
+}
