@@ -24,5 +24,6 @@ pub mod line;
 pub mod listing;
 pub mod path;
 pub mod reply;
+pub mod session;
 
 pub use error::ErrorKind;

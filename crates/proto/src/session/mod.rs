@@ -1,0 +1,14 @@
+//! Sans-IO FTP sessions: the control connection and its data connections as pure state machines.
+//!
+//! - [`client`]: [`client::ClientSession`] takes replies in and gives commands and events out.
+//! - [`server`]: [`server::ServerSession`] takes commands in and gives replies and requests out.
+//!
+//! Neither opens a socket or reads the clock: the caller does the IO and reports what happened (a data connection
+//! accepted, a timer that fired) as plain values.
+
+pub mod client;
+pub mod server;
+
+// ---- shared items added by the client-session work (keep below this line, above the server section) ----
+
+// ---- shared items added by the server-session work (keep below this line) ----
