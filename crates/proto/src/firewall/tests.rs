@@ -15,6 +15,9 @@ type Row = (
     &'static str,
 );
 
+/// `Ports::from_numbers` arguments.
+type Numbers = (u16, (u16, u16), (u16, u16), (u16, u16));
+
 const HI: u16 = 1024;
 const TOP: u16 = 65535;
 
@@ -505,7 +508,7 @@ fn ports_validation_names_the_field() {
         Ports::default().with_control(0),
         Err(FirewallError::ZeroPort { field: "control" })
     );
-    let cases: &[((u16, (u16, u16), (u16, u16), (u16, u16)), FirewallError)] = &[
+    let cases: &[(Numbers, FirewallError)] = &[
         (
             (0, (20, 20), (1024, 65535), (1024, 65535)),
             FirewallError::ZeroPort { field: "control" },
