@@ -292,7 +292,9 @@ impl HostPortError {
     pub fn kind(&self) -> crate::ErrorKind {
         match self {
             HostPortError::Syntax { .. } => crate::ErrorKind::Syntax,
-            HostPortError::TooLarge { .. } | HostPortError::PortZero { .. } => crate::ErrorKind::Range,
+            HostPortError::TooLarge { .. } | HostPortError::PortZero { .. } => {
+                crate::ErrorKind::Range
+            }
             HostPortError::WrongReply { .. } => crate::ErrorKind::WrongReply,
             HostPortError::Unsupported { .. } => crate::ErrorKind::Unsupported,
         }
@@ -326,7 +328,8 @@ const PORT_FIELDS: [Field; 6] = [
     Field::new(6, "p2"),
 ];
 const HOST_ROLES: [&str; 16] = [
-    "h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9", "h10", "h11", "h12", "h13", "h14", "h15", "h16",
+    "h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9", "h10", "h11", "h12", "h13", "h14", "h15",
+    "h16",
 ];
 const PORT_PAIR: Field = Field::new(0, "port (p1,p2)");
 const TUPLE: Field = Field::new(0, "tuple");
@@ -347,7 +350,9 @@ fn extra_field(index: usize) -> Field {
 
 /// How many ASCII digits start at `pos`.
 fn digit_run(b: &[u8], pos: usize) -> usize {
-    b.get(pos..).map_or(0, |rest| rest.iter().take_while(|c| c.is_ascii_digit()).count())
+    b.get(pos..).map_or(0, |rest| {
+        rest.iter().take_while(|c| c.is_ascii_digit()).count()
+    })
 }
 
 /// The error for a field that does not start with a digit.
@@ -378,7 +383,11 @@ fn octet(b: &[u8], pos: usize, field: Field) -> Result<(u8, usize), HostPortErro
         .fold(0u16, |acc, c| acc * 10 + u16::from(c - b'0'));
     match u8::try_from(value) {
         Ok(v) => Ok((v, pos + n)),
-        Err(_) => Err(HostPortError::TooLarge { field, value: u64::from(value), max: 255 }),
+        Err(_) => Err(HostPortError::TooLarge {
+            field,
+            value: u64::from(value),
+            max: 255,
+        }),
     }
 }
 
@@ -391,13 +400,23 @@ fn decimal_port(b: &[u8], pos: usize, field: Field) -> Result<(u16, usize), Host
     let digits = b.iter().skip(pos).take(n);
     let significant = digits.clone().skip_while(|&&c| c == b'0').count();
     if significant > 19 {
-        return Err(syntax(field, Problem::TooManyDigits { digits: significant, max: 5 }));
+        return Err(syntax(
+            field,
+            Problem::TooManyDigits {
+                digits: significant,
+                max: 5,
+            },
+        ));
     }
     let value = digits.fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0'));
     match u16::try_from(value) {
         Ok(0) => Err(HostPortError::PortZero { field }),
         Ok(port) => Ok((port, pos + n)),
-        Err(_) => Err(HostPortError::TooLarge { field, value, max: 65535 }),
+        Err(_) => Err(HostPortError::TooLarge {
+            field,
+            value,
+            max: 65535,
+        }),
     }
 }
 
@@ -422,7 +441,12 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn new(b: &'a [u8], pos: usize) -> Self {
-        Cursor { b, pos, fields: 0, prev: None }
+        Cursor {
+            b,
+            pos,
+            fields: 0,
+            prev: None,
+        }
     }
 
     /// Reads the separator (after the first field) and the next octet field.
@@ -431,7 +455,15 @@ impl<'a> Cursor<'a> {
             match self.b.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 None | Some(b')') => return Err(syntax(field, Problem::Missing)),
-                Some(&found) => return Err(syntax(prev, Problem::Separator { found, expected: b',' })),
+                Some(&found) => {
+                    return Err(syntax(
+                        prev,
+                        Problem::Separator {
+                            found,
+                            expected: b',',
+                        },
+                    ))
+                }
             }
         }
         let (value, end) = octet(self.b, self.pos, field)?;
@@ -448,12 +480,15 @@ impl<'a> Cursor<'a> {
         let after_is_digit = self.b.get(self.pos + 1).is_some_and(u8::is_ascii_digit);
         let expected = u8::try_from(self.fields).unwrap_or(u8::MAX);
         match (finish, here) {
-            (_, Some(b',')) if finish != Finish::Loose || after_is_digit => {
-                Err(syntax(extra_field(self.fields + 1), Problem::Extra { expected }))
-            }
+            (_, Some(b',')) if finish != Finish::Loose || after_is_digit => Err(syntax(
+                extra_field(self.fields + 1),
+                Problem::Extra { expected },
+            )),
             (Finish::Exact, None) | (Finish::Paren, Some(b')')) => Ok(()),
             (Finish::Paren, None) => Err(syntax(TUPLE, Problem::Unclosed)),
-            (Finish::Loose, Some(c @ b'.')) if after_is_digit => Err(syntax(last, Problem::Trailing(c))),
+            (Finish::Loose, Some(c @ b'.')) if after_is_digit => {
+                Err(syntax(last, Problem::Trailing(c)))
+            }
             (Finish::Loose, _) => Ok(()),
             (_, Some(c)) => Err(syntax(last, Problem::Trailing(c))),
         }
@@ -463,7 +498,11 @@ impl<'a> Cursor<'a> {
 /// A tuple reader: parses at `pos`, returns the value and end, or an error and how many fields were read.
 type Reader<T> = fn(&[u8], usize, Finish) -> Result<(T, usize), (HostPortError, usize)>;
 
-fn read_port_tuple(b: &[u8], pos: usize, finish: Finish) -> Result<(SocketAddrV4, usize), (HostPortError, usize)> {
+fn read_port_tuple(
+    b: &[u8],
+    pos: usize,
+    finish: Finish,
+) -> Result<(SocketAddrV4, usize), (HostPortError, usize)> {
     let mut c = Cursor::new(b, pos);
     let mut v = [0u8; 6];
     for (slot, field) in v.iter_mut().zip(PORT_FIELDS) {
@@ -475,10 +514,17 @@ fn read_port_tuple(b: &[u8], pos: usize, finish: Finish) -> Result<(SocketAddrV4
     if port == 0 {
         return Err((HostPortError::PortZero { field: PORT_PAIR }, c.fields));
     }
-    Ok((SocketAddrV4::new(Ipv4Addr::new(h1, h2, h3, h4), port), c.pos))
+    Ok((
+        SocketAddrV4::new(Ipv4Addr::new(h1, h2, h3, h4), port),
+        c.pos,
+    ))
 }
 
-fn read_long_tuple(b: &[u8], pos: usize, finish: Finish) -> Result<(SocketAddr, usize), (HostPortError, usize)> {
+fn read_long_tuple(
+    b: &[u8],
+    pos: usize,
+    finish: Finish,
+) -> Result<(SocketAddr, usize), (HostPortError, usize)> {
     let mut c = Cursor::new(b, pos);
     let af_field = Field::new(1, "af");
     let af = c.next(af_field).map_err(|e| (e, c.fields))?;
@@ -497,21 +543,39 @@ fn read_long_tuple(b: &[u8], pos: usize, finish: Finish) -> Result<(SocketAddr, 
     let hal_field = Field::new(2, "hal");
     let hal = c.next(hal_field).map_err(|e| (e, c.fields))?;
     if hal != expected_hal {
-        let e = syntax(hal_field, Problem::HostLength { value: hal, expected: expected_hal });
+        let e = syntax(
+            hal_field,
+            Problem::HostLength {
+                value: hal,
+                expected: expected_hal,
+            },
+        );
         return Err((e, c.fields));
     }
     let mut host = [0u8; 16];
-    for (i, (slot, role)) in host.iter_mut().zip(HOST_ROLES).take(usize::from(hal)).enumerate() {
+    for (i, (slot, role)) in host
+        .iter_mut()
+        .zip(HOST_ROLES)
+        .take(usize::from(hal))
+        .enumerate()
+    {
         let index = u8::try_from(3 + i).unwrap_or(u8::MAX);
         *slot = c.next(Field::new(index, role)).map_err(|e| (e, c.fields))?;
     }
     let pal_field = Field::new(3 + hal, "pal");
     let pal = c.next(pal_field).map_err(|e| (e, c.fields))?;
     if pal != 2 {
-        return Err((syntax(pal_field, Problem::PortLength { value: pal }), c.fields));
+        return Err((
+            syntax(pal_field, Problem::PortLength { value: pal }),
+            c.fields,
+        ));
     }
-    let p1 = c.next(Field::new(4 + hal, "p1")).map_err(|e| (e, c.fields))?;
-    let p2 = c.next(Field::new(5 + hal, "p2")).map_err(|e| (e, c.fields))?;
+    let p1 = c
+        .next(Field::new(4 + hal, "p1"))
+        .map_err(|e| (e, c.fields))?;
+    let p2 = c
+        .next(Field::new(5 + hal, "p2"))
+        .map_err(|e| (e, c.fields))?;
     c.finish(finish).map_err(|e| (e, c.fields))?;
     let port = u16::from_be_bytes([p1, p2]);
     if port == 0 {
@@ -544,23 +608,45 @@ fn final_line(reply: &[u8], expected: u16, mode: Mode) -> Result<Range<usize>, H
         });
     }
     if digits > 3 {
-        return Err(syntax(REPLY_CODE, Problem::TooManyDigits { digits, max: 3 }));
+        return Err(syntax(
+            REPLY_CODE,
+            Problem::TooManyDigits { digits, max: 3 },
+        ));
     }
-    let code = line.iter().take(3).fold(0u16, |acc, c| acc * 10 + u16::from(c - b'0'));
+    let code = line
+        .iter()
+        .take(3)
+        .fold(0u16, |acc, c| acc * 10 + u16::from(c - b'0'));
     if code != expected {
-        return Err(HostPortError::WrongReply { found: code, expected });
+        return Err(HostPortError::WrongReply {
+            found: code,
+            expected,
+        });
     }
     let text = match (line.get(3), mode) {
         (Some(b' '), _) => start + 4,
         (None, _) | (Some(b'-'), Mode::Tolerant) => start + 3,
         (Some(&c), Mode::Tolerant) if !c.is_ascii_alphanumeric() => start + 3,
-        (Some(&found), _) => return Err(syntax(REPLY_CODE, Problem::Separator { found, expected: b' ' })),
+        (Some(&found), _) => {
+            return Err(syntax(
+                REPLY_CODE,
+                Problem::Separator {
+                    found,
+                    expected: b' ',
+                },
+            ))
+        }
     };
     Ok(text..end)
 }
 
 /// Finds a comma-separated tuple in a 227/228 reply's final line.
-fn scan_reply<T>(reply: &[u8], expected: u16, mode: Mode, read: Reader<T>) -> Result<Parsed<T>, HostPortError> {
+fn scan_reply<T>(
+    reply: &[u8],
+    expected: u16,
+    mode: Mode,
+    read: Reader<T>,
+) -> Result<Parsed<T>, HostPortError> {
     let text = final_line(reply, expected, mode)?;
     // The reader must not run past the final line.
     let b = reply.get(..text.end).unwrap_or_default();
@@ -574,7 +660,11 @@ fn scan_reply<T>(reply: &[u8], expected: u16, mode: Mode, read: Reader<T>) -> Re
             Mode::Tolerant if here.is_ascii_digit() => {
                 // A bare number run starts a candidate only if it is not glued to a number, a sign or a
                 // non-ASCII character before it (`1192,...` must not be re-read as `192,...`).
-                let prev = if i > text.start { b.get(i - 1).copied() } else { None };
+                let prev = if i > text.start {
+                    b.get(i - 1).copied()
+                } else {
+                    None
+                };
                 match prev {
                     Some(p) if p.is_ascii_digit() || !p.is_ascii() => continue,
                     Some(b',' | b'.' | b'(' | b'=' | b'+' | b'-') => continue,
@@ -583,9 +673,18 @@ fn scan_reply<T>(reply: &[u8], expected: u16, mode: Mode, read: Reader<T>) -> Re
             }
             _ => continue,
         };
-        let finish = if mode == Mode::Strict { Finish::Paren } else { Finish::Loose };
+        let finish = if mode == Mode::Strict {
+            Finish::Paren
+        } else {
+            Finish::Loose
+        };
         match read(b, start, finish) {
-            Ok((value, end)) => return Ok(Parsed { value, span: start..end }),
+            Ok((value, end)) => {
+                return Ok(Parsed {
+                    value,
+                    span: start..end,
+                })
+            }
             Err((e, fields)) => {
                 let better = match &best {
                     None => true,
@@ -672,7 +771,10 @@ pub fn parse_port(arg: &str, mode: Mode) -> Result<Parsed<SocketAddrV4>, HostPor
     let range = trimmed(arg.as_bytes(), mode);
     let b = arg.as_bytes().get(..range.end).unwrap_or_default();
     let (value, end) = read_port_tuple(b, range.start, Finish::Exact).map_err(|(e, _)| e)?;
-    Ok(Parsed { value, span: range.start..end })
+    Ok(Parsed {
+        value,
+        span: range.start..end,
+    })
 }
 
 /// Parses a whole 227 reply (raw bytes, one or more lines, with or without line ends): the tuple is on the final
@@ -717,10 +819,16 @@ pub fn parse_eprt(arg: &str) -> Result<Parsed<Eprt>, HostPortError> {
     let af = if af_digits > 5 {
         u64::MAX
     } else {
-        af_text.iter().fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0'))
+        af_text
+            .iter()
+            .fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0'))
     };
     if af != 1 && af != 2 {
-        return Err(HostPortError::Unsupported { field: EPRT_AF, value: af, supported: "1 (IPv4) and 2 (IPv6)" });
+        return Err(HostPortError::Unsupported {
+            field: EPRT_AF,
+            value: af,
+            supported: "1 (IPv4) and 2 (IPv6)",
+        });
     }
     let addr_start = af_end + 1;
     let addr_end = find(addr_start, EPRT_ADDR)?;
@@ -733,20 +841,35 @@ pub fn parse_eprt(arg: &str) -> Result<Parsed<Eprt>, HostPortError> {
     } else if addr_text.contains('%') {
         return Err(syntax(EPRT_ADDR, Problem::ZoneId));
     } else {
-        IpAddr::V6(addr_text.parse::<Ipv6Addr>().map_err(|_| syntax(EPRT_ADDR, Problem::BadAddress { af: 2 }))?)
+        IpAddr::V6(
+            addr_text
+                .parse::<Ipv6Addr>()
+                .map_err(|_| syntax(EPRT_ADDR, Problem::BadAddress { af: 2 }))?,
+        )
     };
     let port_start = addr_end + 1;
     let (port, port_end) = decimal_port(b, port_start, EPRT_PORT)?;
     match b.get(port_end) {
         Some(&d) if d == delimiter => {}
         None => return Err(syntax(EPRT_PORT, Problem::Unterminated { delimiter })),
-        Some(&found) => return Err(syntax(EPRT_PORT, Problem::Separator { found, expected: delimiter })),
+        Some(&found) => {
+            return Err(syntax(
+                EPRT_PORT,
+                Problem::Separator {
+                    found,
+                    expected: delimiter,
+                },
+            ))
+        }
     }
     if let Some(&c) = b.get(port_end + 1) {
         return Err(syntax(Field::new(0, "EPRT argument"), Problem::Trailing(c)));
     }
     let addr = SocketAddr::new(ip, port);
-    Ok(Parsed { value: Eprt { addr, delimiter }, span: 0..b.len() })
+    Ok(Parsed {
+        value: Eprt { addr, delimiter },
+        span: 0..b.len(),
+    })
 }
 
 /// Reads `<d><d><d>port<d>` at `pos`; with `paren`, a `)` must follow.
@@ -763,7 +886,15 @@ fn read_epsv(b: &[u8], pos: usize, paren: bool) -> Result<(Epsv, usize), HostPor
     match b.get(end) {
         Some(&d) if d == delimiter => {}
         None => return Err(syntax(EPRT_PORT, Problem::Unterminated { delimiter })),
-        Some(&found) => return Err(syntax(EPRT_PORT, Problem::Separator { found, expected: delimiter })),
+        Some(&found) => {
+            return Err(syntax(
+                EPRT_PORT,
+                Problem::Separator {
+                    found,
+                    expected: delimiter,
+                },
+            ))
+        }
     }
     if paren && b.get(end + 1) != Some(&b')') {
         return Err(syntax(TUPLE, Problem::Unclosed));
@@ -786,31 +917,39 @@ pub fn parse_epsv(reply: &[u8]) -> Result<Parsed<Epsv>, HostPortError> {
     let text = final_line(reply, 229, Mode::Tolerant)?;
     let b = reply.get(..text.end).unwrap_or_default();
     let mut first_error = None;
-    let mut saw_paren = false;
     for i in text.clone() {
         if b.get(i) == Some(&b'(') {
-            saw_paren = true;
             match read_epsv(b, i + 1, true) {
-                Ok((value, end)) => return Ok(Parsed { value, span: i + 1..end }),
+                Ok((value, end)) => {
+                    return Ok(Parsed {
+                        value,
+                        span: i + 1..end,
+                    })
+                }
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
         }
     }
-    if !saw_paren {
-        for i in text {
-            let d = b.get(i).copied().unwrap_or_default();
-            if check_delimiter(d).is_ok()
-                && b.get(i + 1) == Some(&d)
-                && b.get(i + 2) == Some(&d)
-                && b.get(i + 3).is_some_and(u8::is_ascii_digit)
-            {
-                match read_epsv(b, i, false) {
-                    Ok((value, end)) => return Ok(Parsed { value, span: i..end }),
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                    }
+    // No well-formed tuple in parentheses: look for three equal delimiters and a digit anywhere.
+    for i in text {
+        let d = b.get(i).copied().unwrap_or_default();
+        if check_delimiter(d).is_ok()
+            && b.get(i + 1) == Some(&d)
+            && b.get(i + 2) == Some(&d)
+            && b.get(i + 3).is_some_and(u8::is_ascii_digit)
+            && b.get(i.wrapping_sub(1)) != Some(&b'(')
+        {
+            match read_epsv(b, i, false) {
+                Ok((value, end)) => {
+                    return Ok(Parsed {
+                        value,
+                        span: i..end,
+                    })
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
                 }
             }
         }
@@ -822,7 +961,10 @@ pub fn parse_epsv(reply: &[u8]) -> Result<Parsed<Epsv>, HostPortError> {
 /// and hal 16 (IPv6), and pal 2. Another af is [`HostPortError::Unsupported`]. The span is the whole argument.
 pub fn parse_lprt(arg: &str) -> Result<Parsed<SocketAddr>, HostPortError> {
     let (value, end) = read_long_tuple(arg.as_bytes(), 0, Finish::Exact).map_err(|(e, _)| e)?;
-    Ok(Parsed { value, span: 0..end })
+    Ok(Parsed {
+        value,
+        span: 0..end,
+    })
 }
 
 /// Parses a whole 228 reply (RFC 1639 LPSV), finding the long tuple like [`parse_pasv`] finds the six numbers
@@ -857,7 +999,11 @@ pub fn rewrite(input: &[u8], span: Range<usize>, replacement: &[u8]) -> Vec<u8> 
 }
 
 /// Parses a 227 reply and returns it with its tuple replaced by `addr` (everything else kept byte for byte).
-pub fn rewrite_pasv(reply: &[u8], mode: Mode, addr: SocketAddrV4) -> Result<Vec<u8>, HostPortError> {
+pub fn rewrite_pasv(
+    reply: &[u8],
+    mode: Mode,
+    addr: SocketAddrV4,
+) -> Result<Vec<u8>, HostPortError> {
     let span = parse_pasv(reply, mode)?.span;
     Ok(rewrite(reply, span, PortArg(addr).to_string().as_bytes()))
 }
@@ -956,5 +1102,685 @@ pub struct LpsvText(pub SocketAddr);
 impl fmt::Display for LpsvText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Entering Long Passive Mode ({})", LprtArg(self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn v4(s: &str) -> SocketAddrV4 {
+        s.parse().unwrap()
+    }
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn port_accepts() {
+        let cases: &[(&str, Mode, &str, Range<usize>)] = &[
+            (
+                "192,168,150,80,14,178",
+                Mode::Strict,
+                "192.168.150.80:3762",
+                0..21,
+            ),
+            (
+                "010,000,000,001,004,001",
+                Mode::Strict,
+                "10.0.0.1:1025",
+                0..23,
+            ),
+            ("0,0,0,0,0,1", Mode::Strict, "0.0.0.0:1", 0..11),
+            (
+                "255,255,255,255,255,255",
+                Mode::Strict,
+                "255.255.255.255:65535",
+                0..23,
+            ),
+            (" 1,2,3,4,5,6\r\n", Mode::Tolerant, "1.2.3.4:1286", 1..12),
+            ("\t1,2,3,4,5,6 ", Mode::Tolerant, "1.2.3.4:1286", 1..12),
+        ];
+        for (input, mode, want, span) in cases {
+            let got = parse_port(input, *mode).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(
+                got,
+                Parsed {
+                    value: v4(want),
+                    span: span.clone()
+                },
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn port_refuses_with_field_and_reason() {
+        let cases: &[(&str, Mode, ErrorKind, &str)] = &[
+            (
+                "",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 1 (h1) is empty",
+            ),
+            (
+                "10,0,1,2,256,22",
+                Mode::Strict,
+                ErrorKind::Range,
+                "field 5 (p1) is 256, over 255",
+            ),
+            (
+                "1,2,3,4,5",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 6 (p2) is missing",
+            ),
+            (
+                "1,2,3,4,5,",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 6 (p2) is empty",
+            ),
+            (
+                "1,2,3,4,5,6,7",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 7 (extra) is one too many: the tuple has 6 fields",
+            ),
+            (
+                "1,2,,4,5,6",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 3 (h3) is empty",
+            ),
+            (
+                "1, 2,3,4,5,6",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 2 (h2) starts with a blank (no blanks inside a tuple)",
+            ),
+            (
+                "1 ,2,3,4,5,6",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 1 (h1) is followed by a blank where ',' should be",
+            ),
+            (
+                "1,+2,3,4,5,6",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 2 (h2) has a sign '+' (numbers are unsigned)",
+            ),
+            (
+                "1,2,3,4,-5,6",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 5 (p1) has a sign '-' (numbers are unsigned)",
+            ),
+            (
+                "1192,2,3,4,5,6",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 1 (h1) has 4 digits, at most 3 allowed",
+            ),
+            (
+                "1,2,3,4,0,0",
+                Mode::Strict,
+                ErrorKind::Range,
+                "port (p1,p2) is 0, and port 0 is not a usable data port",
+            ),
+            (
+                "1.2.3.4,5,6",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 1 (h1) is followed by '.' where ',' should be",
+            ),
+            (
+                "１,2,3,4,5,6",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 1 (h1) has a non-ASCII byte where an ASCII digit 0-9 should be",
+            ),
+            (
+                "X,0,0,1,1,1",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 1 (h1) has 'X' where a decimal digit should be",
+            ),
+            (
+                " 1,2,3,4,5,6",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 1 (h1) starts with a blank (no blanks inside a tuple)",
+            ),
+            (
+                "1,2,3,4,5,6\r\n",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "field 6 (p2) is followed by byte 0x0d where it should end",
+            ),
+            (
+                "1,2,3,4,5,6)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 6 (p2) is followed by ')' where it should end",
+            ),
+        ];
+        for (input, mode, kind, msg) in cases {
+            let e = parse_port(input, *mode).expect_err(input);
+            assert_eq!(
+                (e.kind(), e.to_string().as_str()),
+                (*kind, *msg),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pasv_accepts_and_spans() {
+        let cases: &[(&str, Mode, &str, &str)] = &[
+            (
+                "227 Entering Passive Mode (192,168,150,90,195,149).",
+                Mode::Strict,
+                "192.168.150.90:50069",
+                "192,168,150,90,195,149",
+            ),
+            (
+                "227 Entering Passive Mode (192,168,150,90,195,149).\r\n",
+                Mode::Tolerant,
+                "192.168.150.90:50069",
+                "192,168,150,90,195,149",
+            ),
+            (
+                "227 =10,0,0,1,4,1",
+                Mode::Tolerant,
+                "10.0.0.1:1025",
+                "10,0,0,1,4,1",
+            ),
+            (
+                "227 Entering Passive Mode =10,0,0,1,4,1.",
+                Mode::Tolerant,
+                "10.0.0.1:1025",
+                "10,0,0,1,4,1",
+            ),
+            (
+                "227 10,0,0,1,4,1",
+                Mode::Tolerant,
+                "10.0.0.1:1025",
+                "10,0,0,1,4,1",
+            ),
+            (
+                "227 ok 2 go: 10,0,0,1,4,1 now",
+                Mode::Tolerant,
+                "10.0.0.1:1025",
+                "10,0,0,1,4,1",
+            ),
+            (
+                "227 (EPSV preferred) 10,0,0,1,4,1",
+                Mode::Tolerant,
+                "10.0.0.1:1025",
+                "10,0,0,1,4,1",
+            ),
+            (
+                "227-first\r\n second 9,9,9,9,9,9\r\n227 (1,2,3,4,5,6)\r\n",
+                Mode::Strict,
+                "1.2.3.4:1286",
+                "1,2,3,4,5,6",
+            ),
+            (
+                "227 entering passive mode (127,0,0,1,31,64)\n",
+                Mode::Strict,
+                "127.0.0.1:8000",
+                "127,0,0,1,31,64",
+            ),
+        ];
+        for (input, mode, want, at) in cases {
+            let got =
+                parse_pasv(input.as_bytes(), *mode).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(got.value, v4(want), "{input:?}");
+            assert_eq!(&input[got.span], *at, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn pasv_refuses() {
+        let cases: &[(&str, Mode, ErrorKind, &str)] = &[
+            (
+                "229 Entering Extended Passive Mode (|||6446|)",
+                Mode::Tolerant,
+                ErrorKind::WrongReply,
+                "reply code is 229, but this parser reads 227 replies",
+            ),
+            (
+                "227-(1,2,3,4,5,6)\r\n200 ok\r\n",
+                Mode::Tolerant,
+                ErrorKind::WrongReply,
+                "reply code is 200, but this parser reads 227 replies",
+            ),
+            (
+                "",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "reply code is missing",
+            ),
+            (
+                "2a7 (1,2,3,4,5,6)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "reply code has 'a' where a decimal digit should be",
+            ),
+            (
+                "2270 (1,2,3,4,5,6)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "reply code has 4 digits, at most 3 allowed",
+            ),
+            (
+                "227 Logout.",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "tuple was not found in the reply text",
+            ),
+            (
+                "227 Entering Passive Mode (",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 1 (h1) is empty",
+            ),
+            (
+                "227 Entering Passive Mode (192,168,1,1,4)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 6 (p2) is missing",
+            ),
+            (
+                "227 Entering Passive Mode (10.0.0.1,4,1)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 1 (h1) is followed by '.' where ',' should be",
+            ),
+            (
+                "227 Entering Passive Mode (10, 0, 0, 1, 4, 1)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 2 (h2) starts with a blank (no blanks inside a tuple)",
+            ),
+            (
+                "227 Entering Passive Mode (1192,168,1,1,4,1)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 1 (h1) has 4 digits, at most 3 allowed",
+            ),
+            (
+                "227 Entering Passive Mode (10,0,0,1,99999999999999999999,1)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 5 (p1) has 20 digits, at most 3 allowed",
+            ),
+            (
+                "227 Entering Passive Mode (1216,256,2,127,127,127)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 1 (h1) has 4 digits, at most 3 allowed",
+            ),
+            (
+                "227 Entering Passive Mode (10,0,0,256,4,1)",
+                Mode::Tolerant,
+                ErrorKind::Range,
+                "field 4 (h4) is 256, over 255",
+            ),
+            (
+                "227 Entering Passive Mode (10,0,0,1,0,0)",
+                Mode::Tolerant,
+                ErrorKind::Range,
+                "port (p1,p2) is 0, and port 0 is not a usable data port",
+            ),
+            (
+                "227 Entering Passive Mode (10,0,0,1,4,1,7)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 7 (extra) is one too many: the tuple has 6 fields",
+            ),
+            (
+                "227 Entering Passive Mode (-10,0,0,1,4,1)",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 1 (h1) has a sign '-' (numbers are unsigned)",
+            ),
+            (
+                "227 Mode 5.10,0,0,1,4,1",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 1 (h1) is followed by '.' where ',' should be",
+            ),
+            (
+                "227 Mode 10,0,0,1,4,1.5",
+                Mode::Tolerant,
+                ErrorKind::Syntax,
+                "field 6 (p2) is followed by '.' where it should end",
+            ),
+            (
+                "227 Entering Passive Mode 10,0,0,1,4,1",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "tuple is not in parentheses (strict mode)",
+            ),
+            (
+                "227 Entering Passive Mode (10,0,0,1,4,1",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "tuple is not closed by ')'",
+            ),
+            (
+                "227 Entering Passive Mode =10,0,0,1,4,1",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "tuple is not in parentheses (strict mode)",
+            ),
+            (
+                "227-Entering Passive Mode (10,0,0,1,4,1)",
+                Mode::Strict,
+                ErrorKind::Syntax,
+                "reply code is followed by '-' where a blank should be",
+            ),
+        ];
+        for (input, mode, kind, msg) in cases {
+            let e = parse_pasv(input.as_bytes(), *mode).expect_err(input);
+            assert_eq!(
+                (e.kind(), e.to_string().as_str()),
+                (*kind, *msg),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn eprt_cases() {
+        let ok: &[(&str, &str, u8)] = &[
+            ("|1|132.235.1.2|6275|", "132.235.1.2:6275", b'|'),
+            (
+                "|2|1080::8:800:200C:417A|5282|",
+                "[1080::8:800:200c:417a]:5282",
+                b'|',
+            ),
+            ("!1!0.0.0.0!00021!", "0.0.0.0:21", b'!'),
+            ("#2#::ffff:1.2.3.4#65535#", "[::ffff:1.2.3.4]:65535", b'#'),
+            ("~2~::1~1~", "[::1]:1", b'~'),
+        ];
+        for (input, want, d) in ok {
+            let p = parse_eprt(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(
+                p,
+                Parsed {
+                    value: Eprt {
+                        addr: sa(want),
+                        delimiter: *d
+                    },
+                    span: 0..input.len()
+                },
+                "{input:?}"
+            );
+        }
+        let bad: &[(&str, ErrorKind, &str)] = &[
+            ("", ErrorKind::Syntax, "delimiter is missing"),
+            ("||", ErrorKind::Syntax, "field 1 (af) is empty"),
+            ("|1", ErrorKind::Syntax, "field 1 (af) is not closed by the delimiter '|'"),
+            ("|3|127.0.0.1|2000|", ErrorKind::Unsupported, "field 1 (af) is 3; supported: 1 (IPv4) and 2 (IPv6)"),
+            ("|+1|127.0.0.1|2000|", ErrorKind::Syntax, "field 1 (af) has a sign '+' (numbers are unsigned)"),
+            ("|1|010.1.2.3|2000|", ErrorKind::Syntax, "field 2 (address) has a part with a leading zero (octal or decimal is ambiguous)"),
+            ("|1|1.2.3.256|2000|", ErrorKind::Range, "field 2 (address) is 256, over 255"),
+            ("|1|::1|2000|", ErrorKind::Syntax, "field 2 (address) is not an IPv4 dotted quad (af 1)"),
+            ("|2|1.2.3.4|2000|", ErrorKind::Syntax, "field 2 (address) is not an IPv6 address (af 2)"),
+            ("|2|fe80::1%eth0|2000|", ErrorKind::Syntax, "field 2 (address) has a zone id ('%'), which means nothing to the peer"),
+            ("|1|1.2.3.4|0|", ErrorKind::Range, "field 3 (port) is 0, and port 0 is not a usable data port"),
+            ("|1|1.2.3.4|65536|", ErrorKind::Range, "field 3 (port) is 65536, over 65535"),
+            ("|1|1.2.3.4|-1|", ErrorKind::Syntax, "field 3 (port) has a sign '-' (numbers are unsigned)"),
+            ("|1|1.2.3.4|2000", ErrorKind::Syntax, "field 3 (port) is not closed by the delimiter '|'"),
+            ("|1|1.2.3.4|2000!", ErrorKind::Syntax, "field 3 (port) is followed by '!' where '|' should be"),
+            ("|1|1.2.3.4|2000|x", ErrorKind::Syntax, "EPRT argument is followed by 'x' where it should end"),
+            ("1110.0.0.1120481", ErrorKind::Syntax, "delimiter is '1', which cannot be a delimiter (printable ASCII, not a digit, '.', ':' or hex letter)"),
+            ("a1a1.2.3.4a21a", ErrorKind::Syntax, "delimiter is 'a', which cannot be a delimiter (printable ASCII, not a digit, '.', ':' or hex letter)"),
+            (" 1 1.2.3.4 21 ", ErrorKind::Syntax, "delimiter is a blank, which cannot be a delimiter (printable ASCII, not a digit, '.', ':' or hex letter)"),
+        ];
+        for (input, kind, msg) in bad {
+            let e = parse_eprt(input).expect_err(input);
+            assert_eq!(
+                (e.kind(), e.to_string().as_str()),
+                (*kind, *msg),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn epsv_cases() {
+        let ok: &[(&str, u16, u8, &str)] = &[
+            (
+                "229 Entering Extended Passive Mode (|||6446|)\r\n",
+                6446,
+                b'|',
+                "|||6446|",
+            ),
+            (
+                "229 Extended Passive Mode OK (###35031#)",
+                35031,
+                b'#',
+                "###35031#",
+            ),
+            (
+                "229 Entering Passive Mode (|||00001|).",
+                1,
+                b'|',
+                "|||00001|",
+            ),
+            ("229 (note) |||2121|", 2121, b'|', "|||2121|"),
+            (
+                "229 Entering Extended Passive Mode |||2121|",
+                2121,
+                b'|',
+                "|||2121|",
+            ),
+        ];
+        for (input, port, d, at) in ok {
+            let p = parse_epsv(input.as_bytes()).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(
+                p.value,
+                Epsv {
+                    port: *port,
+                    delimiter: *d
+                },
+                "{input:?}"
+            );
+            assert_eq!(&input[p.span], *at, "{input:?}");
+        }
+        let bad: &[(&str, ErrorKind, &str)] = &[
+            ("227 Entering Passive Mode (1,2,3,4,5,6)", ErrorKind::WrongReply, "reply code is 227, but this parser reads 229 replies"),
+            ("229 Entering Extended Passive Mode (|1|10.0.0.1|6446|)", ErrorKind::Syntax, "field 1 (net-prt) must be empty (RFC 2428 §3)"),
+            ("229 Entering Extended Passive Mode (||x|6446|)", ErrorKind::Syntax, "field 2 (net-addr) must be empty (RFC 2428 §3)"),
+            ("229 Entering Extended Passive Mode (|||65536|)", ErrorKind::Range, "field 3 (port) is 65536, over 65535"),
+            ("229 Entering Extended Passive Mode (|||0|)", ErrorKind::Range, "field 3 (port) is 0, and port 0 is not a usable data port"),
+            ("229 Entering Extended Passive Mode (|||4242)", ErrorKind::Syntax, "field 3 (port) is followed by ')' where '|' should be"),
+            ("229 Entering Extended Passive Mode (|||4242|", ErrorKind::Syntax, "tuple is not closed by ')'"),
+            ("229 Entering Extended Passive Mode (|||+6446|)", ErrorKind::Syntax, "field 3 (port) has a sign '+' (numbers are unsigned)"),
+            ("229 Entering Extended Passive Mode (111644461)", ErrorKind::Syntax, "delimiter is '1', which cannot be a delimiter (printable ASCII, not a digit, '.', ':' or hex letter)"),
+            ("229 Entering Extended Passive Mode (|||)", ErrorKind::Syntax, "field 3 (port) is empty"),
+            ("229 Entering Extended Passive Mode", ErrorKind::Syntax, "tuple was not found in the reply text"),
+            ("229 Entering Extended Passive Mode (|||99999999999999999999999|)", ErrorKind::Syntax, "field 3 (port) has 23 digits, at most 5 allowed"),
+        ];
+        for (input, kind, msg) in bad {
+            let e = parse_epsv(input.as_bytes()).expect_err(input);
+            assert_eq!(
+                (e.kind(), e.to_string().as_str()),
+                (*kind, *msg),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lprt_and_lpsv_cases() {
+        let ok: &[(&str, &str)] = &[
+            ("4,4,132,235,1,2,2,24,131", "132.235.1.2:6275"),
+            (
+                "6,16,16,128,0,0,0,0,0,0,0,8,8,0,32,12,65,122,2,20,162",
+                "[1080::8:800:200c:417a]:5282",
+            ),
+            (
+                "6,16,0,0,0,0,0,0,0,0,0,0,255,255,1,2,3,4,2,0,1",
+                "[::ffff:1.2.3.4]:1",
+            ),
+        ];
+        for (input, want) in ok {
+            let p = parse_lprt(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(
+                p,
+                Parsed {
+                    value: sa(want),
+                    span: 0..input.len()
+                },
+                "{input:?}"
+            );
+            let reply = format!("228 Entering Long Passive Mode ({input})\r\n");
+            let p = parse_lpsv(reply.as_bytes(), Mode::Strict)
+                .unwrap_or_else(|e| panic!("{reply:?}: {e}"));
+            assert_eq!((p.value, &reply[p.span]), (sa(want), *input), "{reply:?}");
+        }
+        let bad: &[(&str, ErrorKind, &str)] = &[
+            (
+                "4,4,132,235,1,2,2,24",
+                ErrorKind::Syntax,
+                "field 9 (p2) is missing",
+            ),
+            (
+                "4,4,132,235,1,2,3,0,24,131",
+                ErrorKind::Syntax,
+                "field 7 (pal) is 3, but a port is 2 octets",
+            ),
+            (
+                "4,16,1,2,3,4,2,0,1",
+                ErrorKind::Syntax,
+                "field 2 (hal) is 16, but the address family needs 4",
+            ),
+            (
+                "5,4,1,2,3,4,2,0,1",
+                ErrorKind::Unsupported,
+                "field 1 (af) is 5; supported: 4 (IPv4) and 6 (IPv6)",
+            ),
+            (
+                "4,4,1,2,3,4,2,0,0",
+                ErrorKind::Range,
+                "port (p1,p2) is 0, and port 0 is not a usable data port",
+            ),
+            (
+                "4,4,1,2,3,4,2,0,1,9",
+                ErrorKind::Syntax,
+                "field 10 (extra) is one too many: the tuple has 9 fields",
+            ),
+            ("6,16,1,2,3", ErrorKind::Syntax, "field 6 (h4) is missing"),
+            (
+                "4,4,1,2,300,4,2,0,1",
+                ErrorKind::Range,
+                "field 5 (h3) is 300, over 255",
+            ),
+        ];
+        for (input, kind, msg) in bad {
+            let e = parse_lprt(input).expect_err(input);
+            assert_eq!(
+                (e.kind(), e.to_string().as_str()),
+                (*kind, *msg),
+                "{input:?}"
+            );
+        }
+        let e = parse_lpsv(b"227 (4,4,1,2,3,4,2,0,1)", Mode::Tolerant).unwrap_err();
+        assert_eq!(
+            e,
+            HostPortError::WrongReply {
+                found: 227,
+                expected: 228
+            }
+        );
+    }
+
+    #[test]
+    fn formatting() {
+        let cases: Vec<(String, &str)> = vec![
+            (
+                PortArg(v4("192.168.150.80:3762")).to_string(),
+                "192,168,150,80,14,178",
+            ),
+            (
+                EprtArg(sa("132.235.1.2:6275")).to_string(),
+                "|1|132.235.1.2|6275|",
+            ),
+            (
+                EprtArg(sa("[1080:0:0:0:8:800:200C:417A]:5282")).to_string(),
+                "|2|1080::8:800:200c:417a|5282|",
+            ),
+            (
+                EprtArg(sa("[::ffff:1.2.3.4]:21")).to_string(),
+                "|2|::ffff:1.2.3.4|21|",
+            ),
+            (EprtArg(sa("[fe80::1%7]:21")).to_string(), "|2|fe80::1|21|"),
+            (
+                LprtArg(sa("132.235.1.2:6275")).to_string(),
+                "4,4,132,235,1,2,2,24,131",
+            ),
+            (
+                LprtArg(sa("[1080::8:800:200c:417a]:5282")).to_string(),
+                "6,16,16,128,0,0,0,0,0,0,0,8,8,0,32,12,65,122,2,20,162",
+            ),
+            (
+                PasvText(v4("192.168.150.90:50069")).to_string(),
+                "Entering Passive Mode (192,168,150,90,195,149).",
+            ),
+            (
+                EpsvText(6446).to_string(),
+                "Entering Extended Passive Mode (|||6446|)",
+            ),
+            (
+                LpsvText(sa("10.1.2.3:50069")).to_string(),
+                "Entering Long Passive Mode (4,4,10,1,2,3,2,195,149)",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn rewrite_cases() {
+        assert_eq!(rewrite(b"abcdef", 2..4, b"XYZ"), b"abXYZef");
+        assert_eq!(rewrite(b"abc", 5..9, b"X"), b"abcX");
+        #[allow(clippy::reversed_empty_ranges)]
+        let backwards = 3..1;
+        assert_eq!(rewrite(b"abcdef", backwards, b"X"), b"aXbcdef");
+        let out = rewrite_pasv(
+            b"227-x\r\n227 =10,0,0,1,4,1.\r\n",
+            Mode::Tolerant,
+            v4("203.0.113.9:65535"),
+        )
+        .unwrap();
+        assert_eq!(out, b"227-x\r\n227 =203,0,113,9,255,255.\r\n");
+        assert_eq!(
+            rewrite_pasv(b"227 nothing", Mode::Tolerant, v4("1.2.3.4:5"))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Syntax
+        );
+    }
+
+    #[test]
+    fn error_field_accessor() {
+        let e = parse_port("1,2,3,4,5,256", Mode::Strict).unwrap_err();
+        assert_eq!(
+            e.field(),
+            Some(Field {
+                index: 6,
+                role: "p2"
+            })
+        );
+        assert_eq!(parse_epsv(b"227 x").unwrap_err().field(), None);
     }
 }
