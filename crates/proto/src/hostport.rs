@@ -356,6 +356,8 @@ fn digit_run(b: &[u8], pos: usize) -> usize {
 }
 
 /// The error for a field that does not start with a digit.
+#[cold]
+#[inline(never)]
 fn not_a_number(b: &[u8], pos: usize, field: Field) -> HostPortError {
     let problem = match b.get(pos) {
         None | Some(b',' | b')') => Problem::Empty,
@@ -368,26 +370,37 @@ fn not_a_number(b: &[u8], pos: usize, field: Field) -> HostPortError {
 }
 
 /// Reads one octet field at `pos`: 1-3 ASCII digits, at most 255. Returns the value and the end position.
+#[inline]
 fn octet(b: &[u8], pos: usize, field: Field) -> Result<(u8, usize), HostPortError> {
-    let n = digit_run(b, pos);
-    if n == 0 {
-        return Err(not_a_number(b, pos, field));
+    let mut value: u32 = 0;
+    let mut n = 0;
+    while let Some(&c) = b.get(pos + n) {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        if n < 3 {
+            value = value * 10 + u32::from(c - b'0');
+        }
+        n += 1;
     }
-    if n > 3 {
-        return Err(syntax(field, Problem::TooManyDigits { digits: n, max: 3 }));
-    }
-    let value = b
-        .iter()
-        .skip(pos)
-        .take(n)
-        .fold(0u16, |acc, c| acc * 10 + u16::from(c - b'0'));
     match u8::try_from(value) {
-        Ok(v) => Ok((v, pos + n)),
-        Err(_) => Err(HostPortError::TooLarge {
+        Ok(v) if (1..=3).contains(&n) => Ok((v, pos + n)),
+        _ => Err(octet_error(b, pos, n, value, field)),
+    }
+}
+
+/// The error for an octet field of `n` digits (value `value` if `n` is 1-3) that [`octet`] refused.
+#[cold]
+#[inline(never)]
+fn octet_error(b: &[u8], pos: usize, n: usize, value: u32, field: Field) -> HostPortError {
+    match n {
+        0 => not_a_number(b, pos, field),
+        1..=3 => HostPortError::TooLarge {
             field,
             value: u64::from(value),
             max: 255,
-        }),
+        },
+        _ => syntax(field, Problem::TooManyDigits { digits: n, max: 3 }),
     }
 }
 
@@ -450,20 +463,12 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads the separator (after the first field) and the next octet field.
+    #[inline]
     fn next(&mut self, field: Field) -> Result<u8, HostPortError> {
         if let Some(prev) = self.prev {
             match self.b.get(self.pos) {
                 Some(b',') => self.pos += 1,
-                None | Some(b')') => return Err(syntax(field, Problem::Missing)),
-                Some(&found) => {
-                    return Err(syntax(
-                        prev,
-                        Problem::Separator {
-                            found,
-                            expected: b',',
-                        },
-                    ))
-                }
+                other => return Err(separator_error(other.copied(), prev, field)),
             }
         }
         let (value, end) = octet(self.b, self.pos, field)?;
@@ -495,14 +500,72 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The error for a missing `,` between `prev` and `next`.
+#[cold]
+#[inline(never)]
+fn separator_error(found: Option<u8>, prev: Field, next: Field) -> HostPortError {
+    match found {
+        None | Some(b')') => syntax(next, Problem::Missing),
+        Some(found) => syntax(
+            prev,
+            Problem::Separator {
+                found,
+                expected: b',',
+            },
+        ),
+    }
+}
+
 /// A tuple reader: parses at `pos`, returns the value and end, or an error and how many fields were read.
 type Reader<T> = fn(&[u8], usize, Finish) -> Result<(T, usize), (HostPortError, usize)>;
+
+/// The fast path: `N` well-formed comma-separated octets at `pos`, or `None` (then the slow path says why).
+#[inline]
+fn octets_fast<const N: usize>(b: &[u8], mut pos: usize) -> Option<([u8; N], usize)> {
+    let mut out = [0u8; N];
+    for (i, slot) in out.iter_mut().enumerate() {
+        if i > 0 {
+            if *b.get(pos)? != b',' {
+                return None;
+            }
+            pos += 1;
+        }
+        let mut value: u32 = 0;
+        let mut n = 0;
+        while let Some(&c) = b.get(pos + n) {
+            if !c.is_ascii_digit() || n == 3 {
+                break;
+            }
+            value = value * 10 + u32::from(c - b'0');
+            n += 1;
+        }
+        if n == 0 || b.get(pos + n).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        *slot = u8::try_from(value).ok()?;
+        pos += n;
+    }
+    Some((out, pos))
+}
 
 fn read_port_tuple(
     b: &[u8],
     pos: usize,
     finish: Finish,
 ) -> Result<(SocketAddrV4, usize), (HostPortError, usize)> {
+    if let Some((v, end)) = octets_fast::<6>(b, pos) {
+        let [h1, h2, h3, h4, p1, p2] = v;
+        let port = u16::from_be_bytes([p1, p2]);
+        let c = Cursor {
+            b,
+            pos: end,
+            fields: 6,
+            prev: Some(PORT_FIELDS[5]),
+        };
+        if port != 0 && c.finish(finish).is_ok() {
+            return Ok((SocketAddrV4::new(Ipv4Addr::new(h1, h2, h3, h4), port), end));
+        }
+    }
     let mut c = Cursor::new(b, pos);
     let mut v = [0u8; 6];
     for (slot, field) in v.iter_mut().zip(PORT_FIELDS) {
@@ -652,7 +715,19 @@ fn scan_reply<T>(
     let b = reply.get(..text.end).unwrap_or_default();
     // The best error so far: the one from the candidate that read the most fields (ties: the earlier one).
     let mut best: Option<(usize, HostPortError)> = None;
-    for i in text.clone() {
+    let mut next = text.start;
+    while next < text.end {
+        // Jump to the next byte that can start a candidate.
+        let rest = b.get(next..).unwrap_or_default();
+        let skip = match mode {
+            Mode::Strict => memchr::memchr(b'(', rest),
+            Mode::Tolerant => rest
+                .iter()
+                .position(|&c| c == b'(' || c == b'=' || c.is_ascii_digit()),
+        };
+        let Some(skip) = skip else { break };
+        let i = next + skip;
+        next = i + 1;
         let here = b.get(i).copied().unwrap_or_default();
         let start = match mode {
             Mode::Strict if here == b'(' => i + 1,
@@ -917,8 +992,9 @@ pub fn parse_epsv(reply: &[u8]) -> Result<Parsed<Epsv>, HostPortError> {
     let text = final_line(reply, 229, Mode::Tolerant)?;
     let b = reply.get(..text.end).unwrap_or_default();
     let mut first_error = None;
-    for i in text.clone() {
-        if b.get(i) == Some(&b'(') {
+    let parens = b.get(text.clone()).unwrap_or_default();
+    for i in memchr::memchr_iter(b'(', parens).map(|k| text.start + k) {
+        {
             match read_epsv(b, i + 1, true) {
                 Ok((value, end)) => {
                     return Ok(Parsed {
