@@ -28,6 +28,23 @@
 //! client, or a client that wants the exact RFC form: a PORT/LPRT argument is exactly the tuple, and a 227/228
 //! reply carries it in parentheses.
 //!
+//! # Decisions where the RFCs and peers differ
+//! - A reply is judged by its final line: its code must be the parser's (else [`HostPortError::WrongReply`]) and
+//!   the tuple is read there only; numbers on earlier lines of a multi-line reply are ignored.
+//! - Tolerant 227/228: candidates are tried in text order (after `(`, after `=`, or a bare number run) and the
+//!   first well-formed one wins. A bare run glued to a digit, `,`, `.`, a sign or a non-ASCII byte before it is no
+//!   candidate, and a tuple followed by `,<digit>` or `.<digit>` is refused. When nothing parses, the error is the
+//!   one of the candidate that got furthest.
+//! - EPRT/EPSV delimiters: RFC 2428 allows any of 33-126; like wireshark, ftpkit also refuses `.`, `:` and hex
+//!   letters (they collide with addresses), for EPSV too. A 229 tuple after `(` must be closed by `)`; a 229 with
+//!   no usable parenthesised tuple is searched for a bare `<d><d><d>port<d>`.
+//! - EPRT af 1 refuses leading zeros in the dotted quad (octal ambiguity, CVE-2021-29921); PORT/PASV/LPRT fields
+//!   may be zero-padded up to 3 digits (RFC 959 numbers are decimal).
+//! - IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) stay IPv6 when parsed (EPRT af 2, LPRT af 6) and formatted:
+//!   ftpkit reports what the peer sent. IPv6 zone ids are refused when parsed and not written when formatted.
+//! - [`parse_eprt`] and [`parse_lprt`] take no mode and read exactly the tuple (no blanks or line end around it);
+//!   [`parse_port`] in tolerant mode trims blanks and line ends around the argument.
+//!
 //! # Formatting
 //! [`PortArg`], [`EprtArg`], [`LprtArg`], [`PasvText`], [`EpsvText`] and [`LpsvText`] format the canonical forms;
 //! each parser reads back what they write (for every port but 0, which the parsers refuse).
