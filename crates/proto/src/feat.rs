@@ -193,6 +193,9 @@ impl<'a> Iterator for MlstFacts<'a> {
 }
 
 /// The features of a `FEAT` reply, in the order the server listed them.
+///
+/// Each feature borrows its name and parameters from the reply text; the list itself is one `Vec` (a reply has
+/// no fixed number of features). [`Features::into_owned`] gives a `Features<'static>`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Features<'a> {
     features: Vec<Feature<'a>>,
