@@ -1040,17 +1040,15 @@ mod tests {
         );
     }
 
+    type Outcome = Result<(u16, Vec<String>), ErrorKind>;
+    type Case<'a> = (Framing, Limits, &'a [u8], Vec<Outcome>);
+
     #[test]
     fn decoder_table() {
         let strict = Framing::Strict;
         let tol = Framing::Tolerant;
         let d = Limits::default();
-        let cases: Vec<(
-            Framing,
-            Limits,
-            &[u8],
-            Vec<Result<(u16, Vec<String>), ErrorKind>>,
-        )> = vec![
+        let cases: Vec<Case<'_>> = vec![
             (strict, d, b"200 ok\r\n", vec![ok(200, &["ok"])]),
             (
                 strict,
