@@ -29,10 +29,7 @@ impl Vector {
 
     /// A label for assertion messages: file, line and source.
     pub fn at(&self) -> String {
-        format!(
-            "{}:{} ({}) input={:?}",
-            self.file, self.line, self.source, self.input
-        )
+        format!("{}:{} ({}) input={:?}", self.file, self.line, self.source, self.input)
     }
 }
 
@@ -65,11 +62,7 @@ pub fn all() -> Vec<Vector> {
                 input: raw["input"].as_str().expect("input").to_owned(),
                 expect: raw["expect"].clone(),
                 as_: raw.get("as").and_then(Value::as_str).map(str::to_owned),
-                source: raw
-                    .get("source")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
+                source: raw.get("source").and_then(Value::as_str).unwrap_or("").to_owned(),
                 raw,
             });
         }
