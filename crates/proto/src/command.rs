@@ -583,70 +583,70 @@ macro_rules! commands {
 
 commands! {
     none {
-        Cdup = "CDUP", "CDUP: change to the parent directory (RFC 959).";
-        Rein = "REIN", "REIN: reinitialize the session (RFC 959).";
-        Quit = "QUIT", "QUIT: log out (RFC 959).";
-        Pasv = "PASV", "PASV: ask for a passive data connection (RFC 959).";
-        Abor = "ABOR", "ABOR: abort the transfer in progress (RFC 959).";
-        Pwd = "PWD", "PWD: print the working directory (RFC 959).";
-        Syst = "SYST", "SYST: ask for the system type (RFC 959).";
-        Noop = "NOOP", "NOOP: do nothing (RFC 959).";
-        Feat = "FEAT", "FEAT: list the extensions (RFC 2389).";
-        Ccc = "CCC", "CCC: clear the command channel (RFC 2228).";
-        Lpsv = "LPSV", "LPSV: ask for a long passive data connection (RFC 1639).";
-        Xpwd = "XPWD", "XPWD: PWD under its RFC 775 name.";
-        Xcup = "XCUP", "XCUP: CDUP under its RFC 775 name.";
+        Cdup = "CDUP", "`CDUP`: change to the parent directory (RFC 959).";
+        Rein = "REIN", "`REIN`: reinitialize the session (RFC 959).";
+        Quit = "QUIT", "`QUIT`: log out (RFC 959).";
+        Pasv = "PASV", "`PASV`: ask for a passive data connection (RFC 959).";
+        Abor = "ABOR", "`ABOR`: abort the transfer in progress (RFC 959).";
+        Pwd = "PWD", "`PWD`: print the working directory (RFC 959).";
+        Syst = "SYST", "`SYST`: ask for the system type (RFC 959).";
+        Noop = "NOOP", "`NOOP`: do nothing (RFC 959).";
+        Feat = "FEAT", "`FEAT`: list the extensions (RFC 2389).";
+        Ccc = "CCC", "`CCC`: clear the command channel (RFC 2228).";
+        Lpsv = "LPSV", "`LPSV`: ask for a long passive data connection (RFC 1639).";
+        Xpwd = "XPWD", "`XPWD`: PWD under its RFC 775 name.";
+        Xcup = "XCUP", "`XCUP`: CDUP under its RFC 775 name.";
     }
     text {
-        User = "USER", Allowed, "USER <name> (RFC 959).";
-        Pass = "PASS", Allowed, "PASS <password> (RFC 959); may be empty.";
-        Acct = "ACCT", Allowed, "ACCT <account> (RFC 959); may be empty.";
-        Cwd = "CWD", Refused, "CWD <path> (RFC 959).";
-        Smnt = "SMNT", Refused, "SMNT <path>: mount a file system structure (RFC 959).";
-        Retr = "RETR", Refused, "RETR <path>: download (RFC 959).";
-        Stor = "STOR", Refused, "STOR <path>: upload (RFC 959).";
-        Appe = "APPE", Refused, "APPE <path>: append (RFC 959).";
-        Rnfr = "RNFR", Refused, "RNFR <path>: rename from (RFC 959).";
-        Rnto = "RNTO", Refused, "RNTO <path>: rename to (RFC 959).";
-        Dele = "DELE", Refused, "DELE <path>: delete a file (RFC 959).";
-        Rmd = "RMD", Refused, "RMD <path>: remove a directory (RFC 959).";
-        Mkd = "MKD", Refused, "MKD <path>: make a directory (RFC 959).";
-        Site = "SITE", Refused, "SITE <site command and arguments> (RFC 959).";
-        Opts = "OPTS", Refused, "OPTS <command> [<options>] (RFC 2389).";
-        Size = "SIZE", Refused, "SIZE <path> (RFC 3659).";
-        Mdtm = "MDTM", Refused, "MDTM <path>: modification time (RFC 3659).";
-        Auth = "AUTH", Refused, "AUTH <mechanism>, e.g. TLS (RFC 2228, RFC 4217).";
-        Adat = "ADAT", Refused, "ADAT <base64 data> (RFC 2228).";
-        Mic = "MIC", Refused, "MIC <base64 command>: integrity-protected command (RFC 2228).";
-        Conf = "CONF", Refused, "CONF <base64 command>: confidentiality-protected command (RFC 2228).";
-        Enc = "ENC", Refused, "ENC <base64 command>: private command (RFC 2228).";
-        Host = "HOST", Refused, "HOST <domain>: select a virtual host (RFC 7151).";
-        Xcwd = "XCWD", Refused, "XCWD <path>: CWD under its RFC 775 name.";
-        Xmkd = "XMKD", Refused, "XMKD <path>: MKD under its RFC 775 name.";
-        Xrmd = "XRMD", Refused, "XRMD <path>: RMD under its RFC 775 name.";
+        User = "USER", Allowed, "`USER <name>` (RFC 959).";
+        Pass = "PASS", Allowed, "`PASS <password>` (RFC 959); may be empty.";
+        Acct = "ACCT", Allowed, "`ACCT <account>` (RFC 959); may be empty.";
+        Cwd = "CWD", Refused, "`CWD <path>` (RFC 959).";
+        Smnt = "SMNT", Refused, "`SMNT <path>`: mount a file system structure (RFC 959).";
+        Retr = "RETR", Refused, "`RETR <path>`: download (RFC 959).";
+        Stor = "STOR", Refused, "`STOR <path>`: upload (RFC 959).";
+        Appe = "APPE", Refused, "`APPE <path>`: append (RFC 959).";
+        Rnfr = "RNFR", Refused, "`RNFR <path>`: rename from (RFC 959).";
+        Rnto = "RNTO", Refused, "`RNTO <path>`: rename to (RFC 959).";
+        Dele = "DELE", Refused, "`DELE <path>`: delete a file (RFC 959).";
+        Rmd = "RMD", Refused, "`RMD <path>`: remove a directory (RFC 959).";
+        Mkd = "MKD", Refused, "`MKD <path>`: make a directory (RFC 959).";
+        Site = "SITE", Refused, "`SITE <site command and arguments>` (RFC 959).";
+        Opts = "OPTS", Refused, "`OPTS <command> [<options>]` (RFC 2389).";
+        Size = "SIZE", Refused, "`SIZE <path>` (RFC 3659).";
+        Mdtm = "MDTM", Refused, "`MDTM <path>`: modification time (RFC 3659).";
+        Auth = "AUTH", Refused, "`AUTH <mechanism>, e.g. TLS` (RFC 2228, RFC 4217).";
+        Adat = "ADAT", Refused, "`ADAT <base64 data>` (RFC 2228).";
+        Mic = "MIC", Refused, "`MIC <base64 command>`: integrity-protected command (RFC 2228).";
+        Conf = "CONF", Refused, "`CONF <base64 command>`: confidentiality-protected command (RFC 2228).";
+        Enc = "ENC", Refused, "`ENC <base64 command>`: private command (RFC 2228).";
+        Host = "HOST", Refused, "`HOST <domain>`: select a virtual host (RFC 7151).";
+        Xcwd = "XCWD", Refused, "`XCWD <path>`: CWD under its RFC 775 name.";
+        Xmkd = "XMKD", Refused, "`XMKD <path>`: MKD under its RFC 775 name.";
+        Xrmd = "XRMD", Refused, "`XRMD <path>`: RMD under its RFC 775 name.";
     }
     optional {
-        Stou = "STOU", "STOU [<name>]: store under a unique name (RFC 959 takes no argument; servers commonly accept a name or prefix).";
-        List = "LIST", "LIST [<path or options>] (RFC 959).";
-        Nlst = "NLST", "NLST [<path or options>] (RFC 959).";
-        Stat = "STAT", "STAT [<path>] (RFC 959).";
-        Help = "HELP", "HELP [<verb>] (RFC 959).";
-        Mlst = "MLST", "MLST [<path>] (RFC 3659).";
-        Mlsd = "MLSD", "MLSD [<path>] (RFC 3659).";
-        Lang = "LANG", "LANG [<language tag>] (RFC 2640).";
+        Stou = "STOU", "`STOU [<name>]`: store under a unique name (RFC 959 takes no argument; servers commonly accept a name or prefix).";
+        List = "LIST", "`LIST [<path or options>]` (RFC 959).";
+        Nlst = "NLST", "`NLST [<path or options>]` (RFC 959).";
+        Stat = "STAT", "`STAT [<path>]` (RFC 959).";
+        Help = "HELP", "`HELP [<verb>]` (RFC 959).";
+        Mlst = "MLST", "`MLST [<path>]` (RFC 3659).";
+        Mlsd = "MLSD", "`MLSD [<path>]` (RFC 3659).";
+        Lang = "LANG", "`LANG [<language tag>]` (RFC 2640).";
     }
     typed {
-        Port(SocketAddrV4) = "PORT", "PORT h1,h2,h3,h4,p1,p2 (RFC 959).";
-        Type(TransferType) = "TYPE", "TYPE <type> (RFC 959).";
-        Stru(Structure) = "STRU", "STRU F|R|P (RFC 959).";
-        Mode(TransferMode) = "MODE", "MODE S|B|C (RFC 959).";
-        Allo(Allocation) = "ALLO", "ALLO <size> [R <record size>] (RFC 959).";
-        Rest(u64) = "REST", "REST <byte offset> (RFC 3659 §5, stream mode).";
-        Eprt(SocketAddr) = "EPRT", "EPRT |af|address|port| (RFC 2428).";
-        Epsv(Option<EpsvArg>) = "EPSV", "EPSV, EPSV ALL or EPSV <net-prt> (RFC 2428).";
-        Pbsz(u64) = "PBSZ", "PBSZ <size>: protection buffer size (RFC 2228; 0 with TLS, RFC 4217).";
-        Prot(ProtectionLevel) = "PROT", "PROT C|S|E|P (RFC 2228, RFC 4217).";
-        Lprt(SocketAddr) = "LPRT", "LPRT af,hal,h1,...,pal,p1,... (RFC 1639).";
+        Port(SocketAddrV4) = "PORT", "`PORT h1,h2,h3,h4,p1,p2` (RFC 959).";
+        Type(TransferType) = "TYPE", "`TYPE <type>` (RFC 959).";
+        Stru(Structure) = "STRU", "`STRU F|R|P` (RFC 959).";
+        Mode(TransferMode) = "MODE", "`MODE S|B|C` (RFC 959).";
+        Allo(Allocation) = "ALLO", "`ALLO <size> [R <record size>]` (RFC 959).";
+        Rest(u64) = "REST", "`REST <byte offset>` (RFC 3659 §5, stream mode).";
+        Eprt(SocketAddr) = "EPRT", "`EPRT |af|address|port|` (RFC 2428).";
+        Epsv(Option<EpsvArg>) = "EPSV", "`EPSV`, `EPSV ALL` or `EPSV <net-prt>` (RFC 2428).";
+        Pbsz(u64) = "PBSZ", "`PBSZ <size>`: protection buffer size (RFC 2228; 0 with TLS, RFC 4217).";
+        Prot(ProtectionLevel) = "PROT", "`PROT C|S|E|P` (RFC 2228, RFC 4217).";
+        Lprt(SocketAddr) = "LPRT", "`LPRT af,hal,h1,...,pal,p1,...` (RFC 1639).";
     }
 }
 
