@@ -1,1 +1,1460 @@
-//! Being written.
+//! Client commands: the raw split, a typed command per verb, a formatter and a streaming decoder (server side).
+//!
+//! A command line (RFC 959 §4.1, §5.3) is a verb, then optionally one SP and an argument, then CRLF.
+//!
+//! - [`CommandLine`] is the raw split: everything up to the first SP is the verb, everything after that SP is the
+//!   argument with every blank kept (`"RETR  x"` has the argument `" x"`; RFC 3659 §2.2: blanks belong to the
+//!   pathname).
+//! - [`Command`] is typed: a variant per verb of RFC 959, 2389, 2428, 3659, 2228/4217, 2640, 1639, 7151 and the
+//!   X-variants of RFC 775, and [`Command::Other`] for anything else. Arguments with a grammar (TYPE, STRU, MODE,
+//!   PORT, EPRT, LPRT, REST, ALLO, PROT, PBSZ, EPSV) are parsed into values; other arguments are borrowed text kept
+//!   exactly.
+//! - [`Command::encode`] writes `VERB[ SP arg]\r\n` with canonical argument formatting, and refuses CR, LF or NUL
+//!   anywhere (command injection). [`format_command`] does the same for a raw verb and argument.
+//! - [`CommandDecoder`] frames lines (Telnet stripping, a line-length limit; see [`crate::line`]) and yields one
+//!   [`Command`] per line.
+//!
+//! # Ownership
+//!
+//! Text arguments are `Cow<'a, str>`: parsing borrows from the line (no allocation), and [`Command::into_owned`]
+//! turns every borrowed argument into an owned one, giving a `Command<'static>`. One enum serves both forms, so
+//! bindings and servers match on one set of variants.
+//!
+//! # Errors and reply hints
+//!
+//! Every [`CommandError`] carries the reply code a server should answer with ([`CommandError::reply_hint`]):
+//! 500 when the line is not a command at all (empty, a bad verb, too long: RFC 959 lists "command line too long"
+//! under 500), 501 when the verb is known but its argument is malformed or missing, or there is one where none is
+//! allowed, and 504 when the argument is well-formed but names a parameter ftpkit does not know (`TYPE X`, `MODE Z`,
+//! `PROT Q`, an unknown TYPE form code). Known parameters that a server may still decline (`TYPE E`, `STRU R`,
+//! `MODE B`) parse fine: refusing them is the server's policy, answered with 504 by the server itself.
+use crate::hostport::{self, EprtArg, HostPortError, LprtArg, Mode, PortArg};
+use crate::line::{LineBuffer, LineError, DEFAULT_MAX_LINE};
+use std::borrow::Cow;
+use std::fmt;
+use std::net::{SocketAddr, SocketAddrV4};
+
+/// A command line split into its verb and argument, without interpretation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommandLine<'a> {
+    /// Everything up to the first SP (or the whole line).
+    pub verb: &'a str,
+    /// Everything after the first SP, blanks kept; `None` when the line has no SP.
+    pub arg: Option<&'a str>,
+}
+
+impl<'a> CommandLine<'a> {
+    /// Split a line (without its line end) at its first SP.
+    pub fn split(line: &'a str) -> Self {
+        match line.split_once(' ') {
+            Some((verb, arg)) => CommandLine {
+                verb,
+                arg: Some(arg),
+            },
+            None => CommandLine {
+                verb: line,
+                arg: None,
+            },
+        }
+    }
+
+    /// The canonical spelling of the verb if ftpkit knows it (compared case-insensitively).
+    pub fn known_verb(&self) -> Option<&'static str> {
+        known_verb(self.verb)
+    }
+
+    /// The verb in upper case: borrowed for known verbs and verbs already in upper case, allocated otherwise.
+    pub fn verb_upper(&self) -> Cow<'a, str> {
+        if let Some(known) = self.known_verb() {
+            Cow::Borrowed(known)
+        } else if self.verb.bytes().any(|b| b.is_ascii_lowercase()) {
+            Cow::Owned(self.verb.to_ascii_uppercase())
+        } else {
+            Cow::Borrowed(self.verb)
+        }
+    }
+}
+
+/// An error while parsing, decoding or formatting a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// The line is empty.
+    #[error("empty command line")]
+    EmptyLine,
+    /// The verb is empty or holds a byte that is not an ASCII letter or digit.
+    #[error("verb: byte {position} is {byte:#04x}; a verb is one or more ASCII letters or digits")]
+    BadVerb {
+        /// 1-based position of the offending byte in the verb (1 for an empty verb).
+        position: usize,
+        /// The byte (SP, 0x20, for an empty verb).
+        byte: u8,
+    },
+    /// The line is not UTF-8 (RFC 2640).
+    #[error("command line is not UTF-8 (valid up to byte {valid_up_to})")]
+    NotUtf8 {
+        /// How many leading bytes are valid UTF-8.
+        valid_up_to: usize,
+    },
+    /// A received line holds CR or NUL (a lone CR is not a line end, and neither may stand in a path or name).
+    #[error("byte {position} of the command line is {byte:#04x}; CR and NUL are not allowed inside a command")]
+    ControlByte {
+        /// 1-based position in the line.
+        position: usize,
+        /// The byte.
+        byte: u8,
+    },
+    /// A line longer than the decoder's limit (already discarded).
+    #[error("command line longer than {max} bytes")]
+    TooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// The verb needs an argument and has none (or an empty one).
+    #[error("{verb}: argument missing")]
+    MissingArgument {
+        /// The verb.
+        verb: &'static str,
+    },
+    /// The verb takes no argument and has one.
+    #[error("{verb}: takes no argument")]
+    UnexpectedArgument {
+        /// The verb.
+        verb: &'static str,
+    },
+    /// The argument does not follow the verb's grammar.
+    #[error("{verb}: {field} {reason}")]
+    InvalidArgument {
+        /// The verb.
+        verb: &'static str,
+        /// Which part of the argument.
+        field: &'static str,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A number too large for its field.
+    #[error("{verb}: {field} is over {max}")]
+    NumberOutOfRange {
+        /// The verb.
+        verb: &'static str,
+        /// Which number.
+        field: &'static str,
+        /// Its largest value.
+        max: u64,
+    },
+    /// A well-formed parameter that ftpkit does not know (`TYPE X`).
+    #[error("{verb}: {field} {value:?} is not a known parameter")]
+    UnsupportedParameter {
+        /// The verb.
+        verb: &'static str,
+        /// Which parameter.
+        field: &'static str,
+        /// The parameter as sent.
+        value: char,
+    },
+    /// The host-port argument of PORT, EPRT or LPRT is malformed.
+    #[error("{verb}: {error}")]
+    HostPort {
+        /// The verb.
+        verb: &'static str,
+        /// What the host-port parser said.
+        #[source]
+        error: HostPortError,
+    },
+    /// Formatting: the verb or the argument holds CR, LF or NUL (command injection). Nothing was written.
+    #[error("{field}: byte {position} is {byte:#04x}; CR, LF and NUL are not allowed (command injection)")]
+    Injection {
+        /// `"verb"` or `"argument"`.
+        field: &'static str,
+        /// 1-based position in that field.
+        position: usize,
+        /// The byte.
+        byte: u8,
+    },
+}
+
+impl CommandError {
+    /// The stable kind of this error.
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            CommandError::EmptyLine
+            | CommandError::BadVerb { .. }
+            | CommandError::NotUtf8 { .. }
+            | CommandError::ControlByte { .. }
+            | CommandError::MissingArgument { .. }
+            | CommandError::UnexpectedArgument { .. }
+            | CommandError::InvalidArgument { .. } => K::Syntax,
+            CommandError::TooLong { .. } => K::TooLong,
+            CommandError::NumberOutOfRange { .. } => K::Range,
+            CommandError::UnsupportedParameter { .. } => K::Unsupported,
+            CommandError::HostPort { error, .. } => error.kind(),
+            CommandError::Injection { .. } => K::Injection,
+        }
+    }
+
+    /// The reply code a server should answer with: 500 (not a command), 501 (bad argument) or 504 (unknown
+    /// parameter). See the [module docs](self).
+    pub fn reply_hint(&self) -> u16 {
+        match self {
+            CommandError::EmptyLine
+            | CommandError::BadVerb { .. }
+            | CommandError::TooLong { .. } => 500,
+            CommandError::UnsupportedParameter { .. } => 504,
+            CommandError::NotUtf8 { .. }
+            | CommandError::ControlByte { .. }
+            | CommandError::MissingArgument { .. }
+            | CommandError::UnexpectedArgument { .. }
+            | CommandError::InvalidArgument { .. }
+            | CommandError::NumberOutOfRange { .. }
+            | CommandError::HostPort { .. }
+            | CommandError::Injection { .. } => 501,
+        }
+    }
+}
+
+/// TYPE's format control (RFC 959 §3.1.1.5): the second parameter of `TYPE A` and `TYPE E`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FormatControl {
+    /// `N`: non-print.
+    NonPrint,
+    /// `T`: Telnet format effectors.
+    Telnet,
+    /// `C`: carriage control (ASA).
+    Carriage,
+}
+
+/// The argument of TYPE (RFC 959 §3.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransferType {
+    /// `A` or `A <form>`: ASCII.
+    Ascii(Option<FormatControl>),
+    /// `E` or `E <form>`: EBCDIC.
+    Ebcdic(Option<FormatControl>),
+    /// `I`: image (binary).
+    Image,
+    /// `L <byte size>`: local byte size, 1-255 (`L 8` is what clients send).
+    Local(u8),
+}
+
+/// The argument of STRU (RFC 959 §3.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Structure {
+    /// `F`: file (no record structure), the default.
+    File,
+    /// `R`: record structure.
+    Record,
+    /// `P`: page structure.
+    Page,
+}
+
+/// The argument of MODE (RFC 959 §3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransferMode {
+    /// `S`: stream, the default.
+    Stream,
+    /// `B`: block.
+    Block,
+    /// `C`: compressed.
+    Compressed,
+}
+
+/// The argument of PROT (RFC 2228 §3, RFC 4217 §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProtectionLevel {
+    /// `C`: clear.
+    Clear,
+    /// `S`: safe (integrity).
+    Safe,
+    /// `E`: confidential.
+    Confidential,
+    /// `P`: private (integrity and confidentiality; TLS).
+    Private,
+}
+
+/// The argument of ALLO (RFC 959 §4.1.3): `<size>` or `<size> R <record size>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Allocation {
+    /// Bytes to reserve.
+    pub size: u64,
+    /// The maximum record or page size, when given.
+    pub record_size: Option<u64>,
+}
+
+/// The argument of EPSV (RFC 2428 §3, §4), when there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EpsvArg {
+    /// `EPSV ALL`: from now on only EPSV is used for data connections.
+    All,
+    /// `EPSV <net-prt>`: a passive connection for this network protocol (1 IPv4, 2 IPv6).
+    Protocol(u16),
+}
+
+fn letter<T: Copy>(verb: &'static str, arg: &str, table: &[(u8, T)]) -> Result<T, CommandError> {
+    match arg.as_bytes() {
+        [] => Err(CommandError::MissingArgument { verb }),
+        [b] => table
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(b))
+            .map(|&(_, v)| v)
+            .ok_or(CommandError::UnsupportedParameter {
+                verb,
+                field: "code",
+                value: char::from(*b),
+            }),
+        _ => Err(CommandError::InvalidArgument {
+            verb,
+            field: "argument",
+            reason: "must be a single letter",
+        }),
+    }
+}
+
+const FORMS: &[(u8, FormatControl)] = &[
+    (b'N', FormatControl::NonPrint),
+    (b'T', FormatControl::Telnet),
+    (b'C', FormatControl::Carriage),
+];
+const STRUS: &[(u8, Structure)] = &[
+    (b'F', Structure::File),
+    (b'R', Structure::Record),
+    (b'P', Structure::Page),
+];
+const MODES: &[(u8, TransferMode)] = &[
+    (b'S', TransferMode::Stream),
+    (b'B', TransferMode::Block),
+    (b'C', TransferMode::Compressed),
+];
+const PROTS: &[(u8, ProtectionLevel)] = &[
+    (b'C', ProtectionLevel::Clear),
+    (b'S', ProtectionLevel::Safe),
+    (b'E', ProtectionLevel::Confidential),
+    (b'P', ProtectionLevel::Private),
+];
+
+fn letter_of<T: PartialEq>(table: &[(u8, T)], value: &T) -> char {
+    table
+        .iter()
+        .find(|(_, v)| v == value)
+        .map_or('?', |(c, _)| char::from(*c))
+}
+
+/// A decimal number: one or more ASCII digits, no sign, no blanks.
+fn number(
+    verb: &'static str,
+    field: &'static str,
+    text: &str,
+    max: u64,
+) -> Result<u64, CommandError> {
+    if text.is_empty() {
+        return Err(CommandError::InvalidArgument {
+            verb,
+            field,
+            reason: "is empty",
+        });
+    }
+    let mut value: u64 = 0;
+    for b in text.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(CommandError::InvalidArgument {
+                verb,
+                field,
+                reason: "must be ASCII digits only",
+            });
+        }
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .filter(|v| *v <= max)
+            .ok_or(CommandError::NumberOutOfRange { verb, field, max })?;
+    }
+    Ok(value)
+}
+
+impl TransferType {
+    /// Parse a TYPE argument (letters case-insensitive): `A`, `A N|T|C`, `E`, `E N|T|C`, `I`, `L <1-255>`.
+    pub fn parse(arg: &str) -> Result<TransferType, CommandError> {
+        const VERB: &str = "TYPE";
+        let bytes = arg.as_bytes();
+        let Some((&code, rest)) = bytes.split_first() else {
+            return Err(CommandError::MissingArgument { verb: VERB });
+        };
+        let form = |rest: &[u8]| -> Result<Option<FormatControl>, CommandError> {
+            match rest {
+                [] => Ok(None),
+                [b' ', f] => letter(VERB, arg.get(2..).unwrap_or_default(), FORMS)
+                    .map(Some)
+                    .map_err(|_| CommandError::UnsupportedParameter {
+                        verb: VERB,
+                        field: "form code",
+                        value: char::from(*f),
+                    }),
+                _ => Err(CommandError::InvalidArgument {
+                    verb: VERB,
+                    field: "form code",
+                    reason: "must be one letter after a single SP",
+                }),
+            }
+        };
+        match code.to_ascii_uppercase() {
+            b'A' => form(rest).map(TransferType::Ascii),
+            b'E' => form(rest).map(TransferType::Ebcdic),
+            b'I' if rest.is_empty() => Ok(TransferType::Image),
+            b'I' => Err(CommandError::InvalidArgument {
+                verb: VERB,
+                field: "type code I",
+                reason: "takes no parameter",
+            }),
+            b'L' => match rest {
+                [b' ', ..] => {
+                    let size = number(VERB, "byte size", arg.get(2..).unwrap_or_default(), 255)?;
+                    match u8::try_from(size) {
+                        Ok(s) if s > 0 => Ok(TransferType::Local(s)),
+                        _ => Err(CommandError::InvalidArgument {
+                            verb: VERB,
+                            field: "byte size",
+                            reason: "must be 1-255",
+                        }),
+                    }
+                }
+                _ => Err(CommandError::InvalidArgument {
+                    verb: VERB,
+                    field: "byte size",
+                    reason: "must follow L after a single SP",
+                }),
+            },
+            c if c.is_ascii_alphabetic() && (rest.is_empty() || rest.first() == Some(&b' ')) => {
+                Err(CommandError::UnsupportedParameter {
+                    verb: VERB,
+                    field: "type code",
+                    value: char::from(c),
+                })
+            }
+            _ => Err(CommandError::InvalidArgument {
+                verb: VERB,
+                field: "type code",
+                reason: "must be a letter",
+            }),
+        }
+    }
+}
+
+impl fmt::Display for TransferType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (code, form) = match self {
+            TransferType::Ascii(form) => ('A', form),
+            TransferType::Ebcdic(form) => ('E', form),
+            TransferType::Image => return f.write_str("I"),
+            TransferType::Local(size) => return write!(f, "L {size}"),
+        };
+        match form {
+            Some(form) => write!(f, "{code} {}", letter_of(FORMS, form)),
+            None => write!(f, "{code}"),
+        }
+    }
+}
+
+impl fmt::Display for Structure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", letter_of(STRUS, self))
+    }
+}
+
+impl fmt::Display for TransferMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", letter_of(MODES, self))
+    }
+}
+
+impl fmt::Display for ProtectionLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", letter_of(PROTS, self))
+    }
+}
+
+impl fmt::Display for Allocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.record_size {
+            Some(r) => write!(f, "{} R {r}", self.size),
+            None => write!(f, "{}", self.size),
+        }
+    }
+}
+
+impl fmt::Display for EpsvArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EpsvArg::All => f.write_str("ALL"),
+            EpsvArg::Protocol(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+/// How a text argument is checked when parsing.
+#[derive(Clone, Copy)]
+enum Empty {
+    /// An empty argument is accepted (`PASS ` sends an empty password).
+    Allowed,
+    /// An empty argument counts as missing (paths, names, encoded data).
+    Refused,
+}
+
+/// Where a variant's argument comes from when encoding.
+enum ArgOut<'s> {
+    None,
+    Text(&'s str),
+    Typed,
+}
+
+macro_rules! commands {
+    (
+        none { $($n_var:ident = $n_verb:literal, $n_doc:literal;)* }
+        text { $($t_var:ident = $t_verb:literal, $t_empty:ident, $t_doc:literal;)* }
+        optional { $($o_var:ident = $o_verb:literal, $o_doc:literal;)* }
+        typed { $($y_var:ident($y_ty:ty) = $y_verb:literal, $y_doc:literal;)* }
+    ) => {
+        /// A parsed command. Text arguments borrow from the line (see the [module docs](self) on ownership).
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Command<'a> {
+            $(#[doc = $n_doc] $n_var,)*
+            $(#[doc = $t_doc] $t_var(Cow<'a, str>),)*
+            $(#[doc = $o_doc] $o_var(Option<Cow<'a, str>>),)*
+            $(#[doc = $y_doc] $y_var($y_ty),)*
+            /// A verb ftpkit does not know, kept as received (case included) with its raw argument.
+            Other {
+                /// The verb as received.
+                verb: Cow<'a, str>,
+                /// The argument as received (`None` when the line had no SP).
+                arg: Option<Cow<'a, str>>,
+            },
+        }
+
+        /// Every verb [`Command`] has a variant for, in canonical (upper-case) spelling.
+        pub const KNOWN_VERBS: &[&str] = &[$($n_verb,)* $($t_verb,)* $($o_verb,)* $($y_verb,)*];
+
+        impl<'a> Command<'a> {
+            /// The verb: canonical upper case for known verbs, as received for [`Command::Other`].
+            pub fn verb(&self) -> &str {
+                match self {
+                    $(Command::$n_var => $n_verb,)*
+                    $(Command::$t_var(_) => $t_verb,)*
+                    $(Command::$o_var(_) => $o_verb,)*
+                    $(Command::$y_var(_) => $y_verb,)*
+                    Command::Other { verb, .. } => verb,
+                }
+            }
+
+            /// The same command with every borrowed argument copied: a `Command<'static>`.
+            pub fn into_owned(self) -> Command<'static> {
+                match self {
+                    $(Command::$n_var => Command::$n_var,)*
+                    $(Command::$t_var(s) => Command::$t_var(Cow::Owned(s.into_owned())),)*
+                    $(Command::$o_var(s) => Command::$o_var(s.map(|s| Cow::Owned(s.into_owned()))),)*
+                    $(Command::$y_var(v) => Command::$y_var(v),)*
+                    Command::Other { verb, arg } => Command::Other {
+                        verb: Cow::Owned(verb.into_owned()),
+                        arg: arg.map(|a| Cow::Owned(a.into_owned())),
+                    },
+                }
+            }
+
+            fn from_known(verb: &'static str, arg: Option<&'a str>) -> Result<Command<'a>, CommandError> {
+                match verb {
+                    $($n_verb => no_arg($n_verb, arg).map(|()| Command::$n_var),)*
+                    $($t_verb => text($t_verb, arg, Empty::$t_empty).map(Command::$t_var),)*
+                    $($o_verb => Ok(Command::$o_var(arg.map(Cow::Borrowed))),)*
+                    _ => parse_typed(verb, arg),
+                }
+            }
+
+            fn arg_out(&self) -> ArgOut<'_> {
+                match self {
+                    $(Command::$n_var => ArgOut::None,)*
+                    $(Command::$t_var(s) => ArgOut::Text(s),)*
+                    $(Command::$o_var(s) => s.as_deref().map_or(ArgOut::None, ArgOut::Text),)*
+                    $(Command::$y_var(_) => ArgOut::Typed,)*
+                    Command::Other { arg, .. } => arg.as_deref().map_or(ArgOut::None, ArgOut::Text),
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    none {
+        Cdup = "CDUP", "`CDUP`: change to the parent directory (RFC 959).";
+        Rein = "REIN", "`REIN`: reinitialize the session (RFC 959).";
+        Quit = "QUIT", "`QUIT`: log out (RFC 959).";
+        Pasv = "PASV", "`PASV`: ask for a passive data connection (RFC 959).";
+        Abor = "ABOR", "`ABOR`: abort the transfer in progress (RFC 959).";
+        Pwd = "PWD", "`PWD`: print the working directory (RFC 959).";
+        Syst = "SYST", "`SYST`: ask for the system type (RFC 959).";
+        Noop = "NOOP", "`NOOP`: do nothing (RFC 959).";
+        Feat = "FEAT", "`FEAT`: list the extensions (RFC 2389).";
+        Ccc = "CCC", "`CCC`: clear the command channel (RFC 2228).";
+        Lpsv = "LPSV", "`LPSV`: ask for a long passive data connection (RFC 1639).";
+        Xpwd = "XPWD", "`XPWD`: PWD under its RFC 775 name.";
+        Xcup = "XCUP", "`XCUP`: CDUP under its RFC 775 name.";
+    }
+    text {
+        User = "USER", Allowed, "`USER <name>` (RFC 959).";
+        Pass = "PASS", Allowed, "`PASS <password>` (RFC 959); may be empty.";
+        Acct = "ACCT", Allowed, "`ACCT <account>` (RFC 959); may be empty.";
+        Cwd = "CWD", Refused, "`CWD <path>` (RFC 959).";
+        Smnt = "SMNT", Refused, "`SMNT <path>`: mount a file system structure (RFC 959).";
+        Retr = "RETR", Refused, "`RETR <path>`: download (RFC 959).";
+        Stor = "STOR", Refused, "`STOR <path>`: upload (RFC 959).";
+        Appe = "APPE", Refused, "`APPE <path>`: append (RFC 959).";
+        Rnfr = "RNFR", Refused, "`RNFR <path>`: rename from (RFC 959).";
+        Rnto = "RNTO", Refused, "`RNTO <path>`: rename to (RFC 959).";
+        Dele = "DELE", Refused, "`DELE <path>`: delete a file (RFC 959).";
+        Rmd = "RMD", Refused, "`RMD <path>`: remove a directory (RFC 959).";
+        Mkd = "MKD", Refused, "`MKD <path>`: make a directory (RFC 959).";
+        Site = "SITE", Refused, "`SITE <site command and arguments>` (RFC 959).";
+        Opts = "OPTS", Refused, "`OPTS <command> [<options>]` (RFC 2389).";
+        Size = "SIZE", Refused, "`SIZE <path>` (RFC 3659).";
+        Mdtm = "MDTM", Refused, "`MDTM <path>`: modification time (RFC 3659).";
+        Auth = "AUTH", Refused, "`AUTH <mechanism>, e.g. TLS` (RFC 2228, RFC 4217).";
+        Adat = "ADAT", Refused, "`ADAT <base64 data>` (RFC 2228).";
+        Mic = "MIC", Refused, "`MIC <base64 command>`: integrity-protected command (RFC 2228).";
+        Conf = "CONF", Refused, "`CONF <base64 command>`: confidentiality-protected command (RFC 2228).";
+        Enc = "ENC", Refused, "`ENC <base64 command>`: private command (RFC 2228).";
+        Host = "HOST", Refused, "`HOST <domain>`: select a virtual host (RFC 7151).";
+        Xcwd = "XCWD", Refused, "`XCWD <path>`: CWD under its RFC 775 name.";
+        Xmkd = "XMKD", Refused, "`XMKD <path>`: MKD under its RFC 775 name.";
+        Xrmd = "XRMD", Refused, "`XRMD <path>`: RMD under its RFC 775 name.";
+    }
+    optional {
+        Stou = "STOU", "`STOU [<name>]`: store under a unique name (RFC 959 takes no argument; servers commonly accept a name or prefix).";
+        List = "LIST", "`LIST [<path or options>]` (RFC 959).";
+        Nlst = "NLST", "`NLST [<path or options>]` (RFC 959).";
+        Stat = "STAT", "`STAT [<path>]` (RFC 959).";
+        Help = "HELP", "`HELP [<verb>]` (RFC 959).";
+        Mlst = "MLST", "`MLST [<path>]` (RFC 3659).";
+        Mlsd = "MLSD", "`MLSD [<path>]` (RFC 3659).";
+        Lang = "LANG", "`LANG [<language tag>]` (RFC 2640).";
+    }
+    typed {
+        Port(SocketAddrV4) = "PORT", "`PORT h1,h2,h3,h4,p1,p2` (RFC 959).";
+        Type(TransferType) = "TYPE", "`TYPE <type>` (RFC 959).";
+        Stru(Structure) = "STRU", "`STRU F|R|P` (RFC 959).";
+        Mode(TransferMode) = "MODE", "`MODE S|B|C` (RFC 959).";
+        Allo(Allocation) = "ALLO", "`ALLO <size> [R <record size>]` (RFC 959).";
+        Rest(u64) = "REST", "`REST <byte offset>` (RFC 3659 §5, stream mode).";
+        Eprt(SocketAddr) = "EPRT", "`EPRT |af|address|port|` (RFC 2428).";
+        Epsv(Option<EpsvArg>) = "EPSV", "`EPSV`, `EPSV ALL` or `EPSV <net-prt>` (RFC 2428).";
+        Pbsz(u64) = "PBSZ", "`PBSZ <size>`: protection buffer size (RFC 2228; 0 with TLS, RFC 4217).";
+        Prot(ProtectionLevel) = "PROT", "`PROT C|S|E|P` (RFC 2228, RFC 4217).";
+        Lprt(SocketAddr) = "LPRT", "`LPRT af,hal,h1,...,pal,p1,...` (RFC 1639).";
+    }
+}
+
+/// The canonical spelling of a verb ftpkit knows (case-insensitive).
+fn known_verb(verb: &str) -> Option<&'static str> {
+    if verb.len() > 4 {
+        return None;
+    }
+    KNOWN_VERBS
+        .iter()
+        .copied()
+        .find(|k| k.eq_ignore_ascii_case(verb))
+}
+
+fn no_arg(verb: &'static str, arg: Option<&str>) -> Result<(), CommandError> {
+    match arg {
+        None | Some("") => Ok(()),
+        Some(_) => Err(CommandError::UnexpectedArgument { verb }),
+    }
+}
+
+fn text<'a>(
+    verb: &'static str,
+    arg: Option<&'a str>,
+    empty: Empty,
+) -> Result<Cow<'a, str>, CommandError> {
+    match (arg, empty) {
+        (None, _) | (Some(""), Empty::Refused) => Err(CommandError::MissingArgument { verb }),
+        (Some(a), _) => Ok(Cow::Borrowed(a)),
+    }
+}
+
+fn host_port<T>(
+    verb: &'static str,
+    arg: &str,
+    parsed: Result<hostport::Parsed<T>, HostPortError>,
+) -> Result<T, CommandError> {
+    let parsed = parsed.map_err(|error| CommandError::HostPort { verb, error })?;
+    if parsed.span != (0..arg.len()) {
+        return Err(CommandError::InvalidArgument {
+            verb,
+            field: "argument",
+            reason: "has text around the address",
+        });
+    }
+    Ok(parsed.value)
+}
+
+fn parse_typed<'a>(verb: &'static str, arg: Option<&'a str>) -> Result<Command<'a>, CommandError> {
+    if verb == "EPSV" {
+        return match arg {
+            None | Some("") => Ok(Command::Epsv(None)),
+            Some(a) if a.eq_ignore_ascii_case("ALL") => Ok(Command::Epsv(Some(EpsvArg::All))),
+            Some(a) => {
+                let p = number(verb, "network protocol", a, u64::from(u16::MAX))?;
+                Ok(Command::Epsv(Some(EpsvArg::Protocol(
+                    u16::try_from(p).unwrap_or(u16::MAX),
+                ))))
+            }
+        };
+    }
+    let arg = match arg {
+        None | Some("") => return Err(CommandError::MissingArgument { verb }),
+        Some(a) => a,
+    };
+    Ok(match verb {
+        "PORT" => Command::Port(host_port(
+            verb,
+            arg,
+            hostport::parse_port(arg, Mode::Strict),
+        )?),
+        "EPRT" => Command::Eprt(host_port(
+            verb,
+            arg,
+            hostport::parse_eprt(arg).map(|p| hostport::Parsed {
+                value: p.value.addr,
+                span: p.span,
+            }),
+        )?),
+        "LPRT" => Command::Lprt(host_port(verb, arg, hostport::parse_lprt(arg))?),
+        "TYPE" => Command::Type(TransferType::parse(arg)?),
+        "STRU" => Command::Stru(letter(verb, arg, STRUS)?),
+        "MODE" => Command::Mode(letter(verb, arg, MODES)?),
+        "PROT" => Command::Prot(letter(verb, arg, PROTS)?),
+        "REST" => Command::Rest(number(verb, "offset", arg, u64::MAX)?),
+        "PBSZ" => Command::Pbsz(number(verb, "buffer size", arg, u64::MAX)?),
+        "ALLO" => {
+            let (size, record_size) = match arg.split_once(' ') {
+                None => (arg, None),
+                Some((size, rest)) => match rest.split_once(' ') {
+                    Some((r, record)) if r.eq_ignore_ascii_case("R") => (size, Some(record)),
+                    _ => {
+                        return Err(CommandError::InvalidArgument {
+                            verb,
+                            field: "record size",
+                            reason: "must be written `R <size>` after the size",
+                        })
+                    }
+                },
+            };
+            Command::Allo(Allocation {
+                size: number(verb, "size", size, u64::MAX)?,
+                record_size: record_size
+                    .map(|r| number(verb, "record size", r, u64::MAX))
+                    .transpose()?,
+            })
+        }
+        // Every typed verb is listed above; a verb reaching here is a table mistake, kept as Other rather than a
+        // panic.
+        _ => Command::Other {
+            verb: Cow::Borrowed(verb),
+            arg: Some(Cow::Borrowed(arg)),
+        },
+    })
+}
+
+fn check_verb(verb: &str) -> Result<(), CommandError> {
+    match verb.bytes().position(|b| !b.is_ascii_alphanumeric()) {
+        _ if verb.is_empty() => Err(CommandError::BadVerb {
+            position: 1,
+            byte: b' ',
+        }),
+        Some(i) => Err(CommandError::BadVerb {
+            position: i + 1,
+            byte: verb.as_bytes()[i],
+        }),
+        None => Ok(()),
+    }
+}
+
+fn check_injection(field: &'static str, text: &str) -> Result<(), CommandError> {
+    match text.bytes().position(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        Some(i) => Err(CommandError::Injection {
+            field,
+            position: i + 1,
+            byte: text.as_bytes()[i],
+        }),
+        None => Ok(()),
+    }
+}
+
+impl<'a> Command<'a> {
+    /// Parse one command line. One trailing line end (`\r\n` or `\n`) is removed if present; any other CR, LF or
+    /// NUL is refused ([`CommandError::ControlByte`]), so every parsed command can be encoded again.
+    pub fn parse(line: &'a str) -> Result<Command<'a>, CommandError> {
+        let line = line
+            .strip_suffix("\r\n")
+            .or_else(|| line.strip_suffix('\n'))
+            .unwrap_or(line);
+        if line.is_empty() {
+            return Err(CommandError::EmptyLine);
+        }
+        if let Some(i) = line.bytes().position(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            return Err(CommandError::ControlByte {
+                position: i + 1,
+                byte: line.as_bytes()[i],
+            });
+        }
+        let split = CommandLine::split(line);
+        check_verb(split.verb)?;
+        match split.known_verb() {
+            Some(verb) => Command::from_known(verb, split.arg),
+            None => Ok(Command::Other {
+                verb: Cow::Borrowed(split.verb),
+                arg: split.arg.map(Cow::Borrowed),
+            }),
+        }
+    }
+
+    /// [`parse`](Self::parse) for raw bytes; bytes that are not UTF-8 are refused (RFC 2640 pathnames are UTF-8).
+    pub fn parse_bytes(line: &'a [u8]) -> Result<Command<'a>, CommandError> {
+        match std::str::from_utf8(line) {
+            Ok(s) => Command::parse(s),
+            Err(e) => Err(CommandError::NotUtf8 {
+                valid_up_to: e.valid_up_to(),
+            }),
+        }
+    }
+
+    /// The argument as the wire shows it: canonical formatting for typed arguments, the text for the others.
+    /// `None` when the command has no argument.
+    pub fn arg(&self) -> Option<Cow<'_, str>> {
+        match self.arg_out() {
+            ArgOut::None => None,
+            ArgOut::Text(s) => Some(Cow::Borrowed(s)),
+            ArgOut::Typed => Some(Cow::Owned(self.typed_arg()?)),
+        }
+    }
+
+    fn typed_arg(&self) -> Option<String> {
+        Some(match self {
+            Command::Port(a) => PortArg(*a).to_string(),
+            Command::Eprt(a) => EprtArg(*a).to_string(),
+            Command::Lprt(a) => LprtArg(*a).to_string(),
+            Command::Type(t) => t.to_string(),
+            Command::Stru(s) => s.to_string(),
+            Command::Mode(m) => m.to_string(),
+            Command::Allo(a) => a.to_string(),
+            Command::Rest(n) | Command::Pbsz(n) => n.to_string(),
+            Command::Epsv(e) => return e.map(|e| e.to_string()),
+            Command::Prot(p) => p.to_string(),
+            _ => return None,
+        })
+    }
+
+    /// Write `VERB[ SP arg]\r\n`. CR, LF or NUL in the verb or argument is refused and nothing is written; so is
+    /// an [`Other`](Command::Other) verb that is not ASCII letters and digits.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), CommandError> {
+        let verb = self.verb();
+        check_injection("verb", verb)?;
+        check_verb(verb)?;
+        match self.arg_out() {
+            ArgOut::None => format_unchecked(verb, None, out),
+            ArgOut::Text(arg) => {
+                check_injection("argument", arg)?;
+                format_unchecked(verb, Some(arg), out)
+            }
+            ArgOut::Typed => {
+                // Typed arguments are digits, letters and punctuation; check anyway, so no Display impl can ever
+                // smuggle a line end.
+                let arg = self.typed_arg();
+                if let Some(arg) = &arg {
+                    check_injection("argument", arg)?;
+                }
+                format_unchecked(verb, arg.as_deref(), out)
+            }
+        }
+        Ok(())
+    }
+
+    /// The encoded command as bytes (see [`encode`](Self::encode)).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, CommandError> {
+        let mut out = Vec::new();
+        self.encode(&mut out)?;
+        Ok(out)
+    }
+}
+
+fn format_unchecked(verb: &str, arg: Option<&str>, out: &mut Vec<u8>) {
+    out.reserve(verb.len() + arg.map_or(0, |a| a.len() + 1) + 2);
+    out.extend_from_slice(verb.as_bytes());
+    if let Some(arg) = arg {
+        out.push(b' ');
+        out.extend_from_slice(arg.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Write a raw command line `verb[ SP arg]\r\n` with the same checks as [`Command::encode`]: the verb must be
+/// ASCII letters and digits, and neither part may hold CR, LF or NUL. Nothing is written on error.
+pub fn format_command(
+    verb: &str,
+    arg: Option<&str>,
+    out: &mut Vec<u8>,
+) -> Result<(), CommandError> {
+    check_injection("verb", verb)?;
+    check_verb(verb)?;
+    if let Some(arg) = arg {
+        check_injection("argument", arg)?;
+    }
+    format_unchecked(verb, arg, out);
+    Ok(())
+}
+
+/// A streaming command decoder (server side): Telnet stripping and a line limit as in [`crate::line`], one
+/// [`Command`] per line.
+///
+/// Calling order: [`feed`](Self::feed) the bytes read, then call [`decode`](Self::decode) until it returns
+/// `Ok(None)`. An `Err` is one bad line, already skipped (answer it with [`CommandError::reply_hint`] and go on).
+/// The returned command borrows the decoder until the next `feed` or `decode`.
+#[derive(Debug, Clone, Default)]
+pub struct CommandDecoder {
+    lines: LineBuffer,
+}
+
+impl CommandDecoder {
+    /// A decoder accepting lines up to `max_line` bytes (line end not counted). The default is
+    /// [`DEFAULT_MAX_LINE`] (8192); vsftpd accepts 4096.
+    pub fn new(max_line: usize) -> Self {
+        CommandDecoder {
+            lines: LineBuffer::new(max_line),
+        }
+    }
+
+    /// The default limit, [`DEFAULT_MAX_LINE`].
+    pub const DEFAULT_MAX_LINE: usize = DEFAULT_MAX_LINE;
+
+    /// Bytes held and not yet decoded.
+    pub fn buffered(&self) -> usize {
+        self.lines.buffered()
+    }
+
+    /// Append bytes from the control connection.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.lines.feed(bytes);
+    }
+
+    /// The next command (`Ok(None)`: need more bytes). An empty line is [`CommandError::EmptyLine`].
+    pub fn decode(&mut self) -> Result<Option<Command<'_>>, CommandError> {
+        match self.lines.next_line() {
+            Ok(None) => Ok(None),
+            Ok(Some(line)) => Command::parse_bytes(line).map(Some),
+            Err(LineError::TooLong { max }) => Err(CommandError::TooLong { max }),
+        }
+    }
+
+    /// The next raw line, Telnet-stripped and without its line end, for callers that parse themselves.
+    pub fn decode_line(&mut self) -> Result<Option<&[u8]>, CommandError> {
+        self.lines
+            .next_line()
+            .map_err(|LineError::TooLong { max }| CommandError::TooLong { max })
+    }
+
+    /// [`decode`](Self::decode), copied into an owned `Command<'static>`.
+    pub fn decode_owned(&mut self) -> Result<Option<Command<'static>>, CommandError> {
+        Ok(self.decode()?.map(Command::into_owned))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn b(s: &str) -> Cow<'_, str> {
+        Cow::Borrowed(s)
+    }
+
+    #[test]
+    fn split_table() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("QUIT", "QUIT", None),
+            ("PASS ", "PASS", Some("")),
+            ("RETR  x", "RETR", Some(" x")),
+            ("STOR a b ", "STOR", Some("a b ")),
+            ("", "", None),
+        ];
+        for &(line, verb, arg) in cases {
+            assert_eq!(
+                CommandLine::split(line),
+                CommandLine { verb, arg },
+                "{line:?}"
+            );
+        }
+        assert_eq!(CommandLine::split("pwd").verb_upper(), "PWD");
+        assert!(matches!(
+            CommandLine::split("xPwd").verb_upper(),
+            Cow::Borrowed("XPWD")
+        ));
+        assert!(matches!(CommandLine::split("mfmt x").verb_upper(), Cow::Owned(s) if s == "MFMT"));
+        assert!(matches!(
+            CommandLine::split("MFMT x").verb_upper(),
+            Cow::Borrowed("MFMT")
+        ));
+    }
+
+    #[test]
+    fn parse_table() {
+        use Command as C;
+        let cases: Vec<(&str, Command<'_>)> = vec![
+            ("QUIT", C::Quit),
+            ("quit\r\n", C::Quit),
+            ("QUIT ", C::Quit),
+            ("PASS ", C::Pass(b(""))),
+            ("USER anonymous\n", C::User(b("anonymous"))),
+            ("RETR  leading space.txt", C::Retr(b(" leading space.txt"))),
+            ("STOR trailing ", C::Stor(b("trailing "))),
+            ("XCWD /pub", C::Xcwd(b("/pub"))),
+            ("CWD /pub", C::Cwd(b("/pub"))),
+            ("XPWD", C::Xpwd),
+            ("LIST", C::List(None)),
+            ("LIST -a", C::List(Some(b("-a")))),
+            ("STOU", C::Stou(None)),
+            ("TYPE I", C::Type(TransferType::Image)),
+            ("type a", C::Type(TransferType::Ascii(None))),
+            (
+                "TYPE A N",
+                C::Type(TransferType::Ascii(Some(FormatControl::NonPrint))),
+            ),
+            (
+                "TYPE A T",
+                C::Type(TransferType::Ascii(Some(FormatControl::Telnet))),
+            ),
+            (
+                "TYPE E C",
+                C::Type(TransferType::Ebcdic(Some(FormatControl::Carriage))),
+            ),
+            ("TYPE E", C::Type(TransferType::Ebcdic(None))),
+            ("TYPE L 8", C::Type(TransferType::Local(8))),
+            ("STRU R", C::Stru(Structure::Record)),
+            ("MODE b", C::Mode(TransferMode::Block)),
+            ("PROT P", C::Prot(ProtectionLevel::Private)),
+            ("PBSZ 0", C::Pbsz(0)),
+            ("REST 18446744073709551615", C::Rest(u64::MAX)),
+            ("REST 0010", C::Rest(10)),
+            (
+                "ALLO 1024",
+                C::Allo(Allocation {
+                    size: 1024,
+                    record_size: None,
+                }),
+            ),
+            (
+                "ALLO 1024 R 128",
+                C::Allo(Allocation {
+                    size: 1024,
+                    record_size: Some(128),
+                }),
+            ),
+            ("EPSV", C::Epsv(None)),
+            ("EPSV ALL", C::Epsv(Some(EpsvArg::All))),
+            ("EPSV all", C::Epsv(Some(EpsvArg::All))),
+            ("EPSV 2", C::Epsv(Some(EpsvArg::Protocol(2)))),
+            ("FEAT", C::Feat),
+            ("OPTS UTF8 ON", C::Opts(b("UTF8 ON"))),
+            ("AUTH TLS", C::Auth(b("TLS"))),
+            ("HOST ftp.example.com", C::Host(b("ftp.example.com"))),
+            ("LANG", C::Lang(None)),
+            ("LPSV", C::Lpsv),
+            ("CCC", C::Ccc),
+            (
+                "MFMT 20240102030405 x",
+                C::Other {
+                    verb: b("MFMT"),
+                    arg: Some(b("20240102030405 x")),
+                },
+            ),
+            (
+                "xyzzy",
+                C::Other {
+                    verb: b("xyzzy"),
+                    arg: None,
+                },
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(Command::parse(line), Ok(want), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn parse_errors() {
+        let cases: &[(&str, CommandError, u16, ErrorKind)] = &[
+            ("", CommandError::EmptyLine, 500, ErrorKind::Syntax),
+            ("\r\n", CommandError::EmptyLine, 500, ErrorKind::Syntax),
+            (
+                " RETR x",
+                CommandError::BadVerb {
+                    position: 1,
+                    byte: b' ',
+                },
+                500,
+                ErrorKind::Syntax,
+            ),
+            (
+                "RE-TR x",
+                CommandError::BadVerb {
+                    position: 3,
+                    byte: b'-',
+                },
+                500,
+                ErrorKind::Syntax,
+            ),
+            (
+                "RETR a\rb",
+                CommandError::ControlByte {
+                    position: 7,
+                    byte: b'\r',
+                },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "RETR a\0",
+                CommandError::ControlByte {
+                    position: 7,
+                    byte: 0,
+                },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "QUIT\r",
+                CommandError::ControlByte {
+                    position: 5,
+                    byte: b'\r',
+                },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "RETR",
+                CommandError::MissingArgument { verb: "RETR" },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "RETR ",
+                CommandError::MissingArgument { verb: "RETR" },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "USER",
+                CommandError::MissingArgument { verb: "USER" },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "NOOP x",
+                CommandError::UnexpectedArgument { verb: "NOOP" },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "TYPE",
+                CommandError::MissingArgument { verb: "TYPE" },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "TYPE X",
+                CommandError::UnsupportedParameter {
+                    verb: "TYPE",
+                    field: "type code",
+                    value: 'X',
+                },
+                504,
+                ErrorKind::Unsupported,
+            ),
+            (
+                "TYPE A Z",
+                CommandError::UnsupportedParameter {
+                    verb: "TYPE",
+                    field: "form code",
+                    value: 'Z',
+                },
+                504,
+                ErrorKind::Unsupported,
+            ),
+            (
+                "TYPE A  N",
+                CommandError::InvalidArgument {
+                    verb: "TYPE",
+                    field: "form code",
+                    reason: "must be one letter after a single SP",
+                },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "TYPE I 8",
+                CommandError::InvalidArgument {
+                    verb: "TYPE",
+                    field: "type code I",
+                    reason: "takes no parameter",
+                },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "TYPE L 0",
+                CommandError::InvalidArgument {
+                    verb: "TYPE",
+                    field: "byte size",
+                    reason: "must be 1-255",
+                },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "TYPE L 256",
+                CommandError::NumberOutOfRange {
+                    verb: "TYPE",
+                    field: "byte size",
+                    max: 255,
+                },
+                501,
+                ErrorKind::Range,
+            ),
+            (
+                "MODE Z",
+                CommandError::UnsupportedParameter {
+                    verb: "MODE",
+                    field: "code",
+                    value: 'Z',
+                },
+                504,
+                ErrorKind::Unsupported,
+            ),
+            (
+                "STRU FF",
+                CommandError::InvalidArgument {
+                    verb: "STRU",
+                    field: "argument",
+                    reason: "must be a single letter",
+                },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "REST -1",
+                CommandError::InvalidArgument {
+                    verb: "REST",
+                    field: "offset",
+                    reason: "must be ASCII digits only",
+                },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "REST 18446744073709551616",
+                CommandError::NumberOutOfRange {
+                    verb: "REST",
+                    field: "offset",
+                    max: u64::MAX,
+                },
+                501,
+                ErrorKind::Range,
+            ),
+            (
+                "ALLO 10 X 5",
+                CommandError::InvalidArgument {
+                    verb: "ALLO",
+                    field: "record size",
+                    reason: "must be written `R <size>` after the size",
+                },
+                501,
+                ErrorKind::Syntax,
+            ),
+            (
+                "EPSV 65536",
+                CommandError::NumberOutOfRange {
+                    verb: "EPSV",
+                    field: "network protocol",
+                    max: 65535,
+                },
+                501,
+                ErrorKind::Range,
+            ),
+            (
+                "EPSV any",
+                CommandError::InvalidArgument {
+                    verb: "EPSV",
+                    field: "network protocol",
+                    reason: "must be ASCII digits only",
+                },
+                501,
+                ErrorKind::Syntax,
+            ),
+        ];
+        for (line, want, hint, kind) in cases {
+            let got = Command::parse(line);
+            assert_eq!(got.as_ref(), Err(want), "{line:?}");
+            assert_eq!(want.reply_hint(), *hint, "{line:?}");
+            assert_eq!(want.kind(), *kind, "{line:?}");
+        }
+        assert_eq!(
+            Command::parse_bytes(b"RETR \xe9t\xe9"),
+            Err(CommandError::NotUtf8 { valid_up_to: 5 })
+        );
+        assert_eq!(CommandError::NotUtf8 { valid_up_to: 5 }.reply_hint(), 501);
+        assert_eq!(
+            CommandError::InvalidArgument {
+                verb: "TYPE",
+                field: "byte size",
+                reason: "must be 1-255"
+            }
+            .to_string(),
+            "TYPE: byte size must be 1-255"
+        );
+    }
+
+    #[test]
+    fn encode_table() {
+        use Command as C;
+        let cases: Vec<(Command<'_>, &str)> = vec![
+            (C::Quit, "QUIT\r\n"),
+            (C::Pass(b("")), "PASS \r\n"),
+            (C::Retr(b(" x ")), "RETR  x \r\n"),
+            (
+                C::Type(TransferType::Ascii(Some(FormatControl::NonPrint))),
+                "TYPE A N\r\n",
+            ),
+            (C::Type(TransferType::Local(8)), "TYPE L 8\r\n"),
+            (
+                C::Allo(Allocation {
+                    size: 5,
+                    record_size: Some(2),
+                }),
+                "ALLO 5 R 2\r\n",
+            ),
+            (C::Epsv(None), "EPSV\r\n"),
+            (C::Epsv(Some(EpsvArg::All)), "EPSV ALL\r\n"),
+            (C::Prot(ProtectionLevel::Safe), "PROT S\r\n"),
+            (C::Xmkd(b("d")), "XMKD d\r\n"),
+            (C::List(None), "LIST\r\n"),
+            (
+                C::Other {
+                    verb: b("mfmt"),
+                    arg: Some(b("1 x")),
+                },
+                "mfmt 1 x\r\n",
+            ),
+        ];
+        for (cmd, want) in cases {
+            assert_eq!(String::from_utf8(cmd.to_bytes().unwrap()).unwrap(), want);
+            assert_eq!(Command::parse(want).unwrap(), cmd, "{want:?}");
+        }
+        let mut out = b"keep".to_vec();
+        let bad = C::Retr(b("a\r\nDELE b"));
+        assert_eq!(
+            bad.encode(&mut out),
+            Err(CommandError::Injection {
+                field: "argument",
+                position: 2,
+                byte: b'\r'
+            })
+        );
+        assert_eq!(
+            bad.encode(&mut out).unwrap_err().kind(),
+            ErrorKind::Injection
+        );
+        assert_eq!(
+            C::Other {
+                verb: b("A B"),
+                arg: None
+            }
+            .encode(&mut out)
+            .unwrap_err()
+            .kind(),
+            ErrorKind::Syntax
+        );
+        assert_eq!(
+            C::Other {
+                verb: b("A\nB"),
+                arg: None
+            }
+            .encode(&mut out)
+            .unwrap_err()
+            .kind(),
+            ErrorKind::Injection
+        );
+        assert_eq!(
+            format_command("RETR", Some("x\0"), &mut out)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Injection
+        );
+        assert_eq!(out, b"keep");
+        format_command("NOOP", None, &mut out).unwrap();
+        assert_eq!(out, b"keepNOOP\r\n");
+    }
+
+    #[test]
+    fn owned_and_verbs() {
+        let line = String::from("RETR file");
+        let owned: Command<'static> = Command::parse(&line).unwrap().into_owned();
+        drop(line);
+        assert_eq!(owned, Command::Retr(Cow::Owned("file".into())));
+        assert_eq!(owned.verb(), "RETR");
+        assert_eq!(owned.arg().as_deref(), Some("file"));
+        assert_eq!(
+            Command::Type(TransferType::Image).arg().as_deref(),
+            Some("I")
+        );
+        assert_eq!(Command::Noop.arg(), None);
+        // Every known verb parses to its own variant (not Other) and reports the same verb.
+        for verb in KNOWN_VERBS {
+            let arg = match *verb {
+                "TYPE" => Some("I"),
+                "STRU" => Some("F"),
+                "MODE" => Some("S"),
+                "PROT" => Some("C"),
+                "REST" | "PBSZ" | "ALLO" => Some("1"),
+                "PORT" | "EPRT" | "LPRT" => continue,
+                _ => Some("x"),
+            };
+            let mut line = verb.to_string();
+            let parsed = match Command::parse(&line) {
+                Ok(c) => c,
+                Err(CommandError::MissingArgument { .. }) => {
+                    line = format!("{verb} {}", arg.unwrap_or_default());
+                    Command::parse(&line).unwrap()
+                }
+                Err(e) => panic!("{verb}: {e}"),
+            };
+            assert!(!matches!(parsed, Command::Other { .. }), "{verb}");
+            assert_eq!(parsed.verb(), *verb);
+            let lower = line.to_ascii_lowercase();
+            assert_eq!(Command::parse(&lower).unwrap().verb(), *verb);
+        }
+    }
+
+    #[test]
+    fn decoder() {
+        let mut d = CommandDecoder::new(16);
+        d.feed(b"\xff\xf4\xff\xf2ABOR\r\nUSER a\r\n\r\nRETR this-name-is-too-long\r\nNOOP\n");
+        assert_eq!(d.decode(), Ok(Some(Command::Abor)));
+        assert_eq!(d.decode(), Ok(Some(Command::User(b("a")))));
+        assert_eq!(d.decode(), Err(CommandError::EmptyLine));
+        assert_eq!(d.decode(), Err(CommandError::TooLong { max: 16 }));
+        assert_eq!(d.decode_owned(), Ok(Some(Command::Noop)));
+        assert_eq!(d.decode(), Ok(None));
+        d.feed(b"QU");
+        assert_eq!(d.decode(), Ok(None));
+        d.feed(b"IT\r\n");
+        assert_eq!(d.decode_line(), Ok(Some(&b"QUIT"[..])));
+        assert_eq!(d.buffered(), 0);
+    }
+}

@@ -1,1 +1,404 @@
-//! Being written.
+//! Line framing for the control connection, shared by the reply and command decoders.
+//!
+//! [`LineBuffer`] takes bytes as they arrive from the peer and hands out complete lines as borrowed views into its
+//! own buffer, without copying them again. On the way in it:
+//!
+//! - strips Telnet commands (RFC 854, which RFC 959 §4 says the control connection follows): `IAC IAC` becomes one
+//!   literal `0xFF` data byte; `IAC WILL|WONT|DO|DONT <option>` is dropped whole; `IAC <other command byte>`
+//!   (`0xF0`-`0xFA`: SE, NOP, DM, BRK, IP, AO, AYT, EC, EL, GA, SB) is dropped; an `IAC` followed by a byte below
+//!   `0xF0` (not a Telnet command) is dropped and that byte is kept as data. A sequence split across two
+//!   [`feed`](LineBuffer::feed) calls is held until it is complete;
+//! - ends lines at LF. A CR just before the LF is part of the line end and removed; a CR anywhere else is data;
+//! - enforces a maximum line length (the line's bytes without its line end). A longer line is never stored: the
+//!   buffer drops it, then drops every byte up to and including the next LF, and reports one
+//!   [`LineError::TooLong`] at the place the line stood. Memory stays bounded whatever the peer sends, and decoding
+//!   goes on with the next line after the error.
+//!
+//! # Calling order
+//!
+//! 1. [`feed`](LineBuffer::feed) the bytes read from the socket (any split, even one byte at a time).
+//! 2. Call [`next_line`](LineBuffer::next_line) until it returns `Ok(None)` ("need more bytes"). An `Err` is one
+//!    over-long line; keep calling after it.
+//! 3. Go back to 1.
+//!
+//! A line returned by `next_line` borrows the buffer; its bytes are released at the start of the next call to
+//! `feed` or `next_line` (the httparse/h11 style), so a caller that wants to keep a line copies it first. Feeding
+//! without draining is allowed but keeps the complete lines in memory until they are drained: drain after each feed.
+use bytes::{Buf, BytesMut};
+use std::collections::VecDeque;
+
+/// The Telnet "Interpret As Command" byte.
+pub const IAC: u8 = 0xFF;
+
+/// Telnet WILL, WONT, DO and DONT: the commands that carry one option byte after them.
+const WILL: u8 = 0xFB;
+const DONT: u8 = 0xFE;
+/// The first Telnet command byte (SE); bytes below it after an IAC are not commands.
+const SE: u8 = 0xF0;
+
+/// The default maximum line length of a [`LineBuffer`], in bytes without the line end.
+///
+/// 8192 is what CPython's ftplib accepts per reply line, and twice vsftpd's 4096-byte command line: a 4096-byte
+/// path (Linux `PATH_MAX`) with its verb, or a long 257/550 reply quoting such a path, fits.
+pub const DEFAULT_MAX_LINE: usize = 8192;
+
+/// An error from line framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// A line was longer than the maximum; it was dropped up to and including its LF.
+    #[error(
+        "line is longer than the maximum of {max} bytes (line end not counted); it was discarded"
+    )]
+    TooLong {
+        /// The configured maximum line length.
+        max: usize,
+    },
+}
+
+impl LineError {
+    /// The stable kind of this error: always [`ErrorKind::TooLong`](crate::ErrorKind::TooLong).
+    pub fn kind(&self) -> crate::ErrorKind {
+        match self {
+            LineError::TooLong { .. } => crate::ErrorKind::TooLong,
+        }
+    }
+}
+
+/// Where the Telnet parser stands between two bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Telnet {
+    /// Plain data.
+    Data,
+    /// An IAC was seen; the next byte says what it is.
+    Iac,
+    /// IAC WILL/WONT/DO/DONT was seen; the next byte is the option, dropped.
+    Option,
+}
+
+/// A bounded line buffer with Telnet stripping. See the [module docs](self) for the rules and the calling order.
+#[derive(Debug, Clone)]
+pub struct LineBuffer {
+    /// Stored bytes (after Telnet stripping): complete lines, then the start of an unterminated line.
+    buf: BytesMut,
+    /// Absolute stream offset (after stripping) of `buf[0]`.
+    base: u64,
+    /// Bytes at the front of `buf` handed out by the last call, released at the next call.
+    consumed: usize,
+    /// Absolute offset of the first byte of the unterminated line (equal to the end of `buf` when there is none).
+    pending_start: u64,
+    /// Maximum line length without the line end.
+    max_line: usize,
+    /// Telnet parser state.
+    telnet: Telnet,
+    /// True while dropping the rest of an over-long line, up to its LF.
+    discarding: bool,
+    /// Absolute offsets at which an over-long line was dropped, oldest first. Each one is reported once, in order.
+    overflows: VecDeque<u64>,
+}
+
+impl Default for LineBuffer {
+    fn default() -> Self {
+        LineBuffer::new(DEFAULT_MAX_LINE)
+    }
+}
+
+impl LineBuffer {
+    /// A buffer that accepts lines up to `max_line` bytes (line end not counted). A `max_line` of 0 accepts only
+    /// empty lines.
+    pub fn new(max_line: usize) -> Self {
+        LineBuffer {
+            buf: BytesMut::new(),
+            base: 0,
+            consumed: 0,
+            pending_start: 0,
+            max_line,
+            telnet: Telnet::Data,
+            discarding: false,
+            overflows: VecDeque::new(),
+        }
+    }
+
+    /// The maximum line length this buffer accepts.
+    pub fn max_line(&self) -> usize {
+        self.max_line
+    }
+
+    /// How many bytes the buffer holds (complete lines not yet handed out, and the start of an unterminated line).
+    /// Never more than the complete lines plus `max_line + 1` bytes.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.consumed
+    }
+
+    /// True when no byte is held: no complete line, no partial line, no partial Telnet sequence, no pending error.
+    pub fn is_empty(&self) -> bool {
+        self.buffered() == 0
+            && self.telnet == Telnet::Data
+            && !self.discarding
+            && self.overflows.is_empty()
+    }
+
+    /// Append bytes received from the peer, stripping Telnet commands. Releases the line handed out last.
+    pub fn feed(&mut self, mut data: &[u8]) {
+        self.release();
+        while !data.is_empty() {
+            match self.telnet {
+                Telnet::Data => match memchr::memchr(IAC, data) {
+                    Some(i) => {
+                        self.push_run(&data[..i]);
+                        self.telnet = Telnet::Iac;
+                        data = &data[i + 1..];
+                    }
+                    None => {
+                        self.push_run(data);
+                        data = &[];
+                    }
+                },
+                Telnet::Iac => {
+                    let b = data[0];
+                    data = &data[1..];
+                    self.telnet = Telnet::Data;
+                    if b == IAC {
+                        self.push_run(&[IAC]);
+                    } else if (WILL..=DONT).contains(&b) {
+                        self.telnet = Telnet::Option;
+                    } else if b < SE {
+                        // Not a Telnet command: drop the IAC, keep the byte.
+                        self.push_run(&[b]);
+                    }
+                }
+                Telnet::Option => {
+                    data = &data[1..];
+                    self.telnet = Telnet::Data;
+                }
+            }
+        }
+    }
+
+    /// The next complete line, without its line end (`Ok(None)`: need more bytes).
+    ///
+    /// `Err(LineError::TooLong)` reports one over-long line, which is already dropped; call again for the lines
+    /// after it. The returned line borrows the buffer until the next call to `feed` or `next_line`.
+    pub fn next_line(&mut self) -> Result<Option<&[u8]>, LineError> {
+        self.release();
+        if self.take_overflow_at(0) {
+            return Err(LineError::TooLong { max: self.max_line });
+        }
+        let ready_len = self.ready_len();
+        let Some(lf) = memchr::memchr(b'\n', &self.buf[..ready_len]) else {
+            return Ok(None);
+        };
+        self.consumed = lf + 1;
+        Ok(Some(strip_cr(&self.buf[..lf])))
+    }
+
+    /// Drop the bytes handed out by the previous call.
+    pub(crate) fn release(&mut self) {
+        if self.consumed > 0 {
+            self.buf.advance(self.consumed);
+            self.base += self.consumed as u64;
+            self.consumed = 0;
+        }
+    }
+
+    /// The complete lines that can be read before the next over-long-line report: whole lines, each ending in LF.
+    pub(crate) fn ready(&self) -> &[u8] {
+        &self.buf[..self.ready_len()]
+    }
+
+    fn ready_len(&self) -> usize {
+        let end = match self.overflows.front() {
+            Some(&at) => at.min(self.pending_start),
+            None => self.pending_start,
+        };
+        // `end` is never below `base`: both only move forward, and `base` moves only over complete lines that
+        // stand before every pending overflow position.
+        usize::try_from(end.saturating_sub(self.base))
+            .unwrap_or(self.buf.len())
+            .min(self.buf.len())
+    }
+
+    /// If an over-long line was dropped at `offset` bytes into the buffer, forget it and return true.
+    pub(crate) fn take_overflow_at(&mut self, offset: usize) -> bool {
+        if self.overflows.front() == Some(&(self.base + offset as u64)) {
+            self.overflows.pop_front();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Drop `n` bytes (whole lines from [`ready`](Self::ready)) now.
+    pub(crate) fn consume_now(&mut self, n: usize) {
+        let n = n.min(self.buf.len());
+        self.buf.advance(n);
+        self.base += n as u64;
+    }
+
+    /// Hand out `n` bytes (whole lines from [`ready`](Self::ready)); they are dropped at the next call.
+    pub(crate) fn consume_later(&mut self, n: usize) {
+        self.consumed = n.min(self.buf.len());
+    }
+
+    fn pending_off(&self) -> usize {
+        usize::try_from(self.pending_start - self.base)
+            .unwrap_or(0)
+            .min(self.buf.len())
+    }
+
+    fn end(&self) -> u64 {
+        self.base + self.buf.len() as u64
+    }
+
+    /// Store a run of data bytes (Telnet already stripped), framing lines and enforcing the length limit.
+    fn push_run(&mut self, mut run: &[u8]) {
+        while !run.is_empty() {
+            let (seg, has_lf) = match memchr::memchr(b'\n', run) {
+                Some(i) => (&run[..=i], true),
+                None => (run, false),
+            };
+            run = &run[seg.len()..];
+            if self.discarding {
+                if has_lf {
+                    self.discarding = false;
+                    self.pending_start = self.end();
+                }
+                continue;
+            }
+            let pend = self.pending_off();
+            let held = self.buf.len() - pend;
+            if has_lf {
+                let body = seg.len() - 1;
+                let before_lf = if body > 0 {
+                    seg.get(body - 1)
+                } else {
+                    self.buf.last()
+                };
+                let cr = usize::from(held + body > 0 && before_lf == Some(&b'\r'));
+                if held + body - cr > self.max_line {
+                    self.buf.truncate(pend);
+                    self.overflows.push_back(self.pending_start);
+                } else {
+                    self.buf.extend_from_slice(seg);
+                }
+                self.pending_start = self.end();
+            } else if held + seg.len() > self.max_line.saturating_add(1) {
+                // One byte of slack: a CR that may turn out to be part of the line end.
+                self.buf.truncate(pend);
+                self.overflows.push_back(self.pending_start);
+                self.discarding = true;
+            } else {
+                self.buf.extend_from_slice(seg);
+            }
+        }
+    }
+}
+
+/// Remove one trailing CR.
+pub(crate) fn strip_cr(line: &[u8]) -> &[u8] {
+    match line.split_last() {
+        Some((b'\r', rest)) => rest,
+        _ => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feed `chunks` and drain: each line as a string, or "ERR" for an over-long line.
+    fn run(max: usize, chunks: &[&[u8]]) -> Vec<String> {
+        let mut lb = LineBuffer::new(max);
+        let mut out = Vec::new();
+        for c in chunks {
+            lb.feed(c);
+            loop {
+                match lb.next_line() {
+                    Ok(Some(l)) => out.push(String::from_utf8_lossy(l).into_owned()),
+                    Ok(None) => break,
+                    Err(LineError::TooLong { max: m }) => {
+                        assert_eq!(m, max);
+                        out.push("ERR".into())
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    type Case<'a> = (usize, &'a [&'a [u8]], &'a [&'a str]);
+
+    #[test]
+    fn table() {
+        let cases: &[Case<'_>] = &[
+            (100, &[b"a\r\nb\nc"], &["a", "b"]),
+            (100, &[b"a\r", b"\n"], &["a"]),
+            (100, &[b"a\rb\r\n"], &["a\rb"]),
+            (100, &[b"a\r\r\n"], &["a\r"]),
+            (100, &[b"\r\n\n"], &["", ""]),
+            // Telnet: IAC IAC is a literal 0xFF (shown lossily), option negotiation and commands dropped.
+            (100, &[b"a\xff\xffb\n"], &["a\u{fffd}b"]),
+            (100, &[b"\xff\xfb\x01ok\n"], &["ok"]),
+            (100, &[b"\xff", b"\xfd", b"\x18", b"ok\n"], &["ok"]),
+            (100, &[b"\xff\xf4\xff\xf2ABOR\r\n"], &["ABOR"]),
+            (100, &[b"x\xff", b"\xffy\n"], &["x\u{fffd}y"]),
+            (100, &[b"x\xffAy\n"], &["xAy"]),
+            (100, &[b"x\xff\ny\n"], &["x", "y"]),
+            // Limits: exactly max is fine, CRLF not counted; max+1 is an error, then decoding goes on.
+            (3, &[b"abc\r\n"], &["abc"]),
+            (3, &[b"abc\n"], &["abc"]),
+            (3, &[b"abcd\n", b"ok\n"], &["ERR", "ok"]),
+            (3, &[b"abc\r", b"\n"], &["abc"]),
+            (3, &[b"abc\rd\n"], &["ERR"]),
+            (
+                3,
+                &[b"a\n", b"abcdefgh", b"ijk", b"lm\nok\n"],
+                &["a", "ERR", "ok"],
+            ),
+            (
+                3,
+                &[b"a\nabcdefgh\nxyzzy\nok\n"],
+                &["a", "ERR", "ERR", "ok"],
+            ),
+            (0, &[b"\r\n", b"a\n"], &["", "ERR"]),
+        ];
+        for (max, chunks, want) in cases {
+            assert_eq!(run(*max, chunks), *want, "max {max} chunks {chunks:?}");
+        }
+    }
+
+    #[test]
+    fn every_split_gives_the_same_lines() {
+        let input: &[u8] = b"one\r\n\xff\xfb\x01tw\xff\xffo\nthis line is too long\r\nthree\r\n";
+        let whole = run(10, &[input]);
+        assert_eq!(whole, ["one", "tw\u{fffd}o", "ERR", "three"]);
+        for i in 0..=input.len() {
+            assert_eq!(run(10, &[&input[..i], &input[i..]]), whole, "split at {i}");
+        }
+        let bytes: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(run(10, &bytes), whole);
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let mut lb = LineBuffer::new(16);
+        for _ in 0..1000 {
+            lb.feed(&[b'x'; 1000]);
+            assert!(lb.buffered() <= 17, "{}", lb.buffered());
+        }
+        assert_eq!(lb.next_line(), Err(LineError::TooLong { max: 16 }));
+        assert_eq!(lb.next_line(), Ok(None));
+        lb.feed(b"tail\nok\n");
+        assert_eq!(lb.next_line(), Ok(Some(&b"ok"[..])));
+        assert!(lb.next_line().unwrap().is_none());
+        assert!(lb.is_empty());
+    }
+
+    #[test]
+    fn error_kind() {
+        assert_eq!(
+            LineError::TooLong { max: 1 }.kind(),
+            crate::ErrorKind::TooLong
+        );
+    }
+}
