@@ -17,6 +17,7 @@
 pub mod error;
 
 pub mod command;
+pub mod explain;
 pub mod feat;
 pub mod firewall;
 pub mod hostport;
@@ -25,5 +26,7 @@ pub mod listing;
 pub mod path;
 pub mod reply;
 pub mod session;
+pub mod timeline;
+pub mod transcript;
 
 pub use error::ErrorKind;
