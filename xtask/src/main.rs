@@ -37,10 +37,7 @@ fn main() -> ExitCode {
 
 /// The workspace root (the parent of this crate's folder).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn cargo() -> Command {
@@ -52,9 +49,7 @@ fn cargo() -> Command {
 /// Runs a command, echoing it, and fails with its exit status.
 fn run(mut cmd: Command) -> Result {
     eprintln!("$ {cmd:?}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -66,11 +61,7 @@ fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
     eprintln!("\n==> {name}");
     let t = Instant::now();
     let r = f();
-    eprintln!(
-        "<== {name}: {} in {:.1}s",
-        if r.is_ok() { "ok" } else { "FAILED" },
-        t.elapsed().as_secs_f64()
-    );
+    eprintln!("<== {name}: {} in {:.1}s", if r.is_ok() { "ok" } else { "FAILED" }, t.elapsed().as_secs_f64());
     r
 }
 
@@ -86,18 +77,10 @@ fn lint() -> Result {
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt)?;
     let mut clippy = cargo();
-    clippy.args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]);
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
     run(clippy)?;
     let mut doc = cargo();
-    doc.args(["doc", "--workspace", "--no-deps"])
-        .env("RUSTDOCFLAGS", "-D warnings");
+    doc.args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings");
     run(doc)
 }
 
@@ -110,15 +93,6 @@ fn test() -> Result {
 /// The README's first command: decode the seed's active-mode transcript, embedded in the binary.
 fn main_job() -> Result {
     let mut c = cargo();
-    c.args([
-        "run",
-        "--quiet",
-        "-p",
-        "ftpkit-cli",
-        "--",
-        "decode",
-        "--example",
-        "active",
-    ]);
+    c.args(["run", "--quiet", "-p", "ftpkit-cli", "--", "decode", "--example", "active"]);
     run(c)
 }

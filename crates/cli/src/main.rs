@@ -1,2 +1,60 @@
-//! The `ftpkit` command (being written).
-fn main() {}
+//! The `ftpkit` command: decode and explain FTP sessions.
+//!
+//! Every subcommand is a thin shell: decoding, explanations and models come from `ftpkit-proto`.
+
+mod decode;
+mod firewall;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "ftpkit", version, about = "FTP toolkit: decode, explain and model FTP sessions")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+/// A built-in transcript.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Example {
+    /// The seed's active-mode `ftp -d` session (PORT 192,168,150,80,14,178).
+    Active,
+    /// The seed's passive-mode `ftp -d` session (227 ... (192,168,150,90,195,149)).
+    Passive,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Decode protocol lines or a whole transcript (stdin when no LINE is given).
+    ///
+    /// Lines starting with a three-digit code are replies (multi-line replies grouped); other lines are commands.
+    /// With `ftp -d` output (`---> ` markers) only marked lines are commands and the client's chatter is skipped.
+    Decode {
+        /// Write one JSON object per command, reply or error.
+        #[arg(long)]
+        json: bool,
+        /// Decode a built-in transcript instead of LINEs or stdin.
+        #[arg(long, value_enum, conflicts_with = "lines")]
+        example: Option<Example>,
+        /// Protocol lines to decode, e.g. "PORT 192,168,150,80,14,178".
+        lines: Vec<String>,
+    },
+    /// The channels a firewall must open for a mode, on the server's or the client's side.
+    Firewall(firewall::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Decode { json, example, lines } => decode::run(json, example, &lines).map_err(|e| e.to_string()),
+        Cmd::Firewall(args) => firewall::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ftpkit: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -47,14 +47,8 @@ impl<'a> CommandLine<'a> {
     /// Split a line (without its line end) at its first SP.
     pub fn split(line: &'a str) -> Self {
         match line.split_once(' ') {
-            Some((verb, arg)) => CommandLine {
-                verb,
-                arg: Some(arg),
-            },
-            None => CommandLine {
-                verb: line,
-                arg: None,
-            },
+            Some((verb, arg)) => CommandLine { verb, arg: Some(arg) },
+            None => CommandLine { verb: line, arg: None },
         }
     }
 
@@ -197,9 +191,7 @@ impl CommandError {
     /// parameter). See the [module docs](self).
     pub fn reply_hint(&self) -> u16 {
         match self {
-            CommandError::EmptyLine
-            | CommandError::BadVerb { .. }
-            | CommandError::TooLong { .. } => 500,
+            CommandError::EmptyLine | CommandError::BadVerb { .. } | CommandError::TooLong { .. } => 500,
             CommandError::UnsupportedParameter { .. } => 504,
             CommandError::NotUtf8 { .. }
             | CommandError::ControlByte { .. }
@@ -297,34 +289,16 @@ fn letter<T: Copy>(verb: &'static str, arg: &str, table: &[(u8, T)]) -> Result<T
             .iter()
             .find(|(c, _)| c.eq_ignore_ascii_case(b))
             .map(|&(_, v)| v)
-            .ok_or(CommandError::UnsupportedParameter {
-                verb,
-                field: "code",
-                value: char::from(*b),
-            }),
-        _ => Err(CommandError::InvalidArgument {
-            verb,
-            field: "argument",
-            reason: "must be a single letter",
-        }),
+            .ok_or(CommandError::UnsupportedParameter { verb, field: "code", value: char::from(*b) }),
+        _ => Err(CommandError::InvalidArgument { verb, field: "argument", reason: "must be a single letter" }),
     }
 }
 
-const FORMS: &[(u8, FormatControl)] = &[
-    (b'N', FormatControl::NonPrint),
-    (b'T', FormatControl::Telnet),
-    (b'C', FormatControl::Carriage),
-];
-const STRUS: &[(u8, Structure)] = &[
-    (b'F', Structure::File),
-    (b'R', Structure::Record),
-    (b'P', Structure::Page),
-];
-const MODES: &[(u8, TransferMode)] = &[
-    (b'S', TransferMode::Stream),
-    (b'B', TransferMode::Block),
-    (b'C', TransferMode::Compressed),
-];
+const FORMS: &[(u8, FormatControl)] =
+    &[(b'N', FormatControl::NonPrint), (b'T', FormatControl::Telnet), (b'C', FormatControl::Carriage)];
+const STRUS: &[(u8, Structure)] = &[(b'F', Structure::File), (b'R', Structure::Record), (b'P', Structure::Page)];
+const MODES: &[(u8, TransferMode)] =
+    &[(b'S', TransferMode::Stream), (b'B', TransferMode::Block), (b'C', TransferMode::Compressed)];
 const PROTS: &[(u8, ProtectionLevel)] = &[
     (b'C', ProtectionLevel::Clear),
     (b'S', ProtectionLevel::Safe),
@@ -333,34 +307,18 @@ const PROTS: &[(u8, ProtectionLevel)] = &[
 ];
 
 fn letter_of<T: PartialEq>(table: &[(u8, T)], value: &T) -> char {
-    table
-        .iter()
-        .find(|(_, v)| v == value)
-        .map_or('?', |(c, _)| char::from(*c))
+    table.iter().find(|(_, v)| v == value).map_or('?', |(c, _)| char::from(*c))
 }
 
 /// A decimal number: one or more ASCII digits, no sign, no blanks.
-fn number(
-    verb: &'static str,
-    field: &'static str,
-    text: &str,
-    max: u64,
-) -> Result<u64, CommandError> {
+fn number(verb: &'static str, field: &'static str, text: &str, max: u64) -> Result<u64, CommandError> {
     if text.is_empty() {
-        return Err(CommandError::InvalidArgument {
-            verb,
-            field,
-            reason: "is empty",
-        });
+        return Err(CommandError::InvalidArgument { verb, field, reason: "is empty" });
     }
     let mut value: u64 = 0;
     for b in text.bytes() {
         if !b.is_ascii_digit() {
-            return Err(CommandError::InvalidArgument {
-                verb,
-                field,
-                reason: "must be ASCII digits only",
-            });
+            return Err(CommandError::InvalidArgument { verb, field, reason: "must be ASCII digits only" });
         }
         value = value
             .checked_mul(10)
@@ -382,13 +340,9 @@ impl TransferType {
         let form = |rest: &[u8]| -> Result<Option<FormatControl>, CommandError> {
             match rest {
                 [] => Ok(None),
-                [b' ', f] => letter(VERB, arg.get(2..).unwrap_or_default(), FORMS)
-                    .map(Some)
-                    .map_err(|_| CommandError::UnsupportedParameter {
-                        verb: VERB,
-                        field: "form code",
-                        value: char::from(*f),
-                    }),
+                [b' ', f] => letter(VERB, arg.get(2..).unwrap_or_default(), FORMS).map(Some).map_err(|_| {
+                    CommandError::UnsupportedParameter { verb: VERB, field: "form code", value: char::from(*f) }
+                }),
                 _ => Err(CommandError::InvalidArgument {
                     verb: VERB,
                     field: "form code",
@@ -400,11 +354,9 @@ impl TransferType {
             b'A' => form(rest).map(TransferType::Ascii),
             b'E' => form(rest).map(TransferType::Ebcdic),
             b'I' if rest.is_empty() => Ok(TransferType::Image),
-            b'I' => Err(CommandError::InvalidArgument {
-                verb: VERB,
-                field: "type code I",
-                reason: "takes no parameter",
-            }),
+            b'I' => {
+                Err(CommandError::InvalidArgument { verb: VERB, field: "type code I", reason: "takes no parameter" })
+            }
             b'L' => match rest {
                 [b' ', ..] => {
                     let size = number(VERB, "byte size", arg.get(2..).unwrap_or_default(), 255)?;
@@ -424,17 +376,9 @@ impl TransferType {
                 }),
             },
             c if c.is_ascii_alphabetic() && (rest.is_empty() || rest.first() == Some(&b' ')) => {
-                Err(CommandError::UnsupportedParameter {
-                    verb: VERB,
-                    field: "type code",
-                    value: char::from(c),
-                })
+                Err(CommandError::UnsupportedParameter { verb: VERB, field: "type code", value: char::from(c) })
             }
-            _ => Err(CommandError::InvalidArgument {
-                verb: VERB,
-                field: "type code",
-                reason: "must be a letter",
-            }),
+            _ => Err(CommandError::InvalidArgument { verb: VERB, field: "type code", reason: "must be a letter" }),
         }
     }
 }
@@ -655,10 +599,7 @@ fn known_verb(verb: &str) -> Option<&'static str> {
     if verb.len() > 4 {
         return None;
     }
-    KNOWN_VERBS
-        .iter()
-        .copied()
-        .find(|k| k.eq_ignore_ascii_case(verb))
+    KNOWN_VERBS.iter().copied().find(|k| k.eq_ignore_ascii_case(verb))
 }
 
 fn no_arg(verb: &'static str, arg: Option<&str>) -> Result<(), CommandError> {
@@ -668,11 +609,7 @@ fn no_arg(verb: &'static str, arg: Option<&str>) -> Result<(), CommandError> {
     }
 }
 
-fn text<'a>(
-    verb: &'static str,
-    arg: Option<&'a str>,
-    empty: Empty,
-) -> Result<Cow<'a, str>, CommandError> {
+fn text<'a>(verb: &'static str, arg: Option<&'a str>, empty: Empty) -> Result<Cow<'a, str>, CommandError> {
     match (arg, empty) {
         (None, _) | (Some(""), Empty::Refused) => Err(CommandError::MissingArgument { verb }),
         (Some(a), _) => Ok(Cow::Borrowed(a)),
@@ -686,11 +623,7 @@ fn host_port<T>(
 ) -> Result<T, CommandError> {
     let parsed = parsed.map_err(|error| CommandError::HostPort { verb, error })?;
     if parsed.span != (0..arg.len()) {
-        return Err(CommandError::InvalidArgument {
-            verb,
-            field: "argument",
-            reason: "has text around the address",
-        });
+        return Err(CommandError::InvalidArgument { verb, field: "argument", reason: "has text around the address" });
     }
     Ok(parsed.value)
 }
@@ -702,9 +635,7 @@ fn parse_typed<'a>(verb: &'static str, arg: Option<&'a str>) -> Result<Command<'
             Some(a) if a.eq_ignore_ascii_case("ALL") => Ok(Command::Epsv(Some(EpsvArg::All))),
             Some(a) => {
                 let p = number(verb, "network protocol", a, u64::from(u16::MAX))?;
-                Ok(Command::Epsv(Some(EpsvArg::Protocol(
-                    u16::try_from(p).unwrap_or(u16::MAX),
-                ))))
+                Ok(Command::Epsv(Some(EpsvArg::Protocol(u16::try_from(p).unwrap_or(u16::MAX)))))
             }
         };
     }
@@ -713,18 +644,11 @@ fn parse_typed<'a>(verb: &'static str, arg: Option<&'a str>) -> Result<Command<'
         Some(a) => a,
     };
     Ok(match verb {
-        "PORT" => Command::Port(host_port(
-            verb,
-            arg,
-            hostport::parse_port(arg, Mode::Strict),
-        )?),
+        "PORT" => Command::Port(host_port(verb, arg, hostport::parse_port(arg, Mode::Strict))?),
         "EPRT" => Command::Eprt(host_port(
             verb,
             arg,
-            hostport::parse_eprt(arg).map(|p| hostport::Parsed {
-                value: p.value.addr,
-                span: p.span,
-            }),
+            hostport::parse_eprt(arg).map(|p| hostport::Parsed { value: p.value.addr, span: p.span }),
         )?),
         "LPRT" => Command::Lprt(host_port(verb, arg, hostport::parse_lprt(arg))?),
         "TYPE" => Command::Type(TransferType::parse(arg)?),
@@ -749,41 +673,26 @@ fn parse_typed<'a>(verb: &'static str, arg: Option<&'a str>) -> Result<Command<'
             };
             Command::Allo(Allocation {
                 size: number(verb, "size", size, u64::MAX)?,
-                record_size: record_size
-                    .map(|r| number(verb, "record size", r, u64::MAX))
-                    .transpose()?,
+                record_size: record_size.map(|r| number(verb, "record size", r, u64::MAX)).transpose()?,
             })
         }
         // Every typed verb is listed above; a verb reaching here is a table mistake, kept as Other rather than a
         // panic.
-        _ => Command::Other {
-            verb: Cow::Borrowed(verb),
-            arg: Some(Cow::Borrowed(arg)),
-        },
+        _ => Command::Other { verb: Cow::Borrowed(verb), arg: Some(Cow::Borrowed(arg)) },
     })
 }
 
 fn check_verb(verb: &str) -> Result<(), CommandError> {
     match verb.bytes().position(|b| !b.is_ascii_alphanumeric()) {
-        _ if verb.is_empty() => Err(CommandError::BadVerb {
-            position: 1,
-            byte: b' ',
-        }),
-        Some(i) => Err(CommandError::BadVerb {
-            position: i + 1,
-            byte: verb.as_bytes()[i],
-        }),
+        _ if verb.is_empty() => Err(CommandError::BadVerb { position: 1, byte: b' ' }),
+        Some(i) => Err(CommandError::BadVerb { position: i + 1, byte: verb.as_bytes()[i] }),
         None => Ok(()),
     }
 }
 
 fn check_injection(field: &'static str, text: &str) -> Result<(), CommandError> {
     match text.bytes().position(|b| matches!(b, b'\r' | b'\n' | 0)) {
-        Some(i) => Err(CommandError::Injection {
-            field,
-            position: i + 1,
-            byte: text.as_bytes()[i],
-        }),
+        Some(i) => Err(CommandError::Injection { field, position: i + 1, byte: text.as_bytes()[i] }),
         None => Ok(()),
     }
 }
@@ -792,27 +701,18 @@ impl<'a> Command<'a> {
     /// Parse one command line. One trailing line end (`\r\n` or `\n`) is removed if present; any other CR, LF or
     /// NUL is refused ([`CommandError::ControlByte`]), so every parsed command can be encoded again.
     pub fn parse(line: &'a str) -> Result<Command<'a>, CommandError> {
-        let line = line
-            .strip_suffix("\r\n")
-            .or_else(|| line.strip_suffix('\n'))
-            .unwrap_or(line);
+        let line = line.strip_suffix("\r\n").or_else(|| line.strip_suffix('\n')).unwrap_or(line);
         if line.is_empty() {
             return Err(CommandError::EmptyLine);
         }
         if let Some(i) = line.bytes().position(|b| matches!(b, b'\r' | b'\n' | 0)) {
-            return Err(CommandError::ControlByte {
-                position: i + 1,
-                byte: line.as_bytes()[i],
-            });
+            return Err(CommandError::ControlByte { position: i + 1, byte: line.as_bytes()[i] });
         }
         let split = CommandLine::split(line);
         check_verb(split.verb)?;
         match split.known_verb() {
             Some(verb) => Command::from_known(verb, split.arg),
-            None => Ok(Command::Other {
-                verb: Cow::Borrowed(split.verb),
-                arg: split.arg.map(Cow::Borrowed),
-            }),
+            None => Ok(Command::Other { verb: Cow::Borrowed(split.verb), arg: split.arg.map(Cow::Borrowed) }),
         }
     }
 
@@ -820,9 +720,7 @@ impl<'a> Command<'a> {
     pub fn parse_bytes(line: &'a [u8]) -> Result<Command<'a>, CommandError> {
         match std::str::from_utf8(line) {
             Ok(s) => Command::parse(s),
-            Err(e) => Err(CommandError::NotUtf8 {
-                valid_up_to: e.valid_up_to(),
-            }),
+            Err(e) => Err(CommandError::NotUtf8 { valid_up_to: e.valid_up_to() }),
         }
     }
 
@@ -897,11 +795,7 @@ fn format_unchecked(verb: &str, arg: Option<&str>, out: &mut Vec<u8>) {
 
 /// Write a raw command line `verb[ SP arg]\r\n` with the same checks as [`Command::encode`]: the verb must be
 /// ASCII letters and digits, and neither part may hold CR, LF or NUL. Nothing is written on error.
-pub fn format_command(
-    verb: &str,
-    arg: Option<&str>,
-    out: &mut Vec<u8>,
-) -> Result<(), CommandError> {
+pub fn format_command(verb: &str, arg: Option<&str>, out: &mut Vec<u8>) -> Result<(), CommandError> {
     check_injection("verb", verb)?;
     check_verb(verb)?;
     if let Some(arg) = arg {
@@ -926,9 +820,7 @@ impl CommandDecoder {
     /// A decoder accepting lines up to `max_line` bytes (line end not counted). The default is
     /// [`DEFAULT_MAX_LINE`] (8192); vsftpd accepts 4096.
     pub fn new(max_line: usize) -> Self {
-        CommandDecoder {
-            lines: LineBuffer::new(max_line),
-        }
+        CommandDecoder { lines: LineBuffer::new(max_line) }
     }
 
     /// The default limit, [`DEFAULT_MAX_LINE`].
@@ -955,9 +847,7 @@ impl CommandDecoder {
 
     /// The next raw line, Telnet-stripped and without its line end, for callers that parse themselves.
     pub fn decode_line(&mut self) -> Result<Option<&[u8]>, CommandError> {
-        self.lines
-            .next_line()
-            .map_err(|LineError::TooLong { max }| CommandError::TooLong { max })
+        self.lines.next_line().map_err(|LineError::TooLong { max }| CommandError::TooLong { max })
     }
 
     /// [`decode`](Self::decode), copied into an owned `Command<'static>`.
@@ -985,22 +875,12 @@ mod tests {
             ("", "", None),
         ];
         for &(line, verb, arg) in cases {
-            assert_eq!(
-                CommandLine::split(line),
-                CommandLine { verb, arg },
-                "{line:?}"
-            );
+            assert_eq!(CommandLine::split(line), CommandLine { verb, arg }, "{line:?}");
         }
         assert_eq!(CommandLine::split("pwd").verb_upper(), "PWD");
-        assert!(matches!(
-            CommandLine::split("xPwd").verb_upper(),
-            Cow::Borrowed("XPWD")
-        ));
+        assert!(matches!(CommandLine::split("xPwd").verb_upper(), Cow::Borrowed("XPWD")));
         assert!(matches!(CommandLine::split("mfmt x").verb_upper(), Cow::Owned(s) if s == "MFMT"));
-        assert!(matches!(
-            CommandLine::split("MFMT x").verb_upper(),
-            Cow::Borrowed("MFMT")
-        ));
+        assert!(matches!(CommandLine::split("MFMT x").verb_upper(), Cow::Borrowed("MFMT")));
     }
 
     #[test]
@@ -1022,18 +902,9 @@ mod tests {
             ("STOU", C::Stou(None)),
             ("TYPE I", C::Type(TransferType::Image)),
             ("type a", C::Type(TransferType::Ascii(None))),
-            (
-                "TYPE A N",
-                C::Type(TransferType::Ascii(Some(FormatControl::NonPrint))),
-            ),
-            (
-                "TYPE A T",
-                C::Type(TransferType::Ascii(Some(FormatControl::Telnet))),
-            ),
-            (
-                "TYPE E C",
-                C::Type(TransferType::Ebcdic(Some(FormatControl::Carriage))),
-            ),
+            ("TYPE A N", C::Type(TransferType::Ascii(Some(FormatControl::NonPrint)))),
+            ("TYPE A T", C::Type(TransferType::Ascii(Some(FormatControl::Telnet)))),
+            ("TYPE E C", C::Type(TransferType::Ebcdic(Some(FormatControl::Carriage)))),
             ("TYPE E", C::Type(TransferType::Ebcdic(None))),
             ("TYPE L 8", C::Type(TransferType::Local(8))),
             ("STRU R", C::Stru(Structure::Record)),
@@ -1042,20 +913,8 @@ mod tests {
             ("PBSZ 0", C::Pbsz(0)),
             ("REST 18446744073709551615", C::Rest(u64::MAX)),
             ("REST 0010", C::Rest(10)),
-            (
-                "ALLO 1024",
-                C::Allo(Allocation {
-                    size: 1024,
-                    record_size: None,
-                }),
-            ),
-            (
-                "ALLO 1024 R 128",
-                C::Allo(Allocation {
-                    size: 1024,
-                    record_size: Some(128),
-                }),
-            ),
+            ("ALLO 1024", C::Allo(Allocation { size: 1024, record_size: None })),
+            ("ALLO 1024 R 128", C::Allo(Allocation { size: 1024, record_size: Some(128) })),
             ("EPSV", C::Epsv(None)),
             ("EPSV ALL", C::Epsv(Some(EpsvArg::All))),
             ("EPSV all", C::Epsv(Some(EpsvArg::All))),
@@ -1067,20 +926,8 @@ mod tests {
             ("LANG", C::Lang(None)),
             ("LPSV", C::Lpsv),
             ("CCC", C::Ccc),
-            (
-                "MFMT 20240102030405 x",
-                C::Other {
-                    verb: b("MFMT"),
-                    arg: Some(b("20240102030405 x")),
-                },
-            ),
-            (
-                "xyzzy",
-                C::Other {
-                    verb: b("xyzzy"),
-                    arg: None,
-                },
-            ),
+            ("MFMT 20240102030405 x", C::Other { verb: b("MFMT"), arg: Some(b("20240102030405 x")) }),
+            ("xyzzy", C::Other { verb: b("xyzzy"), arg: None }),
         ];
         for (line, want) in cases {
             assert_eq!(Command::parse(line), Ok(want), "{line:?}");
@@ -1092,98 +939,25 @@ mod tests {
         let cases: &[(&str, CommandError, u16, ErrorKind)] = &[
             ("", CommandError::EmptyLine, 500, ErrorKind::Syntax),
             ("\r\n", CommandError::EmptyLine, 500, ErrorKind::Syntax),
-            (
-                " RETR x",
-                CommandError::BadVerb {
-                    position: 1,
-                    byte: b' ',
-                },
-                500,
-                ErrorKind::Syntax,
-            ),
-            (
-                "RE-TR x",
-                CommandError::BadVerb {
-                    position: 3,
-                    byte: b'-',
-                },
-                500,
-                ErrorKind::Syntax,
-            ),
-            (
-                "RETR a\rb",
-                CommandError::ControlByte {
-                    position: 7,
-                    byte: b'\r',
-                },
-                501,
-                ErrorKind::Syntax,
-            ),
-            (
-                "RETR a\0",
-                CommandError::ControlByte {
-                    position: 7,
-                    byte: 0,
-                },
-                501,
-                ErrorKind::Syntax,
-            ),
-            (
-                "QUIT\r",
-                CommandError::ControlByte {
-                    position: 5,
-                    byte: b'\r',
-                },
-                501,
-                ErrorKind::Syntax,
-            ),
-            (
-                "RETR",
-                CommandError::MissingArgument { verb: "RETR" },
-                501,
-                ErrorKind::Syntax,
-            ),
-            (
-                "RETR ",
-                CommandError::MissingArgument { verb: "RETR" },
-                501,
-                ErrorKind::Syntax,
-            ),
-            (
-                "USER",
-                CommandError::MissingArgument { verb: "USER" },
-                501,
-                ErrorKind::Syntax,
-            ),
-            (
-                "NOOP x",
-                CommandError::UnexpectedArgument { verb: "NOOP" },
-                501,
-                ErrorKind::Syntax,
-            ),
-            (
-                "TYPE",
-                CommandError::MissingArgument { verb: "TYPE" },
-                501,
-                ErrorKind::Syntax,
-            ),
+            (" RETR x", CommandError::BadVerb { position: 1, byte: b' ' }, 500, ErrorKind::Syntax),
+            ("RE-TR x", CommandError::BadVerb { position: 3, byte: b'-' }, 500, ErrorKind::Syntax),
+            ("RETR a\rb", CommandError::ControlByte { position: 7, byte: b'\r' }, 501, ErrorKind::Syntax),
+            ("RETR a\0", CommandError::ControlByte { position: 7, byte: 0 }, 501, ErrorKind::Syntax),
+            ("QUIT\r", CommandError::ControlByte { position: 5, byte: b'\r' }, 501, ErrorKind::Syntax),
+            ("RETR", CommandError::MissingArgument { verb: "RETR" }, 501, ErrorKind::Syntax),
+            ("RETR ", CommandError::MissingArgument { verb: "RETR" }, 501, ErrorKind::Syntax),
+            ("USER", CommandError::MissingArgument { verb: "USER" }, 501, ErrorKind::Syntax),
+            ("NOOP x", CommandError::UnexpectedArgument { verb: "NOOP" }, 501, ErrorKind::Syntax),
+            ("TYPE", CommandError::MissingArgument { verb: "TYPE" }, 501, ErrorKind::Syntax),
             (
                 "TYPE X",
-                CommandError::UnsupportedParameter {
-                    verb: "TYPE",
-                    field: "type code",
-                    value: 'X',
-                },
+                CommandError::UnsupportedParameter { verb: "TYPE", field: "type code", value: 'X' },
                 504,
                 ErrorKind::Unsupported,
             ),
             (
                 "TYPE A Z",
-                CommandError::UnsupportedParameter {
-                    verb: "TYPE",
-                    field: "form code",
-                    value: 'Z',
-                },
+                CommandError::UnsupportedParameter { verb: "TYPE", field: "form code", value: 'Z' },
                 504,
                 ErrorKind::Unsupported,
             ),
@@ -1199,71 +973,43 @@ mod tests {
             ),
             (
                 "TYPE I 8",
-                CommandError::InvalidArgument {
-                    verb: "TYPE",
-                    field: "type code I",
-                    reason: "takes no parameter",
-                },
+                CommandError::InvalidArgument { verb: "TYPE", field: "type code I", reason: "takes no parameter" },
                 501,
                 ErrorKind::Syntax,
             ),
             (
                 "TYPE L 0",
-                CommandError::InvalidArgument {
-                    verb: "TYPE",
-                    field: "byte size",
-                    reason: "must be 1-255",
-                },
+                CommandError::InvalidArgument { verb: "TYPE", field: "byte size", reason: "must be 1-255" },
                 501,
                 ErrorKind::Syntax,
             ),
             (
                 "TYPE L 256",
-                CommandError::NumberOutOfRange {
-                    verb: "TYPE",
-                    field: "byte size",
-                    max: 255,
-                },
+                CommandError::NumberOutOfRange { verb: "TYPE", field: "byte size", max: 255 },
                 501,
                 ErrorKind::Range,
             ),
             (
                 "MODE Z",
-                CommandError::UnsupportedParameter {
-                    verb: "MODE",
-                    field: "code",
-                    value: 'Z',
-                },
+                CommandError::UnsupportedParameter { verb: "MODE", field: "code", value: 'Z' },
                 504,
                 ErrorKind::Unsupported,
             ),
             (
                 "STRU FF",
-                CommandError::InvalidArgument {
-                    verb: "STRU",
-                    field: "argument",
-                    reason: "must be a single letter",
-                },
+                CommandError::InvalidArgument { verb: "STRU", field: "argument", reason: "must be a single letter" },
                 501,
                 ErrorKind::Syntax,
             ),
             (
                 "REST -1",
-                CommandError::InvalidArgument {
-                    verb: "REST",
-                    field: "offset",
-                    reason: "must be ASCII digits only",
-                },
+                CommandError::InvalidArgument { verb: "REST", field: "offset", reason: "must be ASCII digits only" },
                 501,
                 ErrorKind::Syntax,
             ),
             (
                 "REST 18446744073709551616",
-                CommandError::NumberOutOfRange {
-                    verb: "REST",
-                    field: "offset",
-                    max: u64::MAX,
-                },
+                CommandError::NumberOutOfRange { verb: "REST", field: "offset", max: u64::MAX },
                 501,
                 ErrorKind::Range,
             ),
@@ -1279,11 +1025,7 @@ mod tests {
             ),
             (
                 "EPSV 65536",
-                CommandError::NumberOutOfRange {
-                    verb: "EPSV",
-                    field: "network protocol",
-                    max: 65535,
-                },
+                CommandError::NumberOutOfRange { verb: "EPSV", field: "network protocol", max: 65535 },
                 501,
                 ErrorKind::Range,
             ),
@@ -1304,18 +1046,10 @@ mod tests {
             assert_eq!(want.reply_hint(), *hint, "{line:?}");
             assert_eq!(want.kind(), *kind, "{line:?}");
         }
-        assert_eq!(
-            Command::parse_bytes(b"RETR \xe9t\xe9"),
-            Err(CommandError::NotUtf8 { valid_up_to: 5 })
-        );
+        assert_eq!(Command::parse_bytes(b"RETR \xe9t\xe9"), Err(CommandError::NotUtf8 { valid_up_to: 5 }));
         assert_eq!(CommandError::NotUtf8 { valid_up_to: 5 }.reply_hint(), 501);
         assert_eq!(
-            CommandError::InvalidArgument {
-                verb: "TYPE",
-                field: "byte size",
-                reason: "must be 1-255"
-            }
-            .to_string(),
+            CommandError::InvalidArgument { verb: "TYPE", field: "byte size", reason: "must be 1-255" }.to_string(),
             "TYPE: byte size must be 1-255"
         );
     }
@@ -1327,30 +1061,15 @@ mod tests {
             (C::Quit, "QUIT\r\n"),
             (C::Pass(b("")), "PASS \r\n"),
             (C::Retr(b(" x ")), "RETR  x \r\n"),
-            (
-                C::Type(TransferType::Ascii(Some(FormatControl::NonPrint))),
-                "TYPE A N\r\n",
-            ),
+            (C::Type(TransferType::Ascii(Some(FormatControl::NonPrint))), "TYPE A N\r\n"),
             (C::Type(TransferType::Local(8)), "TYPE L 8\r\n"),
-            (
-                C::Allo(Allocation {
-                    size: 5,
-                    record_size: Some(2),
-                }),
-                "ALLO 5 R 2\r\n",
-            ),
+            (C::Allo(Allocation { size: 5, record_size: Some(2) }), "ALLO 5 R 2\r\n"),
             (C::Epsv(None), "EPSV\r\n"),
             (C::Epsv(Some(EpsvArg::All)), "EPSV ALL\r\n"),
             (C::Prot(ProtectionLevel::Safe), "PROT S\r\n"),
             (C::Xmkd(b("d")), "XMKD d\r\n"),
             (C::List(None), "LIST\r\n"),
-            (
-                C::Other {
-                    verb: b("mfmt"),
-                    arg: Some(b("1 x")),
-                },
-                "mfmt 1 x\r\n",
-            ),
+            (C::Other { verb: b("mfmt"), arg: Some(b("1 x")) }, "mfmt 1 x\r\n"),
         ];
         for (cmd, want) in cases {
             assert_eq!(String::from_utf8(cmd.to_bytes().unwrap()).unwrap(), want);
@@ -1358,44 +1077,11 @@ mod tests {
         }
         let mut out = b"keep".to_vec();
         let bad = C::Retr(b("a\r\nDELE b"));
-        assert_eq!(
-            bad.encode(&mut out),
-            Err(CommandError::Injection {
-                field: "argument",
-                position: 2,
-                byte: b'\r'
-            })
-        );
-        assert_eq!(
-            bad.encode(&mut out).unwrap_err().kind(),
-            ErrorKind::Injection
-        );
-        assert_eq!(
-            C::Other {
-                verb: b("A B"),
-                arg: None
-            }
-            .encode(&mut out)
-            .unwrap_err()
-            .kind(),
-            ErrorKind::Syntax
-        );
-        assert_eq!(
-            C::Other {
-                verb: b("A\nB"),
-                arg: None
-            }
-            .encode(&mut out)
-            .unwrap_err()
-            .kind(),
-            ErrorKind::Injection
-        );
-        assert_eq!(
-            format_command("RETR", Some("x\0"), &mut out)
-                .unwrap_err()
-                .kind(),
-            ErrorKind::Injection
-        );
+        assert_eq!(bad.encode(&mut out), Err(CommandError::Injection { field: "argument", position: 2, byte: b'\r' }));
+        assert_eq!(bad.encode(&mut out).unwrap_err().kind(), ErrorKind::Injection);
+        assert_eq!(C::Other { verb: b("A B"), arg: None }.encode(&mut out).unwrap_err().kind(), ErrorKind::Syntax);
+        assert_eq!(C::Other { verb: b("A\nB"), arg: None }.encode(&mut out).unwrap_err().kind(), ErrorKind::Injection);
+        assert_eq!(format_command("RETR", Some("x\0"), &mut out).unwrap_err().kind(), ErrorKind::Injection);
         assert_eq!(out, b"keep");
         format_command("NOOP", None, &mut out).unwrap();
         assert_eq!(out, b"keepNOOP\r\n");
@@ -1409,10 +1095,7 @@ mod tests {
         assert_eq!(owned, Command::Retr(Cow::Owned("file".into())));
         assert_eq!(owned.verb(), "RETR");
         assert_eq!(owned.arg().as_deref(), Some("file"));
-        assert_eq!(
-            Command::Type(TransferType::Image).arg().as_deref(),
-            Some("I")
-        );
+        assert_eq!(Command::Type(TransferType::Image).arg().as_deref(), Some("I"));
         assert_eq!(Command::Noop.arg(), None);
         // Every known verb parses to its own variant (not Other) and reports the same verb.
         for verb in KNOWN_VERBS {

@@ -78,10 +78,7 @@ impl<'a> Feature<'a> {
     ///
     /// # Errors
     /// [`FeatError::BadName`], [`FeatError::BadParams`], [`FeatError::ControlCharacter`].
-    pub fn new(
-        name: impl Into<Cow<'a, str>>,
-        params: impl Into<Cow<'a, str>>,
-    ) -> Result<Self, FeatError> {
+    pub fn new(name: impl Into<Cow<'a, str>>, params: impl Into<Cow<'a, str>>) -> Result<Self, FeatError> {
         let (name, params) = (name.into(), params.into());
         check_no_control(&name, "name")?;
         check_no_control(&params, "params")?;
@@ -89,14 +86,10 @@ impl<'a> Feature<'a> {
             return Err(FeatError::BadName { reason: "is empty" });
         }
         if name.contains(' ') {
-            return Err(FeatError::BadName {
-                reason: "holds a space",
-            });
+            return Err(FeatError::BadName { reason: "holds a space" });
         }
         if params.starts_with([' ', '\t']) || params.ends_with([' ', '\t']) {
-            return Err(FeatError::BadParams {
-                reason: "start or end with a blank",
-            });
+            return Err(FeatError::BadParams { reason: "start or end with a blank" });
         }
         Ok(Feature { name, params })
     }
@@ -108,10 +101,7 @@ impl<'a> Feature<'a> {
             return None;
         }
         let (name, params) = line.split_once(' ').unwrap_or((line, ""));
-        Some(Feature {
-            name: Cow::Borrowed(name),
-            params: Cow::Borrowed(params.trim_start_matches(' ')),
-        })
+        Some(Feature { name: Cow::Borrowed(name), params: Cow::Borrowed(params.trim_start_matches(' ')) })
     }
 
     /// The name as the server wrote it.
@@ -131,20 +121,13 @@ impl<'a> Feature<'a> {
 
     /// The same feature with no borrow.
     pub fn into_owned(self) -> Feature<'static> {
-        Feature {
-            name: Cow::Owned(self.name.into_owned()),
-            params: Cow::Owned(self.params.into_owned()),
-        }
+        Feature { name: Cow::Owned(self.name.into_owned()), params: Cow::Owned(self.params.into_owned()) }
     }
 }
 
 fn check_no_control(s: &str, field: &'static str) -> Result<(), FeatError> {
     match s.bytes().enumerate().find(|&(_, b)| b < 0x20 || b == 0x7f) {
-        Some((offset, byte)) => Err(FeatError::ControlCharacter {
-            field,
-            byte,
-            offset,
-        }),
+        Some((offset, byte)) => Err(FeatError::ControlCharacter { field, byte, offset }),
         None => Ok(()),
     }
 }
@@ -179,14 +162,8 @@ impl<'a> Iterator for MlstFacts<'a> {
                 continue;
             }
             return Some(match fact.strip_suffix('*') {
-                Some(name) => MlstFact {
-                    name,
-                    default: true,
-                },
-                None => MlstFact {
-                    name: fact,
-                    default: false,
-                },
+                Some(name) => MlstFact { name, default: true },
+                None => MlstFact { name: fact, default: false },
             });
         }
     }
@@ -217,9 +194,7 @@ fn leading_code(line: &str) -> Option<(u16, &str)> {
 impl<'a> Features<'a> {
     /// No features.
     pub fn new() -> Self {
-        Features {
-            features: Vec::new(),
-        }
+        Features { features: Vec::new() }
     }
 
     /// Reads the text lines of a `211` reply, its code already stripped (`"Extensions supported:"`,
@@ -234,9 +209,7 @@ impl<'a> Features<'a> {
         let mut pending: Option<&'a str> = None;
         for line in lines {
             if let Some(prev) = pending.replace(line) {
-                let prev = leading_code(prev)
-                    .filter(|&(c, _)| c == 211)
-                    .map_or(prev, |(_, r)| r);
+                let prev = leading_code(prev).filter(|&(c, _)| c == 211).map_or(prev, |(_, r)| r);
                 features.extend(Feature::from_line(prev));
             }
         }
@@ -275,11 +248,7 @@ impl<'a> Features<'a> {
     ///
     /// # Errors
     /// As [`Feature::new`].
-    pub fn push(
-        &mut self,
-        name: impl Into<Cow<'a, str>>,
-        params: impl Into<Cow<'a, str>>,
-    ) -> Result<(), FeatError> {
+    pub fn push(&mut self, name: impl Into<Cow<'a, str>>, params: impl Into<Cow<'a, str>>) -> Result<(), FeatError> {
         self.features.push(Feature::new(name, params)?);
         Ok(())
     }
@@ -341,8 +310,7 @@ impl<'a> Features<'a> {
     }
     /// `REST STREAM` is listed (restart of stream-mode transfers).
     pub fn supports_rest_stream(&self) -> bool {
-        self.params("REST")
-            .is_some_and(|p| p.split(' ').any(|w| w.eq_ignore_ascii_case("STREAM")))
+        self.params("REST").is_some_and(|p| p.split(' ').any(|w| w.eq_ignore_ascii_case("STREAM")))
     }
     /// `TVFS` is listed (`/`-separated path names).
     pub fn supports_tvfs(&self) -> bool {
@@ -354,8 +322,7 @@ impl<'a> Features<'a> {
     }
     /// `AUTH` lists `TLS` (RFC 4217).
     pub fn supports_auth_tls(&self) -> bool {
-        self.params("AUTH")
-            .is_some_and(|p| p.split([' ', ';']).any(|w| w.eq_ignore_ascii_case("TLS")))
+        self.params("AUTH").is_some_and(|p| p.split([' ', ';']).any(|w| w.eq_ignore_ascii_case("TLS")))
     }
 
     /// The text lines of the `211` reply a server sends (no codes, no line ends): `Features:`, one line per
@@ -405,9 +372,7 @@ impl<'a> Features<'a> {
 
     /// The same features with no borrow.
     pub fn into_owned(self) -> Features<'static> {
-        Features {
-            features: self.features.into_iter().map(Feature::into_owned).collect(),
-        }
+        Features { features: self.features.into_iter().map(Feature::into_owned).collect() }
     }
 }
 
@@ -425,45 +390,28 @@ mod tests {
     use super::*;
 
     fn names(f: &Features<'_>) -> Vec<(String, String)> {
-        f.iter()
-            .map(|x| (x.name().to_owned(), x.params().to_owned()))
-            .collect()
+        f.iter().map(|x| (x.name().to_owned(), x.params().to_owned())).collect()
     }
 
     #[test]
     fn reads_table() {
         let cases: &[(&str, &[(&str, &str)])] = &[
-            (
-                "211-Features:\r\n EPRT\r\n REST STREAM\r\n211 End\r\n",
-                &[("EPRT", ""), ("REST", "STREAM")],
-            ),
+            ("211-Features:\r\n EPRT\r\n REST STREAM\r\n211 End\r\n", &[("EPRT", ""), ("REST", "STREAM")]),
             ("211-x\n MDTM\n211 End\n", &[("MDTM", "")]),
             ("211 No features\r\n", &[]),
             ("211-x\r\n211 End\r\n", &[]),
             ("", &[]),
-            (
-                "211-x\r\n  SIZE  \r\nMDTM\r\n\r\n211-TVFS\r\n211 End\r\n",
-                &[("SIZE", ""), ("MDTM", ""), ("TVFS", "")],
-            ),
+            ("211-x\r\n  SIZE  \r\nMDTM\r\n\r\n211-TVFS\r\n211 End\r\n", &[("SIZE", ""), ("MDTM", ""), ("TVFS", "")]),
             ("Features:\n AUTH TLS;TLS-C\nEnd", &[("AUTH", "TLS;TLS-C")]),
             ("211-x\r\n LANG EN*;FR\r\n211 End", &[("LANG", "EN*;FR")]),
         ];
         for &(text, want) in cases {
             let f = Features::from_reply_text(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
-            let want: Vec<_> = want
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect();
+            let want: Vec<_> = want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
             assert_eq!(names(&f), want, "{text:?}");
         }
-        assert_eq!(
-            Features::from_reply_text("500 Unknown command.\r\n"),
-            Err(FeatError::WrongCode { code: 500 })
-        );
-        assert_eq!(
-            FeatError::WrongCode { code: 500 }.kind(),
-            ErrorKind::WrongReply
-        );
+        assert_eq!(Features::from_reply_text("500 Unknown command.\r\n"), Err(FeatError::WrongCode { code: 500 }));
+        assert_eq!(FeatError::WrongCode { code: 500 }.kind(), ErrorKind::WrongReply);
     }
 
     #[test]
@@ -473,20 +421,11 @@ mod tests {
         )
         .unwrap();
         assert!(f.utf8() && f.supports_rest_stream() && f.supports_mlsd() && f.supports_auth_tls());
-        assert!(
-            !f.supports_epsv() && !f.supports_size() && !f.supports_mdtm() && !f.supports_tvfs()
-        );
+        assert!(!f.supports_epsv() && !f.supports_size() && !f.supports_mdtm() && !f.supports_tvfs());
         assert_eq!(f.params("Rest"), Some("stream"));
         assert_eq!(f.params("UTF8"), Some(""));
-        let facts: Vec<_> = f
-            .mlst_facts()
-            .unwrap()
-            .map(|m| (m.name, m.default))
-            .collect();
-        assert_eq!(
-            facts,
-            vec![("type", true), ("size", true), ("UNIX.mode", false)]
-        );
+        let facts: Vec<_> = f.mlst_facts().unwrap().map(|m| (m.name, m.default)).collect();
+        assert_eq!(facts, vec![("type", true), ("size", true), ("UNIX.mode", false)]);
         assert!(Features::new().mlst_facts().is_none());
         let owned: Features<'static> = f.clone().into_owned();
         assert_eq!(owned, f);
@@ -497,28 +436,13 @@ mod tests {
         let mut f = Features::new();
         assert_eq!(f.to_reply_text(), "211 No features\r\n");
         f.push("MLST", "type*;size*;").unwrap();
-        assert_eq!(
-            f.text_lines(),
-            vec!["Features:", " MLST type*;size*;", "End"]
-        );
+        assert_eq!(f.text_lines(), vec!["Features:", " MLST type*;size*;", "End"]);
         assert_eq!(Features::from_reply_text(&f.to_reply_text()).unwrap(), f);
-        assert_eq!(
-            f.push("", ""),
-            Err(FeatError::BadName { reason: "is empty" })
-        );
-        assert_eq!(
-            f.push("A B", ""),
-            Err(FeatError::BadName {
-                reason: "holds a space"
-            })
-        );
+        assert_eq!(f.push("", ""), Err(FeatError::BadName { reason: "is empty" }));
+        assert_eq!(f.push("A B", ""), Err(FeatError::BadName { reason: "holds a space" }));
         assert_eq!(
             f.push("X", "a\r\n500 x"),
-            Err(FeatError::ControlCharacter {
-                field: "params",
-                byte: b'\r',
-                offset: 1
-            })
+            Err(FeatError::ControlCharacter { field: "params", byte: b'\r', offset: 1 })
         );
         assert_eq!(f.len(), 1);
     }

@@ -93,9 +93,7 @@ impl FirewallError {
             FirewallError::ZeroPort { .. }
             | FirewallError::ReversedRange { .. }
             | FirewallError::PortTooLarge { .. } => crate::ErrorKind::Range,
-            FirewallError::BadRangeSyntax { .. } | FirewallError::UnknownName { .. } => {
-                crate::ErrorKind::Syntax
-            }
+            FirewallError::BadRangeSyntax { .. } | FirewallError::UnknownName { .. } => crate::ErrorKind::Syntax,
         }
     }
 }
@@ -220,10 +218,7 @@ pub struct PortRange {
 
 impl PortRange {
     /// The unprivileged ports, `1024-65535` (the seed's "ports > 1023").
-    pub const UNPRIVILEGED: PortRange = PortRange {
-        start: 1024,
-        end: 65535,
-    };
+    pub const UNPRIVILEGED: PortRange = PortRange { start: 1024, end: 65535 };
 
     /// A range `start..=end`; both ends 1-65535, `start <= end`.
     pub const fn new(start: u16, end: u16) -> Result<PortRange, FirewallError> {
@@ -235,11 +230,7 @@ impl PortRange {
         PortRange::checked("port", port, port)
     }
 
-    const fn checked(
-        field: &'static str,
-        start: u16,
-        end: u16,
-    ) -> Result<PortRange, FirewallError> {
+    const fn checked(field: &'static str, start: u16, end: u16) -> Result<PortRange, FirewallError> {
         if start == 0 || end == 0 {
             return Err(FirewallError::ZeroPort { field });
         }
@@ -296,16 +287,10 @@ impl PortRange {
 
 fn parse_port_number(s: &str, field: &'static str) -> Result<u16, FirewallError> {
     if s.is_empty() {
-        return Err(FirewallError::BadRangeSyntax {
-            field,
-            reason: "an empty number",
-        });
+        return Err(FirewallError::BadRangeSyntax { field, reason: "an empty number" });
     }
     if !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FirewallError::BadRangeSyntax {
-            field,
-            reason: "a character that is not an ASCII digit",
-        });
+        return Err(FirewallError::BadRangeSyntax { field, reason: "a character that is not an ASCII digit" });
     }
     if s.len() > 5 {
         return Err(FirewallError::PortTooLarge { field });
@@ -404,12 +389,7 @@ impl Ports {
         passive: PortRange,
         client: PortRange,
     ) -> Result<Ports, FirewallError> {
-        Ports::default().with_control(control).map(|p| Ports {
-            active_source,
-            passive,
-            client,
-            ..p
-        })
+        Ports::default().with_control(control).map(|p| Ports { active_source, passive, client, ..p })
     }
 
     /// All four values from plain integers (ranges as inclusive `(start, end)` pairs), for the bindings. Errors name
@@ -438,10 +418,7 @@ impl Ports {
 
     /// Sets the server's source ports for active-mode data connections.
     pub fn with_active_source(self, active_source: PortRange) -> Ports {
-        Ports {
-            active_source,
-            ..self
-        }
+        Ports { active_source, ..self }
     }
 
     /// Sets the server's passive port range.
@@ -461,10 +438,7 @@ impl Ports {
 
     /// The control port as a one-port range.
     pub const fn control_range(&self) -> PortRange {
-        PortRange {
-            start: self.control,
-            end: self.control,
-        }
+        PortRange { start: self.control, end: self.control }
     }
 
     /// The server's active-mode data source ports.
@@ -583,77 +557,22 @@ pub fn rules(mode: Mode, side: Side, ports: &Ports) -> [Channel; 4] {
         Side::Server => (local_host, remote_host),
         Side::Client => (remote_host, local_host),
     };
-    let server_ctl = Endpoint {
-        host: server_host,
-        ports: ports.control_range(),
-    };
-    let server_dat = Endpoint {
-        host: server_host,
-        ports: server_data,
-    };
-    let client_end = Endpoint {
-        host: client_host,
-        ports: ports.client,
-    };
+    let server_ctl = Endpoint { host: server_host, ports: ports.control_range() };
+    let server_dat = Endpoint { host: server_host, ports: server_data };
+    let client_end = Endpoint { host: client_host, ports: ports.client };
     // (sender is the client?, server endpoint, purpose, initiator, why)
     let flows = [
-        (
-            true,
-            server_ctl,
-            Purpose::Control,
-            Initiator::Client,
-            why[0],
-        ),
-        (
-            false,
-            server_ctl,
-            Purpose::Control,
-            Initiator::Client,
-            why[1],
-        ),
-        (
-            data_initiator == Initiator::Client,
-            server_dat,
-            Purpose::Data,
-            data_initiator,
-            why[2],
-        ),
-        (
-            data_initiator == Initiator::Server,
-            server_dat,
-            Purpose::Data,
-            data_initiator,
-            why[3],
-        ),
+        (true, server_ctl, Purpose::Control, Initiator::Client, why[0]),
+        (false, server_ctl, Purpose::Control, Initiator::Client, why[1]),
+        (data_initiator == Initiator::Client, server_dat, Purpose::Data, data_initiator, why[2]),
+        (data_initiator == Initiator::Server, server_dat, Purpose::Data, data_initiator, why[3]),
     ];
-    flows.map(
-        |(client_sends, server_end, purpose, initiator, description)| {
-            let (from, to) = if client_sends {
-                (client_end, server_end)
-            } else {
-                (server_end, client_end)
-            };
-            let sender = if client_sends {
-                Side::Client
-            } else {
-                Side::Server
-            };
-            let direction = if sender == side {
-                Direction::Outbound
-            } else {
-                Direction::Inbound
-            };
-            Channel {
-                side,
-                direction,
-                from,
-                to,
-                purpose,
-                initiator,
-                description,
-            }
-        },
-    )
+    flows.map(|(client_sends, server_end, purpose, initiator, description)| {
+        let (from, to) = if client_sends { (client_end, server_end) } else { (server_end, client_end) };
+        let sender = if client_sends { Side::Client } else { Side::Server };
+        let direction = if sender == side { Direction::Outbound } else { Direction::Inbound };
+        Channel { side, direction, from, to, purpose, initiator, description }
+    })
 }
 
 /// [`rules`] with the roles replaced by the addresses in `hosts` where given.
@@ -676,11 +595,7 @@ pub fn rules_for(mode: Mode, side: Side, ports: &Ports, hosts: &Hosts) -> [Chann
 /// channels are the same in both modes and appear once). Six channels.
 pub fn rules_both(side: Side, ports: &Ports) -> Vec<Channel> {
     let mut out = rules(Mode::Active, side, ports).to_vec();
-    out.extend(
-        rules(Mode::Passive, side, ports)
-            .into_iter()
-            .filter(|c| c.purpose == Purpose::Data),
-    );
+    out.extend(rules(Mode::Passive, side, ports).into_iter().filter(|c| c.purpose == Purpose::Data));
     out
 }
 
@@ -744,14 +659,7 @@ pub fn explain(mode: Mode, side: Side) -> Explanation {
              be told to advertise its public address (and the NAT must forward the passive port range)."
         }
     };
-    Explanation {
-        mode,
-        side,
-        inbound_data_at,
-        needs_inbound_data: inbound_data_at == side,
-        summary,
-        nat,
-    }
+    Explanation { mode, side, inbound_data_at, needs_inbound_data: inbound_data_at == side, summary, nat }
 }
 
 #[cfg(test)]

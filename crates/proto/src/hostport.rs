@@ -309,9 +309,7 @@ impl HostPortError {
     pub fn kind(&self) -> crate::ErrorKind {
         match self {
             HostPortError::Syntax { .. } => crate::ErrorKind::Syntax,
-            HostPortError::TooLarge { .. } | HostPortError::PortZero { .. } => {
-                crate::ErrorKind::Range
-            }
+            HostPortError::TooLarge { .. } | HostPortError::PortZero { .. } => crate::ErrorKind::Range,
             HostPortError::WrongReply { .. } => crate::ErrorKind::WrongReply,
             HostPortError::Unsupported { .. } => crate::ErrorKind::Unsupported,
         }
@@ -344,10 +342,8 @@ const PORT_FIELDS: [Field; 6] = [
     Field::new(5, "p1"),
     Field::new(6, "p2"),
 ];
-const HOST_ROLES: [&str; 16] = [
-    "h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9", "h10", "h11", "h12", "h13", "h14", "h15",
-    "h16",
-];
+const HOST_ROLES: [&str; 16] =
+    ["h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "h9", "h10", "h11", "h12", "h13", "h14", "h15", "h16"];
 const PORT_PAIR: Field = Field::new(0, "port (p1,p2)");
 const TUPLE: Field = Field::new(0, "tuple");
 const REPLY_CODE: Field = Field::new(0, "reply code");
@@ -367,9 +363,7 @@ fn extra_field(index: usize) -> Field {
 
 /// How many ASCII digits start at `pos`.
 fn digit_run(b: &[u8], pos: usize) -> usize {
-    b.get(pos..).map_or(0, |rest| {
-        rest.iter().take_while(|c| c.is_ascii_digit()).count()
-    })
+    b.get(pos..).map_or(0, |rest| rest.iter().take_while(|c| c.is_ascii_digit()).count())
 }
 
 /// The error for a field that does not start with a digit.
@@ -412,11 +406,7 @@ fn octet(b: &[u8], pos: usize, field: Field) -> Result<(u8, usize), HostPortErro
 fn octet_error(b: &[u8], pos: usize, n: usize, value: u32, field: Field) -> HostPortError {
     match n {
         0 => not_a_number(b, pos, field),
-        1..=3 => HostPortError::TooLarge {
-            field,
-            value: u64::from(value),
-            max: 255,
-        },
+        1..=3 => HostPortError::TooLarge { field, value: u64::from(value), max: 255 },
         _ => syntax(field, Problem::TooManyDigits { digits: n, max: 3 }),
     }
 }
@@ -430,23 +420,13 @@ fn decimal_port(b: &[u8], pos: usize, field: Field) -> Result<(u16, usize), Host
     let digits = b.iter().skip(pos).take(n);
     let significant = digits.clone().skip_while(|&&c| c == b'0').count();
     if significant > 19 {
-        return Err(syntax(
-            field,
-            Problem::TooManyDigits {
-                digits: significant,
-                max: 5,
-            },
-        ));
+        return Err(syntax(field, Problem::TooManyDigits { digits: significant, max: 5 }));
     }
     let value = digits.fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0'));
     match u16::try_from(value) {
         Ok(0) => Err(HostPortError::PortZero { field }),
         Ok(port) => Ok((port, pos + n)),
-        Err(_) => Err(HostPortError::TooLarge {
-            field,
-            value,
-            max: 65535,
-        }),
+        Err(_) => Err(HostPortError::TooLarge { field, value, max: 65535 }),
     }
 }
 
@@ -471,12 +451,7 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn new(b: &'a [u8], pos: usize) -> Self {
-        Cursor {
-            b,
-            pos,
-            fields: 0,
-            prev: None,
-        }
+        Cursor { b, pos, fields: 0, prev: None }
     }
 
     /// Reads the separator (after the first field) and the next octet field.
@@ -502,15 +477,12 @@ impl<'a> Cursor<'a> {
         let after_is_digit = self.b.get(self.pos + 1).is_some_and(u8::is_ascii_digit);
         let expected = u8::try_from(self.fields).unwrap_or(u8::MAX);
         match (finish, here) {
-            (_, Some(b',')) if finish != Finish::Loose || after_is_digit => Err(syntax(
-                extra_field(self.fields + 1),
-                Problem::Extra { expected },
-            )),
+            (_, Some(b',')) if finish != Finish::Loose || after_is_digit => {
+                Err(syntax(extra_field(self.fields + 1), Problem::Extra { expected }))
+            }
             (Finish::Exact, None) | (Finish::Paren, Some(b')')) => Ok(()),
             (Finish::Paren, None) => Err(syntax(TUPLE, Problem::Unclosed)),
-            (Finish::Loose, Some(c @ b'.')) if after_is_digit => {
-                Err(syntax(last, Problem::Trailing(c)))
-            }
+            (Finish::Loose, Some(c @ b'.')) if after_is_digit => Err(syntax(last, Problem::Trailing(c))),
             (Finish::Loose, _) => Ok(()),
             (_, Some(c)) => Err(syntax(last, Problem::Trailing(c))),
         }
@@ -523,13 +495,7 @@ impl<'a> Cursor<'a> {
 fn separator_error(found: Option<u8>, prev: Field, next: Field) -> HostPortError {
     match found {
         None | Some(b')') => syntax(next, Problem::Missing),
-        Some(found) => syntax(
-            prev,
-            Problem::Separator {
-                found,
-                expected: b',',
-            },
-        ),
+        Some(found) => syntax(prev, Problem::Separator { found, expected: b',' }),
     }
 }
 
@@ -565,20 +531,11 @@ fn octets_fast<const N: usize>(b: &[u8], mut pos: usize) -> Option<([u8; N], usi
     Some((out, pos))
 }
 
-fn read_port_tuple(
-    b: &[u8],
-    pos: usize,
-    finish: Finish,
-) -> Result<(SocketAddrV4, usize), (HostPortError, usize)> {
+fn read_port_tuple(b: &[u8], pos: usize, finish: Finish) -> Result<(SocketAddrV4, usize), (HostPortError, usize)> {
     if let Some((v, end)) = octets_fast::<6>(b, pos) {
         let [h1, h2, h3, h4, p1, p2] = v;
         let port = u16::from_be_bytes([p1, p2]);
-        let c = Cursor {
-            b,
-            pos: end,
-            fields: 6,
-            prev: Some(PORT_FIELDS[5]),
-        };
+        let c = Cursor { b, pos: end, fields: 6, prev: Some(PORT_FIELDS[5]) };
         if port != 0 && c.finish(finish).is_ok() {
             return Ok((SocketAddrV4::new(Ipv4Addr::new(h1, h2, h3, h4), port), end));
         }
@@ -594,17 +551,10 @@ fn read_port_tuple(
     if port == 0 {
         return Err((HostPortError::PortZero { field: PORT_PAIR }, c.fields));
     }
-    Ok((
-        SocketAddrV4::new(Ipv4Addr::new(h1, h2, h3, h4), port),
-        c.pos,
-    ))
+    Ok((SocketAddrV4::new(Ipv4Addr::new(h1, h2, h3, h4), port), c.pos))
 }
 
-fn read_long_tuple(
-    b: &[u8],
-    pos: usize,
-    finish: Finish,
-) -> Result<(SocketAddr, usize), (HostPortError, usize)> {
+fn read_long_tuple(b: &[u8], pos: usize, finish: Finish) -> Result<(SocketAddr, usize), (HostPortError, usize)> {
     let mut c = Cursor::new(b, pos);
     let af_field = Field::new(1, "af");
     let af = c.next(af_field).map_err(|e| (e, c.fields))?;
@@ -623,39 +573,21 @@ fn read_long_tuple(
     let hal_field = Field::new(2, "hal");
     let hal = c.next(hal_field).map_err(|e| (e, c.fields))?;
     if hal != expected_hal {
-        let e = syntax(
-            hal_field,
-            Problem::HostLength {
-                value: hal,
-                expected: expected_hal,
-            },
-        );
+        let e = syntax(hal_field, Problem::HostLength { value: hal, expected: expected_hal });
         return Err((e, c.fields));
     }
     let mut host = [0u8; 16];
-    for (i, (slot, role)) in host
-        .iter_mut()
-        .zip(HOST_ROLES)
-        .take(usize::from(hal))
-        .enumerate()
-    {
+    for (i, (slot, role)) in host.iter_mut().zip(HOST_ROLES).take(usize::from(hal)).enumerate() {
         let index = u8::try_from(3 + i).unwrap_or(u8::MAX);
         *slot = c.next(Field::new(index, role)).map_err(|e| (e, c.fields))?;
     }
     let pal_field = Field::new(3 + hal, "pal");
     let pal = c.next(pal_field).map_err(|e| (e, c.fields))?;
     if pal != 2 {
-        return Err((
-            syntax(pal_field, Problem::PortLength { value: pal }),
-            c.fields,
-        ));
+        return Err((syntax(pal_field, Problem::PortLength { value: pal }), c.fields));
     }
-    let p1 = c
-        .next(Field::new(4 + hal, "p1"))
-        .map_err(|e| (e, c.fields))?;
-    let p2 = c
-        .next(Field::new(5 + hal, "p2"))
-        .map_err(|e| (e, c.fields))?;
+    let p1 = c.next(Field::new(4 + hal, "p1")).map_err(|e| (e, c.fields))?;
+    let p2 = c.next(Field::new(5 + hal, "p2")).map_err(|e| (e, c.fields))?;
     c.finish(finish).map_err(|e| (e, c.fields))?;
     let port = u16::from_be_bytes([p1, p2]);
     if port == 0 {
@@ -688,45 +620,23 @@ fn final_line(reply: &[u8], expected: u16, mode: Mode) -> Result<Range<usize>, H
         });
     }
     if digits > 3 {
-        return Err(syntax(
-            REPLY_CODE,
-            Problem::TooManyDigits { digits, max: 3 },
-        ));
+        return Err(syntax(REPLY_CODE, Problem::TooManyDigits { digits, max: 3 }));
     }
-    let code = line
-        .iter()
-        .take(3)
-        .fold(0u16, |acc, c| acc * 10 + u16::from(c - b'0'));
+    let code = line.iter().take(3).fold(0u16, |acc, c| acc * 10 + u16::from(c - b'0'));
     if code != expected {
-        return Err(HostPortError::WrongReply {
-            found: code,
-            expected,
-        });
+        return Err(HostPortError::WrongReply { found: code, expected });
     }
     let text = match (line.get(3), mode) {
         (Some(b' '), _) => start + 4,
         (None, _) | (Some(b'-'), Mode::Tolerant) => start + 3,
         (Some(&c), Mode::Tolerant) if !c.is_ascii_alphanumeric() => start + 3,
-        (Some(&found), _) => {
-            return Err(syntax(
-                REPLY_CODE,
-                Problem::Separator {
-                    found,
-                    expected: b' ',
-                },
-            ))
-        }
+        (Some(&found), _) => return Err(syntax(REPLY_CODE, Problem::Separator { found, expected: b' ' })),
     };
     Ok(text..end)
 }
 
 /// Finds a comma-separated tuple in a 227/228 reply's final line.
-fn scan_reply<T>(
-    reply: &[u8],
-    expected: u16,
-    mode: Mode,
-    read: Reader<T>,
-) -> Result<Parsed<T>, HostPortError> {
+fn scan_reply<T>(reply: &[u8], expected: u16, mode: Mode, read: Reader<T>) -> Result<Parsed<T>, HostPortError> {
     let text = final_line(reply, expected, mode)?;
     // The reader must not run past the final line.
     let b = reply.get(..text.end).unwrap_or_default();
@@ -738,9 +648,7 @@ fn scan_reply<T>(
         let rest = b.get(next..).unwrap_or_default();
         let skip = match mode {
             Mode::Strict => memchr::memchr(b'(', rest),
-            Mode::Tolerant => rest
-                .iter()
-                .position(|&c| c == b'(' || c == b'=' || c.is_ascii_digit()),
+            Mode::Tolerant => rest.iter().position(|&c| c == b'(' || c == b'=' || c.is_ascii_digit()),
         };
         let Some(skip) = skip else { break };
         let i = next + skip;
@@ -752,11 +660,7 @@ fn scan_reply<T>(
             Mode::Tolerant if here.is_ascii_digit() => {
                 // A bare number run starts a candidate only if it is not glued to a number, a sign or a
                 // non-ASCII character before it (`1192,...` must not be re-read as `192,...`).
-                let prev = if i > text.start {
-                    b.get(i - 1).copied()
-                } else {
-                    None
-                };
+                let prev = if i > text.start { b.get(i - 1).copied() } else { None };
                 match prev {
                     Some(p) if p.is_ascii_digit() || !p.is_ascii() => continue,
                     Some(b',' | b'.' | b'(' | b'=' | b'+' | b'-') => continue,
@@ -765,18 +669,9 @@ fn scan_reply<T>(
             }
             _ => continue,
         };
-        let finish = if mode == Mode::Strict {
-            Finish::Paren
-        } else {
-            Finish::Loose
-        };
+        let finish = if mode == Mode::Strict { Finish::Paren } else { Finish::Loose };
         match read(b, start, finish) {
-            Ok((value, end)) => {
-                return Ok(Parsed {
-                    value,
-                    span: start..end,
-                })
-            }
+            Ok((value, end)) => return Ok(Parsed { value, span: start..end }),
             Err((e, fields)) => {
                 let better = match &best {
                     None => true,
@@ -863,10 +758,7 @@ pub fn parse_port(arg: &str, mode: Mode) -> Result<Parsed<SocketAddrV4>, HostPor
     let range = trimmed(arg.as_bytes(), mode);
     let b = arg.as_bytes().get(..range.end).unwrap_or_default();
     let (value, end) = read_port_tuple(b, range.start, Finish::Exact).map_err(|(e, _)| e)?;
-    Ok(Parsed {
-        value,
-        span: range.start..end,
-    })
+    Ok(Parsed { value, span: range.start..end })
 }
 
 /// Parses a whole 227 reply (raw bytes, one or more lines, with or without line ends): the tuple is on the final
@@ -908,19 +800,9 @@ pub fn parse_eprt(arg: &str) -> Result<Parsed<Eprt>, HostPortError> {
     if af_digits != af_text.len() || af_text.is_empty() {
         return Err(not_a_number(af_text, af_digits, EPRT_AF));
     }
-    let af = if af_digits > 5 {
-        u64::MAX
-    } else {
-        af_text
-            .iter()
-            .fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0'))
-    };
+    let af = if af_digits > 5 { u64::MAX } else { af_text.iter().fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0')) };
     if af != 1 && af != 2 {
-        return Err(HostPortError::Unsupported {
-            field: EPRT_AF,
-            value: af,
-            supported: "1 (IPv4) and 2 (IPv6)",
-        });
+        return Err(HostPortError::Unsupported { field: EPRT_AF, value: af, supported: "1 (IPv4) and 2 (IPv6)" });
     }
     let addr_start = af_end + 1;
     let addr_end = find(addr_start, EPRT_ADDR)?;
@@ -933,35 +815,20 @@ pub fn parse_eprt(arg: &str) -> Result<Parsed<Eprt>, HostPortError> {
     } else if addr_text.contains('%') {
         return Err(syntax(EPRT_ADDR, Problem::ZoneId));
     } else {
-        IpAddr::V6(
-            addr_text
-                .parse::<Ipv6Addr>()
-                .map_err(|_| syntax(EPRT_ADDR, Problem::BadAddress { af: 2 }))?,
-        )
+        IpAddr::V6(addr_text.parse::<Ipv6Addr>().map_err(|_| syntax(EPRT_ADDR, Problem::BadAddress { af: 2 }))?)
     };
     let port_start = addr_end + 1;
     let (port, port_end) = decimal_port(b, port_start, EPRT_PORT)?;
     match b.get(port_end) {
         Some(&d) if d == delimiter => {}
         None => return Err(syntax(EPRT_PORT, Problem::Unterminated { delimiter })),
-        Some(&found) => {
-            return Err(syntax(
-                EPRT_PORT,
-                Problem::Separator {
-                    found,
-                    expected: delimiter,
-                },
-            ))
-        }
+        Some(&found) => return Err(syntax(EPRT_PORT, Problem::Separator { found, expected: delimiter })),
     }
     if let Some(&c) = b.get(port_end + 1) {
         return Err(syntax(Field::new(0, "EPRT argument"), Problem::Trailing(c)));
     }
     let addr = SocketAddr::new(ip, port);
-    Ok(Parsed {
-        value: Eprt { addr, delimiter },
-        span: 0..b.len(),
-    })
+    Ok(Parsed { value: Eprt { addr, delimiter }, span: 0..b.len() })
 }
 
 /// Reads `<d><d><d>port<d>` at `pos`; with `paren`, a `)` must follow.
@@ -978,15 +845,7 @@ fn read_epsv(b: &[u8], pos: usize, paren: bool) -> Result<(Epsv, usize), HostPor
     match b.get(end) {
         Some(&d) if d == delimiter => {}
         None => return Err(syntax(EPRT_PORT, Problem::Unterminated { delimiter })),
-        Some(&found) => {
-            return Err(syntax(
-                EPRT_PORT,
-                Problem::Separator {
-                    found,
-                    expected: delimiter,
-                },
-            ))
-        }
+        Some(&found) => return Err(syntax(EPRT_PORT, Problem::Separator { found, expected: delimiter })),
     }
     if paren && b.get(end + 1) != Some(&b')') {
         return Err(syntax(TUPLE, Problem::Unclosed));
@@ -1013,12 +872,7 @@ pub fn parse_epsv(reply: &[u8]) -> Result<Parsed<Epsv>, HostPortError> {
     for i in memchr::memchr_iter(b'(', parens).map(|k| text.start + k) {
         {
             match read_epsv(b, i + 1, true) {
-                Ok((value, end)) => {
-                    return Ok(Parsed {
-                        value,
-                        span: i + 1..end,
-                    })
-                }
+                Ok((value, end)) => return Ok(Parsed { value, span: i + 1..end }),
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
@@ -1035,12 +889,7 @@ pub fn parse_epsv(reply: &[u8]) -> Result<Parsed<Epsv>, HostPortError> {
             && b.get(i.wrapping_sub(1)) != Some(&b'(')
         {
             match read_epsv(b, i, false) {
-                Ok((value, end)) => {
-                    return Ok(Parsed {
-                        value,
-                        span: i..end,
-                    })
-                }
+                Ok((value, end)) => return Ok(Parsed { value, span: i..end }),
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
@@ -1054,10 +903,7 @@ pub fn parse_epsv(reply: &[u8]) -> Result<Parsed<Epsv>, HostPortError> {
 /// and hal 16 (IPv6), and pal 2. Another af is [`HostPortError::Unsupported`]. The span is the whole argument.
 pub fn parse_lprt(arg: &str) -> Result<Parsed<SocketAddr>, HostPortError> {
     let (value, end) = read_long_tuple(arg.as_bytes(), 0, Finish::Exact).map_err(|(e, _)| e)?;
-    Ok(Parsed {
-        value,
-        span: 0..end,
-    })
+    Ok(Parsed { value, span: 0..end })
 }
 
 /// Parses a whole 228 reply (RFC 1639 LPSV), finding the long tuple like [`parse_pasv`] finds the six numbers
@@ -1092,11 +938,7 @@ pub fn rewrite(input: &[u8], span: Range<usize>, replacement: &[u8]) -> Vec<u8> 
 }
 
 /// Parses a 227 reply and returns it with its tuple replaced by `addr` (everything else kept byte for byte).
-pub fn rewrite_pasv(
-    reply: &[u8],
-    mode: Mode,
-    addr: SocketAddrV4,
-) -> Result<Vec<u8>, HostPortError> {
+pub fn rewrite_pasv(reply: &[u8], mode: Mode, addr: SocketAddrV4) -> Result<Vec<u8>, HostPortError> {
     let span = parse_pasv(reply, mode)?.span;
     Ok(rewrite(reply, span, PortArg(addr).to_string().as_bytes()))
 }
@@ -1214,80 +1056,33 @@ mod tests {
     #[test]
     fn port_accepts() {
         let cases: &[(&str, Mode, &str, Range<usize>)] = &[
-            (
-                "192,168,150,80,14,178",
-                Mode::Strict,
-                "192.168.150.80:3762",
-                0..21,
-            ),
-            (
-                "010,000,000,001,004,001",
-                Mode::Strict,
-                "10.0.0.1:1025",
-                0..23,
-            ),
+            ("192,168,150,80,14,178", Mode::Strict, "192.168.150.80:3762", 0..21),
+            ("010,000,000,001,004,001", Mode::Strict, "10.0.0.1:1025", 0..23),
             ("0,0,0,0,0,1", Mode::Strict, "0.0.0.0:1", 0..11),
-            (
-                "255,255,255,255,255,255",
-                Mode::Strict,
-                "255.255.255.255:65535",
-                0..23,
-            ),
+            ("255,255,255,255,255,255", Mode::Strict, "255.255.255.255:65535", 0..23),
             (" 1,2,3,4,5,6\r\n", Mode::Tolerant, "1.2.3.4:1286", 1..12),
             ("\t1,2,3,4,5,6 ", Mode::Tolerant, "1.2.3.4:1286", 1..12),
         ];
         for (input, mode, want, span) in cases {
             let got = parse_port(input, *mode).unwrap_or_else(|e| panic!("{input:?}: {e}"));
-            assert_eq!(
-                got,
-                Parsed {
-                    value: v4(want),
-                    span: span.clone()
-                },
-                "{input:?}"
-            );
+            assert_eq!(got, Parsed { value: v4(want), span: span.clone() }, "{input:?}");
         }
     }
 
     #[test]
     fn port_refuses_with_field_and_reason() {
         let cases: &[(&str, Mode, ErrorKind, &str)] = &[
-            (
-                "",
-                Mode::Tolerant,
-                ErrorKind::Syntax,
-                "field 1 (h1) is empty",
-            ),
-            (
-                "10,0,1,2,256,22",
-                Mode::Strict,
-                ErrorKind::Range,
-                "field 5 (p1) is 256, over 255",
-            ),
-            (
-                "1,2,3,4,5",
-                Mode::Strict,
-                ErrorKind::Syntax,
-                "field 6 (p2) is missing",
-            ),
-            (
-                "1,2,3,4,5,",
-                Mode::Strict,
-                ErrorKind::Syntax,
-                "field 6 (p2) is empty",
-            ),
+            ("", Mode::Tolerant, ErrorKind::Syntax, "field 1 (h1) is empty"),
+            ("10,0,1,2,256,22", Mode::Strict, ErrorKind::Range, "field 5 (p1) is 256, over 255"),
+            ("1,2,3,4,5", Mode::Strict, ErrorKind::Syntax, "field 6 (p2) is missing"),
+            ("1,2,3,4,5,", Mode::Strict, ErrorKind::Syntax, "field 6 (p2) is empty"),
             (
                 "1,2,3,4,5,6,7",
                 Mode::Strict,
                 ErrorKind::Syntax,
                 "field 7 (extra) is one too many: the tuple has 6 fields",
             ),
-            (
-                "1,2,,4,5,6",
-                Mode::Strict,
-                ErrorKind::Syntax,
-                "field 3 (h3) is empty",
-            ),
+            ("1,2,,4,5,6", Mode::Strict, ErrorKind::Syntax, "field 3 (h3) is empty"),
             (
                 "1, 2,3,4,5,6",
                 Mode::Tolerant,
@@ -1300,48 +1095,18 @@ mod tests {
                 ErrorKind::Syntax,
                 "field 1 (h1) is followed by a blank where ',' should be",
             ),
-            (
-                "1,+2,3,4,5,6",
-                Mode::Strict,
-                ErrorKind::Syntax,
-                "field 2 (h2) has a sign '+' (numbers are unsigned)",
-            ),
-            (
-                "1,2,3,4,-5,6",
-                Mode::Strict,
-                ErrorKind::Syntax,
-                "field 5 (p1) has a sign '-' (numbers are unsigned)",
-            ),
-            (
-                "1192,2,3,4,5,6",
-                Mode::Strict,
-                ErrorKind::Syntax,
-                "field 1 (h1) has 4 digits, at most 3 allowed",
-            ),
-            (
-                "1,2,3,4,0,0",
-                Mode::Strict,
-                ErrorKind::Range,
-                "port (p1,p2) is 0, and port 0 is not a usable data port",
-            ),
-            (
-                "1.2.3.4,5,6",
-                Mode::Strict,
-                ErrorKind::Syntax,
-                "field 1 (h1) is followed by '.' where ',' should be",
-            ),
+            ("1,+2,3,4,5,6", Mode::Strict, ErrorKind::Syntax, "field 2 (h2) has a sign '+' (numbers are unsigned)"),
+            ("1,2,3,4,-5,6", Mode::Strict, ErrorKind::Syntax, "field 5 (p1) has a sign '-' (numbers are unsigned)"),
+            ("1192,2,3,4,5,6", Mode::Strict, ErrorKind::Syntax, "field 1 (h1) has 4 digits, at most 3 allowed"),
+            ("1,2,3,4,0,0", Mode::Strict, ErrorKind::Range, "port (p1,p2) is 0, and port 0 is not a usable data port"),
+            ("1.2.3.4,5,6", Mode::Strict, ErrorKind::Syntax, "field 1 (h1) is followed by '.' where ',' should be"),
             (
                 "１,2,3,4,5,6",
                 Mode::Strict,
                 ErrorKind::Syntax,
                 "field 1 (h1) has a non-ASCII byte where an ASCII digit 0-9 should be",
             ),
-            (
-                "X,0,0,1,1,1",
-                Mode::Strict,
-                ErrorKind::Syntax,
-                "field 1 (h1) has 'X' where a decimal digit should be",
-            ),
+            ("X,0,0,1,1,1", Mode::Strict, ErrorKind::Syntax, "field 1 (h1) has 'X' where a decimal digit should be"),
             (
                 " 1,2,3,4,5,6",
                 Mode::Strict,
@@ -1354,20 +1119,11 @@ mod tests {
                 ErrorKind::Syntax,
                 "field 6 (p2) is followed by byte 0x0d where it should end",
             ),
-            (
-                "1,2,3,4,5,6)",
-                Mode::Tolerant,
-                ErrorKind::Syntax,
-                "field 6 (p2) is followed by ')' where it should end",
-            ),
+            ("1,2,3,4,5,6)", Mode::Tolerant, ErrorKind::Syntax, "field 6 (p2) is followed by ')' where it should end"),
         ];
         for (input, mode, kind, msg) in cases {
             let e = parse_port(input, *mode).expect_err(input);
-            assert_eq!(
-                (e.kind(), e.to_string().as_str()),
-                (*kind, *msg),
-                "{input:?}"
-            );
+            assert_eq!((e.kind(), e.to_string().as_str()), (*kind, *msg), "{input:?}");
         }
     }
 
@@ -1386,52 +1142,16 @@ mod tests {
                 "192.168.150.90:50069",
                 "192,168,150,90,195,149",
             ),
-            (
-                "227 =10,0,0,1,4,1",
-                Mode::Tolerant,
-                "10.0.0.1:1025",
-                "10,0,0,1,4,1",
-            ),
-            (
-                "227 Entering Passive Mode =10,0,0,1,4,1.",
-                Mode::Tolerant,
-                "10.0.0.1:1025",
-                "10,0,0,1,4,1",
-            ),
-            (
-                "227 10,0,0,1,4,1",
-                Mode::Tolerant,
-                "10.0.0.1:1025",
-                "10,0,0,1,4,1",
-            ),
-            (
-                "227 ok 2 go: 10,0,0,1,4,1 now",
-                Mode::Tolerant,
-                "10.0.0.1:1025",
-                "10,0,0,1,4,1",
-            ),
-            (
-                "227 (EPSV preferred) 10,0,0,1,4,1",
-                Mode::Tolerant,
-                "10.0.0.1:1025",
-                "10,0,0,1,4,1",
-            ),
-            (
-                "227-first\r\n second 9,9,9,9,9,9\r\n227 (1,2,3,4,5,6)\r\n",
-                Mode::Strict,
-                "1.2.3.4:1286",
-                "1,2,3,4,5,6",
-            ),
-            (
-                "227 entering passive mode (127,0,0,1,31,64)\n",
-                Mode::Strict,
-                "127.0.0.1:8000",
-                "127,0,0,1,31,64",
-            ),
+            ("227 =10,0,0,1,4,1", Mode::Tolerant, "10.0.0.1:1025", "10,0,0,1,4,1"),
+            ("227 Entering Passive Mode =10,0,0,1,4,1.", Mode::Tolerant, "10.0.0.1:1025", "10,0,0,1,4,1"),
+            ("227 10,0,0,1,4,1", Mode::Tolerant, "10.0.0.1:1025", "10,0,0,1,4,1"),
+            ("227 ok 2 go: 10,0,0,1,4,1 now", Mode::Tolerant, "10.0.0.1:1025", "10,0,0,1,4,1"),
+            ("227 (EPSV preferred) 10,0,0,1,4,1", Mode::Tolerant, "10.0.0.1:1025", "10,0,0,1,4,1"),
+            ("227-first\r\n second 9,9,9,9,9,9\r\n227 (1,2,3,4,5,6)\r\n", Mode::Strict, "1.2.3.4:1286", "1,2,3,4,5,6"),
+            ("227 entering passive mode (127,0,0,1,31,64)\n", Mode::Strict, "127.0.0.1:8000", "127,0,0,1,31,64"),
         ];
         for (input, mode, want, at) in cases {
-            let got =
-                parse_pasv(input.as_bytes(), *mode).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            let got = parse_pasv(input.as_bytes(), *mode).unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert_eq!(got.value, v4(want), "{input:?}");
             assert_eq!(&input[got.span], *at, "{input:?}");
         }
@@ -1452,42 +1172,17 @@ mod tests {
                 ErrorKind::WrongReply,
                 "reply code is 200, but this parser reads 227 replies",
             ),
-            (
-                "",
-                Mode::Tolerant,
-                ErrorKind::Syntax,
-                "reply code is missing",
-            ),
+            ("", Mode::Tolerant, ErrorKind::Syntax, "reply code is missing"),
             (
                 "2a7 (1,2,3,4,5,6)",
                 Mode::Tolerant,
                 ErrorKind::Syntax,
                 "reply code has 'a' where a decimal digit should be",
             ),
-            (
-                "2270 (1,2,3,4,5,6)",
-                Mode::Tolerant,
-                ErrorKind::Syntax,
-                "reply code has 4 digits, at most 3 allowed",
-            ),
-            (
-                "227 Logout.",
-                Mode::Tolerant,
-                ErrorKind::Syntax,
-                "tuple was not found in the reply text",
-            ),
-            (
-                "227 Entering Passive Mode (",
-                Mode::Tolerant,
-                ErrorKind::Syntax,
-                "field 1 (h1) is empty",
-            ),
-            (
-                "227 Entering Passive Mode (192,168,1,1,4)",
-                Mode::Tolerant,
-                ErrorKind::Syntax,
-                "field 6 (p2) is missing",
-            ),
+            ("2270 (1,2,3,4,5,6)", Mode::Tolerant, ErrorKind::Syntax, "reply code has 4 digits, at most 3 allowed"),
+            ("227 Logout.", Mode::Tolerant, ErrorKind::Syntax, "tuple was not found in the reply text"),
+            ("227 Entering Passive Mode (", Mode::Tolerant, ErrorKind::Syntax, "field 1 (h1) is empty"),
+            ("227 Entering Passive Mode (192,168,1,1,4)", Mode::Tolerant, ErrorKind::Syntax, "field 6 (p2) is missing"),
             (
                 "227 Entering Passive Mode (10.0.0.1,4,1)",
                 Mode::Tolerant,
@@ -1560,12 +1255,7 @@ mod tests {
                 ErrorKind::Syntax,
                 "tuple is not in parentheses (strict mode)",
             ),
-            (
-                "227 Entering Passive Mode (10,0,0,1,4,1",
-                Mode::Strict,
-                ErrorKind::Syntax,
-                "tuple is not closed by ')'",
-            ),
+            ("227 Entering Passive Mode (10,0,0,1,4,1", Mode::Strict, ErrorKind::Syntax, "tuple is not closed by ')'"),
             (
                 "227 Entering Passive Mode =10,0,0,1,4,1",
                 Mode::Strict,
@@ -1581,11 +1271,7 @@ mod tests {
         ];
         for (input, mode, kind, msg) in cases {
             let e = parse_pasv(input.as_bytes(), *mode).expect_err(input);
-            assert_eq!(
-                (e.kind(), e.to_string().as_str()),
-                (*kind, *msg),
-                "{input:?}"
-            );
+            assert_eq!((e.kind(), e.to_string().as_str()), (*kind, *msg), "{input:?}");
         }
     }
 
@@ -1593,28 +1279,14 @@ mod tests {
     fn eprt_cases() {
         let ok: &[(&str, &str, u8)] = &[
             ("|1|132.235.1.2|6275|", "132.235.1.2:6275", b'|'),
-            (
-                "|2|1080::8:800:200C:417A|5282|",
-                "[1080::8:800:200c:417a]:5282",
-                b'|',
-            ),
+            ("|2|1080::8:800:200C:417A|5282|", "[1080::8:800:200c:417a]:5282", b'|'),
             ("!1!0.0.0.0!00021!", "0.0.0.0:21", b'!'),
             ("#2#::ffff:1.2.3.4#65535#", "[::ffff:1.2.3.4]:65535", b'#'),
             ("~2~::1~1~", "[::1]:1", b'~'),
         ];
         for (input, want, d) in ok {
             let p = parse_eprt(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
-            assert_eq!(
-                p,
-                Parsed {
-                    value: Eprt {
-                        addr: sa(want),
-                        delimiter: *d
-                    },
-                    span: 0..input.len()
-                },
-                "{input:?}"
-            );
+            assert_eq!(p, Parsed { value: Eprt { addr: sa(want), delimiter: *d }, span: 0..input.len() }, "{input:?}");
         }
         let bad: &[(&str, ErrorKind, &str)] = &[
             ("", ErrorKind::Syntax, "delimiter is missing"),
@@ -1639,76 +1311,73 @@ mod tests {
         ];
         for (input, kind, msg) in bad {
             let e = parse_eprt(input).expect_err(input);
-            assert_eq!(
-                (e.kind(), e.to_string().as_str()),
-                (*kind, *msg),
-                "{input:?}"
-            );
+            assert_eq!((e.kind(), e.to_string().as_str()), (*kind, *msg), "{input:?}");
         }
     }
 
     #[test]
     fn epsv_cases() {
         let ok: &[(&str, u16, u8, &str)] = &[
-            (
-                "229 Entering Extended Passive Mode (|||6446|)\r\n",
-                6446,
-                b'|',
-                "|||6446|",
-            ),
-            (
-                "229 Extended Passive Mode OK (###35031#)",
-                35031,
-                b'#',
-                "###35031#",
-            ),
-            (
-                "229 Entering Passive Mode (|||00001|).",
-                1,
-                b'|',
-                "|||00001|",
-            ),
+            ("229 Entering Extended Passive Mode (|||6446|)\r\n", 6446, b'|', "|||6446|"),
+            ("229 Extended Passive Mode OK (###35031#)", 35031, b'#', "###35031#"),
+            ("229 Entering Passive Mode (|||00001|).", 1, b'|', "|||00001|"),
             ("229 (note) |||2121|", 2121, b'|', "|||2121|"),
-            (
-                "229 Entering Extended Passive Mode |||2121|",
-                2121,
-                b'|',
-                "|||2121|",
-            ),
+            ("229 Entering Extended Passive Mode |||2121|", 2121, b'|', "|||2121|"),
         ];
         for (input, port, d, at) in ok {
             let p = parse_epsv(input.as_bytes()).unwrap_or_else(|e| panic!("{input:?}: {e}"));
-            assert_eq!(
-                p.value,
-                Epsv {
-                    port: *port,
-                    delimiter: *d
-                },
-                "{input:?}"
-            );
+            assert_eq!(p.value, Epsv { port: *port, delimiter: *d }, "{input:?}");
             assert_eq!(&input[p.span], *at, "{input:?}");
         }
         let bad: &[(&str, ErrorKind, &str)] = &[
-            ("227 Entering Passive Mode (1,2,3,4,5,6)", ErrorKind::WrongReply, "reply code is 227, but this parser reads 229 replies"),
-            ("229 Entering Extended Passive Mode (|1|10.0.0.1|6446|)", ErrorKind::Syntax, "field 1 (net-prt) must be empty (RFC 2428 §3)"),
-            ("229 Entering Extended Passive Mode (||x|6446|)", ErrorKind::Syntax, "field 2 (net-addr) must be empty (RFC 2428 §3)"),
+            (
+                "227 Entering Passive Mode (1,2,3,4,5,6)",
+                ErrorKind::WrongReply,
+                "reply code is 227, but this parser reads 229 replies",
+            ),
+            (
+                "229 Entering Extended Passive Mode (|1|10.0.0.1|6446|)",
+                ErrorKind::Syntax,
+                "field 1 (net-prt) must be empty (RFC 2428 §3)",
+            ),
+            (
+                "229 Entering Extended Passive Mode (||x|6446|)",
+                ErrorKind::Syntax,
+                "field 2 (net-addr) must be empty (RFC 2428 §3)",
+            ),
             ("229 Entering Extended Passive Mode (|||65536|)", ErrorKind::Range, "field 3 (port) is 65536, over 65535"),
-            ("229 Entering Extended Passive Mode (|||0|)", ErrorKind::Range, "field 3 (port) is 0, and port 0 is not a usable data port"),
-            ("229 Entering Extended Passive Mode (|||4242)", ErrorKind::Syntax, "field 3 (port) is followed by ')' where '|' should be"),
+            (
+                "229 Entering Extended Passive Mode (|||0|)",
+                ErrorKind::Range,
+                "field 3 (port) is 0, and port 0 is not a usable data port",
+            ),
+            (
+                "229 Entering Extended Passive Mode (|||4242)",
+                ErrorKind::Syntax,
+                "field 3 (port) is followed by ')' where '|' should be",
+            ),
             ("229 Entering Extended Passive Mode (|||4242|", ErrorKind::Syntax, "tuple is not closed by ')'"),
-            ("229 Entering Extended Passive Mode (|||+6446|)", ErrorKind::Syntax, "field 3 (port) has a sign '+' (numbers are unsigned)"),
-            ("229 Entering Extended Passive Mode (111644461)", ErrorKind::Syntax, "delimiter is '1', which cannot be a delimiter (printable ASCII, not a digit, '.', ':' or hex letter)"),
+            (
+                "229 Entering Extended Passive Mode (|||+6446|)",
+                ErrorKind::Syntax,
+                "field 3 (port) has a sign '+' (numbers are unsigned)",
+            ),
+            (
+                "229 Entering Extended Passive Mode (111644461)",
+                ErrorKind::Syntax,
+                "delimiter is '1', which cannot be a delimiter (printable ASCII, not a digit, '.', ':' or hex letter)",
+            ),
             ("229 Entering Extended Passive Mode (|||)", ErrorKind::Syntax, "field 3 (port) is empty"),
             ("229 Entering Extended Passive Mode", ErrorKind::Syntax, "tuple was not found in the reply text"),
-            ("229 Entering Extended Passive Mode (|||99999999999999999999999|)", ErrorKind::Syntax, "field 3 (port) has 23 digits, at most 5 allowed"),
+            (
+                "229 Entering Extended Passive Mode (|||99999999999999999999999|)",
+                ErrorKind::Syntax,
+                "field 3 (port) has 23 digits, at most 5 allowed",
+            ),
         ];
         for (input, kind, msg) in bad {
             let e = parse_epsv(input.as_bytes()).expect_err(input);
-            assert_eq!(
-                (e.kind(), e.to_string().as_str()),
-                (*kind, *msg),
-                "{input:?}"
-            );
+            assert_eq!((e.kind(), e.to_string().as_str()), (*kind, *msg), "{input:?}");
         }
     }
 
@@ -1716,126 +1385,50 @@ mod tests {
     fn lprt_and_lpsv_cases() {
         let ok: &[(&str, &str)] = &[
             ("4,4,132,235,1,2,2,24,131", "132.235.1.2:6275"),
-            (
-                "6,16,16,128,0,0,0,0,0,0,0,8,8,0,32,12,65,122,2,20,162",
-                "[1080::8:800:200c:417a]:5282",
-            ),
-            (
-                "6,16,0,0,0,0,0,0,0,0,0,0,255,255,1,2,3,4,2,0,1",
-                "[::ffff:1.2.3.4]:1",
-            ),
+            ("6,16,16,128,0,0,0,0,0,0,0,8,8,0,32,12,65,122,2,20,162", "[1080::8:800:200c:417a]:5282"),
+            ("6,16,0,0,0,0,0,0,0,0,0,0,255,255,1,2,3,4,2,0,1", "[::ffff:1.2.3.4]:1"),
         ];
         for (input, want) in ok {
             let p = parse_lprt(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
-            assert_eq!(
-                p,
-                Parsed {
-                    value: sa(want),
-                    span: 0..input.len()
-                },
-                "{input:?}"
-            );
+            assert_eq!(p, Parsed { value: sa(want), span: 0..input.len() }, "{input:?}");
             let reply = format!("228 Entering Long Passive Mode ({input})\r\n");
-            let p = parse_lpsv(reply.as_bytes(), Mode::Strict)
-                .unwrap_or_else(|e| panic!("{reply:?}: {e}"));
+            let p = parse_lpsv(reply.as_bytes(), Mode::Strict).unwrap_or_else(|e| panic!("{reply:?}: {e}"));
             assert_eq!((p.value, &reply[p.span]), (sa(want), *input), "{reply:?}");
         }
         let bad: &[(&str, ErrorKind, &str)] = &[
-            (
-                "4,4,132,235,1,2,2,24",
-                ErrorKind::Syntax,
-                "field 9 (p2) is missing",
-            ),
-            (
-                "4,4,132,235,1,2,3,0,24,131",
-                ErrorKind::Syntax,
-                "field 7 (pal) is 3, but a port is 2 octets",
-            ),
-            (
-                "4,16,1,2,3,4,2,0,1",
-                ErrorKind::Syntax,
-                "field 2 (hal) is 16, but the address family needs 4",
-            ),
-            (
-                "5,4,1,2,3,4,2,0,1",
-                ErrorKind::Unsupported,
-                "field 1 (af) is 5; supported: 4 (IPv4) and 6 (IPv6)",
-            ),
-            (
-                "4,4,1,2,3,4,2,0,0",
-                ErrorKind::Range,
-                "port (p1,p2) is 0, and port 0 is not a usable data port",
-            ),
-            (
-                "4,4,1,2,3,4,2,0,1,9",
-                ErrorKind::Syntax,
-                "field 10 (extra) is one too many: the tuple has 9 fields",
-            ),
+            ("4,4,132,235,1,2,2,24", ErrorKind::Syntax, "field 9 (p2) is missing"),
+            ("4,4,132,235,1,2,3,0,24,131", ErrorKind::Syntax, "field 7 (pal) is 3, but a port is 2 octets"),
+            ("4,16,1,2,3,4,2,0,1", ErrorKind::Syntax, "field 2 (hal) is 16, but the address family needs 4"),
+            ("5,4,1,2,3,4,2,0,1", ErrorKind::Unsupported, "field 1 (af) is 5; supported: 4 (IPv4) and 6 (IPv6)"),
+            ("4,4,1,2,3,4,2,0,0", ErrorKind::Range, "port (p1,p2) is 0, and port 0 is not a usable data port"),
+            ("4,4,1,2,3,4,2,0,1,9", ErrorKind::Syntax, "field 10 (extra) is one too many: the tuple has 9 fields"),
             ("6,16,1,2,3", ErrorKind::Syntax, "field 6 (h4) is missing"),
-            (
-                "4,4,1,2,300,4,2,0,1",
-                ErrorKind::Range,
-                "field 5 (h3) is 300, over 255",
-            ),
+            ("4,4,1,2,300,4,2,0,1", ErrorKind::Range, "field 5 (h3) is 300, over 255"),
         ];
         for (input, kind, msg) in bad {
             let e = parse_lprt(input).expect_err(input);
-            assert_eq!(
-                (e.kind(), e.to_string().as_str()),
-                (*kind, *msg),
-                "{input:?}"
-            );
+            assert_eq!((e.kind(), e.to_string().as_str()), (*kind, *msg), "{input:?}");
         }
         let e = parse_lpsv(b"227 (4,4,1,2,3,4,2,0,1)", Mode::Tolerant).unwrap_err();
-        assert_eq!(
-            e,
-            HostPortError::WrongReply {
-                found: 227,
-                expected: 228
-            }
-        );
+        assert_eq!(e, HostPortError::WrongReply { found: 227, expected: 228 });
     }
 
     #[test]
     fn formatting() {
         let cases: Vec<(String, &str)> = vec![
-            (
-                PortArg(v4("192.168.150.80:3762")).to_string(),
-                "192,168,150,80,14,178",
-            ),
-            (
-                EprtArg(sa("132.235.1.2:6275")).to_string(),
-                "|1|132.235.1.2|6275|",
-            ),
-            (
-                EprtArg(sa("[1080:0:0:0:8:800:200C:417A]:5282")).to_string(),
-                "|2|1080::8:800:200c:417a|5282|",
-            ),
-            (
-                EprtArg(sa("[::ffff:1.2.3.4]:21")).to_string(),
-                "|2|::ffff:1.2.3.4|21|",
-            ),
+            (PortArg(v4("192.168.150.80:3762")).to_string(), "192,168,150,80,14,178"),
+            (EprtArg(sa("132.235.1.2:6275")).to_string(), "|1|132.235.1.2|6275|"),
+            (EprtArg(sa("[1080:0:0:0:8:800:200C:417A]:5282")).to_string(), "|2|1080::8:800:200c:417a|5282|"),
+            (EprtArg(sa("[::ffff:1.2.3.4]:21")).to_string(), "|2|::ffff:1.2.3.4|21|"),
             (EprtArg(sa("[fe80::1%7]:21")).to_string(), "|2|fe80::1|21|"),
-            (
-                LprtArg(sa("132.235.1.2:6275")).to_string(),
-                "4,4,132,235,1,2,2,24,131",
-            ),
+            (LprtArg(sa("132.235.1.2:6275")).to_string(), "4,4,132,235,1,2,2,24,131"),
             (
                 LprtArg(sa("[1080::8:800:200c:417a]:5282")).to_string(),
                 "6,16,16,128,0,0,0,0,0,0,0,8,8,0,32,12,65,122,2,20,162",
             ),
-            (
-                PasvText(v4("192.168.150.90:50069")).to_string(),
-                "Entering Passive Mode (192,168,150,90,195,149).",
-            ),
-            (
-                EpsvText(6446).to_string(),
-                "Entering Extended Passive Mode (|||6446|)",
-            ),
-            (
-                LpsvText(sa("10.1.2.3:50069")).to_string(),
-                "Entering Long Passive Mode (4,4,10,1,2,3,2,195,149)",
-            ),
+            (PasvText(v4("192.168.150.90:50069")).to_string(), "Entering Passive Mode (192,168,150,90,195,149)."),
+            (EpsvText(6446).to_string(), "Entering Extended Passive Mode (|||6446|)"),
+            (LpsvText(sa("10.1.2.3:50069")).to_string(), "Entering Long Passive Mode (4,4,10,1,2,3,2,195,149)"),
         ];
         for (got, want) in cases {
             assert_eq!(got, want);
@@ -1849,17 +1442,10 @@ mod tests {
         #[allow(clippy::reversed_empty_ranges)]
         let backwards = 3..1;
         assert_eq!(rewrite(b"abcdef", backwards, b"X"), b"aXbcdef");
-        let out = rewrite_pasv(
-            b"227-x\r\n227 =10,0,0,1,4,1.\r\n",
-            Mode::Tolerant,
-            v4("203.0.113.9:65535"),
-        )
-        .unwrap();
+        let out = rewrite_pasv(b"227-x\r\n227 =10,0,0,1,4,1.\r\n", Mode::Tolerant, v4("203.0.113.9:65535")).unwrap();
         assert_eq!(out, b"227-x\r\n227 =203,0,113,9,255,255.\r\n");
         assert_eq!(
-            rewrite_pasv(b"227 nothing", Mode::Tolerant, v4("1.2.3.4:5"))
-                .unwrap_err()
-                .kind(),
+            rewrite_pasv(b"227 nothing", Mode::Tolerant, v4("1.2.3.4:5")).unwrap_err().kind(),
             ErrorKind::Syntax
         );
     }
@@ -1867,13 +1453,7 @@ mod tests {
     #[test]
     fn error_field_accessor() {
         let e = parse_port("1,2,3,4,5,256", Mode::Strict).unwrap_err();
-        assert_eq!(
-            e.field(),
-            Some(Field {
-                index: 6,
-                role: "p2"
-            })
-        );
+        assert_eq!(e.field(), Some(Field { index: 6, role: "p2" }));
         assert_eq!(parse_epsv(b"227 x").unwrap_err().field(), None);
     }
 }

@@ -47,9 +47,7 @@ pub const DEFAULT_MAX_LINE: usize = 8192;
 #[non_exhaustive]
 pub enum LineError {
     /// A line was longer than the maximum; it was dropped up to and including its LF.
-    #[error(
-        "line is longer than the maximum of {max} bytes (line end not counted); it was discarded"
-    )]
+    #[error("line is longer than the maximum of {max} bytes (line end not counted); it was discarded")]
     TooLong {
         /// The configured maximum line length.
         max: usize,
@@ -132,10 +130,7 @@ impl LineBuffer {
 
     /// True when no byte is held: no complete line, no partial line, no partial Telnet sequence, no pending error.
     pub fn is_empty(&self) -> bool {
-        self.buffered() == 0
-            && self.telnet == Telnet::Data
-            && !self.discarding
-            && self.overflows.is_empty()
+        self.buffered() == 0 && self.telnet == Telnet::Data && !self.discarding && self.overflows.is_empty()
     }
 
     /// Append bytes received from the peer, stripping Telnet commands. Releases the line handed out last.
@@ -213,9 +208,7 @@ impl LineBuffer {
         };
         // `end` is never below `base`: both only move forward, and `base` moves only over complete lines that
         // stand before every pending overflow position.
-        usize::try_from(end.saturating_sub(self.base))
-            .unwrap_or(self.buf.len())
-            .min(self.buf.len())
+        usize::try_from(end.saturating_sub(self.base)).unwrap_or(self.buf.len()).min(self.buf.len())
     }
 
     /// If an over-long line was dropped at `offset` bytes into the buffer, forget it and return true.
@@ -241,9 +234,7 @@ impl LineBuffer {
     }
 
     fn pending_off(&self) -> usize {
-        usize::try_from(self.pending_start - self.base)
-            .unwrap_or(0)
-            .min(self.buf.len())
+        usize::try_from(self.pending_start - self.base).unwrap_or(0).min(self.buf.len())
     }
 
     fn end(&self) -> u64 {
@@ -269,11 +260,7 @@ impl LineBuffer {
             let held = self.buf.len() - pend;
             if has_lf {
                 let body = seg.len() - 1;
-                let before_lf = if body > 0 {
-                    seg.get(body - 1)
-                } else {
-                    self.buf.last()
-                };
+                let before_lf = if body > 0 { seg.get(body - 1) } else { self.buf.last() };
                 let cr = usize::from(held + body > 0 && before_lf == Some(&b'\r'));
                 if held + body - cr > self.max_line {
                     self.buf.truncate(pend);
@@ -350,16 +337,8 @@ mod tests {
             (3, &[b"abcd\n", b"ok\n"], &["ERR", "ok"]),
             (3, &[b"abc\r", b"\n"], &["abc"]),
             (3, &[b"abc\rd\n"], &["ERR"]),
-            (
-                3,
-                &[b"a\n", b"abcdefgh", b"ijk", b"lm\nok\n"],
-                &["a", "ERR", "ok"],
-            ),
-            (
-                3,
-                &[b"a\nabcdefgh\nxyzzy\nok\n"],
-                &["a", "ERR", "ERR", "ok"],
-            ),
+            (3, &[b"a\n", b"abcdefgh", b"ijk", b"lm\nok\n"], &["a", "ERR", "ok"]),
+            (3, &[b"a\nabcdefgh\nxyzzy\nok\n"], &["a", "ERR", "ERR", "ok"]),
             (0, &[b"\r\n", b"a\n"], &["", "ERR"]),
         ];
         for (max, chunks, want) in cases {
@@ -396,9 +375,6 @@ mod tests {
 
     #[test]
     fn error_kind() {
-        assert_eq!(
-            LineError::TooLong { max: 1 }.kind(),
-            crate::ErrorKind::TooLong
-        );
+        assert_eq!(LineError::TooLong { max: 1 }.kind(), crate::ErrorKind::TooLong);
     }
 }

@@ -75,11 +75,7 @@ fn leading_code(text: &str) -> Option<u16> {
         None | Some(b' ') | Some(b'-') => {}
         Some(_) => return None,
     }
-    Some(
-        digits
-            .iter()
-            .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0')),
-    )
+    Some(digits.iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0')))
 }
 
 /// Extracts the path from a `257` reply.
@@ -125,11 +121,7 @@ pub fn parse_257(reply_text: &str) -> Result<Cow<'_, str>, PathError> {
                 }
             }
             Some(&b) if is_control(b) => {
-                return Err(PathError::ControlCharacter {
-                    field: "path",
-                    byte: b,
-                    offset: i,
-                });
+                return Err(PathError::ControlCharacter { field: "path", byte: b, offset: i });
             }
             Some(_) => i += 1,
         }
@@ -145,11 +137,7 @@ pub fn parse_257(reply_text: &str) -> Result<Cow<'_, str>, PathError> {
 
 fn check_no_control(s: &str, field: &'static str) -> Result<(), PathError> {
     match s.bytes().enumerate().find(|&(_, b)| is_control(b)) {
-        Some((offset, byte)) => Err(PathError::ControlCharacter {
-            field,
-            byte,
-            offset,
-        }),
+        Some((offset, byte)) => Err(PathError::ControlCharacter { field, byte, offset }),
         None => Ok(()),
     }
 }
@@ -235,11 +223,7 @@ mod tests {
         let cases: &[(&str, &str, bool)] = &[
             ("257 \"/\" is the current directory", "/", true),
             ("\"/home\" is cwd", "/home", true),
-            (
-                "257 \"/usr/dm/foo\"\"bar\" directory created.",
-                "/usr/dm/foo\"bar",
-                false,
-            ),
+            ("257 \"/usr/dm/foo\"\"bar\" directory created.", "/usr/dm/foo\"bar", false),
             ("257 \"\"\"\"", "\"", false),
             ("257 \"\"", "", true),
             ("257 prose first \"/x\" then more", "/x", true),
@@ -250,11 +234,7 @@ mod tests {
         for &(input, want, borrowed) in cases {
             let got = parse_257(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert_eq!(got, want, "{input:?}");
-            assert_eq!(
-                matches!(got, Cow::Borrowed(_)),
-                borrowed,
-                "{input:?} borrowed"
-            );
+            assert_eq!(matches!(got, Cow::Borrowed(_)), borrowed, "{input:?} borrowed");
         }
     }
 
@@ -265,47 +245,12 @@ mod tests {
             ("", PathError::NoQuotedPath),
             ("257 \"/open", PathError::Unterminated { open: 4 }),
             ("257 \"/a\"\"", PathError::Unterminated { open: 4 }),
-            (
-                "257 \"/\r\"",
-                PathError::ControlCharacter {
-                    field: "path",
-                    byte: b'\r',
-                    offset: 6,
-                },
-            ),
-            (
-                "257 \"/\n\"",
-                PathError::ControlCharacter {
-                    field: "path",
-                    byte: b'\n',
-                    offset: 6,
-                },
-            ),
-            (
-                "257 \"\0\"",
-                PathError::ControlCharacter {
-                    field: "path",
-                    byte: 0,
-                    offset: 5,
-                },
-            ),
-            (
-                "257 \"/\x7f\"",
-                PathError::ControlCharacter {
-                    field: "path",
-                    byte: 0x7f,
-                    offset: 6,
-                },
-            ),
+            ("257 \"/\r\"", PathError::ControlCharacter { field: "path", byte: b'\r', offset: 6 }),
+            ("257 \"/\n\"", PathError::ControlCharacter { field: "path", byte: b'\n', offset: 6 }),
+            ("257 \"\0\"", PathError::ControlCharacter { field: "path", byte: 0, offset: 5 }),
+            ("257 \"/\x7f\"", PathError::ControlCharacter { field: "path", byte: 0x7f, offset: 6 }),
             ("550 \"/x\" no", PathError::WrongCode { code: 550 }),
-            (
-                "257 \"/a\r\n257 b\"",
-                PathError::ControlCharacter {
-                    field: "path",
-                    byte: b'\r',
-                    offset: 7,
-                },
-            ),
+            ("257 \"/a\r\n257 b\"", PathError::ControlCharacter { field: "path", byte: b'\r', offset: 7 }),
         ];
         for (input, want) in cases {
             assert_eq!(parse_257(input).as_ref(), Err(want), "{input:?}");
@@ -315,62 +260,27 @@ mod tests {
     #[test]
     fn kinds() {
         assert_eq!(PathError::NoQuotedPath.kind(), ErrorKind::Syntax);
+        assert_eq!(PathError::Unterminated { open: 0 }.kind(), ErrorKind::Incomplete);
+        assert_eq!(PathError::ControlCharacter { field: "path", byte: 13, offset: 0 }.kind(), ErrorKind::Injection);
+        assert_eq!(PathError::WrongCode { code: 550 }.kind(), ErrorKind::WrongReply);
         assert_eq!(
-            PathError::Unterminated { open: 0 }.kind(),
-            ErrorKind::Incomplete
-        );
-        assert_eq!(
-            PathError::ControlCharacter {
-                field: "path",
-                byte: 13,
-                offset: 0
-            }
-            .kind(),
-            ErrorKind::Injection
-        );
-        assert_eq!(
-            PathError::WrongCode { code: 550 }.kind(),
-            ErrorKind::WrongReply
-        );
-        assert_eq!(
-            PathError::ControlCharacter {
-                field: "path",
-                byte: 13,
-                offset: 6
-            }
-            .to_string(),
+            PathError::ControlCharacter { field: "path", byte: 13, offset: 6 }.to_string(),
             "control character 0x0d at byte 6 of the path"
         );
     }
 
     #[test]
     fn writes_table() {
-        let cases: &[(&str, &str)] = &[
-            ("/", "\"/\""),
-            ("/a\"b", "\"/a\"\"b\""),
-            ("\"", "\"\"\"\""),
-            ("", "\"\""),
-            ("/a b", "\"/a b\""),
-        ];
+        let cases: &[(&str, &str)] =
+            &[("/", "\"/\""), ("/a\"b", "\"/a\"\"b\""), ("\"", "\"\"\"\""), ("", "\"\""), ("/a b", "\"/a b\"")];
         for &(path, want) in cases {
             assert_eq!(quote_path(path).as_deref(), Ok(want), "{path:?}");
         }
         assert_eq!(format_257("/", "").as_deref(), Ok("257 \"/\""));
-        assert_eq!(
-            quote_path("/a\rb"),
-            Err(PathError::ControlCharacter {
-                field: "path",
-                byte: b'\r',
-                offset: 2
-            })
-        );
+        assert_eq!(quote_path("/a\rb"), Err(PathError::ControlCharacter { field: "path", byte: b'\r', offset: 2 }));
         assert_eq!(
             format_257("/ok", "bad\n"),
-            Err(PathError::ControlCharacter {
-                field: "text",
-                byte: b'\n',
-                offset: 3
-            })
+            Err(PathError::ControlCharacter { field: "text", byte: b'\n', offset: 3 })
         );
     }
 }

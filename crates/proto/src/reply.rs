@@ -178,16 +178,10 @@ impl Code {
     pub fn from_digits(digits: [u8; 3], line: usize) -> Result<Code, ReplyError> {
         for (i, d) in digits.iter().enumerate() {
             if !d.is_ascii_digit() {
-                return Err(ReplyError::NonDigit {
-                    line,
-                    position: i + 1,
-                    byte: *d,
-                });
+                return Err(ReplyError::NonDigit { line, position: i + 1, byte: *d });
             }
         }
-        let value = digits
-            .iter()
-            .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+        let value = digits.iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
         Code::new(value).map_err(|_| ReplyError::CodeOutOfRange { line, value })
     }
 
@@ -198,11 +192,7 @@ impl Code {
 
     /// The three ASCII digits.
     pub const fn digits(self) -> [u8; 3] {
-        [
-            b'0' + (self.0 / 100) as u8,
-            b'0' + (self.0 / 10 % 10) as u8,
-            b'0' + (self.0 % 10) as u8,
-        ]
+        [b'0' + (self.0 / 100) as u8, b'0' + (self.0 / 10 % 10) as u8, b'0' + (self.0 % 10) as u8]
     }
 
     /// The class (first digit).
@@ -374,9 +364,7 @@ pub enum ReplyError {
         max: usize,
     },
     /// Text to encode holds CR, LF or NUL (reply injection).
-    #[error(
-        "line {line} of the reply text holds byte {byte:#04x} (CR, LF and NUL are not allowed)"
-    )]
+    #[error("line {line} of the reply text holds byte {byte:#04x} (CR, LF and NUL are not allowed)")]
     Injection {
         /// The text line (1-based).
         line: usize,
@@ -396,9 +384,9 @@ impl ReplyError {
             | ReplyError::NonDigit { .. }
             | ReplyError::BadSeparator { .. }
             | ReplyError::MissingSeparator { .. } => K::Syntax,
-            ReplyError::LineTooLong { .. }
-            | ReplyError::TooManyLines { .. }
-            | ReplyError::TooManyBytes { .. } => K::TooLong,
+            ReplyError::LineTooLong { .. } | ReplyError::TooManyLines { .. } | ReplyError::TooManyBytes { .. } => {
+                K::TooLong
+            }
             ReplyError::Injection { .. } => K::Injection,
         }
     }
@@ -431,11 +419,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_line: DEFAULT_MAX_LINE,
-            max_reply_bytes: 1 << 20,
-            max_reply_lines: 16384,
-        }
+        Limits { max_line: DEFAULT_MAX_LINE, max_reply_bytes: 1 << 20, max_reply_lines: 16384 }
     }
 }
 
@@ -470,22 +454,12 @@ impl<'a> ReplyRef<'a> {
     /// Each line's text: the first and the last line without their `NNN-`/`NNN ` prefix, the lines in between
     /// without it where they start with the reply's code followed by `-` or SP, the others verbatim.
     pub fn text_lines(&self) -> TextLines<'a> {
-        TextLines {
-            lines: self.lines(),
-            digits: self.code.digits(),
-            first: true,
-        }
+        TextLines { lines: self.lines(), digits: self.code.digits(), first: true }
     }
 
     /// An owned copy: the code and the text lines, non-UTF-8 bytes replaced by U+FFFD.
     pub fn to_owned(&self) -> Reply {
-        Reply {
-            code: self.code,
-            lines: self
-                .text_lines()
-                .map(|l| String::from_utf8_lossy(l).into_owned())
-                .collect(),
-        }
+        Reply { code: self.code, lines: self.text_lines().map(|l| String::from_utf8_lossy(l).into_owned()).collect() }
     }
 
     /// Same as [`to_owned`](Self::to_owned).
@@ -529,16 +503,10 @@ impl<'a> Iterator for TextLines<'a> {
         let line = self.lines.next()?;
         let edge = core::mem::take(&mut self.first) || self.lines.rest.is_empty();
         let strip = match line {
-            [a, b, c, sep, ..] => {
-                edge || ([*a, *b, *c] == self.digits && (*sep == b' ' || *sep == b'-'))
-            }
+            [a, b, c, sep, ..] => edge || ([*a, *b, *c] == self.digits && (*sep == b' ' || *sep == b'-')),
             _ => false,
         };
-        Some(if strip {
-            line.get(4..).unwrap_or_default()
-        } else {
-            line
-        })
+        Some(if strip { line.get(4..).unwrap_or_default() } else { line })
     }
 }
 
@@ -554,10 +522,7 @@ pub struct Reply {
 impl Reply {
     /// A single-line reply.
     pub fn new(code: Code, text: impl Into<String>) -> Reply {
-        Reply {
-            code,
-            lines: vec![text.into()],
-        }
+        Reply { code, lines: vec![text.into()] }
     }
 
     /// A reply with the given text lines (multi-line when there is more than one).
@@ -566,10 +531,7 @@ impl Reply {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Reply {
-            code,
-            lines: lines.into_iter().map(Into::into).collect(),
-        }
+        Reply { code, lines: lines.into_iter().map(Into::into).collect() }
     }
 
     /// The text lines joined with `\n`.
@@ -582,11 +544,7 @@ impl Reply {
     /// nothing is written.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), ReplyError> {
         for (i, line) in self.lines.iter().enumerate() {
-            if let Some(&byte) = line
-                .as_bytes()
-                .iter()
-                .find(|b| matches!(b, b'\r' | b'\n' | 0))
-            {
+            if let Some(&byte) = line.as_bytes().iter().find(|b| matches!(b, b'\r' | b'\n' | 0)) {
                 return Err(ReplyError::Injection { line: i + 1, byte });
             }
         }
@@ -629,18 +587,9 @@ struct Partial {
 #[derive(Debug)]
 enum Scan {
     /// A reply of `len` bytes and `lines` lines.
-    Reply {
-        code: Code,
-        len: usize,
-        lines: usize,
-    },
+    Reply { code: Code, len: usize, lines: usize },
     /// An error; drop `len` bytes (`lines` lines); then skip the rest of a reply opened with `resync` if set.
-    Error {
-        error: ReplyError,
-        len: usize,
-        lines: usize,
-        resync: Option<Code>,
-    },
+    Error { error: ReplyError, len: usize, lines: usize, resync: Option<Code> },
     /// No complete reply in the region yet.
     NeedMore,
 }
@@ -664,19 +613,12 @@ fn parse_opener(text: &[u8], line: usize) -> Result<(Code, bool), ReplyError> {
 }
 
 /// If `text` closes a multi-line reply opened with `opener`, the reply's code.
-fn closing_code(
-    text: &[u8],
-    opener: Code,
-    framing: Framing,
-    line: usize,
-) -> Result<Option<Code>, ReplyError> {
+fn closing_code(text: &[u8], opener: Code, framing: Framing, line: usize) -> Result<Option<Code>, ReplyError> {
     match text {
-        [a, b, c, b' ', ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
-            match framing {
-                Framing::Strict => Ok(([*a, *b, *c] == opener.digits()).then_some(opener)),
-                Framing::Tolerant => Code::from_digits([*a, *b, *c], line).map(Some),
-            }
-        }
+        [a, b, c, b' ', ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => match framing {
+            Framing::Strict => Ok(([*a, *b, *c] == opener.digits()).then_some(opener)),
+            Framing::Tolerant => Code::from_digits([*a, *b, *c], line).map(Some),
+        },
         _ => Ok(None),
     }
 }
@@ -702,39 +644,19 @@ fn scan(
         partial.lines += 1;
         partial.scanned = end;
         let lines = partial.lines;
-        let error = |error, resync| Scan::Error {
-            error,
-            len: end,
-            lines,
-            resync,
-        };
+        let error = |error, resync| Scan::Error { error, len: end, lines, resync };
         if check_line && text.len() > limits.max_line {
-            return error(
-                ReplyError::LineTooLong {
-                    line: line_no,
-                    max: limits.max_line,
-                },
-                partial.opener,
-            );
+            return error(ReplyError::LineTooLong { line: line_no, max: limits.max_line }, partial.opener);
         }
         let Some(opener) = partial.opener else {
             match parse_opener(text, line_no) {
                 Err(e) => return error(e, None),
-                Ok((code, false)) => {
-                    return Scan::Reply {
-                        code,
-                        len: end,
-                        lines,
-                    }
-                }
+                Ok((code, false)) => return Scan::Reply { code, len: end, lines },
                 Ok((code, true)) => {
                     partial.opener = Some(code);
                     if end > limits.max_reply_bytes {
                         return error(
-                            ReplyError::TooManyBytes {
-                                line: line_no,
-                                max: limits.max_reply_bytes,
-                            },
+                            ReplyError::TooManyBytes { line: line_no, max: limits.max_reply_bytes },
                             Some(code),
                         );
                     }
@@ -748,29 +670,13 @@ fn scan(
         };
         let resync = if close.is_some() { None } else { Some(opener) };
         if lines > limits.max_reply_lines {
-            return error(
-                ReplyError::TooManyLines {
-                    line: line_no,
-                    max: limits.max_reply_lines,
-                },
-                resync,
-            );
+            return error(ReplyError::TooManyLines { line: line_no, max: limits.max_reply_lines }, resync);
         }
         if end > limits.max_reply_bytes {
-            return error(
-                ReplyError::TooManyBytes {
-                    line: line_no,
-                    max: limits.max_reply_bytes,
-                },
-                resync,
-            );
+            return error(ReplyError::TooManyBytes { line: line_no, max: limits.max_reply_bytes }, resync);
         }
         if let Some(code) = close {
-            return Scan::Reply {
-                code,
-                len: end,
-                lines,
-            };
+            return Scan::Reply { code, len: end, lines };
         }
     }
     Scan::NeedMore
@@ -780,10 +686,7 @@ fn scan(
 ///
 /// `Ok(Some((reply, consumed)))`: a complete reply of `consumed` bytes. `Ok(None)`: the buffer ends inside a
 /// reply. `Err`: the buffer does not start with a valid reply (the error names the line).
-pub fn parse_reply(
-    bytes: &[u8],
-    framing: Framing,
-) -> Result<Option<(ReplyRef<'_>, usize)>, ReplyError> {
+pub fn parse_reply(bytes: &[u8], framing: Framing) -> Result<Option<(ReplyRef<'_>, usize)>, ReplyError> {
     parse_reply_with(bytes, framing, &Limits::default())
 }
 
@@ -796,27 +699,15 @@ pub fn parse_reply_with<'a>(
     let complete = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
     let mut partial = Partial::default();
     match scan(&bytes[..complete], &mut partial, framing, limits, 1, true) {
-        Scan::Reply { code, len, .. } => Ok(Some((
-            ReplyRef {
-                code,
-                raw: &bytes[..len],
-            },
-            len,
-        ))),
+        Scan::Reply { code, len, .. } => Ok(Some((ReplyRef { code, raw: &bytes[..len] }, len))),
         Scan::Error { error, .. } => Err(error),
         Scan::NeedMore => {
             let tail = bytes.len() - complete;
             let line = partial.lines + 1;
             if tail > limits.max_line.saturating_add(1) {
-                Err(ReplyError::LineTooLong {
-                    line,
-                    max: limits.max_line,
-                })
+                Err(ReplyError::LineTooLong { line, max: limits.max_line })
             } else if partial.opener.is_some() && bytes.len() > limits.max_reply_bytes {
-                Err(ReplyError::TooManyBytes {
-                    line,
-                    max: limits.max_reply_bytes,
-                })
+                Err(ReplyError::TooManyBytes { line, max: limits.max_reply_bytes })
             } else {
                 Ok(None)
             }
@@ -895,30 +786,15 @@ impl ReplyDecoder {
                 continue;
             }
             let region = self.lines.ready();
-            let outcome = scan(
-                region,
-                &mut self.partial,
-                self.framing,
-                &self.limits,
-                self.line_no,
-                false,
-            );
+            let outcome = scan(region, &mut self.partial, self.framing, &self.limits, self.line_no, false);
             return match outcome {
                 Scan::Reply { code, len, lines } => {
                     self.partial = Partial::default();
                     self.line_no += lines;
                     self.lines.consume_later(len);
-                    Ok(Some(ReplyRef {
-                        code,
-                        raw: self.lines.ready().get(..len).unwrap_or_default(),
-                    }))
+                    Ok(Some(ReplyRef { code, raw: self.lines.ready().get(..len).unwrap_or_default() }))
                 }
-                Scan::Error {
-                    error,
-                    len,
-                    lines,
-                    resync,
-                } => {
+                Scan::Error { error, len, lines, resync } => {
                     self.partial = Partial::default();
                     self.line_no += lines;
                     self.lines.consume_now(len);
@@ -935,10 +811,7 @@ impl ReplyDecoder {
                     self.resync = self.partial.opener;
                     self.partial = Partial::default();
                     self.lines.consume_now(len);
-                    Err(ReplyError::LineTooLong {
-                        line,
-                        max: self.limits.max_line,
-                    })
+                    Err(ReplyError::LineTooLong { line, max: self.limits.max_line })
                 }
             };
         }
@@ -955,10 +828,7 @@ impl ReplyDecoder {
                 }
                 return false;
             };
-            let closed = matches!(
-                closing_code(strip_cr(&region[..lf]), opener, self.framing, 0),
-                Ok(Some(_)) | Err(_)
-            );
+            let closed = matches!(closing_code(strip_cr(&region[..lf]), opener, self.framing, 0), Ok(Some(_)) | Err(_));
             self.lines.consume_now(lf + 1);
             self.line_no += 1;
             if closed {
@@ -979,11 +849,7 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
-    fn decode_all(
-        framing: Framing,
-        limits: Limits,
-        chunks: &[&[u8]],
-    ) -> Vec<Result<(u16, Vec<String>), ErrorKind>> {
+    fn decode_all(framing: Framing, limits: Limits, chunks: &[&[u8]]) -> Vec<Result<(u16, Vec<String>), ErrorKind>> {
         let mut d = ReplyDecoder::new(framing, limits);
         let mut out = Vec::new();
         for c in chunks {
@@ -1026,18 +892,8 @@ mod tests {
         assert!(Code::NEED_PASSWORD.is_intermediate() && Code::NEED_PASSWORD.is_positive());
         assert!(Code::SERVICE_NOT_AVAILABLE.is_transient_negative());
         assert_eq!(Code::new(120).unwrap().to_string(), "120");
-        assert_eq!(
-            Code::from_digits(*b"2a0", 1),
-            Err(ReplyError::NonDigit {
-                line: 1,
-                position: 2,
-                byte: b'a'
-            })
-        );
-        assert_eq!(
-            Code::from_digits(*b"099", 1).unwrap_err().kind(),
-            ErrorKind::Range
-        );
+        assert_eq!(Code::from_digits(*b"2a0", 1), Err(ReplyError::NonDigit { line: 1, position: 2, byte: b'a' }));
+        assert_eq!(Code::from_digits(*b"099", 1).unwrap_err().kind(), ErrorKind::Range);
     }
 
     type Outcome = Result<(u16, Vec<String>), ErrorKind>;
@@ -1050,70 +906,26 @@ mod tests {
         let d = Limits::default();
         let cases: Vec<Case<'_>> = vec![
             (strict, d, b"200 ok\r\n", vec![ok(200, &["ok"])]),
-            (
-                strict,
-                d,
-                b"200-a\r\n201 b\r\n200 c\r\n",
-                vec![ok(200, &["a", "201 b", "c"])],
-            ),
-            (
-                tol,
-                d,
-                b"200-a\r\n201 b\r\n200 c\r\n",
-                vec![ok(201, &["a", "b"]), ok(200, &["c"])],
-            ),
-            (
-                tol,
-                d,
-                b"200-a\r\n 201 b\r\n200 c\r\n",
-                vec![ok(200, &["a", " 201 b", "c"])],
-            ),
-            (
-                strict,
-                d,
-                b"200-a\r\n550\r\n200 c\r\n",
-                vec![ok(200, &["a", "550", "c"])],
-            ),
-            (
-                tol,
-                d,
-                b"200-a\r\n550\r\n200 c\r\n",
-                vec![ok(200, &["a", "550", "c"])],
-            ),
+            (strict, d, b"200-a\r\n201 b\r\n200 c\r\n", vec![ok(200, &["a", "201 b", "c"])]),
+            (tol, d, b"200-a\r\n201 b\r\n200 c\r\n", vec![ok(201, &["a", "b"]), ok(200, &["c"])]),
+            (tol, d, b"200-a\r\n 201 b\r\n200 c\r\n", vec![ok(200, &["a", " 201 b", "c"])]),
+            (strict, d, b"200-a\r\n550\r\n200 c\r\n", vec![ok(200, &["a", "550", "c"])]),
+            (tol, d, b"200-a\r\n550\r\n200 c\r\n", vec![ok(200, &["a", "550", "c"])]),
             (
                 tol,
                 d,
                 b"200-a\r\n099 x\r\nok\r\n200 c\r\n",
-                vec![
-                    Err(ErrorKind::Range),
-                    Err(ErrorKind::Syntax),
-                    ok(200, &["c"]),
-                ],
+                vec![Err(ErrorKind::Range), Err(ErrorKind::Syntax), ok(200, &["c"])],
             ),
-            (
-                strict,
-                d,
-                b"\r\n200 ok\r\n",
-                vec![Err(ErrorKind::Syntax), ok(200, &["ok"])],
-            ),
+            (strict, d, b"\r\n200 ok\r\n", vec![Err(ErrorKind::Syntax), ok(200, &["ok"])]),
             (
                 strict,
                 d,
                 b"20\r\n200\r\n200_\r\n200 ok\n",
-                vec![
-                    Err(ErrorKind::Syntax),
-                    Err(ErrorKind::Syntax),
-                    Err(ErrorKind::Syntax),
-                    ok(200, &["ok"]),
-                ],
+                vec![Err(ErrorKind::Syntax), Err(ErrorKind::Syntax), Err(ErrorKind::Syntax), ok(200, &["ok"])],
             ),
             (strict, d, b"631 base64\r\n", vec![ok(631, &["base64"])]),
-            (
-                strict,
-                d,
-                b"200 a\xff\xff\xff\xfb\x01b\r\n",
-                vec![ok(200, &["a\u{fffd}b"])],
-            ),
+            (strict, d, b"200 a\xff\xff\xff\xfb\x01b\r\n", vec![ok(200, &["a\u{fffd}b"])]),
             // Limits.
             (
                 strict,
@@ -1127,39 +939,22 @@ mod tests {
                 b"200-a\r\nlong line here\r\nb\r\n200 x\r\n220 ok\r\n",
                 vec![Err(ErrorKind::TooLong), ok(220, &["ok"])],
             ),
+            (strict, Limits { max_reply_lines: 2, ..d }, b"200-a\r\nb\r\n200 c\r\n", vec![Err(ErrorKind::TooLong)]),
             (
                 strict,
-                Limits {
-                    max_reply_lines: 2,
-                    ..d
-                },
-                b"200-a\r\nb\r\n200 c\r\n",
-                vec![Err(ErrorKind::TooLong)],
-            ),
-            (
-                strict,
-                Limits {
-                    max_reply_lines: 3,
-                    ..d
-                },
+                Limits { max_reply_lines: 3, ..d },
                 b"200-a\r\nb\r\nc\r\nd\r\n200 e\r\n221 bye\r\n",
                 vec![Err(ErrorKind::TooLong), ok(221, &["bye"])],
             ),
             (
                 strict,
-                Limits {
-                    max_reply_bytes: 12,
-                    ..d
-                },
+                Limits { max_reply_bytes: 12, ..d },
                 b"200-a\r\nb\r\n200 c\r\n221 bye\r\n",
                 vec![Err(ErrorKind::TooLong), ok(221, &["bye"])],
             ),
             (
                 strict,
-                Limits {
-                    max_reply_bytes: 12,
-                    ..d
-                },
+                Limits { max_reply_bytes: 12, ..d },
                 b"200-abcdefghijk\r\n200 c\r\n221 bye\r\n",
                 vec![Err(ErrorKind::TooLong), ok(221, &["bye"])],
             ),
@@ -1174,11 +969,7 @@ mod tests {
             );
             // Every split gives the same result.
             for i in 0..=input.len() {
-                assert_eq!(
-                    decode_all(framing, limits, &[&input[..i], &input[i..]]),
-                    want,
-                    "split at {i}"
-                );
+                assert_eq!(decode_all(framing, limits, &[&input[..i], &input[i..]]), want, "split at {i}");
             }
         }
     }
@@ -1190,32 +981,17 @@ mod tests {
         assert!(d.decode().unwrap().is_some());
         assert!(d.decode().unwrap().is_some());
         let e = d.decode().unwrap_err();
-        assert_eq!(
-            e,
-            ReplyError::NonDigit {
-                line: 5,
-                position: 2,
-                byte: b'x'
-            }
-        );
-        assert_eq!(
-            e.to_string(),
-            "line 5: byte 2 of the reply code is 0x78, not an ASCII digit"
-        );
+        assert_eq!(e, ReplyError::NonDigit { line: 5, position: 2, byte: b'x' });
+        assert_eq!(e.to_string(), "line 5: byte 2 of the reply code is 0x78, not an ASCII digit");
         assert_eq!(d.decode(), Ok(None));
         assert!(d.is_idle());
         let e = parse_reply(b"099 x\r\n", Framing::Strict).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "line 1: reply code 099 has first digit 0 (must be 1-5, or 631-633)"
-        );
+        assert_eq!(e.to_string(), "line 1: reply code 099 has first digit 0 (must be 1-5, or 631-633)");
     }
 
     #[test]
     fn reply_ref_views() {
-        let (r, n) = parse_reply(b"230-a\r\n230 b\r\nrest", Framing::Strict)
-            .unwrap()
-            .unwrap();
+        let (r, n) = parse_reply(b"230-a\r\n230 b\r\nrest", Framing::Strict).unwrap().unwrap();
         assert_eq!(n, 14);
         assert_eq!(r.raw(), b"230-a\r\n230 b\r\n");
         assert!(r.is_multiline());
@@ -1230,18 +1006,12 @@ mod tests {
         let cases: Vec<(Reply, &[u8])> = vec![
             (Reply::new(Code::OK, "fine"), b"200 fine\r\n"),
             (Reply::new(Code::OK, ""), b"200 \r\n"),
-            (
-                Reply::multiline(Code::OK, Vec::<String>::new()),
-                b"200 \r\n",
-            ),
+            (Reply::multiline(Code::OK, Vec::<String>::new()), b"200 \r\n"),
             (
                 Reply::multiline(Code::SYSTEM_STATUS, ["Features:", " SIZE", "End"]),
                 b"211-Features:\r\n211- SIZE\r\n211 End\r\n",
             ),
-            (
-                Reply::multiline(Code::OK, ["200 x", "y"]),
-                b"200-200 x\r\n200 y\r\n",
-            ),
+            (Reply::multiline(Code::OK, ["200 x", "y"]), b"200-200 x\r\n200 y\r\n"),
         ];
         for (reply, want) in cases {
             assert_eq!(reply.to_bytes().unwrap(), want);
@@ -1249,18 +1019,9 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(
             Reply::multiline(Code::OK, ["ok", "a\r\n200 forged"]).encode(&mut out),
-            Err(ReplyError::Injection {
-                line: 2,
-                byte: b'\r'
-            })
+            Err(ReplyError::Injection { line: 2, byte: b'\r' })
         );
         assert!(out.is_empty());
-        assert_eq!(
-            Reply::new(Code::OK, "a\0")
-                .encode(&mut out)
-                .unwrap_err()
-                .kind(),
-            ErrorKind::Injection
-        );
+        assert_eq!(Reply::new(Code::OK, "a\0").encode(&mut out).unwrap_err().kind(), ErrorKind::Injection);
     }
 }

@@ -5,8 +5,8 @@ mod common;
 
 use common::Vector;
 use ftpkit_proto::command::{
-    format_command, Allocation, Command, CommandDecoder, CommandLine, EpsvArg, FormatControl,
-    ProtectionLevel, Structure, TransferMode, TransferType,
+    format_command, Allocation, Command, CommandDecoder, CommandLine, EpsvArg, FormatControl, ProtectionLevel,
+    Structure, TransferMode, TransferType,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -37,10 +37,7 @@ fn decode_split(input: &[u8], at: usize) -> Vec<Decoded> {
         d.feed(chunk);
         loop {
             match d.decode() {
-                Ok(Some(c)) => out.push(Ok((
-                    c.verb().to_ascii_uppercase(),
-                    c.arg().map(Cow::into_owned),
-                ))),
+                Ok(Some(c)) => out.push(Ok((c.verb().to_ascii_uppercase(), c.arg().map(Cow::into_owned)))),
                 Ok(None) => break,
                 Err(e) => out.push(Err((e.reply_hint(), e.kind().name()))),
             }
@@ -57,50 +54,28 @@ fn check_command_vector(v: &Vector) {
     let framed = with_line_end(bytes.clone());
     let whole = decode_split(&framed, framed.len());
     for at in 0..=framed.len() {
-        assert_eq!(
-            decode_split(&framed, at),
-            whole,
-            "{}: split at {at}",
-            v.at()
-        );
+        assert_eq!(decode_split(&framed, at), whole, "{}: split at {at}", v.at());
     }
     assert_eq!(whole.len(), 1, "{}: {whole:?}", v.at());
-    let (got_verb, got_arg) = whole[0]
-        .clone()
-        .unwrap_or_else(|e| panic!("{}: decoder error {e:?}", v.at()));
+    let (got_verb, got_arg) = whole[0].clone().unwrap_or_else(|e| panic!("{}: decoder error {e:?}", v.at()));
     assert_eq!(got_verb, verb, "{}: verb via decoder", v.at());
-    if !HOSTPORT_VERBS.contains(&verb)
-        && !["TYPE", "EPSV", "ALLO", "STRU", "MODE", "PROT"].contains(&verb)
-    {
+    if !HOSTPORT_VERBS.contains(&verb) && !["TYPE", "EPSV", "ALLO", "STRU", "MODE", "PROT"].contains(&verb) {
         assert_eq!(got_arg.as_deref(), arg, "{}: arg via decoder", v.at());
     }
     if is_latin1(v) {
         return;
     }
     // The raw split.
-    let line = v
-        .input
-        .strip_suffix("\r\n")
-        .or_else(|| v.input.strip_suffix('\n'))
-        .unwrap_or(&v.input);
+    let line = v.input.strip_suffix("\r\n").or_else(|| v.input.strip_suffix('\n')).unwrap_or(&v.input);
     let split = CommandLine::split(line);
     assert_eq!(split.verb_upper(), verb, "{}: split verb", v.at());
     assert_eq!(split.arg, arg, "{}: split arg", v.at());
     // The typed parse, and encode → parse gives the same command back.
     let cmd = Command::parse(&v.input).unwrap_or_else(|e| panic!("{}: {e}", v.at()));
     assert_eq!(cmd.verb().to_ascii_uppercase(), verb, "{}: verb", v.at());
-    let encoded = cmd
-        .to_bytes()
-        .unwrap_or_else(|e| panic!("{}: encode: {e}", v.at()));
-    let again =
-        Command::parse_bytes(&encoded).unwrap_or_else(|e| panic!("{}: reparse: {e}", v.at()));
-    assert_eq!(
-        again,
-        cmd,
-        "{}: round trip through {:?}",
-        v.at(),
-        String::from_utf8_lossy(&encoded)
-    );
+    let encoded = cmd.to_bytes().unwrap_or_else(|e| panic!("{}: encode: {e}", v.at()));
+    let again = Command::parse_bytes(&encoded).unwrap_or_else(|e| panic!("{}: reparse: {e}", v.at()));
+    assert_eq!(again, cmd, "{}: round trip through {:?}", v.at(), String::from_utf8_lossy(&encoded));
 }
 
 #[test]
@@ -109,11 +84,7 @@ fn command_vectors() {
         .into_iter()
         .filter(|v| !HOSTPORT_VERBS.contains(&v.expect["verb"].as_str().unwrap_or("")))
         .collect();
-    assert!(
-        vectors.len() >= 70,
-        "only {} command vectors",
-        vectors.len()
-    );
+    assert!(vectors.len() >= 70, "only {} command vectors", vectors.len());
     for v in &vectors {
         check_command_vector(v);
     }
@@ -131,12 +102,7 @@ fn invalid_command_vectors() {
             Ok(c) => panic!("{}: accepted as {c:?}", v.at()),
         };
         if let Some(hint) = v.expect.get("hint").and_then(Value::as_u64) {
-            assert_eq!(
-                u64::from(err.reply_hint()),
-                hint,
-                "{}: reply hint of {err}",
-                v.at()
-            );
+            assert_eq!(u64::from(err.reply_hint()), hint, "{}: reply hint of {err}", v.at());
         }
         if let Some(kind) = v.expect.get("error_kind").and_then(Value::as_str) {
             assert_eq!(err.kind().name(), kind, "{}: kind of {err}", v.at());
@@ -144,11 +110,7 @@ fn invalid_command_vectors() {
         // Through the decoder every line of the input is refused or the first one is.
         let framed = with_line_end(bytes);
         let outs = decode_split(&framed, framed.len());
-        assert!(
-            matches!(outs.first(), Some(Err(_))),
-            "{}: decoder gave {outs:?}",
-            v.at()
-        );
+        assert!(matches!(outs.first(), Some(Err(_))), "{}: decoder gave {outs:?}", v.at());
         for at in 0..=framed.len() {
             assert_eq!(decode_split(&framed, at), outs, "{}: split at {at}", v.at());
         }
@@ -164,32 +126,15 @@ fn invalid_format_vectors() {
         let mut out = b"before".to_vec();
         let err = format_command(split.verb, split.arg, &mut out)
             .err()
-            .unwrap_or_else(|| {
-                panic!(
-                    "{}: formatted as {:?}",
-                    v.at(),
-                    String::from_utf8_lossy(&out)
-                )
-            });
-        assert_eq!(
-            err.kind(),
-            ftpkit_proto::ErrorKind::Injection,
-            "{}: {err}",
-            v.at()
-        );
+            .unwrap_or_else(|| panic!("{}: formatted as {:?}", v.at(), String::from_utf8_lossy(&out)));
+        assert_eq!(err.kind(), ftpkit_proto::ErrorKind::Injection, "{}: {err}", v.at());
         assert_eq!(out, b"before", "{}: wrote on error", v.at());
         // The typed encoder refuses it too, whichever variant the verb maps to.
-        let cmd = Command::Other {
-            verb: Cow::Borrowed(split.verb),
-            arg: split.arg.map(Cow::Borrowed),
-        };
+        let cmd = Command::Other { verb: Cow::Borrowed(split.verb), arg: split.arg.map(Cow::Borrowed) };
         assert!(cmd.encode(&mut out).is_err(), "{}", v.at());
         if !split.verb.contains(['\r', '\n', '\0']) {
             let retr = Command::Retr(Cow::Borrowed(split.arg.unwrap_or_default()));
-            assert_eq!(
-                retr.encode(&mut out).map_err(|e| e.kind()),
-                Err(ftpkit_proto::ErrorKind::Injection)
-            );
+            assert_eq!(retr.encode(&mut out).map_err(|e| e.kind()), Err(ftpkit_proto::ErrorKind::Injection));
         }
     }
 }
@@ -197,21 +142,10 @@ fn invalid_format_vectors() {
 /// Text for arguments: anything but CR, LF and NUL, blanks included at either end.
 fn arg_text(non_empty: bool) -> impl Strategy<Value = String> {
     proptest::collection::vec(
-        prop_oneof![
-            Just(' '),
-            Just('a'),
-            Just('/'),
-            Just('\u{e9}'),
-            Just('\u{1F600}'),
-            any::<char>()
-        ],
+        prop_oneof![Just(' '), Just('a'), Just('/'), Just('\u{e9}'), Just('\u{1F600}'), any::<char>()],
         usize::from(non_empty)..12,
     )
-    .prop_map(|cs| {
-        cs.into_iter()
-            .filter(|c| !matches!(c, '\r' | '\n' | '\0'))
-            .collect::<String>()
-    })
+    .prop_map(|cs| cs.into_iter().filter(|c| !matches!(c, '\r' | '\n' | '\0')).collect::<String>())
     .prop_filter("non-empty", move |s| !non_empty || !s.is_empty())
 }
 
@@ -297,18 +231,9 @@ fn command() -> impl Strategy<Value = Command<'static>> {
         form().prop_map(|f| C::Type(TransferType::Ebcdic(f))),
         Just(C::Type(TransferType::Image)),
         (1u8..=255).prop_map(|n| C::Type(TransferType::Local(n))),
-        prop_oneof![
-            Just(Structure::File),
-            Just(Structure::Record),
-            Just(Structure::Page)
-        ]
-        .prop_map(C::Stru),
-        prop_oneof![
-            Just(TransferMode::Stream),
-            Just(TransferMode::Block),
-            Just(TransferMode::Compressed)
-        ]
-        .prop_map(C::Mode),
+        prop_oneof![Just(Structure::File), Just(Structure::Record), Just(Structure::Page)].prop_map(C::Stru),
+        prop_oneof![Just(TransferMode::Stream), Just(TransferMode::Block), Just(TransferMode::Compressed)]
+            .prop_map(C::Mode),
         prop_oneof![
             Just(ProtectionLevel::Clear),
             Just(ProtectionLevel::Safe),
@@ -320,24 +245,12 @@ fn command() -> impl Strategy<Value = Command<'static>> {
             .prop_map(|(size, record_size)| C::Allo(Allocation { size, record_size })),
         any::<u64>().prop_map(C::Rest),
         any::<u64>().prop_map(C::Pbsz),
-        prop_oneof![
-            Just(None),
-            Just(Some(EpsvArg::All)),
-            any::<u16>().prop_map(|p| Some(EpsvArg::Protocol(p)))
-        ]
-        .prop_map(C::Epsv),
+        prop_oneof![Just(None), Just(Some(EpsvArg::All)), any::<u16>().prop_map(|p| Some(EpsvArg::Protocol(p)))]
+            .prop_map(C::Epsv),
     ];
-    let other = (
-        "[A-Za-z]{1,4}[0-9A-Za-z]{0,4}",
-        proptest::option::of(arg_text(false)),
-    )
-        .prop_filter("not a known verb", |(v, _)| {
-            CommandLine::split(v).known_verb().is_none()
-        })
-        .prop_map(|(v, a)| C::Other {
-            verb: owned(v),
-            arg: a.map(owned),
-        });
+    let other = ("[A-Za-z]{1,4}[0-9A-Za-z]{0,4}", proptest::option::of(arg_text(false)))
+        .prop_filter("not a known verb", |(v, _)| CommandLine::split(v).known_verb().is_none())
+        .prop_map(|(v, a)| C::Other { verb: owned(v), arg: a.map(owned) });
     prop_oneof![none, may_be_empty, text, optional, typed, other]
 }
 

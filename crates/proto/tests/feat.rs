@@ -7,10 +7,7 @@ use serde_json::Value;
 
 /// The `reply_text` of the exchange whose `sent` is `command` in `testdata/transcripts/<server>-session.jsonl`.
 fn reply_to(server: &str, command: &str) -> String {
-    let path = format!(
-        "{}/testdata/transcripts/{server}-session.jsonl",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/testdata/transcripts/{server}-session.jsonl", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     for line in text.lines() {
         let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -29,13 +26,8 @@ fn names(f: &Features<'_>) -> Vec<String> {
 fn vsftpd_feat() {
     let text = reply_to("vsftpd", "FEAT");
     let f = Features::from_reply_text(&text).unwrap();
-    assert_eq!(
-        names(&f),
-        ["EPRT", "EPSV", "MDTM", "PASV", "REST", "SIZE", "TVFS"]
-    );
-    assert!(
-        f.supports_epsv() && f.supports_eprt() && f.supports_rest_stream() && f.supports_size()
-    );
+    assert_eq!(names(&f), ["EPRT", "EPSV", "MDTM", "PASV", "REST", "SIZE", "TVFS"]);
+    assert!(f.supports_epsv() && f.supports_eprt() && f.supports_rest_stream() && f.supports_size());
     assert!(!f.utf8() && !f.supports_mlsd() && f.mlst_facts().is_none());
     assert_eq!(f.params("rest"), Some("STREAM"));
 }
@@ -45,14 +37,8 @@ fn pureftpd_feat() {
     let text = reply_to("pureftpd", "FEAT");
     let f = Features::from_reply_text(&text).unwrap();
     assert_eq!(f.len(), 17);
-    assert!(
-        f.utf8() && f.supports_mlsd() && f.supports_auth_tls() && f.has("PRET") && f.has("esta")
-    );
-    let facts: Vec<_> = f
-        .mlst_facts()
-        .unwrap()
-        .map(|m| (m.name, m.default))
-        .collect();
+    assert!(f.utf8() && f.supports_mlsd() && f.supports_auth_tls() && f.has("PRET") && f.has("esta"));
+    let facts: Vec<_> = f.mlst_facts().unwrap().map(|m| (m.name, m.default)).collect();
     assert_eq!(
         facts,
         [
@@ -72,15 +58,8 @@ fn pureftpd_feat() {
 fn pyftpdlib_feat() {
     let text = reply_to("pyftpdlib", "FEAT");
     let f = Features::from_reply_text(&text).unwrap();
-    assert_eq!(
-        names(&f),
-        ["EPRT", "EPSV", "MDTM", "MFMT", "MLST", "REST", "SIZE", "TVFS", "UTF8"]
-    );
-    let facts: Vec<_> = f
-        .mlst_facts()
-        .unwrap()
-        .map(|m| (m.name, m.default))
-        .collect();
+    assert_eq!(names(&f), ["EPRT", "EPSV", "MDTM", "MFMT", "MLST", "REST", "SIZE", "TVFS", "UTF8"]);
+    let facts: Vec<_> = f.mlst_facts().unwrap().map(|m| (m.name, m.default)).collect();
     assert_eq!(
         facts,
         [
@@ -103,23 +82,11 @@ fn text_lines_form_matches_raw_form() {
         let text = reply_to(server, "FEAT");
         let raw = Features::from_reply_text(&text).unwrap();
         // The reply decoder's `text` lines: the code prefix removed where a line starts with it.
-        let lines: Vec<&str> = text
-            .lines()
-            .map(|l| {
-                if l.starts_with("211") {
-                    l.get(4..).unwrap_or("")
-                } else {
-                    l
-                }
-            })
-            .collect();
+        let lines: Vec<&str> =
+            text.lines().map(|l| if l.starts_with("211") { l.get(4..).unwrap_or("") } else { l }).collect();
         assert_eq!(Features::parse(lines.iter().copied()), raw, "{server}");
         // And a server writing the same features produces text that reads back equal.
-        assert_eq!(
-            Features::from_reply_text(&raw.to_reply_text()).unwrap(),
-            raw,
-            "{server}"
-        );
+        assert_eq!(Features::from_reply_text(&raw.to_reply_text()).unwrap(), raw, "{server}");
     }
 }
 

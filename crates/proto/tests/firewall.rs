@@ -4,9 +4,8 @@
 mod common;
 
 use ftpkit_proto::firewall::{
-    explain, render_iptables, render_json, render_nft, render_text, rules, rules_both, rules_for,
-    Channel, Direction, FirewallError, Host, Hosts, Initiator, Mode, PortRange, Ports, Purpose,
-    Side,
+    explain, render_iptables, render_json, render_nft, render_text, rules, rules_both, rules_for, Channel, Direction,
+    FirewallError, Host, Hosts, Initiator, Mode, PortRange, Ports, Purpose, Side,
 };
 use ftpkit_proto::ErrorKind;
 use proptest::prelude::*;
@@ -16,9 +15,7 @@ use std::net::{IpAddr, Ipv4Addr};
 /// Applies `key=value` settings (control, active_source, passive, client) to `ports`.
 fn apply(mut ports: Ports, settings: &[&str]) -> Result<Ports, String> {
     for s in settings {
-        let (k, v) = s
-            .split_once('=')
-            .ok_or_else(|| format!("setting {s:?} has no '='"))?;
+        let (k, v) = s.split_once('=').ok_or_else(|| format!("setting {s:?} has no '='"))?;
         let e = |e: FirewallError| e.to_string();
         ports = match k {
             "control" => {
@@ -28,9 +25,7 @@ fn apply(mut ports: Ports, settings: &[&str]) -> Result<Ports, String> {
                 }
                 ports.with_control(r.start()).map_err(e)?
             }
-            "active_source" => {
-                ports.with_active_source(PortRange::parse_field(v, "active_source").map_err(e)?)
-            }
+            "active_source" => ports.with_active_source(PortRange::parse_field(v, "active_source").map_err(e)?),
             "passive" => ports.with_passive(PortRange::parse_field(v, "passive").map_err(e)?),
             "client" => ports.with_client(PortRange::parse_field(v, "client").map_err(e)?),
             other => return Err(format!("unknown setting {other:?}")),
@@ -40,10 +35,7 @@ fn apply(mut ports: Ports, settings: &[&str]) -> Result<Ports, String> {
 }
 
 fn custom() -> Ports {
-    match apply(
-        Ports::default(),
-        &["control=2121", "passive=30000-30009", "active_source=2020"],
-    ) {
+    match apply(Ports::default(), &["control=2121", "passive=30000-30009", "active_source=2020"]) {
         Ok(p) => p,
         Err(e) => panic!("custom ports: {e}"),
     }
@@ -53,22 +45,10 @@ fn custom() -> Ports {
 fn firewall_vectors() {
     let vectors = common::of_kind("firewall");
     // The four default (mode, side) vectors hold the 16 seed channels; the rest use custom ports.
-    for plain in [
-        "active server",
-        "active client",
-        "passive server",
-        "passive client",
-    ] {
-        assert!(
-            vectors.iter().any(|v| v.input == plain),
-            "no vector {plain:?}"
-        );
+    for plain in ["active server", "active client", "passive server", "passive client"] {
+        assert!(vectors.iter().any(|v| v.input == plain), "no vector {plain:?}");
     }
-    assert_eq!(
-        vectors.len(),
-        10,
-        "firewall vector count changed: update this test"
-    );
+    assert_eq!(vectors.len(), 10, "firewall vector count changed: update this test");
     for v in &vectors {
         let words: Vec<&str> = v.input.split(' ').collect();
         let (Some(mode), Some(side)) = (words.first(), words.get(1)) else {
@@ -76,8 +56,7 @@ fn firewall_vectors() {
         };
         let mode: Mode = mode.parse().unwrap_or_else(|e| panic!("{}: {e}", v.at()));
         let side: Side = side.parse().unwrap_or_else(|e| panic!("{}: {e}", v.at()));
-        let ports =
-            apply(Ports::default(), &words[2..]).unwrap_or_else(|e| panic!("{}: {e}", v.at()));
+        let ports = apply(Ports::default(), &words[2..]).unwrap_or_else(|e| panic!("{}: {e}", v.at()));
         let got: Value = serde_json::from_str(&render_json(&rules(mode, side, &ports)))
             .unwrap_or_else(|e| panic!("{}: render_json is not JSON: {e}", v.at()));
         let (Some(got_a), Some(want_a)) = (got.as_array(), v.expect.as_array()) else {
@@ -120,18 +99,12 @@ fn custom_ports_in_every_renderer() {
     );
     let text = render_text(&server_passive);
     assert!(
-        text.contains(
-            "FTP server's ports 30000-30009 from ports > 1023 on any host (Client initiates data"
-        ),
+        text.contains("FTP server's ports 30000-30009 from ports > 1023 on any host (Client initiates data"),
         "{text}"
     );
 
     let nft = render_nft(&server_passive);
-    let nft_rules: Vec<&str> = nft
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("tcp "))
-        .collect();
+    let nft_rules: Vec<&str> = nft.lines().map(str::trim).filter(|l| l.starts_with("tcp ")).collect();
     assert_eq!(
         nft_rules,
         [
@@ -140,11 +113,7 @@ fn custom_ports_in_every_renderer() {
         ]
     );
     let nft = render_nft(&server_active);
-    let nft_rules: Vec<&str> = nft
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("tcp "))
-        .collect();
+    let nft_rules: Vec<&str> = nft.lines().map(str::trim).filter(|l| l.starts_with("tcp ")).collect();
     assert_eq!(
         nft_rules,
         [
@@ -154,10 +123,7 @@ fn custom_ports_in_every_renderer() {
     );
 
     let ipt = render_iptables(&client_active);
-    let ipt_rules: Vec<&str> = ipt
-        .lines()
-        .filter(|l| l.starts_with("-A ") && l.contains("NEW"))
-        .collect();
+    let ipt_rules: Vec<&str> = ipt.lines().filter(|l| l.starts_with("-A ") && l.contains("NEW")).collect();
     assert_eq!(
         ipt_rules,
         [
@@ -166,9 +132,7 @@ fn custom_ports_in_every_renderer() {
         ]
     );
     let ipt = render_iptables(&server_passive);
-    assert!(ipt.contains(
-        "-A INPUT -p tcp -m tcp --sport 1024:65535 --dport 30000:30009 -m conntrack --ctstate NEW"
-    ));
+    assert!(ipt.contains("-A INPUT -p tcp -m tcp --sport 1024:65535 --dport 30000:30009 -m conntrack --ctstate NEW"));
 
     let json: Value = serde_json::from_str(&render_json(&server_passive)).unwrap_or(Value::Null);
     assert_eq!(json[2]["to"]["ports"], "30000-30009");
@@ -196,17 +160,7 @@ fn json_field_by_field() {
     let arr = json.as_array().map(Vec::as_slice).unwrap_or_default();
     assert_eq!(arr.len(), 4);
     let want: [JsonRow; 4] = [
-        (
-            "inbound",
-            "any",
-            "1024-65535",
-            "server",
-            "2121",
-            "control",
-            "client",
-            "Client initiates connection",
-            false,
-        ),
+        ("inbound", "any", "1024-65535", "server", "2121", "control", "client", "Client initiates connection", false),
         (
             "outbound",
             "server",
@@ -242,10 +196,7 @@ fn json_field_by_field() {
         ),
     ];
     for (i, (obj, w)) in arr.iter().zip(want).enumerate() {
-        let keys: Vec<&str> = obj
-            .as_object()
-            .map(|o| o.keys().map(String::as_str).collect())
-            .unwrap_or_default();
+        let keys: Vec<&str> = obj.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
         assert_eq!(keys.len(), 8, "channel {i}: keys {keys:?}");
         assert_eq!(obj["side"], "server", "channel {i}");
         assert_eq!(obj["direction"], w.0, "channel {i}");
@@ -258,25 +209,15 @@ fn json_field_by_field() {
         assert_eq!(obj["description"], w.7, "channel {i}");
         assert_eq!(obj["reply"], w.8, "channel {i}");
         // The port strings parse back to the channel's ranges.
-        let from: PortRange = obj["from"]["ports"]
-            .as_str()
-            .unwrap_or("")
-            .parse()
-            .unwrap_or(PortRange::UNPRIVILEGED);
+        let from: PortRange = obj["from"]["ports"].as_str().unwrap_or("").parse().unwrap_or(PortRange::UNPRIVILEGED);
         assert_eq!(from, channels[i].from.ports);
     }
 }
 
 #[test]
 fn explain_matches_the_seed() {
-    assert_eq!(
-        explain(Mode::Active, Side::Server).inbound_data_at,
-        Side::Client
-    );
-    assert_eq!(
-        explain(Mode::Passive, Side::Client).inbound_data_at,
-        Side::Server
-    );
+    assert_eq!(explain(Mode::Active, Side::Server).inbound_data_at, Side::Client);
+    assert_eq!(explain(Mode::Passive, Side::Client).inbound_data_at, Side::Server);
     assert!(explain(Mode::Active, Side::Client).needs_inbound_data);
     assert!(!explain(Mode::Active, Side::Server).needs_inbound_data);
     assert!(explain(Mode::Passive, Side::Server).needs_inbound_data);
@@ -285,30 +226,18 @@ fn explain_matches_the_seed() {
 
 #[test]
 fn error_kinds() {
-    assert_eq!(
-        Ports::default().with_control(0).map_err(|e| e.kind()),
-        Err(ErrorKind::Range)
-    );
-    assert_eq!(
-        "x".parse::<PortRange>().map_err(|e| e.kind()),
-        Err(ErrorKind::Syntax)
-    );
-    assert_eq!(
-        "9-8".parse::<PortRange>().map_err(|e| e.kind()),
-        Err(ErrorKind::Range)
-    );
+    assert_eq!(Ports::default().with_control(0).map_err(|e| e.kind()), Err(ErrorKind::Range));
+    assert_eq!("x".parse::<PortRange>().map_err(|e| e.kind()), Err(ErrorKind::Syntax));
+    assert_eq!("9-8".parse::<PortRange>().map_err(|e| e.kind()), Err(ErrorKind::Range));
 }
 
 /// Runs `cmd args` with `input` on stdin when the binary exists; `None` when it does not.
 fn check_with(cmd: &str, args: &[&str], input: &str) -> Option<(bool, String)> {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let exists = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()))
-        .unwrap_or(false)
-        || ["/usr/sbin", "/sbin"]
-            .iter()
-            .any(|d| std::path::Path::new(d).join(cmd).is_file());
+    let exists =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file())).unwrap_or(false)
+            || ["/usr/sbin", "/sbin"].iter().any(|d| std::path::Path::new(d).join(cmd).is_file());
     if !exists {
         return None;
     }
@@ -323,10 +252,7 @@ fn check_with(cmd: &str, args: &[&str], input: &str) -> Option<(bool, String)> {
         let _ = stdin.write_all(input.as_bytes());
     }
     let out = child.wait_with_output().ok()?;
-    Some((
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    Some((out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned()))
 }
 
 #[test]
@@ -335,9 +261,7 @@ fn real_tools_accept_the_output_when_present() {
     let nft = render_nft(&both);
     match check_with("nft", &["-c", "-f", "-"], &nft) {
         None => println!("note: nft not installed, nftables syntax check skipped"),
-        Some((ok, err))
-            if !ok && (err.contains("Operation not permitted") || err.contains("ermission")) =>
-        {
+        Some((ok, err)) if !ok && (err.contains("Operation not permitted") || err.contains("ermission")) => {
             println!("note: nft needs privileges here, syntax check skipped: {err}")
         }
         Some((ok, err)) => assert!(ok, "nft -c rejected:\n{nft}\n{err}"),
@@ -369,21 +293,12 @@ fn arb_hosts() -> impl Strategy<Value = Hosts> {
         any::<[u8; 4]>().prop_map(|o| IpAddr::V4(Ipv4Addr::from(o))),
         any::<[u8; 16]>().prop_map(IpAddr::from),
     ];
-    (proptest::option::of(ip.clone()), proptest::option::of(ip))
-        .prop_map(|(server, client)| Hosts { server, client })
+    (proptest::option::of(ip.clone()), proptest::option::of(ip)).prop_map(|(server, client)| Hosts { server, client })
 }
 
 fn within(c: &Channel, ports: &Ports) -> bool {
-    let server_ranges = [
-        ports.control_range(),
-        ports.active_source(),
-        ports.passive(),
-    ];
-    let (server_end, client_end) = if c.sender() == Side::Server {
-        (c.from, c.to)
-    } else {
-        (c.to, c.from)
-    };
+    let server_ranges = [ports.control_range(), ports.active_source(), ports.passive()];
+    let (server_end, client_end) = if c.sender() == Side::Server { (c.from, c.to) } else { (c.to, c.from) };
     server_ranges.contains(&server_end.ports) && client_end.ports == ports.client()
 }
 

@@ -4,8 +4,8 @@ mod common;
 
 use common::Vector;
 use ftpkit_proto::hostport::{
-    parse_eprt, parse_epsv, parse_lprt, parse_lpsv, parse_pasv, parse_port, EprtArg, EpsvText,
-    HostPortError, LprtArg, LpsvText, Mode, PasvText, PortArg,
+    parse_eprt, parse_epsv, parse_lprt, parse_lpsv, parse_pasv, parse_port, EprtArg, EpsvText, HostPortError, LprtArg,
+    LpsvText, Mode, PasvText, PortArg,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -38,58 +38,28 @@ fn run(parser: &str, input: &[u8], mode: Mode) -> Result<Outcome, HostPortError>
     Ok(match parser {
         "pasv" => {
             let p = parse_pasv(input, mode)?;
-            Outcome {
-                ip: Some(IpAddr::V4(*p.value.ip())),
-                port: p.value.port(),
-                delimiter: None,
-                span: p.span,
-            }
+            Outcome { ip: Some(IpAddr::V4(*p.value.ip())), port: p.value.port(), delimiter: None, span: p.span }
         }
         "port_arg" => {
             let p = parse_port(text(), mode)?;
-            Outcome {
-                ip: Some(IpAddr::V4(*p.value.ip())),
-                port: p.value.port(),
-                delimiter: None,
-                span: p.span,
-            }
+            Outcome { ip: Some(IpAddr::V4(*p.value.ip())), port: p.value.port(), delimiter: None, span: p.span }
         }
         "epsv" => {
             let p = parse_epsv(input)?;
-            Outcome {
-                ip: None,
-                port: p.value.port,
-                delimiter: Some(p.value.delimiter),
-                span: p.span,
-            }
+            Outcome { ip: None, port: p.value.port, delimiter: Some(p.value.delimiter), span: p.span }
         }
         "eprt_arg" => {
             let p = parse_eprt(text())?;
             let a = p.value.addr;
-            Outcome {
-                ip: Some(a.ip()),
-                port: a.port(),
-                delimiter: Some(p.value.delimiter),
-                span: p.span,
-            }
+            Outcome { ip: Some(a.ip()), port: a.port(), delimiter: Some(p.value.delimiter), span: p.span }
         }
         "lprt_arg" => {
             let p = parse_lprt(text())?;
-            Outcome {
-                ip: Some(p.value.ip()),
-                port: p.value.port(),
-                delimiter: None,
-                span: p.span,
-            }
+            Outcome { ip: Some(p.value.ip()), port: p.value.port(), delimiter: None, span: p.span }
         }
         "lpsv" => {
             let p = parse_lpsv(input, mode)?;
-            Outcome {
-                ip: Some(p.value.ip()),
-                port: p.value.port(),
-                delimiter: None,
-                span: p.span,
-            }
+            Outcome { ip: Some(p.value.ip()), port: p.value.port(), delimiter: None, span: p.span }
         }
         other => panic!("no parser {other}"),
     })
@@ -97,17 +67,12 @@ fn run(parser: &str, input: &[u8], mode: Mode) -> Result<Outcome, HostPortError>
 
 fn check_valid(v: &Vector) {
     let input = v.input_bytes();
-    let got =
-        run(&v.kind, &input, mode_of(v)).unwrap_or_else(|e| panic!("{}: refused: {e}", v.at()));
+    let got = run(&v.kind, &input, mode_of(v)).unwrap_or_else(|e| panic!("{}: refused: {e}", v.at()));
     let e = &v.expect;
-    let port = e["port"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{}: no port", v.at()));
+    let port = e["port"].as_u64().unwrap_or_else(|| panic!("{}: no port", v.at()));
     assert_eq!(u64::from(got.port), port, "{}: port", v.at());
     if let Some(ip) = e.get("ip").and_then(Value::as_str) {
-        let want: IpAddr = ip
-            .parse()
-            .unwrap_or_else(|_| panic!("{}: bad expected ip", v.at()));
+        let want: IpAddr = ip.parse().unwrap_or_else(|_| panic!("{}: bad expected ip", v.at()));
         assert_eq!(got.ip, Some(want), "{}: ip (compared by value)", v.at());
     }
     if let Some(af) = e.get("af").and_then(Value::as_u64) {
@@ -121,18 +86,11 @@ fn check_valid(v: &Vector) {
         assert_eq!(family, af, "{}: af", v.at());
     }
     if let Some(d) = e.get("delimiter").and_then(Value::as_str) {
-        assert_eq!(
-            got.delimiter.map(char::from).map(String::from).as_deref(),
-            Some(d),
-            "{}: delimiter",
-            v.at()
-        );
+        assert_eq!(got.delimiter.map(char::from).map(String::from).as_deref(), Some(d), "{}: delimiter", v.at());
     }
     // The span is the tuple: its text holds the port's digits (or p1,p2), and when the vector names the tuple, it
     // is exactly that text.
-    let at = input
-        .get(got.span.clone())
-        .unwrap_or_else(|| panic!("{}: span {:?} out of input", v.at(), got.span));
+    let at = input.get(got.span.clone()).unwrap_or_else(|| panic!("{}: span {:?} out of input", v.at(), got.span));
     let at = std::str::from_utf8(at).expect("span on char boundaries");
     if let Some(tuple) = e.get("tuple").and_then(Value::as_str) {
         assert_eq!(at, tuple, "{}: text at span", v.at());
@@ -145,26 +103,13 @@ fn check_valid(v: &Vector) {
                 "{}: span text {at:?}",
                 v.at()
             );
-            assert!(
-                at.starts_with(|c: char| c.is_ascii_digit()),
-                "{}: span text {at:?}",
-                v.at()
-            );
+            assert!(at.starts_with(|c: char| c.is_ascii_digit()), "{}: span text {at:?}", v.at());
         }
         _ => {
             let d = char::from(got.delimiter.expect("delimiter"));
-            assert!(
-                at.starts_with(d) && at.ends_with(d),
-                "{}: span text {at:?}",
-                v.at()
-            );
+            assert!(at.starts_with(d) && at.ends_with(d), "{}: span text {at:?}", v.at());
             let port_text = at.trim_matches(d).rsplit(d).next().unwrap_or_default();
-            assert_eq!(
-                port_text.parse::<u16>().ok(),
-                Some(got.port),
-                "{}: span text {at:?}",
-                v.at()
-            );
+            assert_eq!(port_text.parse::<u16>().ok(), Some(got.port), "{}: span text {at:?}", v.at());
         }
     }
 }
@@ -188,11 +133,7 @@ fn every_invalid_vector_is_refused() {
         for v in common::invalid_as(parser) {
             let input = v.input_bytes();
             match run(parser, &input, mode_of(&v)) {
-                Ok(got) => panic!(
-                    "{}: accepted as {got:?}, expected refusal ({})",
-                    v.at(),
-                    v.expect["reason"]
-                ),
+                Ok(got) => panic!("{}: accepted as {got:?}, expected refusal ({})", v.at(), v.expect["reason"]),
                 Err(e) => {
                     assert!(!e.to_string().is_empty(), "{}", v.at());
                     if let Some(kind) = v.expect.get("error_kind").and_then(Value::as_str) {
@@ -208,46 +149,27 @@ fn every_invalid_vector_is_refused() {
 
 #[test]
 fn own_vectors_are_many_and_sourced() {
-    let own: Vec<_> = common::all()
-        .into_iter()
-        .filter(|v| v.file == "ftpkit-hostport.jsonl")
-        .collect();
+    let own: Vec<_> = common::all().into_iter().filter(|v| v.file == "ftpkit-hostport.jsonl").collect();
     assert!(own.len() >= 40, "{} own vectors", own.len());
     for v in &own {
         assert!(!v.source.is_empty(), "{}: no source", v.at());
-        let parser = if v.kind == "invalid" {
-            v.as_.clone().unwrap_or_default()
-        } else {
-            v.kind.clone()
-        };
-        assert!(
-            PARSERS.contains(&parser.as_str()),
-            "{}: not a host-port vector",
-            v.at()
-        );
+        let parser = if v.kind == "invalid" { v.as_.clone().unwrap_or_default() } else { v.kind.clone() };
+        assert!(PARSERS.contains(&parser.as_str()), "{}: not a host-port vector", v.at());
     }
 }
 
 #[test]
 fn seed_examples() {
     let p = parse_port("192,168,150,80,14,178", Mode::Strict).unwrap();
-    assert_eq!(
-        p.value,
-        SocketAddrV4::new(Ipv4Addr::new(192, 168, 150, 80), 3762)
-    );
+    assert_eq!(p.value, SocketAddrV4::new(Ipv4Addr::new(192, 168, 150, 80), 3762));
     let reply = b"227 Entering Passive Mode (192,168,150,90,195,149).";
     let p = parse_pasv(reply, Mode::Strict).unwrap();
-    assert_eq!(
-        p.value,
-        SocketAddrV4::new(Ipv4Addr::new(192, 168, 150, 90), 50069)
-    );
+    assert_eq!(p.value, SocketAddrV4::new(Ipv4Addr::new(192, 168, 150, 90), 50069));
     assert_eq!(&reply[p.span], b"192,168,150,90,195,149");
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
+    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap()).collect()
 }
 
 fn transcripts(suffix: &str) -> Vec<(String, String)> {
@@ -260,12 +182,7 @@ fn transcripts(suffix: &str) -> Vec<(String, String)> {
     files.sort();
     files
         .into_iter()
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
         .collect()
 }
 
@@ -283,21 +200,14 @@ fn real_session_replies_parse() {
                     let p = parse_pasv(&bytes, mode).unwrap_or_else(|e| panic!("{at}: {e}"));
                     assert_eq!(*p.value.ip(), Ipv4Addr::LOCALHOST, "{at}");
                     assert!(p.value.port() > 1024, "{at}");
-                    assert!(
-                        bytes[p.span.start - 1] == b'(' && bytes[p.span.end] == b')',
-                        "{at}"
-                    );
+                    assert!(bytes[p.span.start - 1] == b'(' && bytes[p.span.end] == b')', "{at}");
                 }
                 pasv += 1;
             }
             if bytes.starts_with(b"229") {
                 let p = parse_epsv(&bytes).unwrap_or_else(|e| panic!("{at}: {e}"));
                 assert!((30000..30030).contains(&p.value.port), "{at}");
-                assert_eq!(
-                    &bytes[p.span.clone()],
-                    format!("|||{}|", p.value.port).as_bytes(),
-                    "{at}"
-                );
+                assert_eq!(&bytes[p.span.clone()], format!("|||{}|", p.value.port).as_bytes(), "{at}");
                 epsv += 1;
             }
             if let Some(arg) = sent.strip_prefix("PORT ") {
@@ -342,8 +252,7 @@ fn real_client_debug_output_parses() {
 // Properties.
 
 fn any_v4() -> impl Strategy<Value = SocketAddrV4> {
-    (any::<[u8; 4]>(), 1..=u16::MAX)
-        .prop_map(|(ip, port)| SocketAddrV4::new(Ipv4Addr::from(ip), port))
+    (any::<[u8; 4]>(), 1..=u16::MAX).prop_map(|(ip, port)| SocketAddrV4::new(Ipv4Addr::from(ip), port))
 }
 
 fn any_addr() -> impl Strategy<Value = SocketAddr> {
@@ -356,10 +265,8 @@ fn any_addr() -> impl Strategy<Value = SocketAddr> {
             0
         ))),
         // IPv4-mapped addresses stay IPv6 through every form.
-        (any::<[u8; 4]>(), 1..=u16::MAX).prop_map(|(ip, port)| SocketAddr::new(
-            IpAddr::V6(Ipv4Addr::from(ip).to_ipv6_mapped()),
-            port
-        )),
+        (any::<[u8; 4]>(), 1..=u16::MAX)
+            .prop_map(|(ip, port)| SocketAddr::new(IpAddr::V6(Ipv4Addr::from(ip).to_ipv6_mapped()), port)),
     ]
 }
 
@@ -471,10 +378,7 @@ proptest! {
 
 fn check_span(r: Result<Range<usize>, HostPortError>, len: usize) {
     match r {
-        Ok(span) => assert!(
-            span.start < span.end && span.end <= len,
-            "span {span:?} of {len}"
-        ),
+        Ok(span) => assert!(span.start < span.end && span.end <= len, "span {span:?} of {len}"),
         Err(e) => assert!(!e.to_string().is_empty()),
     }
 }

@@ -5,8 +5,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use ftpkit_proto::listing::{
-    format_mlsd_line, format_unix_list_line, parse_list_line, parse_listing, parse_mlsd_line,
-    parse_mlsd_listing, split_mlsd_line, Date, DateTime, Entry, EntryKind, ListFormat, ListLine,
+    format_mlsd_line, format_unix_list_line, parse_list_line, parse_listing, parse_mlsd_line, parse_mlsd_listing,
+    split_mlsd_line, Date, DateTime, Entry, EntryKind, ListFormat, ListLine,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -39,11 +39,7 @@ fn check_extras(e: &Entry<'_>, expect: &Value, at: &str) {
         assert_eq!(kind_name(&e.kind), k.as_str().unwrap(), "{at}: kind");
     }
     if let Some(m) = expect.get("modified") {
-        assert_eq!(
-            e.modified.map(|t| t.to_string()).as_deref(),
-            m.as_str(),
-            "{at}: modified"
-        );
+        assert_eq!(e.modified.map(|t| t.to_string()).as_deref(), m.as_str(), "{at}: modified");
     }
     if let Some(o) = expect.get("owner") {
         assert_eq!(e.owner.as_deref(), o.as_str(), "{at}: owner");
@@ -59,11 +55,7 @@ fn check_extras(e: &Entry<'_>, expect: &Value, at: &str) {
 #[test]
 fn list_line_vectors() {
     let vectors = common::of_kind("list_line");
-    assert!(
-        vectors.len() >= 35,
-        "expected shared + ftpkit list_line vectors, found {}",
-        vectors.len()
-    );
+    assert!(vectors.len() >= 35, "expected shared + ftpkit list_line vectors, found {}", vectors.len());
     for v in &vectors {
         let e = match parse_list_line(&v.input, capture_day()) {
             ListLine::Entry(e) => e,
@@ -72,24 +64,9 @@ fn list_line_vectors() {
         let x = &v.expect;
         assert_eq!(e.name, x["name"].as_str().unwrap(), "{}: name", v.at());
         assert_eq!(e.size, x["size"].as_u64(), "{}: size", v.at());
-        assert_eq!(
-            e.is_dir(),
-            x["is_dir"].as_bool().unwrap(),
-            "{}: is_dir",
-            v.at()
-        );
-        assert_eq!(
-            e.format.name(),
-            x["format"].as_str().unwrap(),
-            "{}: format",
-            v.at()
-        );
-        assert_eq!(
-            e.link_target.as_deref(),
-            x.get("link_target").and_then(Value::as_str),
-            "{}: link_target",
-            v.at()
-        );
+        assert_eq!(e.is_dir(), x["is_dir"].as_bool().unwrap(), "{}: is_dir", v.at());
+        assert_eq!(e.format.name(), x["format"].as_str().unwrap(), "{}: format", v.at());
+        assert_eq!(e.link_target.as_deref(), x.get("link_target").and_then(Value::as_str), "{}: link_target", v.at());
         assert_eq!(e.raw, v.input, "{}: raw", v.at());
         check_extras(&e, x, &v.at());
     }
@@ -102,11 +79,7 @@ fn invalid_list_line_vectors() {
     for v in &vectors {
         match parse_list_line(&v.input, capture_day()) {
             ListLine::Unparsed(raw) => assert_eq!(raw, v.input, "{}: raw kept", v.at()),
-            ListLine::Entry(e) => panic!(
-                "{}: read as an entry {e:?} ({})",
-                v.at(),
-                v.expect["reason"]
-            ),
+            ListLine::Entry(e) => panic!("{}: read as an entry {e:?} ({})", v.at(), v.expect["reason"]),
         }
     }
 }
@@ -116,8 +89,7 @@ fn mlsd_line_vectors() {
     let vectors = common::of_kind("mlsd_line");
     assert!(vectors.len() >= 20, "found {}", vectors.len());
     for v in &vectors {
-        let e =
-            parse_mlsd_line(&v.input).unwrap_or_else(|err| panic!("{}: refused: {err}", v.at()));
+        let e = parse_mlsd_line(&v.input).unwrap_or_else(|err| panic!("{}: refused: {err}", v.at()));
         let x = &v.expect;
         let want: BTreeMap<String, String> = x["facts"]
             .as_object()
@@ -125,10 +97,8 @@ fn mlsd_line_vectors() {
             .iter()
             .map(|(k, val)| (k.clone(), val.as_str().unwrap().to_owned()))
             .collect();
-        let got: BTreeMap<String, String> = e
-            .facts()
-            .map(|(k, val)| (k.to_ascii_lowercase(), val.to_owned()))
-            .collect();
+        let got: BTreeMap<String, String> =
+            e.facts().map(|(k, val)| (k.to_ascii_lowercase(), val.to_owned())).collect();
         assert_eq!(got, want, "{}: facts", v.at());
         assert_eq!(e.name, x["name"].as_str().unwrap(), "{}: name", v.at());
         assert_eq!(e.format, ListFormat::Mlsd);
@@ -136,12 +106,7 @@ fn mlsd_line_vectors() {
             assert_eq!(e.size, size.as_u64(), "{}: size", v.at());
         }
         if let Some(t) = x.get("link_target") {
-            assert_eq!(
-                e.link_target.as_deref(),
-                t.as_str(),
-                "{}: link_target",
-                v.at()
-            );
+            assert_eq!(e.link_target.as_deref(), t.as_str(), "{}: link_target", v.at());
         }
         check_extras(&e, x, &v.at());
         let (_, name) = split_mlsd_line(&v.input).unwrap();
@@ -173,16 +138,8 @@ fn read_all(file: &str) -> BTreeMap<String, (String, Option<u64>, Option<String>
         match line {
             ListLine::Entry(e) => {
                 let key = e.name.to_string();
-                let value = (
-                    kind_name(&e.kind),
-                    e.size,
-                    e.link_target.as_deref().map(str::to_owned),
-                );
-                assert!(
-                    out.insert(key, value).is_none(),
-                    "{file}:{}: duplicate name",
-                    i + 1
-                );
+                let value = (kind_name(&e.kind), e.size, e.link_target.as_deref().map(str::to_owned));
+                assert!(out.insert(key, value).is_none(), "{file}:{}: duplicate name", i + 1);
             }
             ListLine::Unparsed(raw) => panic!("{file}:{}: unparsed {raw:?}", i + 1),
         }
@@ -191,9 +148,7 @@ fn read_all(file: &str) -> BTreeMap<String, (String, Option<u64>, Option<String>
 }
 
 fn tree(symlink: (&str, u64, Option<&str>), dir_size: u64) -> Vec<Summary> {
-    let f = |n: &str, k: &str, s: u64, t: Option<&str>| {
-        (n.to_owned(), (k.to_owned(), Some(s), t.map(str::to_owned)))
-    };
+    let f = |n: &str, k: &str, s: u64, t: Option<&str>| (n.to_owned(), (k.to_owned(), Some(s), t.map(str::to_owned)));
     let mut v = vec![
         f("big.bin", "file", 1048576, None),
         f("café-ñandú.txt", "file", 21, None),
@@ -210,14 +165,8 @@ fn tree(symlink: (&str, u64, Option<&str>), dir_size: u64) -> Vec<Summary> {
 #[test]
 fn real_list_transcripts() {
     for server in ["vsftpd", "pureftpd", "pyftpdlib"] {
-        let got: Vec<_> = read_all(&format!("{server}-list.txt"))
-            .into_iter()
-            .collect();
-        assert_eq!(
-            got,
-            tree(("symlink", 10, Some("readme.txt")), 4096),
-            "{server}"
-        );
+        let got: Vec<_> = read_all(&format!("{server}-list.txt")).into_iter().collect();
+        assert_eq!(got, tree(("symlink", 10, Some("readme.txt")), 4096), "{server}");
     }
     // Dates: both forms, year of the recent one from the reference.
     let text = transcript("vsftpd-list.txt");
@@ -227,22 +176,12 @@ fn real_list_transcripts() {
             ListLine::Unparsed(_) => None,
         })
         .collect();
-    let when = |name: &str| {
-        entries
-            .iter()
-            .find(|e| e.name == name)
-            .and_then(|e| e.modified)
-            .map(|t| t.to_string())
-    };
+    let when = |name: &str| entries.iter().find(|e| e.name == name).and_then(|e| e.modified).map(|t| t.to_string());
     assert_eq!(when("big.bin").as_deref(), Some("2024-02-29T00:00:00"));
     assert_eq!(when("upload").as_deref(), Some("2026-11-24T08:34:00"));
     let upload = entries.iter().find(|e| e.name == "upload").unwrap();
     assert_eq!(
-        (
-            upload.owner.as_deref(),
-            upload.group.as_deref(),
-            upload.unix_mode
-        ),
+        (upload.owner.as_deref(), upload.group.as_deref(), upload.unix_mode),
         (Some("103"), Some("111"), Some(0o755))
     );
 }
@@ -263,43 +202,20 @@ fn real_mlsd_transcripts() {
     let all: Vec<_> = parse_mlsd_listing(&text).collect::<Result<_, _>>().unwrap();
     assert_eq!(all.len(), 9);
     let big = all.iter().find(|e| e.name == "big.bin").unwrap();
-    assert_eq!(
-        big.modified,
-        Some(DateTime::new(2024, 2, 29, 23, 59, 0, 0).unwrap())
-    );
-    assert_eq!(
-        (big.unix_mode, big.owner.as_deref(), big.group.as_deref()),
-        (Some(0o644), Some("103"), Some("111"))
-    );
+    assert_eq!(big.modified, Some(DateTime::new(2024, 2, 29, 23, 59, 0, 0).unwrap()));
+    assert_eq!((big.unix_mode, big.owner.as_deref(), big.group.as_deref()), (Some(0o644), Some("103"), Some("111")));
     assert_eq!(big.facts().get("UNIQUE"), Some("fe00g9cc0a2"));
 }
 
 #[test]
 fn seed_list_line() {
     let seed = transcript("../active-vs-passive-ftp.txt");
-    let line = seed
-        .lines()
-        .find(|l| l.ends_with(" public_html") && l.starts_with('d'))
-        .expect("seed LIST line");
-    let ListLine::Entry(e) = parse_list_line(line, capture_day()) else {
-        panic!("unparsed seed line")
-    };
-    assert_eq!(
-        (e.name.as_ref(), e.size, e.kind.clone()),
-        ("public_html", Some(104), EntryKind::Dir)
-    );
-    assert_eq!(
-        (e.links, e.owner.as_deref(), e.group.as_deref()),
-        (Some(3), Some("slacker"), Some("users"))
-    );
-    assert_eq!(
-        (e.unix_mode, e.permissions.as_deref()),
-        (Some(0o700), Some("drwx------"))
-    );
-    assert_eq!(
-        e.modified.map(|t| t.to_string()).as_deref(),
-        Some("2026-07-27T01:45:00")
-    );
+    let line = seed.lines().find(|l| l.ends_with(" public_html") && l.starts_with('d')).expect("seed LIST line");
+    let ListLine::Entry(e) = parse_list_line(line, capture_day()) else { panic!("unparsed seed line") };
+    assert_eq!((e.name.as_ref(), e.size, e.kind.clone()), ("public_html", Some(104), EntryKind::Dir));
+    assert_eq!((e.links, e.owner.as_deref(), e.group.as_deref()), (Some(3), Some("slacker"), Some("users")));
+    assert_eq!((e.unix_mode, e.permissions.as_deref()), (Some(0o700), Some("drwx------")));
+    assert_eq!(e.modified.map(|t| t.to_string()).as_deref(), Some("2026-07-27T01:45:00"));
     let owned: Entry<'static> = e.clone().into_owned();
     assert_eq!(owned, e);
 }
@@ -307,23 +223,13 @@ fn seed_list_line() {
 // ---- properties -------------------------------------------------------------------------------------------------
 
 fn date_time() -> impl Strategy<Value = DateTime> {
-    (
-        1000u16..=9999,
-        1u8..=12,
-        1u8..=31,
-        0u8..24,
-        0u8..60,
-        0u8..60,
-    )
-        .prop_map(|(y, mo, d, h, mi, s)| {
-            let d = d.min(ftpkit_proto::listing::days_in_month(y, mo));
-            DateTime::new(y, mo, d, h, mi, s, 0).unwrap()
-        })
+    (1000u16..=9999, 1u8..=12, 1u8..=31, 0u8..24, 0u8..60, 0u8..60).prop_map(|(y, mo, d, h, mi, s)| {
+        let d = d.min(ftpkit_proto::listing::days_in_month(y, mo));
+        DateTime::new(y, mo, d, h, mi, s, 0).unwrap()
+    })
 }
 
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 proptest! {
     #[test]

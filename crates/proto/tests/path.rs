@@ -7,15 +7,9 @@ use proptest::prelude::*;
 #[test]
 fn pwd_vectors() {
     let vectors = common::of_kind("pwd");
-    assert!(
-        vectors.len() >= 10,
-        "expected the shared pwd vectors, found {}",
-        vectors.len()
-    );
+    assert!(vectors.len() >= 10, "expected the shared pwd vectors, found {}", vectors.len());
     for v in &vectors {
-        let want = v.expect["path"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{}: no expect.path", v.at()));
+        let want = v.expect["path"].as_str().unwrap_or_else(|| panic!("{}: no expect.path", v.at()));
         match parse_257(&v.input) {
             Ok(got) => assert_eq!(got, want, "{}", v.at()),
             Err(e) => panic!("{}: refused: {e}", v.at()),
@@ -26,18 +20,10 @@ fn pwd_vectors() {
 #[test]
 fn invalid_pwd_vectors() {
     let vectors = common::invalid_as("pwd");
-    assert!(
-        vectors.len() >= 3,
-        "expected invalid pwd vectors, found {}",
-        vectors.len()
-    );
+    assert!(vectors.len() >= 3, "expected invalid pwd vectors, found {}", vectors.len());
     for v in &vectors {
         if let Ok(p) = parse_257(&v.input) {
-            panic!(
-                "{}: accepted as {p:?}, want refusal ({})",
-                v.at(),
-                v.expect["reason"]
-            );
+            panic!("{}: accepted as {p:?}, want refusal ({})", v.at(), v.expect["reason"]);
         }
     }
 }

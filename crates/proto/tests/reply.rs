@@ -10,12 +10,7 @@ use serde_json::Value;
 /// What a decoder produced: a reply (code, raw lines, text lines) or an error kind name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Out {
-    Reply {
-        code: u16,
-        lines: Vec<Vec<u8>>,
-        text: Vec<Vec<u8>>,
-        raw: Vec<u8>,
-    },
+    Reply { code: u16, lines: Vec<Vec<u8>>, text: Vec<Vec<u8>>, raw: Vec<u8> },
     Error(&'static str),
 }
 
@@ -53,11 +48,7 @@ fn decode_every_split(framing: Framing, limits: Limits, input: &[u8], at: &str) 
         assert_eq!(split, whole, "{at}: split at byte {i} differs");
     }
     let bytes: Vec<&[u8]> = input.chunks(1).collect();
-    assert_eq!(
-        decode_chunks(framing, limits, &bytes),
-        whole,
-        "{at}: byte-at-a-time differs"
-    );
+    assert_eq!(decode_chunks(framing, limits, &bytes), whole, "{at}: byte-at-a-time differs");
     whole
 }
 
@@ -109,13 +100,7 @@ fn reply_vectors() {
         let lines = strings(v, "lines");
         let text = strings(v, "text");
         let outs = decode_every_split(framing, limits_of(v), &input, &v.at());
-        let Some(Out::Reply {
-            code: got,
-            lines: got_lines,
-            text: got_text,
-            ..
-        }) = outs.first()
-        else {
+        let Some(Out::Reply { code: got, lines: got_lines, text: got_text, .. }) = outs.first() else {
             panic!("{}: no reply decoded, got {outs:?}", v.at());
         };
         assert_eq!(*got, code, "{}: code", v.at());
@@ -123,12 +108,7 @@ fn reply_vectors() {
         assert_eq!(*got_text, text, "{}: text", v.at());
         // The whole input is one reply unless the vector says otherwise (tolerant framing may close early).
         if framing == Framing::Strict {
-            assert_eq!(
-                outs.len(),
-                1,
-                "{}: expected exactly one reply, got {outs:?}",
-                v.at()
-            );
+            assert_eq!(outs.len(), 1, "{}: expected exactly one reply, got {outs:?}", v.at());
         }
         // The one-shot parser agrees (no Telnet stripping there, so only for inputs without IAC).
         if !input.contains(&0xFF) {
@@ -144,27 +124,15 @@ fn reply_vectors() {
         let mut d = ReplyDecoder::new(framing, limits_of(v));
         d.feed(&input);
         let reply = d.decode_owned().expect("decodes").expect("complete");
-        let want: Vec<String> = text
-            .iter()
-            .map(|t| String::from_utf8_lossy(t).into_owned())
-            .collect();
-        assert_eq!(
-            reply,
-            Reply::multiline(Code::new(code).expect("valid code"), want),
-            "{}: owned",
-            v.at()
-        );
+        let want: Vec<String> = text.iter().map(|t| String::from_utf8_lossy(t).into_owned()).collect();
+        assert_eq!(reply, Reply::multiline(Code::new(code).expect("valid code"), want), "{}: owned", v.at());
     }
 }
 
 #[test]
 fn invalid_reply_vectors() {
     let vectors = common::invalid_as("reply");
-    assert!(
-        vectors.len() >= 15,
-        "only {} invalid reply vectors",
-        vectors.len()
-    );
+    assert!(vectors.len() >= 15, "only {} invalid reply vectors", vectors.len());
     for v in &vectors {
         let input = v.input_bytes();
         let outs = decode_every_split(framing_of(v), limits_of(v), &input, &v.at());
@@ -184,9 +152,7 @@ fn invalid_reply_vectors() {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
-        .collect()
+    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex")).collect()
 }
 
 #[test]
@@ -200,11 +166,7 @@ fn transcripts() {
     files.sort();
     assert_eq!(files.len(), 3, "{files:?}");
     for path in files {
-        let name = path
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let name = path.file_name().expect("name").to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).expect("read");
         let mut stream = Vec::new();
         let mut expected = Vec::new();
@@ -227,11 +189,7 @@ fn transcripts() {
                     }
                 }
                 assert_eq!(raw, bytes, "{at}: replies do not tile the bytes");
-                let want = if entry.get("data_hex").is_some() {
-                    2
-                } else {
-                    1
-                };
+                let want = if entry.get("data_hex").is_some() { 2 } else { 1 };
                 assert_eq!(outs.len(), want, "{at}: reply count");
                 if framing == Framing::Strict {
                     expected.extend(outs);
@@ -240,10 +198,7 @@ fn transcripts() {
             stream.extend_from_slice(&bytes);
         }
         let whole = decode_every_split(Framing::Strict, Limits::default(), &stream, &name);
-        assert_eq!(
-            whole, expected,
-            "{name}: the stream decodes to the per-entry replies"
-        );
+        assert_eq!(whole, expected, "{name}: the stream decodes to the per-entry replies");
         // 23 exchanges; LIST, MLSD and NLST bring two replies each, but vsftpd refuses MLSD (one reply).
         let want = if name.starts_with("vsftpd") { 25 } else { 26 };
         assert_eq!(whole.len(), want, "{name}: reply count");
@@ -253,8 +208,7 @@ fn transcripts() {
 #[test]
 fn transcript_multiline_texts() {
     // Pure-FTPd's greeting: six lines, the first one `220---------- Welcome ...`.
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/transcripts/pureftpd-session.jsonl");
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/transcripts/pureftpd-session.jsonl");
     let text = std::fs::read_to_string(path).expect("read");
     let first: Value = serde_json::from_str(text.lines().next().expect("line")).expect("json");
     let bytes = unhex(first["reply_bytes_hex"].as_str().expect("hex"));
@@ -263,11 +217,7 @@ fn transcript_multiline_texts() {
     let r = d.decode().expect("ok").expect("complete");
     assert_eq!(r.code(), Code::SERVICE_READY);
     assert_eq!(r.lines().count(), 6);
-    assert!(r
-        .text_lines()
-        .next()
-        .expect("first")
-        .starts_with(b"--------- Welcome"));
+    assert!(r.text_lines().next().expect("first").starts_with(b"--------- Welcome"));
 }
 
 fn code_strategy() -> impl Strategy<Value = Code> {
@@ -277,22 +227,10 @@ fn code_strategy() -> impl Strategy<Value = Code> {
 fn text_strategy() -> impl Strategy<Value = String> {
     // Printable text, digits and separators included so lines can look like codes; no CR, LF or NUL.
     proptest::collection::vec(
-        prop_oneof![
-            Just('2'),
-            Just('0'),
-            Just(' '),
-            Just('-'),
-            Just('\u{e9}'),
-            Just('\t'),
-            any::<char>()
-        ],
+        prop_oneof![Just('2'), Just('0'), Just(' '), Just('-'), Just('\u{e9}'), Just('\t'), any::<char>()],
         0..12,
     )
-    .prop_map(|cs| {
-        cs.into_iter()
-            .filter(|c| !matches!(c, '\r' | '\n' | '\0'))
-            .collect()
-    })
+    .prop_map(|cs| cs.into_iter().filter(|c| !matches!(c, '\r' | '\n' | '\0')).collect())
 }
 
 proptest! {

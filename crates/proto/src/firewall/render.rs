@@ -122,11 +122,7 @@ pub fn render_json(channels: &[Channel]) -> String {
         out.push_str(", \"initiator\": ");
         json_str(&mut out, c.initiator.name());
         out.push_str(", \"reply\": ");
-        out.push_str(if c.is_reply_traffic() {
-            "true"
-        } else {
-            "false"
-        });
+        out.push_str(if c.is_reply_traffic() { "true" } else { "false" });
         out.push_str(", \"description\": ");
         json_str(&mut out, c.description);
         out.push('}');
@@ -142,15 +138,8 @@ pub fn render_json(channels: &[Channel]) -> String {
 /// A `#` comment line's text: control characters dropped so a description can never end the comment early.
 fn comment(c: &Channel) -> String {
     let state = if c.is_reply_traffic() { "reply" } else { "new" };
-    let text: String = c
-        .description
-        .chars()
-        .filter(|ch| !ch.is_control())
-        .collect();
-    format!(
-        "{} {} {}, {}: {}",
-        c.side, c.purpose, c.direction, state, text
-    )
+    let text: String = c.description.chars().filter(|ch| !ch.is_control()).collect();
+    format!("{} {} {}, {}: {}", c.side, c.purpose, c.direction, state, text)
 }
 
 fn nft_range(r: PortRange) -> String {
@@ -191,10 +180,7 @@ pub fn render_nft(channels: &[Channel]) -> String {
          # Passes FTP only: add loopback, SSH and other services before loading this on a real host.\n",
     );
     out.push_str("table inet ftpkit {\n");
-    for (chain, dir) in [
-        ("input", Direction::Inbound),
-        ("output", Direction::Outbound),
-    ] {
+    for (chain, dir) in [("input", Direction::Inbound), ("output", Direction::Outbound)] {
         let _ = writeln!(out, "\tchain {chain} {{");
         let _ = writeln!(out, "\t\ttype filter hook {chain} priority 0; policy drop;");
         out.push_str("\t\tct state established,related accept\n");
@@ -260,14 +246,8 @@ pub fn render_iptables(channels: &[Channel]) -> String {
          :INPUT DROP [0:0]\n\
          :OUTPUT DROP [0:0]\n",
     );
-    for (chain, dir) in [
-        ("INPUT", Direction::Inbound),
-        ("OUTPUT", Direction::Outbound),
-    ] {
-        let _ = writeln!(
-            out,
-            "-A {chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
-        );
+    for (chain, dir) in [("INPUT", Direction::Inbound), ("OUTPUT", Direction::Outbound)] {
+        let _ = writeln!(out, "-A {chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
         for c in channels.iter().filter(|c| c.direction == dir) {
             let _ = writeln!(out, "# {}", comment(c));
             if c.is_reply_traffic() {

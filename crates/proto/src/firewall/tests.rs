@@ -3,17 +3,7 @@
 use super::*;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-type Row = (
-    Mode,
-    Side,
-    Direction,
-    (Host, u16, u16),
-    (Host, u16, u16),
-    Purpose,
-    Initiator,
-    bool,
-    &'static str,
-);
+type Row = (Mode, Side, Direction, (Host, u16, u16), (Host, u16, u16), Purpose, Initiator, bool, &'static str);
 
 /// `Ports::from_numbers` arguments.
 type Numbers = (u16, (u16, u16), (u16, u16), (u16, u16));
@@ -32,28 +22,8 @@ fn seed_table() -> Vec<Row> {
     use Side::{Client as C, Server as S};
     vec![
         // Active, server side: the seed's list.
-        (
-            A,
-            S,
-            In,
-            (Any, HI, TOP),
-            (Sv, 21, 21),
-            Ctl,
-            ByClient,
-            false,
-            "Client initiates connection",
-        ),
-        (
-            A,
-            S,
-            Out,
-            (Sv, 21, 21),
-            (Any, HI, TOP),
-            Ctl,
-            ByClient,
-            true,
-            "Server responds to client's control port",
-        ),
+        (A, S, In, (Any, HI, TOP), (Sv, 21, 21), Ctl, ByClient, false, "Client initiates connection"),
+        (A, S, Out, (Sv, 21, 21), (Any, HI, TOP), Ctl, ByClient, true, "Server responds to client's control port"),
         (
             A,
             S,
@@ -65,40 +35,10 @@ fn seed_table() -> Vec<Row> {
             false,
             "Server initiates data connection to client's data port",
         ),
-        (
-            A,
-            S,
-            In,
-            (Any, HI, TOP),
-            (Sv, 20, 20),
-            Dat,
-            ByServer,
-            true,
-            "Client sends ACKs to server's data port",
-        ),
+        (A, S, In, (Any, HI, TOP), (Sv, 20, 20), Dat, ByServer, true, "Client sends ACKs to server's data port"),
         // Passive, server side: the seed's list.
-        (
-            P,
-            S,
-            In,
-            (Any, HI, TOP),
-            (Sv, 21, 21),
-            Ctl,
-            ByClient,
-            false,
-            "Client initiates connection",
-        ),
-        (
-            P,
-            S,
-            Out,
-            (Sv, 21, 21),
-            (Any, HI, TOP),
-            Ctl,
-            ByClient,
-            true,
-            "Server responds to client's control port",
-        ),
+        (P, S, In, (Any, HI, TOP), (Sv, 21, 21), Ctl, ByClient, false, "Client initiates connection"),
+        (P, S, Out, (Sv, 21, 21), (Any, HI, TOP), Ctl, ByClient, true, "Server responds to client's control port"),
         (
             P,
             S,
@@ -122,28 +62,8 @@ fn seed_table() -> Vec<Row> {
             "Server sends ACKs (and data) to client's data port",
         ),
         // Active, client side: the mirror; the data connection arrives inbound (the seed's "main problem").
-        (
-            A,
-            C,
-            Out,
-            (Cl, HI, TOP),
-            (Sv, 21, 21),
-            Ctl,
-            ByClient,
-            false,
-            "Client initiates connection",
-        ),
-        (
-            A,
-            C,
-            In,
-            (Sv, 21, 21),
-            (Cl, HI, TOP),
-            Ctl,
-            ByClient,
-            true,
-            "Server responds to client's control port",
-        ),
+        (A, C, Out, (Cl, HI, TOP), (Sv, 21, 21), Ctl, ByClient, false, "Client initiates connection"),
+        (A, C, In, (Sv, 21, 21), (Cl, HI, TOP), Ctl, ByClient, true, "Server responds to client's control port"),
         (
             A,
             C,
@@ -155,40 +75,10 @@ fn seed_table() -> Vec<Row> {
             false,
             "Server initiates data connection to client's data port",
         ),
-        (
-            A,
-            C,
-            Out,
-            (Cl, HI, TOP),
-            (Sv, 20, 20),
-            Dat,
-            ByServer,
-            true,
-            "Client sends ACKs to server's data port",
-        ),
+        (A, C, Out, (Cl, HI, TOP), (Sv, 20, 20), Dat, ByServer, true, "Client sends ACKs to server's data port"),
         // Passive, client side: only outbound connections.
-        (
-            P,
-            C,
-            Out,
-            (Cl, HI, TOP),
-            (Sv, 21, 21),
-            Ctl,
-            ByClient,
-            false,
-            "Client initiates connection",
-        ),
-        (
-            P,
-            C,
-            In,
-            (Sv, 21, 21),
-            (Cl, HI, TOP),
-            Ctl,
-            ByClient,
-            true,
-            "Server responds to client's control port",
-        ),
+        (P, C, Out, (Cl, HI, TOP), (Sv, 21, 21), Ctl, ByClient, false, "Client initiates connection"),
+        (P, C, In, (Sv, 21, 21), (Cl, HI, TOP), Ctl, ByClient, true, "Server responds to client's control port"),
         (
             P,
             C,
@@ -232,14 +122,8 @@ fn all_sixteen_channels_match_the_seed() {
         let want = Channel {
             side,
             direction,
-            from: Endpoint {
-                host: from.0,
-                ports: range(from.1, from.2),
-            },
-            to: Endpoint {
-                host: to.0,
-                ports: range(to.1, to.2),
-            },
+            from: Endpoint { host: from.0, ports: range(from.1, from.2) },
+            to: Endpoint { host: to.0, ports: range(to.1, to.2) },
             purpose,
             initiator,
             description,
@@ -284,18 +168,12 @@ fn only_active_client_and_passive_server_accept_new_inbound_data() {
     let ports = Ports::default();
     for &mode in Mode::ALL {
         for &side in Side::ALL {
-            let new_inbound_data = rules(mode, side, &ports).iter().any(|c| {
-                c.purpose == Purpose::Data
-                    && c.direction == Direction::Inbound
-                    && !c.is_reply_traffic()
-            });
+            let new_inbound_data = rules(mode, side, &ports)
+                .iter()
+                .any(|c| c.purpose == Purpose::Data && c.direction == Direction::Inbound && !c.is_reply_traffic());
             let e = explain(mode, side);
             assert_eq!(new_inbound_data, e.needs_inbound_data, "{mode} {side}");
-            let want_at = if mode == Mode::Active {
-                Side::Client
-            } else {
-                Side::Server
-            };
+            let want_at = if mode == Mode::Active { Side::Client } else { Side::Server };
             assert_eq!(e.inbound_data_at, want_at);
             assert_eq!(e.needs_inbound_data, want_at == side);
         }
@@ -335,24 +213,15 @@ fn rules_for_puts_addresses_in() {
     let s = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
     let c = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7));
     let ports = Ports::default();
-    let only_server = Hosts {
-        server: Some(s),
-        client: None,
-    };
-    let both = Hosts {
-        server: Some(s),
-        client: Some(c),
-    };
+    let only_server = Hosts { server: Some(s), client: None };
+    let both = Hosts { server: Some(s), client: Some(c) };
     let x = rules_for(Mode::Passive, Side::Server, &ports, &only_server);
     assert_eq!(x[0].from.host, Host::Any);
     assert_eq!(x[0].to.host, Host::Addr(s));
     let x = rules_for(Mode::Passive, Side::Server, &ports, &both);
     assert_eq!(x[0].from.host, Host::Addr(c));
     let x = rules_for(Mode::Active, Side::Client, &ports, &both);
-    assert_eq!(
-        (x[2].from.host, x[2].to.host),
-        (Host::Addr(s), Host::Addr(c))
-    );
+    assert_eq!((x[2].from.host, x[2].to.host), (Host::Addr(s), Host::Addr(c)));
     let x = rules_for(Mode::Active, Side::Client, &ports, &Hosts::default());
     assert_eq!(x, rules(Mode::Active, Side::Client, &ports));
 }
@@ -362,12 +231,7 @@ fn rules_both_has_six_distinct_channels() {
     for &side in Side::ALL {
         let both = rules_both(side, &Ports::default());
         assert_eq!(both.len(), 6);
-        assert_eq!(
-            both.iter()
-                .filter(|c| c.purpose == Purpose::Control)
-                .count(),
-            2
-        );
+        assert_eq!(both.iter().filter(|c| c.purpose == Purpose::Control).count(), 2);
         for (i, a) in both.iter().enumerate() {
             for b in &both[i + 1..] {
                 assert_ne!(a, b);
@@ -378,97 +242,32 @@ fn rules_both_has_six_distinct_channels() {
 
 #[test]
 fn port_range_parse_table() {
-    let ok: &[(&str, u16, u16)] = &[
-        ("21", 21, 21),
-        ("1024-65535", 1024, 65535),
-        ("1-1", 1, 1),
-        ("00021", 21, 21),
-    ];
+    let ok: &[(&str, u16, u16)] = &[("21", 21, 21), ("1024-65535", 1024, 65535), ("1-1", 1, 1), ("00021", 21, 21)];
     for &(text, a, b) in ok {
         assert_eq!(text.parse::<PortRange>(), Ok(range(a, b)), "{text:?}");
     }
     let bad: &[(&str, FirewallError)] = &[
-        (
-            "",
-            FirewallError::BadRangeSyntax {
-                field: "port range",
-                reason: "an empty number",
-            },
-        ),
-        (
-            "21-",
-            FirewallError::BadRangeSyntax {
-                field: "port range",
-                reason: "an empty number",
-            },
-        ),
-        (
-            "-21",
-            FirewallError::BadRangeSyntax {
-                field: "port range",
-                reason: "an empty number",
-            },
-        ),
+        ("", FirewallError::BadRangeSyntax { field: "port range", reason: "an empty number" }),
+        ("21-", FirewallError::BadRangeSyntax { field: "port range", reason: "an empty number" }),
+        ("-21", FirewallError::BadRangeSyntax { field: "port range", reason: "an empty number" }),
         (
             " 21",
-            FirewallError::BadRangeSyntax {
-                field: "port range",
-                reason: "a character that is not an ASCII digit",
-            },
+            FirewallError::BadRangeSyntax { field: "port range", reason: "a character that is not an ASCII digit" },
         ),
         (
             "+21",
-            FirewallError::BadRangeSyntax {
-                field: "port range",
-                reason: "a character that is not an ASCII digit",
-            },
+            FirewallError::BadRangeSyntax { field: "port range", reason: "a character that is not an ASCII digit" },
         ),
         (
             "1-2-3",
-            FirewallError::BadRangeSyntax {
-                field: "port range",
-                reason: "a character that is not an ASCII digit",
-            },
+            FirewallError::BadRangeSyntax { field: "port range", reason: "a character that is not an ASCII digit" },
         ),
-        (
-            "٢١",
-            FirewallError::BadRangeSyntax {
-                field: "port range",
-                reason: "a character that is not an ASCII digit",
-            },
-        ),
-        (
-            "65536",
-            FirewallError::PortTooLarge {
-                field: "port range",
-            },
-        ),
-        (
-            "1-999999",
-            FirewallError::PortTooLarge {
-                field: "port range",
-            },
-        ),
-        (
-            "0",
-            FirewallError::ZeroPort {
-                field: "port range",
-            },
-        ),
-        (
-            "0-10",
-            FirewallError::ZeroPort {
-                field: "port range",
-            },
-        ),
-        (
-            "30-20",
-            FirewallError::ReversedRange {
-                field: "port range",
-                start: 30,
-                end: 20,
-            },
-        ),
+        ("٢١", FirewallError::BadRangeSyntax { field: "port range", reason: "a character that is not an ASCII digit" }),
+        ("65536", FirewallError::PortTooLarge { field: "port range" }),
+        ("1-999999", FirewallError::PortTooLarge { field: "port range" }),
+        ("0", FirewallError::ZeroPort { field: "port range" }),
+        ("0-10", FirewallError::ZeroPort { field: "port range" }),
+        ("30-20", FirewallError::ReversedRange { field: "port range", start: 30, end: 20 }),
     ];
     for (text, want) in bad {
         assert_eq!(text.parse::<PortRange>().as_ref(), Err(want), "{text:?}");
@@ -478,7 +277,11 @@ fn port_range_parse_table() {
 #[test]
 fn error_kinds_and_messages() {
     let table: &[(FirewallError, crate::ErrorKind, &str)] = &[
-        (FirewallError::ZeroPort { field: "control" }, crate::ErrorKind::Range, "control is port 0, but ports are 1-65535"),
+        (
+            FirewallError::ZeroPort { field: "control" },
+            crate::ErrorKind::Range,
+            "control is port 0, but ports are 1-65535",
+        ),
         (
             FirewallError::ReversedRange { field: "passive", start: 30009, end: 30000 },
             crate::ErrorKind::Range,
@@ -504,50 +307,24 @@ fn error_kinds_and_messages() {
 
 #[test]
 fn ports_validation_names_the_field() {
-    assert_eq!(
-        Ports::default().with_control(0),
-        Err(FirewallError::ZeroPort { field: "control" })
-    );
+    assert_eq!(Ports::default().with_control(0), Err(FirewallError::ZeroPort { field: "control" }));
     let cases: &[(Numbers, FirewallError)] = &[
-        (
-            (0, (20, 20), (1024, 65535), (1024, 65535)),
-            FirewallError::ZeroPort { field: "control" },
-        ),
-        (
-            (21, (0, 20), (1024, 65535), (1024, 65535)),
-            FirewallError::ZeroPort {
-                field: "active_source",
-            },
-        ),
+        ((0, (20, 20), (1024, 65535), (1024, 65535)), FirewallError::ZeroPort { field: "control" }),
+        ((21, (0, 20), (1024, 65535), (1024, 65535)), FirewallError::ZeroPort { field: "active_source" }),
         (
             (21, (20, 20), (2000, 1999), (1024, 65535)),
-            FirewallError::ReversedRange {
-                field: "passive",
-                start: 2000,
-                end: 1999,
-            },
+            FirewallError::ReversedRange { field: "passive", start: 2000, end: 1999 },
         ),
-        (
-            (21, (20, 20), (1024, 65535), (1024, 0)),
-            FirewallError::ZeroPort { field: "client" },
-        ),
+        ((21, (20, 20), (1024, 65535), (1024, 0)), FirewallError::ZeroPort { field: "client" }),
     ];
     for ((c, a, p, cl), want) in cases {
         assert_eq!(Ports::from_numbers(*c, *a, *p, *cl).as_ref(), Err(want));
     }
-    assert_eq!(
-        Ports::from_numbers(21, (20, 20), (1024, 65535), (1024, 65535)),
-        Ok(Ports::default())
-    );
+    assert_eq!(Ports::from_numbers(21, (20, 20), (1024, 65535), (1024, 65535)), Ok(Ports::default()));
     let d = Ports::default();
     assert_eq!(
         (d.control(), d.active_source(), d.passive(), d.client()),
-        (
-            21,
-            range(20, 20),
-            PortRange::UNPRIVILEGED,
-            PortRange::UNPRIVILEGED
-        )
+        (21, range(20, 20), PortRange::UNPRIVILEGED, PortRange::UNPRIVILEGED)
     );
 }
 
@@ -570,21 +347,14 @@ fn enum_names_round_trip() {
     }
     assert_eq!(
         "sideways".parse::<Mode>(),
-        Err(FirewallError::UnknownName {
-            field: "mode",
-            expected: "active, passive"
-        })
+        Err(FirewallError::UnknownName { field: "mode", expected: "active, passive" })
     );
 }
 
 #[test]
 fn nft_default_passive_server() {
     let out = render_nft(&rules(Mode::Passive, Side::Server, &Ports::default()));
-    let rules_only: Vec<&str> = out
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("tcp "))
-        .collect();
+    let rules_only: Vec<&str> = out.lines().map(str::trim).filter(|l| l.starts_with("tcp ")).collect();
     assert_eq!(
         rules_only,
         [
@@ -592,10 +362,7 @@ fn nft_default_passive_server() {
             "tcp sport 1024-65535 tcp dport 1024-65535 ct state new accept",
         ]
     );
-    assert_eq!(
-        out.matches("ct state established,related accept").count(),
-        2
-    );
+    assert_eq!(out.matches("ct state established,related accept").count(), 2);
     assert!(out.contains("type filter hook input priority 0; policy drop;"));
     assert!(out.contains("type filter hook output priority 0; policy drop;"));
 }
@@ -622,55 +389,21 @@ fn iptables_default_active_client() {
 fn renderers_with_addresses() {
     let s = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10));
     let c = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7));
-    let x = rules_for(
-        Mode::Passive,
-        Side::Server,
-        &Ports::default(),
-        &Hosts {
-            server: Some(s),
-            client: None,
-        },
-    );
+    let x = rules_for(Mode::Passive, Side::Server, &Ports::default(), &Hosts { server: Some(s), client: None });
     let nft = render_nft(&x);
-    assert!(
-        nft.contains(
-            "\t\tip daddr 192.0.2.10 tcp sport 1024-65535 tcp dport 21 ct state new accept\n"
-        ),
-        "{nft}"
-    );
+    assert!(nft.contains("\t\tip daddr 192.0.2.10 tcp sport 1024-65535 tcp dport 21 ct state new accept\n"), "{nft}");
     let ipt = render_iptables(&x);
     assert!(
-        ipt.contains(
-            "-A INPUT -d 192.0.2.10/32 -p tcp -m tcp --sport 1024:65535 --dport 21 -m conntrack"
-        ),
+        ipt.contains("-A INPUT -d 192.0.2.10/32 -p tcp -m tcp --sport 1024:65535 --dport 21 -m conntrack"),
         "{ipt}"
     );
     let text = render_text(&x);
-    assert!(
-        text.starts_with("FTP server 192.0.2.10's port 21 from ports > 1023 on any host"),
-        "{text}"
-    );
-    let y = rules_for(
-        Mode::Active,
-        Side::Client,
-        &Ports::default(),
-        &Hosts {
-            server: None,
-            client: Some(c),
-        },
-    );
+    assert!(text.starts_with("FTP server 192.0.2.10's port 21 from ports > 1023 on any host"), "{text}");
+    let y = rules_for(Mode::Active, Side::Client, &Ports::default(), &Hosts { server: None, client: Some(c) });
     let nft = render_nft(&y);
-    assert!(
-        nft.contains(
-            "\t\tip6 daddr 2001:db8::7 tcp sport 20 tcp dport 1024-65535 ct state new accept\n"
-        ),
-        "{nft}"
-    );
+    assert!(nft.contains("\t\tip6 daddr 2001:db8::7 tcp sport 20 tcp dport 1024-65535 ct state new accept\n"), "{nft}");
     let json = render_json(&y);
-    assert!(
-        json.contains("\"to\": {\"host\": \"2001:db8::7\", \"ports\": \"1024-65535\"}"),
-        "{json}"
-    );
+    assert!(json.contains("\"to\": {\"host\": \"2001:db8::7\", \"ports\": \"1024-65535\"}"), "{json}");
 }
 
 #[test]

@@ -31,8 +31,7 @@ impl<'a> Facts<'a> {
     /// The value of the first fact called `name` (ASCII case-insensitive), if any.
     pub fn get(&self, name: &str) -> Option<&'a str> {
         let mut all = *self;
-        all.find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        all.find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
     }
 }
 
@@ -54,9 +53,7 @@ impl<'a> Iterator for Facts<'a> {
 /// True when `line` has a non-empty fact list with a `=` before its first SP: worth trying as MLSD inside `LIST`.
 pub(super) fn looks_like_facts(line: &str) -> bool {
     match line.find(' ') {
-        Some(sp) if sp > 0 => line
-            .get(..sp)
-            .is_some_and(|f| f.contains('=') && f.ends_with(';')),
+        Some(sp) if sp > 0 => line.get(..sp).is_some_and(|f| f.contains('=') && f.ends_with(';')),
         _ => false,
     }
 }
@@ -72,17 +69,12 @@ pub fn split_mlsd_line(line: &str) -> Result<(Facts<'_>, &str), ListError> {
         return Err(ListError::Empty);
     }
     let sp = line.find(' ').ok_or(ListError::NoName)?;
-    let (facts, name) = (
-        line.get(..sp).unwrap_or(""),
-        line.get(sp + 1..).unwrap_or(""),
-    );
+    let (facts, name) = (line.get(..sp).unwrap_or(""), line.get(sp + 1..).unwrap_or(""));
     if name.is_empty() {
         return Err(ListError::NoName);
     }
     if !facts.is_empty() {
-        let body = facts
-            .strip_suffix(';')
-            .ok_or(ListError::FactsNotTerminated { offset: sp })?;
+        let body = facts.strip_suffix(';').ok_or(ListError::FactsNotTerminated { offset: sp })?;
         let mut offset = 0;
         for (i, fact) in body.split(';').enumerate() {
             let index = i + 1;
@@ -99,28 +91,16 @@ pub fn split_mlsd_line(line: &str) -> Result<(Facts<'_>, &str), ListError> {
 
 fn parse_decimal(value: &str, fact: &'static str) -> Result<u64, ListError> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ListError::BadFactValue {
-            fact,
-            reason: "not a decimal number",
-        });
+        return Err(ListError::BadFactValue { fact, reason: "not a decimal number" });
     }
-    value.parse().map_err(|_| ListError::BadFactValue {
-        fact,
-        reason: "over 2^64-1",
-    })
+    value.parse().map_err(|_| ListError::BadFactValue { fact, reason: "over 2^64-1" })
 }
 
 fn parse_octal(value: &str, fact: &'static str) -> Result<u32, ListError> {
     if value.is_empty() || value.len() > 10 || !value.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-        return Err(ListError::BadFactValue {
-            fact,
-            reason: "not 1-10 octal digits",
-        });
+        return Err(ListError::BadFactValue { fact, reason: "not 1-10 octal digits" });
     }
-    u32::from_str_radix(value, 8).map_err(|_| ListError::BadFactValue {
-        fact,
-        reason: "over 2^32-1",
-    })
+    u32::from_str_radix(value, 8).map_err(|_| ListError::BadFactValue { fact, reason: "over 2^32-1" })
 }
 
 fn parse_time(value: &str, fact: &'static str) -> Result<DateTime, ListError> {
@@ -142,10 +122,7 @@ fn kind_of(value: &str) -> (EntryKind<'_>, Option<&str>) {
     if lower_is("pdir") {
         return (EntryKind::ParentDir, None);
     }
-    let os = value
-        .get(..8)
-        .filter(|p| p.eq_ignore_ascii_case("OS.unix="))
-        .and_then(|_| value.get(8..));
+    let os = value.get(..8).filter(|p| p.eq_ignore_ascii_case("OS.unix=")).and_then(|_| value.get(8..));
     if let Some(t) = os {
         let (word, arg) = match t.find([':', '-']) {
             Some(i) => (t.get(..i).unwrap_or(t), t.get(i + 1..)),
@@ -238,10 +215,7 @@ pub fn format_mlsd_line<'f>(
     name: &str,
 ) -> Result<String, ListError> {
     if name.is_empty() {
-        return Err(ListError::Unwritable {
-            field: "name",
-            reason: "empty",
-        });
+        return Err(ListError::Unwritable { field: "name", reason: "empty" });
     }
     check_no_control(name, "name")?;
     let mut out = String::new();
@@ -249,22 +223,13 @@ pub fn format_mlsd_line<'f>(
         check_no_control(fact, "fact name")?;
         check_no_control(value, "fact value")?;
         if fact.is_empty() {
-            return Err(ListError::Unwritable {
-                field: "fact name",
-                reason: "empty",
-            });
+            return Err(ListError::Unwritable { field: "fact name", reason: "empty" });
         }
         if fact.contains(['=', ';', ' ']) {
-            return Err(ListError::Unwritable {
-                field: "fact name",
-                reason: "holds '=', ';' or a space",
-            });
+            return Err(ListError::Unwritable { field: "fact name", reason: "holds '=', ';' or a space" });
         }
         if value.contains([';', ' ']) {
-            return Err(ListError::Unwritable {
-                field: "fact value",
-                reason: "holds ';' or a space",
-            });
+            return Err(ListError::Unwritable { field: "fact value", reason: "holds ';' or a space" });
         }
         out.push_str(fact);
         out.push('=');
@@ -284,11 +249,7 @@ mod tests {
     #[test]
     fn splits_table() {
         let cases: &[(&str, &[(&str, &str)], &str)] = &[
-            (
-                "type=file;size=3; a",
-                &[("type", "file"), ("size", "3")],
-                "a",
-            ),
+            ("type=file;size=3; a", &[("type", "file"), ("size", "3")], "a"),
             (" /no/facts", &[], "/no/facts"),
             ("type=file; na;me", &[("type", "file")], "na;me"),
             ("type=file;  two", &[("type", "file")], " two"),
@@ -310,60 +271,18 @@ mod tests {
             ("type=file;", ListError::NoName),
             ("type=file; ", ListError::NoName),
             (" ", ListError::NoName),
-            (
-                "Type=dir missing",
-                ListError::FactsNotTerminated { offset: 8 },
-            ),
-            (
-                "a=1;bad;c=2; x",
-                ListError::FactWithoutEquals {
-                    index: 2,
-                    offset: 4,
-                },
-            ),
-            (
-                "a=1;;c=2; x",
-                ListError::FactWithoutEquals {
-                    index: 2,
-                    offset: 4,
-                },
-            ),
-            (
-                "=1; x",
-                ListError::EmptyFactName {
-                    index: 1,
-                    offset: 0,
-                },
-            ),
-            (
-                "size=x1; f",
-                ListError::BadFactValue {
-                    fact: "size",
-                    reason: "not a decimal number",
-                },
-            ),
-            (
-                "size=99999999999999999999; f",
-                ListError::BadFactValue {
-                    fact: "size",
-                    reason: "over 2^64-1",
-                },
-            ),
-            (
-                "UNIX.mode=0789; f",
-                ListError::BadFactValue {
-                    fact: "unix.mode",
-                    reason: "not 1-10 octal digits",
-                },
-            ),
+            ("Type=dir missing", ListError::FactsNotTerminated { offset: 8 }),
+            ("a=1;bad;c=2; x", ListError::FactWithoutEquals { index: 2, offset: 4 }),
+            ("a=1;;c=2; x", ListError::FactWithoutEquals { index: 2, offset: 4 }),
+            ("=1; x", ListError::EmptyFactName { index: 1, offset: 0 }),
+            ("size=x1; f", ListError::BadFactValue { fact: "size", reason: "not a decimal number" }),
+            ("size=99999999999999999999; f", ListError::BadFactValue { fact: "size", reason: "over 2^64-1" }),
+            ("UNIX.mode=0789; f", ListError::BadFactValue { fact: "unix.mode", reason: "not 1-10 octal digits" }),
         ];
         for (line, want) in cases {
             assert_eq!(parse_mlsd_line(line).as_ref(), Err(want), "{line:?}");
         }
-        assert!(matches!(
-            parse_mlsd_line("modify=20231301000000; f"),
-            Err(ListError::BadTime { fact: "modify", .. })
-        ));
+        assert!(matches!(parse_mlsd_line("modify=20231301000000; f"), Err(ListError::BadTime { fact: "modify", .. })));
     }
 
     #[test]
@@ -374,24 +293,12 @@ mod tests {
             ("type=cdir; x", EntryKind::CurrentDir, None),
             ("type=pdir; x", EntryKind::ParentDir, None),
             ("type=OS.unix=slink:; x", EntryKind::Symlink, None),
-            (
-                "type=OS.unix=slink:/target; x",
-                EntryKind::Symlink,
-                Some("/target"),
-            ),
+            ("type=OS.unix=slink:/target; x", EntryKind::Symlink, Some("/target")),
             ("type=os.UNIX=symlink; x", EntryKind::Symlink, None),
             ("type=OS.unix=chr-13/29; x", EntryKind::Device, None),
             ("type=OS.unix=blk-8/0; x", EntryKind::Device, None),
-            (
-                "type=OS.unix=socket; x",
-                EntryKind::Other("OS.unix=socket".into()),
-                None,
-            ),
-            (
-                "type=OS.z/VM=pds; x",
-                EntryKind::Other("OS.z/VM=pds".into()),
-                None,
-            ),
+            ("type=OS.unix=socket; x", EntryKind::Other("OS.unix=socket".into()), None),
+            ("type=OS.z/VM=pds; x", EntryKind::Other("OS.z/VM=pds".into()), None),
             ("size=1; x", EntryKind::Unknown, None),
         ];
         for (line, kind, target) in cases {
@@ -408,14 +315,8 @@ mod tests {
         let e = parse_mlsd_line(line).unwrap();
         assert_eq!(e.kind, EntryKind::Dir);
         assert_eq!(e.size, Some(4096));
-        assert_eq!(
-            e.modified,
-            Some(DateTime::new(2026, 11, 24, 8, 34, 29, 0).unwrap())
-        );
-        assert_eq!(
-            e.created,
-            Some(DateTime::new(2020, 1, 1, 0, 0, 0, 500_000_000).unwrap())
-        );
+        assert_eq!(e.modified, Some(DateTime::new(2026, 11, 24, 8, 34, 29, 0).unwrap()));
+        assert_eq!(e.created, Some(DateTime::new(2020, 1, 1, 0, 0, 0, 500_000_000).unwrap()));
         assert_eq!(e.permissions.as_deref(), Some("fle"));
         assert_eq!(e.unix_mode, Some(0o755));
         assert_eq!(e.owner.as_deref(), Some("ftp"));
@@ -430,76 +331,18 @@ mod tests {
     #[test]
     fn formats_table() {
         assert_eq!(format_mlsd_line([], "x").as_deref(), Ok(" x"));
-        assert_eq!(
-            format_mlsd_line([("a", "b=c")], " lead").as_deref(),
-            Ok("a=b=c;  lead")
-        );
+        assert_eq!(format_mlsd_line([("a", "b=c")], " lead").as_deref(), Ok("a=b=c;  lead"));
         let bad: &[(&[(&str, &str)], &str, ListError)] = &[
-            (
-                &[],
-                "",
-                ListError::Unwritable {
-                    field: "name",
-                    reason: "empty",
-                },
-            ),
-            (
-                &[],
-                "a\r\nDELE x",
-                ListError::ControlCharacter {
-                    field: "name",
-                    byte: b'\r',
-                    offset: 1,
-                },
-            ),
-            (
-                &[("a", "b\0")],
-                "x",
-                ListError::ControlCharacter {
-                    field: "fact value",
-                    byte: 0,
-                    offset: 1,
-                },
-            ),
-            (
-                &[("", "b")],
-                "x",
-                ListError::Unwritable {
-                    field: "fact name",
-                    reason: "empty",
-                },
-            ),
-            (
-                &[("a=b", "c")],
-                "x",
-                ListError::Unwritable {
-                    field: "fact name",
-                    reason: "holds '=', ';' or a space",
-                },
-            ),
-            (
-                &[("a", "b c")],
-                "x",
-                ListError::Unwritable {
-                    field: "fact value",
-                    reason: "holds ';' or a space",
-                },
-            ),
-            (
-                &[("a", "b;c")],
-                "x",
-                ListError::Unwritable {
-                    field: "fact value",
-                    reason: "holds ';' or a space",
-                },
-            ),
+            (&[], "", ListError::Unwritable { field: "name", reason: "empty" }),
+            (&[], "a\r\nDELE x", ListError::ControlCharacter { field: "name", byte: b'\r', offset: 1 }),
+            (&[("a", "b\0")], "x", ListError::ControlCharacter { field: "fact value", byte: 0, offset: 1 }),
+            (&[("", "b")], "x", ListError::Unwritable { field: "fact name", reason: "empty" }),
+            (&[("a=b", "c")], "x", ListError::Unwritable { field: "fact name", reason: "holds '=', ';' or a space" }),
+            (&[("a", "b c")], "x", ListError::Unwritable { field: "fact value", reason: "holds ';' or a space" }),
+            (&[("a", "b;c")], "x", ListError::Unwritable { field: "fact value", reason: "holds ';' or a space" }),
         ];
         for (facts, name, want) in bad {
-            assert_eq!(
-                format_mlsd_line(facts.iter().copied(), name).as_ref(),
-                Err(want),
-                "{facts:?} {name:?}"
-            );
+            assert_eq!(format_mlsd_line(facts.iter().copied(), name).as_ref(), Err(want), "{facts:?} {name:?}");
         }
     }
 }

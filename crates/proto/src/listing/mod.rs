@@ -68,10 +68,7 @@ impl EntryKind<'_> {
     /// True for [`Dir`](EntryKind::Dir), [`CurrentDir`](EntryKind::CurrentDir) and
     /// [`ParentDir`](EntryKind::ParentDir).
     pub fn is_dir(&self) -> bool {
-        matches!(
-            self,
-            EntryKind::Dir | EntryKind::CurrentDir | EntryKind::ParentDir
-        )
+        matches!(self, EntryKind::Dir | EntryKind::CurrentDir | EntryKind::ParentDir)
     }
 }
 
@@ -330,11 +327,7 @@ fn strip_line_end(line: &str) -> &str {
 /// Checks `s` for control characters (0x00-0x1F, 0x7F).
 fn check_no_control(s: &str, field: &'static str) -> Result<(), ListError> {
     match s.bytes().enumerate().find(|&(_, b)| b < 0x20 || b == 0x7f) {
-        Some((offset, byte)) => Err(ListError::ControlCharacter {
-            field,
-            byte,
-            offset,
-        }),
+        Some((offset, byte)) => Err(ListError::ControlCharacter { field, byte, offset }),
         None => Ok(()),
     }
 }
@@ -384,9 +377,7 @@ pub fn parse_mlsd_listing(data: &str) -> impl Iterator<Item = Result<Entry<'_>, 
 fn lines(data: &str) -> impl Iterator<Item = &str> + '_ {
     let body = data.strip_suffix('\n').unwrap_or(data);
     let empty = data.is_empty();
-    body.split('\n')
-        .filter(move |_| !empty)
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+    body.split('\n').filter(move |_| !empty).map(|l| l.strip_suffix('\r').unwrap_or(l))
 }
 
 #[cfg(test)]
@@ -403,51 +394,18 @@ mod tests {
         assert_eq!(count("a\nb"), 2);
         assert_eq!(count("a\n\nb\n"), 3);
         let got: Vec<_> = parse_listing("total 3\r\n\r\n", r).collect();
-        assert_eq!(
-            got,
-            vec![
-                ListLine::Unparsed("total 3".into()),
-                ListLine::Unparsed("".into())
-            ]
-        );
+        assert_eq!(got, vec![ListLine::Unparsed("total 3".into()), ListLine::Unparsed("".into())]);
     }
 
     #[test]
     fn error_kinds() {
         assert_eq!(ListError::Empty.kind(), ErrorKind::Syntax);
+        assert_eq!(ListError::ControlCharacter { field: "name", byte: 10, offset: 0 }.kind(), ErrorKind::Injection);
+        assert_eq!(ListError::UnsupportedKind { format: "unix" }.kind(), ErrorKind::Unsupported);
+        let t = TimeError::OutOfRange { field: "month", value: 13, min: 1, max: 12 };
+        assert_eq!(ListError::BadTime { fact: "modify", source: t }.kind(), ErrorKind::Range);
         assert_eq!(
-            ListError::ControlCharacter {
-                field: "name",
-                byte: 10,
-                offset: 0
-            }
-            .kind(),
-            ErrorKind::Injection
-        );
-        assert_eq!(
-            ListError::UnsupportedKind { format: "unix" }.kind(),
-            ErrorKind::Unsupported
-        );
-        let t = TimeError::OutOfRange {
-            field: "month",
-            value: 13,
-            min: 1,
-            max: 12,
-        };
-        assert_eq!(
-            ListError::BadTime {
-                fact: "modify",
-                source: t
-            }
-            .kind(),
-            ErrorKind::Range
-        );
-        assert_eq!(
-            ListError::FactWithoutEquals {
-                index: 2,
-                offset: 22
-            }
-            .to_string(),
+            ListError::FactWithoutEquals { index: 2, offset: 22 }.to_string(),
             "fact 2 (starting at byte 22) has no '='"
         );
     }
@@ -456,9 +414,7 @@ mod tests {
     fn owned_entry_is_equal() {
         let r = Date::new(2026, 1, 1).unwrap();
         let line = "lrwxrwxrwx 1 a b 7 Jan 25 00:17 bin -> usr/bin";
-        let ListLine::Entry(e) = parse_list_line(line, r) else {
-            panic!("unparsed")
-        };
+        let ListLine::Entry(e) = parse_list_line(line, r) else { panic!("unparsed") };
         let owned: Entry<'static> = e.clone().into_owned();
         assert_eq!(owned, e);
     }

@@ -61,12 +61,7 @@ pub const fn days_in_month(year: u16, month: u8) -> u8 {
 
 fn range(field: &'static str, value: u32, min: u32, max: u32) -> Result<(), TimeError> {
     if value < min || value > max {
-        Err(TimeError::OutOfRange {
-            field,
-            value,
-            min,
-            max,
-        })
+        Err(TimeError::OutOfRange { field, value, min, max })
     } else {
         Ok(())
     }
@@ -108,22 +103,11 @@ impl Date {
     /// The next day, or `None` after 9999-12-31.
     pub fn next_day(&self) -> Option<Date> {
         if self.day < days_in_month(self.year, self.month) {
-            Some(Date {
-                day: self.day + 1,
-                ..*self
-            })
+            Some(Date { day: self.day + 1, ..*self })
         } else if self.month < 12 {
-            Some(Date {
-                month: self.month + 1,
-                day: 1,
-                ..*self
-            })
+            Some(Date { month: self.month + 1, day: 1, ..*self })
         } else if self.year < 9999 {
-            Some(Date {
-                year: self.year + 1,
-                month: 1,
-                day: 1,
-            })
+            Some(Date { year: self.year + 1, month: 1, day: 1 })
         } else {
             None
         }
@@ -144,13 +128,7 @@ impl Date {
 
     /// The same date at midnight.
     pub const fn at_midnight(self) -> DateTime {
-        DateTime {
-            date: self,
-            hour: 0,
-            minute: 0,
-            second: 0,
-            nanosecond: 0,
-        }
+        DateTime { date: self, hour: 0, minute: 0, second: 0, nanosecond: 0 }
     }
 }
 
@@ -194,13 +172,7 @@ impl DateTime {
         range("minute", minute.into(), 0, 59)?;
         range("second", second.into(), 0, 60)?;
         range("nanosecond", nanosecond, 0, 999_999_999)?;
-        Ok(DateTime {
-            date,
-            hour,
-            minute,
-            second,
-            nanosecond,
-        })
+        Ok(DateTime { date, hour, minute, second, nanosecond })
     }
 
     /// The date part.
@@ -250,38 +222,24 @@ impl DateTime {
     pub fn parse_mlsd(text: &str) -> Result<Self, TimeError> {
         let b = text.as_bytes();
         let (main, frac) = match b.iter().position(|&c| c == b'.') {
-            Some(dot) => (
-                b.get(..dot).unwrap_or(&[]),
-                Some(b.get(dot + 1..).unwrap_or(&[])),
-            ),
+            Some(dot) => (b.get(..dot).unwrap_or(&[]), Some(b.get(dot + 1..).unwrap_or(&[]))),
             None => (b, None),
         };
         if main.len() != 14 {
-            return Err(TimeError::Syntax {
-                reason: "expected 14 digits YYYYMMDDHHMMSS",
-            });
+            return Err(TimeError::Syntax { reason: "expected 14 digits YYYYMMDDHHMMSS" });
         }
         if !main.iter().all(u8::is_ascii_digit) {
-            return Err(TimeError::Syntax {
-                reason: "non-digit in YYYYMMDDHHMMSS",
-            });
+            return Err(TimeError::Syntax { reason: "non-digit in YYYYMMDDHHMMSS" });
         }
         let num = |from: usize, to: usize| -> u32 {
-            main.get(from..to)
-                .unwrap_or(&[])
-                .iter()
-                .fold(0, |acc, d| acc * 10 + u32::from(d - b'0'))
+            main.get(from..to).unwrap_or(&[]).iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0'))
         };
         let mut nanosecond = 0u32;
         if let Some(frac) = frac {
             if frac.is_empty() || frac.len() > 9 || !frac.iter().all(u8::is_ascii_digit) {
-                return Err(TimeError::Syntax {
-                    reason: "fraction after '.' must be 1-9 digits",
-                });
+                return Err(TimeError::Syntax { reason: "fraction after '.' must be 1-9 digits" });
             }
-            let value = frac
-                .iter()
-                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+            let value = frac.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
             nanosecond = value * 10u32.pow(9 - frac.len() as u32);
         }
         // Each field has at most 4 digits, so the narrowing casts below cannot truncate.
@@ -315,11 +273,7 @@ impl DateTime {
 impl fmt::Display for DateTime {
     /// ISO 8601 without zone, `YYYY-MM-DDTHH:MM:SS`, with `.fffffffff` when the nanoseconds are not 0.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}T{:02}:{:02}:{:02}",
-            self.date, self.hour, self.minute, self.second
-        )?;
+        write!(f, "{}T{:02}:{:02}:{:02}", self.date, self.hour, self.minute, self.second)?;
         if self.nanosecond != 0 {
             write!(f, ".{:09}", self.nanosecond)?;
         }
@@ -334,13 +288,7 @@ mod tests {
 
     #[test]
     fn validates_dates() {
-        let ok: &[(u16, u8, u8)] = &[
-            (2024, 2, 29),
-            (2000, 2, 29),
-            (2023, 12, 31),
-            (0, 1, 1),
-            (9999, 12, 31),
-        ];
+        let ok: &[(u16, u8, u8)] = &[(2024, 2, 29), (2000, 2, 29), (2023, 12, 31), (0, 1, 1), (9999, 12, 31)];
         for &(y, m, d) in ok {
             assert!(Date::new(y, m, d).is_ok(), "{y}-{m}-{d}");
         }
@@ -355,9 +303,7 @@ mod tests {
         ];
         for &(y, m, d, field, max) in bad {
             match Date::new(y, m, d) {
-                Err(TimeError::OutOfRange {
-                    field: f, max: mx, ..
-                }) => {
+                Err(TimeError::OutOfRange { field: f, max: mx, .. }) => {
                     assert_eq!((f, mx), (field, max), "{y}-{m}-{d}")
                 }
                 other => panic!("{y}-{m}-{d}: {other:?}"),
@@ -380,12 +326,7 @@ mod tests {
                 other => panic!("{h}:{mi}:{s}.{ns}: {other:?}"),
             }
         }
-        assert_eq!(
-            DateTime::new(2020, 1, 1, 0, 79, 0, 0)
-                .unwrap_err()
-                .to_string(),
-            "minute is 79, outside 0..=59"
-        );
+        assert_eq!(DateTime::new(2020, 1, 1, 0, 79, 0, 0).unwrap_err().to_string(), "minute is 79, outside 0..=59");
     }
 
     #[test]
@@ -414,16 +355,8 @@ mod tests {
         ] {
             assert!(DateTime::parse_mlsd(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(
-            DateTime::parse_mlsd("20141022065102.25").unwrap().to_mlsd(),
-            "20141022065102.25"
-        );
-        assert_eq!(
-            DateTime::parse_mlsd("20141022065102.25")
-                .unwrap()
-                .to_string(),
-            "2014-10-22T06:51:02.250000000"
-        );
+        assert_eq!(DateTime::parse_mlsd("20141022065102.25").unwrap().to_mlsd(), "20141022065102.25");
+        assert_eq!(DateTime::parse_mlsd("20141022065102.25").unwrap().to_string(), "2014-10-22T06:51:02.250000000");
     }
 
     #[test]

@@ -17,16 +17,11 @@ use std::borrow::Cow;
 
 use super::{check_no_control, Date, DateTime, Entry, EntryKind, ListError, ListFormat};
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// The month number of a three-letter English month name (any case).
 fn month_of(tok: &str) -> Option<u8> {
-    MONTHS
-        .iter()
-        .position(|m| m.eq_ignore_ascii_case(tok))
-        .and_then(|i| u8::try_from(i + 1).ok())
+    MONTHS.iter().position(|m| m.eq_ignore_ascii_case(tok)).and_then(|i| u8::try_from(i + 1).ok())
 }
 
 fn all_digits(s: &str) -> bool {
@@ -138,23 +133,14 @@ fn parse_time(month: u8, day: &str, time: &str, reference: Date) -> Option<DateT
 }
 
 /// Where the middle columns (links, owner, group) end and what the size is, given the two tokens before the month.
-fn size_column(
-    device: bool,
-    before: Option<(usize, &str)>,
-    size: (usize, &str),
-) -> Option<(usize, Option<u64>)> {
+fn size_column(device: bool, before: Option<(usize, &str)>, size: (usize, &str)) -> Option<(usize, Option<u64>)> {
     let (size_start, size_tok) = size;
     if !device {
-        return if all_digits(size_tok) {
-            Some((size_start, Some(size_tok.parse().ok()?)))
-        } else {
-            None
-        };
+        return if all_digits(size_tok) { Some((size_start, Some(size_tok.parse().ok()?))) } else { None };
     }
     // A device shows `major, minor` (or `major,minor`) where the size would be; its size is None.
     if let Some((major, minor)) = size_tok.split_once(',') {
-        return (all_digits(major) && (minor.is_empty() || all_digits(minor)))
-            .then_some((size_start, None));
+        return (all_digits(major) && (minor.is_empty() || all_digits(minor))).then_some((size_start, None));
     }
     if !all_digits(size_tok) {
         return None;
@@ -209,17 +195,7 @@ pub(super) fn parse(line: &str, reference: Date) -> Option<Entry<'_>> {
             Some((middle, size, modified, name))
         });
         if let Some((middle, size, modified, name)) = found {
-            return Some(build(
-                line,
-                type_char,
-                permissions,
-                unix_mode,
-                glued_links,
-                middle,
-                size,
-                modified,
-                name,
-            ));
+            return Some(build(line, type_char, permissions, unix_mode, glued_links, middle, size, modified, name));
         }
         prev = [prev[1], Some((start, tok))];
     }
@@ -309,22 +285,13 @@ fn mode_string(type_char: char, mode: u32) -> String {
 fn check_column(value: &str, field: &'static str) -> Result<(), ListError> {
     check_no_control(value, field)?;
     if value.is_empty() {
-        return Err(ListError::Unwritable {
-            field,
-            reason: "empty",
-        });
+        return Err(ListError::Unwritable { field, reason: "empty" });
     }
     if value.contains(' ') {
-        return Err(ListError::Unwritable {
-            field,
-            reason: "holds a space",
-        });
+        return Err(ListError::Unwritable { field, reason: "holds a space" });
     }
     if month_of(value).is_some() {
-        return Err(ListError::Unwritable {
-            field,
-            reason: "is a month name, which would be read as the date",
-        });
+        return Err(ListError::Unwritable { field, reason: "is a month name, which would be read as the date" });
     }
     Ok(())
 }
@@ -361,25 +328,17 @@ pub fn format_unix_list_line(entry: &Entry<'_>, reference: Date) -> Result<Strin
     let name = entry.name.as_ref();
     check_no_control(name, "name")?;
     if name.is_empty() {
-        return Err(ListError::Unwritable {
-            field: "name",
-            reason: "empty",
-        });
+        return Err(ListError::Unwritable { field: "name", reason: "empty" });
     }
     let owner = entry.owner.as_deref().unwrap_or("ftp");
     let group = entry.group.as_deref().unwrap_or("ftp");
     check_column(owner, "owner")?;
     check_column(group, "group")?;
-    let modified = entry
-        .modified
-        .ok_or(ListError::Missing { field: "modified" })?;
+    let modified = entry.modified.ok_or(ListError::Missing { field: "modified" })?;
     let mut target = String::new();
     if type_char == 'l' {
         if name.contains(" -> ") {
-            return Err(ListError::Unwritable {
-                field: "name",
-                reason: "a symlink name holding ' -> '",
-            });
+            return Err(ListError::Unwritable { field: "name", reason: "a symlink name holding ' -> '" });
         }
         if let Some(t) = entry.link_target.as_deref() {
             check_no_control(t, "link_target")?;
@@ -388,19 +347,13 @@ pub fn format_unix_list_line(entry: &Entry<'_>, reference: Date) -> Result<Strin
     }
     let limit = reference.next_day().unwrap_or(reference);
     let age = limit.day_number() - modified.date().day_number();
-    let month = MONTHS
-        .get(usize::from(modified.month()).saturating_sub(1))
-        .copied()
-        .unwrap_or("Jan");
+    let month = MONTHS.get(usize::from(modified.month()).saturating_sub(1)).copied().unwrap_or("Jan");
     let when = if (0..183).contains(&age) {
         format!("{:02}:{:02}", modified.hour(), modified.minute())
     } else if modified.year() >= 1000 {
         format!("{:>5}", modified.year())
     } else {
-        return Err(ListError::Unwritable {
-            field: "modified",
-            reason: "year before 1000 needs 4 digits",
-        });
+        return Err(ListError::Unwritable { field: "modified", reason: "year before 1000 needs 4 digits" });
     };
     Ok(format!(
         "{} {:>4} {:<8} {:<8} {:>8} {} {:>2} {} {}{}",
@@ -437,14 +390,7 @@ mod tests {
     #[test]
     fn columns_table() {
         // line, name, size, links, owner, group
-        type Row<'a> = (
-            &'a str,
-            &'a str,
-            Option<u64>,
-            Option<u64>,
-            Option<&'a str>,
-            Option<&'a str>,
-        );
+        type Row<'a> = (&'a str, &'a str, Option<u64>, Option<u64>, Option<&'a str>, Option<&'a str>);
         let rows: &[Row<'_>] = &[
             (
                 "drwx------   3 slacker    users         104 Jul 27 01:45 public_html",
@@ -470,14 +416,7 @@ mod tests {
                 Some("chrism"),
                 Some("chrism"),
             ),
-            (
-                "drwxr-xr-x 1 usernameftp 512 Jan 29 23:32 prog",
-                "prog",
-                Some(512),
-                Some(1),
-                Some("usernameftp"),
-                None,
-            ),
+            ("drwxr-xr-x 1 usernameftp 512 Jan 29 23:32 prog", "prog", Some(512), Some(1), Some("usernameftp"), None),
             (
                 "-rwxr-xr-x   2 user     my group 500        5000000000 Mar  2 15:13 bigfile",
                 "bigfile",
@@ -486,22 +425,8 @@ mod tests {
                 Some("user"),
                 Some("my group 500"),
             ),
-            (
-                "crw-r----- 1 root kmem 0, 27 Jan 30 11:42 kmem",
-                "kmem",
-                None,
-                Some(1),
-                Some("root"),
-                Some("kmem"),
-            ),
-            (
-                "brw-rw----   1 root disk 8,0 Jan 30 11:42 sda",
-                "sda",
-                None,
-                Some(1),
-                Some("root"),
-                Some("disk"),
-            ),
+            ("crw-r----- 1 root kmem 0, 27 Jan 30 11:42 kmem", "kmem", None, Some(1), Some("root"), Some("kmem")),
+            ("brw-rw----   1 root disk 8,0 Jan 30 11:42 sda", "sda", None, Some(1), Some("root"), Some("disk")),
             (
                 "-rw-r--r--@  1 joe  staff  10 Dec  1  2009 mac file",
                 "mac file",
@@ -510,22 +435,8 @@ mod tests {
                 Some("joe"),
                 Some("staff"),
             ),
-            (
-                "-rw-r--r--.  1 0 0 10 Dec  1  2009 selinux",
-                "selinux",
-                Some(10),
-                Some(1),
-                Some("0"),
-                Some("0"),
-            ),
-            (
-                "-rw-r--r-- owner group 7 Dec  1  2009 nolinks",
-                "nolinks",
-                Some(7),
-                None,
-                Some("owner"),
-                Some("group"),
-            ),
+            ("-rw-r--r--.  1 0 0 10 Dec  1  2009 selinux", "selinux", Some(10), Some(1), Some("0"), Some("0")),
+            ("-rw-r--r-- owner group 7 Dec  1  2009 nolinks", "nolinks", Some(7), None, Some("owner"), Some("group")),
             (
                 "-rw-r--r--   1 a b 1 Jan  1  2020  leading space",
                 " leading space",
@@ -558,54 +469,14 @@ mod tests {
     #[test]
     fn kinds_and_modes() {
         let rows: &[(&str, EntryKind<'_>, u32, Option<&str>)] = &[
-            (
-                "lrwxrwxrwx 1 root other 7 Jan 25 00:17 bin -> usr/bin",
-                EntryKind::Symlink,
-                0o777,
-                Some("usr/bin"),
-            ),
-            (
-                "-rw-r--r-- 1 a b 7 Jan 25 00:17 a -> b",
-                EntryKind::File,
-                0o644,
-                None,
-            ),
-            (
-                "drwxr-xr-x 2 a b 7 Jan 25 00:17 .",
-                EntryKind::CurrentDir,
-                0o755,
-                None,
-            ),
-            (
-                "drwxr-xr-x 2 a b 7 Jan 25 00:17 ..",
-                EntryKind::ParentDir,
-                0o755,
-                None,
-            ),
-            (
-                "drwxrwxrwt 2 a b 7 Jan 25 00:17 tmp",
-                EntryKind::Dir,
-                0o1777,
-                None,
-            ),
-            (
-                "-rwsr-sr-T 1 a b 7 Jan 25 00:17 s",
-                EntryKind::File,
-                0o7754,
-                None,
-            ),
-            (
-                "-rwSr-lr-- 1 a b 7 Jan 25 00:17 S",
-                EntryKind::File,
-                0o6644,
-                None,
-            ),
-            (
-                "prw-r--r-- 1 a b 0 Jan 25 00:17 fifo",
-                EntryKind::Other("p".into()),
-                0o644,
-                None,
-            ),
+            ("lrwxrwxrwx 1 root other 7 Jan 25 00:17 bin -> usr/bin", EntryKind::Symlink, 0o777, Some("usr/bin")),
+            ("-rw-r--r-- 1 a b 7 Jan 25 00:17 a -> b", EntryKind::File, 0o644, None),
+            ("drwxr-xr-x 2 a b 7 Jan 25 00:17 .", EntryKind::CurrentDir, 0o755, None),
+            ("drwxr-xr-x 2 a b 7 Jan 25 00:17 ..", EntryKind::ParentDir, 0o755, None),
+            ("drwxrwxrwt 2 a b 7 Jan 25 00:17 tmp", EntryKind::Dir, 0o1777, None),
+            ("-rwsr-sr-T 1 a b 7 Jan 25 00:17 s", EntryKind::File, 0o7754, None),
+            ("-rwSr-lr-- 1 a b 7 Jan 25 00:17 S", EntryKind::File, 0o6644, None),
+            ("prw-r--r-- 1 a b 0 Jan 25 00:17 fifo", EntryKind::Other("p".into()), 0o644, None),
         ];
         for (line, kind, mode, target) in rows {
             let e = entry(line);
@@ -634,18 +505,11 @@ mod tests {
             let line = format!("-rw-r--r-- 1 a b 1 {date} f");
             let e = entry(&line);
             let m = e.modified.unwrap_or_else(|| panic!("{line:?} no time"));
-            assert_eq!(
-                (m.year(), m.month(), m.day(), m.hour(), m.minute()),
-                (y, mo, d, h, mi),
-                "{line:?}"
-            );
+            assert_eq!((m.year(), m.month(), m.day(), m.hour(), m.minute()), (y, mo, d, h, mi), "{line:?}");
         }
         let end = Date::new(2026, 12, 31).unwrap();
         assert_eq!(infer_year(1, 1, end), Some(2027));
-        assert_eq!(
-            infer_year(2, 29, Date::new(1904, 2, 27).unwrap()),
-            Some(1896)
-        );
+        assert_eq!(infer_year(2, 29, Date::new(1904, 2, 27).unwrap()), Some(1896));
         assert_eq!(infer_year(2, 29, Date::new(0, 1, 1).unwrap()), None);
     }
 
@@ -668,10 +532,7 @@ mod tests {
             "-rw-r--r-- 4096 Jan  4 00:03 no-owner",
             "-rw-r--r--",
         ] {
-            assert!(
-                matches!(parse_list_line(line, reference()), ListLine::Unparsed(ref s) if s == line),
-                "{line:?}"
-            );
+            assert!(matches!(parse_list_line(line, reference()), ListLine::Unparsed(ref s) if s == line), "{line:?}");
         }
     }
 
@@ -698,10 +559,7 @@ mod tests {
         );
         let mut bad = e.clone();
         bad.owner = Some("Jan".into());
-        assert!(matches!(
-            format_unix_list_line(&bad, reference()),
-            Err(ListError::Unwritable { field: "owner", .. })
-        ));
+        assert!(matches!(format_unix_list_line(&bad, reference()), Err(ListError::Unwritable { field: "owner", .. })));
         bad.owner = Some("a\rb".into());
         assert!(matches!(
             format_unix_list_line(&bad, reference()),
@@ -709,15 +567,9 @@ mod tests {
         ));
         let mut bad = e.clone();
         bad.modified = None;
-        assert_eq!(
-            format_unix_list_line(&bad, reference()),
-            Err(ListError::Missing { field: "modified" })
-        );
+        assert_eq!(format_unix_list_line(&bad, reference()), Err(ListError::Missing { field: "modified" }));
         bad.kind = EntryKind::Device;
-        assert_eq!(
-            format_unix_list_line(&bad, reference()),
-            Err(ListError::UnsupportedKind { format: "unix" })
-        );
+        assert_eq!(format_unix_list_line(&bad, reference()), Err(ListError::UnsupportedKind { format: "unix" }));
         let mut bad = e.clone();
         bad.name = "x\ny".into();
         assert!(matches!(

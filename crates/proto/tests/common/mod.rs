@@ -29,10 +29,7 @@ impl Vector {
 
     /// A label for assertion messages: file, line and source.
     pub fn at(&self) -> String {
-        format!(
-            "{}:{} ({}) input={:?}",
-            self.file, self.line, self.source, self.input
-        )
+        format!("{}:{} ({}) input={:?}", self.file, self.line, self.source, self.input)
     }
 }
 
@@ -56,8 +53,7 @@ pub fn all() -> Vec<Vector> {
             if line.trim().is_empty() {
                 continue;
             }
-            let raw: Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("{name}:{}: bad JSON: {e}", i + 1));
+            let raw: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}:{}: bad JSON: {e}", i + 1));
             out.push(Vector {
                 file: name.clone(),
                 line: i + 1,
@@ -65,11 +61,7 @@ pub fn all() -> Vec<Vector> {
                 input: raw["input"].as_str().expect("input").to_owned(),
                 expect: raw["expect"].clone(),
                 as_: raw.get("as").and_then(Value::as_str).map(str::to_owned),
-                source: raw
-                    .get("source")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
+                source: raw.get("source").and_then(Value::as_str).unwrap_or("").to_owned(),
                 raw,
             });
         }
@@ -84,8 +76,5 @@ pub fn of_kind(kind: &str) -> Vec<Vector> {
 
 /// The `invalid` vectors fed to one parser (`"as": "pasv"`, ...).
 pub fn invalid_as(parser: &str) -> Vec<Vector> {
-    all()
-        .into_iter()
-        .filter(|v| v.kind == "invalid" && v.as_.as_deref() == Some(parser))
-        .collect()
+    all().into_iter().filter(|v| v.kind == "invalid" && v.as_.as_deref() == Some(parser)).collect()
 }
