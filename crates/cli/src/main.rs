@@ -3,6 +3,7 @@
 //! Every subcommand is a thin shell: decoding, explanations and models come from `ftpkit-proto`.
 
 mod decode;
+mod explain;
 mod firewall;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -40,6 +41,8 @@ enum Cmd {
         /// Protocol lines to decode, e.g. "PORT 192,168,150,80,14,178".
         lines: Vec<String>,
     },
+    /// Explain a transcript's data connections as the seed's numbered steps, with NAT warnings.
+    Explain(explain::Args),
     /// The channels a firewall must open for a mode, on the server's or the client's side.
     Firewall(firewall::Args),
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Decode { json, example, lines } => decode::run(json, example, &lines).map_err(|e| e.to_string()),
+        Cmd::Explain(args) => explain::run(&args),
         Cmd::Firewall(args) => firewall::run(&args),
     };
     match result {

@@ -285,6 +285,22 @@ fn nat_warnings(ep: &Endpoint, line: usize, ctx: &Context) -> Vec<Warning> {
     out
 }
 
+/// Makes `ep` the pending endpoint, noting a different one it replaces. The same endpoint again is not a
+/// replacement: `ftp -d` clients such as tnftp print the EPSV/EPRT reply twice.
+fn replace_pending(tl: &mut Timeline, pending: &mut Option<(Endpoint, usize)>, ep: &Endpoint, line: usize) {
+    if let Some((old, old_line)) = pending.take() {
+        if old.form == ep.form && old.ip == ep.ip && old.port == ep.port {
+            *pending = Some((old, old_line));
+            return;
+        }
+        tl.warnings.push(Warning {
+            line: old_line,
+            text: format!("{} on line {old_line} was replaced before any transfer used it", old.form.label()),
+        });
+    }
+    *pending = Some((ep.clone(), line));
+}
+
 /// Builds the timeline of a decoded transcript.
 pub fn build(items: &[Item], ctx: &Context) -> Timeline {
     let mut tl = Timeline::default();
@@ -296,16 +312,7 @@ pub fn build(items: &[Item], ctx: &Context) -> Timeline {
         match item {
             Item::Command(c) => {
                 if let Some(ep) = &c.endpoint {
-                    if let Some((old, line)) = pending.take() {
-                        tl.warnings.push(Warning {
-                            line,
-                            text: format!(
-                                "{} on line {line} was replaced before any transfer used it",
-                                old.form.label()
-                            ),
-                        });
-                    }
-                    pending = Some((ep.clone(), c.line));
+                    replace_pending(&mut tl, &mut pending, ep, c.line);
                 }
                 let is_transfer = TRANSFER_VERBS.contains(&c.verb.as_str());
                 let text = match &c.arg {
@@ -316,16 +323,7 @@ pub fn build(items: &[Item], ctx: &Context) -> Timeline {
             }
             Item::Reply(r) => {
                 if let Some(ep) = &r.endpoint {
-                    if let Some((old, line)) = pending.take() {
-                        tl.warnings.push(Warning {
-                            line,
-                            text: format!(
-                                "{} on line {line} was replaced before any transfer used it",
-                                old.form.label()
-                            ),
-                        });
-                    }
-                    pending = Some((ep.clone(), r.line));
+                    replace_pending(&mut tl, &mut pending, ep, r.line);
                     continue;
                 }
                 // A PORT/EPRT the server refused is not an endpoint any more.

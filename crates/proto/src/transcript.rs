@@ -258,12 +258,14 @@ fn decode_reply(line: usize, lines: &[&str], marker_mode: bool) -> (Item, usize)
             Err(e) => return (Item::Error(ErrorItem { line, input: buf, error: e.to_string(), kind: e.kind() }), used),
         }
     }
+    // Unterminated: report the opening line alone and go on decoding from the line after it.
     let error = if multiline {
-        format!("multi-line reply opened by {:?} is never closed", &lines[0][..3])
+        format!("multi-line reply opened by {:?} is never closed", lines[0].get(..3).unwrap_or(lines[0]))
     } else {
         "incomplete reply".to_owned()
     };
-    (Item::Error(ErrorItem { line, input: buf, error, kind: ErrorKind::Incomplete }), used.max(1))
+    let _ = used;
+    (Item::Error(ErrorItem { line, input: lines[0].to_owned(), error, kind: ErrorKind::Incomplete }), 1)
 }
 
 /// Builds the reply item, extracting the endpoint (227/228/229) or path (257); a wrong tuple is an error item.
