@@ -126,6 +126,22 @@ impl Date {
         365 * y + leap_days + day_of_year
     }
 
+    /// The date `days` days after 1970-01-01 (negative: before), or `None` outside years 0-9999.
+    pub fn from_unix_days(days: i64) -> Option<Date> {
+        // Shift to the day-number epoch of `day_number` (0000-03-01), then invert it by 400-year eras.
+        let n = days.checked_add(UNIX_EPOCH_DAY_NUMBER)?;
+        let era = n.div_euclid(146_097);
+        let doe = n.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let (month, carry) = if mp < 10 { (mp + 3, 0) } else { (mp - 9, 1) };
+        let year = era * 400 + yoe + carry;
+        let year = u16::try_from(year).ok().filter(|y| *y <= 9999)?;
+        Date::new(year, month as u8, day as u8).ok()
+    }
+
     /// The same date at midnight.
     pub const fn at_midnight(self) -> DateTime {
         DateTime { date: self, hour: 0, minute: 0, second: 0, nanosecond: 0 }
@@ -138,6 +154,9 @@ impl fmt::Display for Date {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
 }
+
+/// `Date::day_number` of 1970-01-01.
+const UNIX_EPOCH_DAY_NUMBER: i64 = 719_468;
 
 /// A date and time of day, without time zone. Ordered chronologically.
 ///
@@ -173,6 +192,31 @@ impl DateTime {
         range("second", second.into(), 0, 60)?;
         range("nanosecond", nanosecond, 0, 999_999_999)?;
         Ok(DateTime { date, hour, minute, second, nanosecond })
+    }
+
+    /// The UTC date-time `secs` seconds after the Unix epoch (negative: before), with `nanos` nanoseconds;
+    /// `None` outside years 0-9999 or for `nanos` of a second or more. The caller reads the clock; this only converts.
+    pub fn from_unix(secs: i64, nanos: u32) -> Option<DateTime> {
+        if nanos >= 1_000_000_000 {
+            return None;
+        }
+        let date = Date::from_unix_days(secs.div_euclid(86_400))?;
+        let rem = secs.rem_euclid(86_400);
+        Some(DateTime {
+            date,
+            hour: (rem / 3600) as u8,
+            minute: (rem % 3600 / 60) as u8,
+            second: (rem % 60) as u8,
+            nanosecond: nanos,
+        })
+    }
+
+    /// Seconds since the Unix epoch of this date-time read as UTC (the inverse of [`DateTime::from_unix`]).
+    pub fn to_unix(&self) -> i64 {
+        (self.date.day_number() - UNIX_EPOCH_DAY_NUMBER) * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
     }
 
     /// The date part.
@@ -371,5 +415,22 @@ mod tests {
         assert_eq!(d(2025, 1, 1).day_number() - d(2024, 1, 1).day_number(), 366);
         assert_eq!(d(1, 1, 1).day_number() - d(0, 1, 1).day_number(), 366);
         assert!(d(2023, 12, 31) < d(2024, 1, 1));
+    }
+
+    #[test]
+    fn unix_time_round_trips_and_matches_known_instants() {
+        let dt = |s: i64| DateTime::from_unix(s, 0).map(|t| t.to_string());
+        assert_eq!(dt(0).as_deref(), Some("1970-01-01T00:00:00"));
+        // 2023-03-14 15:09:26 UTC, the transcripts' tree mtime.
+        assert_eq!(dt(1_678_806_566).as_deref(), Some("2023-03-14T15:09:26"));
+        assert_eq!(dt(951_782_400).as_deref(), Some("2000-02-29T00:00:00"));
+        assert_eq!(dt(-1).as_deref(), Some("1969-12-31T23:59:59"));
+        assert_eq!(DateTime::from_unix(0, 1_000_000_000), None);
+        assert_eq!(DateTime::from_unix(i64::MAX, 0), None);
+        assert_eq!(DateTime::from_unix(i64::MIN, 0), None);
+        for s in (-62_000_000_000i64..253_000_000_000).step_by(7_777_777) {
+            let t = DateTime::from_unix(s, 0).expect("in range");
+            assert_eq!(t.to_unix(), s);
+        }
     }
 }
