@@ -59,7 +59,8 @@
 //! | flags | `epsv_all`, transfer type (`A`/`I`), cwd (a [`VirtualPath`]) |
 //!
 //! At most **one** request is out at a time. While one is out, further command lines are queued (up to 64, then
-//! 421 and close); only ABOR and QUIT (during a transfer) and STAT (while data flows) are answered at once.
+//! 421 and close) and handled in order once it is answered; only ABOR (during a transfer) and STAT (while data
+//! flows) are answered at once. QUIT during a transfer waits for the transfer's final reply (RFC 959 §4.1.1).
 //!
 //! # Commands
 //!
@@ -109,7 +110,7 @@
 //! - **Data source check**: a passive data connection from another address than the client's is refused
 //!   ([`DataVerdict::Refuse`]) and the session keeps waiting for the right one.
 //! - ABOR while a transfer is anywhere between its command and its end: the transfer command gets 426, ABOR 226.
-//!   QUIT during a transfer aborts it (426), then 221.
+//!   An ABOR that arrives while another request (say SIZE) is out waits its turn like any command.
 //! - REST is kept until the next transfer command (PASV may come between); only RETR and STOR use it.
 //! - LIST/NLST options (`-la`) are skipped; a name starting with `-` must be written `./-name`.
 //! - STOU's argument is ignored; the caller picks a unique name in the working directory and answers
@@ -985,7 +986,7 @@ impl ServerSession {
         }
     }
 
-    /// ABOR and QUIT during a transfer, STAT while data flows: answered at once. True when handled.
+    /// ABOR during a transfer and STAT while data flows: answered at once. True when handled.
     fn out_of_band(&mut self, line: &Line) -> bool {
         let Wait::Transfer { step, .. } = &self.wait else { return false };
         let streaming = matches!(step, Step::Stream(_));
@@ -993,11 +994,6 @@ impl ServerSession {
             Ok(Command::Abor) => {
                 self.abort_transfer();
                 self.reply(Code::CLOSING_DATA, "ABOR successful.");
-                true
-            }
-            Ok(Command::Quit) => {
-                self.abort_transfer();
-                self.quit();
                 true
             }
             Ok(Command::Stat(None)) if streaming => {
