@@ -1202,6 +1202,18 @@ fn step() -> impl Strategy<Value = Step> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
+    /// Resolving gives a normalised path that resolves to itself again, from any directory.
+    #[test]
+    fn resolve_is_normal_and_idempotent(cwd in "(/?[a.]{0,3}){0,5}", arg in "(/?[a.b]{0,3}){0,6}") {
+        let base = VirtualPath::root().resolve(&cwd).unwrap();
+        let p = base.resolve(&arg).unwrap();
+        prop_assert!(p.as_str().starts_with('/'));
+        prop_assert!(p.is_root() || !p.as_str().ends_with('/'));
+        prop_assert!(p.segments().all(|s| !s.is_empty() && s != "." && s != ".."));
+        prop_assert_eq!(VirtualPath::root().resolve(p.as_str()).unwrap(), p.clone());
+        prop_assert_eq!(base.resolve(p.as_str()).unwrap(), p);
+    }
+
     /// Any sequence of command lines, outcomes, data connections and timeouts never panics, every reply is
     /// well-formed, at most one request is out, and QUIT closes.
     #[test]

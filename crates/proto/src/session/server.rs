@@ -47,8 +47,8 @@
 //!
 //! # States
 //!
-//! The session state is a few orthogonal parts; every transition is in [`ServerSession::on_command`] (commands),
-//! `on_outcome` (request outcomes), [`ServerSession::handle_data_accepted`] and [`ServerSession::handle_timeout`].
+//! The session state is a few orthogonal parts; every transition is in `on_command` (commands, gated by the `gate`
+//! table), `on_reply`/`on_opened`/`on_connected`/`on_transferred` (request outcomes), [`ServerSession::handle_data_accepted`] and [`ServerSession::handle_timeout`].
 //!
 //! | part | values |
 //! | --- | --- |
@@ -1692,5 +1692,111 @@ fn open_failure(cmd: XferCmd, o: &Outcome) -> (Code, &'static str) {
         Outcome::PermissionDenied => (Code::FILE_UNAVAILABLE, "Permission denied."),
         Outcome::NotFound => (Code::FILE_UNAVAILABLE, "No such file or directory."),
         _ => (Code::LOCAL_ERROR, "Local error in processing."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gate_table() {
+        let cases: &[(&str, Gate)] = &[
+            ("USER a", Gate::Always),
+            ("PASS a", Gate::Always),
+            ("QUIT", Gate::Always),
+            ("FEAT", Gate::Always),
+            ("SYST", Gate::Always),
+            ("HELP", Gate::Always),
+            ("NOOP", Gate::Always),
+            ("AUTH TLS", Gate::Always),
+            ("PBSZ 0", Gate::Always),
+            ("XYZZY", Gate::Always),
+            ("PWD", Gate::Login),
+            ("RETR x", Gate::Login),
+            ("LIST", Gate::Login),
+            ("PORT 1,2,3,4,5,6", Gate::Login),
+            ("ABOR", Gate::Login),
+            ("ACCT x", Gate::Login),
+            ("STOR x", Gate::Write),
+            ("APPE x", Gate::Write),
+            ("STOU", Gate::Write),
+            ("DELE x", Gate::Write),
+            ("MKD x", Gate::Write),
+            ("XMKD x", Gate::Write),
+            ("RMD x", Gate::Write),
+            ("XRMD x", Gate::Write),
+            ("RNFR x", Gate::Write),
+            ("RNTO x", Gate::Write),
+        ];
+        for (line, want) in cases {
+            assert_eq!(gate(&Command::parse(line).unwrap()), *want, "{line}");
+        }
+    }
+
+    #[test]
+    fn list_options() {
+        let cases: &[(&str, &str)] = &[
+            ("", ""),
+            ("-la", ""),
+            ("-l -a", ""),
+            ("-la dir", "dir"),
+            ("  -a  dir x", "dir x"),
+            ("dir", "dir"),
+            ("./-odd", "./-odd"),
+        ];
+        for (arg, want) in cases {
+            assert_eq!(strip_list_options(arg), *want, "{arg:?}");
+        }
+    }
+
+    #[test]
+    fn networks_and_canonical() {
+        let net = Ipv4Net { addr: Ipv4Addr::new(10, 1, 2, 3), prefix: 8 };
+        assert!(net.contains(Ipv4Addr::new(10, 200, 0, 1)));
+        assert!(!net.contains(Ipv4Addr::new(11, 0, 0, 1)));
+        assert!(Ipv4Net { addr: Ipv4Addr::UNSPECIFIED, prefix: 0 }.contains(Ipv4Addr::BROADCAST));
+        let host = Ipv4Net { addr: Ipv4Addr::new(192, 0, 2, 1), prefix: 40 };
+        assert!(host.contains(Ipv4Addr::new(192, 0, 2, 1)));
+        assert!(!host.contains(Ipv4Addr::new(192, 0, 2, 2)));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(canonical(mapped), IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)));
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(canonical(v6), v6);
+    }
+
+    #[test]
+    fn clean_replaces_controls() {
+        assert_eq!(clean("a\r\nb\0c\u{7f}"), "a??b?c?");
+        assert_eq!(clean("café"), "café");
+    }
+
+    #[test]
+    fn failure_tables() {
+        let cwd = Op::Cwd { path: VirtualPath::root() };
+        let cases: &[(&Op, Outcome, u16)] = &[
+            (&cwd, Outcome::File, 550),
+            (&cwd, Outcome::NotFound, 550),
+            (&Op::Rename, Outcome::Exists, 553),
+            (&Op::Delete, Outcome::PermissionDenied, 550),
+            (&Op::Size, Outcome::Dir, 550),
+            (&Op::Listen { extended: true, advertise: None }, Outcome::PassiveRangeExhausted, 425),
+            (&Op::Listen { extended: false, advertise: None }, Outcome::Failed(String::new()), 425),
+            (&Op::Mkdir { path: VirtualPath::root() }, Outcome::NoSpace, 452),
+        ];
+        for (op, o, want) in cases {
+            assert_eq!(failure(op, o).0.get(), *want, "{op:?} {o:?}");
+        }
+        let open: &[(XferCmd, Outcome, u16)] = &[
+            (XferCmd::Retr, Outcome::NotFound, 550),
+            (XferCmd::Retr, Outcome::Dir, 550),
+            (XferCmd::Stor, Outcome::PermissionDenied, 553),
+            (XferCmd::Appe, Outcome::Exists, 553),
+            (XferCmd::Stou, Outcome::QuotaExceeded, 552),
+            (XferCmd::List(ListKind::Unix), Outcome::Failed(String::new()), 451),
+        ];
+        for (cmd, o, want) in open {
+            assert_eq!(open_failure(*cmd, o).0.get(), *want, "{cmd:?} {o:?}");
+        }
     }
 }
