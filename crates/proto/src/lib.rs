@@ -28,5 +28,6 @@ pub mod reply;
 pub mod session;
 pub mod timeline;
 pub mod transcript;
+pub mod vpath;
 
 pub use error::ErrorKind;
