@@ -24,7 +24,7 @@ mod mlsd;
 mod time;
 mod unix;
 
-pub use mlsd::{format_mlsd_line, parse_mlsd_line, split_mlsd_line, Facts};
+pub use mlsd::{format_mlsd_entry, format_mlsd_line, parse_mlsd_line, split_mlsd_line, Facts};
 pub use time::{days_in_month, is_leap_year, Date, DateTime, TimeError};
 pub use unix::format_unix_list_line;
 
