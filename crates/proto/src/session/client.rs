@@ -172,6 +172,12 @@ mod tests;
 pub struct RequestId(u64);
 
 impl RequestId {
+    /// An id from its number, for bindings that pass ids as integers. An id the session never issued is refused by
+    /// [`ClientSession::handle_data`]; one of an ended request is ignored there.
+    pub const fn from_u64(n: u64) -> RequestId {
+        RequestId(n)
+    }
+
     /// The number.
     pub const fn get(self) -> u64 {
         self.0
@@ -965,6 +971,11 @@ impl ClientSession {
             State::AwaitData => "await-data",
             State::Closed => "closed",
         }
+    }
+
+    /// The request in progress (its command in flight, or its data connection awaited), if any.
+    pub fn in_flight(&self) -> Option<RequestId> {
+        self.current.as_ref().map(|c| c.id)
     }
 
     /// Requests queued or in flight.
