@@ -281,7 +281,7 @@ pub enum DataMode {
     Passive,
     /// `PASV` only (like curl's `--disable-epsv`).
     Pasv,
-    /// `EPSV` only, no fallback.
+    /// `EPSV` only, no fallback (after `EPSV ALL` once, with [`Config::epsv_all`]).
     Epsv,
     /// Active, listening on this address: `PORT` for IPv4 (`EPRT` first when [`Config::prefer_eprt`], falling back
     /// to `PORT` on 500/501/502), `EPRT` for IPv6.
@@ -919,7 +919,8 @@ impl ClientSession {
         }
         let current_id = self.current.as_ref().map(|c| c.id);
         if current_id != Some(id) {
-            let started = current_id.map_or(self.next_id, |c| c.0);
+            // Ids below the request in progress (or the first queued one) belong to requests that have ended.
+            let started = current_id.or_else(|| self.queue.front().map(|(id, _)| *id)).map_or(self.next_id, |c| c.0);
             return if id.0 < started {
                 Ok(()) // a transfer that has ended: late facts are harmless
             } else {
@@ -1290,7 +1291,7 @@ impl ClientSession {
     /// The first command of a transfer's data setup, from the mode and what the session remembers.
     fn setup_step(&self, mode: DataMode) -> Step {
         match mode {
-            DataMode::Passive
+            DataMode::Passive | DataMode::Epsv
                 if self.config.epsv_all && !self.memory.epsv_all_active && !self.memory.epsv_all_refused =>
             {
                 Step::EpsvAll

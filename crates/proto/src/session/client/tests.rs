@@ -1,5 +1,6 @@
 //! Table-driven tests of every transition (RFC 959 §6 state diagrams: login, rename, data transfer with
 //! 1xx/2xx/4xx/5xx), the transfer join in both orders, aborts, fallback memory and the NAT policies.
+#![allow(clippy::type_complexity)] // table rows are tuples on purpose
 use super::*;
 use crate::command::TransferType;
 
@@ -452,6 +453,11 @@ fn misuse_and_unsolicited_input() {
     h.r("200 ok").unwrap();
     assert_eq!(h.out(), ["NOOP"]);
     assert_eq!(h.ev(), ["Done#2 200"]);
+    // a fact for a transfer still queued behind the greeting is a mistake, not a late fact
+    let mut q = H::new();
+    q.s.login("u", "p", None).unwrap();
+    let t = q.s.transfer(retr()).unwrap();
+    assert_eq!(q.s.handle_data(t, DataEvent::Connected).unwrap_err().kind(), ErrorKind::InvalidState);
     // data facts for ids that are no transfer
     assert_eq!(h.d(2, DataEvent::Eof), Ok(()), "an ended request: ignored");
     assert_eq!(h.d(9, DataEvent::Connected).unwrap_err().kind(), ErrorKind::InvalidState);
