@@ -45,10 +45,11 @@ pub fn lftp(script: &str) -> Result<RunOutput> {
     run_with_timeout(Command::new(bin).arg("-c").arg(format!("{LFTP_PRELUDE}{script}")), None, DEFAULT_TIMEOUT)
 }
 
-/// Runs `python3 -c CODE` with [`DEFAULT_TIMEOUT`] (for Python's `ftplib`; import it in the code).
+/// Runs `python3 -c CODE` with [`DEFAULT_TIMEOUT`] and `PYTHONIOENCODING=utf-8` (for Python's `ftplib`; import it
+/// in the code).
 pub fn ftplib(code: &str) -> Result<RunOutput> {
     let python = python3()?;
-    run_with_timeout(Command::new(python).arg("-c").arg(code), None, DEFAULT_TIMEOUT)
+    run_with_timeout(Command::new(python).env("PYTHONIOENCODING", "utf-8").arg("-c").arg(code), None, DEFAULT_TIMEOUT)
 }
 
 /// Runs tnftp (`/usr/bin/tnftp`, the classic `ftp`) with `ARGS` and `input` on standard input, with

@@ -105,7 +105,8 @@ struct InstallLock(#[allow(dead_code)] File);
 
 fn install_lock(peer: &str) -> Result<InstallLock> {
     let dir = cache_dir();
-    fs::create_dir_all(&dir).map_err(|e| Error::new(peer, format!("cannot create cache dir {}: {e}", dir.display())))?;
+    fs::create_dir_all(&dir)
+        .map_err(|e| Error::new(peer, format!("cannot create cache dir {}: {e}", dir.display())))?;
     let path = dir.join("install.lock");
     let file = OpenOptions::new()
         .create(true)
@@ -158,12 +159,12 @@ fn apt_install(peer: &str, packages: &[&str]) -> Result<()> {
     if first.success() {
         return Ok(());
     }
-    run_with_timeout(&mut apt_command(&["update"]), None, APT_TIMEOUT)
-        .and_then(|o| o.ok())
-        .map_err(|e| Error::new(peer, format!("apt-get install failed ({}), then apt-get update failed: {e}", first.describe())))?;
-    run_with_timeout(&mut apt_command(&args), None, APT_TIMEOUT)
-        .and_then(|o| o.ok())
-        .map_err(|e| Error::new(peer, format!("apt-get install {} failed after apt-get update: {e}", packages.join(" "))))?;
+    run_with_timeout(&mut apt_command(&["update"]), None, APT_TIMEOUT).and_then(|o| o.ok()).map_err(|e| {
+        Error::new(peer, format!("apt-get install failed ({}), then apt-get update failed: {e}", first.describe()))
+    })?;
+    run_with_timeout(&mut apt_command(&args), None, APT_TIMEOUT).and_then(|o| o.ok()).map_err(|e| {
+        Error::new(peer, format!("apt-get install {} failed after apt-get update: {e}", packages.join(" ")))
+    })?;
     Ok(())
 }
 
@@ -197,23 +198,32 @@ fn ensure_pure_ftpd_uncached() -> Result<PureFtpdBins> {
         let _ = fs::remove_dir_all(&debs);
         fs::create_dir_all(&debs).map_err(|e| Error::new(PEER, format!("cannot create {}: {e}", debs.display())))?;
         let download = || {
-            run_with_timeout(apt_command(&["download", "pure-ftpd", "pure-ftpd-common"]).current_dir(&debs), None, APT_TIMEOUT)
-                .and_then(|o| o.ok())
+            run_with_timeout(
+                apt_command(&["download", "pure-ftpd", "pure-ftpd-common"]).current_dir(&debs),
+                None,
+                APT_TIMEOUT,
+            )
+            .and_then(|o| o.ok())
         };
         if let Err(first) = download() {
-            run_with_timeout(&mut apt_command(&["update"]), None, APT_TIMEOUT)
-                .and_then(|o| o.ok())
-                .map_err(|e| Error::new(PEER, format!("apt-get download failed ({first}), then apt-get update failed: {e}")))?;
+            run_with_timeout(&mut apt_command(&["update"]), None, APT_TIMEOUT).and_then(|o| o.ok()).map_err(|e| {
+                Error::new(PEER, format!("apt-get download failed ({first}), then apt-get update failed: {e}"))
+            })?;
             download().map_err(|e| Error::new(PEER, format!("apt-get download failed after apt-get update: {e}")))?;
         }
-        let entries = fs::read_dir(&debs).map_err(|e| Error::new(PEER, format!("cannot read {}: {e}", debs.display())))?;
+        let entries =
+            fs::read_dir(&debs).map_err(|e| Error::new(PEER, format!("cannot read {}: {e}", debs.display())))?;
         let mut unpacked = 0;
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "deb") {
-                run_with_timeout(Command::new("dpkg-deb").arg("-x").arg(&path).arg(dir.join("root")), None, APT_TIMEOUT)
-                    .and_then(|o| o.ok())
-                    .map_err(|e| Error::new(PEER, format!("dpkg-deb -x failed: {e}")))?;
+                run_with_timeout(
+                    Command::new("dpkg-deb").arg("-x").arg(&path).arg(dir.join("root")),
+                    None,
+                    APT_TIMEOUT,
+                )
+                .and_then(|o| o.ok())
+                .map_err(|e| Error::new(PEER, format!("dpkg-deb -x failed: {e}")))?;
                 unpacked += 1;
             }
         }
@@ -222,7 +232,10 @@ fn ensure_pure_ftpd_uncached() -> Result<PureFtpdBins> {
         }
     }
     if !(bins.pure_ftpd.is_file() && bins.pure_pw.is_file()) {
-        return Err(Error::new(PEER, format!("unpacked, but {} or {} is missing", bins.pure_ftpd.display(), bins.pure_pw.display())));
+        return Err(Error::new(
+            PEER,
+            format!("unpacked, but {} or {} is missing", bins.pure_ftpd.display(), bins.pure_pw.display()),
+        ));
     }
     let missing = missing_libs(&bins.pure_ftpd)?;
     if !missing.is_empty() {
@@ -257,14 +270,17 @@ fn ensure_pyftpdlib_uncached() -> Result<PathBuf> {
         return Ok(python);
     }
     let start = Instant::now();
-    let system = run_with_timeout(Command::new(&python).args(["-m", "pip", "install", "pyftpdlib"]), None, PIP_TIMEOUT)?;
+    let system =
+        run_with_timeout(Command::new(&python).args(["-m", "pip", "install", "pyftpdlib"]), None, PIP_TIMEOUT)?;
     if system.success() && imports_pyftpdlib(&python) {
         record(PEER, start.elapsed());
         return Ok(python);
     }
     run_with_timeout(Command::new(&python).args(["-m", "venv"]).arg(&venv), None, PIP_TIMEOUT)
         .and_then(|o| o.ok())
-        .map_err(|e| Error::new(PEER, format!("system pip failed ({}), and creating a venv failed: {e}", system.describe())))?;
+        .map_err(|e| {
+            Error::new(PEER, format!("system pip failed ({}), and creating a venv failed: {e}", system.describe()))
+        })?;
     run_with_timeout(Command::new(&venv_python).args(["-m", "pip", "install", "pyftpdlib"]), None, PIP_TIMEOUT)
         .and_then(|o| o.ok())
         .map_err(|e| Error::new(PEER, format!("pip install pyftpdlib into {} failed: {e}", venv.display())))?;

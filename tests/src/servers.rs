@@ -281,7 +281,9 @@ fn launch(
             }
             match read_greeting(addr, deadline) {
                 Ok(greeting) => break Ok(greeting),
-                Err(e) if Instant::now() >= deadline => break Err(format!("no greeting within {READY_TIMEOUT:?}: {e}")),
+                Err(e) if Instant::now() >= deadline => {
+                    break Err(format!("no greeting within {READY_TIMEOUT:?}: {e}"))
+                }
                 Err(_) => thread::sleep(Duration::from_millis(20)),
             }
         };
@@ -392,18 +394,22 @@ impl Vsftpd {
 pub struct PureFtpd;
 
 impl PureFtpd {
-    /// Unpacks pure-ftpd if missing, creates the virtual user (mapped to the `ftp` account, or `nobody` when there is
-    /// none) whose home is a fresh [`Tree`] owned entirely by that account, and runs
+    /// Unpacks pure-ftpd if missing, creates the virtual user (a PureDB made by `pure-pw mkdb` from a passwd line with a
+    /// SHA-512 crypt hash; mapped to the `ftp` account, or `nobody` when there is none) whose home is a fresh [`Tree`]
+    /// owned entirely by that account, and runs
     /// `pure-ftpd -S HOST,PORT -l puredb:PDB -E -A -H -p LOW:HIGH -P HOST -O clf:LOG` in the foreground
     /// (no anonymous, chroot everyone, no DNS, passive address = the host).
     pub fn start(opts: ServerOpts) -> Result<Server> {
         const NAME: &str = "pure-ftpd";
         const USER: &str = "ftpkit";
         const PASS: &str = "ftpkitpw";
+        /// `openssl passwd -6 -salt ftpkitinterop ftpkitpw`.
+        const PASS_SHA512_CRYPT: &str =
+            "$6$ftpkitinterop$82xD1xd.ccdb1lXqQc3FeQNTnZSIxYA6/ugqyDY5yiImBn90HF.H66bJ20bXJKt30CHpTcyYb.1.4ul.9Bs5U/";
         let bins = ensure_pure_ftpd()?;
-        let (account, (uid, gid)) = ["ftp", "nobody"]
+        let (uid, gid) = ["ftp", "nobody"]
             .iter()
-            .find_map(|a| account_ids(a).map(|ids| (*a, ids)))
+            .find_map(|a| account_ids(a))
             .ok_or_else(|| Error::new(NAME, "neither an `ftp` nor a `nobody` account exists"))?;
         let pdb = |dir: &Path| dir.join("pureftpd.pdb");
         launch(
@@ -413,19 +419,15 @@ impl PureFtpd {
             PASS,
             |tree, dir| {
                 tree.chown_all(uid, gid)?;
+                // The passwd line as `pure-pw useradd NAME -u UID -g GID -d HOME` writes it, but with a SHA-512 crypt
+                // hash: pure-pw's own argon2id hash costs ~3 s to make and ~3 s at every login on this machine.
+                let passwd = dir.join("pureftpd.passwd");
+                let line =
+                    format!("{USER}:{PASS_SHA512_CRYPT}:{uid}:{gid}::{}/./::::::::::::\n", tree.root().display());
+                fs::write(&passwd, line).map_err(|e| Error::new(NAME, format!("write {}: {e}", passwd.display())))?;
                 let mut cmd = Command::new(&bins.pure_pw);
-                cmd.args(["useradd", USER, "-u", account, "-g"])
-                    .arg(gid.to_string())
-                    .arg("-d")
-                    .arg(tree.root())
-                    .arg("-f")
-                    .arg(dir.join("pureftpd.passwd"))
-                    .arg("-m")
-                    .arg("-F")
-                    .arg(pdb(dir));
-                run_with_timeout(&mut cmd, Some(format!("{PASS}\n{PASS}\n").as_bytes()), Duration::from_secs(30))?
-                    .ok()
-                    .map(|_| ())
+                cmd.arg("mkdb").arg(pdb(dir)).arg("-f").arg(&passwd);
+                run_with_timeout(&mut cmd, None, Duration::from_secs(30))?.ok().map(|_| ())
             },
             |a| {
                 let log = a.dir.join("pureftpd-transfers.log");
