@@ -75,16 +75,72 @@ pub(crate) fn kill_group(pgid: u32) {
         .status();
 }
 
-/// Kills `child`'s process group and waits for the child (bounded: SIGKILL cannot be ignored).
+/// A process of a group, from `/proc/PID/stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Member {
+    pid: u32,
+    ppid: u32,
+    zombie: bool,
+}
+
+/// The processes whose process group is `pgid` (read from `/proc`; empty if `/proc` cannot be read).
+fn group_members(pgid: u32) -> Vec<Member> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // "pid (comm) state ppid pgrp ...": comm may hold blanks and parentheses, so split after the last ')'.
+            let rest = stat.get(stat.rfind(')')? + 1..)?;
+            let mut fields = rest.split_ascii_whitespace();
+            let state = fields.next()?;
+            let ppid = fields.next()?.parse().ok()?;
+            let pgrp: u32 = fields.next()?.parse().ok()?;
+            (pgrp == pgid).then_some(Member { pid, ppid, zombie: state == "Z" })
+        })
+        .collect()
+}
+
+fn kill_pid(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Stops `child` (a process-group leader) and everything in its group, and waits for it.
+///
+/// Servers fork per session (vsftpd two processes a session). Killing the whole group at once would orphan the
+/// session processes before their parents reap them, and where PID 1 does not reap (as in this machine's container)
+/// they would stay as zombies. So the group is taken down from the leaves up: kill the members that have no child in
+/// the group, give their parents a moment to reap them, repeat (bounded), then kill the leader and reap it ourselves.
 pub(crate) fn kill_and_wait(child: &mut Child) {
+    let leader = child.id();
     if let Ok(None) = child.try_wait() {
-        kill_group(child.id());
+        for _ in 0..8 {
+            let members: Vec<Member> = group_members(leader).into_iter().filter(|m| m.pid != leader).collect();
+            if members.is_empty() {
+                break;
+            }
+            for m in members.iter().filter(|m| !m.zombie && !members.iter().any(|c| c.ppid == m.pid)) {
+                kill_pid(m.pid);
+            }
+            // Bounded wait for the parents to reap what was killed.
+            let before = members.len();
+            for _ in 0..20 {
+                thread::sleep(Duration::from_millis(5));
+                if group_members(leader).iter().filter(|m| m.pid != leader).count() < before {
+                    break;
+                }
+            }
+        }
         let _ = child.kill();
         let _ = child.wait();
-    } else {
-        // The leader is gone; its session children may not be.
-        kill_group(child.id());
     }
+    // Whatever is left (nothing, normally).
+    kill_group(leader);
 }
 
 /// Runs `cmd` in its own process group with `stdin` (or nothing) as its input, capturing stdout and stderr, and kills

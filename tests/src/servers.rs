@@ -28,7 +28,7 @@ const START_ATTEMPTS: usize = 5;
 /// Options common to every server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerOpts {
-    /// Listen on `::1` instead of `127.0.0.1` (vsftpd and pyftpdlib; pure-ftpd too if it starts).
+    /// Listen on `::1` instead of `127.0.0.1` (all three servers support it).
     pub ipv6: bool,
     /// Size of the tree's `big.bin` in bytes.
     pub big_len: usize,
@@ -229,7 +229,11 @@ fn read_greeting(addr: SocketAddr, deadline: Instant) -> std::io::Result<String>
             return Ok(greeting);
         }
         if !line.starts_with("220") {
-            return Err(std::io::Error::other(format!("not a 220 greeting: {greeting:?}")));
+            // A definite answer (e.g. 421): waiting longer will not change it.
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not a 220 greeting: {greeting:?}"),
+            ));
         }
     }
     Err(std::io::Error::other(format!("greeting over 64 lines: {greeting:?}")))
@@ -281,6 +285,7 @@ fn launch(
             }
             match read_greeting(addr, deadline) {
                 Ok(greeting) => break Ok(greeting),
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => break Err(e.to_string()),
                 Err(e) if Instant::now() >= deadline => {
                     break Err(format!("no greeting within {READY_TIMEOUT:?}: {e}"))
                 }
@@ -305,8 +310,8 @@ fn launch(
             Err(why) => {
                 kill_and_wait(&mut child);
                 last = format!("attempt {attempt} on {addr}: {why}\n{}", read_logs(&logs));
-                if Instant::now() >= deadline {
-                    // Hung rather than exited: a new port will not help.
+                if Instant::now() >= deadline || why.contains("not a 220 greeting") {
+                    // Hung, or refusing: a new port will not help.
                     break;
                 }
             }
@@ -398,7 +403,8 @@ impl PureFtpd {
     /// SHA-512 crypt hash; mapped to the `ftp` account, or `nobody` when there is none) whose home is a fresh [`Tree`]
     /// owned entirely by that account, and runs
     /// `pure-ftpd -S HOST,PORT -l puredb:PDB -E -A -H -p LOW:HIGH -P HOST -O clf:LOG` in the foreground
-    /// (no anonymous, chroot everyone, no DNS, passive address = the host).
+    /// (no anonymous, chroot everyone, no DNS, passive address = the host). On `::1` `-P` is left out: with
+    /// `-P ::1` pure-ftpd greets every client with `421`.
     pub fn start(opts: ServerOpts) -> Result<Server> {
         const NAME: &str = "pure-ftpd";
         const USER: &str = "ftpkit";
@@ -437,11 +443,11 @@ impl PureFtpd {
                     .arg("-l")
                     .arg(format!("puredb:{}", pdb(a.dir).display()))
                     .args(["-E", "-A", "-H", "-p"])
-                    .arg(format!("{}:{}", a.passive.start(), a.passive.end()))
-                    .arg("-P")
-                    .arg(a.ip.to_string())
-                    .arg("-O")
-                    .arg(format!("clf:{}", log.display()));
+                    .arg(format!("{}:{}", a.passive.start(), a.passive.end()));
+                if a.ip.is_ipv4() {
+                    cmd.arg("-P").arg(a.ip.to_string());
+                }
+                cmd.arg("-O").arg(format!("clf:{}", log.display()));
                 Ok((cmd, vec![log]))
             },
         )

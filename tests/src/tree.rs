@@ -4,6 +4,7 @@ use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
@@ -35,7 +36,7 @@ pub struct TreeEntry {
 /// | `café-ñandú.txt` | a UTF-8 (NFC) name |
 /// | `link-to-readme` | symlink to `readme.txt` |
 /// | `subdir/nested.txt` | a file in a subdirectory |
-/// | `big.bin` | random bytes (default 4 MiB), known sha256 |
+/// | `big.bin` | random bytes (default 4 MiB; the same bytes for every tree of that size in a process), known sha256 |
 /// | `upload/` | empty, mode 0755, to be given to the server's writing user with [`Tree::chown_upload`] |
 ///
 /// The root and every folder are mode 0755, files 0644.
@@ -66,6 +67,24 @@ pub(crate) fn random_bytes(len: usize) -> Vec<u8> {
     out
 }
 
+/// Bytes and their sha256.
+type BigContent = (Vec<u8>, String);
+
+/// The big file's bytes and sha256 for `len`: random, made and hashed once per process and length (hashing 4 MiB in
+/// an unoptimised test build costs a noticeable fraction of a second, and every test makes a tree).
+fn big_content(len: usize) -> Arc<BigContent> {
+    static CACHE: Mutex<Vec<Arc<BigContent>>> = Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(hit) = cache.iter().find(|c| c.0.len() == len) {
+        return Arc::clone(hit);
+    }
+    let bytes = random_bytes(len);
+    let sha = sha256_hex(&bytes);
+    let entry = Arc::new((bytes, sha));
+    cache.push(Arc::clone(&entry));
+    entry
+}
+
 impl Tree {
     /// Name of the multi-MiB random file.
     pub const BIG: &'static str = "big.bin";
@@ -80,21 +99,23 @@ impl Tree {
         let err = |what: &str, e: std::io::Error| Error::new("tree", format!("{what} in {}: {e}", root.display()));
         fs::create_dir_all(root.join("subdir")).map_err(|e| err("mkdir subdir", e))?;
         fs::create_dir_all(root.join(Self::UPLOAD)).map_err(|e| err("mkdir upload", e))?;
-        let contents: [(&str, Vec<u8>, u64); 5] = [
+        let contents: [(&str, Vec<u8>, u64); 4] = [
             ("readme.txt", b"ftpkit interop tree.\r\nServed by a real server.\r\n".to_vec(), OLD_MTIME),
             ("hello world.txt", b"a name with a space in it.\r\n".to_vec(), OLD_MTIME),
             ("café-ñandú.txt", "UTF-8 name: café.\r\n".as_bytes().to_vec(), OLD_MTIME),
             ("subdir/nested.txt", b"nested file\r\n".to_vec(), OLD_MTIME),
-            (Self::BIG, random_bytes(big_len), LEAP_MTIME),
         ];
         let mut files = Vec::new();
-        for (path, bytes, mtime) in contents {
+        let big = big_content(big_len);
+        let all = contents.iter().map(|(p, b, m)| (*p, b.as_slice(), None, *m));
+        for (path, bytes, sha, mtime) in all.chain([(Self::BIG, big.0.as_slice(), Some(&big.1), LEAP_MTIME)]) {
             let full = root.join(path);
-            fs::write(&full, &bytes).map_err(|e| err(path, e))?;
+            fs::write(&full, bytes).map_err(|e| err(path, e))?;
             fs::set_permissions(&full, fs::Permissions::from_mode(0o644)).map_err(|e| err(path, e))?;
             let file = fs::File::options().write(true).open(&full).map_err(|e| err(path, e))?;
             file.set_modified(UNIX_EPOCH + Duration::from_secs(mtime)).map_err(|e| err(path, e))?;
-            files.push(TreeEntry { path: path.to_owned(), len: bytes.len() as u64, sha256: sha256_hex(&bytes) });
+            let sha256 = sha.cloned().unwrap_or_else(|| sha256_hex(bytes));
+            files.push(TreeEntry { path: path.to_owned(), len: bytes.len() as u64, sha256 });
         }
         symlink("readme.txt", root.join("link-to-readme")).map_err(|e| err("symlink", e))?;
         for dir in [root.to_path_buf(), root.join("subdir"), root.join(Self::UPLOAD)] {

@@ -1,6 +1,7 @@
 //! Proves the harness against the peers themselves: for vsftpd, pure-ftpd and pyftpdlib, curl lists the root in every
 //! data-connection mode, downloads the multi-MiB file (sha256 checked) and uploads a file (bytes checked on disk);
-//! lftp and ftplib list in active mode. IPv6 (`::1`) where the server supports it.
+//! lftp and ftplib list in active mode. On `::1` (all three servers listen there): curl EPSV and EPRT lists, ftplib
+//! active (EPRT) list.
 //!
 //! Each test starts its own server (fresh tree, fresh ports), so they run in parallel.
 
@@ -244,5 +245,5 @@ macro_rules! peer_tests {
 }
 
 peer_tests!(vsftpd, ftpkit_interop::Vsftpd::start, ipv6: [ipv6_curl_epsv_eprt_and_ftplib]);
-peer_tests!(pure_ftpd, ftpkit_interop::PureFtpd::start, ipv6: []);
+peer_tests!(pure_ftpd, ftpkit_interop::PureFtpd::start, ipv6: [ipv6_curl_epsv_eprt_and_ftplib]);
 peer_tests!(pyftpdlib, ftpkit_interop::Pyftpdlib::start, ipv6: [ipv6_curl_epsv_eprt_and_ftplib]);
