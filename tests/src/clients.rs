@@ -1,0 +1,64 @@
+//! Client runners: each installs its client when missing and runs it with a timeout (a hung peer fails the test).
+
+use std::ffi::OsStr;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::install::{ensure_curl, ensure_lftp, ensure_tnftp, python3};
+use crate::process::run_with_timeout;
+use crate::Result;
+
+pub use crate::process::RunOutput;
+
+/// The default timeout of every runner.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `curl ARGS` (nothing added: pass `-sS`, `-v`, `-u`, `-P`, ... yourself) with [`DEFAULT_TIMEOUT`].
+pub fn curl<I, S>(args: I) -> Result<RunOutput>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    curl_with_timeout(args, DEFAULT_TIMEOUT)
+}
+
+/// [`curl`] with a chosen timeout.
+pub fn curl_with_timeout<I, S>(args: I, timeout: Duration) -> Result<RunOutput>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let bin = ensure_curl()?;
+    run_with_timeout(Command::new(bin).args(args), None, timeout)
+}
+
+/// The commands [`lftp`] runs before the script: no TLS attempt, bounded retries and timeouts, exit on the first
+/// failed command.
+pub const LFTP_PRELUDE: &str =
+    "set ftp:ssl-allow no; set net:max-retries 1; set net:timeout 10; set net:reconnect-interval-base 1; \
+     set cmd:fail-exit yes; ";
+
+/// Runs `lftp -c "LFTP_PRELUDE SCRIPT"` with [`DEFAULT_TIMEOUT`]. The script opens its own connection, e.g.
+/// `open -u USER,PASS -p PORT 127.0.0.1; set ftp:passive-mode off; ls; bye`.
+pub fn lftp(script: &str) -> Result<RunOutput> {
+    let bin = ensure_lftp()?;
+    run_with_timeout(Command::new(bin).arg("-c").arg(format!("{LFTP_PRELUDE}{script}")), None, DEFAULT_TIMEOUT)
+}
+
+/// Runs `python3 -c CODE` with [`DEFAULT_TIMEOUT`] and `PYTHONIOENCODING=utf-8` (for Python's `ftplib`; import it
+/// in the code).
+pub fn ftplib(code: &str) -> Result<RunOutput> {
+    let python = python3()?;
+    run_with_timeout(Command::new(python).env("PYTHONIOENCODING", "utf-8").arg("-c").arg(code), None, DEFAULT_TIMEOUT)
+}
+
+/// Runs tnftp (`/usr/bin/tnftp`, the classic `ftp`) with `ARGS` and `input` on standard input, with
+/// [`DEFAULT_TIMEOUT`]; e.g. args `-n -d -v 127.0.0.1 PORT`, input `user NAME PASS\npassive off\nls\nquit\n`.
+pub fn tnftp<I, S>(args: I, input: &str) -> Result<RunOutput>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let bin = ensure_tnftp()?;
+    run_with_timeout(Command::new(bin).args(args), Some(input.as_bytes()), DEFAULT_TIMEOUT)
+}

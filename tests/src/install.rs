@@ -1,0 +1,292 @@
+//! Installing the peers when they are missing.
+//!
+//! Every `ensure_*` function is idempotent and safe to call from many tests at once: a per-peer
+//! [`OnceLock`] within the process, and an exclusive lock on `<cache_dir>/install.lock` across processes while an
+//! install runs (with a re-check after taking it). A peer that cannot be installed gives an [`Error`] saying which and
+//! why; the result (success or failure) is remembered for the rest of the process.
+//!
+//! Each install that actually ran is timed; the times are appended to `<cache_dir>/install-times.log` and returned by
+//! [`install_times`].
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::process::run_with_timeout;
+use crate::{cache_dir, Error, Result};
+
+const APT_TIMEOUT: Duration = Duration::from_secs(600);
+const PIP_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The two programs unpacked from the Debian `pure-ftpd` and `pure-ftpd-common` packages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PureFtpdBins {
+    /// `.../usr/sbin/pure-ftpd`.
+    pub pure_ftpd: PathBuf,
+    /// `.../usr/bin/pure-pw`.
+    pub pure_pw: PathBuf,
+}
+
+/// One install that ran (not the ones found already present).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallTime {
+    /// The peer (`vsftpd`, `pure-ftpd`, ...).
+    pub peer: String,
+    /// Wall time of the install step.
+    pub elapsed: Duration,
+}
+
+static TIMES: Mutex<Vec<InstallTime>> = Mutex::new(Vec::new());
+
+/// The installs this process ran, with their wall times.
+pub fn install_times() -> Vec<InstallTime> {
+    TIMES.lock().map(|t| t.clone()).unwrap_or_default()
+}
+
+/// `/usr/sbin/vsftpd`, installed with `apt-get install vsftpd` when missing. The package also creates the `ftp`
+/// account that vsftpd's anonymous sessions run as.
+pub fn ensure_vsftpd() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| ensure_apt("vsftpd", "vsftpd", "vsftpd")).clone()
+}
+
+/// `lftp`, installed with apt when missing.
+pub fn ensure_lftp() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| ensure_apt("lftp", "lftp", "lftp")).clone()
+}
+
+/// `curl`, installed with apt when missing.
+pub fn ensure_curl() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| ensure_apt("curl", "curl", "curl")).clone()
+}
+
+/// `tnftp` (the classic BSD `ftp` client of the seed's transcripts), installed with apt when missing.
+pub fn ensure_tnftp() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| ensure_apt("tnftp", "tnftp", "tnftp")).clone()
+}
+
+/// pure-ftpd, unpacked (not installed: it conflicts with vsftpd on `ftp-server`) from `apt-get download pure-ftpd
+/// pure-ftpd-common` with `dpkg-deb -x` into `<cache_dir>/pure-ftpd/root`. Missing shared libraries (libsodium23
+/// and friends) are installed with apt.
+pub fn ensure_pure_ftpd() -> Result<PureFtpdBins> {
+    static ONCE: OnceLock<Result<PureFtpdBins>> = OnceLock::new();
+    ONCE.get_or_init(ensure_pure_ftpd_uncached).clone()
+}
+
+/// A Python interpreter that can `import pyftpdlib`: `python3` itself, after `python3 -m pip install pyftpdlib` when
+/// needed, or a venv at `<cache_dir>/venv` if the system pip refuses.
+pub fn ensure_pyftpdlib() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(ensure_pyftpdlib_uncached).clone()
+}
+
+/// `python3` from `PATH` (for `ftplib`). Python is part of the machine image; the harness does not install it.
+pub fn python3() -> Result<PathBuf> {
+    find_program("python3").ok_or_else(|| Error::new("python3", "not found on PATH (needed for ftplib and pyftpdlib)"))
+}
+
+/// Looks `name` up in `PATH`, then in `/usr/sbin`, `/usr/bin`, `/sbin`, `/bin`.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/bin", "/sbin", "/bin"].map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Holds the cross-process install lock until dropped.
+struct InstallLock(#[allow(dead_code)] File);
+
+fn install_lock(peer: &str) -> Result<InstallLock> {
+    let dir = cache_dir();
+    fs::create_dir_all(&dir)
+        .map_err(|e| Error::new(peer, format!("cannot create cache dir {}: {e}", dir.display())))?;
+    let path = dir.join("install.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::new(peer, format!("cannot open {}: {e}", path.display())))?;
+    file.lock().map_err(|e| Error::new(peer, format!("cannot lock {}: {e}", path.display())))?;
+    Ok(InstallLock(file))
+}
+
+fn record(peer: &str, elapsed: Duration) {
+    if let Ok(mut t) = TIMES.lock() {
+        t.push(InstallTime { peer: peer.to_owned(), elapsed });
+    }
+    let line = format!("{peer}: installed in {:.1} s\n", elapsed.as_secs_f64());
+    eprint!("ftpkit-interop: {line}");
+    if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(cache_dir().join("install-times.log")) {
+        let _ = f.write_all(line.as_bytes());
+    }
+}
+
+fn ensure_apt(peer: &str, program: &str, package: &str) -> Result<PathBuf> {
+    if let Some(p) = find_program(program) {
+        return Ok(p);
+    }
+    let _lock = install_lock(peer)?;
+    if let Some(p) = find_program(program) {
+        return Ok(p);
+    }
+    let start = Instant::now();
+    apt_install(peer, &[package])?;
+    record(peer, start.elapsed());
+    find_program(program)
+        .ok_or_else(|| Error::new(peer, format!("apt-get installed {package} but `{program}` is still not found")))
+}
+
+fn apt_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new("apt-get");
+    cmd.env("DEBIAN_FRONTEND", "noninteractive").args(["-o", "DPkg::Lock::Timeout=300"]).args(args);
+    cmd
+}
+
+/// `apt-get install -y PACKAGES`; on failure `apt-get update` once and again.
+fn apt_install(peer: &str, packages: &[&str]) -> Result<()> {
+    let mut args = vec!["install", "-y", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    let first = run_with_timeout(&mut apt_command(&args), None, APT_TIMEOUT)
+        .map_err(|e| Error::new(peer, format!("apt-get cannot run: {e}")))?;
+    if first.success() {
+        return Ok(());
+    }
+    run_with_timeout(&mut apt_command(&["update"]), None, APT_TIMEOUT).and_then(|o| o.ok()).map_err(|e| {
+        Error::new(peer, format!("apt-get install failed ({}), then apt-get update failed: {e}", first.describe()))
+    })?;
+    run_with_timeout(&mut apt_command(&args), None, APT_TIMEOUT).and_then(|o| o.ok()).map_err(|e| {
+        Error::new(peer, format!("apt-get install {} failed after apt-get update: {e}", packages.join(" ")))
+    })?;
+    Ok(())
+}
+
+fn pure_ftpd_bins(root: &Path) -> PureFtpdBins {
+    PureFtpdBins { pure_ftpd: root.join("usr/sbin/pure-ftpd"), pure_pw: root.join("usr/bin/pure-pw") }
+}
+
+/// Libraries named "not found" by `ldd`, empty when all resolve.
+fn missing_libs(bin: &Path) -> Result<Vec<String>> {
+    let out = run_with_timeout(Command::new("ldd").arg(bin), None, Duration::from_secs(30))?;
+    Ok(out.stdout_text().lines().filter(|l| l.contains("not found")).map(|l| l.trim().to_owned()).collect())
+}
+
+fn ensure_pure_ftpd_uncached() -> Result<PureFtpdBins> {
+    const PEER: &str = "pure-ftpd";
+    let dir = cache_dir().join("pure-ftpd");
+    let bins = pure_ftpd_bins(&dir.join("root"));
+    let ready = |b: &PureFtpdBins| -> Result<bool> {
+        Ok(b.pure_ftpd.is_file() && b.pure_pw.is_file() && missing_libs(&b.pure_ftpd)?.is_empty())
+    };
+    if ready(&bins)? {
+        return Ok(bins);
+    }
+    let _lock = install_lock(PEER)?;
+    if ready(&bins)? {
+        return Ok(bins);
+    }
+    let start = Instant::now();
+    if !(bins.pure_ftpd.is_file() && bins.pure_pw.is_file()) {
+        let debs = dir.join("debs");
+        let _ = fs::remove_dir_all(&debs);
+        fs::create_dir_all(&debs).map_err(|e| Error::new(PEER, format!("cannot create {}: {e}", debs.display())))?;
+        let download = || {
+            run_with_timeout(
+                apt_command(&["download", "pure-ftpd", "pure-ftpd-common"]).current_dir(&debs),
+                None,
+                APT_TIMEOUT,
+            )
+            .and_then(|o| o.ok())
+        };
+        if let Err(first) = download() {
+            run_with_timeout(&mut apt_command(&["update"]), None, APT_TIMEOUT).and_then(|o| o.ok()).map_err(|e| {
+                Error::new(PEER, format!("apt-get download failed ({first}), then apt-get update failed: {e}"))
+            })?;
+            download().map_err(|e| Error::new(PEER, format!("apt-get download failed after apt-get update: {e}")))?;
+        }
+        let entries =
+            fs::read_dir(&debs).map_err(|e| Error::new(PEER, format!("cannot read {}: {e}", debs.display())))?;
+        let mut unpacked = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "deb") {
+                run_with_timeout(
+                    Command::new("dpkg-deb").arg("-x").arg(&path).arg(dir.join("root")),
+                    None,
+                    APT_TIMEOUT,
+                )
+                .and_then(|o| o.ok())
+                .map_err(|e| Error::new(PEER, format!("dpkg-deb -x failed: {e}")))?;
+                unpacked += 1;
+            }
+        }
+        if unpacked < 2 {
+            return Err(Error::new(PEER, format!("apt-get download gave {unpacked} .deb files, expected 2")));
+        }
+    }
+    if !(bins.pure_ftpd.is_file() && bins.pure_pw.is_file()) {
+        return Err(Error::new(
+            PEER,
+            format!("unpacked, but {} or {} is missing", bins.pure_ftpd.display(), bins.pure_pw.display()),
+        ));
+    }
+    let missing = missing_libs(&bins.pure_ftpd)?;
+    if !missing.is_empty() {
+        apt_install(PEER, &["libcap2", "libcrypt1", "libpam0g", "libsodium23", "libssl3"])?;
+        let still = missing_libs(&bins.pure_ftpd)?;
+        if !still.is_empty() {
+            return Err(Error::new(PEER, format!("shared libraries still missing: {}", still.join("; "))));
+        }
+    }
+    record(PEER, start.elapsed());
+    Ok(bins)
+}
+
+fn imports_pyftpdlib(python: &Path) -> bool {
+    run_with_timeout(Command::new(python).args(["-c", "import pyftpdlib"]), None, Duration::from_secs(60))
+        .is_ok_and(|o| o.success())
+}
+
+fn ensure_pyftpdlib_uncached() -> Result<PathBuf> {
+    const PEER: &str = "pyftpdlib";
+    let python = python3().map_err(|e| Error::new(PEER, e.to_string()))?;
+    let venv = cache_dir().join("venv");
+    let venv_python = venv.join("bin").join("python3");
+    if imports_pyftpdlib(&python) {
+        return Ok(python);
+    }
+    if venv_python.is_file() && imports_pyftpdlib(&venv_python) {
+        return Ok(venv_python);
+    }
+    let _lock = install_lock(PEER)?;
+    if imports_pyftpdlib(&python) {
+        return Ok(python);
+    }
+    let start = Instant::now();
+    let system =
+        run_with_timeout(Command::new(&python).args(["-m", "pip", "install", "pyftpdlib"]), None, PIP_TIMEOUT)?;
+    if system.success() && imports_pyftpdlib(&python) {
+        record(PEER, start.elapsed());
+        return Ok(python);
+    }
+    run_with_timeout(Command::new(&python).args(["-m", "venv"]).arg(&venv), None, PIP_TIMEOUT)
+        .and_then(|o| o.ok())
+        .map_err(|e| {
+            Error::new(PEER, format!("system pip failed ({}), and creating a venv failed: {e}", system.describe()))
+        })?;
+    run_with_timeout(Command::new(&venv_python).args(["-m", "pip", "install", "pyftpdlib"]), None, PIP_TIMEOUT)
+        .and_then(|o| o.ok())
+        .map_err(|e| Error::new(PEER, format!("pip install pyftpdlib into {} failed: {e}", venv.display())))?;
+    if !imports_pyftpdlib(&venv_python) {
+        return Err(Error::new(PEER, "installed into the venv but `import pyftpdlib` still fails"));
+    }
+    record(PEER, start.elapsed());
+    Ok(venv_python)
+}

@@ -1,0 +1,83 @@
+//! Interop test harness for ftpkit: real FTP servers and clients on loopback.
+//!
+//! * [`install`]: `ensure_*` functions that install each peer when missing (apt, `apt-get download` + `dpkg-deb -x`,
+//!   pip), idempotent and safe from many threads and processes at once.
+//! * [`Tree`]: a fresh served tree (text files, a name with a space, a UTF-8 name, a subdir, a symlink, a multi-MiB
+//!   random binary with a known sha256, a writable `upload/`).
+//! * [`Vsftpd`], [`PureFtpd`], [`Pyftpdlib`]: servers started in the foreground on 127.0.0.1 (or `::1`) with a free
+//!   port and a passive range, waited on until their greeting arrives, killed by process group on drop.
+//! * [`clients`]: `curl`, `lftp`, `ftplib` (Python) and `tnftp` runners, each with a timeout.
+//!
+//! Every failure is an [`Error`] that says which peer and why; nothing is skipped silently.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod clients;
+pub mod install;
+mod process;
+pub mod servers;
+mod tree;
+
+pub use clients::{curl, curl_with_timeout, ftplib, lftp, tnftp, RunOutput};
+pub use process::run_with_timeout;
+pub use servers::{PureFtpd, Pyftpdlib, Server, ServerOpts, Vsftpd};
+pub use tree::{sha256_hex, Tree, TreeEntry};
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A harness failure: which peer or step, and why. `Debug` prints the same text as `Display`, so a test returning
+/// `Result<(), Error>` fails with a readable message.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    /// What failed (a peer's name, or a step such as `tree`).
+    pub what: String,
+    /// Why, with any captured output or log text.
+    pub why: String,
+}
+
+impl Error {
+    /// An error about `what`, because of `why`.
+    pub fn new(what: impl Into<String>, why: impl Into<String>) -> Self {
+        Error { what: what.into(), why: why.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.what, self.why)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result with the harness [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The harness's cache folder (install lock, unpacked pure-ftpd, pyftpdlib venv): `$FTPKIT_INTEROP_CACHE` if set,
+/// else `<target dir>/ftpkit-interop`, where the target dir is found from the running test binary's path
+/// (`target/<profile>/deps/<bin>`), or `$CARGO_TARGET_DIR`, or `target/` beside the workspace root.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("FTPKIT_INTEROP_CACHE") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir).join("ftpkit-interop");
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        // target/<profile>/deps/<bin> -> target
+        if let Some(target) = exe.parent().and_then(|deps| deps.parent()).and_then(|profile| profile.parent()) {
+            if target.file_name().is_some_and(|n| n == "target") {
+                return target.join("ftpkit-interop");
+            }
+        }
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("ftpkit-interop")
+}
