@@ -5,6 +5,7 @@
 mod decode;
 mod explain;
 mod firewall;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -43,16 +44,23 @@ enum Cmd {
     },
     /// Explain a transcript's data connections as the seed's numbered steps, with NAT warnings.
     Explain(explain::Args),
+    /// Serve a directory over FTP with the embedded server (anonymous read-only by default).
+    Serve(serve::Args),
     /// The channels a firewall must open for a mode, on the server's or the client's side.
     Firewall(firewall::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FTPKIT_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
     let result = match cli.command {
         Cmd::Decode { json, example, lines } => decode::run(json, example, &lines).map_err(|e| e.to_string()),
         Cmd::Explain(args) => explain::run(&args),
         Cmd::Firewall(args) => firewall::run(&args),
+        Cmd::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => code,

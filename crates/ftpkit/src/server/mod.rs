@@ -1,3 +1,348 @@
-//! The tokio FTP server (being written): a drive loop over `ftpkit_proto::session::server`.
+//! The tokio FTP server: one task per control connection, each a drive loop over
+//! [`ServerSession`](crate::proto::session::server::ServerSession).
+//!
+//! Every protocol decision — login gating, FTP bounce and privileged-port refusal, the passive data connection's
+//! source check, path normalisation, reply codes — is the session's. This module only accepts connections, maps
+//! the session's requests onto the jailed file system ([`fs::Jail`]) and sockets, and reports back.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use ftpkit::server::{Access, Server};
+//! let server = Server::builder("/srv/ftp")
+//!     .bind("127.0.0.1:2121".parse().unwrap())
+//!     .passive_ports(30000..=30009)
+//!     .anonymous(true)
+//!     .user("alice", "secret", Access::ReadWrite)
+//!     .build()
+//!     .await?;
+//! let handle = server.handle();
+//! tokio::spawn(server.run());
+//! // ... later:
+//! handle.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Transfers stream: files go to the socket with `std::io::copy`, which uses `sendfile(2)` on Linux, on a blocking
+//! thread; uploads are read in 256 KiB blocks into a temporary file that is renamed into place only when the whole
+//! upload arrived. Memory does not grow with file size.
 
+mod conn;
+mod data;
 pub mod fs;
+
+use crate::proto::session::server::ServerConfig;
+pub use crate::proto::session::server::{Access, Masquerade};
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// A user account: its password, rights and root.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Read-only or read-write.
+    pub access: Access,
+    /// The user's root; `None` means the server's root.
+    pub root: Option<PathBuf>,
+}
+
+/// Checks user names and passwords. Implement it to plug in an application's own user store.
+pub trait Authenticator: Send + Sync + std::fmt::Debug {
+    /// The account for this user and password, or `None` to refuse the login. Runs on a blocking thread.
+    fn authenticate(&self, user: &str, password: &str) -> Option<Account>;
+}
+
+/// Users and passwords held in memory.
+#[derive(Debug, Default, Clone)]
+pub struct StaticUsers {
+    users: HashMap<String, (String, Account)>,
+}
+
+impl StaticUsers {
+    /// Adds a user.
+    pub fn add(&mut self, user: &str, password: &str, account: Account) {
+        self.users.insert(user.to_owned(), (password.to_owned(), account));
+    }
+}
+
+impl Authenticator for StaticUsers {
+    fn authenticate(&self, user: &str, password: &str) -> Option<Account> {
+        let (pass, account) = self.users.get(user)?;
+        // Compare without an early exit on the first differing byte.
+        let same = pass.len() == password.len()
+            && pass.bytes().zip(password.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        same.then(|| account.clone())
+    }
+}
+
+/// Where active-mode data connections come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActiveSource {
+    /// Port 20 when it can be bound (root, nothing else on it), else an ephemeral port.
+    Port20OrEphemeral,
+    /// Always an ephemeral port.
+    Ephemeral,
+}
+
+/// Server settings (the session's policy plus the adapter's own).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub session: ServerConfig,
+    pub root: PathBuf,
+    pub anonymous_root: Option<PathBuf>,
+    pub active_source: ActiveSource,
+    pub data_timeout: Duration,
+    pub max_sessions: usize,
+    pub max_per_ip: usize,
+}
+
+/// Builds a [`Server`].
+#[derive(Debug)]
+pub struct Builder {
+    bind: SocketAddr,
+    settings: Settings,
+    users: StaticUsers,
+    auth: Option<Arc<dyn Authenticator>>,
+}
+
+impl Builder {
+    /// The address to listen on (default `127.0.0.1:2121`).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+    /// Allow anonymous read-only logins (`anonymous` or `ftp`, any password).
+    pub fn anonymous(mut self, on: bool) -> Self {
+        self.settings.session.anonymous = on;
+        self
+    }
+    /// A different root for anonymous users.
+    pub fn anonymous_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.settings.anonymous_root = Some(root.into());
+        self
+    }
+    /// Adds a user with a password, rooted at the server's root.
+    pub fn user(mut self, name: &str, password: &str, access: Access) -> Self {
+        self.users.add(name, password, Account { access, root: None });
+        self
+    }
+    /// Uses an application's own user store instead of (not besides) the users added with [`Builder::user`].
+    pub fn authenticator(mut self, auth: Arc<dyn Authenticator>) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+    /// The passive port range (default 49152-65534).
+    pub fn passive_ports(mut self, ports: RangeInclusive<u16>) -> Self {
+        self.settings.session.passive_ports = ports;
+        self
+    }
+    /// The address to advertise in 227 replies (a server behind NAT).
+    pub fn masquerade(mut self, m: Masquerade) -> Self {
+        self.settings.session.masquerade = m;
+        self
+    }
+    /// Where active-mode data connections come from (default: port 20 when possible).
+    pub fn active_source(mut self, s: ActiveSource) -> Self {
+        self.settings.active_source = s;
+        self
+    }
+    /// Idle control connections are closed (421) after this long (default 300 s).
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.settings.session.idle_timeout = d;
+        self
+    }
+    /// A data connection must come, and data must move, within this long (default 30 s).
+    pub fn data_timeout(mut self, d: Duration) -> Self {
+        self.settings.session.data_connect_timeout = d;
+        self.settings.data_timeout = d;
+        self
+    }
+    /// At most this many sessions at once (default 512); more get `421` and are closed.
+    pub fn max_sessions(mut self, n: usize) -> Self {
+        self.settings.max_sessions = n;
+        self
+    }
+    /// At most this many sessions from one client address (default 16).
+    pub fn max_sessions_per_ip(mut self, n: usize) -> Self {
+        self.settings.max_per_ip = n;
+        self
+    }
+    /// The whole session policy at once (bounce protection, data-source check, greeting, ...).
+    pub fn session_config(mut self, c: ServerConfig) -> Self {
+        self.settings.session = c;
+        self
+    }
+    /// Binds the listener.
+    pub async fn build(self) -> io::Result<Server> {
+        // Fail early on a root that cannot be opened.
+        fs::Jail::open(&self.settings.root)?;
+        let listener = TcpListener::bind(self.bind).await?;
+        let (tx, rx) = watch::channel(false);
+        let auth: Arc<dyn Authenticator> = match self.auth {
+            Some(a) => a,
+            None => Arc::new(self.users),
+        };
+        Ok(Server {
+            listener,
+            shared: Arc::new(Shared {
+                settings: self.settings,
+                auth,
+                sessions: AtomicUsize::new(0),
+                per_ip: Mutex::new(HashMap::new()),
+                next_passive: AtomicU32::new(0),
+                shutdown: rx,
+            }),
+            shutdown_tx: Arc::new(tx),
+        })
+    }
+}
+
+/// State shared by the accept loop and the sessions.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub settings: Settings,
+    pub auth: Arc<dyn Authenticator>,
+    pub sessions: AtomicUsize,
+    pub per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Where the next passive port search starts, so consecutive sessions spread over the range.
+    pub next_passive: AtomicU32,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// A running FTP server.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown_tx: Arc<watch::Sender<bool>>,
+}
+
+/// Stops a server: no new connections; each session ends after its current command (idle ones at once, with 421).
+#[derive(Debug, Clone)]
+pub struct Handle {
+    tx: Arc<watch::Sender<bool>>,
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// Asks the server to stop and waits (up to 30 s) until every session has ended.
+    pub async fn shutdown(&self) {
+        let _ = self.tx.send(true);
+        for _ in 0..3000 {
+            if self.shared.sessions.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Sessions now open.
+    pub fn sessions(&self) -> usize {
+        self.shared.sessions.load(Ordering::Acquire)
+    }
+}
+
+impl Server {
+    /// A builder serving `root`.
+    pub fn builder(root: impl Into<PathBuf>) -> Builder {
+        Builder {
+            bind: SocketAddr::from(([127, 0, 0, 1], 2121)),
+            settings: Settings {
+                session: ServerConfig::default(),
+                root: root.into(),
+                anonymous_root: None,
+                active_source: ActiveSource::Port20OrEphemeral,
+                data_timeout: Duration::from_secs(30),
+                max_sessions: 512,
+                max_per_ip: 16,
+            },
+            users: StaticUsers::default(),
+            auth: None,
+        }
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> Handle {
+        Handle { tx: self.shutdown_tx.clone(), shared: self.shared.clone() }
+    }
+
+    /// Accepts connections until shut down.
+    pub async fn run(self) {
+        let mut stop = self.shared.shutdown.clone();
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, peer)) => self.admit(stream, peer),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+            }
+        }
+        tracing::info!("server stopped accepting");
+    }
+
+    fn admit(&self, stream: tokio::net::TcpStream, peer: SocketAddr) {
+        let shared = self.shared.clone();
+        let total = shared.sessions.fetch_add(1, Ordering::AcqRel) + 1;
+        let per_ip = {
+            let mut map = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+            let n = map.entry(peer.ip()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let refuse = if total > shared.settings.max_sessions {
+            Some("421 Too many sessions, try again later.\r\n")
+        } else if per_ip > shared.settings.max_per_ip {
+            Some("421 Too many sessions from your address.\r\n")
+        } else {
+            None
+        };
+        tokio::spawn(async move {
+            let _guard = SessionGuard { shared: shared.clone(), ip: peer.ip() };
+            if let Some(text) = refuse {
+                tracing::info!(%peer, "session refused: {}", text.trim_end());
+                use tokio::io::AsyncWriteExt;
+                let mut stream = stream;
+                let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(text.as_bytes())).await;
+                return;
+            }
+            if let Err(e) = conn::serve(stream, peer, shared).await {
+                tracing::debug!(%peer, error = %e, "session ended with an error");
+            }
+        });
+    }
+}
+
+/// Decrements the session counters when a session task ends, however it ends.
+struct SessionGuard {
+    shared: Arc<Shared>,
+    ip: IpAddr,
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.shared.sessions.fetch_sub(1, Ordering::AcqRel);
+        let mut map = self.shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}

@@ -241,6 +241,44 @@ pub fn format_mlsd_line<'f>(
     Ok(out)
 }
 
+/// Writes an entry as an MLSD/MLST fact line (RFC 3659 §7): `type` (file, dir, cdir, pdir, or `OS.unix=slink:`
+/// for a symlink), `size` when known, `modify` when known, `UNIX.mode` (octal) when known, then the name.
+///
+/// ```
+/// use ftpkit_proto::listing::{format_mlsd_entry, DateTime, Entry, EntryKind, ListFormat};
+/// let mut e = Entry::new("big.bin", EntryKind::File, ListFormat::Mlsd);
+/// e.size = Some(1048576);
+/// e.modified = Some(DateTime::new(2024, 2, 29, 23, 59, 0, 0).unwrap());
+/// e.unix_mode = Some(0o644);
+/// assert_eq!(format_mlsd_entry(&e).unwrap(), "type=file;size=1048576;modify=20240229235900;UNIX.mode=0644; big.bin");
+/// ```
+///
+/// # Errors
+/// As [`format_mlsd_line`]: a name with a control character, or empty.
+pub fn format_mlsd_entry(entry: &Entry<'_>) -> Result<String, ListError> {
+    let kind = match &entry.kind {
+        EntryKind::Dir => "dir",
+        EntryKind::CurrentDir => "cdir",
+        EntryKind::ParentDir => "pdir",
+        EntryKind::Symlink => "OS.unix=slink:",
+        _ => "file",
+    };
+    let size = entry.size.map(|s| s.to_string());
+    let modify = entry.modified.map(|t| t.to_mlsd());
+    let mode = entry.unix_mode.map(|m| format!("{m:04o}"));
+    let mut facts: Vec<(&str, &str)> = vec![("type", kind)];
+    if let Some(s) = &size {
+        facts.push(("size", s));
+    }
+    if let Some(m) = &modify {
+        facts.push(("modify", m));
+    }
+    if let Some(m) = &mode {
+        facts.push(("UNIX.mode", m));
+    }
+    format_mlsd_line(facts, &entry.name)
+}
+
 #[cfg(test)]
 #[allow(clippy::type_complexity)] // the test tables spell out their row types
 mod tests {
@@ -345,42 +383,4 @@ mod tests {
             assert_eq!(format_mlsd_line(facts.iter().copied(), name).as_ref(), Err(want), "{facts:?} {name:?}");
         }
     }
-}
-
-/// Writes an entry as an MLSD/MLST fact line (RFC 3659 §7): `type` (file, dir, cdir, pdir, or `OS.unix=slink:`
-/// for a symlink), `size` when known, `modify` when known, `UNIX.mode` (octal) when known, then the name.
-///
-/// ```
-/// use ftpkit_proto::listing::{format_mlsd_entry, DateTime, Entry, EntryKind, ListFormat};
-/// let mut e = Entry::new("big.bin", EntryKind::File, ListFormat::Mlsd);
-/// e.size = Some(1048576);
-/// e.modified = Some(DateTime::new(2024, 2, 29, 23, 59, 0, 0).unwrap());
-/// e.unix_mode = Some(0o644);
-/// assert_eq!(format_mlsd_entry(&e).unwrap(), "type=file;size=1048576;modify=20240229235900;UNIX.mode=0644; big.bin");
-/// ```
-///
-/// # Errors
-/// As [`format_mlsd_line`]: a name with a control character, or empty.
-pub fn format_mlsd_entry(entry: &Entry<'_>) -> Result<String, ListError> {
-    let kind = match &entry.kind {
-        EntryKind::Dir => "dir",
-        EntryKind::CurrentDir => "cdir",
-        EntryKind::ParentDir => "pdir",
-        EntryKind::Symlink => "OS.unix=slink:",
-        _ => "file",
-    };
-    let size = entry.size.map(|s| s.to_string());
-    let modify = entry.modified.map(|t| t.to_mlsd());
-    let mode = entry.unix_mode.map(|m| format!("{m:04o}"));
-    let mut facts: Vec<(&str, &str)> = vec![("type", kind)];
-    if let Some(s) = &size {
-        facts.push(("size", s));
-    }
-    if let Some(m) = &modify {
-        facts.push(("modify", m));
-    }
-    if let Some(m) = &mode {
-        facts.push(("UNIX.mode", m));
-    }
-    format_mlsd_line(facts, &entry.name)
 }

@@ -126,6 +126,9 @@ impl Date {
         365 * y + leap_days + day_of_year
     }
 
+    /// 1970-01-01.
+    pub const UNIX_EPOCH: Date = Date { year: 1970, month: 1, day: 1 };
+
     /// The date `days` days after 1970-01-01 (negative: before), or `None` outside years 0-9999.
     pub fn from_unix_days(days: i64) -> Option<Date> {
         // Shift to the day-number epoch of `day_number` (0000-03-01), then invert it by 400-year eras.

@@ -1,0 +1,81 @@
+//! `ftpkit serve`: the embedded tokio server on a directory.
+
+use ftpkit::server::{Access, Masquerade, Server};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Options of `ftpkit serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The directory to serve (default: the current directory). Sessions cannot leave it.
+    dir: Option<PathBuf>,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:2121")]
+    bind: SocketAddr,
+    /// The passive port range, A-B.
+    #[arg(long, value_parser = parse_range)]
+    pasv_range: Option<(u16, u16)>,
+    /// The address to advertise in 227 replies (a server behind NAT).
+    #[arg(long)]
+    masquerade: Option<Ipv4Addr>,
+    /// A user, NAME:PASS (repeatable). Without any, the server is anonymous-only.
+    #[arg(long = "user", value_parser = parse_user)]
+    users: Vec<(String, String)>,
+    /// Give the users read-write access (anonymous logins are always read-only).
+    #[arg(long)]
+    write: bool,
+    /// Refuse anonymous logins (only with --user).
+    #[arg(long, requires = "users")]
+    no_anonymous: bool,
+}
+
+fn parse_range(s: &str) -> Result<(u16, u16), String> {
+    let (a, b) = s.split_once('-').ok_or("expected A-B, e.g. 30000-30009")?;
+    let a: u16 = a.trim().parse().map_err(|e| format!("start: {e}"))?;
+    let b: u16 = b.trim().parse().map_err(|e| format!("end: {e}"))?;
+    if a == 0 || a > b {
+        return Err(format!("{a}-{b} is not a range of ports 1-65535 with start <= end"));
+    }
+    Ok((a, b))
+}
+
+fn parse_user(s: &str) -> Result<(String, String), String> {
+    let (u, p) = s.split_once(':').ok_or("expected NAME:PASS")?;
+    if u.is_empty() {
+        return Err("empty user name".into());
+    }
+    Ok((u.to_owned(), p.to_owned()))
+}
+
+/// Runs the server until Ctrl-C.
+pub fn run(args: &Args) -> Result<ExitCode, String> {
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => std::env::current_dir().map_err(|e| e.to_string())?,
+    };
+    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let mut b = Server::builder(&dir).bind(args.bind).anonymous(!args.no_anonymous);
+        if let Some((a, z)) = args.pasv_range {
+            b = b.passive_ports(a..=z);
+        }
+        if let Some(ip) = args.masquerade {
+            b = b.masquerade(Masquerade::One(ip));
+        }
+        let access = if args.write { Access::ReadWrite } else { Access::ReadOnly };
+        for (u, p) in &args.users {
+            b = b.user(u, p, access);
+        }
+        let server = b.build().await.map_err(|e| format!("cannot serve {} on {}: {e}", dir.display(), args.bind))?;
+        let addr = server.local_addr().map_err(|e| e.to_string())?;
+        eprintln!("ftpkit: serving {} on ftp://{addr}/ (Ctrl-C to stop)", dir.display());
+        let handle = server.handle();
+        let task = tokio::spawn(server.run());
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("ftpkit: shutting down");
+        handle.shutdown().await;
+        let _ = task.await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

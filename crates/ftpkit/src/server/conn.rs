@@ -1,0 +1,428 @@
+//! One control connection: the drive loop over the server session.
+//!
+//! The loop follows the session's documented calling order: after every input (control bytes, an accepted data
+//! connection, a finished piece of work, a timer), drain `poll_transmit`, `poll_event` and `poll_request`, then
+//! re-arm the one timer from `poll_timeout`. Work for a request runs on tokio's blocking pool (file system, sendfile)
+//! or as a small async task (binding and connecting data sockets); its outcome comes back through a `JoinSet`.
+
+use super::data::{self, Opened};
+use super::fs::Jail;
+use super::{ActiveSource, Shared};
+use crate::proto::session::server::{
+    DataVerdict, Event, Outcome, Request, RequestId, ServerError, ServerSession, TimeoutKind,
+};
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// What a finished piece of work hands back besides its outcome.
+enum Extra {
+    None,
+    Listener(TcpListener),
+    Data(TcpStream),
+    Opened(Opened),
+    Root(Option<PathBuf>),
+}
+
+struct Done {
+    id: RequestId,
+    outcome: Outcome,
+    extra: Extra,
+}
+
+/// The adapter's side of one session: sockets and files the session's requests produced.
+struct Io {
+    jail: Option<Arc<Jail>>,
+    /// The root of the account that just authenticated, until the session says `LoggedIn`.
+    login_root: Option<PathBuf>,
+    listener: Option<TcpListener>,
+    data: Option<TcpStream>,
+    opened: HashMap<RequestId, Opened>,
+    cancelled: HashSet<RequestId>,
+    /// A clone of the data socket of the running transfer, to cut it off on ABOR.
+    transfer: Option<(RequestId, std::net::TcpStream)>,
+    /// The server's address on the control connection (active connections come from it).
+    local_ip: IpAddr,
+}
+
+/// Serves one control connection until the session closes, the client goes away, or the server shuts down.
+pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let local = stream.local_addr()?;
+    let mut session = ServerSession::new(shared.settings.session.clone(), peer, local);
+    let (mut rd, mut wr) = stream.into_split();
+    let mut io = Io {
+        jail: None,
+        login_root: None,
+        listener: None,
+        data: None,
+        opened: HashMap::new(),
+        cancelled: HashSet::new(),
+        transfer: None,
+        local_ip: local.ip(),
+    };
+    let mut work: JoinSet<Done> = JoinSet::new();
+    let mut timer: Option<(TimeoutKind, Instant)> = None;
+    let mut stop = shared.shutdown.clone();
+    let mut stopping = *stop.borrow();
+    let mut buf = [0u8; 2048];
+    tracing::debug!(%peer, "session opened");
+    loop {
+        if drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await? {
+            break;
+        }
+        timer = session.poll_timeout().map(|(kind, after)| match timer {
+            // Keep the deadline of a timer of the same kind that is already running only if it is earlier.
+            Some((k, at)) if k == kind && at <= Instant::now() + after => (k, at),
+            _ => (kind, Instant::now() + after),
+        });
+        if stopping && work.is_empty() {
+            let _ = wr.write_all(b"421 Server shutting down.\r\n").await;
+            break;
+        }
+        let deadline = timer.map(|(_, at)| at);
+        tokio::select! {
+            read = rd.read(&mut buf) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => match session.handle_input(&buf[..n]) {
+                    Ok(()) => {}
+                    Err(ServerError::Closed) => break,
+                    Err(e) => tracing::debug!(%peer, error = %e, "input refused"),
+                },
+            },
+            Some(joined) = work.join_next(), if !work.is_empty() => {
+                let done = match joined {
+                    Ok(done) => done,
+                    Err(e) => {
+                        tracing::error!(%peer, error = %e, "request task failed");
+                        continue;
+                    }
+                };
+                finish(&mut session, &mut io, done);
+            },
+            accepted = accept(io.listener.as_ref()), if io.listener.is_some() => {
+                if let Ok((stream, from)) = accepted {
+                    match session.handle_data_accepted(from) {
+                        DataVerdict::Use => io.data = Some(stream),
+                        DataVerdict::Refuse(why) => {
+                            tracing::info!(%peer, %from, ?why, "data connection refused");
+                            drop(stream);
+                        }
+                    }
+                }
+            },
+            () = sleep_until(deadline), if deadline.is_some() => {
+                if let Some((kind, _)) = timer.take() {
+                    session.handle_timeout(kind);
+                }
+            },
+            _ = stop.changed(), if !stopping => stopping = true,
+        }
+    }
+    // Whatever is still open: abort unfinished uploads (their Drop removes temporary files), close sockets.
+    if let Some((_, sock)) = io.transfer.take() {
+        let _ = sock.shutdown(std::net::Shutdown::Both);
+    }
+    work.abort_all();
+    while work.join_next().await.is_some() {}
+    io.opened.clear();
+    let _ = wr.shutdown().await;
+    tracing::debug!(%peer, "session closed");
+    Ok(())
+}
+
+async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Hands a finished piece of work back to the session.
+fn finish(session: &mut ServerSession, io: &mut Io, done: Done) {
+    if io.transfer.as_ref().is_some_and(|(id, _)| *id == done.id) {
+        io.transfer = None;
+    }
+    if io.cancelled.remove(&done.id) {
+        return; // the session abandoned it; whatever it opened is dropped here (uploads abort themselves)
+    }
+    match done.extra {
+        Extra::None => {}
+        Extra::Listener(l) => io.listener = Some(l),
+        Extra::Data(s) => io.data = Some(s),
+        Extra::Opened(o) => {
+            io.opened.insert(done.id, o);
+        }
+        Extra::Root(r) => io.login_root = r,
+    }
+    if let Err(e) = session.complete(done.id, done.outcome) {
+        tracing::debug!(error = %e, "outcome not taken");
+    }
+}
+
+/// Drains the session's outputs and starts the work it asks for. Returns true when the session closed.
+async fn drain(
+    session: &mut ServerSession,
+    wr: &mut tokio::net::tcp::OwnedWriteHalf,
+    io: &mut Io,
+    work: &mut JoinSet<Done>,
+    shared: &Arc<Shared>,
+    peer: SocketAddr,
+) -> io::Result<bool> {
+    let mut closed = false;
+    loop {
+        let mut progressed = false;
+        while let Some(bytes) = session.poll_transmit() {
+            wr.write_all(&bytes).await?;
+            progressed = true;
+        }
+        while let Some(event) = session.poll_event() {
+            progressed = true;
+            match event {
+                Event::LoggedIn { user, access, anonymous } => {
+                    let root = if anonymous {
+                        shared.settings.anonymous_root.clone().unwrap_or_else(|| shared.settings.root.clone())
+                    } else {
+                        io.login_root.take().unwrap_or_else(|| shared.settings.root.clone())
+                    };
+                    match Jail::open(&root) {
+                        Ok(j) => io.jail = Some(Arc::new(j)),
+                        Err(e) => {
+                            tracing::error!(%peer, error = %e, root = %root.display(), "cannot open the user's root")
+                        }
+                    }
+                    tracing::info!(%peer, %user, ?access, anonymous, "logged in");
+                }
+                Event::CloseData => {
+                    io.listener = None;
+                    io.data = None;
+                }
+                Event::Cancel { id } => {
+                    io.cancelled.insert(id);
+                    io.opened.remove(&id);
+                    if let Some((tid, sock)) = &io.transfer {
+                        if *tid == id {
+                            let _ = sock.shutdown(std::net::Shutdown::Both);
+                        }
+                    }
+                }
+                Event::Close => closed = true,
+                other => tracing::debug!(?other, "event not handled by this adapter"),
+            }
+        }
+        while let Some(request) = session.poll_request() {
+            progressed = true;
+            start(request, io, work, shared);
+        }
+        if !progressed {
+            break;
+        }
+    }
+    if closed {
+        wr.flush().await?;
+    }
+    Ok(closed)
+}
+
+/// Runs a blocking file system operation against the jail on the blocking pool.
+fn on_jail(
+    work: &mut JoinSet<Done>,
+    io: &Io,
+    id: RequestId,
+    f: impl FnOnce(&Jail) -> (Outcome, Extra) + Send + 'static,
+) {
+    let Some(jail) = io.jail.clone() else {
+        work.spawn(async move { Done { id, outcome: Outcome::PermissionDenied, extra: Extra::None } });
+        return;
+    };
+    work.spawn(async move {
+        match tokio::task::spawn_blocking(move || f(&jail)).await {
+            Ok((outcome, extra)) => Done { id, outcome, extra },
+            Err(e) => Done { id, outcome: Outcome::Failed(e.to_string()), extra: Extra::None },
+        }
+    });
+}
+
+fn result(r: io::Result<Outcome>) -> (Outcome, Extra) {
+    (r.unwrap_or_else(|e| data::outcome_of(&e)), Extra::None)
+}
+
+/// Starts the work for one request.
+fn start(request: Request, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<Shared>) {
+    let id = request.id();
+    match request {
+        Request::Authenticate { user, password, .. } => {
+            let auth = shared.auth.clone();
+            work.spawn(async move {
+                let account =
+                    tokio::task::spawn_blocking(move || auth.authenticate(&user, &password)).await.ok().flatten();
+                match account {
+                    Some(a) => Done { id, outcome: Outcome::LoggedIn(a.access), extra: Extra::Root(a.root) },
+                    None => Done { id, outcome: Outcome::Denied, extra: Extra::None },
+                }
+            });
+        }
+        Request::Stat { path, .. } => on_jail(work, io, id, move |j| {
+            result(j.stat(path.as_str()).map(|info| Outcome::Entry(Box::new(data::entry_of(&info)))))
+        }),
+        Request::Size { path, .. } => on_jail(work, io, id, move |j| {
+            result(j.stat(path.as_str()).map(|i| {
+                if i.kind == super::fs::Kind::File {
+                    Outcome::Size(i.size)
+                } else {
+                    Outcome::NotFound
+                }
+            }))
+        }),
+        Request::Mtime { path, .. } => on_jail(work, io, id, move |j| {
+            result(j.stat(path.as_str()).map(|i| match crate::proto::listing::DateTime::from_unix(i.mtime, 0) {
+                Some(t) if i.kind == super::fs::Kind::File => Outcome::Time(t),
+                _ => Outcome::NotFound,
+            }))
+        }),
+        Request::Delete { path, .. } => {
+            on_jail(work, io, id, move |j| result(j.delete(path.as_str()).map(|()| Outcome::Ok)))
+        }
+        Request::Mkdir { path, .. } => {
+            on_jail(work, io, id, move |j| result(j.mkdir(path.as_str()).map(|()| Outcome::Ok)))
+        }
+        Request::Rmdir { path, .. } => {
+            on_jail(work, io, id, move |j| result(j.rmdir(path.as_str()).map(|()| Outcome::Ok)))
+        }
+        Request::Rename { from, to, .. } => {
+            on_jail(work, io, id, move |j| result(j.rename(from.as_str(), to.as_str()).map(|()| Outcome::Ok)))
+        }
+        Request::OpenRead { path, offset, .. } => {
+            on_jail(work, io, id, move |j| match j.open_read(path.as_str(), offset) {
+                Ok(f) => (Outcome::File, Extra::Opened(Opened::Read(f))),
+                Err(e) => (data::outcome_of(&e), Extra::None),
+            })
+        }
+        Request::OpenWrite { path, mode, offset, .. } => {
+            on_jail(work, io, id, move |j| match data::open_write(j, path.as_str(), mode, offset) {
+                Ok(up) => {
+                    let outcome = if matches!(mode, crate::proto::session::server::WriteMode::Unique) {
+                        Outcome::UniqueName(up.name().to_owned())
+                    } else {
+                        Outcome::Ok
+                    };
+                    (outcome, Extra::Opened(Opened::Write(up)))
+                }
+                Err(e) => (data::outcome_of(&e), Extra::None),
+            })
+        }
+        Request::List { path, kind, .. } => {
+            on_jail(work, io, id, move |j| match data::listing(j, path.as_str(), kind, data::today()) {
+                Ok(bytes) => (Outcome::Ok, Extra::Opened(Opened::Listing(bytes))),
+                Err(e) => (data::outcome_of(&e), Extra::None),
+            })
+        }
+        Request::ListenPassive { ip, ports, .. } => {
+            let start_at = shared.next_passive.fetch_add(1, Ordering::Relaxed);
+            work.spawn(async move {
+                match bind_passive(ip, ports, start_at).await {
+                    Some((l, addr)) => Done { id, outcome: Outcome::Bound(addr), extra: Extra::Listener(l) },
+                    None => Done { id, outcome: Outcome::PassiveRangeExhausted, extra: Extra::None },
+                }
+            });
+        }
+        Request::ConnectActive { addr, .. } => {
+            let source = shared.settings.active_source;
+            let timeout = shared.settings.data_timeout;
+            let local_ip = io.local_ip;
+            work.spawn(async move {
+                match connect_active(addr, source, local_ip, timeout).await {
+                    Ok(s) => Done { id, outcome: Outcome::Ok, extra: Extra::Data(s) },
+                    Err(e) => Done { id, outcome: Outcome::Failed(e.to_string()), extra: Extra::None },
+                }
+            });
+        }
+        Request::Transfer { opened, .. } => {
+            let (Some(stream), Some(what)) = (io.data.take(), io.opened.remove(&opened)) else {
+                work.spawn(async move { Done { id, outcome: Outcome::ConnectionLost, extra: Extra::None } });
+                return;
+            };
+            let timeout = shared.settings.data_timeout;
+            let sock = match stream.into_std() {
+                Ok(s) => s,
+                Err(_) => {
+                    work.spawn(async move { Done { id, outcome: Outcome::ConnectionLost, extra: Extra::None } });
+                    return;
+                }
+            };
+            if let Ok(clone) = sock.try_clone() {
+                io.transfer = Some((id, clone));
+            }
+            work.spawn(async move {
+                let outcome = tokio::task::spawn_blocking(move || data::transfer(sock, what, timeout))
+                    .await
+                    .unwrap_or_else(|e| Outcome::Failed(e.to_string()));
+                Done { id, outcome, extra: Extra::None }
+            });
+        }
+        other => {
+            tracing::warn!(request = other.name(), "request this adapter does not know");
+            work.spawn(
+                async move { Done { id, outcome: Outcome::Failed("not supported".into()), extra: Extra::None } },
+            );
+        }
+    }
+}
+
+/// Binds a listener on `ip` at the first free port of `ports`, starting at a rotating offset. Never port 0.
+async fn bind_passive(ip: IpAddr, ports: RangeInclusive<u16>, start_at: u32) -> Option<(TcpListener, SocketAddr)> {
+    let (lo, hi) = (u32::from(*ports.start()), u32::from(*ports.end()));
+    if lo == 0 || lo > hi {
+        return None;
+    }
+    let n = hi - lo + 1;
+    for k in 0..n {
+        let port = lo + (start_at.wrapping_add(k) % n);
+        let addr = SocketAddr::new(ip, port as u16);
+        if let Ok(l) = TcpListener::bind(addr).await {
+            return Some((l, addr));
+        }
+    }
+    None
+}
+
+/// Connects to the client's data port, from port 20 when configured and possible.
+async fn connect_active(
+    addr: SocketAddr,
+    source: ActiveSource,
+    local: IpAddr,
+    timeout: Duration,
+) -> io::Result<TcpStream> {
+    let socket = || if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() };
+    let mut sock = socket()?;
+    if source == ActiveSource::Port20OrEphemeral {
+        sock.set_reuseaddr(true)?;
+        if sock.bind(SocketAddr::new(local, 20)).is_err() {
+            sock = socket()?;
+        }
+    }
+    if sock.local_addr().map(|a| a.port() == 0).unwrap_or(true) && local.is_ipv4() == addr.is_ipv4() {
+        // Ephemeral port, but from the control connection's address (the client may check it).
+        sock.bind(SocketAddr::new(local, 0))?;
+    }
+    match tokio::time::timeout(timeout, sock.connect(addr)).await {
+        Ok(r) => r,
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "active data connection timed out")),
+    }
+}

@@ -1,0 +1,173 @@
+//! The work behind the session's requests: file system operations on the jail, listings, and transfers. Each
+//! function is blocking and runs on tokio's blocking pool; none makes a protocol decision.
+
+use super::fs::{Info, Jail, Kind, Upload, WriteMode};
+use crate::proto::listing::{format_mlsd_entry, format_unix_list_line, Date, DateTime, Entry, EntryKind, ListFormat};
+use crate::proto::session::server::{ListKind, Outcome};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// What an open request prepared for the transfer that follows.
+#[derive(Debug)]
+pub(crate) enum Opened {
+    /// A file to send.
+    Read(std::fs::File),
+    /// An upload to receive.
+    Write(Upload),
+    /// A listing, already formatted.
+    Listing(Vec<u8>),
+}
+
+/// Maps an IO error onto the session's outcome vocabulary (the session picks the reply code; texts never reach
+/// the client).
+pub(crate) fn outcome_of(e: &io::Error) -> Outcome {
+    if Jail::is_escape(e) {
+        return Outcome::PermissionDenied;
+    }
+    match e.kind() {
+        io::ErrorKind::NotFound => Outcome::NotFound,
+        io::ErrorKind::PermissionDenied => Outcome::PermissionDenied,
+        io::ErrorKind::AlreadyExists => Outcome::Exists,
+        io::ErrorKind::StorageFull => Outcome::NoSpace,
+        io::ErrorKind::FileTooLarge => Outcome::QuotaExceeded,
+        io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory | io::ErrorKind::DirectoryNotEmpty => {
+            Outcome::PermissionDenied
+        }
+        _ => Outcome::Failed(e.to_string()),
+    }
+}
+
+/// Today's date, UTC (the reference for `ls -l`'s year-or-time column).
+pub(crate) fn today() -> Date {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    DateTime::from_unix(secs, 0).map_or(Date::UNIX_EPOCH, |t| t.date())
+}
+
+/// The listing entry for a file system entry.
+pub(crate) fn entry_of(info: &Info) -> Entry<'static> {
+    let kind = match info.kind {
+        Kind::File => EntryKind::File,
+        Kind::Dir => EntryKind::Dir,
+        Kind::Symlink => EntryKind::Symlink,
+        Kind::Other => EntryKind::Device,
+    };
+    let mut e = Entry::new(info.name.clone(), kind, ListFormat::Unix);
+    e.size = Some(info.size);
+    e.modified = DateTime::from_unix(info.mtime, 0);
+    e.unix_mode = Some(info.mode & 0o7777);
+    e.links = Some(info.nlink);
+    e.owner = Some(info.uid.to_string().into());
+    e.group = Some(info.gid.to_string().into());
+    e.link_target = info.link_target.clone().map(Into::into);
+    e
+}
+
+/// Formats a listing of `path` (a directory's entries, or the one file) as the data connection carries it.
+pub(crate) fn listing(jail: &Jail, path: &str, kind: ListKind, today: Date) -> io::Result<Vec<u8>> {
+    let me = jail.stat(path)?;
+    let infos = if me.kind == Kind::Dir { jail.list(path)? } else { vec![me] };
+    let mut out = Vec::with_capacity(infos.len() * 64);
+    for info in &infos {
+        let entry = entry_of(info);
+        let line = match kind {
+            ListKind::Unix => format_unix_list_line(&entry, today),
+            ListKind::Mlsd => format_mlsd_entry(&entry),
+            ListKind::Names => Ok(info.name.clone()),
+        };
+        match line {
+            // A name that cannot be written on one line (a control character) is left out, never mangled.
+            Ok(line) if !line.contains(['\r', '\n', '\0']) => {
+                out.extend_from_slice(line.as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+            _ => tracing::debug!(name = ?info.name, "entry left out of the listing: not writable on one line"),
+        }
+    }
+    Ok(out)
+}
+
+/// Opens what a RETR, STOR/APPE/STOU or LIST needs, before any data connection exists.
+pub(crate) fn open_write(
+    jail: &Jail,
+    path: &str,
+    mode: crate::proto::session::server::WriteMode,
+    offset: u64,
+) -> io::Result<Upload> {
+    use crate::proto::session::server::WriteMode as M;
+    let mode = match mode {
+        M::Create if offset > 0 => WriteMode::Resume(offset),
+        M::Create => WriteMode::Replace,
+        M::Append => WriteMode::Append,
+        M::Unique => WriteMode::Unique,
+    };
+    jail.create_upload(path, mode)
+}
+
+/// Size of the blocks an upload is read in.
+const UPLOAD_BLOCK: usize = 256 * 1024;
+
+/// Streams one transfer over a blocking data socket, closes it, and says how it went.
+pub(crate) fn transfer(data: TcpStream, opened: Opened, timeout: Duration) -> Outcome {
+    let setup = data
+        .set_nonblocking(false)
+        .and_then(|()| data.set_read_timeout(Some(timeout)))
+        .and_then(|()| data.set_write_timeout(Some(timeout)));
+    if setup.is_err() {
+        return Outcome::ConnectionLost;
+    }
+    match opened {
+        Opened::Read(mut file) => {
+            // std::io::copy from a File to a TcpStream uses sendfile(2) on Linux: no copy through user space.
+            let mut sock = &data;
+            match io::copy(&mut file, &mut sock) {
+                Ok(bytes) => finish(&data, bytes),
+                Err(_) => Outcome::ConnectionLost,
+            }
+        }
+        Opened::Listing(bytes) => {
+            let mut sock = &data;
+            match sock.write_all(&bytes) {
+                Ok(()) => finish(&data, bytes.len() as u64),
+                Err(_) => Outcome::ConnectionLost,
+            }
+        }
+        Opened::Write(mut upload) => {
+            let mut buf = vec![0u8; UPLOAD_BLOCK];
+            let mut total = 0u64;
+            let mut sock = &data;
+            loop {
+                let n = match sock.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => {
+                        let undone = upload.abort();
+                        tracing::info!(?undone, "upload cut off");
+                        return Outcome::ConnectionLost;
+                    }
+                };
+                let written = upload.file().and_then(|f| f.write_all(&buf[..n]));
+                if let Err(e) = written {
+                    let outcome = outcome_of(&e);
+                    let _ = upload.abort();
+                    return match outcome {
+                        Outcome::NoSpace | Outcome::QuotaExceeded => outcome,
+                        _ => Outcome::Failed(e.to_string()),
+                    };
+                }
+                total += n as u64;
+            }
+            match upload.commit() {
+                Ok(()) => Outcome::TransferDone { bytes: total },
+                Err(e) => outcome_of(&e),
+            }
+        }
+    }
+}
+
+/// Closes the sending side cleanly (the client reads EOF), then reports the bytes sent.
+fn finish(data: &TcpStream, bytes: u64) -> Outcome {
+    let _ = data.shutdown(Shutdown::Write);
+    Outcome::TransferDone { bytes }
+}
