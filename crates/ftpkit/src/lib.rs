@@ -8,3 +8,6 @@
 pub use ftpkit_proto as proto;
 
 pub mod server;
+
+pub mod blocking;
+pub mod client;

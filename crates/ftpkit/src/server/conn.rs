@@ -31,6 +31,8 @@ enum Extra {
     Data(TcpStream),
     Opened(Opened),
     Root(Option<PathBuf>),
+    /// A completed upload, to be put in place unless the transfer was aborted meanwhile.
+    Commit(super::fs::Upload),
 }
 
 struct Done {
@@ -107,7 +109,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
                         continue;
                     }
                 };
-                finish(&mut session, &mut io, done);
+                finish(&mut session, &mut io, &mut work, done);
             },
             accepted = accept(io.listener.as_ref()), if io.listener.is_some() => {
                 if let Ok((stream, from)) = accepted {
@@ -155,7 +157,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// Hands a finished piece of work back to the session.
-fn finish(session: &mut ServerSession, io: &mut Io, done: Done) {
+fn finish(session: &mut ServerSession, io: &mut Io, work: &mut JoinSet<Done>, done: Done) {
     if io.transfer.as_ref().is_some_and(|(id, _)| *id == done.id) {
         io.transfer = None;
     }
@@ -170,6 +172,19 @@ fn finish(session: &mut ServerSession, io: &mut Io, done: Done) {
             io.opened.insert(done.id, o);
         }
         Extra::Root(r) => io.login_root = r,
+        Extra::Commit(upload) => {
+            let (id, bytes) = match done.outcome {
+                Outcome::TransferDone { bytes } => (done.id, bytes),
+                _ => (done.id, 0),
+            };
+            work.spawn(async move {
+                let outcome = tokio::task::spawn_blocking(move || data::commit(upload, bytes))
+                    .await
+                    .unwrap_or_else(|e| Outcome::Failed(e.to_string()));
+                Done { id, outcome, extra: Extra::None }
+            });
+            return;
+        }
     }
     if let Err(e) = session.complete(done.id, done.outcome) {
         tracing::debug!(error = %e, "outcome not taken");
@@ -370,10 +385,11 @@ fn start(request: Request, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<S
                 io.transfer = Some((id, clone));
             }
             work.spawn(async move {
-                let outcome = tokio::task::spawn_blocking(move || data::transfer(sock, what, timeout))
-                    .await
-                    .unwrap_or_else(|e| Outcome::Failed(e.to_string()));
-                Done { id, outcome, extra: Extra::None }
+                match tokio::task::spawn_blocking(move || data::transfer(sock, what, timeout)).await {
+                    Ok((outcome, Some(upload))) => Done { id, outcome, extra: Extra::Commit(upload) },
+                    Ok((outcome, None)) => Done { id, outcome, extra: Extra::None },
+                    Err(e) => Done { id, outcome: Outcome::Failed(e.to_string()), extra: Extra::None },
+                }
             });
         }
         other => {

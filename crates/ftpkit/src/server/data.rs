@@ -107,8 +107,17 @@ pub(crate) fn open_write(
 /// Size of the blocks an upload is read in.
 const UPLOAD_BLOCK: usize = 256 * 1024;
 
-/// Streams one transfer over a blocking data socket, closes it, and says how it went.
-pub(crate) fn transfer(data: TcpStream, opened: Opened, timeout: Duration) -> Outcome {
+/// Streams one transfer over a blocking data socket, closes it, and says how it went. A completed upload comes
+/// back uncommitted: the control task commits it only if the session did not abort the transfer meanwhile (a
+/// client that sends ABOR and closes the data connection must not get its partial file put in place).
+pub(crate) fn transfer(data: TcpStream, opened: Opened, timeout: Duration) -> (Outcome, Option<Upload>) {
+    match opened {
+        Opened::Write(upload) => receive(&data, upload, timeout),
+        other => (send(&data, other, timeout), None),
+    }
+}
+
+fn send(data: &TcpStream, opened: Opened, timeout: Duration) -> Outcome {
     let setup = data
         .set_nonblocking(false)
         .and_then(|()| data.set_read_timeout(Some(timeout)))
@@ -119,50 +128,68 @@ pub(crate) fn transfer(data: TcpStream, opened: Opened, timeout: Duration) -> Ou
     match opened {
         Opened::Read(mut file) => {
             // std::io::copy from a File to a TcpStream uses sendfile(2) on Linux: no copy through user space.
-            let mut sock = &data;
+            let mut sock = data;
             match io::copy(&mut file, &mut sock) {
-                Ok(bytes) => finish(&data, bytes),
+                Ok(bytes) => finish(data, bytes),
                 Err(_) => Outcome::ConnectionLost,
             }
         }
         Opened::Listing(bytes) => {
-            let mut sock = &data;
+            let mut sock = data;
             match sock.write_all(&bytes) {
-                Ok(()) => finish(&data, bytes.len() as u64),
+                Ok(()) => finish(data, bytes.len() as u64),
                 Err(_) => Outcome::ConnectionLost,
             }
         }
-        Opened::Write(mut upload) => {
-            let mut buf = vec![0u8; UPLOAD_BLOCK];
-            let mut total = 0u64;
-            let mut sock = &data;
-            loop {
-                let n = match sock.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(_) => {
-                        let undone = upload.abort();
-                        tracing::info!(?undone, "upload cut off");
-                        return Outcome::ConnectionLost;
-                    }
-                };
-                let written = upload.file().and_then(|f| f.write_all(&buf[..n]));
-                if let Err(e) = written {
-                    let outcome = outcome_of(&e);
-                    let _ = upload.abort();
-                    return match outcome {
-                        Outcome::NoSpace | Outcome::QuotaExceeded => outcome,
-                        _ => Outcome::Failed(e.to_string()),
-                    };
-                }
-                total += n as u64;
-            }
-            match upload.commit() {
-                Ok(()) => Outcome::TransferDone { bytes: total },
-                Err(e) => outcome_of(&e),
-            }
+        Opened::Write(upload) => {
+            // Not reached: uploads go through `receive`.
+            drop(upload);
+            Outcome::Failed("upload given to send".into())
         }
+    }
+}
+
+fn receive(data: &TcpStream, mut upload: Upload, timeout: Duration) -> (Outcome, Option<Upload>) {
+    let setup = data
+        .set_nonblocking(false)
+        .and_then(|()| data.set_read_timeout(Some(timeout)))
+        .and_then(|()| data.set_write_timeout(Some(timeout)));
+    if setup.is_err() {
+        return (Outcome::ConnectionLost, None);
+    }
+    let mut buf = vec![0u8; UPLOAD_BLOCK];
+    let mut total = 0u64;
+    let mut sock = data;
+    loop {
+        let n = match sock.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => {
+                let undone = upload.abort();
+                tracing::info!(?undone, "upload cut off");
+                return (Outcome::ConnectionLost, None);
+            }
+        };
+        let written = upload.file().and_then(|f| f.write_all(&buf[..n]));
+        if let Err(e) = written {
+            let outcome = outcome_of(&e);
+            let _ = upload.abort();
+            return match outcome {
+                Outcome::NoSpace | Outcome::QuotaExceeded => (outcome, None),
+                _ => (Outcome::Failed(e.to_string()), None),
+            };
+        }
+        total += n as u64;
+    }
+    (Outcome::TransferDone { bytes: total }, Some(upload))
+}
+
+/// Puts a completed upload in place; the outcome the session answers with.
+pub(crate) fn commit(upload: Upload, bytes: u64) -> Outcome {
+    match upload.commit() {
+        Ok(()) => Outcome::TransferDone { bytes },
+        Err(e) => outcome_of(&e),
     }
 }
 

@@ -1,0 +1,146 @@
+//! What the blocking and the tokio clients share: options, errors, and the decisions that are the same whatever
+//! the runtime (which listing command to use and how to read its lines). Protocol behaviour is the session's
+//! ([`ClientSession`](crate::proto::session::client::ClientSession)); this module holds no state machine.
+
+use crate::proto::listing::{parse_listing, parse_mlsd_line, Date, DateTime, Entry, ListLine};
+use crate::proto::reply::Reply;
+use crate::proto::session::client::{CloseReason, SessionError, TransferFailure};
+pub use crate::proto::session::PasvAddressPolicy;
+use std::io;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How data connections are opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// The client connects to the server (EPSV, falling back to PASV). Works through client-side firewalls and NAT.
+    #[default]
+    Passive,
+    /// The server connects to the client (PORT for IPv4, EPRT for IPv6), which listens on the control connection's
+    /// local address, on an ephemeral port.
+    Active,
+}
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Connecting the control connection (default 10 s).
+    pub connect_timeout: Duration,
+    /// Waiting for any reply on the control connection (default 30 s).
+    pub reply_timeout: Duration,
+    /// Connecting, accepting, and each read or write on a data connection (default 30 s).
+    pub data_timeout: Duration,
+    /// Passive (default) or active.
+    pub mode: Mode,
+    /// What to connect to when a 227 names another address than the server's (default: the server's address, as
+    /// curl, ftplib and commons-net do since CVE-2020-8284 / CVE-2021-4189).
+    pub pasv_policy: PasvAddressPolicy,
+    /// Send `EPSV ALL` and use EPSV only (helps NAT devices; no active mode afterwards).
+    pub epsv_all: bool,
+    /// Size of the buffer used to copy data (default 256 KiB: large reads come close to raw TCP speed).
+    pub buffer_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            connect_timeout: Duration::from_secs(10),
+            reply_timeout: Duration::from_secs(30),
+            data_timeout: Duration::from_secs(30),
+            mode: Mode::Passive,
+            pasv_policy: PasvAddressPolicy::default(),
+            epsv_all: false,
+            buffer_size: 256 * 1024,
+        }
+    }
+}
+
+/// A client error. `Refused` and `Transfer` carry the server's reply; `Protocol` is the server breaking the protocol.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A socket or file operation failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] io::Error),
+    /// No answer in time.
+    #[error("timed out waiting for {0}")]
+    Timeout(&'static str),
+    /// The server refused the request.
+    #[error("server refused: {} {}", .0.code, .0.text())]
+    Refused(Reply),
+    /// The login was refused.
+    #[error("login refused: {} {}", .0.code, .0.text())]
+    LoginFailed(Reply),
+    /// A transfer failed.
+    #[error("transfer failed ({failure:?}){}", reply.as_ref().map(|r| format!(": {} {}", r.code, r.text())).unwrap_or_default())]
+    Transfer {
+        /// Why.
+        failure: TransferFailure,
+        /// The server's reply, when one said so.
+        reply: Option<Reply>,
+    },
+    /// The server broke the protocol, or the request was not possible in the session's state.
+    #[error("protocol: {0}")]
+    Protocol(#[from] SessionError),
+    /// The control connection is closed.
+    #[error("connection closed ({0:?})")]
+    Closed(CloseReason),
+}
+
+impl Error {
+    /// The stable class of the error (for bindings).
+    pub fn kind(&self) -> crate::proto::ErrorKind {
+        use crate::proto::ErrorKind as K;
+        match self {
+            Error::Io(_) | Error::Timeout(_) | Error::Transfer { .. } => K::Incomplete,
+            Error::Refused(_) | Error::LoginFailed(_) => K::Refused,
+            Error::Protocol(e) => e.kind(),
+            Error::Closed(_) => K::Closed,
+        }
+    }
+}
+
+/// A client result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Today's date, UTC: the reference for the year of `ls -l` entries that show a time instead.
+pub fn today() -> Date {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    DateTime::from_unix(secs, 0).map_or(Date::UNIX_EPOCH, |t| t.date())
+}
+
+/// Parses a listing payload: MLSD facts, or LIST lines (Unix or DOS) read against `reference`. Lines no parser
+/// understands are returned in `unparsed`, never dropped.
+pub fn parse_entries(data: &[u8], mlsd: bool, reference: Date) -> (Vec<Entry<'static>>, Vec<String>) {
+    let text = String::from_utf8_lossy(data);
+    let mut entries = Vec::new();
+    let mut unparsed = Vec::new();
+    if mlsd {
+        for line in text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty()) {
+            match parse_mlsd_line(line) {
+                Ok(e) => entries.push(e.into_owned()),
+                Err(_) => unparsed.push(line.to_owned()),
+            }
+        }
+    } else {
+        for line in parse_listing(&text, reference) {
+            match line {
+                ListLine::Entry(e) => entries.push(e.into_owned()),
+                ListLine::Unparsed(raw) => {
+                    if !raw.trim().is_empty() && !raw.starts_with("total ") {
+                        unparsed.push(raw.to_string());
+                    }
+                }
+            }
+        }
+    }
+    (entries, unparsed)
+}
+
+/// Splits an NLST payload into names.
+pub fn parse_names(data: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(data)
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
+}

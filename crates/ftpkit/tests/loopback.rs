@@ -1,0 +1,174 @@
+//! The blocking client against the embedded server, both on loopback: every client operation in both modes.
+
+use ftpkit::blocking::Client;
+use ftpkit::client::{Error, Mode, Options};
+use ftpkit::proto::listing::EntryKind;
+use ftpkit::server::{Access, Server};
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+
+struct Running {
+    addr: SocketAddr,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn serve(root: &Path) -> Running {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let server = rt.block_on(async {
+        Server::builder(root)
+            .bind("127.0.0.1:0".parse().unwrap())
+            .passive_ports(40000..=40999)
+            .anonymous(true)
+            .user("alice", "pw", Access::ReadWrite)
+            .build()
+            .await
+            .unwrap()
+    });
+    let addr = server.local_addr().unwrap();
+    rt.spawn(server.run());
+    Running { addr, _rt: rt }
+}
+
+fn tree() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("readme.txt"), b"hello\r\nworld\r\n").unwrap();
+    std::fs::create_dir(d.path().join("sub")).unwrap();
+    std::fs::write(d.path().join("sub/nested.txt"), b"nested").unwrap();
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(d.path().join("big.bin"), big).unwrap();
+    d
+}
+
+fn client(addr: SocketAddr, mode: Mode) -> Client {
+    let opts = Options { mode, ..Options::default() };
+    let mut c = Client::connect_with(addr, opts).unwrap();
+    c.login("alice", "pw").unwrap();
+    c
+}
+
+fn exercise(mode: Mode) {
+    let root = tree();
+    let srv = serve(root.path());
+    let mut c = client(srv.addr, mode);
+    assert_eq!(c.pwd().unwrap(), "/");
+
+    let entries = c.list(None).unwrap();
+    let names: Vec<_> = entries.iter().map(|e| e.name.to_string()).collect();
+    assert_eq!(names, ["big.bin", "readme.txt", "sub"], "{entries:?}");
+    assert_eq!(entries[0].size, Some(3_000_000));
+    assert!(matches!(entries[2].kind, EntryKind::Dir));
+    assert_eq!(c.nlst(None).unwrap(), ["big.bin", "readme.txt", "sub"]);
+    assert!(c.list_raw(None).unwrap()[1].ends_with(" readme.txt"));
+
+    let mut got = Vec::new();
+    assert_eq!(c.retrieve_to("big.bin", &mut got).unwrap(), 3_000_000);
+    assert_eq!(got, std::fs::read(root.path().join("big.bin")).unwrap());
+
+    // Resume from an offset.
+    let mut tail = Vec::new();
+    c.retrieve_from("big.bin", 2_999_000, &mut tail).unwrap();
+    assert_eq!(tail, got[2_999_000..]);
+
+    // Streams.
+    let mut d = c.retrieve("readme.txt").unwrap();
+    let mut s = String::new();
+    d.read_to_string(&mut s).unwrap();
+    assert_eq!(d.finish().unwrap().code.get(), 226);
+    assert_eq!(s, "hello\r\nworld\r\n");
+
+    let mut up = c.store("up.bin").unwrap();
+    up.write_all(&got[..1_000_000]).unwrap();
+    up.finish().unwrap();
+    assert_eq!(std::fs::read(root.path().join("up.bin")).unwrap(), &got[..1_000_000]);
+    c.store_at("up.bin", 1_000_000, &mut &got[1_000_000..]).unwrap();
+    assert_eq!(std::fs::read(root.path().join("up.bin")).unwrap(), got);
+    c.append_from("up.bin", &mut &b"tail"[..]).unwrap();
+    assert_eq!(c.size("up.bin").unwrap(), 3_000_004);
+
+    c.mkdir("newdir").unwrap();
+    c.cwd("newdir").unwrap();
+    assert_eq!(c.pwd().unwrap(), "/newdir");
+    c.cwd("..").unwrap();
+    c.rename("up.bin", "newdir/moved.bin").unwrap();
+    assert!(root.path().join("newdir/moved.bin").exists());
+    c.delete("newdir/moved.bin").unwrap();
+    c.rmdir("newdir").unwrap();
+    assert!(!root.path().join("newdir").exists());
+    let t = c.mdtm("readme.txt").unwrap();
+    assert!(t.year() >= 2024, "{t}");
+    c.noop().unwrap();
+
+    // Refusals are typed and the session goes on.
+    match c.retrieve_to("missing.txt", &mut Vec::new()) {
+        Err(Error::Transfer { reply: Some(r), .. }) => assert_eq!(r.code.get(), 550),
+        other => panic!("{other:?}"),
+    }
+    match c.cwd("../../etc") {
+        Err(Error::Refused(r)) => assert_eq!(r.code.get(), 550),
+        other => panic!("{other:?}"),
+    }
+    assert!(c.size("sub").is_err());
+    c.noop().unwrap();
+    c.quit().unwrap();
+}
+
+#[test]
+fn passive_mode_end_to_end() {
+    exercise(Mode::Passive);
+}
+
+#[test]
+fn active_mode_end_to_end() {
+    exercise(Mode::Active);
+}
+
+#[test]
+fn anonymous_is_read_only_and_bad_password_is_refused() {
+    let root = tree();
+    let srv = serve(root.path());
+    let mut anon = Client::connect(srv.addr).unwrap();
+    anon.login("anonymous", "guest@").unwrap();
+    match anon.store_from("x.txt", &mut &b"x"[..]) {
+        Err(Error::Transfer { reply: Some(r), .. }) | Err(Error::Refused(r)) => assert_eq!(r.code.get(), 550),
+        other => panic!("{other:?}"),
+    }
+    assert!(!root.path().join("x.txt").exists());
+    let mut bad = Client::connect(srv.addr).unwrap();
+    match bad.login("alice", "wrong") {
+        Err(Error::LoginFailed(r)) => assert_eq!(r.code.get(), 530),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn aborted_download_and_dropped_upload_keep_the_session_usable() {
+    let root = tree();
+    let srv = serve(root.path());
+    let mut c = client(srv.addr, Mode::Passive);
+    let mut d = c.retrieve("big.bin").unwrap();
+    let mut first = [0u8; 1000];
+    d.read_exact(&mut first).unwrap();
+    d.abort().unwrap();
+    c.noop().unwrap();
+    {
+        let mut up = c.store("partial.bin").unwrap();
+        up.write_all(&[7u8; 100_000]).unwrap();
+        // dropped without finish: aborted
+    }
+    c.noop().unwrap();
+    assert!(!root.path().join("partial.bin").exists(), "an aborted upload leaves no file under its name");
+    // The server answers ABOR at once; its transfer thread removes the temporary file as soon as it sees the reset
+    // data connection. Give it a bounded moment.
+    let mut leftovers = Vec::new();
+    for _ in 0..200 {
+        leftovers = std::fs::read_dir(root.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        if leftovers.len() == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(leftovers.len(), 3, "{leftovers:?}");
+    assert!(!root.path().join("partial.bin").exists());
+    c.quit().unwrap();
+}
