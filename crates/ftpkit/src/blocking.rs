@@ -327,6 +327,7 @@ impl Client {
     /// Writes what the session has to send.
     fn flush(&mut self) -> Result<()> {
         while let Some(bytes) = self.session.poll_transmit() {
+            client::trace(self.opts.trace.as_ref(), true, &bytes);
             self.ctrl.write_all(&bytes)?;
         }
         Ok(())
@@ -346,6 +347,7 @@ impl Client {
             }
             Ok(n) => {
                 let bytes = self.rbuf[..n].to_vec();
+                client::trace(self.opts.trace.as_ref(), false, &bytes);
                 self.feed(&bytes)
             }
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {

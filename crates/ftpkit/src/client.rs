@@ -20,8 +20,37 @@ pub enum Mode {
     Active,
 }
 
+/// One line of the control exchange, for tracing (`ftp -d` style).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceLine {
+    /// A command sent, without its line end (`PASS` arguments are masked as `XXXX`).
+    Sent(String),
+    /// A reply line received, without its line end.
+    Received(String),
+}
+
+/// A function that sees every control line; see [`Options::trace`].
+pub type Tracer = std::sync::Arc<dyn Fn(&TraceLine) + Send + Sync>;
+
+/// Splits control bytes into trace lines (masking PASS) and hands them to the tracer.
+pub(crate) fn trace(tracer: Option<&Tracer>, sent: bool, bytes: &[u8]) {
+    let Some(t) = tracer else { return };
+    for line in String::from_utf8_lossy(bytes).split_terminator('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if sent {
+            let shown = match line.get(..5) {
+                Some(p) if p.eq_ignore_ascii_case("PASS ") => "PASS XXXX".to_owned(),
+                _ => line.to_owned(),
+            };
+            t(&TraceLine::Sent(shown));
+        } else {
+            t(&TraceLine::Received(line.to_owned()));
+        }
+    }
+}
+
 /// Client settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// Connecting the control connection (default 10 s).
     pub connect_timeout: Duration,
@@ -38,6 +67,23 @@ pub struct Options {
     pub epsv_all: bool,
     /// Size of the buffer used to copy data (default 256 KiB: large reads come close to raw TCP speed).
     pub buffer_size: usize,
+    /// Called with every command sent and every reply line received (default none).
+    pub trace: Option<Tracer>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("reply_timeout", &self.reply_timeout)
+            .field("data_timeout", &self.data_timeout)
+            .field("mode", &self.mode)
+            .field("pasv_policy", &self.pasv_policy)
+            .field("epsv_all", &self.epsv_all)
+            .field("buffer_size", &self.buffer_size)
+            .field("trace", &self.trace.is_some())
+            .finish()
+    }
 }
 
 impl Default for Options {
@@ -50,6 +96,7 @@ impl Default for Options {
             pasv_policy: PasvAddressPolicy::default(),
             epsv_all: false,
             buffer_size: 256 * 1024,
+            trace: None,
         }
     }
 }
