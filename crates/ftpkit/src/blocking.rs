@@ -18,7 +18,7 @@
 //! addresses, the data connection's source check) is the session's; this module moves bytes and waits, with a
 //! timeout on every wait.
 
-use crate::client::{self, Error, Mode, Options, Result};
+use crate::client::{self, unexpected, Error, Mode, Options, Result};
 use crate::proto::command::TransferType;
 use crate::proto::listing::{DateTime, Entry};
 use crate::proto::reply::Reply;
@@ -445,18 +445,7 @@ impl Client {
             Event::Failed { reply, .. } => Err(Error::Refused(reply)),
             Event::Closed { reason, .. } => Err(Error::Closed(reason)),
             ev => {
-                let done_id = match &ev {
-                    Event::LoggedIn { id, .. }
-                    | Event::Features { id, .. }
-                    | Event::Path { id, .. }
-                    | Event::Size { id, .. }
-                    | Event::Modified { id, .. }
-                    | Event::Done { id, .. }
-                    | Event::Reply { id, .. }
-                    | Event::TransferComplete { id, .. }
-                    | Event::Aborted { id, .. } => Some(*id),
-                    _ => None,
-                };
+                let done_id = client::final_id(&ev);
                 Ok(match until {
                     Until::Done(w) if done_id == Some(*w) => Some(ev),
                     _ => None,
@@ -464,16 +453,6 @@ impl Client {
             }
         }
     }
-}
-
-fn unexpected(ev: Event) -> Error {
-    Error::Protocol(crate::proto::session::client::SessionError::InvalidState {
-        what: "the request's answer",
-        why: match ev {
-            Event::Done { .. } => "the server's reply did not carry the expected value",
-            _ => "the session reported another event than this request's",
-        },
-    })
 }
 
 fn copy(r: &mut impl Read, w: &mut impl Write, size: usize) -> Result<u64> {

@@ -4,7 +4,7 @@
 
 use crate::proto::listing::{parse_listing, parse_mlsd_line, Date, DateTime, Entry, ListLine};
 use crate::proto::reply::Reply;
-use crate::proto::session::client::{CloseReason, SessionError, TransferFailure};
+use crate::proto::session::client::{CloseReason, Event, RequestId, SessionError, TransferFailure};
 pub use crate::proto::session::PasvAddressPolicy;
 use std::io;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -190,4 +190,31 @@ pub fn parse_names(data: &[u8]) -> Vec<String> {
         .map(|l| l.trim_end_matches('\r').to_owned())
         .filter(|l| !l.is_empty())
         .collect()
+}
+
+/// The request a success event ends, if the event is one (the final answer a drive loop waits for).
+pub(crate) fn final_id(ev: &Event) -> Option<RequestId> {
+    match ev {
+        Event::LoggedIn { id, .. }
+        | Event::Features { id, .. }
+        | Event::Path { id, .. }
+        | Event::Size { id, .. }
+        | Event::Modified { id, .. }
+        | Event::Done { id, .. }
+        | Event::Reply { id, .. }
+        | Event::TransferComplete { id, .. }
+        | Event::Aborted { id, .. } => Some(*id),
+        _ => None,
+    }
+}
+
+/// The error for a request answered by an event that does not carry what the request asked for.
+pub(crate) fn unexpected(ev: Event) -> Error {
+    Error::Protocol(SessionError::InvalidState {
+        what: "the request's answer",
+        why: match ev {
+            Event::Done { .. } => "the server's reply did not carry the expected value",
+            _ => "the session reported another event than this request's",
+        },
+    })
 }

@@ -11,3 +11,5 @@ pub mod server;
 
 pub mod blocking;
 pub mod client;
+#[cfg(feature = "tokio")]
+pub mod tokio;
