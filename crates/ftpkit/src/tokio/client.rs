@@ -31,6 +31,11 @@ pub struct Client {
     data: Option<TcpStream>,
     /// The active-mode listener of the transfer being set up.
     listener: Option<TcpListener>,
+    /// Active mode: a connection the server made before the session asked for it (some servers connect as soon as
+    /// they accept `PORT`, before their reply); reported at the session's `AcceptData`.
+    early: Option<(TcpStream, SocketAddr)>,
+    /// Active mode: the session said `AcceptData` for the transfer being set up.
+    accept_wanted: bool,
     /// An abort begun without waiting (a dropped transfer): its replies are read before the next request's.
     abort_owed: Option<RequestId>,
     /// The aborted transfer's data connection, set to linger 0; dropped (reset) once `ABOR` is written.
@@ -91,6 +96,8 @@ impl Client {
             wbuf: Vec::new(),
             data: None,
             listener: None,
+            early: None,
+            accept_wanted: false,
             abort_owed: None,
             orphan: None,
         };
@@ -319,6 +326,8 @@ impl Client {
             Err(e) => Err(e.into()),
         };
         self.listener = None;
+        self.early = None;
+        self.accept_wanted = false;
         let id = result?;
         let sock = self.data.take().ok_or(Error::Timeout("the data connection"))?;
         Ok((id, sock))
@@ -453,6 +462,7 @@ impl Client {
         self.session.handle_close();
         self.data = None;
         self.listener = None;
+        self.early = None;
         self.orphan = None;
         Error::Timeout(what)
     }
@@ -472,7 +482,7 @@ impl Client {
             if self.session.is_closed() {
                 return Err(Error::Protocol(SessionError::Closed));
             }
-            if self.listener.is_some() && self.data.is_none() {
+            if self.listener.is_some() && self.data.is_none() && self.early.is_none() {
                 self.wait_accept_or_reply(&until).await?;
             } else {
                 self.read_control().await?;
@@ -495,15 +505,25 @@ impl Client {
         };
         match woke {
             Woke::Accepted(Ok((sock, from))) => {
-                match self.session.handle_data(until.id(), DataEvent::Accepted { from }) {
-                    Ok(()) => self.data = Some(sock),
-                    Err(e) => tracing::warn!(%from, error = %e, "data connection refused"),
+                if self.accept_wanted {
+                    self.report_accepted(until.id(), sock, from);
+                } else {
+                    self.early = Some((sock, from));
                 }
                 Ok(())
             }
             Woke::Accepted(Err(e)) => Err(e.into()),
             Woke::Read(r) => self.on_read(r),
             Woke::Slept => Err(self.timed_out("the server's data connection")),
+        }
+    }
+
+    /// Tells the session about an accepted data connection; keeps it if the session takes it (it refuses one from a
+    /// foreign host, and the wait for the server's connection goes on).
+    fn report_accepted(&mut self, id: RequestId, sock: TcpStream, from: SocketAddr) {
+        match self.session.handle_data(id, DataEvent::Accepted { from }) {
+            Ok(()) => self.data = Some(sock),
+            Err(e) => tracing::warn!(%from, error = %e, "data connection refused"),
         }
     }
 
@@ -525,6 +545,13 @@ impl Client {
                     Err(_) => DataEvent::Failed { reason: format!("no connection to {addr} in time") },
                 };
                 self.session.handle_data(id, fact)?;
+                Ok(None)
+            }
+            Event::AcceptData { id, .. } => {
+                self.accept_wanted = true;
+                if let Some((sock, from)) = self.early.take() {
+                    self.report_accepted(id, sock, from);
+                }
                 Ok(None)
             }
             Event::DataReady { id } if matches!(until, Until::DataReady(w) if *w == id) => {
