@@ -4,7 +4,7 @@
 
 use ftpkit_proto::command::TransferType;
 use ftpkit_proto::session::client::{self, ClientSession, DataMode, Transfer, TransferKind};
-use ftpkit_proto::session::server::{self, Access, DataVerdict, Outcome, Request, ServerConfig, ServerSession};
+use ftpkit_proto::session::server::{Access, DataVerdict, Outcome, Request, ServerConfig, ServerSession};
 use ftpkit_proto::session::DataEvent;
 use std::net::SocketAddr;
 
@@ -233,5 +233,4 @@ fn rest_and_epsv_all_flow_between_the_sessions() {
     let reply = w.server.poll_transmit().expect("a reply");
     assert!(reply.starts_with(b"501"), "{}", String::from_utf8_lossy(&reply));
     assert!(w.server.poll_request().is_none(), "no connection is attempted");
-    let _ = server::MAX_QUEUED_COMMANDS;
 }
