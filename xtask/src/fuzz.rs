@@ -277,8 +277,8 @@ fn seed_corpus(all: &[String]) -> Result<usize> {
         for input in list {
             let mut bodies = Vec::new();
             if HEADER_TARGETS.contains(&key) {
-                // Whole stream with default limits, and split in small chunks with small limits.
-                for header in [0u8, 0x06] {
+                // Whole stream and byte at a time with default limits; small chunks with small limits.
+                for header in [0u8, 0x04, 0x0a] {
                     let mut b = vec![header];
                     b.extend_from_slice(input);
                     bodies.push(b);
