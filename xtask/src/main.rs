@@ -5,6 +5,8 @@
 //! - `lint`: `cargo fmt --check`, clippy with `-D warnings`, rustdoc with `-D warnings`.
 //! - `test`: the workspace's tests.
 
+mod fuzz;
+
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -20,6 +22,7 @@ fn main() -> ExitCode {
         "lint" => lint(),
         "test" => test(),
         "main-job" => main_job(),
+        "fuzz" => fuzz::fuzz(&args[1..]),
         "help" | "--help" | "-h" => {
             println!("usage: cargo xtask <ci|lint|test|main-job>");
             Ok(())
