@@ -437,7 +437,7 @@ mod tests {
             for len in max.saturating_sub(1)..=max + 2 {
                 for end in [&b"\n"[..], b"\r\n"] {
                     let mut input = b"ok\n".to_vec();
-                    input.extend(std::iter::repeat(b'x').take(len));
+                    input.extend(std::iter::repeat_n(b'x', len));
                     input.extend_from_slice(end);
                     input.extend_from_slice(b"\n");
                     let want = model(max, &input);
