@@ -47,8 +47,8 @@ pub struct Recorder {
     echo: Echo,
     /// The control connection: (client end, server end).
     control: Option<(SocketAddr, SocketAddr)>,
-    /// How many data connections were already annotated.
-    shown: usize,
+    /// How many data connections and notes were already annotated.
+    shown: (usize, usize),
 }
 
 fn lock(log: &Mutex<Log>) -> MutexGuard<'_, Log> {
@@ -58,7 +58,7 @@ fn lock(log: &Mutex<Log>) -> MutexGuard<'_, Log> {
 impl Recorder {
     /// An empty recorder.
     pub fn new(echo: Echo) -> Recorder {
-        Recorder { log: Arc::default(), echo, control: None, shown: 0 }
+        Recorder { log: Arc::default(), echo, control: None, shown: (0, 0) }
     }
 
     /// Sets the control connection's ends (client, server): they make the steps' addresses real.
@@ -136,17 +136,25 @@ impl Recorder {
         tl
     }
 
-    /// The steps of the data connections not annotated yet, as text (empty when there are none).
+    /// The steps of the data connections not annotated yet, and the timeline's new notes (a transfer refused
+    /// before its data connection opened, say), as text; empty when there is nothing new.
     pub fn new_steps(&mut self) -> String {
         let mut tl = self.timeline();
-        let total = tl.connections.len();
-        if total <= self.shown {
+        let (conns, notes) = (tl.connections.len(), tl.warnings.len());
+        let (shown_conns, shown_notes) = self.shown;
+        if conns <= shown_conns && notes <= shown_notes {
             return String::new();
         }
-        tl.connections.drain(..self.shown);
-        tl.warnings.clear();
-        self.shown = total;
-        timeline::render_text(&tl)
+        tl.connections.drain(..shown_conns.min(conns));
+        tl.warnings.drain(..shown_notes.min(notes));
+        self.shown = (conns.max(shown_conns), notes.max(shown_notes));
+        let text = timeline::render_text(&tl);
+        if tl.connections.is_empty() {
+            // Only notes: leave out render_text's "no data connection was opened" line, which is about the whole log.
+            text.lines().filter(|l| l.starts_with("note ")).map(|l| format!("{l}\n")).collect()
+        } else {
+            text
+        }
     }
 }
 
@@ -249,6 +257,21 @@ mod tests {
         assert_eq!(steps[0].from.port, Some(50000));
         let text = rec.new_steps();
         assert!(text.contains("  3. client 127.0.0.1:50002 -> server 127.0.0.1:40002: "), "{text}");
+    }
+
+    #[test]
+    fn a_refused_transfer_is_noted_once() {
+        let mut rec = Recorder::new(Echo::Quiet);
+        feed(
+            &rec,
+            &[s("EPSV"), r("229 Entering Extended Passive Mode (|||40001|)"), s("RETR missing"), r("550 No such file")],
+        );
+        assert_eq!(
+            rec.new_steps(),
+            "note (line 4): the transfer was answered 550 before a data connection opened; the 229 from line 2 was \
+             not used\n"
+        );
+        assert_eq!(rec.new_steps(), "");
     }
 
     #[test]
