@@ -93,7 +93,7 @@ fn session(addr: SocketAddr, mode: Mode) -> Result<Run, String> {
 /// falls back to one when it cannot bind port 20).
 fn ports(control: u16, active_source: Option<u16>) -> Ports {
     let ports = Ports::default();
-    let mut ports = ports.clone().with_control(control).unwrap_or(ports);
+    let mut ports = ports.with_control(control).unwrap_or(ports);
     let pasv = ServerConfig::default().passive_ports;
     if let Ok(r) = PortRange::new(*pasv.start(), *pasv.end()) {
         ports = ports.with_passive(r);

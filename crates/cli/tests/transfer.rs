@@ -152,6 +152,7 @@ fn get_downloads_in_both_modes_without_leaving_a_part_file() {
         let out = ftpkit(cwd.path(), &["get", mode, &srv.url("big.bin")]);
         assert!(out.status.success(), "{mode}: {}", text(&out.stderr));
         assert_eq!(std::fs::read(cwd.path().join("big.bin")).expect("big.bin"), big(), "{mode}");
+        assert_eq!(text(&out.stderr), "", "{mode}: no progress bar when stderr is not a terminal");
         assert_eq!(files_in(cwd.path()), ["big.bin"], "{mode}");
 
         let out = ftpkit(cwd.path(), &["get", mode, "-o", "copy.txt", &srv.url("a.txt")]);

@@ -256,7 +256,10 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    fn collect(reads: &[(bool, &[u8])], flush: bool) -> Vec<TraceLine> {
+    /// Reads as (sent?, bytes).
+    type Reads<'a> = &'a [(bool, &'a [u8])];
+
+    fn collect(reads: Reads<'_>, flush: bool) -> Vec<TraceLine> {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&seen);
         let tracer: Tracer = Arc::new(move |l: &TraceLine| sink.lock().map(|mut v| v.push(l.clone())).unwrap_or(()));
@@ -277,7 +280,7 @@ mod tests {
 
     #[test]
     fn trace_lines_are_whole_whatever_the_reads() {
-        let table: &[(&[(bool, &[u8])], bool, Vec<TraceLine>)] = &[
+        let table: &[(Reads<'_>, bool, Vec<TraceLine>)] = &[
             (&[(false, b"220 ready\r\n")], false, vec![r("220 ready")]),
             (&[(false, b"22"), (false, b"0 rea"), (false, b"dy\r"), (false, b"\n")], false, vec![r("220 ready")]),
             (&[(false, b"211-a\r\n b\r\n211 c\r\n")], false, vec![r("211-a"), r(" b"), r("211 c")]),
