@@ -42,6 +42,8 @@ pub struct Client {
     data: Option<TcpStream>,
     /// The active-mode listener of the transfer in progress.
     listener: Option<TcpListener>,
+    /// Partial control lines not yet traced.
+    trace_buf: client::TraceBuf,
 }
 
 /// What the drive loop is waiting for.
@@ -77,8 +79,15 @@ impl Client {
         let mut config = Config::new(peer);
         config.pasv_policy = opts.pasv_policy.clone();
         config.epsv_all = opts.epsv_all;
-        let mut c =
-            Client { ctrl, session: ClientSession::new(config), opts, rbuf: vec![0; 8192], data: None, listener: None };
+        let mut c = Client {
+            ctrl,
+            session: ClientSession::new(config),
+            opts,
+            rbuf: vec![0; 8192],
+            data: None,
+            listener: None,
+            trace_buf: client::TraceBuf::default(),
+        };
         c.wait_greeting()?;
         Ok(c)
     }
@@ -327,7 +336,7 @@ impl Client {
     /// Writes what the session has to send.
     fn flush(&mut self) -> Result<()> {
         while let Some(bytes) = self.session.poll_transmit() {
-            client::trace(self.opts.trace.as_ref(), true, &bytes);
+            self.trace_buf.feed(self.opts.trace.as_ref(), true, &bytes);
             self.ctrl.write_all(&bytes)?;
         }
         Ok(())
@@ -342,12 +351,13 @@ impl Client {
         self.ctrl.set_read_timeout(Some(left))?;
         match self.ctrl.read(&mut self.rbuf) {
             Ok(0) => {
+                self.trace_buf.flush(self.opts.trace.as_ref());
                 self.session.handle_close();
                 Ok(())
             }
             Ok(n) => {
                 let bytes = self.rbuf[..n].to_vec();
-                client::trace(self.opts.trace.as_ref(), false, &bytes);
+                self.trace_buf.feed(self.opts.trace.as_ref(), false, &bytes);
                 self.feed(&bytes)
             }
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
@@ -411,7 +421,10 @@ impl Client {
             Until::DataReady(id) | Until::Done(id) => *id,
         };
         match self.session.handle_data(id, DataEvent::Accepted { from }) {
-            Ok(()) => self.data = Some(sock),
+            Ok(()) => {
+                client::trace_data(self.opts.trace.as_ref(), &sock);
+                self.data = Some(sock);
+            }
             Err(e) => tracing::warn!(%from, error = %e, "data connection refused"),
         }
         Ok(())
@@ -426,6 +439,7 @@ impl Client {
                 }
                 match TcpStream::connect_timeout(&addr, self.opts.data_timeout) {
                     Ok(sock) => {
+                        client::trace_data(self.opts.trace.as_ref(), &sock);
                         self.data = Some(sock);
                         self.session.handle_data(id, DataEvent::Connected)?;
                     }
