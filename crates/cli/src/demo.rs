@@ -77,7 +77,8 @@ fn session(addr: SocketAddr, mode: Mode) -> Result<Run, String> {
         path: String::new(),
     };
     let label = mode_name(mode);
-    let mut s = Session::open(&url, mode, Echo::Quiet).map_err(fail(label))?;
+    // Passive with PASV, so the 227 shows the seed's h1,h2,h3,h4,p1,p2 tuple and its port arithmetic.
+    let mut s = Session::open(&url, mode, false, Echo::Quiet).map_err(fail(label))?;
     let wrap = |source| TransferError::Ftp { what: format!("{label} session"), source };
     let entries = s.client.list(None).map_err(wrap).map_err(fail(label))?;
     let mut retrieved = Vec::new();

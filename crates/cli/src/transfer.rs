@@ -22,6 +22,9 @@ pub struct Common {
     /// Passive mode (the default): the client connects to the port the server names (EPSV, falling back to PASV).
     #[arg(long)]
     passive: bool,
+    /// Passive mode with PASV only (no EPSV): the server names its address and port as h1,h2,h3,h4,p1,p2.
+    #[arg(long, conflicts_with = "active")]
+    pasv: bool,
     /// Print the control exchange as `ftp -d` does (to stderr), and after each data connection the seed's numbered
     /// steps for it with the session's real addresses and ports.
     #[arg(long)]
@@ -182,7 +185,7 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// Connects to the URL's host, logs in and sets binary type.
-    pub fn open(url: &FtpUrl, mode: Mode, echo: Echo) -> Result<Session, TransferError> {
+    pub fn open(url: &FtpUrl, mode: Mode, extended_passive: bool, echo: Echo) -> Result<Session, TransferError> {
         let addr = url.authority();
         let connect_err = |source: ClientError| TransferError::Connect { addr: addr.clone(), source };
         let opts = Options::default();
@@ -206,7 +209,7 @@ impl Session {
         if let (Ok(l), Ok(p)) = (stream.local_addr(), stream.peer_addr()) {
             recorder.set_control(l, p);
         }
-        let opts = Options { mode, trace: Some(recorder.tracer()), ..opts };
+        let opts = Options { mode, extended_passive, trace: Some(recorder.tracer()), ..opts };
         let mut client = Client::from_stream(stream, opts).map_err(connect_err)?;
         client.login(&url.user, &url.password).map_err(|source| TransferError::Login {
             addr: addr.clone(),
@@ -235,7 +238,7 @@ impl Session {
 fn open_session(url: &str, common: &Common) -> Result<(FtpUrl, Session), TransferError> {
     let url = FtpUrl::parse(url)?;
     let echo = if common.trace { Echo::Stderr } else { Echo::Quiet };
-    let session = Session::open(&url, common.mode(), echo)?;
+    let session = Session::open(&url, common.mode(), !common.pasv, echo)?;
     Ok((url, session))
 }
 

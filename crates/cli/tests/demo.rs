@@ -55,20 +55,32 @@ fn demo_explains_both_modes_with_live_ports() {
     ) || active.contains("FTP client's ports > 1023 from ports > 1023 on the FTP server (Server initiates"));
     assert!(active.contains("Result: the listing named 2 (pub, readme.txt); readme.txt arrived whole, 77 bytes."));
 
-    // Passive: EPSV, the 229 port decoded, the inbound connection at the server.
-    let epsv: Vec<u16> = passive
+    // Passive: PASV, each 227 tuple decoded with the seed's arithmetic, the inbound connection at the server.
+    let tuples: Vec<Vec<u16>> = passive
         .lines()
-        .filter_map(|l| l.split_once("229 Entering Extended Passive Mode (|||")?.1.strip_suffix("|)")?.parse().ok())
+        .filter_map(|l| {
+            l.split_once("227 Entering Passive Mode (")?
+                .1
+                .strip_suffix(").")?
+                .split(',')
+                .map(|n| n.parse().ok())
+                .collect()
+        })
         .collect();
-    assert_eq!(epsv.len(), 2, "{passive}");
-    for port in epsv {
-        assert!(passive.contains(&format!("= server listens on port {port} at the address of the control connection")));
+    assert_eq!(tuples.len(), 2, "{passive}");
+    for t in tuples {
+        assert_eq!(t.len(), 6);
+        let port = t[4] * 256 + t[5];
+        assert!(
+            passive.contains(&format!("= server 127.0.0.1 listens on port {port} = {}*256+{}", t[4], t[5])),
+            "{passive}"
+        );
         assert!(passive.contains(&format!(
             " -> server 127.0.0.1:{port}: the client opens the data connection to the server's announced port [new \
              inbound connection at the server's firewall]"
         )));
     }
-    assert!(passive.contains("---> EPSV"));
+    assert!(passive.contains("---> PASV"));
     assert!(passive.contains("Which firewall sees a new inbound connection: the server's"), "{passive}");
     assert!(passive.contains(
         "FTP server's ports 49152-65534 from ports > 1023 on any host (Client initiates data connection to random \

@@ -295,7 +295,8 @@ impl Client {
     /// Asks for a transfer and drives the session until data may flow; returns the data connection.
     fn start_transfer(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<(RequestId, TcpStream)> {
         let mode = match self.opts.mode {
-            Mode::Passive => DataMode::Passive,
+            Mode::Passive if self.opts.extended_passive => DataMode::Passive,
+            Mode::Passive => DataMode::Pasv,
             Mode::Active => {
                 let local = self.ctrl.local_addr()?;
                 let listener = TcpListener::bind(SocketAddr::new(local.ip(), 0))?;

@@ -124,6 +124,9 @@ pub struct Options {
     pub pasv_policy: PasvAddressPolicy,
     /// Send `EPSV ALL` and use EPSV only (helps NAT devices; no active mode afterwards).
     pub epsv_all: bool,
+    /// Passive mode tries EPSV first, falling back to PASV (default true). False: PASV only, the classic
+    /// `h1,h2,h3,h4,p1,p2` reply (as curl's `--disable-epsv`).
+    pub extended_passive: bool,
     /// Size of the buffer used to copy data (default 256 KiB: large reads come close to raw TCP speed).
     pub buffer_size: usize,
     /// Called with every command sent and every reply line received (default none).
@@ -139,6 +142,7 @@ impl std::fmt::Debug for Options {
             .field("mode", &self.mode)
             .field("pasv_policy", &self.pasv_policy)
             .field("epsv_all", &self.epsv_all)
+            .field("extended_passive", &self.extended_passive)
             .field("buffer_size", &self.buffer_size)
             .field("trace", &self.trace.is_some())
             .finish()
@@ -154,6 +158,7 @@ impl Default for Options {
             mode: Mode::Passive,
             pasv_policy: PasvAddressPolicy::default(),
             epsv_all: false,
+            extended_passive: true,
             buffer_size: 256 * 1024,
             trace: None,
         }
