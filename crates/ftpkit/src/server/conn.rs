@@ -77,14 +77,21 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let mut stop = shared.shutdown.clone();
     let mut stopping = *stop.borrow();
     let mut buf = [0u8; 2048];
+    // A line end arrived since the timer was last armed: a command came, which restarts the idle timer. Bytes of a
+    // line that never ends (a slowloris) do not.
+    let mut line_seen = false;
     tracing::debug!(%peer, "session opened");
     loop {
         if drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await? {
             break;
         }
+        let restart_idle = std::mem::take(&mut line_seen);
         timer = session.poll_timeout().map(|(kind, after)| match timer {
-            // Keep the deadline of a timer of the same kind that is already running only if it is earlier.
-            Some((k, at)) if k == kind && at <= Instant::now() + after => (k, at),
+            // Keep the deadline of a timer of the same kind that is already running only if it is earlier, except
+            // that a command restarts the idle timer.
+            Some((k, at)) if k == kind && !(restart_idle && k == TimeoutKind::Idle) && at <= Instant::now() + after => {
+                (k, at)
+            }
             _ => (kind, Instant::now() + after),
         });
         if stopping && work.is_empty() {
@@ -96,6 +103,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
             read = rd.read(&mut buf) => match read {
                 Ok(0) | Err(_) => break,
                 Ok(n) => match session.handle_input(&buf[..n]) {
+                    Ok(()) if buf[..n].contains(&b'\n') => line_seen = true,
                     Ok(()) => {}
                     Err(ServerError::Closed) => break,
                     Err(e) => tracing::debug!(%peer, error = %e, "input refused"),
