@@ -343,6 +343,28 @@ fn a_client_sending_whole_commands_is_not_idle() {
 }
 
 #[test]
+fn a_client_that_never_reads_its_replies_is_closed_at_the_idle_timeout() {
+    let _gate = support::shared();
+    let env = Env::start(short_idle());
+    let mut c = env.logged_in();
+    c.s.set_nonblocking(true).unwrap();
+    // Commands until the socket buffers on both sides are full and the server cannot write its replies.
+    let noops = b"NOOP\r\n".repeat(10_000);
+    let t = Instant::now();
+    let mut sent = 0usize;
+    while t.elapsed() < Duration::from_secs(2) {
+        match c.s.write(&noops) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(20)),
+            Err(_) => break,
+        }
+    }
+    assert!(sent > 0);
+    env.wait_sessions(0);
+    env.check_still_serving();
+}
+
+#[test]
 fn sessions_beyond_the_limits_get_421() {
     let _gate = support::shared();
     let env = Env::start(Limits { max_sessions: 4, max_per_ip: 2, ..Limits::default() });
