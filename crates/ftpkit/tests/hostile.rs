@@ -487,3 +487,68 @@ fn a_retr_aborted_with_abor_gets_426_then_226_and_the_session_goes_on() {
     drop(c);
     env.check_still_serving();
 }
+
+#[test]
+fn a_data_connection_that_never_comes_gets_425_at_the_data_timeout() {
+    let _gate = support::shared();
+    let env = Env::start(Limits { data: Duration::from_secs(1), ..Limits::default() });
+    let mut c = env.logged_in();
+    let _at = c.epsv();
+    let t = Instant::now();
+    let (code, text) = c.cmd("RETR readme.txt");
+    assert_eq!((code, text.as_str()), (425, "425 No data connection came in time."));
+    assert!(t.elapsed() >= Duration::from_millis(900) && t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    assert_eq!(c.cmd("NOOP").0, 200);
+    env.check_still_serving();
+}
+
+#[test]
+fn a_stalled_upload_gets_426_at_the_data_timeout_and_leaves_nothing() {
+    let _gate = support::shared();
+    let env = Env::start(Limits { data: Duration::from_secs(1), ..Limits::default() });
+    let mut c = env.logged_in();
+    let at = c.epsv();
+    let mut data = connect_from(Ipv4Addr::LOCALHOST.into(), at);
+    assert_eq!(c.cmd("STOR stalled.bin").0, 125);
+    data.write_all(b"a few bytes, then nothing").unwrap();
+    let t = Instant::now();
+    assert_eq!(c.reply().0, 426);
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    env.wait_names("", &["escape", "escape-dir", "pub", "readme.txt"]);
+    assert_eq!(c.cmd("NOOP").0, 200);
+    env.check_still_serving();
+}
+
+#[test]
+fn commands_piled_up_during_a_transfer_close_the_session_past_64() {
+    let _gate = support::shared();
+    let env = Env::start(Limits::default());
+    let block = vec![7u8; 1 << 20];
+    let mut f = std::fs::File::create(env.root.path().join("big.bin")).unwrap();
+    for _ in 0..32 {
+        f.write_all(&block).unwrap();
+    }
+    drop(f);
+    let mut c = env.logged_in();
+    let at = c.epsv();
+    let data = connect_from(Ipv4Addr::LOCALHOST.into(), at); // never read: the transfer stays in progress
+    assert_eq!(c.cmd("RETR big.bin").0, 125);
+    c.send(&b"NOOP\r\n".repeat(65));
+    assert_eq!(c.reply(), (421, "421 Too many commands queued; closing.".into()));
+    assert!(c.closed());
+    drop(data);
+    env.wait_sessions(0);
+    env.check_still_serving();
+}
+
+#[test]
+fn a_stor_ended_by_a_plain_close_is_a_complete_upload() {
+    // Stream mode has no end-of-file marker but the close itself: a client that closes (FIN, not reset) mid-file
+    // has, as far as any server can tell, sent the whole file. This case pins that down for SECURITY.md.
+    let _gate = support::shared();
+    let env = Env::start(Limits::default());
+    let mut c = env.logged_in();
+    assert_eq!(c.stor(b"half.bin", b"first half"), Ok(226));
+    assert_eq!(std::fs::read(env.root.path().join("half.bin")).unwrap(), b"first half");
+    env.check_still_serving();
+}
