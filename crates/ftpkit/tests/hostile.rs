@@ -552,3 +552,25 @@ fn a_stor_ended_by_a_plain_close_is_a_complete_upload() {
     assert_eq!(std::fs::read(env.root.path().join("half.bin")).unwrap(), b"first half");
     env.check_still_serving();
 }
+
+#[test]
+fn a_download_the_client_stops_reading_gets_426_at_the_data_timeout() {
+    let _gate = support::shared();
+    let env = Env::start(Limits { data: Duration::from_secs(1), ..Limits::default() });
+    let block = vec![7u8; 1 << 20];
+    let mut f = std::fs::File::create(env.root.path().join("big.bin")).unwrap();
+    for _ in 0..32 {
+        f.write_all(&block).unwrap();
+    }
+    drop(f);
+    let mut c = env.logged_in();
+    let at = c.epsv();
+    let data = connect_from(Ipv4Addr::LOCALHOST.into(), at); // never read
+    assert_eq!(c.cmd("RETR big.bin").0, 125);
+    let t = Instant::now();
+    assert_eq!(c.reply().0, 426);
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    drop(data);
+    assert_eq!(c.cmd("NOOP").0, 200);
+    env.check_still_serving();
+}
