@@ -432,10 +432,12 @@ fn a_stor_cut_off_by_a_reset_leaves_no_file_and_no_temporary_file() {
     let mut c = env.logged_in();
     let block = vec![0x5Au8; 64 * 1024];
     // A new name, and an existing file that must keep its content.
-    for name in ["new.bin", "readme.txt"] {
+    // STOR onto a new name and onto an existing file, APPE (cut back to the old length), STOU (the unique file
+    // removed).
+    for line in ["STOR new.bin", "STOR readme.txt", "APPE readme.txt", "STOU"] {
         let at = c.epsv();
         let data = connect_from(Ipv4Addr::LOCALHOST.into(), at);
-        let (code, text) = c.cmd(&format!("STOR {name}"));
+        let (code, text) = c.cmd(line);
         assert_eq!(code, 125, "{text}");
         let mut data = data;
         for _ in 0..8 {
