@@ -77,18 +77,31 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let mut stop = shared.shutdown.clone();
     let mut stopping = *stop.borrow();
     let mut buf = [0u8; 2048];
+    // A line end arrived since the timer was last armed: a command came, which restarts the idle timer. Bytes of a
+    // line that never ends (a slowloris) do not.
+    let mut line_seen = false;
     tracing::debug!(%peer, "session opened");
     loop {
-        if drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await? {
-            break;
+        match drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await {
+            Ok(false) => {}
+            Ok(true) => break,
+            Err(e) => {
+                // The client went away, or stopped reading its replies: clean up below as for any other end.
+                tracing::debug!(%peer, error = %e, "control connection write failed");
+                break;
+            }
         }
+        let restart_idle = std::mem::take(&mut line_seen);
         timer = session.poll_timeout().map(|(kind, after)| match timer {
-            // Keep the deadline of a timer of the same kind that is already running only if it is earlier.
-            Some((k, at)) if k == kind && at <= Instant::now() + after => (k, at),
+            // Keep the deadline of a timer of the same kind that is already running only if it is earlier, except
+            // that a command restarts the idle timer.
+            Some((k, at)) if k == kind && !(restart_idle && k == TimeoutKind::Idle) && at <= Instant::now() + after => {
+                (k, at)
+            }
             _ => (kind, Instant::now() + after),
         });
         if stopping && work.is_empty() {
-            let _ = wr.write_all(b"421 Server shutting down.\r\n").await;
+            let _ = write_timed(&mut wr, b"421 Server shutting down.\r\n", shared.settings.session.idle_timeout).await;
             break;
         }
         let deadline = timer.map(|(_, at)| at);
@@ -96,6 +109,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
             read = rd.read(&mut buf) => match read {
                 Ok(0) | Err(_) => break,
                 Ok(n) => match session.handle_input(&buf[..n]) {
+                    Ok(()) if buf[..n].contains(&b'\n') => line_seen = true,
                     Ok(()) => {}
                     Err(ServerError::Closed) => break,
                     Err(e) => tracing::debug!(%peer, error = %e, "input refused"),
@@ -140,6 +154,16 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let _ = wr.shutdown().await;
     tracing::debug!(%peer, "session closed");
     Ok(())
+}
+
+/// Writes a reply, giving up when the client has not taken it within `limit` (a client that sends commands but
+/// never reads its replies would otherwise hold the session, and its slot, forever: the idle timer cannot fire
+/// while the loop waits on a write).
+async fn write_timed(wr: &mut tokio::net::tcp::OwnedWriteHalf, bytes: &[u8], limit: Duration) -> io::Result<()> {
+    match tokio::time::timeout(limit, wr.write_all(bytes)).await {
+        Ok(r) => r,
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "the client did not read its replies")),
+    }
 }
 
 async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
@@ -204,7 +228,7 @@ async fn drain(
     loop {
         let mut progressed = false;
         while let Some(bytes) = session.poll_transmit() {
-            wr.write_all(&bytes).await?;
+            write_timed(wr, &bytes, shared.settings.session.idle_timeout).await?;
             progressed = true;
         }
         while let Some(event) = session.poll_event() {
