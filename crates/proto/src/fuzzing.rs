@@ -44,6 +44,8 @@ pub const TARGETS: &[Target] = &[
     ("list_line", check_list_line),
     ("transcript", check_transcript),
     ("firewall", check_firewall),
+    ("client_session", check_client_session),
+    ("server_session", check_server_session),
 ];
 
 /// The check of the target called `name`.
@@ -528,4 +530,182 @@ mod tests {
     fn a_broken_span_check_fails() {
         let _ = spanned_str(b"\xff", &(0..1));
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sessions: the input is a script of operations, one op byte followed by its operands.
+
+/// Every line a session writes must be one well-formed CRLF-terminated line with no stray CR, LF or NUL.
+fn assert_lines(bytes: &[u8], who: &str) {
+    assert!(bytes.ends_with(b"\r\n"), "{who} wrote an unterminated line: {bytes:?}");
+    for line in bytes.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        assert!(!line.contains(&b'\r') && !line.contains(&0), "{who} wrote a stray CR or NUL: {bytes:?}");
+    }
+}
+
+/// `client_session`: replies (arbitrary bytes), requests, data events, aborts and closes in any order. The session
+/// never panics, writes only well-formed command lines, emits `Closed` at most once and last, and is closed after
+/// `handle_close`.
+pub fn check_client_session(data: &[u8]) {
+    use crate::command::TransferType;
+    use crate::session::client::{ClientSession, Config, DataMode, Event, RequestId, Transfer, TransferKind};
+    use crate::session::DataEvent;
+    let peer: SocketAddr = SocketAddr::from(([192, 0, 2, 1], 21));
+    let mut s = ClientSession::new(Config::new(peer));
+    let mut data_ids: Vec<RequestId> = Vec::new();
+    let mut closed_events = 0usize;
+    let mut drain = |s: &mut ClientSession, data_ids: &mut Vec<RequestId>| {
+        while let Some(b) = s.poll_transmit() {
+            assert_lines(&b, "client");
+            for line in b.split_inclusive(|c| *c == b'\n') {
+                assert!(Command::parse_bytes(line).is_ok(), "client wrote an unparsable command {line:?}");
+            }
+        }
+        while let Some(ev) = s.poll_event() {
+            assert_eq!(closed_events, 0, "event after Closed: {ev:?}");
+            match ev {
+                Event::ConnectData { id, .. } | Event::AcceptData { id, .. } => data_ids.push(id),
+                Event::Closed { .. } => closed_events += 1,
+                _ => {}
+            }
+        }
+    };
+    let mut i = 0;
+    while i < data.len() {
+        let op = data[i];
+        i += 1;
+        let arg = data.get(i).copied().unwrap_or(0);
+        match op % 8 {
+            0 => {
+                // Control bytes: the next `arg` bytes.
+                i = (i + 1).min(data.len());
+                let end = (i + usize::from(arg)).min(data.len());
+                let _ = s.handle_input(&data[i..end]);
+                i = end;
+            }
+            1 => {
+                i += 1;
+                let _ = match arg % 10 {
+                    0 => s.login("u", "p", None),
+                    1 => s.pwd(),
+                    2 => s.feat(),
+                    3 => s.type_(TransferType::Image),
+                    4 => s.rename("a", "b"),
+                    5 => s.size("f"),
+                    6 => s.quit(),
+                    7 => s.transfer(Transfer::new(TransferKind::Retr("f".into()), DataMode::Passive)),
+                    8 => s.transfer(Transfer::new(
+                        TransferKind::List(None),
+                        DataMode::Active(SocketAddr::from(([192, 0, 2, 9], 4000))),
+                    )),
+                    _ => s.transfer(Transfer::new(TransferKind::Stor("f".into()), DataMode::Pasv).restart_at(7)),
+                };
+            }
+            2 => {
+                i += 1;
+                if let Some(id) = data_ids.last().copied() {
+                    let ev = match arg % 5 {
+                        0 => DataEvent::Connected,
+                        1 => DataEvent::Accepted { from: SocketAddr::from(([192, 0, 2, arg], 20)) },
+                        2 => DataEvent::Eof,
+                        3 => DataEvent::Closed,
+                        _ => DataEvent::Failed { reason: "x".into() },
+                    };
+                    let _ = s.handle_data(id, ev);
+                }
+            }
+            3 => {
+                let _ = s.abort();
+            }
+            4 if arg == 0xff => s.handle_close(),
+            _ => {}
+        }
+        drain(&mut s, &mut data_ids);
+    }
+    s.handle_close();
+    drain(&mut s, &mut data_ids);
+    assert!(s.is_closed(), "not closed after handle_close");
+    assert_eq!(closed_events, 1, "Closed must come exactly once");
+}
+
+/// `server_session`: command bytes, outcomes for the outstanding request, data connections from chosen addresses and
+/// timeouts in any order. The session never panics, has at most one request out, writes only replies a strict
+/// decoder reads back, and closes on QUIT once its request is answered.
+pub fn check_server_session(data: &[u8]) {
+    use crate::session::server::{Access, Outcome, Request, ServerConfig, ServerSession, TimeoutKind};
+    let client = SocketAddr::from(([192, 0, 2, 10], 40000));
+    let server = SocketAddr::from(([192, 0, 2, 20], 21));
+    let config = ServerConfig { anonymous: true, passive_ports: 50000..=50010, ..ServerConfig::default() };
+    let mut s = ServerSession::new(config, client, server);
+    let mut out: Option<Request> = None;
+    let mut replies = ReplyDecoder::new(Framing::Strict, Limits::default());
+    let mut drain = |s: &mut ServerSession, out: &mut Option<Request>, replies: &mut ReplyDecoder| {
+        while let Some(b) = s.poll_transmit() {
+            assert_lines(&b, "server");
+            replies.feed(&b);
+            loop {
+                match replies.decode() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(e) => panic!("server wrote a reply a strict decoder refuses: {e}: {b:?}"),
+                }
+            }
+        }
+        while s.poll_event().is_some() {}
+        while let Some(r) = s.poll_request() {
+            assert!(out.is_none(), "two requests out at once: {out:?} and {r:?}");
+            *out = Some(r);
+        }
+    };
+    drain(&mut s, &mut out, &mut replies);
+    let mut i = 0;
+    while i < data.len() {
+        let op = data[i];
+        i += 1;
+        let arg = data.get(i).copied().unwrap_or(0);
+        match op % 6 {
+            0 => {
+                i = (i + 1).min(data.len());
+                let end = (i + usize::from(arg)).min(data.len());
+                let _ = s.handle_input(&data[i..end]);
+                i = end;
+            }
+            1 => {
+                i += 1;
+                if let Some(r) = out.take() {
+                    let outcome = match (&r, arg % 6) {
+                        (Request::Authenticate { .. }, 0) => Outcome::LoggedIn(Access::ReadWrite),
+                        (Request::ListenPassive { ip, .. }, 0) => Outcome::Bound(SocketAddr::new(*ip, 50003)),
+                        (Request::Transfer { .. }, 0) => Outcome::TransferDone { bytes: 3 },
+                        (_, 1) => Outcome::Ok,
+                        (_, 2) => Outcome::NotFound,
+                        (_, 3) => Outcome::Dir,
+                        (_, 4) => Outcome::File,
+                        _ => Outcome::Failed("x".into()),
+                    };
+                    let _ = s.complete(r.id(), outcome);
+                }
+            }
+            2 => {
+                i += 1;
+                let _ =
+                    s.handle_data_accepted(SocketAddr::from(([192, 0, 2, if arg % 2 == 0 { 10 } else { 11 }], 5000)));
+            }
+            3 => s.handle_timeout(if arg % 2 == 0 { TimeoutKind::Idle } else { TimeoutKind::DataConnect }),
+            _ => {}
+        }
+        drain(&mut s, &mut out, &mut replies);
+    }
+    // QUIT always ends the session once the outstanding request (if any) is answered.
+    // A line end first: a partial line left by the script would otherwise swallow the QUIT.
+    let _ = s.handle_input(b"\r\nQUIT\r\n");
+    drain(&mut s, &mut out, &mut replies);
+    for _ in 0..8 {
+        if let Some(r) = out.take() {
+            let _ = s.complete(r.id(), Outcome::Failed("end".into()));
+            drain(&mut s, &mut out, &mut replies);
+        }
+    }
+    assert!(s.is_closed(), "QUIT did not close the session");
 }

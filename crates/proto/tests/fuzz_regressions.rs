@@ -91,3 +91,18 @@ fn every_target_has_a_folder_name_it_can_use() {
         assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{name}");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// Every fuzz target's check on random bytes: a cheap, deterministic-per-seed fuzz pass in the normal suite.
+    #[test]
+    fn every_target_holds_on_random_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+        for (name, check) in TARGETS {
+            if let Err(msg) = replay(name, &bytes) {
+                proptest::prop_assert!(false, "{name}: {msg}");
+            }
+            let _ = check;
+        }
+    }
+}
