@@ -501,37 +501,6 @@ pub fn check_firewall(data: &[u8]) {
     assert_eq!(written.parse::<PortRange>(), Ok(r), "formatted {written:?} reads differently");
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_cover_the_input() {
-        let data: Vec<u8> = (0..200u8).collect();
-        for seed in 0..64 {
-            let parts = chunks(&data, seed);
-            assert_eq!(parts.concat(), data, "seed {seed}");
-            assert_eq!(parts.len() == 1, seed == 0, "seed {seed}");
-            assert_eq!(parts.iter().all(|p| p.len() == 1), seed == 1, "seed {seed}");
-        }
-    }
-
-    #[test]
-    fn targets_are_unique_and_found() {
-        for (i, (name, _)) in TARGETS.iter().enumerate() {
-            assert!(TARGETS[..i].iter().all(|(n, _)| n != name), "{name} listed twice");
-            assert!(target(name).is_some());
-        }
-        assert!(target("nope").is_none());
-    }
-
-    #[test]
-    #[should_panic(expected = "spanned tuple")]
-    fn a_broken_span_check_fails() {
-        let _ = spanned_str(b"\xff", &(0..1));
-    }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Sessions: the input is a script of operations, one op byte followed by its operands.
 
@@ -640,7 +609,7 @@ pub fn check_server_session(data: &[u8]) {
     let mut s = ServerSession::new(config, client, server);
     let mut out: Option<Request> = None;
     let mut replies = ReplyDecoder::new(Framing::Strict, Limits::default());
-    let mut drain = |s: &mut ServerSession, out: &mut Option<Request>, replies: &mut ReplyDecoder| {
+    let drain = |s: &mut ServerSession, out: &mut Option<Request>, replies: &mut ReplyDecoder| {
         while let Some(b) = s.poll_transmit() {
             assert_lines(&b, "server");
             replies.feed(&b);
@@ -708,4 +677,35 @@ pub fn check_server_session(data: &[u8]) {
         }
     }
     assert!(s.is_closed(), "QUIT did not close the session");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_the_input() {
+        let data: Vec<u8> = (0..200u8).collect();
+        for seed in 0..64 {
+            let parts = chunks(&data, seed);
+            assert_eq!(parts.concat(), data, "seed {seed}");
+            assert_eq!(parts.len() == 1, seed == 0, "seed {seed}");
+            assert_eq!(parts.iter().all(|p| p.len() == 1), seed == 1, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn targets_are_unique_and_found() {
+        for (i, (name, _)) in TARGETS.iter().enumerate() {
+            assert!(TARGETS[..i].iter().all(|(n, _)| n != name), "{name} listed twice");
+            assert!(target(name).is_some());
+        }
+        assert!(target("nope").is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "spanned tuple")]
+    fn a_broken_span_check_fails() {
+        let _ = spanned_str(b"\xff", &(0..1));
+    }
 }
