@@ -57,7 +57,8 @@ impl FtpkitOpts {
     }
 }
 
-/// The embedded ftpkit server. Dropping it shuts it down (sessions get `421`) and stops its runtime.
+/// The embedded ftpkit server. Dropping it shuts it down (sessions get `421`, at most 2 s) and stops its runtime;
+/// drop it outside any tokio runtime (the harness's tests are plain `#[test]` functions).
 #[derive(Debug)]
 pub struct FtpkitServer {
     addr: SocketAddr,

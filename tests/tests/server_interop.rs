@@ -356,7 +356,13 @@ fn curl_active_from_port_20() -> TestResult {
     let _t = Timer("curl_active_from_port_20", Instant::now());
     // The server's default active source: port 20 when it can be bound (the harness runs as root).
     let server = start(FtpkitOpts { port20: true, ..FtpkitOpts::default() })?;
-    curl_mode(&server, &["-P", "127.0.0.1", "--disable-eprt"], "> PORT", &["> EPSV", "> PASV", "> EPRT"])
+    curl_mode(&server, &["-P", "127.0.0.1", "--disable-eprt"], "> PORT", &["> EPSV", "> PASV", "> EPRT"])?;
+    // ftplib's active transfercmd hands back the accepted socket: its peer is the server's source port.
+    let body = "conn = ftp.transfercmd('LIST')\nprint('FROM=' + str(conn.getpeername()[1]))\n\
+                while conn.recv(65536):\n    pass\nconn.close()\nprint('DONE=' + ftp.voidresp()[:3])\n";
+    let out = run_ftplib(&server, Some((server.user(), server.pass())), false, &[], body)?;
+    expect_value(&server, &out, "FROM", "20")?;
+    expect_value(&server, &out, "DONE", "226")
 }
 
 // ---------------------------------------------------------------------------------------------------------------
