@@ -365,6 +365,34 @@ fn vector_seeds(form: &str, input: &str, seeds: &mut BTreeMap<&'static str, Vec<
     }
 }
 
+/// A `server_session` script (see `check_server_session`): each command line fed (op 0, length, bytes), the
+/// request it raises answered with the target's "success" outcome (op 1, 0), and after PASV/EPSV a data connection
+/// from the client (op 2, 0).
+fn server_script(commands: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in commands.split_inclusive('\n') {
+        let bytes = &line.as_bytes()[..line.len().min(255)];
+        out.extend_from_slice(&[0, bytes.len() as u8]);
+        out.extend_from_slice(bytes);
+        out.extend_from_slice(&[1, 0]);
+        if line.starts_with("PASV") || line.starts_with("EPSV") {
+            out.extend_from_slice(&[2, 0]);
+        }
+    }
+    out
+}
+
+/// A `client_session` script (see `check_client_session`): a login and a passive transfer requested (op 1), then
+/// the server's replies fed in chunks of at most 255 bytes (op 0, length, bytes).
+fn client_script(replies: &str) -> Vec<u8> {
+    let mut out = vec![1, 0, 1, 7];
+    for chunk in replies.as_bytes().chunks(255) {
+        out.extend_from_slice(&[0, chunk.len() as u8]);
+        out.extend_from_slice(chunk);
+    }
+    out
+}
+
 fn transcript_seeds(name: &str, text: &str, seeds: &mut BTreeMap<&'static str, Vec<Vec<u8>>>) -> Result {
     if name.ends_with(".jsonl") {
         let mut replies = String::new();
@@ -383,6 +411,8 @@ fn transcript_seeds(name: &str, text: &str, seeds: &mut BTreeMap<&'static str, V
         }
         add(seeds, "reply_decoder", replies.as_bytes());
         add(seeds, "command_decoder", commands.as_bytes());
+        add(seeds, "server_session", &server_script(&commands));
+        add(seeds, "client_session", &client_script(&replies));
     } else if name.ends_with("-list.txt") {
         text.lines().for_each(|l| add(seeds, "list_line", l.as_bytes()));
     } else if name.ends_with("-mlsd.txt") {

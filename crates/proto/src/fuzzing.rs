@@ -670,11 +670,15 @@ pub fn check_server_session(data: &[u8]) {
     // A line end first: a partial line left by the script would otherwise swallow the QUIT.
     let _ = s.handle_input(b"\r\nQUIT\r\n");
     drain(&mut s, &mut out, &mut replies);
+    // QUIT waits for a transfer in progress (RFC 959 §4.1.1): the adapter answers the outstanding request, and its
+    // timer fires for a data connection that never comes. After that the session must be closed.
     for _ in 0..8 {
         if let Some(r) = out.take() {
             let _ = s.complete(r.id(), Outcome::Failed("end".into()));
-            drain(&mut s, &mut out, &mut replies);
+        } else if let Some((kind, _)) = s.poll_timeout() {
+            s.handle_timeout(kind);
         }
+        drain(&mut s, &mut out, &mut replies);
     }
     assert!(s.is_closed(), "QUIT did not close the session");
 }
