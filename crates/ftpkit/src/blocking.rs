@@ -1,5 +1,5 @@
-//! A blocking FTP client on `std::net`: a drive loop over
-//! [`ClientSession`](crate::proto::session::client::ClientSession).
+//! A blocking FTP client on `std::net`: a drive loop over the sans-IO
+//! [`ClientSession`].
 //!
 //! ```no_run
 //! use ftpkit::blocking::Client;
