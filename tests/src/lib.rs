@@ -6,6 +6,7 @@
 //!   random binary with a known sha256, a writable `upload/`).
 //! * [`Vsftpd`], [`PureFtpd`], [`Pyftpdlib`]: servers started in the foreground on 127.0.0.1 (or `::1`) with a free
 //!   port and a passive range, waited on until their greeting arrives, killed by process group on drop.
+//! * [`FtpkitServer`]: ftpkit's own tokio server, embedded in a background runtime, serving a [`Tree`].
 //! * [`clients`]: `curl`, `lftp`, `ftplib` (Python) and `tnftp` runners, each with a timeout.
 //!
 //! Every failure is an [`Error`] that says which peer and why; nothing is skipped silently.
@@ -14,12 +15,14 @@
 #![warn(missing_docs)]
 
 pub mod clients;
+pub mod ftpkit_server;
 pub mod install;
 mod process;
 pub mod servers;
 mod tree;
 
 pub use clients::{curl, curl_with_timeout, ftplib, lftp, tnftp, RunOutput};
+pub use ftpkit_server::{FtpkitOpts, FtpkitServer};
 pub use process::run_with_timeout;
 pub use servers::{PureFtpd, Pyftpdlib, Server, ServerOpts, Vsftpd};
 pub use tree::{sha256_hex, Tree, TreeEntry};

@@ -5,6 +5,8 @@
 //! - `lint`: `cargo fmt --check`, clippy with `-D warnings`, rustdoc with `-D warnings`.
 //! - `test`: the workspace's tests.
 
+mod fuzz;
+
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -20,8 +22,9 @@ fn main() -> ExitCode {
         "lint" => lint(),
         "test" => test(),
         "main-job" => main_job(),
+        "fuzz" => fuzz::fuzz(&args[1..]),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|lint|test|main-job>");
+            println!("usage: cargo xtask <ci|lint|test|fuzz|main-job>\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list");
             Ok(())
         }
         other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
@@ -67,9 +70,18 @@ fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
 
 fn ci() -> Result {
     step("lint", lint)?;
-    step("test", test)?;
+    step("test (unit, vectors, properties, loopback, interop with real FTP peers)", test)?;
+    step("fuzz smoke (every target, briefly)", || fuzz::fuzz(&["--smoke".into(), "--time".into(), "5".into()]))?;
+    step("benchmark smoke (one-run ratios; figures reported, not gated)", bench_smoke)?;
     step("main job", main_job)?;
     Ok(())
+}
+
+/// Runs the core's one-run ratio bench: it prints ns/line and ratios against the line-scan floor, always exits 0.
+fn bench_smoke() -> Result {
+    let mut c = cargo();
+    c.args(["bench", "-p", "ftpkit-proto", "--bench", "ratios"]);
+    run(c)
 }
 
 fn lint() -> Result {
@@ -90,9 +102,9 @@ fn test() -> Result {
     run(t)
 }
 
-/// The README's first command: decode the seed's active-mode transcript, embedded in the binary.
+/// The README's first command: the embedded server and client, one active and one passive session, annotated.
 fn main_job() -> Result {
     let mut c = cargo();
-    c.args(["run", "--quiet", "-p", "ftpkit-cli", "--", "decode", "--example", "active"]);
+    c.args(["run", "--quiet", "-p", "ftpkit-cli", "--", "demo"]);
     run(c)
 }

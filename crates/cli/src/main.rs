@@ -1,11 +1,18 @@
 //! The `ftpkit` command: decode and explain FTP sessions.
 //!
 //! Every subcommand is a thin shell: decoding, explanations and models come from `ftpkit-proto`.
+// Doc comments here are clap help text, shown to users as written: URL syntax such as `[user[:pass]@]` stays plain
+// there, so rustdoc must not read it as intra-doc links.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 mod decode;
+mod demo;
 mod explain;
 mod firewall;
 mod serve;
+mod trace;
+mod transfer;
+mod url;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -48,6 +55,14 @@ enum Cmd {
     Serve(serve::Args),
     /// The channels a firewall must open for a mode, on the server's or the client's side.
     Firewall(firewall::Args),
+    /// List a directory: ftpkit ls ftp://[user[:pass]@]host[:port]/path
+    Ls(transfer::LsArgs),
+    /// Download a file (to FILE.part, renamed to FILE when complete).
+    Get(transfer::GetArgs),
+    /// Upload a file.
+    Put(transfer::PutArgs),
+    /// Run the embedded server and one active and one passive session on 127.0.0.1, and explain what happened.
+    Demo(demo::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +76,10 @@ fn main() -> ExitCode {
         Cmd::Explain(args) => explain::run(&args),
         Cmd::Firewall(args) => firewall::run(&args),
         Cmd::Serve(args) => serve::run(&args),
+        Cmd::Ls(args) => Ok(transfer::finish(transfer::ls(&args))),
+        Cmd::Get(args) => Ok(transfer::finish(transfer::get(&args))),
+        Cmd::Put(args) => Ok(transfer::finish(transfer::put(&args))),
+        Cmd::Demo(args) => demo::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,5 @@
-//! A blocking FTP client on `std::net`: a drive loop over
-//! [`ClientSession`](crate::proto::session::client::ClientSession).
+//! A blocking FTP client on `std::net`: a drive loop over the sans-IO
+//! [`ClientSession`].
 //!
 //! ```no_run
 //! use ftpkit::blocking::Client;
@@ -22,7 +22,9 @@ use crate::client::{self, unexpected, Error, Mode, Options, Result};
 use crate::proto::command::TransferType;
 use crate::proto::listing::{DateTime, Entry};
 use crate::proto::reply::Reply;
-use crate::proto::session::client::{ClientSession, Config, DataMode, Event, RequestId, Transfer, TransferKind};
+use crate::proto::session::client::{
+    ClientSession, Config, DataMode, Event, RequestId, SessionError, Transfer, TransferKind,
+};
 use crate::proto::session::DataEvent;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -42,6 +44,11 @@ pub struct Client {
     data: Option<TcpStream>,
     /// The active-mode listener of the transfer in progress.
     listener: Option<TcpListener>,
+    /// Partial control lines not yet traced.
+    trace_buf: client::TraceBuf,
+    /// An active-mode data connection the server made before the session could take it (pyftpdlib connects as soon
+    /// as PORT/EPRT arrives, before REST and the transfer command): offered again as the session moves on.
+    early: Option<(TcpStream, SocketAddr)>,
 }
 
 /// What the drive loop is waiting for.
@@ -77,8 +84,16 @@ impl Client {
         let mut config = Config::new(peer);
         config.pasv_policy = opts.pasv_policy.clone();
         config.epsv_all = opts.epsv_all;
-        let mut c =
-            Client { ctrl, session: ClientSession::new(config), opts, rbuf: vec![0; 8192], data: None, listener: None };
+        let mut c = Client {
+            ctrl,
+            session: ClientSession::new(config),
+            opts,
+            rbuf: vec![0; 8192],
+            data: None,
+            listener: None,
+            trace_buf: client::TraceBuf::default(),
+            early: None,
+        };
         c.wait_greeting()?;
         Ok(c)
     }
@@ -286,7 +301,8 @@ impl Client {
     /// Asks for a transfer and drives the session until data may flow; returns the data connection.
     fn start_transfer(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<(RequestId, TcpStream)> {
         let mode = match self.opts.mode {
-            Mode::Passive => DataMode::Passive,
+            Mode::Passive if self.opts.extended_passive => DataMode::Passive,
+            Mode::Passive => DataMode::Pasv,
             Mode::Active => {
                 let local = self.ctrl.local_addr()?;
                 let listener = TcpListener::bind(SocketAddr::new(local.ip(), 0))?;
@@ -302,6 +318,7 @@ impl Client {
         let id = self.session.transfer(transfer)?;
         let result = self.run(Until::DataReady(id));
         self.listener = None;
+        self.early = None;
         result?;
         let sock = self.data.take().ok_or(Error::Timeout("the data connection"))?;
         sock.set_read_timeout(Some(self.opts.data_timeout))?;
@@ -327,7 +344,7 @@ impl Client {
     /// Writes what the session has to send.
     fn flush(&mut self) -> Result<()> {
         while let Some(bytes) = self.session.poll_transmit() {
-            client::trace(self.opts.trace.as_ref(), true, &bytes);
+            self.trace_buf.feed(self.opts.trace.as_ref(), true, &bytes);
             self.ctrl.write_all(&bytes)?;
         }
         Ok(())
@@ -342,12 +359,13 @@ impl Client {
         self.ctrl.set_read_timeout(Some(left))?;
         match self.ctrl.read(&mut self.rbuf) {
             Ok(0) => {
+                self.trace_buf.flush(self.opts.trace.as_ref());
                 self.session.handle_close();
                 Ok(())
             }
             Ok(n) => {
                 let bytes = self.rbuf[..n].to_vec();
-                client::trace(self.opts.trace.as_ref(), false, &bytes);
+                self.trace_buf.feed(self.opts.trace.as_ref(), false, &bytes);
                 self.feed(&bytes)
             }
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
@@ -383,7 +401,13 @@ impl Client {
                 self.flush()?;
                 deadline = Instant::now() + self.opts.reply_timeout;
             }
-            if let Some(listener) = self.listener.as_ref().filter(|_| self.data.is_none()) {
+            if let Some((sock, from)) = self.early.take() {
+                self.accepted(sock, from, &until)?;
+                if self.data.is_some() {
+                    continue;
+                }
+            }
+            if let Some(listener) = self.listener.as_ref().filter(|_| self.data.is_none() && self.early.is_none()) {
                 // Active mode: the server connects to us. Poll the listener and the control connection in turn.
                 listener.set_nonblocking(true)?;
                 match listener.accept() {
@@ -411,7 +435,12 @@ impl Client {
             Until::DataReady(id) | Until::Done(id) => *id,
         };
         match self.session.handle_data(id, DataEvent::Accepted { from }) {
-            Ok(()) => self.data = Some(sock),
+            Ok(()) => {
+                client::trace_data(self.opts.trace.as_ref(), &sock);
+                self.data = Some(sock);
+            }
+            // Too early (the transfer command is not out yet): keep it and offer it again.
+            Err(SessionError::InvalidState { .. }) => self.early = Some((sock, from)),
             Err(e) => tracing::warn!(%from, error = %e, "data connection refused"),
         }
         Ok(())
@@ -426,6 +455,7 @@ impl Client {
                 }
                 match TcpStream::connect_timeout(&addr, self.opts.data_timeout) {
                     Ok(sock) => {
+                        client::trace_data(self.opts.trace.as_ref(), &sock);
                         self.data = Some(sock);
                         self.session.handle_data(id, DataEvent::Connected)?;
                     }
@@ -586,5 +616,91 @@ impl Drop for Upload<'_> {
         if let Some(sock) = self.sock.take() {
             let _ = abort(self.client, Some(sock));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::net::{Ipv4Addr, SocketAddrV4};
+
+    /// A scripted server that, like pyftpdlib, connects to the client's data port as soon as PORT arrives (before
+    /// it answers PORT, so before the client has sent REST or RETR), then serves `RETR` from the REST offset.
+    fn early_connecting_server(file: &'static [u8]) -> (SocketAddr, std::thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let handle = std::thread::spawn(move || {
+            let (ctrl, _) = listener.accept().unwrap();
+            ctrl.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut w = ctrl.try_clone().unwrap();
+            let mut r = BufReader::new(ctrl);
+            w.write_all(b"220 scripted\r\n").unwrap();
+            let mut data: Option<TcpStream> = None;
+            let mut rest = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim_end();
+                let (verb, arg) = line.split_once(' ').unwrap_or((line, ""));
+                let reply: String = match verb {
+                    "USER" => "230 in".into(),
+                    "FEAT" => "211 no features".into(),
+                    "TYPE" => "200 type".into(),
+                    "PORT" => {
+                        let n: Vec<u8> = arg.split(',').map(|p| p.parse().unwrap()).collect();
+                        let port = u16::from(n[4]) * 256 + u16::from(n[5]);
+                        let to = SocketAddrV4::new(Ipv4Addr::new(n[0], n[1], n[2], n[3]), port);
+                        data = Some(TcpStream::connect(to).unwrap());
+                        // Let the client see the connection before the 200.
+                        std::thread::sleep(Duration::from_millis(100));
+                        "200 Active data connection established.".into()
+                    }
+                    "REST" => {
+                        rest = arg.parse().unwrap();
+                        "350 Restarting.".into()
+                    }
+                    "RETR" => {
+                        w.write_all(b"125 Data connection already open.\r\n").unwrap();
+                        let mut d = data.take().unwrap();
+                        d.write_all(&file[rest..]).unwrap();
+                        drop(d);
+                        rest = 0;
+                        "226 Transfer complete.".into()
+                    }
+                    "QUIT" => {
+                        w.write_all(b"221 bye\r\n").unwrap();
+                        return;
+                    }
+                    _ => "502 not here".into(),
+                };
+                w.write_all(format!("{reply}\r\n").as_bytes()).unwrap();
+            }
+        });
+        (addr, handle)
+    }
+
+    #[test]
+    fn active_data_connection_made_before_the_transfer_command_is_used() {
+        const FILE: &[u8] = b"0123456789abcdefghij";
+        let (addr, server) = early_connecting_server(FILE);
+        let opts = Options {
+            mode: Mode::Active,
+            reply_timeout: Duration::from_secs(3),
+            data_timeout: Duration::from_secs(3),
+            ..Options::default()
+        };
+        let mut c = Client::connect_with(addr, opts).unwrap();
+        c.login("u", "p").unwrap();
+        let mut got = Vec::new();
+        assert_eq!(c.retrieve_to("f", &mut got).unwrap(), 20);
+        assert_eq!(got, FILE);
+        let mut tail = Vec::new();
+        assert_eq!(c.retrieve_from("f", 15, &mut tail).unwrap(), 5);
+        assert_eq!(tail, b"fghij");
+        c.quit().unwrap();
+        server.join().unwrap();
     }
 }

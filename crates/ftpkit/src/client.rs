@@ -7,6 +7,7 @@ use crate::proto::reply::Reply;
 use crate::proto::session::client::{CloseReason, Event, RequestId, SessionError, TransferFailure};
 pub use crate::proto::session::PasvAddressPolicy;
 use std::io;
+use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How data connections are opened.
@@ -20,32 +21,95 @@ pub enum Mode {
     Active,
 }
 
-/// One line of the control exchange, for tracing (`ftp -d` style).
+/// One line of the control exchange, for tracing (`ftp -d` style), or a data connection being set up.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TraceLine {
     /// A command sent, without its line end (`PASS` arguments are masked as `XXXX`).
     Sent(String),
-    /// A reply line received, without its line end.
+    /// A reply line received, without its line end. A line split across reads is reported once, whole.
     Received(String),
+    /// A data connection was established: its client-side (`local`) and server-side (`remote`) addresses. In
+    /// active mode `remote` is where the server connected from; in passive mode `local` is the port the client
+    /// connected from. Comes between the control lines, in the order things happened.
+    Data {
+        /// The client's end of the data connection.
+        local: SocketAddr,
+        /// The server's end of the data connection.
+        remote: SocketAddr,
+    },
 }
 
 /// A function that sees every control line; see [`Options::trace`].
 pub type Tracer = std::sync::Arc<dyn Fn(&TraceLine) + Send + Sync>;
 
-/// Splits control bytes into trace lines (masking PASS) and hands them to the tracer.
-pub(crate) fn trace(tracer: Option<&Tracer>, sent: bool, bytes: &[u8]) {
-    let Some(t) = tracer else { return };
-    for line in String::from_utf8_lossy(bytes).split_terminator('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if sent {
-            let shown = match line.get(..5) {
-                Some(p) if p.eq_ignore_ascii_case("PASS ") => "PASS XXXX".to_owned(),
-                _ => line.to_owned(),
-            };
-            t(&TraceLine::Sent(shown));
-        } else {
-            t(&TraceLine::Received(line.to_owned()));
+/// The longest partial line kept while waiting for its end; a longer one is reported as it is.
+const TRACE_LINE_MAX: usize = 64 * 1024;
+
+/// One client's trace state: the partial line of each direction, kept until its line end arrives, so a reply
+/// split across reads is traced as one line.
+#[derive(Debug, Default)]
+pub(crate) struct TraceBuf {
+    sent: Vec<u8>,
+    received: Vec<u8>,
+}
+
+impl TraceBuf {
+    /// Adds control bytes; every line completed by them goes to the tracer (PASS masked).
+    pub(crate) fn feed(&mut self, tracer: Option<&Tracer>, sent: bool, bytes: &[u8]) {
+        let Some(t) = tracer else { return };
+        let buf = if sent { &mut self.sent } else { &mut self.received };
+        buf.extend_from_slice(bytes);
+        let mut start = 0;
+        while let Some(end) = buf.get(start..).and_then(|rest| rest.iter().position(|&b| b == b'\n')) {
+            let line = buf.get(start..start + end).unwrap_or_default();
+            emit(t, sent, line);
+            start += end + 1;
         }
+        buf.drain(..start.min(buf.len()));
+        if buf.len() > TRACE_LINE_MAX {
+            emit(t, sent, buf);
+            buf.clear();
+        }
+    }
+
+    /// Reports what is left of a partial line (the connection closed before its end).
+    pub(crate) fn flush(&mut self, tracer: Option<&Tracer>) {
+        let Some(t) = tracer else { return };
+        for (sent, buf) in [(true, &mut self.sent), (false, &mut self.received)] {
+            if !buf.is_empty() {
+                emit(t, sent, buf);
+                buf.clear();
+            }
+        }
+    }
+}
+
+/// Reports an established data connection to the tracer.
+pub(crate) fn trace_data(tracer: Option<&Tracer>, sock: &std::net::TcpStream) {
+    trace_endpoints(tracer, sock.local_addr(), sock.peer_addr());
+}
+
+/// Reports a data connection's two ends to the tracer (when both are known).
+pub(crate) fn trace_endpoints(tracer: Option<&Tracer>, local: io::Result<SocketAddr>, remote: io::Result<SocketAddr>) {
+    let Some(t) = tracer else { return };
+    if let (Ok(local), Ok(remote)) = (local, remote) {
+        t(&TraceLine::Data { local, remote });
+    }
+}
+
+/// Hands one line (without its LF) to the tracer.
+fn emit(t: &Tracer, sent: bool, line: &[u8]) {
+    let text = String::from_utf8_lossy(line);
+    let line = text.strip_suffix('\r').unwrap_or(&text);
+    if sent {
+        let shown = match line.get(..5) {
+            Some(p) if p.eq_ignore_ascii_case("PASS ") => "PASS XXXX".to_owned(),
+            _ => line.to_owned(),
+        };
+        t(&TraceLine::Sent(shown));
+    } else {
+        t(&TraceLine::Received(line.to_owned()));
     }
 }
 
@@ -65,6 +129,9 @@ pub struct Options {
     pub pasv_policy: PasvAddressPolicy,
     /// Send `EPSV ALL` and use EPSV only (helps NAT devices; no active mode afterwards).
     pub epsv_all: bool,
+    /// Passive mode tries EPSV first, falling back to PASV (default true). False: PASV only, the classic
+    /// `h1,h2,h3,h4,p1,p2` reply (as curl's `--disable-epsv`).
+    pub extended_passive: bool,
     /// Size of the buffer used to copy data (default 256 KiB: large reads come close to raw TCP speed).
     pub buffer_size: usize,
     /// Called with every command sent and every reply line received (default none).
@@ -80,6 +147,7 @@ impl std::fmt::Debug for Options {
             .field("mode", &self.mode)
             .field("pasv_policy", &self.pasv_policy)
             .field("epsv_all", &self.epsv_all)
+            .field("extended_passive", &self.extended_passive)
             .field("buffer_size", &self.buffer_size)
             .field("trace", &self.trace.is_some())
             .finish()
@@ -95,6 +163,7 @@ impl Default for Options {
             mode: Mode::Passive,
             pasv_policy: PasvAddressPolicy::default(),
             epsv_all: false,
+            extended_passive: true,
             buffer_size: 256 * 1024,
             trace: None,
         }
@@ -217,4 +286,70 @@ pub(crate) fn unexpected(ev: Event) -> Error {
             _ => "the session reported another event than this request's",
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Reads as (sent?, bytes).
+    type Reads<'a> = &'a [(bool, &'a [u8])];
+
+    fn collect(reads: Reads<'_>, flush: bool) -> Vec<TraceLine> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let tracer: Tracer = Arc::new(move |l: &TraceLine| sink.lock().map(|mut v| v.push(l.clone())).unwrap_or(()));
+        let mut buf = TraceBuf::default();
+        for (sent, bytes) in reads {
+            buf.feed(Some(&tracer), *sent, bytes);
+        }
+        if flush {
+            buf.flush(Some(&tracer));
+        }
+        let out = seen.lock().map(|v| v.clone()).unwrap_or_default();
+        out
+    }
+
+    fn r(s: &str) -> TraceLine {
+        TraceLine::Received(s.to_owned())
+    }
+
+    #[test]
+    fn trace_lines_are_whole_whatever_the_reads() {
+        let table: &[(Reads<'_>, bool, Vec<TraceLine>)] = &[
+            (&[(false, b"220 ready\r\n")], false, vec![r("220 ready")]),
+            (&[(false, b"22"), (false, b"0 rea"), (false, b"dy\r"), (false, b"\n")], false, vec![r("220 ready")]),
+            (&[(false, b"211-a\r\n b\r\n211 c\r\n")], false, vec![r("211-a"), r(" b"), r("211 c")]),
+            (
+                &[(false, b"227 Entering (1,2,3,4,5,6)\r\n150 Op"), (false, b"ening\r\n")],
+                false,
+                vec![r("227 Entering (1,2,3,4,5,6)"), r("150 Opening")],
+            ),
+            (&[(false, b"221 bye")], false, vec![]),
+            (&[(false, b"221 bye")], true, vec![r("221 bye")]),
+            (
+                &[(true, b"USER a\r\n"), (true, b"pass s3cret\r\n")],
+                false,
+                vec![TraceLine::Sent("USER a".into()), TraceLine::Sent("PASS XXXX".into())],
+            ),
+            // A sent line and a received line do not share a buffer.
+            (
+                &[(false, b"331 "), (true, b"NOOP\r\n"), (false, b"ok\r\n")],
+                false,
+                vec![TraceLine::Sent("NOOP".into()), r("331 ok")],
+            ),
+        ];
+        for (i, (reads, flush, want)) in table.iter().enumerate() {
+            assert_eq!(&collect(reads, *flush), want, "case {i}");
+        }
+    }
+
+    #[test]
+    fn an_endless_line_is_reported_at_the_limit() {
+        let big = vec![b'x'; TRACE_LINE_MAX + 1];
+        let got = collect(&[(false, &big)], false);
+        assert_eq!(got.len(), 1);
+        assert!(matches!(&got[0], TraceLine::Received(s) if s.len() == TRACE_LINE_MAX + 1));
+    }
 }

@@ -477,6 +477,55 @@ macro_rules! commands {
         /// Every verb [`Command`] has a variant for, in canonical (upper-case) spelling.
         pub const KNOWN_VERBS: &[&str] = &[$($n_verb,)* $($t_verb,)* $($o_verb,)* $($y_verb,)*];
 
+        /// A verb ftpkit knows, classified once from the line's bytes and passed down, so the verb text is
+        /// compared only once per line. Variants are named after the [`Command`] variants.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Verb {
+            $($n_var,)* $($t_var,)* $($o_var,)* $($y_var,)*
+        }
+
+        /// The [`verb_key`] of each known verb, named after its variant, for matching on.
+        #[allow(non_upper_case_globals)]
+        mod key {
+            $(pub(super) const $n_var: u32 = super::verb_key($n_verb.as_bytes());)*
+            $(pub(super) const $t_var: u32 = super::verb_key($t_verb.as_bytes());)*
+            $(pub(super) const $o_var: u32 = super::verb_key($o_verb.as_bytes());)*
+            $(pub(super) const $y_var: u32 = super::verb_key($y_verb.as_bytes());)*
+        }
+
+        impl Verb {
+            /// The known verb `verb` spells, in any letter case. One `match` on the verb's [`verb_key`] (two
+            /// known verbs with the same key would make an unreachable pattern, which the lints refuse).
+            fn classify(verb: &str) -> Option<Verb> {
+                let bytes = verb.as_bytes();
+                if bytes.is_empty() || bytes.len() > 4 || !bytes.iter().all(u8::is_ascii_alphanumeric) {
+                    return None;
+                }
+                Verb::from_key(verb_key(bytes))
+            }
+
+            /// The known verb with this [`verb_key`], for a key made of ASCII letters and digits.
+            fn from_key(key: u32) -> Option<Verb> {
+                match key {
+                    $(key::$n_var => Some(Verb::$n_var),)*
+                    $(key::$t_var => Some(Verb::$t_var),)*
+                    $(key::$o_var => Some(Verb::$o_var),)*
+                    $(key::$y_var => Some(Verb::$y_var),)*
+                    _ => None,
+                }
+            }
+
+            /// The canonical (upper-case) spelling.
+            fn name(self) -> &'static str {
+                match self {
+                    $(Verb::$n_var => $n_verb,)*
+                    $(Verb::$t_var => $t_verb,)*
+                    $(Verb::$o_var => $o_verb,)*
+                    $(Verb::$y_var => $y_verb,)*
+                }
+            }
+        }
+
         impl<'a> Command<'a> {
             /// The verb: canonical upper case for known verbs, as received for [`Command::Other`].
             pub fn verb(&self) -> &str {
@@ -503,12 +552,12 @@ macro_rules! commands {
                 }
             }
 
-            fn from_known(verb: &'static str, arg: Option<&'a str>) -> Result<Command<'a>, CommandError> {
+            fn from_known(verb: Verb, arg: Option<&'a str>) -> Result<Command<'a>, CommandError> {
                 match verb {
-                    $($n_verb => no_arg($n_verb, arg).map(|()| Command::$n_var),)*
-                    $($t_verb => text($t_verb, arg, Empty::$t_empty).map(Command::$t_var),)*
-                    $($o_verb => Ok(Command::$o_var(arg.map(Cow::Borrowed))),)*
-                    _ => parse_typed(verb, arg),
+                    $(Verb::$n_var => no_arg($n_verb, arg).map(|()| Command::$n_var),)*
+                    $(Verb::$t_var => text($t_verb, arg, Empty::$t_empty).map(Command::$t_var),)*
+                    $(Verb::$o_var => Ok(Command::$o_var(arg.map(Cow::Borrowed))),)*
+                    $(Verb::$y_var)|* => parse_typed(verb, arg),
                 }
             }
 
@@ -594,12 +643,22 @@ commands! {
     }
 }
 
+/// A verb of up to four bytes as one number: its bytes upper-cased, big-endian (`"PWD"` is `0x0050_5744`). For
+/// ASCII letters and digits, which are never 0, two verbs have the same key exactly when they are the same verb in
+/// any letter case.
+const fn verb_key(verb: &[u8]) -> u32 {
+    let mut key = 0u32;
+    let mut i = 0;
+    while i < verb.len() {
+        key = key << 8 | verb[i].to_ascii_uppercase() as u32;
+        i += 1;
+    }
+    key
+}
+
 /// The canonical spelling of a verb ftpkit knows (case-insensitive).
 fn known_verb(verb: &str) -> Option<&'static str> {
-    if verb.len() > 4 {
-        return None;
-    }
-    KNOWN_VERBS.iter().copied().find(|k| k.eq_ignore_ascii_case(verb))
+    Verb::classify(verb).map(Verb::name)
 }
 
 fn no_arg(verb: &'static str, arg: Option<&str>) -> Result<(), CommandError> {
@@ -628,8 +687,9 @@ fn host_port<T>(
     Ok(parsed.value)
 }
 
-fn parse_typed<'a>(verb: &'static str, arg: Option<&'a str>) -> Result<Command<'a>, CommandError> {
-    if verb == "EPSV" {
+fn parse_typed<'a>(known: Verb, arg: Option<&'a str>) -> Result<Command<'a>, CommandError> {
+    let verb = known.name();
+    if known == Verb::Epsv {
         return match arg {
             None | Some("") => Ok(Command::Epsv(None)),
             Some(a) if a.eq_ignore_ascii_case("ALL") => Ok(Command::Epsv(Some(EpsvArg::All))),
@@ -643,21 +703,21 @@ fn parse_typed<'a>(verb: &'static str, arg: Option<&'a str>) -> Result<Command<'
         None | Some("") => return Err(CommandError::MissingArgument { verb }),
         Some(a) => a,
     };
-    Ok(match verb {
-        "PORT" => Command::Port(host_port(verb, arg, hostport::parse_port(arg, Mode::Strict))?),
-        "EPRT" => Command::Eprt(host_port(
+    Ok(match known {
+        Verb::Port => Command::Port(host_port(verb, arg, hostport::parse_port(arg, Mode::Strict))?),
+        Verb::Eprt => Command::Eprt(host_port(
             verb,
             arg,
             hostport::parse_eprt(arg).map(|p| hostport::Parsed { value: p.value.addr, span: p.span }),
         )?),
-        "LPRT" => Command::Lprt(host_port(verb, arg, hostport::parse_lprt(arg))?),
-        "TYPE" => Command::Type(TransferType::parse(arg)?),
-        "STRU" => Command::Stru(letter(verb, arg, STRUS)?),
-        "MODE" => Command::Mode(letter(verb, arg, MODES)?),
-        "PROT" => Command::Prot(letter(verb, arg, PROTS)?),
-        "REST" => Command::Rest(number(verb, "offset", arg, u64::MAX)?),
-        "PBSZ" => Command::Pbsz(number(verb, "buffer size", arg, u64::MAX)?),
-        "ALLO" => {
+        Verb::Lprt => Command::Lprt(host_port(verb, arg, hostport::parse_lprt(arg))?),
+        Verb::Type => Command::Type(TransferType::parse(arg)?),
+        Verb::Stru => Command::Stru(letter(verb, arg, STRUS)?),
+        Verb::Mode => Command::Mode(letter(verb, arg, MODES)?),
+        Verb::Prot => Command::Prot(letter(verb, arg, PROTS)?),
+        Verb::Rest => Command::Rest(number(verb, "offset", arg, u64::MAX)?),
+        Verb::Pbsz => Command::Pbsz(number(verb, "buffer size", arg, u64::MAX)?),
+        Verb::Allo => {
             let (size, record_size) = match arg.split_once(' ') {
                 None => (arg, None),
                 Some((size, rest)) => match rest.split_once(' ') {
@@ -676,8 +736,7 @@ fn parse_typed<'a>(verb: &'static str, arg: Option<&'a str>) -> Result<Command<'
                 record_size: record_size.map(|r| number(verb, "record size", r, u64::MAX)).transpose()?,
             })
         }
-        // Every typed verb is listed above; a verb reaching here is a table mistake, kept as Other rather than a
-        // panic.
+        // Only typed verbs are passed here (EPSV handled above); any other is kept as Other rather than a panic.
         _ => Command::Other { verb: Cow::Borrowed(verb), arg: Some(Cow::Borrowed(arg)) },
     })
 }
@@ -688,6 +747,32 @@ fn check_verb(verb: &str) -> Result<(), CommandError> {
         Some(i) => Err(CommandError::BadVerb { position: i + 1, byte: verb.as_bytes()[i] }),
         None => Ok(()),
     }
+}
+
+/// Split `line` (not empty) at its first SP, check the verb ([`CommandError::BadVerb`]) and classify it.
+///
+/// A verb of up to four bytes, which every known verb is, is checked, keyed and classified in one pass over those
+/// bytes, with no search through the rest of the line; a longer verb is split and checked the general way.
+fn split_verb(line: &str) -> Result<(Option<Verb>, CommandLine<'_>), CommandError> {
+    let bytes = line.as_bytes();
+    let mut key = 0u32;
+    for i in 0..=bytes.len().min(4) {
+        match bytes.get(i) {
+            None | Some(b' ') if i == 0 => return Err(CommandError::BadVerb { position: 1, byte: b' ' }),
+            None | Some(b' ') => {
+                let verb = line.get(..i).unwrap_or_default();
+                let arg = line.get(i + 1..);
+                return Ok((Verb::from_key(key), CommandLine { verb, arg }));
+            }
+            Some(&byte) if !byte.is_ascii_alphanumeric() => {
+                return Err(CommandError::BadVerb { position: i + 1, byte });
+            }
+            Some(&byte) => key = key << 8 | u32::from(byte.to_ascii_uppercase()),
+        }
+    }
+    let split = CommandLine::split(line);
+    check_verb(split.verb)?;
+    Ok((None, split))
 }
 
 fn check_injection(field: &'static str, text: &str) -> Result<(), CommandError> {
@@ -705,12 +790,11 @@ impl<'a> Command<'a> {
         if line.is_empty() {
             return Err(CommandError::EmptyLine);
         }
-        if let Some(i) = line.bytes().position(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        if let Some(i) = memchr::memchr3(b'\r', b'\n', 0, line.as_bytes()) {
             return Err(CommandError::ControlByte { position: i + 1, byte: line.as_bytes()[i] });
         }
-        let split = CommandLine::split(line);
-        check_verb(split.verb)?;
-        match split.known_verb() {
+        let (known, split) = split_verb(line)?;
+        match known {
             Some(verb) => Command::from_known(verb, split.arg),
             None => Ok(Command::Other { verb: Cow::Borrowed(split.verb), arg: split.arg.map(Cow::Borrowed) }),
         }
@@ -1121,6 +1205,85 @@ mod tests {
             assert_eq!(parsed.verb(), *verb);
             let lower = line.to_ascii_lowercase();
             assert_eq!(Command::parse(&lower).unwrap().verb(), *verb);
+        }
+    }
+
+    /// The verb lookup as it was first written: a linear, case-insensitive search of [`KNOWN_VERBS`].
+    fn linear_lookup(verb: &str) -> Option<&'static str> {
+        KNOWN_VERBS.iter().copied().find(|k| verb.len() <= 4 && k.eq_ignore_ascii_case(verb))
+    }
+
+    #[test]
+    fn verb_classification() {
+        assert_eq!(KNOWN_VERBS.len(), 58);
+        for &verb in KNOWN_VERBS {
+            let mixed: String =
+                verb.chars().enumerate().map(|(i, c)| if i % 2 == 0 { c.to_ascii_lowercase() } else { c }).collect();
+            for spelling in [verb.to_string(), verb.to_ascii_lowercase(), mixed] {
+                assert_eq!(known_verb(&spelling), Some(verb), "{spelling:?}");
+                assert_eq!(Verb::classify(&spelling).map(Verb::name), Some(verb), "{spelling:?}");
+            }
+        }
+        let cases: &[&str] =
+            &["", "P", "PW", "PWDX", "RETRX", "PWD ", " PWD", "PWD\0", "\0PWD", "PW-D", "RÉTR", "MFMT"];
+        for verb in cases {
+            assert_eq!(known_verb(verb), None, "{verb:?}");
+        }
+    }
+
+    #[test]
+    fn split_verb_table() {
+        /// Known verb, verb as split, argument.
+        type Split<'a> = (Option<&'a str>, &'a str, Option<&'a str>);
+        let cases: &[(&str, Result<Split<'_>, CommandError>)] = &[
+            ("PWD", Ok((Some("PWD"), "PWD", None))),
+            ("retr x y", Ok((Some("RETR"), "retr", Some("x y")))),
+            ("RETR ", Ok((Some("RETR"), "RETR", Some("")))),
+            ("A", Ok((None, "A", None))),
+            ("ABCD", Ok((None, "ABCD", None))),
+            ("MFMT1 x", Ok((None, "MFMT1", Some("x")))),
+            ("XYZZY", Ok((None, "XYZZY", None))),
+            (" x", Err(CommandError::BadVerb { position: 1, byte: b' ' })),
+            ("RE-TR", Err(CommandError::BadVerb { position: 3, byte: b'-' })),
+            ("RETR-", Err(CommandError::BadVerb { position: 5, byte: b'-' })),
+            ("RETRX-", Err(CommandError::BadVerb { position: 6, byte: b'-' })),
+            ("é", Err(CommandError::BadVerb { position: 1, byte: 0xc3 })),
+        ];
+        for (line, want) in cases {
+            let got = split_verb(line).map(|(v, s)| (v.map(Verb::name), s.verb, s.arg));
+            assert_eq!(&got, want, "{line:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lookup_matches_the_linear_search(verb in "[a-zA-Z0-9 \\-\0é]{0,6}") {
+            proptest::prop_assert_eq!(known_verb(&verb), linear_lookup(&verb));
+        }
+
+        #[test]
+        fn lookup_of_known_verbs_with_edits(
+            known in proptest::sample::select(KNOWN_VERBS),
+            case in 0u8..16,
+            cut in 0usize..5,
+            extra in "[a-zA-Z0-9 ]?",
+        ) {
+            let mut verb: String = known
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if case & (1 << i) != 0 { c.to_ascii_lowercase() } else { c })
+                .take(known.len() - cut.min(known.len()))
+                .collect();
+            verb.push_str(&extra);
+            proptest::prop_assert_eq!(known_verb(&verb), linear_lookup(&verb));
+        }
+
+        #[test]
+        fn split_verb_matches_split_then_check(line in "[pPwWdDrReEtT0 \\-é]{1,8}") {
+            let want = CommandLine::split(&line);
+            let want = check_verb(want.verb).map(|()| (linear_lookup(want.verb), want));
+            let got = split_verb(&line).map(|(v, s)| (v.map(Verb::name), s));
+            proptest::prop_assert_eq!(got, want);
         }
     }
 

@@ -20,6 +20,9 @@ pub mod command;
 pub mod explain;
 pub mod feat;
 pub mod firewall;
+// Invariant checks for the fuzz targets and the crash replay test; always compiled so that test can use it.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hostport;
 pub mod line;
 pub mod listing;

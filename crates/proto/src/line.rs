@@ -242,7 +242,47 @@ impl LineBuffer {
     }
 
     /// Store a run of data bytes (Telnet already stripped), framing lines and enforcing the length limit.
-    fn push_run(&mut self, mut run: &[u8]) {
+    ///
+    /// The lines are not split here: the decoders find each line end once, when they read the line. This only
+    /// proves that the whole lines at the front of the run fit the limit (see [`fitting_lines`](Self::fitting_lines))
+    /// and stores them in one copy; the rest of the run (the start of an unterminated line, or a line that may be
+    /// too long) goes through [`push_lines`](Self::push_lines), line by line.
+    fn push_run(&mut self, run: &[u8]) {
+        let fit = self.fitting_lines(run);
+        if fit > 0 {
+            self.buf.extend_from_slice(&run[..fit]);
+            self.pending_start = self.end();
+        }
+        self.push_lines(&run[fit..]);
+    }
+
+    /// How many bytes at the front of `run` are whole lines that certainly fit the limit (0 while discarding).
+    ///
+    /// A line fits when its LF stands within `max_line + 1` bytes of the line's start (the bytes already held of
+    /// the unterminated line count). So from each line start, the last LF inside that window ends a stretch of
+    /// whole lines that all fit; the next window starts after it. Each window is searched backwards from its end,
+    /// which with ordinary lines finds an LF after a few bytes, so the run is read about once. A window without an
+    /// LF stops the search: what follows may be an over-long line, and `push_lines` decides exactly.
+    fn fitting_lines(&self, run: &[u8]) -> usize {
+        if self.discarding {
+            return 0;
+        }
+        let mut held = self.buf.len() - self.pending_off();
+        let mut fit = 0;
+        while fit < run.len() {
+            let window = self.max_line.saturating_add(1).saturating_sub(held);
+            let end = run.len().min(fit.saturating_add(window));
+            match memchr::memrchr(b'\n', &run[fit..end]) {
+                Some(i) => fit += i + 1,
+                None => break,
+            }
+            held = 0;
+        }
+        fit
+    }
+
+    /// Store a run of data bytes line by line, enforcing the length limit exactly.
+    fn push_lines(&mut self, mut run: &[u8]) {
         while !run.is_empty() {
             let (seg, has_lf) = match memchr::memchr(b'\n', run) {
                 Some(i) => (&run[..=i], true),
@@ -371,6 +411,58 @@ mod tests {
         assert_eq!(lb.next_line(), Ok(Some(&b"ok"[..])));
         assert!(lb.next_line().unwrap().is_none());
         assert!(lb.is_empty());
+    }
+
+    /// The framing rules written plainly, for input without Telnet bytes: every LF-terminated line, CR before the
+    /// LF removed, "ERR" when over `max`; an unterminated tail is an error once it is over `max + 1` bytes.
+    fn model(max: usize, input: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = input;
+        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+            let line = strip_cr(&rest[..i]);
+            out.push(if line.len() > max { "ERR".into() } else { String::from_utf8_lossy(line).into_owned() });
+            rest = &rest[i + 1..];
+        }
+        if rest.len() > max + 1 {
+            out.push("ERR".into());
+        }
+        out
+    }
+
+    #[test]
+    fn lines_near_the_limit() {
+        // Lines of max-1 ..= max+2 bytes with LF or CRLF ends, at every split: the whole-line fast path and the
+        // line-by-line path must agree with the rules at the exact boundary.
+        for max in [0usize, 1, 3, 8] {
+            for len in max.saturating_sub(1)..=max + 2 {
+                for end in [&b"\n"[..], b"\r\n"] {
+                    let mut input = b"ok\n".to_vec();
+                    input.extend(std::iter::repeat_n(b'x', len));
+                    input.extend_from_slice(end);
+                    input.extend_from_slice(b"\n");
+                    let want = model(max, &input);
+                    for i in 0..=input.len() {
+                        assert_eq!(run(max, &[&input[..i], &input[i..]]), want, "max {max} {input:?} split at {i}");
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn framing_matches_the_model(
+            input in proptest::collection::vec(proptest::sample::select(&b"ab\r\n"[..]), 0..200),
+            max in 0usize..12,
+            cut in 0usize..200,
+        ) {
+            let want = model(max, &input);
+            let cut = cut.min(input.len());
+            proptest::prop_assert_eq!(run(max, &[&input[..]]), want.clone());
+            proptest::prop_assert_eq!(run(max, &[&input[..cut], &input[cut..]]), want.clone());
+            let bytes: Vec<&[u8]> = input.chunks(1).collect();
+            proptest::prop_assert_eq!(run(max, &bytes), want);
+        }
     }
 
     #[test]

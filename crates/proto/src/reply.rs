@@ -428,6 +428,9 @@ impl Default for Limits {
 pub struct ReplyRef<'a> {
     code: Code,
     raw: &'a [u8],
+    /// How many lines `raw` holds (its LF count), found while framing the reply, so that reading the lines again
+    /// does not search for the last line's end.
+    lines: usize,
 }
 
 impl<'a> ReplyRef<'a> {
@@ -443,12 +446,12 @@ impl<'a> ReplyRef<'a> {
 
     /// True when the reply has more than one line.
     pub fn is_multiline(&self) -> bool {
-        self.lines().nth(1).is_some()
+        self.lines > 1
     }
 
     /// Each line as received, without its line end.
     pub fn lines(&self) -> Lines<'a> {
-        Lines { rest: self.raw }
+        Lines { rest: self.raw, left: self.lines }
     }
 
     /// Each line's text: the first and the last line without their `NNN-`/`NNN ` prefix, the lines in between
@@ -472,6 +475,8 @@ impl<'a> ReplyRef<'a> {
 #[derive(Debug, Clone)]
 pub struct Lines<'a> {
     rest: &'a [u8],
+    /// Lines left in `rest`; the last one is `rest` up to its line end, without a search.
+    left: usize,
 }
 
 impl<'a> Iterator for Lines<'a> {
@@ -480,10 +485,12 @@ impl<'a> Iterator for Lines<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let (line, rest) = match memchr::memchr(b'\n', self.rest) {
+        let found = if self.left > 1 { memchr::memchr(b'\n', self.rest) } else { None };
+        let (line, rest) = match found {
             Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
-            None => (self.rest, &[][..]),
+            None => (self.rest.strip_suffix(b"\n").unwrap_or(self.rest), &[][..]),
         };
+        self.left = self.left.saturating_sub(1);
         self.rest = rest;
         Some(strip_cr(line))
     }
@@ -699,7 +706,7 @@ pub fn parse_reply_with<'a>(
     let complete = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
     let mut partial = Partial::default();
     match scan(&bytes[..complete], &mut partial, framing, limits, 1, true) {
-        Scan::Reply { code, len, .. } => Ok(Some((ReplyRef { code, raw: &bytes[..len] }, len))),
+        Scan::Reply { code, len, lines } => Ok(Some((ReplyRef { code, raw: &bytes[..len], lines }, len))),
         Scan::Error { error, .. } => Err(error),
         Scan::NeedMore => {
             let tail = bytes.len() - complete;
@@ -792,7 +799,8 @@ impl ReplyDecoder {
                     self.partial = Partial::default();
                     self.line_no += lines;
                     self.lines.consume_later(len);
-                    Ok(Some(ReplyRef { code, raw: self.lines.ready().get(..len).unwrap_or_default() }))
+                    let raw = self.lines.ready().get(..len).unwrap_or_default();
+                    Ok(Some(ReplyRef { code, raw, lines }))
                 }
                 Scan::Error { error, len, lines, resync } => {
                     self.partial = Partial::default();

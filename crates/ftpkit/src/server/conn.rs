@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -59,9 +59,13 @@ struct Io {
 /// Serves one control connection until the session closes, the client goes away, or the server shuts down.
 pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) -> io::Result<()> {
     stream.set_nodelay(true)?;
+    // Keep TCP urgent data in the stream. Clients that send ABOR "out of band" (Python's ftplib sends the whole
+    // `ABOR\r\n` with MSG_OOB) have their last byte marked urgent; without this, Linux takes that byte out of the
+    // stream and the command line never ends.
+    socket2::SockRef::from(&stream).set_out_of_band_inline(true)?;
     let local = stream.local_addr()?;
     let mut session = ServerSession::new(shared.settings.session.clone(), peer, local);
-    let (mut rd, mut wr) = stream.into_split();
+    let (rd, mut wr) = stream.into_split();
     let mut io = Io {
         jail: None,
         login_root: None,
@@ -77,25 +81,39 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let mut stop = shared.shutdown.clone();
     let mut stopping = *stop.borrow();
     let mut buf = [0u8; 2048];
+    // A line end arrived since the timer was last armed: a command came, which restarts the idle timer. Bytes of a
+    // line that never ends (a slowloris) do not.
+    let mut line_seen = false;
     tracing::debug!(%peer, "session opened");
     loop {
-        if drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await? {
-            break;
+        match drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await {
+            Ok(false) => {}
+            Ok(true) => break,
+            Err(e) => {
+                // The client went away, or stopped reading its replies: clean up below as for any other end.
+                tracing::debug!(%peer, error = %e, "control connection write failed");
+                break;
+            }
         }
+        let restart_idle = std::mem::take(&mut line_seen);
         timer = session.poll_timeout().map(|(kind, after)| match timer {
-            // Keep the deadline of a timer of the same kind that is already running only if it is earlier.
-            Some((k, at)) if k == kind && at <= Instant::now() + after => (k, at),
+            // Keep the deadline of a timer of the same kind that is already running only if it is earlier, except
+            // that a command restarts the idle timer.
+            Some((k, at)) if k == kind && !(restart_idle && k == TimeoutKind::Idle) && at <= Instant::now() + after => {
+                (k, at)
+            }
             _ => (kind, Instant::now() + after),
         });
         if stopping && work.is_empty() {
-            let _ = wr.write_all(b"421 Server shutting down.\r\n").await;
+            let _ = write_timed(&mut wr, b"421 Server shutting down.\r\n", shared.settings.session.idle_timeout).await;
             break;
         }
         let deadline = timer.map(|(_, at)| at);
         tokio::select! {
-            read = rd.read(&mut buf) => match read {
+            read = read_some(&rd, &mut buf) => match read {
                 Ok(0) | Err(_) => break,
                 Ok(n) => match session.handle_input(&buf[..n]) {
+                    Ok(()) if buf[..n].contains(&b'\n') => line_seen = true,
                     Ok(()) => {}
                     Err(ServerError::Closed) => break,
                     Err(e) => tracing::debug!(%peer, error = %e, "input refused"),
@@ -140,6 +158,32 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let _ = wr.shutdown().await;
     tracing::debug!(%peer, "session closed");
     Ok(())
+}
+
+/// Writes a reply, giving up when the client has not taken it within `limit` (a client that sends commands but
+/// never reads its replies would otherwise hold the session, and its slot, forever: the idle timer cannot fire
+/// while the loop waits on a write).
+async fn write_timed(wr: &mut tokio::net::tcp::OwnedWriteHalf, bytes: &[u8], limit: Duration) -> io::Result<()> {
+    match tokio::time::timeout(limit, wr.write_all(bytes)).await {
+        Ok(r) => r,
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "the client did not read its replies")),
+    }
+}
+
+/// Reads what the control connection has queued.
+///
+/// Not `AsyncReadExt::read`: tokio takes a read shorter than the buffer for "the socket is drained" and waits for
+/// the next readiness edge. A read stops short at TCP's urgent mark with bytes still queued behind it (the `\n` of
+/// an `ABOR\r\n` sent with MSG_OOB), and no new edge comes for bytes already there. `readable` + `try_read` only
+/// forgets readiness on a real `WouldBlock`.
+async fn read_some(rd: &tokio::net::tcp::OwnedReadHalf, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        rd.readable().await?;
+        match rd.try_read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            other => return other,
+        }
+    }
 }
 
 async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
@@ -204,7 +248,7 @@ async fn drain(
     loop {
         let mut progressed = false;
         while let Some(bytes) = session.poll_transmit() {
-            wr.write_all(&bytes).await?;
+            write_timed(wr, &bytes, shared.settings.session.idle_timeout).await?;
             progressed = true;
         }
         while let Some(event) = session.poll_event() {
@@ -440,5 +484,57 @@ async fn connect_active(
     match tokio::time::timeout(timeout, sock.connect(addr)).await {
         Ok(r) => r,
         Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "active data connection timed out")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::server::{Access, Server};
+    use std::io::{BufRead, BufReader, Write};
+    use std::time::Duration;
+
+    /// Reads one reply (its last line) from the control connection.
+    fn reply(r: &mut BufReader<std::net::TcpStream>) -> String {
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                return line;
+            }
+            if line.as_bytes().get(3) == Some(&b' ') {
+                return line;
+            }
+        }
+    }
+
+    /// Python's ftplib (`FTP.abort`) sends `ABOR\r\n` with `MSG_OOB`: the last byte becomes TCP urgent data, which
+    /// a socket without `SO_OOBINLINE` drops from the stream, so the command line would never end.
+    #[test]
+    fn a_line_end_sent_as_urgent_data_still_ends_the_command() {
+        let root = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let server = rt.block_on(async {
+            Server::builder(root.path())
+                .bind("127.0.0.1:0".parse().unwrap())
+                .user("u", "p", Access::ReadOnly)
+                .build()
+                .await
+                .unwrap()
+        });
+        let addr = server.local_addr().unwrap();
+        rt.spawn(server.run());
+
+        let ctrl = std::net::TcpStream::connect(addr).unwrap();
+        ctrl.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut r = BufReader::new(ctrl.try_clone().unwrap());
+        let mut w = ctrl.try_clone().unwrap();
+        assert!(reply(&mut r).starts_with("220 "));
+        w.write_all(b"USER u\r\nPASS p\r\n").unwrap();
+        assert!(reply(&mut r).starts_with("331 "));
+        assert!(reply(&mut r).starts_with("230 "));
+        // As `sendall(b"NOOP\r\n", MSG_OOB)` does on Linux: one segment, its last byte urgent.
+        assert_eq!(socket2::SockRef::from(&ctrl).send_out_of_band(b"NOOP\r\n").unwrap(), 6);
+        assert!(reply(&mut r).starts_with("200 "), "no reply to a command whose line end came as urgent data");
+        w.write_all(b"QUIT\r\n").unwrap();
+        assert!(reply(&mut r).starts_with("221 "));
     }
 }

@@ -180,7 +180,10 @@ impl Jail {
                 Err(_) => continue,
             };
             let target = if md.file_type().is_symlink() {
-                dir.read_link_contents(&name).ok().and_then(|t| t.to_str().map(str::to_owned))
+                dir.read_link_contents(&name)
+                    .ok()
+                    .and_then(|t| t.to_str().map(str::to_owned))
+                    .filter(|t| stays_inside(&rel, t))
             } else {
                 None
             };
@@ -278,6 +281,27 @@ impl Jail {
     pub fn is_escape(e: &io::Error) -> bool {
         is_outside(e)
     }
+}
+
+/// True when a symlink target, read relative to the link's directory `dir` (relative to the root), stays inside the
+/// root. Targets that leave it are not shown in listings: they would reveal paths outside the jail.
+fn stays_inside(dir: &Path, target: &str) -> bool {
+    if target.starts_with('/') {
+        return false;
+    }
+    let mut depth: usize = dir.components().filter(|c| matches!(c, Component::Normal(_))).count();
+    for c in Path::new(target).components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            Component::RootDir | Component::Prefix(_) => return false,
+        }
+    }
+    true
 }
 
 /// Creates `prefix<n><suffix>` with `create_new`, trying successive numbers.
@@ -409,6 +433,15 @@ mod tests {
     }
 
     #[test]
+    fn link_targets_inside_the_root() {
+        assert!(stays_inside(Path::new("."), "a/b"));
+        assert!(stays_inside(Path::new("pub"), "../readme.txt"));
+        assert!(!stays_inside(Path::new("pub"), "../../etc/passwd"));
+        assert!(!stays_inside(Path::new("."), "/etc/passwd"));
+        assert!(!stays_inside(Path::new("."), ".."));
+    }
+
+    #[test]
     fn relative_paths_refuse_escape_forms() {
         assert_eq!(relative("/").unwrap(), PathBuf::from("."));
         assert_eq!(relative("/a/b").unwrap(), PathBuf::from("a/b"));
@@ -427,8 +460,14 @@ mod tests {
         assert!(j.list("/escape-dir").is_err());
         assert!(j.create_upload("/escape-dir/x", WriteMode::Replace).is_err());
         assert!(j.stat("/escape").is_err());
-        let names: Vec<_> = j.list("/").unwrap().into_iter().map(|i| (i.name, i.kind)).collect();
+        let listed = j.list("/").unwrap();
+        let names: Vec<_> = listed.iter().map(|i| (i.name.clone(), i.kind)).collect();
         assert!(names.contains(&("escape".into(), Kind::Symlink)));
+        // Targets outside the root are not revealed; inside ones are.
+        let target = |n: &str| listed.iter().find(|i| i.name == n).and_then(|i| i.link_target.clone());
+        assert_eq!(target("escape"), None);
+        assert_eq!(target("escape-dir"), None);
+        assert_eq!(target("inside").as_deref(), Some("pub/a.txt"));
         assert!(names.contains(&("pub".into(), Kind::Dir)));
     }
 

@@ -40,6 +40,8 @@ pub struct Client {
     abort_owed: Option<RequestId>,
     /// The aborted transfer's data connection, set to linger 0; dropped (reset) once `ABOR` is written.
     orphan: Option<TcpStream>,
+    /// Partial control lines not yet traced.
+    trace_buf: client::TraceBuf,
 }
 
 /// What the drive loop is waiting for.
@@ -97,6 +99,7 @@ impl Client {
             data: None,
             listener: None,
             early: None,
+            trace_buf: client::TraceBuf::default(),
             accept_wanted: false,
             abort_owed: None,
             orphan: None,
@@ -308,7 +311,8 @@ impl Client {
     async fn start_transfer(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<(RequestId, TcpStream)> {
         self.settle().await?;
         let mode = match self.opts.mode {
-            Mode::Passive => DataMode::Passive,
+            Mode::Passive if self.opts.extended_passive => DataMode::Passive,
+            Mode::Passive => DataMode::Pasv,
             Mode::Active => {
                 let local = self.ctrl.local_addr()?;
                 let listener = TcpListener::bind(SocketAddr::new(local.ip(), 0)).await?;
@@ -392,7 +396,7 @@ impl Client {
     /// Moves what the session has to send into the write buffer (traced).
     fn stage(&mut self) {
         while let Some(bytes) = self.session.poll_transmit() {
-            client::trace(self.opts.trace.as_ref(), true, &bytes);
+            self.trace_buf.feed(self.opts.trace.as_ref(), true, &bytes);
             self.wbuf.extend_from_slice(&bytes);
         }
     }
@@ -442,7 +446,7 @@ impl Client {
             }
             Ok(n) => {
                 let bytes = self.rbuf.get(..n).unwrap_or_default();
-                client::trace(self.opts.trace.as_ref(), false, bytes);
+                self.trace_buf.feed(self.opts.trace.as_ref(), false, bytes);
                 if let Err(e) = self.session.handle_input(bytes) {
                     tracing::debug!(error = %e, "reply refused by the session");
                 }
@@ -522,7 +526,10 @@ impl Client {
     /// foreign host, and the wait for the server's connection goes on).
     fn report_accepted(&mut self, id: RequestId, sock: TcpStream, from: SocketAddr) {
         match self.session.handle_data(id, DataEvent::Accepted { from }) {
-            Ok(()) => self.data = Some(sock),
+            Ok(()) => {
+                client::trace_endpoints(self.opts.trace.as_ref(), sock.local_addr(), sock.peer_addr());
+                self.data = Some(sock);
+            }
             Err(e) => tracing::warn!(%from, error = %e, "data connection refused"),
         }
     }
@@ -538,6 +545,7 @@ impl Client {
                 }
                 let fact = match timeout(self.opts.data_timeout, TcpStream::connect(addr)).await {
                     Ok(Ok(sock)) => {
+                        client::trace_endpoints(self.opts.trace.as_ref(), sock.local_addr(), sock.peer_addr());
                         self.data = Some(sock);
                         DataEvent::Connected
                     }

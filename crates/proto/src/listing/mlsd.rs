@@ -155,7 +155,11 @@ fn kind_of(value: &str) -> (EntryKind<'_>, Option<&str>) {
 /// Those of [`split_mlsd_line`], plus [`ListError::BadFactValue`] / [`ListError::BadTime`] when an interpreted
 /// fact holds a value of the wrong form.
 pub fn parse_mlsd_line(line: &str) -> Result<Entry<'_>, ListError> {
-    let raw = strip_line_end(line);
+    parse_without_line_end(strip_line_end(line))
+}
+
+/// [`parse_mlsd_line`] for a line whose line end is already gone (stripping twice would eat a CR of the name).
+pub(super) fn parse_without_line_end(raw: &str) -> Result<Entry<'_>, ListError> {
     let (facts, name) = split_mlsd_line(raw)?;
     let mut entry = Entry::new(name, EntryKind::Unknown, ListFormat::Mlsd);
     entry.raw = Cow::Borrowed(raw);

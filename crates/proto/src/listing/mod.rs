@@ -355,7 +355,7 @@ pub fn parse_list_line(line: &str, reference: Date) -> ListLine<'_> {
         return ListLine::Entry(entry);
     }
     if mlsd::looks_like_facts(line) {
-        if let Ok(entry) = parse_mlsd_line(line) {
+        if let Ok(entry) = mlsd::parse_without_line_end(line) {
             return ListLine::Entry(entry);
         }
     }

@@ -1,0 +1,199 @@
+//! ftpkit's own tokio server, embedded: serves a fresh [`Tree`] on a free loopback port from a background tokio
+//! runtime, and stops (graceful shutdown, then the runtime) when dropped.
+//!
+//! Logins: `ftpkit` / `ftpkitpw` read-write, and `anonymous` (or `ftp`, any password) read-only, both rooted at the
+//! tree. Active data connections come from an ephemeral port by default (see [`FtpkitOpts::port20`]).
+
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::path::Path;
+use std::time::Duration;
+
+use ftpkit::server::{Access, ActiveSource, Handle, Server};
+use tempfile::TempDir;
+
+use crate::servers::{free_range, percent_encode};
+use crate::tree::Tree;
+use crate::{Error, Result};
+
+/// The read-write user.
+pub const USER: &str = "ftpkit";
+/// Its password.
+pub const PASS: &str = "ftpkitpw";
+
+/// How to start the embedded server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FtpkitOpts {
+    /// Listen on `::1` instead of `127.0.0.1`.
+    pub ipv6: bool,
+    /// Size of the tree's `big.bin` in bytes.
+    pub big_len: usize,
+    /// How many passive ports the server gets.
+    pub passive_ports: u16,
+    /// Active connections from port 20 when it can be bound (the server's default; the harness runs as root),
+    /// instead of an ephemeral port.
+    pub port20: bool,
+    /// Data connection timeout (connect, and each read or write).
+    pub data_timeout: Duration,
+}
+
+impl Default for FtpkitOpts {
+    /// IPv4, a 4 MiB `big.bin`, 20 passive ports, ephemeral active source, 10 s data timeout.
+    fn default() -> Self {
+        FtpkitOpts {
+            ipv6: false,
+            big_len: 4 * 1024 * 1024,
+            passive_ports: 20,
+            port20: false,
+            data_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl FtpkitOpts {
+    /// The defaults on `::1`.
+    pub fn ipv6() -> Self {
+        FtpkitOpts { ipv6: true, ..FtpkitOpts::default() }
+    }
+}
+
+/// The embedded ftpkit server. Dropping it shuts it down (sessions get `421`, at most 2 s) and stops its runtime;
+/// drop it outside any tokio runtime (the harness's tests are plain `#[test]` functions).
+#[derive(Debug)]
+pub struct FtpkitServer {
+    addr: SocketAddr,
+    tree: Tree,
+    passive: RangeInclusive<u16>,
+    handle: Handle,
+    rt: Option<tokio::runtime::Runtime>,
+    dir: TempDir,
+}
+
+impl FtpkitServer {
+    /// Creates a fresh tree in a temp folder and starts serving it.
+    pub fn start(opts: FtpkitOpts) -> Result<FtpkitServer> {
+        const NAME: &str = "ftpkit-server";
+        let dir = tempfile::Builder::new()
+            .prefix("ftpkit-ftpkit-")
+            .tempdir()
+            .map_err(|e| Error::new(NAME, format!("cannot create a temp dir: {e}")))?;
+        let tree = Tree::create(&dir.path().join("root"), opts.big_len)?;
+        let ip = if opts.ipv6 { IpAddr::from(std::net::Ipv6Addr::LOCALHOST) } else { IpAddr::from([127, 0, 0, 1]) };
+        let passive = free_range(ip, opts.passive_ports)?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ftpkit-server")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::new(NAME, format!("cannot build a tokio runtime: {e}")))?;
+        let source = if opts.port20 { ActiveSource::Port20OrEphemeral } else { ActiveSource::Ephemeral };
+        let server = rt
+            .block_on(
+                Server::builder(tree.root())
+                    .bind(SocketAddr::new(ip, 0))
+                    .passive_ports(passive.clone())
+                    .anonymous(true)
+                    .user(USER, PASS, Access::ReadWrite)
+                    .active_source(source)
+                    .data_timeout(opts.data_timeout)
+                    .build(),
+            )
+            .map_err(|e| Error::new(NAME, format!("cannot bind {ip} port 0: {e}")))?;
+        let addr = server.local_addr().map_err(|e| Error::new(NAME, format!("no local address: {e}")))?;
+        let handle = server.handle();
+        rt.spawn(server.run());
+        Ok(FtpkitServer { addr, tree, passive, handle, rt: Some(rt), dir })
+    }
+
+    /// `ftpkit-server`.
+    pub fn name(&self) -> &'static str {
+        "ftpkit-server"
+    }
+
+    /// The control connection's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The control port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The host as written in a URL: `127.0.0.1` or `[::1]`.
+    pub fn url_host(&self) -> String {
+        match self.addr.ip() {
+            IpAddr::V4(ip) => ip.to_string(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+        }
+    }
+
+    /// `ftp://HOST:PORT/PATH` with `PATH` percent-encoded.
+    pub fn url(&self, path: &str) -> String {
+        format!("ftp://{}:{}/{}", self.url_host(), self.port(), percent_encode(path.trim_start_matches('/')))
+    }
+
+    /// The read-write user ([`USER`]).
+    pub fn user(&self) -> &'static str {
+        USER
+    }
+
+    /// Its password ([`PASS`]).
+    pub fn pass(&self) -> &'static str {
+        PASS
+    }
+
+    /// `user:pass` for curl's `-u`.
+    pub fn userpass(&self) -> String {
+        format!("{USER}:{PASS}")
+    }
+
+    /// The served tree.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The tree's root on disk.
+    pub fn root(&self) -> &Path {
+        self.tree.root()
+    }
+
+    /// The passive port range.
+    pub fn passive_ports(&self) -> RangeInclusive<u16> {
+        self.passive.clone()
+    }
+
+    /// Sessions open now.
+    pub fn sessions(&self) -> usize {
+        self.handle.sessions()
+    }
+
+    /// The temp folder (the tree is `dir()/root`).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A description for failure messages (the embedded server logs through `tracing`, which tests do not collect).
+    pub fn log(&self) -> String {
+        format!(
+            "ftpkit server on {}, passive {:?}, {} session(s) open, root {}",
+            self.addr,
+            self.passive,
+            self.sessions(),
+            self.root().display()
+        )
+    }
+}
+
+impl Drop for FtpkitServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            let handle = self.handle.clone();
+            // Bounded: a session stuck in a transfer must not hang the test.
+            rt.block_on(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(2), handle.shutdown()).await;
+            });
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
