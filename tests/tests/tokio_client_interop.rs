@@ -93,11 +93,13 @@ async fn exercise(server: Server, mode: Mode, abort: bool) -> TestResult {
     let opts = Options {
         mode,
         trace: Some(Arc::new(move |l: &TraceLine| {
+            let line = match l {
+                TraceLine::Sent(s) => format!("> {s}"),
+                TraceLine::Received(s) => format!("< {s}"),
+                _ => return,
+            };
             if let Ok(mut v) = sink.lock() {
-                v.push(match l {
-                    TraceLine::Sent(s) => format!("> {s}"),
-                    TraceLine::Received(s) => format!("< {s}"),
-                });
+                v.push(line);
             }
         })),
         ..Options::default()
