@@ -439,8 +439,8 @@ fn a_stor_cut_off_by_a_reset_leaves_no_file_and_no_temporary_file() {
     for line in ["STOR new.bin", "STOR readme.txt", "APPE readme.txt", "STOU"] {
         let at = c.epsv();
         let data = connect_from(Ipv4Addr::LOCALHOST.into(), at);
-        let (code, text) = c.cmd(line);
-        assert_eq!(code, 125, "{text}");
+        let (code, _text) = c.cmd(line);
+        assert_preliminary(code);
         let mut data = data;
         for _ in 0..8 {
             data.write_all(&block).unwrap();
@@ -474,7 +474,7 @@ fn a_retr_aborted_with_abor_gets_426_then_226_and_the_session_goes_on() {
     let at = c.epsv();
     let mut data = connect_from(Ipv4Addr::LOCALHOST.into(), at);
     data.set_read_timeout(Some(support::READ_TIMEOUT)).unwrap();
-    assert_eq!(c.cmd("RETR big.bin").0, 125);
+    assert_preliminary(c.cmd("RETR big.bin").0);
     let mut first = vec![0u8; 100_000];
     data.read_exact(&mut first).unwrap();
     assert_eq!(first, block[..100_000]);
@@ -513,7 +513,7 @@ fn a_stalled_upload_gets_426_at_the_data_timeout_and_leaves_nothing() {
     let mut c = env.logged_in();
     let at = c.epsv();
     let mut data = connect_from(Ipv4Addr::LOCALHOST.into(), at);
-    assert_eq!(c.cmd("STOR stalled.bin").0, 125);
+    assert_preliminary(c.cmd("STOR stalled.bin").0);
     data.write_all(b"a few bytes, then nothing").unwrap();
     let t = Instant::now();
     assert_eq!(c.reply().0, 426);
@@ -536,7 +536,7 @@ fn commands_piled_up_during_a_transfer_close_the_session_past_64() {
     let mut c = env.logged_in();
     let at = c.epsv();
     let data = connect_from(Ipv4Addr::LOCALHOST.into(), at); // never read: the transfer stays in progress
-    assert_eq!(c.cmd("RETR big.bin").0, 125);
+    assert_preliminary(c.cmd("RETR big.bin").0);
     c.send(&b"NOOP\r\n".repeat(65));
     assert_eq!(c.reply(), (421, "421 Too many commands queued; closing.".into()));
     assert!(c.closed());
@@ -570,11 +570,17 @@ fn a_download_the_client_stops_reading_gets_426_at_the_data_timeout() {
     let mut c = env.logged_in();
     let at = c.epsv();
     let data = connect_from(Ipv4Addr::LOCALHOST.into(), at); // never read
-    assert_eq!(c.cmd("RETR big.bin").0, 125);
+    assert_preliminary(c.cmd("RETR big.bin").0);
     let t = Instant::now();
     assert_eq!(c.reply().0, 426);
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     drop(data);
     assert_eq!(c.cmd("NOOP").0, 200);
     env.check_still_serving();
+}
+
+/// A transfer's preliminary reply: 125 when the server had already accepted the data connection, 150 when the
+/// command got there first. Which one comes is a race between two sockets; both are correct (RFC 959 §4.2).
+fn assert_preliminary(code: u16) {
+    assert!(code == 125 || code == 150, "expected 125 or 150, got {code}");
 }
