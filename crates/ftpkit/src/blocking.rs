@@ -379,13 +379,10 @@ impl Client {
         }
     }
 
-    /// Feeds control bytes. A reply that makes no sense still answers the request in flight (its failure event
-    /// comes out of the session), so the error is only logged here.
+    /// Feeds control bytes; see [`client::judge_input`] for which session errors end the connection.
     fn feed(&mut self, bytes: &[u8]) -> Result<()> {
-        if let Err(e) = self.session.handle_input(bytes) {
-            tracing::debug!(error = %e, "reply refused by the session");
-        }
-        Ok(())
+        let verdict = self.session.handle_input(bytes);
+        client::judge_input(&mut self.session, verdict)
     }
 
     /// The drive loop: write, handle data events, read, until the awaited event.

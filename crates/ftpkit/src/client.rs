@@ -4,7 +4,7 @@
 
 use crate::proto::listing::{parse_listing, parse_mlsd_line, Date, DateTime, Entry, ListLine};
 use crate::proto::reply::Reply;
-use crate::proto::session::client::{CloseReason, Event, RequestId, SessionError, TransferFailure};
+use crate::proto::session::client::{ClientSession, CloseReason, Event, RequestId, SessionError, TransferFailure};
 pub use crate::proto::session::PasvAddressPolicy;
 use std::io;
 use std::net::SocketAddr;
@@ -259,6 +259,24 @@ pub fn parse_names(data: &[u8]) -> Vec<String> {
         .map(|l| l.trim_end_matches('\r').to_owned())
         .filter(|l| !l.is_empty())
         .collect()
+}
+
+/// What a client does with the session's verdict on control bytes. Bytes the reply decoder cannot frame (a bad
+/// code, a line or reply over the limits, an HTTP server) mean the control connection cannot be trusted: the
+/// session is closed and the error returned. A reply that merely makes no sense for the command in flight already
+/// failed that request through its event, so it is only logged.
+pub(crate) fn judge_input(session: &mut ClientSession, verdict: std::result::Result<(), SessionError>) -> Result<()> {
+    match verdict {
+        Ok(()) => Ok(()),
+        Err(e @ SessionError::Decode(_)) => {
+            session.handle_close();
+            Err(Error::Protocol(e))
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "reply refused by the session");
+            Ok(())
+        }
+    }
 }
 
 /// The request a success event ends, if the event is one (the final answer a drive loop waits for).

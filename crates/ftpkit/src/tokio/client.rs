@@ -447,10 +447,8 @@ impl Client {
             Ok(n) => {
                 let bytes = self.rbuf.get(..n).unwrap_or_default();
                 self.trace_buf.feed(self.opts.trace.as_ref(), false, bytes);
-                if let Err(e) = self.session.handle_input(bytes) {
-                    tracing::debug!(error = %e, "reply refused by the session");
-                }
-                Ok(())
+                let verdict = self.session.handle_input(bytes);
+                client::judge_input(&mut self.session, verdict)
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
             Err(e) => {
