@@ -5,12 +5,9 @@
 //! deletes, makes and removes a folder, aborts a download and goes on, and quits. Writes go under `upload/` only:
 //! vsftpd's anonymous user may write nowhere else.
 //!
-//! Known issue, not in the main tests: pure-ftpd, when `ABOR` comes while it is still sending, ends the transfer with
-//! a reply coded `150` (`150 0.002 seconds (measured here), ...`) and then answers `ABOR` with `226 Since you see
-//! this ABOR must've succeeded`. The session takes the `150` for a preliminary reply and the `226` for the
-//! transfer's, so it waits for a third reply that never comes (the abort times out). Whether it happens depends on
-//! timing (if the transfer ended before `ABOR` arrived, all is well). `pure_ftpd::abort_download` shows it; it is
-//! ignored until the session handles that form.
+//! pure-ftpd, when `ABOR` comes while it is still sending, ends the transfer with a reply coded `150`
+//! (`150 0.5 seconds (measured here), ...`) and then answers `ABOR` with `226`; the session counts a second 1xx
+//! after ABOR as the transfer's answer, so the abort completes on all three servers.
 //!
 //! Each test starts its own server (fresh tree, fresh ports), so they run in parallel.
 
@@ -282,5 +279,5 @@ macro_rules! tokio_client_tests {
 }
 
 tokio_client_tests!(vsftpd, ftpkit_interop::Vsftpd::start, abort: true);
-tokio_client_tests!(pure_ftpd, ftpkit_interop::PureFtpd::start, abort: false);
+tokio_client_tests!(pure_ftpd, ftpkit_interop::PureFtpd::start, abort: true);
 tokio_client_tests!(pyftpdlib, ftpkit_interop::Pyftpdlib::start, abort: true);

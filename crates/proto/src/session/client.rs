@@ -113,7 +113,7 @@
 //! | EPRT | | 2xx | | 500, 501, 502 → PORT (IPv4) | 4xx, 5xx |
 //! | PORT | | 2xx | | | 4xx, 5xx |
 //! | RETR, STOR, STOU, APPE, LIST, NLST, MLSD | 1xx | 2xx | | | 4xx, 5xx |
-//! | ABOR, transfer reply still owed | 1xx | 225 | any other 2xx-5xx (the transfer's) | | |
+//! | ABOR, transfer reply still owed | 1xx (the first, when the transfer had none yet) | 225 | any other 2xx-5xx, or a second 1xx (pure-ftpd), is the transfer's | | |
 //! | ABOR, transfer reply received | | 2xx | | | 4xx, 5xx |
 //! | raw [`ClientSession::command`] | 1xx | 2xx-5xx | | | |
 //!
@@ -1382,6 +1382,18 @@ impl ClientSession {
                     }
                 }
                 self.check_join();
+            }
+            (Step::AborOwed, V::Wait) => {
+                let started = self.current.as_ref().is_some_and(|c| c.join.started);
+                if started {
+                    // A second 1xx after ABOR answers the aborted transfer: pure-ftpd sends "150 0.51 seconds
+                    // (measured here), ..." where others send 426, then "226 ... ABOR must've succeeded".
+                    self.fail_transfer(TransferFailure::Aborted, Some(reply));
+                    self.state = State::Sent(Step::Abor);
+                } else if let Some(c) = self.current.as_mut() {
+                    // The transfer's own preliminary reply, late: the next 1xx (if any) is its answer.
+                    c.join.started = true;
+                }
             }
             (_, V::Wait) => {}
             (Step::Greeting, V::Success) => {
