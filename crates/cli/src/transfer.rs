@@ -243,17 +243,7 @@ fn open_session(url: &str, common: &Common) -> Result<(FtpUrl, Session), Transfe
 }
 
 fn kind_name(k: &EntryKind<'_>) -> String {
-    match k {
-        EntryKind::File => "file".into(),
-        EntryKind::Dir => "dir".into(),
-        EntryKind::Symlink => "symlink".into(),
-        EntryKind::CurrentDir => "cdir".into(),
-        EntryKind::ParentDir => "pdir".into(),
-        EntryKind::Device => "device".into(),
-        EntryKind::Other(s) => s.to_string(),
-        EntryKind::Unknown => "unknown".into(),
-        _ => "unknown".into(),
-    }
+    k.name().to_owned()
 }
 
 fn entry_json(e: &Entry<'_>) -> Value {

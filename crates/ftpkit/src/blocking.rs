@@ -22,9 +22,7 @@ use crate::client::{self, unexpected, Error, Mode, Options, Result};
 use crate::proto::command::TransferType;
 use crate::proto::listing::{DateTime, Entry};
 use crate::proto::reply::Reply;
-use crate::proto::session::client::{
-    ClientSession, Config, DataMode, Event, RequestId, SessionError, Transfer, TransferKind,
-};
+use crate::proto::session::client::{ClientSession, DataMode, Event, RequestId, SessionError, Transfer, TransferKind};
 use crate::proto::session::DataEvent;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -81,9 +79,7 @@ impl Client {
     pub fn from_stream(ctrl: TcpStream, opts: Options) -> Result<Client> {
         ctrl.set_nodelay(true)?;
         let peer = ctrl.peer_addr()?;
-        let mut config = Config::new(peer);
-        config.pasv_policy = opts.pasv_policy.clone();
-        config.epsv_all = opts.epsv_all;
+        let config = client::session_config(peer, &opts);
         let mut c = Client {
             ctrl,
             session: ClientSession::new(config),

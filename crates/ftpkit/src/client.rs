@@ -261,6 +261,14 @@ pub fn parse_names(data: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The session settings a client's options ask for, for a control connection to `peer`.
+pub(crate) fn session_config(peer: std::net::SocketAddr, opts: &Options) -> crate::proto::session::client::Config {
+    let mut config = crate::proto::session::client::Config::new(peer);
+    config.pasv_policy = opts.pasv_policy.clone();
+    config.epsv_all = opts.epsv_all;
+    config
+}
+
 /// What a client does with the session's verdict on control bytes. Bytes the reply decoder cannot frame (a bad
 /// code, a line or reply over the limits, an HTTP server) mean the control connection cannot be trusted: the
 /// session is closed and the error returned. A reply that merely makes no sense for the command in flight already

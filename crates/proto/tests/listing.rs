@@ -21,15 +21,8 @@ fn capture_day() -> Date {
 
 fn kind_name(kind: &EntryKind<'_>) -> String {
     match kind {
-        EntryKind::File => "file".into(),
-        EntryKind::Dir => "dir".into(),
-        EntryKind::Symlink => "symlink".into(),
-        EntryKind::CurrentDir => "cdir".into(),
-        EntryKind::ParentDir => "pdir".into(),
-        EntryKind::Device => "device".into(),
         EntryKind::Other(s) => format!("other:{s}"),
-        EntryKind::Unknown => "unknown".into(),
-        _ => "?".into(),
+        k => k.name().to_owned(),
     }
 }
 

@@ -65,6 +65,21 @@ impl EntryKind<'_> {
         }
     }
 
+    /// A short stable name: `file`, `dir`, `symlink`, `cdir`, `pdir`, `device`, `unknown`, or for
+    /// [`Other`](EntryKind::Other) the type as sent (for JSON output and the bindings).
+    pub fn name(&self) -> &str {
+        match self {
+            EntryKind::File => "file",
+            EntryKind::Dir => "dir",
+            EntryKind::Symlink => "symlink",
+            EntryKind::CurrentDir => "cdir",
+            EntryKind::ParentDir => "pdir",
+            EntryKind::Device => "device",
+            EntryKind::Other(s) => s,
+            EntryKind::Unknown => "unknown",
+        }
+    }
+
     /// True for [`Dir`](EntryKind::Dir), [`CurrentDir`](EntryKind::CurrentDir) and
     /// [`ParentDir`](EntryKind::ParentDir).
     pub fn is_dir(&self) -> bool {
