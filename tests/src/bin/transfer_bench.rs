@@ -53,7 +53,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    if a.size_mib == 0 || a.rounds == 0 || !(a.secs > 0.0) {
+    if a.size_mib == 0 || a.rounds == 0 || a.secs.is_nan() || a.secs <= 0.0 {
         return Err(format!("--size-mib, --rounds and --secs must be above 0\n{USAGE}"));
     }
     if let Some(p) = a.parts.iter().find(|p| !["throughput", "sessions", "memory"].contains(&p.as_str())) {
