@@ -36,6 +36,8 @@ pub enum Role {
     Peer,
     /// The raw TCP copy (the ceiling).
     Raw,
+    /// A figure for information only (std's io::copy, not sendfile).
+    Info,
 }
 
 /// Data connection direction.
@@ -190,9 +192,18 @@ fn curl_get(curl: &Path, t: &Target, mode: DataMode, size: u64) -> Result<Durati
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// The raw ceiling: `std::io::copy(File → TcpStream)` (sendfile) to a thread reading 256 KiB at a time; timed from
+/// How the raw sender moves the file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RawSend {
+    /// `sendfile(2)` in 64 MiB calls.
+    Sendfile,
+    /// `std::io::copy(File → TcpStream)`, which on current Rust is an 8 KiB read/send loop, not sendfile.
+    StdCopy,
+}
+
+/// The raw ceiling: the file sent over one loopback TCP connection to a thread reading 256 KiB at a time; timed from
 /// connect to the receiver's EOF.
-fn raw_copy(path: &Path, size: u64) -> Result<Duration, String> {
+fn raw_copy(path: &Path, size: u64, how: RawSend) -> Result<Duration, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let receiver = thread::spawn(move || -> io::Result<u64> {
@@ -213,7 +224,20 @@ fn raw_copy(path: &Path, size: u64) -> Result<Duration, String> {
     let sent = (|| -> io::Result<u64> {
         let mut file = fs::File::open(path)?;
         let mut sock = TcpStream::connect(addr)?;
-        let n = io::copy(&mut file, &mut sock)?;
+        let n = match how {
+            RawSend::StdCopy => io::copy(&mut file, &mut sock)?,
+            RawSend::Sendfile => {
+                let mut sent = 0u64;
+                loop {
+                    match rustix::fs::sendfile(&sock, &file, None, 64 << 20) {
+                        Ok(0) => break sent,
+                        Ok(n) => sent += n as u64,
+                        Err(rustix::io::Errno::INTR) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+        };
         sock.shutdown(std::net::Shutdown::Write)?;
         Ok(n)
     })();
@@ -232,7 +256,7 @@ fn raw_copy(path: &Path, size: u64) -> Result<Duration, String> {
 enum Run {
     Ftpkit(usize),
     Curl(usize),
-    Raw,
+    Raw(RawSend),
 }
 
 /// Measures every row `rounds` times, rows interleaved within each round so that load changes on the shared
@@ -280,7 +304,8 @@ pub fn run(size_mib: u64, rounds: usize) -> Result<Report, String> {
         plan.push((row("curl ← vsftpd", m, Role::Peer), Run::Curl(vs)));
         plan.push((row("curl ← pyftpdlib", m, Role::Peer), Run::Curl(py)));
     }
-    plan.push((row("raw TCP (sendfile → 256 KiB reads)", None, Role::Raw), Run::Raw));
+    plan.push((row("raw TCP (sendfile → 256 KiB reads)", None, Role::Raw), Run::Raw(RawSend::Sendfile)));
+    plan.push((row("raw TCP (std::io::copy → 256 KiB reads)", None, Role::Info), Run::Raw(RawSend::StdCopy)));
 
     for round in 1..=rounds {
         for (row, run) in &mut plan {
@@ -288,7 +313,7 @@ pub fn run(size_mib: u64, rounds: usize) -> Result<Report, String> {
             let result = match *run {
                 Run::Ftpkit(t) => ftpkit_get(&targets[t], mode, size),
                 Run::Curl(t) => curl_get(&curl, &targets[t], mode, size),
-                Run::Raw => raw_copy(&file.path(), size),
+                Run::Raw(how) => raw_copy(&file.path(), size, how),
             };
             match result {
                 Ok(d) => {
