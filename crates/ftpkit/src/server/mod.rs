@@ -22,8 +22,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Transfers stream: files go to the socket with `std::io::copy`, which uses `sendfile(2)` on Linux, on a blocking
-//! thread; uploads are read in 256 KiB blocks into a temporary file that is renamed into place only when the whole
+//! Transfers stream: files go to the socket with `sendfile(2)` on Linux (a 256 KiB read/write loop elsewhere), on a
+//! blocking thread; uploads are read in 256 KiB blocks into a temporary file that is renamed into place only when the whole
 //! upload arrived. Memory does not grow with file size.
 
 mod conn;

@@ -1,0 +1,262 @@
+//! Part 3: memory per idle logged-in control session. ftpkit's server runs as a child process (this binary again,
+//! `--serve-child ROOT`, which starts `ftpkit::server::Server`); its VmRSS is read before and after S sessions are
+//! opened. vsftpd (two processes a session) is measured by summing its session processes' RSS and PSS.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use ftpkit::blocking::Client;
+use ftpkit::client::Options;
+use ftpkit::server::Server;
+use ftpkit_interop::{ServerOpts, Vsftpd};
+
+use super::proc_kib;
+
+/// The child side: serves `root` anonymously on 127.0.0.1 (any port), with the session limits raised, prints
+/// `ADDR <addr>` and runs until its standard input closes. Returns the process exit code.
+pub fn serve_child(root: &Path) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("serve-child: runtime: {e}");
+            return 1;
+        }
+    };
+    let built = rt.block_on(
+        Server::builder(root)
+            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .anonymous(true)
+            .max_sessions(1_000_000)
+            .max_sessions_per_ip(1_000_000)
+            .idle_timeout(Duration::from_secs(3600))
+            .build(),
+    );
+    let server = match built {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("serve-child: cannot serve {}: {e}", root.display());
+            return 1;
+        }
+    };
+    match server.local_addr() {
+        Ok(a) => println!("ADDR {a}"),
+        Err(e) => {
+            eprintln!("serve-child: {e}");
+            return 1;
+        }
+    }
+    rt.spawn(server.run());
+    // Until the parent closes our stdin (or dies).
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    0
+}
+
+/// What part 3 measured.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Sessions asked for.
+    pub sessions: usize,
+    /// ftpkit: sessions logged in.
+    pub ftpkit_open: usize,
+    /// ftpkit: VmRSS before and after, KiB.
+    pub ftpkit_rss: Option<(u64, u64)>,
+    /// ftpkit: the first failure.
+    pub ftpkit_error: Option<String>,
+    /// vsftpd: sessions logged in.
+    pub vsftpd_open: usize,
+    /// vsftpd: session processes, their summed VmRSS and Pss, KiB.
+    pub vsftpd: Option<(usize, u64, u64)>,
+    /// vsftpd: the first failure.
+    pub vsftpd_error: Option<String>,
+    /// The open-file limit seen.
+    pub nofile: String,
+    /// Load average before.
+    pub load: String,
+}
+
+impl Report {
+    /// ftpkit's KiB per session.
+    pub fn ftpkit_per_session(&self) -> Option<f64> {
+        let (before, after) = self.ftpkit_rss?;
+        (self.ftpkit_open > 0).then(|| (after as f64 - before as f64) / self.ftpkit_open as f64)
+    }
+
+    /// The markdown table.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "| server ({} asked) | sessions | measure | per session |", self.sessions);
+        let _ = writeln!(s, "| --- | ---: | --- | ---: |");
+        match (self.ftpkit_rss, self.ftpkit_per_session()) {
+            (Some((b, a)), Some(per)) => {
+                let _ = writeln!(
+                    s,
+                    "| ftpkit (child process) | {} | VmRSS {b} → {a} KiB | {per:.1} KiB |",
+                    self.ftpkit_open
+                );
+            }
+            _ => {
+                let why = self.ftpkit_error.as_deref().unwrap_or("no figure");
+                let _ = writeln!(s, "| ftpkit (child process) | {} | failed: {why} | |", self.ftpkit_open);
+            }
+        }
+        match self.vsftpd {
+            Some((procs, rss, pss)) if self.vsftpd_open > 0 => {
+                let n = self.vsftpd_open as f64;
+                let _ = writeln!(
+                    s,
+                    "| vsftpd ({procs} session processes) | {} | ΣVmRSS {rss} KiB, ΣPss {pss} KiB | {:.1} KiB RSS, {:.1} KiB PSS |",
+                    self.vsftpd_open,
+                    rss as f64 / n,
+                    pss as f64 / n
+                );
+            }
+            _ => {
+                let why = self.vsftpd_error.as_deref().unwrap_or("no figure");
+                let _ = writeln!(s, "| vsftpd | {} | failed: {why} | |", self.vsftpd_open);
+            }
+        }
+        s
+    }
+}
+
+/// Opens up to `n` logged-in sessions; stops at the first failure and says why.
+fn open_sessions(addr: SocketAddr, user: &str, pass: &str, n: usize) -> (Vec<Client>, Option<String>) {
+    let mut clients = Vec::with_capacity(n);
+    for i in 0..n {
+        let opts = Options { reply_timeout: Duration::from_secs(10), ..Options::default() };
+        let opened = Client::connect_with(addr, opts).and_then(|mut c| c.login(user, pass).map(|()| c));
+        match opened {
+            Ok(c) => clients.push(c),
+            Err(e) => return (clients, Some(format!("session {}: {e}", i + 1))),
+        }
+    }
+    (clients, None)
+}
+
+fn nofile() -> String {
+    fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .map(|l| l.split_whitespace().skip(3).take(2).collect::<Vec<_>>().join("/"))
+        })
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+/// Stops the child by its PID: closes its stdin (it exits by itself), then kills it if it has not.
+fn stop(mut child: Child) {
+    drop(child.stdin.take());
+    for _ in 0..50 {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn measure_ftpkit(sessions: usize, r: &mut Report) -> Result<(), String> {
+    let dir = tempfile::Builder::new().prefix("ftpkit-bench-mem-").tempdir().map_err(|e| e.to_string())?;
+    fs::write(dir.path().join("readme.txt"), b"idle sessions\r\n").map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .arg("--serve-child")
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start the child server: {e}"))?;
+    let pid = child.id();
+    let mut line = String::new();
+    let read = child.stdout.take().map(|out| BufReader::new(out).read_line(&mut line));
+    let addr: Option<SocketAddr> = line.trim().strip_prefix("ADDR ").and_then(|a| a.parse().ok());
+    let Some(addr) = addr else {
+        stop(child);
+        return Err(format!("the child server said {line:?} ({read:?})"));
+    };
+    // One session first: what the first session allocates once (runtime, allocator arenas) is not per session.
+    let (warm, _) = open_sessions(addr, "anonymous", "bench@", 1);
+    for c in warm {
+        let _ = c.quit();
+    }
+    thread::sleep(Duration::from_millis(300));
+    let before = proc_kib(pid, "status", "VmRSS");
+    let (clients, err) = open_sessions(addr, "anonymous", "bench@", sessions);
+    thread::sleep(Duration::from_millis(500));
+    let after = proc_kib(pid, "status", "VmRSS");
+    r.ftpkit_open = clients.len();
+    r.ftpkit_error = err;
+    r.ftpkit_rss = before.zip(after);
+    eprintln!("[memory] ftpkit: {} sessions, VmRSS {before:?} → {after:?} KiB", clients.len());
+    drop(clients);
+    stop(child);
+    Ok(())
+}
+
+/// The live (not zombie) descendants of `root` (vsftpd makes each session its own session leader, so its process
+/// group does not hold them: follow parent links instead).
+fn descendants(root: u32) -> Vec<u32> {
+    let Ok(dir) = fs::read_dir("/proc") else { return Vec::new() };
+    // (pid, ppid) of every live process.
+    let procs: Vec<(u32, u32)> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter_map(|pid| {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let rest = stat.get(stat.rfind(')')? + 1..)?;
+            let mut f = rest.split_ascii_whitespace();
+            let state = f.next()?;
+            let ppid = f.next()?.parse().ok()?;
+            (state != "Z").then_some((pid, ppid))
+        })
+        .collect();
+    let mut out: Vec<u32> = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for &(pid, ppid) in &procs {
+            if ppid == p && !out.contains(&pid) {
+                out.push(pid);
+                frontier.push(pid);
+            }
+        }
+    }
+    out
+}
+
+fn measure_vsftpd(sessions: usize, r: &mut Report) -> Result<(), String> {
+    let server = Vsftpd::start(ServerOpts { big_len: 1024, ..ServerOpts::default() }).map_err(|e| e.to_string())?;
+    let (clients, err) = open_sessions(server.addr(), server.user(), server.pass(), sessions);
+    thread::sleep(Duration::from_millis(500));
+    let procs = descendants(server.pid());
+    let rss: u64 = procs.iter().filter_map(|&p| proc_kib(p, "status", "VmRSS")).sum();
+    let pss: u64 = procs.iter().filter_map(|&p| proc_kib(p, "smaps_rollup", "Pss")).sum();
+    r.vsftpd_open = clients.len();
+    r.vsftpd_error = err;
+    r.vsftpd = Some((procs.len(), rss, pss));
+    eprintln!("[memory] vsftpd: {} sessions, {} processes, ΣRSS {rss} KiB, ΣPss {pss} KiB", clients.len(), procs.len());
+    drop(clients);
+    Ok(())
+}
+
+/// Measures ftpkit with `sessions` sessions and vsftpd with `vsftpd_sessions` (it forks two processes a session).
+pub fn run(sessions: usize, vsftpd_sessions: usize) -> Report {
+    let mut r = Report { sessions, nofile: nofile(), load: super::loadavg(), ..Report::default() };
+    if let Err(e) = measure_ftpkit(sessions, &mut r) {
+        r.ftpkit_error = Some(e);
+    }
+    if vsftpd_sessions > 0 {
+        if let Err(e) = measure_vsftpd(vsftpd_sessions, &mut r) {
+            r.vsftpd_error = Some(e);
+        }
+    }
+    r
+}
