@@ -1,6 +1,6 @@
 //! What the blocking and the tokio clients share: options, errors, and the decisions that are the same whatever
 //! the runtime (which listing command to use and how to read its lines). Protocol behaviour is the session's
-//! ([`ClientSession`](crate::proto::session::client::ClientSession)); this module holds no state machine.
+//! ([`ClientSession`]); this module holds no state machine.
 
 use crate::proto::listing::{parse_listing, parse_mlsd_line, Date, DateTime, Entry, ListLine};
 use crate::proto::reply::Reply;
