@@ -146,20 +146,28 @@ fn send(data: &TcpStream, opened: Opened, timeout: Duration) -> Outcome {
     }
 }
 
-/// Bytes one non-blocking `sendfile(2)` call is offered in [`send_file_async`]. The call returns as soon as the socket
-/// buffer is full, so this only bounds how long one call can hold the runtime's thread (page-cache copies of 1 MiB
-/// take well under a millisecond; a cold file costs a read of at most this much).
+/// Bytes one non-blocking `sendfile(2)` call is offered in [`send_file_async`]. With [`NOTSENT_LOWAT`] the kernel
+/// stops a call once that much is queued unsent, so this mostly bounds the file read one call can do on the
+/// runtime's thread (a cold file costs a read of at most this much).
 #[cfg(any(target_os = "linux", target_os = "android"))]
-const ASYNC_SENDFILE_CHUNK: usize = 1024 * 1024;
+const ASYNC_SENDFILE_CHUNK: usize = 64 * 1024;
+
+/// `TCP_NOTSENT_LOWAT` of a download's data socket: the socket takes more data (and reports writable) only while
+/// less than this is queued and not yet sent. Bytes in flight are not limited, only the backlog behind them.
+///
+/// Measured on loopback (1 GiB, curl, 20 interleaved rounds, docs/BENCHMARKS.md): without it the sender keeps up to
+/// the 4 MiB send buffer queued unsent, and the ACKs the client's CPU processes send much of that backlog from
+/// there, so segments leave from two CPUs, arrive out of order, and get retransmitted (100-600 retransmitted
+/// segments a GiB against ~10 for pyftpdlib); at 32 KiB the sender sends nearly everything itself: 3.2 -> 4.5
+/// GB/s median. 128 KiB measured no better than none, 64 KiB a little below 32 KiB.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const NOTSENT_LOWAT: u32 = 32 * 1024;
 
 /// Sends the rest of `file` (from its current position, so after a REST seek) over `data` with non-blocking
 /// `sendfile(2)` calls at an explicit offset, waiting for writability on the runtime between them, then closes the
 /// sending side. The data timeout bounds each wait: a client that stops reading for that long loses the transfer.
-/// ABOR shuts the socket down from the control task, which fails the next call (or wakes the wait).
-///
-/// Measured against the blocking loop on a blocking-pool thread (`send_file`): on loopback this placement keeps
-/// the sender from running the whole transfer in one blocking call (see docs/BENCHMARKS.md for the figures). If the
-/// kernel refuses sendfile for this file before anything was sent, the transfer falls back to the blocking path.
+/// ABOR shuts the socket down from the control task, which fails the next call (or wakes the wait). If the kernel
+/// refuses sendfile for this file before anything was sent, the transfer falls back to the blocking path.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) async fn send_file_async(
     data: tokio::net::TcpStream,
@@ -168,6 +176,9 @@ pub(crate) async fn send_file_async(
 ) -> Outcome {
     use std::io::Seek;
     use tokio::io::Interest;
+    if let Err(e) = socket2::SockRef::from(&data).set_tcp_notsent_lowat(NOTSENT_LOWAT) {
+        tracing::debug!(error = %e, "TCP_NOTSENT_LOWAT not set on the data socket");
+    }
     let Ok(start) = file.stream_position() else { return Outcome::ConnectionLost };
     let mut offset = start;
     loop {
