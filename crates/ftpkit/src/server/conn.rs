@@ -418,6 +418,22 @@ fn start(request: Request, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<S
                 return;
             };
             let timeout = shared.settings.data_timeout;
+            // Downloads of files go out from this runtime (non-blocking sendfile on readiness), not from a
+            // blocking-pool thread: see `data::send_file_async`.
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            let what = match what {
+                Opened::Read(file) => {
+                    if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
+                        io.transfer = Some((id, clone.into()));
+                    }
+                    work.spawn(async move {
+                        let outcome = data::send_file_async(stream, file, timeout).await;
+                        Done { id, outcome, extra: Extra::None }
+                    });
+                    return;
+                }
+                other => other,
+            };
             let sock = match stream.into_std() {
                 Ok(s) => s,
                 Err(_) => {
