@@ -324,9 +324,23 @@ pub fn get(args: &GetArgs) -> Result<ExitCode, TransferError> {
     // SIZE is only for the progress bar and the resume check: a server without it is fine.
     let size = s.client.size(&url.path).ok();
     let hidden = args.common.trace;
-    if target.as_os_str() == "-" {
+    // Standard output, or an existing target that is not a regular file (a device such as /dev/null, a FIFO): write
+    // straight into it. Never the temporary-file-and-rename path there, which would replace the device with a file.
+    let special = fs::metadata(&target).ok().filter(|m| !m.is_file());
+    if special.as_ref().is_some_and(fs::Metadata::is_dir) {
+        return Err(local("cannot download into", &target, io::Error::new(io::ErrorKind::IsADirectory, "a directory")));
+    }
+    if target.as_os_str() == "-" || special.is_some() {
+        if args.resume {
+            return Err(local("cannot resume into", &target, io::Error::other("not a regular file")));
+        }
+        let sink: Box<dyn Write> = if target.as_os_str() == "-" {
+            Box::new(io::stdout().lock())
+        } else {
+            Box::new(OpenOptions::new().write(true).open(&target).map_err(|e| local("cannot open", &target, e))?)
+        };
         let bar = progress(size, 0, hidden);
-        let mut out = Progress { inner: io::stdout().lock(), bar: bar.clone() };
+        let mut out = Progress { inner: sink, bar: bar.clone() };
         let result = s.client.retrieve_to(&url.path, &mut out);
         bar.finish_and_clear();
         s.annotate();

@@ -289,3 +289,31 @@ fn errors_are_clear_and_non_zero() {
     }
     assert_eq!(files_in(cwd.path()), ["f"]);
 }
+
+/// `-o` naming something that is not a regular file (here a FIFO; /dev/null is the common case) is written into,
+/// never replaced by a renamed temporary file. A FIFO in a temporary folder keeps a regression from touching a real
+/// device.
+#[test]
+fn get_into_a_fifo_writes_through_and_keeps_the_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let srv = server();
+    let cwd = tempfile::tempdir().expect("cwd");
+    let fifo = cwd.path().join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).expect("read the fifo"))
+    };
+    let out = ftpkit(cwd.path(), &["get", "-o", "pipe", &srv.url("big.bin")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Checked before joining: a replaced FIFO would leave the reader blocked for ever.
+    assert!(std::fs::metadata(&fifo).expect("still there").file_type().is_fifo(), "the FIFO was replaced");
+    assert_eq!(reader.join().expect("reader"), big());
+    assert_eq!(files_in(cwd.path()), ["pipe"], "no .part file");
+
+    // --resume into something that is not a regular file is refused.
+    let out = ftpkit(cwd.path(), &["get", "--resume", "-o", "pipe", &srv.url("a.txt")]);
+    assert!(!out.status.success());
+    assert!(std::fs::metadata(&fifo).expect("still there").file_type().is_fifo());
+}
