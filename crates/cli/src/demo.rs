@@ -161,7 +161,7 @@ fn text_report(addr: SocketAddr, runs: &[Run]) -> String {
         let mode = fw_mode(r.mode);
         let (title, how) = match r.mode {
             Mode::Active => ("ACTIVE MODE", "the client listens, the server connects back (PORT/EPRT)"),
-            Mode::Passive => ("PASSIVE MODE", "the server listens, the client connects (EPSV/PASV)"),
+            Mode::Passive => ("PASSIVE MODE", "the server listens, the client connects (PASV)"),
         };
         let _ = writeln!(s, "=== {title}: {how} ===");
         if let Some((c, sv)) = r.recorder.control() {
