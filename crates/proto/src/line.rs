@@ -356,26 +356,45 @@ const SHORT_SEARCH: usize = 64;
 /// byte may be flagged wrongly (a borrow), bytes below it never are, so the lowest flag is exactly the first LF.
 #[inline]
 pub(crate) fn find_lf(hay: &[u8]) -> Option<usize> {
+    find_short(hay, |w| flag(w, b'\n'), |b| b == b'\n', |rest| memchr::memchr(b'\n', rest))
+}
+
+/// The top bit of every byte of `word` that equals `byte`, and maybe of bytes above the first such byte (see
+/// [`find_lf`]); none below it.
+#[inline(always)]
+pub(crate) fn flag(word: u64, byte: u8) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const TOPS: u64 = 0x8080_8080_8080_8080;
-    const LFS: u64 = ONES * b'\n' as u64;
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & TOPS
+}
+
+/// The word-by-word search of [`find_lf`], for any set of bytes: `flags` marks a word's matching bytes as [`flag`]
+/// does (flags of several bytes may be OR-ed: each is exact below its own first match, so the lowest flag of the
+/// union is still exact), `is` tests one byte, and `long` searches past the first [`SHORT_SEARCH`] bytes.
+#[inline(always)]
+pub(crate) fn find_short(
+    hay: &[u8],
+    flags: impl Fn(u64) -> u64,
+    is: impl Fn(u8) -> bool,
+    long: impl FnOnce(&[u8]) -> Option<usize>,
+) -> Option<usize> {
     let short = hay.len().min(SHORT_SEARCH);
     let (head, rest) = hay.split_at(short);
     let mut words = head.chunks_exact(8);
     let mut at = 0;
     for word in &mut words {
         let Ok(bytes) = <[u8; 8]>::try_from(word) else { break };
-        let x = u64::from_le_bytes(bytes) ^ LFS;
-        let found = x.wrapping_sub(ONES) & !x & TOPS;
+        let found = flags(u64::from_le_bytes(bytes));
         if found != 0 {
             return Some(at + (found.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    if let Some(i) = words.remainder().iter().position(|&b| b == b'\n') {
+    if let Some(i) = words.remainder().iter().position(|&b| is(b)) {
         return Some(at + i);
     }
-    memchr::memchr(b'\n', rest).map(|i| short + i)
+    long(rest).map(|i| short + i)
 }
 
 /// Remove one trailing CR.
