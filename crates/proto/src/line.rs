@@ -394,6 +394,9 @@ pub(crate) fn find_short(
     if let Some(i) = words.remainder().iter().position(|&b| is(b)) {
         return Some(at + i);
     }
+    if rest.is_empty() {
+        return None; // most lines end here: no call at all
+    }
     long(rest).map(|i| short + i)
 }
 
