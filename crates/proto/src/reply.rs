@@ -502,7 +502,7 @@ impl<'a> ReplyRef<'a> {
     /// Each line as received, without its line end.
     #[inline]
     pub fn lines(&self) -> Lines<'a> {
-        Lines { rest: self.raw, left: self.lines, ends: self.ends, at: 0 }
+        Lines { raw: self.raw, at: 0, left: self.lines, ends: self.ends }
     }
 
     /// Each line's text: the first and the last line without their `NNN-`/`NNN ` prefix, the lines in between
@@ -526,44 +526,39 @@ impl<'a> ReplyRef<'a> {
 /// The lines of a [`ReplyRef`], without line ends.
 #[derive(Debug, Clone)]
 pub struct Lines<'a> {
-    rest: &'a [u8],
-    /// Lines left in `rest`; the last one is `rest` up to its line end, without a search.
-    left: usize,
-    /// The recorded end offsets of the lines left (see [`ReplyRef::ends`]), relative to the reply's start; empty
-    /// when not recorded. When recorded, there is one per line left.
-    ends: &'a [u32],
-    /// The offset of `rest` in the reply, to turn a recorded end into a position in `rest`.
+    /// The whole reply.
+    raw: &'a [u8],
+    /// Where the next line starts in `raw`.
     at: usize,
+    /// Lines left after `at`; the last one is the rest of `raw` up to its line end, without a search.
+    left: usize,
+    /// The recorded end offsets of the lines left (see [`ReplyRef::ends`]); empty when not recorded. When
+    /// recorded, there is one per line left.
+    ends: &'a [u32],
 }
 
 impl<'a> Iterator for Lines<'a> {
     type Item = &'a [u8];
     #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        if self.rest.is_empty() {
-            return None;
-        }
         if let Some((&end, ends)) = self.ends.split_first() {
-            // Recorded while framing: cut at the known end, no search. `end` is past the LF, so the line is
-            // `len - 1` bytes (`get` keeps a bad offset from panicking; it cannot happen by construction).
-            let len = (end as usize).saturating_sub(self.at);
-            if let (Some(with_lf), Some(rest)) = (self.rest.get(..len), self.rest.get(len..)) {
-                self.ends = ends;
-                self.at += len;
-                self.left = self.left.saturating_sub(1);
-                self.rest = rest;
-                return Some(strip_cr(with_lf.strip_suffix(b"\n").unwrap_or(with_lf)));
-            }
-            self.ends = &[];
+            // Recorded while framing: cut at the known end, no search. `end` is just past the LF. (`get` keeps a
+            // bad offset from panicking; by construction every offset is in `raw`, each after the one before.)
+            let end = end as usize;
+            let line = self.raw.get(self.at..end.saturating_sub(1))?;
+            self.ends = ends;
+            self.at = end;
+            self.left = self.left.saturating_sub(1);
+            return Some(strip_cr(line));
         }
-        let found = if self.left > 1 { find_lf(self.rest) } else { None };
-        let (line, rest) = match found {
-            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
-            None => (self.rest.strip_suffix(b"\n").unwrap_or(self.rest), &[][..]),
+        let rest = self.raw.get(self.at..).filter(|r| !r.is_empty())?;
+        let found = if self.left > 1 { find_lf(rest) } else { None };
+        let (line, next) = match found {
+            Some(i) => (&rest[..i], self.at + i + 1),
+            None => (rest.strip_suffix(b"\n").unwrap_or(rest), self.raw.len()),
         };
         self.left = self.left.saturating_sub(1);
-        self.at += self.rest.len() - rest.len();
-        self.rest = rest;
+        self.at = next;
         Some(strip_cr(line))
     }
 }
@@ -1104,6 +1099,42 @@ mod tests {
         assert_eq!(r.text_lines().collect::<Vec<_>>(), [&b"a"[..], b"b"]);
         assert_eq!(parse_reply(b"230-a\r\n230", Framing::Strict), Ok(None));
         assert_eq!(parse_reply(b"", Framing::Strict), Ok(None));
+    }
+
+    #[test]
+    fn recorded_line_ends_read_like_a_search() {
+        // A decoder lends the line ends it recorded; parse_reply searches. Both must give the same lines, the
+        // same text lines, equal ReplyRefs, and the same results when the reading stops part way.
+        let inputs: &[&[u8]] = &[
+            b"200 ok\r\n",
+            b"230-a\r\n230 b\r\n",
+            b"211-x\n\n \r\n211-\r\n211 \r\n",
+            b"250-first\r\n 250 not last\r\n250-\r\n\r\r\n250 end\r\n",
+            b"220-\xc3\xa9\x80\r\n220 \r\n",
+        ];
+        for input in inputs {
+            let (parsed, _) = parse_reply(input, Framing::Strict).unwrap().unwrap();
+            assert!(parsed.ends.is_empty());
+            let mut d = ReplyDecoder::default();
+            d.feed(b"150-opening\r\n150 ok\r\n"); // a reply before, so the recording is reused
+            assert!(d.decode().unwrap().is_some());
+            d.feed(input);
+            let decoded = d.decode().unwrap().unwrap();
+            assert_eq!(decoded.ends.len(), if parsed.is_multiline() { parsed.lines } else { 0 }, "{input:?}");
+            assert_eq!(decoded, parsed);
+            assert_eq!(decoded.lines().collect::<Vec<_>>(), parsed.lines().collect::<Vec<_>>(), "{input:?}");
+            assert_eq!(decoded.text_lines().collect::<Vec<_>>(), parsed.text_lines().collect::<Vec<_>>());
+            for n in 0..=parsed.lines {
+                let (mut a, mut b) = (decoded.lines(), parsed.lines());
+                assert_eq!(a.by_ref().take(n).count(), b.by_ref().take(n).count());
+                assert_eq!(a.collect::<Vec<_>>(), b.collect::<Vec<_>>(), "{input:?} after {n}");
+            }
+        }
+        // Offsets that do not describe the reply exactly are not used.
+        let raw = b"200-a\r\n200 b\r\n";
+        assert!(ReplyRef::with_ends(Code::OK, raw, 2, &[7, 14]).ends.len() == 2);
+        assert!(ReplyRef::with_ends(Code::OK, raw, 2, &[7]).ends.is_empty());
+        assert!(ReplyRef::with_ends(Code::OK, raw, 2, &[7, u32::MAX]).ends.is_empty());
     }
 
     #[test]
