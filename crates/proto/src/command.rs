@@ -775,6 +775,19 @@ fn split_verb(line: &str) -> Result<(Option<Verb>, CommandLine<'_>), CommandErro
     Ok((None, split))
 }
 
+/// The first CR, LF or NUL in `bytes`: `memchr::memchr3`, but searched word by word for a short line (a command
+/// line is ~12 bytes, where the call's fixed cost was most of the search; see [`crate::line::find_lf`]).
+#[inline]
+fn find_control(bytes: &[u8]) -> Option<usize> {
+    use crate::line::{find_short, flag};
+    find_short(
+        bytes,
+        |w| flag(w, b'\r') | flag(w, b'\n') | flag(w, 0),
+        |b| matches!(b, b'\r' | b'\n' | 0),
+        |rest| memchr::memchr3(b'\r', b'\n', 0, rest),
+    )
+}
+
 fn check_injection(field: &'static str, text: &str) -> Result<(), CommandError> {
     match text.bytes().position(|b| matches!(b, b'\r' | b'\n' | 0)) {
         Some(i) => Err(CommandError::Injection { field, position: i + 1, byte: text.as_bytes()[i] }),
@@ -790,7 +803,7 @@ impl<'a> Command<'a> {
         if line.is_empty() {
             return Err(CommandError::EmptyLine);
         }
-        if let Some(i) = memchr::memchr3(b'\r', b'\n', 0, line.as_bytes()) {
+        if let Some(i) = find_control(line.as_bytes()) {
             return Err(CommandError::ControlByte { position: i + 1, byte: line.as_bytes()[i] });
         }
         let (known, split) = split_verb(line)?;
@@ -1232,6 +1245,23 @@ mod tests {
     }
 
     #[test]
+    fn find_control_matches_memchr3() {
+        // Each control byte at every place of lines around the word size and the hand-over to memchr3, among
+        // bytes one bit or one borrow away from them.
+        for len in 0..90 {
+            let mut line: Vec<u8> = (0..len).map(|i| [b'a', 0x0c, 0x0e, 0x0b, 0x01, 0x8d, 0xff][i % 7]).collect();
+            assert_eq!(find_control(&line), None, "len {len}");
+            for at in 0..len {
+                for control in [b'\r', b'\n', 0] {
+                    let keep = std::mem::replace(&mut line[at], control);
+                    assert_eq!(find_control(&line), Some(at), "len {len} at {at} byte {control}");
+                    line[at] = keep;
+                }
+            }
+        }
+    }
+
+    #[test]
     fn split_verb_table() {
         /// Known verb, verb as split, argument.
         type Split<'a> = (Option<&'a str>, &'a str, Option<&'a str>);
@@ -1256,6 +1286,11 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn find_control_is_memchr3(line in proptest::collection::vec(proptest::sample::select(&[b'\r', b'\n', 0, 1, 0x0c, 0xff, b'x'][..]), 0..150)) {
+            proptest::prop_assert_eq!(find_control(&line), memchr::memchr3(b'\r', b'\n', 0, &line));
+        }
+
         #[test]
         fn lookup_matches_the_linear_search(verb in "[a-zA-Z0-9 \\-\0é]{0,6}") {
             proptest::prop_assert_eq!(known_verb(&verb), linear_lookup(&verb));

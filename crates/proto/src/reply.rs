@@ -14,7 +14,7 @@
 //! returns `Ok(None)` (need more bytes). An `Err` reports one bad line or one broken reply, which the decoder has
 //! already skipped: keep calling. A [`ReplyRef`] borrows the decoder and is valid until the next `feed` or
 //! `decode`; call [`ReplyRef::to_owned`] to keep it.
-use crate::line::{strip_cr, LineBuffer, DEFAULT_MAX_LINE};
+use crate::line::{find_lf, strip_cr, LineBuffer, DEFAULT_MAX_LINE};
 use core::fmt;
 
 /// A reply code: three ASCII digits with the first one 1-5, or one of RFC 2228's 631, 632 and 633.
@@ -424,38 +424,90 @@ impl Default for Limits {
 }
 
 /// A decoded reply, borrowing its bytes (after Telnet stripping) from the decoder or the caller's buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Equality, hashing and `Debug` see the code and the bytes only (as if derived from `code`, `raw`, `lines`): the
+/// recorded line ends are a cache, so a reply from [`parse_reply`] equals the same reply from a [`ReplyDecoder`].
+#[derive(Clone, Copy)]
 pub struct ReplyRef<'a> {
     code: Code,
     raw: &'a [u8],
     /// How many lines `raw` holds (its LF count), found while framing the reply, so that reading the lines again
     /// does not search for the last line's end.
     lines: usize,
+    /// Where each line ends in `raw` (the offset just past its LF), recorded by a [`ReplyDecoder`] while framing,
+    /// so that [`lines`](Self::lines) and [`text_lines`](Self::text_lines) never search for a line end again.
+    /// Empty when not recorded ([`parse_reply`] has nowhere to keep them; the lines are then searched for).
+    /// Either empty or exactly `lines` long: see [`ReplyRef::with_ends`].
+    ends: &'a [u32],
+}
+
+impl PartialEq for ReplyRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.code, self.raw, self.lines) == (other.code, other.raw, other.lines)
+    }
+}
+
+impl Eq for ReplyRef<'_> {}
+
+impl core::hash::Hash for ReplyRef<'_> {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.code.hash(state);
+        self.raw.hash(state);
+        self.lines.hash(state);
+    }
+}
+
+impl core::fmt::Debug for ReplyRef<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReplyRef")
+            .field("code", &self.code)
+            .field("raw", &self.raw)
+            .field("lines", &self.lines)
+            .finish()
+    }
 }
 
 impl<'a> ReplyRef<'a> {
+    /// A reply framed without recording its line ends.
+    fn new(code: Code, raw: &'a [u8], lines: usize) -> Self {
+        ReplyRef { code, raw, lines, ends: &[] }
+    }
+
+    /// A reply with the line ends recorded while framing it, kept only when they describe exactly these lines:
+    /// one per line, the last one at the end of `raw`. Offsets only grow, so when the last one fits a `u32`, all
+    /// do; a reply too big for `u32` offsets (possible only with raised limits) falls back to searching.
+    fn with_ends(code: Code, raw: &'a [u8], lines: usize, ends: &'a [u32]) -> Self {
+        let exact = ends.len() == lines && ends.last().map(|&e| e as usize) == Some(raw.len());
+        ReplyRef { code, raw, lines, ends: if exact { ends } else { &[] } }
+    }
+
     /// The reply code (with [`Framing::Tolerant`], the code of the closing line).
+    #[inline]
     pub fn code(&self) -> Code {
         self.code
     }
 
     /// The whole reply as received, line ends included.
+    #[inline]
     pub fn raw(&self) -> &'a [u8] {
         self.raw
     }
 
     /// True when the reply has more than one line.
+    #[inline]
     pub fn is_multiline(&self) -> bool {
         self.lines > 1
     }
 
     /// Each line as received, without its line end.
+    #[inline]
     pub fn lines(&self) -> Lines<'a> {
-        Lines { rest: self.raw, left: self.lines }
+        Lines { raw: self.raw, at: 0, left: self.lines, ends: self.ends }
     }
 
     /// Each line's text: the first and the last line without their `NNN-`/`NNN ` prefix, the lines in between
     /// without it where they start with the reply's code followed by `-` or SP, the others verbatim.
+    #[inline]
     pub fn text_lines(&self) -> TextLines<'a> {
         TextLines { lines: self.lines(), digits: self.code.digits(), first: true }
     }
@@ -474,24 +526,39 @@ impl<'a> ReplyRef<'a> {
 /// The lines of a [`ReplyRef`], without line ends.
 #[derive(Debug, Clone)]
 pub struct Lines<'a> {
-    rest: &'a [u8],
-    /// Lines left in `rest`; the last one is `rest` up to its line end, without a search.
+    /// The whole reply.
+    raw: &'a [u8],
+    /// Where the next line starts in `raw`.
+    at: usize,
+    /// Lines left after `at`; the last one is the rest of `raw` up to its line end, without a search.
     left: usize,
+    /// The recorded end offsets of the lines left (see [`ReplyRef::ends`]); empty when not recorded. When
+    /// recorded, there is one per line left.
+    ends: &'a [u32],
 }
 
 impl<'a> Iterator for Lines<'a> {
     type Item = &'a [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        if self.rest.is_empty() {
-            return None;
+        if let Some((&end, ends)) = self.ends.split_first() {
+            // Recorded while framing: cut at the known end, no search. `end` is just past the LF. (`get` keeps a
+            // bad offset from panicking; by construction every offset is in `raw`, each after the one before.)
+            let end = end as usize;
+            let line = self.raw.get(self.at..end.saturating_sub(1))?;
+            self.ends = ends;
+            self.at = end;
+            self.left = self.left.saturating_sub(1);
+            return Some(strip_cr(line));
         }
-        let found = if self.left > 1 { memchr::memchr(b'\n', self.rest) } else { None };
-        let (line, rest) = match found {
-            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
-            None => (self.rest.strip_suffix(b"\n").unwrap_or(self.rest), &[][..]),
+        let rest = self.raw.get(self.at..).filter(|r| !r.is_empty())?;
+        let found = if self.left > 1 { find_lf(rest) } else { None };
+        let (line, next) = match found {
+            Some(i) => (&rest[..i], self.at + i + 1),
+            None => (rest.strip_suffix(b"\n").unwrap_or(rest), self.raw.len()),
         };
         self.left = self.left.saturating_sub(1);
-        self.rest = rest;
+        self.at = next;
         Some(strip_cr(line))
     }
 }
@@ -506,9 +573,10 @@ pub struct TextLines<'a> {
 
 impl<'a> Iterator for TextLines<'a> {
     type Item = &'a [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         let line = self.lines.next()?;
-        let edge = core::mem::take(&mut self.first) || self.lines.rest.is_empty();
+        let edge = core::mem::take(&mut self.first) || self.lines.left == 0;
         let strip = match line {
             [a, b, c, sep, ..] => edge || ([*a, *b, *c] == self.digits && (*sep == b' ' || *sep == b'-')),
             _ => false,
@@ -632,6 +700,10 @@ fn closing_code(text: &[u8], opener: Code, framing: Framing, line: usize) -> Res
 
 /// Scan `region` (whole lines, each ending in LF) from where `partial` stopped. `first_line` numbers the region's
 /// first line for errors. `check_line` enforces `limits.max_line` (the line buffer already does in a decoder).
+/// `ends`, when given, gets the end offset (past the LF) of every line of a multi-line reply, in step with
+/// `partial`; an offset over `u32::MAX` is stored as `u32::MAX`, which [`ReplyRef::with_ends`] refuses. A
+/// single-line reply records nothing: its one line is read without a search anyway, and most replies are single
+/// lines, so they do not pay for the recording.
 fn scan(
     region: &[u8],
     partial: &mut Partial,
@@ -639,10 +711,11 @@ fn scan(
     limits: &Limits,
     first_line: usize,
     check_line: bool,
+    mut ends: Option<&mut Vec<u32>>,
 ) -> Scan {
     while partial.scanned < region.len() {
         let rest = &region[partial.scanned..];
-        let Some(lf) = memchr::memchr(b'\n', rest) else {
+        let Some(lf) = find_lf(rest) else {
             break;
         };
         let text = strip_cr(&rest[..lf]);
@@ -660,6 +733,7 @@ fn scan(
                 Err(e) => return error(e, None),
                 Ok((code, false)) => return Scan::Reply { code, len: end, lines },
                 Ok((code, true)) => {
+                    record(&mut ends, end);
                     partial.opener = Some(code);
                     if end > limits.max_reply_bytes {
                         return error(
@@ -671,6 +745,7 @@ fn scan(
                 }
             }
         };
+        record(&mut ends, end);
         let close = match closing_code(text, opener, framing, line_no) {
             Ok(c) => c,
             Err(e) => return error(e, None),
@@ -689,6 +764,14 @@ fn scan(
     Scan::NeedMore
 }
 
+/// Record a line end for [`scan`].
+#[inline]
+fn record(ends: &mut Option<&mut Vec<u32>>, end: usize) {
+    if let Some(ends) = ends {
+        ends.push(u32::try_from(end).unwrap_or(u32::MAX));
+    }
+}
+
 /// Parse one reply from the start of a buffer the caller owns (no Telnet stripping), with [`Limits::default`].
 ///
 /// `Ok(Some((reply, consumed)))`: a complete reply of `consumed` bytes. `Ok(None)`: the buffer ends inside a
@@ -705,8 +788,8 @@ pub fn parse_reply_with<'a>(
 ) -> Result<Option<(ReplyRef<'a>, usize)>, ReplyError> {
     let complete = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
     let mut partial = Partial::default();
-    match scan(&bytes[..complete], &mut partial, framing, limits, 1, true) {
-        Scan::Reply { code, len, lines } => Ok(Some((ReplyRef { code, raw: &bytes[..len], lines }, len))),
+    match scan(&bytes[..complete], &mut partial, framing, limits, 1, true, None) {
+        Scan::Reply { code, len, lines } => Ok(Some((ReplyRef::new(code, &bytes[..len], lines), len))),
         Scan::Error { error, .. } => Err(error),
         Scan::NeedMore => {
             let tail = bytes.len() - complete;
@@ -733,6 +816,9 @@ pub struct ReplyDecoder {
     resync: Option<Code>,
     /// The stream line number of the first line in the buffer.
     line_no: usize,
+    /// The end offset of each line of the reply being framed (see `scan`), lent to the [`ReplyRef`] returned so
+    /// its lines are not searched for again. Reused: it grows to the most lines of a reply seen, then stays.
+    ends: Vec<u32>,
 }
 
 impl Default for ReplyDecoder {
@@ -751,6 +837,7 @@ impl ReplyDecoder {
             partial: Partial::default(),
             resync: None,
             line_no: 1,
+            ends: Vec::new(),
         }
     }
 
@@ -793,14 +880,19 @@ impl ReplyDecoder {
                 continue;
             }
             let region = self.lines.ready();
-            let outcome = scan(region, &mut self.partial, self.framing, &self.limits, self.line_no, false);
+            if self.partial.scanned == 0 {
+                // A new reply starts at the front of the region: forget the previous reply's line ends.
+                self.ends.clear();
+            }
+            let ends = Some(&mut self.ends);
+            let outcome = scan(region, &mut self.partial, self.framing, &self.limits, self.line_no, false, ends);
             return match outcome {
                 Scan::Reply { code, len, lines } => {
                     self.partial = Partial::default();
                     self.line_no += lines;
                     self.lines.consume_later(len);
                     let raw = self.lines.ready().get(..len).unwrap_or_default();
-                    Ok(Some(ReplyRef { code, raw, lines }))
+                    Ok(Some(ReplyRef::with_ends(code, raw, lines, &self.ends)))
                 }
                 Scan::Error { error, len, lines, resync } => {
                     self.partial = Partial::default();
@@ -829,7 +921,7 @@ impl ReplyDecoder {
     fn skip_broken(&mut self, opener: Code) -> bool {
         loop {
             let region = self.lines.ready();
-            let Some(lf) = memchr::memchr(b'\n', region) else {
+            let Some(lf) = find_lf(region) else {
                 if self.lines.take_overflow_at(0) {
                     self.line_no += 1;
                     continue;
@@ -1007,6 +1099,42 @@ mod tests {
         assert_eq!(r.text_lines().collect::<Vec<_>>(), [&b"a"[..], b"b"]);
         assert_eq!(parse_reply(b"230-a\r\n230", Framing::Strict), Ok(None));
         assert_eq!(parse_reply(b"", Framing::Strict), Ok(None));
+    }
+
+    #[test]
+    fn recorded_line_ends_read_like_a_search() {
+        // A decoder lends the line ends it recorded; parse_reply searches. Both must give the same lines, the
+        // same text lines, equal ReplyRefs, and the same results when the reading stops part way.
+        let inputs: &[&[u8]] = &[
+            b"200 ok\r\n",
+            b"230-a\r\n230 b\r\n",
+            b"211-x\n\n \r\n211-\r\n211 \r\n",
+            b"250-first\r\n 250 not last\r\n250-\r\n\r\r\n250 end\r\n",
+            b"220-\xc3\xa9\x80\r\n220 \r\n",
+        ];
+        for input in inputs {
+            let (parsed, _) = parse_reply(input, Framing::Strict).unwrap().unwrap();
+            assert!(parsed.ends.is_empty());
+            let mut d = ReplyDecoder::default();
+            d.feed(b"150-opening\r\n150 ok\r\n"); // a reply before, so the recording is reused
+            assert!(d.decode().unwrap().is_some());
+            d.feed(input);
+            let decoded = d.decode().unwrap().unwrap();
+            assert_eq!(decoded.ends.len(), if parsed.is_multiline() { parsed.lines } else { 0 }, "{input:?}");
+            assert_eq!(decoded, parsed);
+            assert_eq!(decoded.lines().collect::<Vec<_>>(), parsed.lines().collect::<Vec<_>>(), "{input:?}");
+            assert_eq!(decoded.text_lines().collect::<Vec<_>>(), parsed.text_lines().collect::<Vec<_>>());
+            for n in 0..=parsed.lines {
+                let (mut a, mut b) = (decoded.lines(), parsed.lines());
+                assert_eq!(a.by_ref().take(n).count(), b.by_ref().take(n).count());
+                assert_eq!(a.collect::<Vec<_>>(), b.collect::<Vec<_>>(), "{input:?} after {n}");
+            }
+        }
+        // Offsets that do not describe the reply exactly are not used.
+        let raw = b"200-a\r\n200 b\r\n";
+        assert!(ReplyRef::with_ends(Code::OK, raw, 2, &[7, 14]).ends.len() == 2);
+        assert!(ReplyRef::with_ends(Code::OK, raw, 2, &[7]).ends.is_empty());
+        assert!(ReplyRef::with_ends(Code::OK, raw, 2, &[7, u32::MAX]).ends.is_empty());
     }
 
     #[test]
