@@ -111,38 +111,26 @@ const UPLOAD_BLOCK: usize = 256 * 1024;
 /// Streams one transfer over a blocking data socket, closes it, and says how it went. A completed upload comes
 /// back uncommitted: the control task commits it only if the session did not abort the transfer meanwhile (a
 /// client that sends ABOR and closes the data connection must not get its partial file put in place).
+///
+/// On Linux, file downloads normally go through [`send_file_async`] instead; they come here only when the kernel
+/// refuses `sendfile` for the file.
 pub(crate) fn transfer(data: TcpStream, opened: Opened, timeout: Duration) -> (Outcome, Option<Upload>) {
-    match opened {
-        Opened::Write(upload) => receive(&data, upload, timeout),
-        other => (send(&data, other, timeout), None),
-    }
-}
-
-fn send(data: &TcpStream, opened: Opened, timeout: Duration) -> Outcome {
     let setup = data
         .set_nonblocking(false)
         .and_then(|()| data.set_read_timeout(Some(timeout)))
         .and_then(|()| data.set_write_timeout(Some(timeout)));
     if setup.is_err() {
-        return Outcome::ConnectionLost;
+        return (Outcome::ConnectionLost, None);
     }
-    match opened {
-        Opened::Read(mut file) => match send_file(&mut file, data) {
-            Ok(bytes) => finish(data, bytes),
-            Err(_) => Outcome::ConnectionLost,
-        },
-        Opened::Listing(bytes) => {
-            let mut sock = data;
-            match sock.write_all(&bytes) {
-                Ok(()) => finish(data, bytes.len() as u64),
-                Err(_) => Outcome::ConnectionLost,
-            }
-        }
-        Opened::Write(upload) => {
-            // Not reached: uploads go through `receive`.
-            drop(upload);
-            Outcome::Failed("upload given to send".into())
-        }
+    let mut sock = &data;
+    let sent = match opened {
+        Opened::Write(upload) => return receive(&data, upload),
+        Opened::Read(mut file) => copy_file(&mut file, &data),
+        Opened::Listing(bytes) => sock.write_all(&bytes).map(|()| bytes.len() as u64),
+    };
+    match sent {
+        Ok(bytes) => (finish(&data, bytes), None),
+        Err(_) => (Outcome::ConnectionLost, None),
     }
 }
 
@@ -215,36 +203,9 @@ pub(crate) async fn send_file_async(
     Outcome::TransferDone { bytes: offset - start }
 }
 
-/// Bytes one `sendfile(2)` call is asked to move. Large enough that the call count does not matter (16 calls a
-/// GiB), small enough that the send timeout applies to a bounded amount of work.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-const SENDFILE_CHUNK: usize = 64 * 1024 * 1024;
-
-/// Sends the rest of `file` (from its current position, so after a REST seek) to `sock`; returns the bytes sent.
-///
-/// On Linux this is a `sendfile(2)` loop: the bytes go from the page cache to the socket without passing through user
-/// space. `std::io::copy` does not do that for a `File` to a `TcpStream` (it copies through an 8 KiB buffer, a
-/// read and a send per 8 KiB), which measured about a quarter slower on loopback. If the kernel refuses sendfile for
-/// this file before anything was sent (a file system without it), the copy falls back to a 256 KiB buffer.
-fn send_file(file: &mut std::fs::File, sock: &TcpStream) -> io::Result<u64> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        let mut sent = 0u64;
-        loop {
-            match rustix::fs::sendfile(sock, &*file, None, SENDFILE_CHUNK) {
-                Ok(0) => return Ok(sent),
-                Ok(n) => sent += n as u64,
-                Err(rustix::io::Errno::INTR) => {}
-                Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::OPNOTSUPP)
-                    if sent == 0 =>
-                {
-                    break;
-                }
-                // EAGAIN here is the socket's send timeout expiring.
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
+/// Copies the rest of `file` (from its current position, so after a REST seek) to `sock` through a 256 KiB
+/// buffer; returns the bytes sent. The path for files `sendfile(2)` refuses, and for systems without it.
+fn copy_file(file: &mut std::fs::File, sock: &TcpStream) -> io::Result<u64> {
     let mut buf = vec![0u8; UPLOAD_BLOCK];
     let mut sent = 0u64;
     let mut sock = sock;
@@ -260,14 +221,8 @@ fn send_file(file: &mut std::fs::File, sock: &TcpStream) -> io::Result<u64> {
     }
 }
 
-fn receive(data: &TcpStream, mut upload: Upload, timeout: Duration) -> (Outcome, Option<Upload>) {
-    let setup = data
-        .set_nonblocking(false)
-        .and_then(|()| data.set_read_timeout(Some(timeout)))
-        .and_then(|()| data.set_write_timeout(Some(timeout)));
-    if setup.is_err() {
-        return (Outcome::ConnectionLost, None);
-    }
+/// Reads an upload into its temporary file until the client closes the data connection (the caller set it up).
+fn receive(data: &TcpStream, mut upload: Upload) -> (Outcome, Option<Upload>) {
     let mut buf = vec![0u8; UPLOAD_BLOCK];
     let mut total = 0u64;
     let mut sock = data;
