@@ -12,7 +12,7 @@ use std::time::Duration;
 use ftpkit::server::{Access, ActiveSource, Handle, Server};
 use tempfile::TempDir;
 
-use crate::servers::{free_range, percent_encode};
+use crate::servers::free_range;
 use crate::tree::Tree;
 use crate::{Error, Result};
 
@@ -122,15 +122,12 @@ impl FtpkitServer {
 
     /// The host as written in a URL: `127.0.0.1` or `[::1]`.
     pub fn url_host(&self) -> String {
-        match self.addr.ip() {
-            IpAddr::V4(ip) => ip.to_string(),
-            IpAddr::V6(ip) => format!("[{ip}]"),
-        }
+        crate::servers::url_host(self.addr)
     }
 
     /// `ftp://HOST:PORT/PATH` with `PATH` percent-encoded.
     pub fn url(&self, path: &str) -> String {
-        format!("ftp://{}:{}/{}", self.url_host(), self.port(), percent_encode(path.trim_start_matches('/')))
+        crate::servers::ftp_url(self.addr, path)
     }
 
     /// The read-write user ([`USER`]).

@@ -92,10 +92,7 @@ impl Server {
 
     /// The host as written in a URL: `127.0.0.1` or `[::1]`.
     pub fn url_host(&self) -> String {
-        match self.addr.ip() {
-            IpAddr::V4(ip) => ip.to_string(),
-            IpAddr::V6(ip) => format!("[{ip}]"),
-        }
+        url_host(self.addr)
     }
 
     /// The login name (`anonymous` for vsftpd, `ftpkit` for the others).
@@ -145,7 +142,7 @@ impl Server {
 
     /// `ftp://HOST:PORT/PATH` with `PATH` percent-encoded (blanks, non-ASCII; `/` kept).
     pub fn url(&self, path: &str) -> String {
-        format!("ftp://{}:{}/{}", self.url_host(), self.port(), percent_encode(path.trim_start_matches('/')))
+        ftp_url(self.addr, path)
     }
 
     /// The server's log text so far (its log file and its captured stdout/stderr), for failure messages.
@@ -509,6 +506,19 @@ impl Pyftpdlib {
             },
         )
     }
+}
+
+/// The host of `addr` as written in a URL: `127.0.0.1` or `[::1]`.
+pub fn url_host(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V4(ip) => ip.to_string(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+    }
+}
+
+/// `ftp://host:port/path` for a server at `addr`, the path percent-encoded.
+pub fn ftp_url(addr: SocketAddr, path: &str) -> String {
+    format!("ftp://{}:{}/{}", url_host(addr), addr.port(), percent_encode(path.trim_start_matches('/')))
 }
 
 #[cfg(test)]
