@@ -521,6 +521,7 @@ macro_rules! commands {
 
         impl<'a> Command<'a> {
             /// The verb: canonical upper case for known verbs, as received for [`Command::Other`].
+            #[inline]
             pub fn verb(&self) -> &str {
                 match self {
                     $(Command::$n_var => $n_verb,)*
@@ -552,7 +553,10 @@ macro_rules! commands {
                     $(Verb::$n_var => no_arg($n_verb, arg).map(|()| W::wrap(Command::$n_var)),)*
                     $(Verb::$t_var => text($t_verb, arg, Empty::$t_empty).map(|a| W::wrap(Command::$t_var(a))),)*
                     $(Verb::$o_var => Ok(W::wrap(Command::$o_var(arg.map(Cow::Borrowed)))),)*
-                    $(Verb::$y_var)|* => parse_typed(verb, arg).map(W::wrap),
+                    $(Verb::$y_var)|* => match common_typed(verb, arg) {
+                        Some(command) => Ok(W::wrap(command)),
+                        None => parse_typed(verb, arg).map(W::wrap),
+                    },
                 }
             }
 
@@ -725,6 +729,19 @@ fn host_port<T>(
         return Err(CommandError::InvalidArgument { verb, field: "argument", reason: "has text around the address" });
     }
     Ok(parsed.value)
+}
+
+/// The typed commands clients send most (`TYPE I`, `TYPE A`, a bare `EPSV`: a fifth of the lines of the
+/// recorded sessions), built in the caller rather than returned through [`parse_typed`], whose result is copied
+/// once more on the way out. `None` for everything else, which [`parse_typed`] parses.
+#[inline(always)]
+fn common_typed(known: Verb, arg: Option<&str>) -> Option<Command<'static>> {
+    match (known, arg.map(str::as_bytes)) {
+        (Verb::Type, Some([b'I' | b'i'])) => Some(Command::Type(TransferType::Image)),
+        (Verb::Type, Some([b'A' | b'a'])) => Some(Command::Type(TransferType::Ascii(None))),
+        (Verb::Epsv, None) => Some(Command::Epsv(None)),
+        _ => None,
+    }
 }
 
 fn parse_typed<'a>(known: Verb, arg: Option<&'a str>) -> Result<Command<'a>, CommandError> {

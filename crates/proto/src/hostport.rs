@@ -711,32 +711,32 @@ fn check_delimiter(d: u8) -> Result<u8, HostPortError> {
 
 /// Parses a strict dotted quad (RFC 2428 af 1): four parts of 1-3 digits, no leading zeros, each at most 255.
 fn dotted_quad(s: &[u8]) -> Result<Ipv4Addr, HostPortError> {
-    let bad = syntax(EPRT_ADDR, Problem::BadAddress { af: 1 });
+    let bad = || syntax(EPRT_ADDR, Problem::BadAddress { af: 1 });
     let mut octets = [0u8; 4];
     let mut pos = 0;
     for (i, slot) in octets.iter_mut().enumerate() {
         if i > 0 {
             if s.get(pos) != Some(&b'.') {
-                return Err(bad);
+                return Err(bad());
             }
             pos += 1;
         }
         let n = digit_run(s, pos);
         if n == 0 {
-            return Err(bad);
+            return Err(bad());
         }
         if n > 1 && s.get(pos) == Some(&b'0') {
             return Err(syntax(EPRT_ADDR, Problem::LeadingZero));
         }
         let (v, end) = octet(s, pos, EPRT_ADDR).map_err(|e| match e {
             HostPortError::TooLarge { .. } => e,
-            _ => bad.clone(),
+            _ => bad(),
         })?;
         *slot = v;
         pos = end;
     }
     if pos != s.len() {
-        return Err(bad);
+        return Err(bad());
     }
     Ok(Ipv4Addr::from(octets))
 }
