@@ -290,9 +290,13 @@ impl LineBuffer {
         self.base += n as u64;
     }
 
-    /// Hand out `n` bytes (whole lines from [`ready`](Self::ready)); they are dropped at the next call.
-    pub(crate) fn consume_later(&mut self, n: usize) {
-        self.consumed = n.min(self.live_len());
+    /// Hand out the first `n` bytes of [`ready`](Self::ready) (whole lines); they are dropped at the next call.
+    #[inline]
+    pub(crate) fn hand_out(&mut self, n: usize) -> &[u8] {
+        let live = self.buf.get(self.head..).unwrap_or_default();
+        let out = live.get(..n).unwrap_or(live);
+        self.consumed = out.len();
+        out
     }
 
     fn pending_off(&self) -> usize {

@@ -509,7 +509,7 @@ impl<'a> ReplyRef<'a> {
     /// without it where they start with the reply's code followed by `-` or SP, the others verbatim.
     #[inline]
     pub fn text_lines(&self) -> TextLines<'a> {
-        TextLines { lines: self.lines(), digits: self.code.digits(), first: true }
+        TextLines { lines: self.lines(), code: self.code, first: true }
     }
 
     /// An owned copy: the code and the text lines, non-UTF-8 bytes replaced by U+FFFD.
@@ -567,7 +567,8 @@ impl<'a> Iterator for Lines<'a> {
 #[derive(Debug, Clone)]
 pub struct TextLines<'a> {
     lines: Lines<'a>,
-    digits: [u8; 3],
+    /// The reply's code; its digits are worked out only for a middle line (most replies have none).
+    code: Code,
     first: bool,
 }
 
@@ -578,7 +579,7 @@ impl<'a> Iterator for TextLines<'a> {
         let line = self.lines.next()?;
         let edge = core::mem::take(&mut self.first) || self.lines.left == 0;
         let strip = match line {
-            [a, b, c, sep, ..] => edge || ([*a, *b, *c] == self.digits && (*sep == b' ' || *sep == b'-')),
+            [a, b, c, sep, ..] => edge || ((*sep == b' ' || *sep == b'-') && [*a, *b, *c] == self.code.digits()),
             _ => false,
         };
         Some(if strip { line.get(4..).unwrap_or_default() } else { line })
@@ -718,14 +719,17 @@ fn scan(
         let Some(lf) = find_lf(rest) else {
             break;
         };
-        let text = strip_cr(&rest[..lf]);
+        let line = &rest[..lf];
+        // The code and separator tests read at most the first five bytes, which are the same with or without a
+        // CR before the LF once the line holds six bytes or more; only a shorter line needs its CR removed here.
+        let text = if lf < 6 { strip_cr(line) } else { line };
         let end = partial.scanned + lf + 1;
         let line_no = first_line + partial.lines;
         partial.lines += 1;
         partial.scanned = end;
         let lines = partial.lines;
         let error = |error, resync| Scan::Error { error, len: end, lines, resync };
-        if check_line && text.len() > limits.max_line {
+        if check_line && strip_cr(line).len() > limits.max_line {
             return error(ReplyError::LineTooLong { line: line_no, max: limits.max_line }, partial.opener);
         }
         let Some(opener) = partial.opener else {
@@ -762,6 +766,21 @@ fn scan(
         }
     }
     Scan::NeedMore
+}
+
+/// The code and length of the single-line reply at the front of `region` (whole lines), when its first line is
+/// one: three digits making a valid code, then SP. Most replies are; they are framed here without a call to
+/// [`scan`], which decides everything else (multi-line replies, and every error, reported as it words them).
+#[inline]
+fn single_line(region: &[u8]) -> Option<(Code, usize)> {
+    let lf = find_lf(region)?;
+    match region.get(..lf)? {
+        // Byte 3 is SP, so a CR before the LF cannot stand in the first four bytes: they are the line's own.
+        [a, b, c, b' ', ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
+            Code::from_digits([*a, *b, *c], 0).ok().map(|code| (code, lf + 1))
+        }
+        _ => None,
+    }
 }
 
 /// Record a line end for [`scan`].
@@ -883,6 +902,10 @@ impl ReplyDecoder {
             if self.partial.scanned == 0 {
                 // A new reply starts at the front of the region: forget the previous reply's line ends.
                 self.ends.clear();
+                if let Some((code, len)) = single_line(region) {
+                    self.line_no += 1;
+                    return Ok(Some(ReplyRef::new(code, self.lines.hand_out(len), 1)));
+                }
             }
             let ends = Some(&mut self.ends);
             let outcome = scan(region, &mut self.partial, self.framing, &self.limits, self.line_no, false, ends);
@@ -890,8 +913,7 @@ impl ReplyDecoder {
                 Scan::Reply { code, len, lines } => {
                     self.partial = Partial::default();
                     self.line_no += lines;
-                    self.lines.consume_later(len);
-                    let raw = self.lines.ready().get(..len).unwrap_or_default();
+                    let raw = self.lines.hand_out(len);
                     Ok(Some(ReplyRef::with_ends(code, raw, lines, &self.ends)))
                 }
                 Scan::Error { error, len, lines, resync } => {
@@ -1159,5 +1181,55 @@ mod tests {
         );
         assert!(out.is_empty());
         assert_eq!(Reply::new(Code::OK, "a\0").encode(&mut out).unwrap_err().kind(), ErrorKind::Injection);
+    }
+
+    /// What `scan` makes of the first reply of `region`, as (code, length) when it is a one-line reply.
+    fn scanned_single(region: &[u8], framing: Framing) -> Option<(Code, usize)> {
+        match scan(region, &mut Partial::default(), framing, &Limits::default(), 1, false, None) {
+            Scan::Reply { code, len, lines: 1 } => Some((code, len)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn single_line_fast_path_table() {
+        /// A region, and the code and length the fast path must find in it.
+        type Case<'a> = (&'a [u8], Option<(u16, usize)>);
+        let cases: &[Case<'_>] = &[
+            (b"200 ok\r\n", Some((200, 8))),
+            (b"200 \n", Some((200, 5))),
+            (b"631 x\n", Some((631, 6))),
+            (b"200-a\r\n200 b\r\n", None),
+            (b"099 x\n", None),
+            (b"600 x\n", None),
+            (b"20 x\n", None),
+            (b"200\r\n", None),
+            (b"200x\n", None),
+            (b"2\r0 x\n", None),
+            (b"200 ok", None),
+            (b"", None),
+        ];
+        for &(region, want) in cases {
+            let got = single_line(region).map(|(c, n)| (c.get(), n));
+            assert_eq!(got, want, "{region:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whenever the fast path frames a reply, `scan` frames the same one (it decides every other case).
+        #[test]
+        fn single_line_agrees_with_scan(
+            head in "[0-9]{0,3}[ \\-x\r\n]?",
+            rest in proptest::collection::vec(proptest::sample::select(&b"0125 -\r\nx"[..]), 0..40),
+            tolerant in proptest::bool::ANY,
+        ) {
+            let framing = if tolerant { Framing::Tolerant } else { Framing::Strict };
+            let region = [head.as_bytes(), &rest].concat();
+            let whole = memchr::memrchr(b'\n', &region).map_or(0, |i| i + 1);
+            let region = &region[..whole];
+            if let Some(fast) = single_line(region) {
+                proptest::prop_assert_eq!(Some(fast), scanned_single(region, framing));
+            }
+        }
     }
 }
