@@ -1442,6 +1442,57 @@ mod tests {
             let got = split_verb(&line).map(|(v, s)| (v.map(Verb::name), s));
             proptest::prop_assert_eq!(got, want);
         }
+
+        /// The word-at-a-time verb lookup of `parse_plain` gives what the general path (find_control, then
+        /// split_verb) gives, for any line: known verbs in any case, near misses, digits, blanks, control bytes.
+        #[test]
+        fn fast_parse_matches_the_general_path(
+            verb in "(retr|RETR|pWd|TYPE|type|EPSV|port|PORT|mkd|Cwd|XYZZY|MFMT|R|AB|é|RE-T)?",
+            sep in "[ \t]?",
+            arg in "[a-zA-Z0-9 ,./|é\r\0-]{0,14}",
+        ) {
+            let line = format!("{verb}{sep}{arg}");
+            let general = || -> Result<Command<'_>, CommandError> {
+                if line.is_empty() {
+                    return Err(CommandError::EmptyLine);
+                }
+                if let Some(i) = line.bytes().position(|b| matches!(b, b'\r' | b'\n' | 0)) {
+                    return Err(CommandError::ControlByte { position: i + 1, byte: line.as_bytes()[i] });
+                }
+                let (known, split) = split_verb(&line)?;
+                match known {
+                    Some(verb) => Command::from_known(verb, split.arg),
+                    None => Ok(Command::Other { verb: Cow::Borrowed(split.verb), arg: split.arg.map(Cow::Borrowed) }),
+                }
+            };
+            proptest::prop_assert_eq!(Command::parse(&line), general());
+            proptest::prop_assert_eq!(Command::parse_bytes(line.as_bytes()), general());
+        }
+
+        /// The decoder (one pass for the line end and plainness, then `parse_plain`) gives, line by line, what
+        /// `Command::parse_bytes` gives for the lines that `LineBuffer::next_line` frames, at any split.
+        #[test]
+        fn decoder_matches_parse_bytes_per_line(
+            input in proptest::collection::vec(proptest::sample::select(&b"RETRpwdTYPEI ,1\r\n\0\xc3\xa9\xff"[..]), 0..120),
+            cut in 0usize..120,
+        ) {
+            let cut = cut.min(input.len());
+            let mut lines = LineBuffer::new(DEFAULT_MAX_LINE);
+            let mut want = Vec::new();
+            lines.feed(&input);
+            while let Ok(Some(line)) = lines.next_line() {
+                want.push(Command::parse_bytes(line).map(Command::into_owned));
+            }
+            let mut decoder = CommandDecoder::default();
+            let mut got = Vec::new();
+            for part in [&input[..cut], &input[cut..]] {
+                decoder.feed(part);
+                while let Some(result) = decoder.decode().transpose() {
+                    got.push(result.map(Command::into_owned));
+                }
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -787,12 +787,12 @@ pub fn parse_pasv(reply: &[u8], mode: Mode) -> Result<Parsed<SocketAddrV4>, Host
 /// is the whole argument.
 pub fn parse_eprt(arg: &str) -> Result<Parsed<Eprt>, HostPortError> {
     let b = arg.as_bytes();
-    let delimiter = check_delimiter(*b.first().ok_or(syntax(DELIMITER, Problem::Missing))?)?;
+    let delimiter = check_delimiter(*b.first().ok_or_else(|| syntax(DELIMITER, Problem::Missing))?)?;
     let find = |from: usize, field: Field| -> Result<usize, HostPortError> {
         b.get(from..)
             .and_then(|rest| memchr::memchr(delimiter, rest))
             .map(|i| from + i)
-            .ok_or(syntax(field, Problem::Unterminated { delimiter }))
+            .ok_or_else(|| syntax(field, Problem::Unterminated { delimiter }))
     };
     let af_end = find(1, EPRT_AF)?;
     let af_text = b.get(1..af_end).unwrap_or_default();
@@ -833,7 +833,7 @@ pub fn parse_eprt(arg: &str) -> Result<Parsed<Eprt>, HostPortError> {
 
 /// Reads `<d><d><d>port<d>` at `pos`; with `paren`, a `)` must follow.
 fn read_epsv(b: &[u8], pos: usize, paren: bool) -> Result<(Epsv, usize), HostPortError> {
-    let delimiter = check_delimiter(*b.get(pos).ok_or(syntax(DELIMITER, Problem::Missing))?)?;
+    let delimiter = check_delimiter(*b.get(pos).ok_or_else(|| syntax(DELIMITER, Problem::Missing))?)?;
     for (offset, field) in [(1, EPSV_NET_PRT), (2, EPSV_NET_ADDR)] {
         match b.get(pos + offset) {
             Some(&d) if d == delimiter => {}
