@@ -675,8 +675,8 @@ impl VerbTable {
     }
 
     /// Find, at compile time, the first odd multiplier (from the golden-ratio one on) that gives every known verb
-    /// its own slot. Two verbs with the same key would never fit, so the build would stop (const evaluation does
-    /// not end), as the unreachable `match` pattern it replaces did.
+    /// its own slot. Two verbs with the same key would never fit: the search would not end, and rustc's
+    /// `long_running_const_eval` lint would fail the build, as the unreachable `match` pattern it replaces did.
     const fn build() -> VerbTable {
         let mut table = VerbTable { mul: 0x9E37_79B1, slots: [(0, None); 256] };
         'search: loop {
