@@ -774,11 +774,10 @@ fn scan(
 #[inline]
 fn single_line(region: &[u8]) -> Option<(Code, usize)> {
     let lf = find_lf(region)?;
-    match region.get(..lf)? {
-        // Byte 3 is SP, so a CR before the LF cannot stand in the first four bytes: they are the line's own.
-        [a, b, c, b' ', ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
-            Code::from_digits([*a, *b, *c], 0).ok().map(|code| (code, lf + 1))
-        }
+    // The opening-line test `scan` uses. The CR before the LF is left on: a line it accepts as a one-line reply
+    // has SP as byte 3, so a CR cannot stand in the bytes it reads.
+    match parse_opener(region.get(..lf)?, 0) {
+        Ok((code, false)) => Some((code, lf + 1)),
         _ => None,
     }
 }
