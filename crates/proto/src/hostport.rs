@@ -786,6 +786,79 @@ pub fn parse_pasv(reply: &[u8], mode: Mode) -> Result<Parsed<SocketAddrV4>, Host
 /// family is [`HostPortError::Unsupported`]. The port is decimal, 1-65535, zero padding allowed, no sign. The span
 /// is the whole argument.
 pub fn parse_eprt(arg: &str) -> Result<Parsed<Eprt>, HostPortError> {
+    match eprt_v4_fast(arg.as_bytes()) {
+        Some(value) => Ok(Parsed { value, span: 0..arg.len() }),
+        None => parse_eprt_general(arg),
+    }
+}
+
+/// The address of a well-formed PORT argument (exactly `h1,h2,h3,h4,p1,p2`, nothing around it, port not 0), or
+/// `None` (then [`parse_port`] decides and says why). For the command parser, as [`eprt_v4_fast_addr`] is.
+#[inline]
+pub(crate) fn port_fast_addr(arg: &str) -> Option<SocketAddrV4> {
+    match octets_fast::<6>(arg.as_bytes(), 0)? {
+        ([h1, h2, h3, h4, p1, p2], end) if end == arg.len() && (p1, p2) != (0, 0) => {
+            Some(SocketAddrV4::new(Ipv4Addr::new(h1, h2, h3, h4), u16::from_be_bytes([p1, p2])))
+        }
+        _ => None,
+    }
+}
+
+/// The address of a well-formed af-1 EPRT argument read by [`parse_eprt`]'s fast path, or `None` (then
+/// `parse_eprt` decides). For the command parser, which builds the address into its result in place: going through
+/// `parse_eprt`'s `Result<Parsed<Eprt>, _>` cost a store-forwarding stall on the copy (`perf annotate`).
+#[inline]
+pub(crate) fn eprt_v4_fast_addr(arg: &str) -> Option<SocketAddr> {
+    eprt_v4_fast(arg.as_bytes()).map(|e| e.addr)
+}
+
+/// The run of ASCII digits at `pos` as a number, and its length; `None` if it is longer than `max` (at most 9).
+#[inline]
+fn short_decimal(b: &[u8], pos: usize, max: usize) -> Option<(u32, usize)> {
+    let (mut value, mut n) = (0u32, 0);
+    while let Some(&c) = b.get(pos + n).filter(|c| c.is_ascii_digit()) {
+        if n == max {
+            return None;
+        }
+        value = value * 10 + u32::from(c - b'0');
+        n += 1;
+    }
+    Some((value, n))
+}
+
+/// The fast path of [`parse_eprt`]: a well-formed af-1 argument (`|1|a.b.c.d|port|`, any valid delimiter, octets
+/// without leading zeros, a port of 1-5 digits and 1-65535) read in one pass, or `None`, and the general path
+/// decides (it also gives the error). The general path found each delimiter with `memchr` and read the address
+/// and port in separate passes: 55 ns for an EPRT line against 11 for a RETR line (`--bench prof`).
+#[inline]
+fn eprt_v4_fast(b: &[u8]) -> Option<Eprt> {
+    let (&d, rest) = b.split_first()?;
+    let rest = match rest {
+        [b'1', e, rest @ ..] if *e == d => rest,
+        _ => return None,
+    };
+    check_delimiter(d).ok()?;
+    let mut pos = 0;
+    let mut octets = [0u8; 4];
+    for (i, slot) in octets.iter_mut().enumerate() {
+        let want = if i == 3 { d } else { b'.' };
+        let (value, n) = short_decimal(rest, pos, 3)?;
+        if n == 0 || (n > 1 && rest.get(pos) == Some(&b'0')) || rest.get(pos + n) != Some(&want) {
+            return None;
+        }
+        *slot = u8::try_from(value).ok()?;
+        pos += n + 1;
+    }
+    let (port, n) = short_decimal(rest, pos, 5)?;
+    if n == 0 || rest.get(pos + n) != Some(&d) || pos + n + 1 != rest.len() {
+        return None;
+    }
+    let port = u16::try_from(port).ok().filter(|&p| p != 0)?;
+    Some(Eprt { addr: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(octets), port)), delimiter: d })
+}
+
+/// [`parse_eprt`] without its fast path: every form, and every error.
+fn parse_eprt_general(arg: &str) -> Result<Parsed<Eprt>, HostPortError> {
     let b = arg.as_bytes();
     let delimiter = check_delimiter(*b.first().ok_or_else(|| syntax(DELIMITER, Problem::Missing))?)?;
     let find = |from: usize, field: Field| -> Result<usize, HostPortError> {
@@ -1455,5 +1528,34 @@ mod tests {
         let e = parse_port("1,2,3,4,5,256", Mode::Strict).unwrap_err();
         assert_eq!(e.field(), Some(Field { index: 6, role: "p2" }));
         assert_eq!(parse_epsv(b"227 x").unwrap_err().field(), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+        /// The one-pass EPRT path gives what the general path gives, value and error: for valid af-1 arguments
+        /// (any address, port, delimiter and zero padding) with zero to three byte edits (replace, insert, delete)
+        /// from EPRT's alphabet, and for any short string over that alphabet.
+        #[test]
+        fn eprt_fast_path_is_the_general_path(
+            octets in proptest::prelude::any::<[u8; 4]>(),
+            port in proptest::prop_oneof![1 => proptest::strategy::Just(0u16), 1 => proptest::strategy::Just(u16::MAX), 6 => proptest::prelude::any::<u16>()],
+            d in proptest::sample::select(&[b'|', b'|', b'!', b'#', b'a', b'.', b' '][..]),
+            padding in 0..3usize,
+            edits in proptest::collection::vec((0..3u8, proptest::prelude::any::<proptest::sample::Index>(), proptest::sample::select(&b"|!1.09a ,\r"[..])), 0..=3),
+            any in "[|!1.0-9a]{0,30}",
+        ) {
+            let d = char::from(d);
+            let mut arg = format!("{d}1{d}{}{d}{}{port}{d}", Ipv4Addr::from(octets), "0".repeat(padding)).into_bytes();
+            for (kind, at, byte) in edits {
+                match kind {
+                    0 => { let i = at.index(arg.len()); arg[i] = byte; }
+                    1 => arg.insert(at.index(arg.len() + 1), byte),
+                    _ => { arg.remove(at.index(arg.len())); }
+                }
+            }
+            let arg = String::from_utf8(arg).unwrap();
+            proptest::prop_assert_eq!(parse_eprt(&arg), parse_eprt_general(&arg), "{}", arg);
+            proptest::prop_assert_eq!(parse_eprt(&any), parse_eprt_general(&any), "{}", any);
+        }
     }
 }
