@@ -281,11 +281,15 @@ pub fn check_epsv(data: &[u8]) {
     assert_eq!(again, Ok(p.value.port), "formatted {text:?} reads differently");
 }
 
-/// `port`: a PORT argument (UTF-8), both modes.
+/// `port`: a PORT argument (UTF-8), both modes; the command parser's fast path agrees with strict mode.
 pub fn check_port(data: &[u8]) {
     let Ok(arg) = std::str::from_utf8(data) else {
         return;
     };
+    if let Some(addr) = hostport::port_fast_addr(arg) {
+        let general = hostport::parse_port(arg, Mode::Strict).map(|p| (p.value, p.span));
+        assert_eq!(general, Ok((addr, 0..arg.len())), "PORT command fast path differs on {arg:?}");
+    }
     for mode in MODES {
         let Ok(p) = hostport::parse_port(arg, mode) else {
             continue;
@@ -304,12 +308,17 @@ pub fn check_port(data: &[u8]) {
     }
 }
 
-/// `eprt`: an EPRT argument (UTF-8).
+/// `eprt`: an EPRT argument (UTF-8); the fast paths agree with the general parser.
 pub fn check_eprt(data: &[u8]) {
     let Ok(arg) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(p) = hostport::parse_eprt(arg) else {
+    let parsed = hostport::parse_eprt(arg);
+    assert_eq!(parsed, hostport::parse_eprt_general(arg), "EPRT fast and general paths disagree on {arg:?}");
+    if let Some(addr) = hostport::eprt_v4_fast_addr(arg) {
+        assert_eq!(parsed.as_ref().map(|p| p.value.addr), Ok(addr), "EPRT command fast path differs on {arg:?}");
+    }
+    let Ok(p) = parsed else {
         return;
     };
     assert_eq!(p.span, 0..arg.len(), "EPRT span is not the whole argument");

@@ -858,7 +858,7 @@ fn eprt_v4_fast(b: &[u8]) -> Option<Eprt> {
 }
 
 /// [`parse_eprt`] without its fast path: every form, and every error.
-fn parse_eprt_general(arg: &str) -> Result<Parsed<Eprt>, HostPortError> {
+pub(crate) fn parse_eprt_general(arg: &str) -> Result<Parsed<Eprt>, HostPortError> {
     let b = arg.as_bytes();
     let delimiter = check_delimiter(*b.first().ok_or_else(|| syntax(DELIMITER, Problem::Missing))?)?;
     let find = |from: usize, field: Field| -> Result<usize, HostPortError> {
