@@ -2,7 +2,8 @@
 //!
 //! Tasks:
 //! - `ci`: every check the project has, installing what it needs when missing (see [`ci`]).
-//! - `lint`: `cargo fmt --check`, clippy with `-D warnings`, rustdoc with `-D warnings`.
+//! - `lint`: `cargo fmt --check`, clippy with `-D warnings` (and the core without default features), rustdoc with
+//!   `-D warnings`.
 //! - `test`: the workspace's tests.
 
 mod fuzz;
@@ -91,6 +92,10 @@ fn lint() -> Result {
     let mut clippy = cargo();
     clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
     run(clippy)?;
+    // The core without its optional `bytes` integration still builds, tests included, warning-free.
+    let mut bare = cargo();
+    bare.args(["clippy", "-p", "ftpkit-proto", "--no-default-features", "--all-targets", "--", "-D", "warnings"]);
+    run(bare)?;
     let mut doc = cargo();
     doc.args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings");
     run(doc)

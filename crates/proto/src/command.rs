@@ -1073,6 +1073,13 @@ impl CommandDecoder {
         self.lines.feed(bytes);
     }
 
+    /// [`feed`](Self::feed) everything left in `src` (a `BytesMut` filled by a socket read, a `Bytes`, a chain of
+    /// them) and advance `src` past it: the decoder keeps what it needs, so `src` can be reused for the next read.
+    #[cfg(feature = "bytes")]
+    pub fn feed_buf<B: bytes::Buf + ?Sized>(&mut self, src: &mut B) {
+        self.lines.feed_buf(src);
+    }
+
     /// The next command (`Ok(None)`: need more bytes). An empty line is [`CommandError::EmptyLine`].
     #[inline]
     pub fn decode(&mut self) -> Result<Option<Command<'_>>, CommandError> {

@@ -11,7 +11,11 @@
 //!
 //! Everything FTP-shaped lives here so that the runtime adapters, the CLI and the C, Python and WASM bindings share
 //! one tested implementation.
-// One `unsafe` block, for a measured speed-up: `command::plain_str` (the reason is written there).
+//!
+//! Feature `bytes` (default): `feed_buf` on [`reply::ReplyDecoder`], [`command::CommandDecoder`] and
+//! [`line::LineBuffer`] drains any `bytes::Buf` (a `BytesMut` filled by a socket read, a `Bytes`, a chain) into the
+//! decoder. Without it the crate has no `bytes` dependency; `feed(&[u8])` does the same from a slice.
+// One `unsafe` block, for a measured speed-up: `line::plain_prefix` (the reason is written there).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

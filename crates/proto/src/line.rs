@@ -159,6 +159,18 @@ impl LineBuffer {
         self.buffered() == 0 && self.telnet == Telnet::Data && !self.discarding && self.overflows.is_empty()
     }
 
+    /// [`feed`](Self::feed) every byte left in `src`, chunk by chunk, and advance `src` past them (it ends
+    /// empty).
+    #[cfg(feature = "bytes")]
+    pub fn feed_buf<B: bytes::Buf + ?Sized>(&mut self, src: &mut B) {
+        while src.has_remaining() {
+            let chunk = src.chunk();
+            let n = chunk.len();
+            self.feed(chunk);
+            src.advance(n);
+        }
+    }
+
     /// Append bytes received from the peer, stripping Telnet commands. Releases the line handed out last.
     pub fn feed(&mut self, mut data: &[u8]) {
         self.release();

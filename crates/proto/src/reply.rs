@@ -884,6 +884,13 @@ impl ReplyDecoder {
         self.lines.feed(bytes);
     }
 
+    /// [`feed`](Self::feed) everything left in `src` (a `BytesMut` filled by a socket read, a `Bytes`, a chain of
+    /// them) and advance `src` past it: the decoder keeps what it needs, so `src` can be reused for the next read.
+    #[cfg(feature = "bytes")]
+    pub fn feed_buf<B: bytes::Buf + ?Sized>(&mut self, src: &mut B) {
+        self.lines.feed_buf(src);
+    }
+
     /// The next complete reply (`Ok(None)`: need more bytes).
     ///
     /// An `Err` reports one bad line (skipped) or one broken reply (over a limit, or cut by an over-long line:

@@ -254,6 +254,52 @@ fn command() -> impl Strategy<Value = Command<'static>> {
     prop_oneof![none, may_be_empty, text, optional, typed, other]
 }
 
+type Owned = Result<Command<'static>, ftpkit_proto::command::CommandError>;
+
+/// Decode every complete command the decoder holds.
+fn drain(d: &mut CommandDecoder, out: &mut Vec<Owned>) {
+    while let Some(result) = d.decode_owned().transpose() {
+        out.push(result);
+    }
+}
+
+#[cfg(feature = "bytes")]
+proptest! {
+    /// `feed_buf` decodes what `feed` decodes: from one `BytesMut` reused for every read (left empty by each
+    /// call), and from a chain of two `Bytes` (two chunks, as a `Buf` can be) fed in one call.
+    #[test]
+    fn feed_buf_is_feed(
+        input in proptest::collection::vec(
+            prop_oneof![Just(b'R'), Just(b'E'), Just(b'T'), Just(b' '), Just(b'\r'), Just(b'\n'), Just(0xFFu8),
+                        Just(0xF4u8), any::<u8>()], 0..200),
+        read in 1usize..24,
+        split in any::<prop::sample::Index>(),
+    ) {
+        use bytes::{Buf, Bytes, BytesMut};
+        let mut want = Vec::new();
+        let mut d = CommandDecoder::new(16);
+        d.feed(&input);
+        drain(&mut d, &mut want);
+
+        let (mut got, mut d, mut buf) = (Vec::new(), CommandDecoder::new(16), BytesMut::new());
+        for read in input.chunks(read) {
+            buf.extend_from_slice(read);
+            d.feed_buf(&mut buf);
+            prop_assert!(buf.is_empty());
+            drain(&mut d, &mut got);
+        }
+        prop_assert_eq!(&got, &want);
+
+        let at = split.index(input.len() + 1);
+        let mut chain = Bytes::copy_from_slice(&input[..at]).chain(Bytes::copy_from_slice(&input[at..]));
+        let (mut got, mut d) = (Vec::new(), CommandDecoder::new(16));
+        d.feed_buf(&mut chain);
+        prop_assert!(!chain.has_remaining());
+        drain(&mut d, &mut got);
+        prop_assert_eq!(got, want);
+    }
+}
+
 proptest! {
     #[test]
     fn command_round_trip(cmd in command(), split in any::<prop::sample::Index>()) {
@@ -284,13 +330,7 @@ proptest! {
             let mut out = Vec::new();
             for c in chunks {
                 d.feed(c);
-                loop {
-                    match d.decode_owned() {
-                        Ok(Some(c)) => out.push(Ok(c)),
-                        Ok(None) => break,
-                        Err(e) => out.push(Err(e)),
-                    }
-                }
+                drain(&mut d, &mut out);
             }
             out
         };

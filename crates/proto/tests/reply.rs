@@ -199,9 +199,44 @@ fn transcripts() {
         }
         let whole = decode_every_split(Framing::Strict, Limits::default(), &stream, &name);
         assert_eq!(whole, expected, "{name}: the stream decodes to the per-entry replies");
+        #[cfg(feature = "bytes")]
+        check_feed_buf(&stream, &whole, &name);
         // 23 exchanges; LIST, MLSD and NLST bring two replies each, but vsftpd refuses MLSD (one reply).
         let want = if name.starts_with("vsftpd") { 25 } else { 26 };
         assert_eq!(whole.len(), want, "{name}: reply count");
+    }
+}
+
+/// `feed_buf` decodes what `feed` decodes: from one `BytesMut` reused for reads of every size up to 64 bytes (left
+/// empty by each call), and from a chain of two `Bytes` (split at every 97th byte) fed in one call.
+#[cfg(feature = "bytes")]
+fn check_feed_buf(stream: &[u8], want: &[Out], at: &str) {
+    use bytes::{Buf, Bytes, BytesMut};
+    let strict = || ReplyDecoder::new(Framing::Strict, Limits::default());
+    let drain = |d: &mut ReplyDecoder, out: &mut Vec<Out>| loop {
+        match d.decode() {
+            Ok(Some(r)) => out.push(out_of(&r)),
+            Ok(None) => break,
+            Err(e) => out.push(Out::Error(e.kind().name())),
+        }
+    };
+    for read in 1..=64 {
+        let (mut d, mut buf, mut got) = (strict(), BytesMut::new(), Vec::new());
+        for part in stream.chunks(read) {
+            buf.extend_from_slice(part);
+            d.feed_buf(&mut buf);
+            assert!(buf.is_empty(), "{at}: feed_buf left bytes in the BytesMut");
+            drain(&mut d, &mut got);
+        }
+        assert_eq!(got, want, "{at}: feed_buf with {read}-byte reads differs");
+    }
+    for split in (0..=stream.len()).step_by(97) {
+        let mut chain = Bytes::copy_from_slice(&stream[..split]).chain(Bytes::copy_from_slice(&stream[split..]));
+        let (mut d, mut got) = (strict(), Vec::new());
+        d.feed_buf(&mut chain);
+        assert!(!chain.has_remaining(), "{at}: feed_buf left bytes in the chain");
+        drain(&mut d, &mut got);
+        assert_eq!(got, want, "{at}: feed_buf of a chain split at {split} differs");
     }
 }
 
