@@ -94,13 +94,22 @@ fn stream_table(title: &str, stream: &[u8], contenders: &mut [Contender<'_>], ta
 }
 
 /// A per-parse table: ns per parse and how many times faster than the peer (the last contender) each one is.
+/// A table of single parses. The first contender is the floor (a line-end scan of the same inputs), the last the
+/// peer; each row prints its ratio to both.
 fn parse_table(title: &str, count: usize, contenders: &mut [Contender<'_>], rounds: usize) {
     measure(contenders, rounds);
+    let floor = contenders.first().map_or(f64::NAN, |c| c.best_ns);
     let peer = contenders.last().map_or(f64::NAN, |c| c.best_ns);
     println!("\n## {title}: {count} inputs a call");
-    println!("{:<34} {:>9} {:>14}", "measure", "ns/parse", "peer / this");
+    println!("{:<34} {:>9} {:>10} {:>14}", "measure", "ns/parse", "vs floor", "peer / this");
     for c in contenders.iter() {
-        println!("{:<34} {:>9.1} {:>13.2}x", c.name, c.best_ns / count as f64, peer / c.best_ns);
+        println!(
+            "{:<34} {:>9.1} {:>9.2}x {:>13.2}x",
+            c.name,
+            c.best_ns / count as f64,
+            c.best_ns / floor,
+            peer / c.best_ns
+        );
     }
 }
 
@@ -143,32 +152,36 @@ fn main() {
     let peer = RegexPeer::new();
     let pasv = corpus::pasv_replies();
     let mut p = [
+        Contender::new("floor_memchr (line end)", || kernels::floor_each(&pasv)),
         Contender::new("parse_pasv (tolerant)", || kernels::pasv(&pasv)),
         Contender::new("regex_peer (suppaftp method)", || kernels::pasv_regex_peer(&peer, &pasv)),
     ];
     parse_table("pasv (227 replies)", pasv.len(), &mut p, rounds);
-    check("pasv ports", p[0].checksum, p[1].checksum);
+    check("pasv ports", p[1].checksum, p[2].checksum);
 
     let epsv = corpus::epsv_replies();
     let mut e = [
+        Contender::new("floor_memchr (line end)", || kernels::floor_each(&epsv)),
         Contender::new("parse_epsv", || kernels::epsv(&epsv)),
         Contender::new("regex_peer (suppaftp method)", || kernels::epsv_regex_peer(&peer, &epsv)),
     ];
     parse_table("epsv (229 replies)", epsv.len(), &mut e, rounds);
-    check("epsv ports", e[0].checksum, e[1].checksum);
+    check("epsv ports", e[1].checksum, e[2].checksum);
 
     let port_args = corpus::port_args();
     let port_lines: Vec<String> = port_args.iter().map(|a| format!("PORT {a}\r\n")).collect();
     let mut pt = [
+        Contender::new("floor_memchr (line end)", || kernels::floor_each(&port_lines)),
         Contender::new("parse_port (strict, argument)", || kernels::port(&port_args)),
         Contender::new("Command::parse (PORT line)", || kernels::command_lines(&port_lines)),
         Contender::new("split_peer (libunftp method)", || kernels::command_lines_split_peer(&port_lines)),
     ];
     parse_table("port (PORT lines)", port_lines.len(), &mut pt, rounds);
-    check("port ports", pt[0].checksum, pt[2].checksum);
+    check("port ports", pt[1].checksum, pt[3].checksum);
 
     let retr_lines = vec!["RETR hello world.txt\r\n".to_string()];
     let mut r = [
+        Contender::new("floor_memchr (line end)", || kernels::floor_each(&retr_lines)),
         Contender::new("Command::parse (RETR line)", || kernels::command_lines(&retr_lines)),
         Contender::new("split_peer (libunftp method)", || kernels::command_lines_split_peer(&retr_lines)),
     ];
@@ -177,6 +190,7 @@ fn main() {
     // Where Command::parse spends its time: the verb lookup alone (split + known_verb) over the same lines.
     let all_lines: Vec<String> = corpus::session_commands().iter().map(|l| format!("{l}\r\n")).collect();
     let mut cl = [
+        Contender::new("floor_memchr (line end)", || kernels::floor_each(&all_lines)),
         Contender::new("CommandLine::split + known_verb", || {
             all_lines
                 .iter()

@@ -143,6 +143,12 @@ pub fn pasv(replies: &[Vec<u8>]) -> u64 {
     replies.iter().map(|r| hostport::parse_pasv(r, Mode::Tolerant).map_or(1, |p| u64::from(p.value.port()))).sum()
 }
 
+/// The floor for a set of single inputs: a `memchr` scan for the line end of each (the end of the input when it
+/// has none), the least any parser of the same bytes does.
+pub fn floor_each<T: AsRef<[u8]>>(inputs: &[T]) -> u64 {
+    inputs.iter().map(|i| memchr::memchr(b'\n', i.as_ref()).map_or(i.as_ref().len(), |n| n + 1) as u64).sum()
+}
+
 /// `parse_epsv` over every reply of the set.
 pub fn epsv(replies: &[Vec<u8>]) -> u64 {
     replies.iter().map(|r| hostport::parse_epsv(r).map_or(1, |p| u64::from(p.value.port))).sum()
