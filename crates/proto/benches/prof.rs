@@ -4,7 +4,8 @@
 //!
 //! `PROF` picks the workload: `command` (default: `CommandDecoder`, touching each command as the ratio table does),
 //! `command_untouched` (the same, the command dropped unread), `lines` (the decoder's line framing only), `reply`
-//! (`ReplyDecoder`, code and text lines) or `floor` (the `memchr` scan). `N` is the number of passes (default
+//! (`ReplyDecoder`, code and text lines), `floor` (the `memchr` scan), or `pasv` / `epsv` (the single-reply parsers
+//! over the corpus's 227 / 229 replies). `N` is the number of passes (default
 //! 300). `LINE` replaces the command corpus with one line repeated to 1 MiB (`LINE="RETR a.txt"`), to see a verb's
 //! cost without the branch mispredictions of a mixed stream.
 mod common;
@@ -20,6 +21,9 @@ fn main() {
         Ok(line) => format!("{line}\r\n").repeat(corpus::STREAM_BYTES / (line.len() + 2)).into_bytes(),
         Err(_) => corpus::command_stream(),
     };
+    if which == "pasv" || which == "epsv" {
+        return single_replies(&which, passes);
+    }
     let replies = corpus::reply_stream();
     let stream = if which == "reply" { &replies } else { &commands };
     let started = std::time::Instant::now();
@@ -35,6 +39,18 @@ fn main() {
     }
     let lines = corpus::count_lines(stream);
     println!("{which}: {:.2} ns/line", started.elapsed().as_nanos() as f64 / (passes * lines) as f64);
+}
+
+/// `parse_pasv` (tolerant) or `parse_epsv` over the corpus's 227 or 229 replies, 1000 times a pass.
+fn single_replies(which: &str, passes: usize) {
+    let (replies, parse): (_, fn(&[Vec<u8>]) -> u64) =
+        if which == "pasv" { (corpus::pasv_replies(), kernels::pasv) } else { (corpus::epsv_replies(), kernels::epsv) };
+    let started = std::time::Instant::now();
+    for _ in 0..passes * 1000 {
+        black_box(parse(black_box(&replies)));
+    }
+    let parses = passes * 1000 * replies.len();
+    println!("{which}: {:.2} ns/parse", started.elapsed().as_nanos() as f64 / parses as f64);
 }
 
 /// `CommandDecoder::decode_line` only: framing, Telnet stripping and the line limit, no parse.
