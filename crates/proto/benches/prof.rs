@@ -43,7 +43,8 @@ fn main() {
 
 /// `parse_pasv` (tolerant) or `parse_epsv` over the corpus's 227 or 229 replies, 1000 times a pass.
 fn single_replies(which: &str, passes: usize) {
-    let (replies, parse): (_, fn(&[Vec<u8>]) -> u64) =
+    type Parse = fn(&[Vec<u8>]) -> u64;
+    let (replies, parse): (_, Parse) =
         if which == "pasv" { (corpus::pasv_replies(), kernels::pasv) } else { (corpus::epsv_replies(), kernels::epsv) };
     let started = std::time::Instant::now();
     for _ in 0..passes * 1000 {
