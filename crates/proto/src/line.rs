@@ -427,6 +427,17 @@ pub(crate) fn flag(word: u64, byte: u8) -> u64 {
     x.wrapping_sub(ONES) & !x & TOPS
 }
 
+/// The top bit of every byte of `word` that is an ASCII digit, and maybe of bytes above the first one; none below
+/// it. As [`flag`], with "below 10" for "zero": `x = word ^ 0x30..30` holds 0-9 exactly where `word` holds a digit
+/// (a byte of 0x80 or more keeps its top bit and is masked by `!x`).
+#[inline(always)]
+pub(crate) fn flag_digits(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let x = word ^ (ONES * 0x30);
+    x.wrapping_sub(ONES * 10) & !x & TOPS
+}
+
 /// The word-by-word search of [`find_lf`], for any set of bytes: `flags` marks a word's matching bytes as [`flag`]
 /// does (flags of several bytes may be OR-ed: each is exact below its own first match, so the lowest flag of the
 /// union is still exact), `is` tests one byte, and `long` searches past the first [`SHORT_SEARCH`] bytes.
