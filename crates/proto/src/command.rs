@@ -736,9 +736,9 @@ fn general_port(arg: &str) -> Result<SocketAddrV4, CommandError> {
     host_port(Verb::Port.name(), arg, hostport::parse_port(arg, Mode::Strict))
 }
 
-/// An EPRT argument through [`hostport::parse_eprt`], without the command parser's fast path.
+/// An EPRT argument through `hostport`'s general EPRT parser (the fast path has already said no).
 fn general_eprt(arg: &str) -> Result<SocketAddr, CommandError> {
-    let parsed = hostport::parse_eprt(arg).map(|p| hostport::Parsed { value: p.value.addr, span: p.span });
+    let parsed = hostport::parse_eprt_general(arg).map(|p| hostport::Parsed { value: p.value.addr, span: p.span });
     host_port(Verb::Eprt.name(), arg, parsed)
 }
 
@@ -946,7 +946,7 @@ impl<'a> Command<'a> {
         // A verb ftpkit does not know (`CLNT`, `MFMT`, `XYZZY`) that ends within the first word: kept as `Other` when
         // it is alphanumeric; anything else takes the general path below, which says what is wrong.
         if (1..=8).contains(&verb_len) {
-            if let Some(verb) = line.get(..verb_len).filter(|v| v.bytes().all(|b| b.is_ascii_alphanumeric())) {
+            if let Some(verb) = line.get(..verb_len).filter(|v| check_verb(v).is_ok()) {
                 let arg = line.get(verb_len + 1..).map(Cow::Borrowed);
                 return Ok(W::wrap(Command::Other { verb: Cow::Borrowed(verb), arg }));
             }
@@ -1506,7 +1506,7 @@ mod tests {
             octets in proptest::prelude::any::<[u8; 6]>(),
             zero_port in proptest::prelude::any::<bool>(),
             d in proptest::sample::select(&[b'|', b'|', b'!', b'a', b' '][..]),
-            edits in proptest::collection::vec((0..3u8, proptest::prelude::any::<proptest::sample::Index>(), proptest::sample::select(&b"|!1,.09a \r"[..])), 0..=3),
+            edits in crate::testutil::edits(b"|!1,.09a \r"),
         ) {
             let [h1, h2, h3, h4, mut p1, mut p2] = octets;
             if zero_port {
@@ -1514,18 +1514,9 @@ mod tests {
             }
             let d = char::from(d);
             let port = u16::from_be_bytes([p1, p2]);
-            let mut args =
-                [format!("{h1},{h2},{h3},{h4},{p1},{p2}").into_bytes(), format!("{d}1{d}{h1}.{h2}.{h3}.{h4}{d}{port}{d}").into_bytes()];
-            for arg in &mut args {
-                for &(kind, at, byte) in &edits {
-                    match kind {
-                        0 => { let i = at.index(arg.len()); arg[i] = byte; }
-                        1 => arg.insert(at.index(arg.len() + 1), byte),
-                        _ => { arg.remove(at.index(arg.len())); }
-                    }
-                }
-            }
-            let [port_arg, eprt_arg] = args.map(|a| String::from_utf8(a).unwrap());
+            let args = [format!("{h1},{h2},{h3},{h4},{p1},{p2}"), format!("{d}1{d}{h1}.{h2}.{h3}.{h4}{d}{port}{d}")];
+            let [port_arg, eprt_arg] =
+                args.map(|a| String::from_utf8(crate::testutil::apply(a.into_bytes(), &edits)).unwrap());
             proptest::prop_assert_eq!(
                 parse_typed(Verb::Port, Some(&port_arg)), general_port(&port_arg).map(Command::Port), "{}", port_arg
             );

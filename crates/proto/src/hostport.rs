@@ -366,6 +366,20 @@ fn digit_run(b: &[u8], pos: usize) -> usize {
     b.get(pos..).map_or(0, |rest| rest.iter().take_while(|c| c.is_ascii_digit()).count())
 }
 
+/// The run of ASCII digits at `pos` as a number, and its length; `None` if it is longer than `max` (at most 9).
+#[inline]
+fn short_decimal(b: &[u8], pos: usize, max: usize) -> Option<(u32, usize)> {
+    let (mut value, mut n) = (0u32, 0);
+    while let Some(&c) = b.get(pos + n).filter(|c| c.is_ascii_digit()) {
+        if n == max {
+            return None;
+        }
+        value = value * 10 + u32::from(c - b'0');
+        n += 1;
+    }
+    Some((value, n))
+}
+
 /// The error for a field that does not start with a digit.
 #[cold]
 #[inline(never)]
@@ -513,16 +527,8 @@ fn octets_fast<const N: usize>(b: &[u8], mut pos: usize) -> Option<([u8; N], usi
             }
             pos += 1;
         }
-        let mut value: u32 = 0;
-        let mut n = 0;
-        while let Some(&c) = b.get(pos + n) {
-            if !c.is_ascii_digit() || n == 3 {
-                break;
-            }
-            value = value * 10 + u32::from(c - b'0');
-            n += 1;
-        }
-        if n == 0 || b.get(pos + n).is_some_and(u8::is_ascii_digit) {
+        let (value, n) = short_decimal(b, pos, 3)?;
+        if n == 0 {
             return None;
         }
         *slot = u8::try_from(value).ok()?;
@@ -819,20 +825,6 @@ pub(crate) fn port_fast_addr(arg: &str) -> Option<SocketAddrV4> {
 #[inline]
 pub(crate) fn eprt_v4_fast_addr(arg: &str) -> Option<SocketAddr> {
     eprt_v4_fast(arg.as_bytes()).map(|e| e.addr)
-}
-
-/// The run of ASCII digits at `pos` as a number, and its length; `None` if it is longer than `max` (at most 9).
-#[inline]
-fn short_decimal(b: &[u8], pos: usize, max: usize) -> Option<(u32, usize)> {
-    let (mut value, mut n) = (0u32, 0);
-    while let Some(&c) = b.get(pos + n).filter(|c| c.is_ascii_digit()) {
-        if n == max {
-            return None;
-        }
-        value = value * 10 + u32::from(c - b'0');
-        n += 1;
-    }
-    Some((value, n))
 }
 
 /// The fast path of [`parse_eprt`]: a well-formed af-1 argument (`|1|a.b.c.d|port|`, any valid delimiter, octets
@@ -1548,19 +1540,12 @@ mod tests {
             port in proptest::prop_oneof![1 => proptest::strategy::Just(0u16), 1 => proptest::strategy::Just(u16::MAX), 6 => proptest::prelude::any::<u16>()],
             d in proptest::sample::select(&[b'|', b'|', b'!', b'#', b'a', b'.', b' '][..]),
             padding in 0..3usize,
-            edits in proptest::collection::vec((0..3u8, proptest::prelude::any::<proptest::sample::Index>(), proptest::sample::select(&b"|!1.09a ,\r"[..])), 0..=3),
+            edits in crate::testutil::edits(b"|!1.09a ,\r"),
             any in "[|!1.0-9a]{0,30}",
         ) {
             let d = char::from(d);
-            let mut arg = format!("{d}1{d}{}{d}{}{port}{d}", Ipv4Addr::from(octets), "0".repeat(padding)).into_bytes();
-            for (kind, at, byte) in edits {
-                match kind {
-                    0 => { let i = at.index(arg.len()); arg[i] = byte; }
-                    1 => arg.insert(at.index(arg.len() + 1), byte),
-                    _ => { arg.remove(at.index(arg.len())); }
-                }
-            }
-            let arg = String::from_utf8(arg).unwrap();
+            let arg = format!("{d}1{d}{}{d}{}{port}{d}", Ipv4Addr::from(octets), "0".repeat(padding));
+            let arg = String::from_utf8(crate::testutil::apply(arg.into_bytes(), &edits)).unwrap();
             proptest::prop_assert_eq!(parse_eprt(&arg), parse_eprt_general(&arg), "{}", arg);
             proptest::prop_assert_eq!(parse_eprt(&any), parse_eprt_general(&any), "{}", any);
         }

@@ -421,10 +421,17 @@ pub(crate) fn find_lf(hay: &[u8]) -> Option<usize> {
 /// [`find_lf`]); none below it.
 #[inline(always)]
 pub(crate) fn flag(word: u64, byte: u8) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const TOPS: u64 = 0x8080_8080_8080_8080;
-    let x = word ^ (ONES * u64::from(byte));
-    x.wrapping_sub(ONES) & !x & TOPS
+    flag_below(word ^ (ONES * u64::from(byte)), 1)
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const TOPS: u64 = 0x8080_8080_8080_8080;
+
+/// The top bit of every byte of `x` below `n` (1-128), and maybe of bytes above the first one; none below it (the
+/// subtraction borrows only out of a byte below `n`).
+#[inline(always)]
+fn flag_below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(ONES * u64::from(n)) & !x & TOPS
 }
 
 /// The top bit of every byte of `word` that is an ASCII digit, and maybe of bytes above the first one; none below
@@ -432,10 +439,7 @@ pub(crate) fn flag(word: u64, byte: u8) -> u64 {
 /// (a byte of 0x80 or more keeps its top bit and is masked by `!x`).
 #[inline(always)]
 pub(crate) fn flag_digits(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const TOPS: u64 = 0x8080_8080_8080_8080;
-    let x = word ^ (ONES * 0x30);
-    x.wrapping_sub(ONES * 10) & !x & TOPS
+    flag_below(word ^ (ONES * 0x30), 10)
 }
 
 /// The word-by-word search of [`find_lf`], for any set of bytes: `flags` marks a word's matching bytes as [`flag`]
@@ -492,7 +496,7 @@ pub(crate) fn first_word(bytes: &[u8]) -> u64 {
 /// the zero-padded [`first_word`] with the padding's flags masked off (they stand above every real byte).
 #[inline]
 pub(crate) fn find_special(bytes: &[u8]) -> Option<usize> {
-    let specials = |w: u64| flag(w, b'\r') | flag(w, b'\n') | flag(w, 0) | (w & 0x8080_8080_8080_8080);
+    let specials = |w: u64| flag(w, b'\r') | flag(w, b'\n') | flag(w, 0) | (w & TOPS);
     let mut words = bytes.chunks_exact(8);
     let mut at = 0;
     for word in &mut words {
