@@ -34,6 +34,8 @@ pub mod listing;
 pub mod path;
 pub mod reply;
 pub mod session;
+#[cfg(test)]
+mod testutil;
 pub mod timeline;
 pub mod transcript;
 pub mod vpath;

@@ -29,15 +29,20 @@ fn decode_chunks(framing: Framing, limits: Limits, chunks: &[&[u8]]) -> Vec<Out>
     let mut out = Vec::new();
     for chunk in chunks {
         d.feed(chunk);
-        loop {
-            match d.decode() {
-                Ok(Some(r)) => out.push(out_of(&r)),
-                Ok(None) => break,
-                Err(e) => out.push(Out::Error(e.kind().name())),
-            }
-        }
+        drain(&mut d, &mut out);
     }
     out
+}
+
+/// Decode every complete reply the decoder holds.
+fn drain(d: &mut ReplyDecoder, out: &mut Vec<Out>) {
+    loop {
+        match d.decode() {
+            Ok(Some(r)) => out.push(out_of(&r)),
+            Ok(None) => break,
+            Err(e) => out.push(Out::Error(e.kind().name())),
+        }
+    }
 }
 
 /// Whole, then split at every offset: the outputs must not depend on how the bytes arrived.
@@ -213,13 +218,6 @@ fn transcripts() {
 fn check_feed_buf(stream: &[u8], want: &[Out], at: &str) {
     use bytes::{Buf, Bytes, BytesMut};
     let strict = || ReplyDecoder::new(Framing::Strict, Limits::default());
-    let drain = |d: &mut ReplyDecoder, out: &mut Vec<Out>| loop {
-        match d.decode() {
-            Ok(Some(r)) => out.push(out_of(&r)),
-            Ok(None) => break,
-            Err(e) => out.push(Out::Error(e.kind().name())),
-        }
-    };
     for read in 1..=64 {
         let (mut d, mut buf, mut got) = (strict(), BytesMut::new(), Vec::new());
         for part in stream.chunks(read) {
