@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ftpkit::blocking::Client;
-use ftpkit::client::{Error as ClientError, Mode, Options, TraceLine};
+use ftpkit::client::{ClientMode, Error as ClientError, Options, TraceLine};
 use ftpkit::proto::listing::{Entry, EntryKind};
 use ftpkit_interop::{sha256_hex, Server, ServerOpts, Tree};
 
@@ -43,7 +43,7 @@ enum LinkForm {
 /// One session's context for failure messages: the server, and the control lines the client saw.
 struct Ctx<'a> {
     server: &'a Server,
-    mode: Mode,
+    mode: ClientMode,
     link: LinkForm,
     trace: Arc<Mutex<Vec<String>>>,
 }
@@ -149,9 +149,9 @@ fn check_verbs(ctx: &Ctx<'_>) -> TestResult {
     let trace = ctx.trace_text();
     let ipv6 = ctx.server.addr().is_ipv6();
     let (want, not): (&[&str], &[&str]) = match (ctx.mode, ipv6) {
-        (Mode::Passive, _) => (&["---> EPSV"], &["---> PORT", "---> EPRT"]),
-        (Mode::Active, false) => (&["---> PORT", "---> EPRT"], &["---> EPSV", "---> PASV"]),
-        (Mode::Active, true) => (&["---> EPRT"], &["---> EPSV", "---> PASV", "---> PORT"]),
+        (ClientMode::Passive, _) => (&["---> EPSV"], &["---> PORT", "---> EPRT"]),
+        (ClientMode::Active, false) => (&["---> PORT", "---> EPRT"], &["---> EPSV", "---> PASV"]),
+        (ClientMode::Active, true) => (&["---> EPRT"], &["---> EPSV", "---> PASV", "---> PORT"]),
     };
     if !want.iter().any(|w| trace.contains(w)) {
         return Err(ctx.fail("data-connection mode", format!("none of {want:?} was sent")));
@@ -162,7 +162,7 @@ fn check_verbs(ctx: &Ctx<'_>) -> TestResult {
     Ok(())
 }
 
-fn exercise(server: &Server, mode: Mode, link: LinkForm) -> TestResult {
+fn exercise(server: &Server, mode: ClientMode, link: LinkForm) -> TestResult {
     let ctx = Ctx { server, mode, link, trace: Arc::new(Mutex::new(Vec::new())) };
     let tree = server.tree();
     let mut c = connect(&ctx)?;
@@ -250,7 +250,7 @@ fn exercise(server: &Server, mode: Mode, link: LinkForm) -> TestResult {
     ctx.step("quit", c.quit())
 }
 
-fn run(name: &str, server: Result<Server, ftpkit_interop::Error>, modes: &[Mode], link: LinkForm) -> TestResult {
+fn run(name: &str, server: Result<Server, ftpkit_interop::Error>, modes: &[ClientMode], link: LinkForm) -> TestResult {
     let _t = Timer(name.to_owned(), Instant::now());
     let server = server.map_err(|e| e.to_string())?;
     for mode in modes {
@@ -269,14 +269,19 @@ macro_rules! server_tests {
                 run(
                     concat!(stringify!($module), "::passive"),
                     $launcher(ServerOpts::default()),
-                    &[Mode::Passive],
+                    &[ClientMode::Passive],
                     $link,
                 )
             }
 
             #[test]
             fn active() -> TestResult {
-                run(concat!(stringify!($module), "::active"), $launcher(ServerOpts::default()), &[Mode::Active], $link)
+                run(
+                    concat!(stringify!($module), "::active"),
+                    $launcher(ServerOpts::default()),
+                    &[ClientMode::Active],
+                    $link,
+                )
             }
 
             #[test]
@@ -284,7 +289,7 @@ macro_rules! server_tests {
                 run(
                     concat!(stringify!($module), "::ipv6_passive_and_active"),
                     $launcher(ServerOpts::ipv6()),
-                    &[Mode::Passive, Mode::Active],
+                    &[ClientMode::Passive, ClientMode::Active],
                     $link,
                 )
             }

@@ -14,7 +14,7 @@
 use std::fmt::Debug;
 use std::time::Instant;
 
-use ftpkit::client::{Mode, Options, TraceLine};
+use ftpkit::client::{ClientMode, Options, TraceLine};
 use ftpkit::proto::listing::EntryKind;
 use ftpkit::tokio::Client;
 use ftpkit_interop::{sha256_hex, Server, ServerOpts, Tree};
@@ -38,7 +38,7 @@ impl Drop for Timer {
 /// The failure text: which server and step, why, the control exchange so far and the server's log.
 struct Ctx<'a> {
     server: &'a Server,
-    mode: Mode,
+    mode: ClientMode,
     trace: Arc<Mutex<Vec<String>>>,
 }
 
@@ -82,7 +82,7 @@ fn content(len: usize) -> Vec<u8> {
     out
 }
 
-async fn exercise(server: Server, mode: Mode) -> TestResult {
+async fn exercise(server: Server, mode: ClientMode) -> TestResult {
     let _t = Timer(format!("tokio client {} {} {mode:?}", server.name(), server.addr()), Instant::now());
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&lines);
@@ -192,9 +192,9 @@ async fn exercise(server: Server, mode: Mode) -> TestResult {
     cx.at("quit", c.quit().await)?;
     let trace = lines.lock().map(|t| t.clone()).unwrap_or_default();
     let verb = match (mode, server.addr().is_ipv6()) {
-        (Mode::Passive, _) => "> EPSV",
-        (Mode::Active, false) => "> PORT ",
-        (Mode::Active, true) => "> EPRT ",
+        (ClientMode::Passive, _) => "> EPSV",
+        (ClientMode::Active, false) => "> PORT ",
+        (ClientMode::Active, true) => "> EPRT ",
     };
     cx.check("data-connection mode", trace.iter().any(|l| l.starts_with(verb)), verb)?;
     Ok(())
@@ -213,7 +213,7 @@ async fn abort_download(cx: &Ctx<'_>, c: &mut Client, big: &[u8]) -> TestResult 
 }
 
 /// Logs in and aborts a download, several times (the pure-ftpd form depends on timing).
-async fn aborts_only(server: Server, mode: Mode) -> TestResult {
+async fn aborts_only(server: Server, mode: ClientMode) -> TestResult {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&lines);
     let cx = Ctx { server: &server, mode, trace: Arc::clone(&lines) };
@@ -241,7 +241,7 @@ macro_rules! tokio_client_tests {
         mod $module {
             use super::*;
 
-            async fn run(opts: ServerOpts, mode: Mode) -> TestResult {
+            async fn run(opts: ServerOpts, mode: ClientMode) -> TestResult {
                 let server = $launcher(opts).map_err(|e| e.to_string())?;
                 exercise(server, mode).await
             }
@@ -249,27 +249,27 @@ macro_rules! tokio_client_tests {
             #[tokio::test]
             async fn abort_download() -> TestResult {
                 let server = $launcher(ServerOpts::default()).map_err(|e| e.to_string())?;
-                aborts_only(server, Mode::Passive).await
+                aborts_only(server, ClientMode::Passive).await
             }
 
             #[tokio::test]
             async fn passive_ipv4() -> TestResult {
-                run(ServerOpts::default(), Mode::Passive).await
+                run(ServerOpts::default(), ClientMode::Passive).await
             }
 
             #[tokio::test]
             async fn active_ipv4() -> TestResult {
-                run(ServerOpts::default(), Mode::Active).await
+                run(ServerOpts::default(), ClientMode::Active).await
             }
 
             #[tokio::test]
             async fn passive_ipv6() -> TestResult {
-                run(ServerOpts::ipv6(), Mode::Passive).await
+                run(ServerOpts::ipv6(), ClientMode::Passive).await
             }
 
             #[tokio::test]
             async fn active_ipv6() -> TestResult {
-                run(ServerOpts::ipv6(), Mode::Active).await
+                run(ServerOpts::ipv6(), ClientMode::Active).await
             }
         }
     };

@@ -8,7 +8,7 @@
 use crate::trace::{DataSockets, Echo, Recorder};
 use crate::transfer::{Session, TransferError};
 use crate::url::{FtpUrl, ANONYMOUS_PASS, ANONYMOUS_USER};
-use ftpkit::client::Mode;
+use ftpkit::client::ClientMode;
 use ftpkit::server::Server;
 use ftpkit_proto::explain::endpoint_sentence;
 use ftpkit_proto::firewall::{self, Mode as FwMode, PortRange, Ports, Side};
@@ -37,23 +37,23 @@ const README_TEXT: &str = "Hello from the ftpkit demo.\n\
 
 /// What one session did.
 struct Run {
-    mode: Mode,
+    mode: ClientMode,
     recorder: Recorder,
     listing: Vec<String>,
     retrieved: Vec<u8>,
 }
 
-fn fw_mode(m: Mode) -> FwMode {
+fn fw_mode(m: ClientMode) -> FwMode {
     match m {
-        Mode::Active => FwMode::Active,
-        Mode::Passive => FwMode::Passive,
+        ClientMode::Active => FwMode::Active,
+        ClientMode::Passive => FwMode::Passive,
     }
 }
 
-fn mode_name(m: Mode) -> &'static str {
+fn mode_name(m: ClientMode) -> &'static str {
     match m {
-        Mode::Active => "active",
-        Mode::Passive => "passive",
+        ClientMode::Active => "active",
+        ClientMode::Passive => "passive",
     }
 }
 
@@ -68,7 +68,7 @@ fn fail(what: &str) -> impl Fn(TransferError) -> String + '_ {
     move |e| format!("demo: {what}: {e}")
 }
 
-fn session(addr: SocketAddr, mode: Mode) -> Result<Run, String> {
+fn session(addr: SocketAddr, mode: ClientMode) -> Result<Run, String> {
     let url = FtpUrl {
         host: addr.ip().to_string(),
         port: addr.port(),
@@ -126,7 +126,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     let addr = server.local_addr().map_err(|e| format!("demo: {e}"))?;
     let handle = server.handle();
     let task = rt.spawn(server.run());
-    let runs = [Mode::Active, Mode::Passive].map(|m| session(addr, m));
+    let runs = [ClientMode::Active, ClientMode::Passive].map(|m| session(addr, m));
     rt.block_on(handle.shutdown());
     let _ = rt.block_on(task);
     let runs = runs.into_iter().collect::<Result<Vec<Run>, String>>()?;
@@ -160,8 +160,8 @@ fn text_report(addr: SocketAddr, runs: &[Run]) -> String {
     for r in runs {
         let mode = fw_mode(r.mode);
         let (title, how) = match r.mode {
-            Mode::Active => ("ACTIVE MODE", "the client listens, the server connects back (PORT/EPRT)"),
-            Mode::Passive => ("PASSIVE MODE", "the server listens, the client connects (PASV)"),
+            ClientMode::Active => ("ACTIVE MODE", "the client listens, the server connects back (PORT/EPRT)"),
+            ClientMode::Passive => ("PASSIVE MODE", "the server listens, the client connects (PASV)"),
         };
         let _ = writeln!(s, "=== {title}: {how} ===");
         if let Some((c, sv)) = r.recorder.control() {
@@ -194,7 +194,7 @@ fn text_report(addr: SocketAddr, runs: &[Run]) -> String {
         let _ = writeln!(s, "  {}", firewall::explain(mode, why.inbound_data_at).summary);
         let _ = writeln!(s, "  NAT: {}", why.nat);
         let control_port = r.recorder.control().map_or(21, |c| c.1.port());
-        let ports = ports(control_port, server_data_port(r).filter(|_| r.mode == Mode::Active));
+        let ports = ports(control_port, server_data_port(r).filter(|_| r.mode == ClientMode::Active));
         for side in [Side::Server, Side::Client] {
             let e = firewall::explain(mode, side);
             let _ = writeln!(
@@ -231,7 +231,7 @@ fn json_report(addr: SocketAddr, runs: &[Run]) -> Value {
             let lines = r.recorder.lines();
             let items = transcript::decode(&lines.join("\n"));
             let control_port = r.recorder.control().map_or(21, |c| c.1.port());
-            let ports = ports(control_port, server_data_port(r).filter(|_| r.mode == Mode::Active));
+            let ports = ports(control_port, server_data_port(r).filter(|_| r.mode == ClientMode::Active));
             let rules = |side| {
                 serde_json::from_str::<Value>(&firewall::render_json(&firewall::rules(mode, side, &ports)))
                     .unwrap_or(Value::Null)

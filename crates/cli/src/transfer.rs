@@ -3,7 +3,7 @@
 use crate::trace::{Echo, Recorder};
 use crate::url::{FtpUrl, UrlError};
 use ftpkit::blocking::Client;
-use ftpkit::client::{Error as ClientError, Mode, Options};
+use ftpkit::client::{ClientMode, Error as ClientError, Options};
 use ftpkit_proto::listing::{Entry, EntryKind};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
@@ -32,11 +32,11 @@ pub struct Common {
 }
 
 impl Common {
-    fn mode(&self) -> Mode {
+    fn mode(&self) -> ClientMode {
         if self.active {
-            Mode::Active
+            ClientMode::Active
         } else {
-            Mode::Passive
+            ClientMode::Passive
         }
     }
 }
@@ -185,7 +185,7 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// Connects to the URL's host, logs in and sets binary type.
-    pub fn open(url: &FtpUrl, mode: Mode, extended_passive: bool, echo: Echo) -> Result<Session, TransferError> {
+    pub fn open(url: &FtpUrl, mode: ClientMode, extended_passive: bool, echo: Echo) -> Result<Session, TransferError> {
         let addr = url.authority();
         let connect_err = |source: ClientError| TransferError::Connect { addr: addr.clone(), source };
         let opts = Options::default();

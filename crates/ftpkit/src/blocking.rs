@@ -1,5 +1,5 @@
-//! A blocking FTP client on `std::net`: a drive loop over the sans-IO
-//! [`ClientSession`].
+//! A blocking FTP client on `std::net`: an IO loop that performs the actions of the one client driver
+//! ([`ClientDriver`]).
 //!
 //! ```no_run
 //! use ftpkit::blocking::Client;
@@ -15,46 +15,33 @@
 //! ```
 //!
 //! Every protocol decision (which command follows which reply, EPSV→PASV fallback, the NAT policy for 227
-//! addresses, the data connection's source check) is the session's; this module moves bytes and waits, with a
-//! timeout on every wait.
+//! addresses, the data connection's source check, what a timeout means) is the driver's; this module moves bytes
+//! and waits until the driver's deadline.
 
-use crate::client::{self, unexpected, Error, Mode, Options, Result};
+use crate::client::{self, client_calls, unexpected, ClientMode, Error, Options, Result};
 use crate::proto::command::TransferType;
+use crate::proto::driver::{AcceptVerdict, Action, Call, ClientDriver, DataEnd, Outcome};
 use crate::proto::listing::{DateTime, Entry};
 use crate::proto::reply::Reply;
-use crate::proto::session::client::{ClientSession, DataMode, Event, RequestId, SessionError, Transfer, TransferKind};
-use crate::proto::session::DataEvent;
+use crate::proto::session::client::{ClientSession, TransferKind};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-/// How long one poll of the control connection waits while an active-mode accept is pending.
+/// How long one wait on the control connection lasts while the listener is polled (active mode).
 const ACCEPT_POLL: Duration = Duration::from_millis(10);
 
 /// A blocking FTP client.
 #[derive(Debug)]
 pub struct Client {
     ctrl: TcpStream,
-    session: ClientSession,
+    driver: ClientDriver,
     opts: Options,
     rbuf: Vec<u8>,
-    /// The data connection of the transfer in progress.
+    /// The data connection of the open transfer.
     data: Option<TcpStream>,
-    /// The active-mode listener of the transfer in progress.
+    /// The active-mode listener of the transfer being set up.
     listener: Option<TcpListener>,
-    /// Partial control lines not yet traced.
-    trace_buf: client::TraceBuf,
-    /// An active-mode data connection the server made before the session could take it (pyftpdlib connects as soon
-    /// as PORT/EPRT arrives, before REST and the transfer command): offered again as the session moves on.
-    early: Option<(TcpStream, SocketAddr)>,
-}
-
-/// What the drive loop is waiting for.
-enum Until {
-    /// The final event of request `id`.
-    Done(RequestId),
-    /// `DataReady` (or failure) of transfer `id`.
-    DataReady(RequestId),
 }
 
 impl Client {
@@ -78,156 +65,20 @@ impl Client {
     /// Wraps an already connected control connection and reads the greeting.
     pub fn from_stream(ctrl: TcpStream, opts: Options) -> Result<Client> {
         ctrl.set_nodelay(true)?;
-        let peer = ctrl.peer_addr()?;
-        let config = client::session_config(peer, &opts);
+        let config = opts.driver_config(ctrl.peer_addr()?, ctrl.local_addr()?);
         let mut c = Client {
             ctrl,
-            session: ClientSession::new(config),
+            driver: ClientDriver::new(config, Instant::now()),
             opts,
             rbuf: vec![0; 8192],
             data: None,
             listener: None,
-            trace_buf: client::TraceBuf::default(),
-            early: None,
         };
-        c.wait_greeting()?;
+        c.run()?;
         Ok(c)
     }
 
-    /// The session (read-only), for its features and state.
-    pub fn session(&self) -> &ClientSession {
-        &self.session
-    }
-
-    /// Changes passive/active mode for the next transfers.
-    pub fn set_mode(&mut self, mode: Mode) {
-        self.opts.mode = mode;
-    }
-
-    /// Logs in, then asks for the server's features (FEAT; its failure is not an error) and sets binary type.
-    pub fn login(&mut self, user: &str, password: &str) -> Result<()> {
-        let id = self.session.login(user, password, None)?;
-        self.run(Until::Done(id))?;
-        if let Ok(id) = self.session.feat() {
-            let _ = self.run(Until::Done(id));
-        }
-        self.set_type(TransferType::Image)
-    }
-
-    /// Sets the transfer type (`TYPE I` binary, `TYPE A` ASCII).
-    pub fn set_type(&mut self, t: TransferType) -> Result<()> {
-        let id = self.session.type_(t)?;
-        self.run(Until::Done(id)).map(drop)
-    }
-
-    /// The working directory (PWD).
-    pub fn pwd(&mut self) -> Result<String> {
-        let id = self.session.pwd()?;
-        match self.run(Until::Done(id))? {
-            Event::Path { path, .. } => Ok(path),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// Changes the working directory.
-    pub fn cwd(&mut self, path: &str) -> Result<()> {
-        let id = self.session.cwd(path)?;
-        self.run(Until::Done(id)).map(drop)
-    }
-
-    /// Makes a directory; returns its path when the server says it.
-    pub fn mkdir(&mut self, path: &str) -> Result<Option<String>> {
-        let id = self.session.mkd(path)?;
-        match self.run(Until::Done(id))? {
-            Event::Path { path, .. } => Ok(Some(path)),
-            _ => Ok(None),
-        }
-    }
-
-    /// Removes a directory.
-    pub fn rmdir(&mut self, path: &str) -> Result<()> {
-        let id = self.session.rmd(path)?;
-        self.run(Until::Done(id)).map(drop)
-    }
-
-    /// Deletes a file.
-    pub fn delete(&mut self, path: &str) -> Result<()> {
-        let id = self.session.dele(path)?;
-        self.run(Until::Done(id)).map(drop)
-    }
-
-    /// Renames (RNFR + RNTO).
-    pub fn rename(&mut self, from: &str, to: &str) -> Result<()> {
-        let id = self.session.rename(from, to)?;
-        self.run(Until::Done(id)).map(drop)
-    }
-
-    /// A file's size (SIZE).
-    pub fn size(&mut self, path: &str) -> Result<u64> {
-        let id = self.session.size(path)?;
-        match self.run(Until::Done(id))? {
-            Event::Size { size, .. } => Ok(size),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// A file's modification time, UTC (MDTM).
-    pub fn mdtm(&mut self, path: &str) -> Result<DateTime> {
-        let id = self.session.mdtm(path)?;
-        match self.run(Until::Done(id))? {
-            Event::Modified { time, .. } => Ok(time),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// NOOP.
-    pub fn noop(&mut self) -> Result<()> {
-        let id = self.session.noop()?;
-        self.run(Until::Done(id)).map(drop)
-    }
-
-    /// A SITE command; returns the server's reply.
-    pub fn site(&mut self, text: &str) -> Result<Reply> {
-        let id = self.session.site(text)?;
-        match self.run(Until::Done(id))? {
-            Event::Done { reply, .. } => Ok(reply),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// Ends the session (QUIT) and closes the connection.
-    pub fn quit(mut self) -> Result<()> {
-        let id = self.session.quit()?;
-        match self.run(Until::Done(id)) {
-            Ok(_) | Err(Error::Closed(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The entries of a directory, parsed: MLSD when the server has it, LIST otherwise. Lines no parser
-    /// understands are left out; use [`Client::list_raw`] to see them.
-    pub fn list(&mut self, path: Option<&str>) -> Result<Vec<Entry<'static>>> {
-        let mlsd = self.session.features().is_some_and(|f| f.supports_mlsd());
-        let kind = if mlsd {
-            TransferKind::Mlsd(path.map(str::to_owned))
-        } else {
-            TransferKind::List(path.map(str::to_owned))
-        };
-        let data = self.read_all(kind, None)?;
-        Ok(client::parse_entries(&data, mlsd, client::today()).0)
-    }
-
-    /// The raw LIST lines.
-    pub fn list_raw(&mut self, path: Option<&str>) -> Result<Vec<String>> {
-        let data = self.read_all(TransferKind::List(path.map(str::to_owned)), None)?;
-        Ok(client::parse_names(&data))
-    }
-
-    /// The names in a directory (NLST).
-    pub fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>> {
-        let data = self.read_all(TransferKind::Nlst(path.map(str::to_owned)), None)?;
-        Ok(client::parse_names(&data))
-    }
+    client_calls!({} {});
 
     /// Downloads a file into `out`; returns the bytes copied.
     pub fn retrieve_to(&mut self, path: &str, out: &mut impl Write) -> Result<u64> {
@@ -249,9 +100,8 @@ impl Client {
     }
 
     fn retrieve_at(&mut self, path: &str, offset: u64) -> Result<Download<'_>> {
-        let rest = (offset > 0).then_some(offset);
-        let (id, sock) = self.start_transfer(TransferKind::Retr(path.to_owned()), rest)?;
-        Ok(Download { client: self, id, sock: Some(sock), eof: false })
+        self.open(TransferKind::Retr(path.to_owned()), (offset > 0).then_some(offset))?;
+        Ok(Download { client: self, eof: false, done: false })
     }
 
     /// Uploads `input` to `path` (STOR); returns the bytes sent.
@@ -271,210 +121,175 @@ impl Client {
 
     /// Starts an upload; write the file into the returned stream, then call [`Upload::finish`].
     pub fn store(&mut self, path: &str) -> Result<Upload<'_>> {
-        let (id, sock) = self.start_transfer(TransferKind::Stor(path.to_owned()), None)?;
-        Ok(Upload { client: self, id, sock: Some(sock) })
+        self.open(TransferKind::Stor(path.to_owned()), None)?;
+        Ok(Upload { client: self, done: false })
+    }
+
+    /// Opens any transfer (`kind`, from byte `rest`) and hands over its data connection, already set up and
+    /// ready: read a download to its end or write an upload and shut it down, then call
+    /// [`finish_transfer`](Self::finish_transfer), or [`abort_transfer`](Self::abort_transfer) to stop. For
+    /// callers that need the socket itself (the Python binding's `transfercmd`).
+    pub fn open_transfer(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<TcpStream> {
+        self.open(kind, rest)?;
+        self.data.take().ok_or(Error::Timeout("the data connection"))
+    }
+
+    /// Ends a transfer opened with [`open_transfer`](Self::open_transfer) whose data connection was read to its
+    /// end (`DataEnd::Eof`) or written and closed (`DataEnd::Closed`); returns the final reply.
+    pub fn finish_transfer(&mut self, end: DataEnd) -> Result<Reply> {
+        match self.call(Call::Finish { end })? {
+            Outcome::Transferred(reply) => Ok(reply),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Aborts the open transfer (ABOR, the data connection reset, then the 426/226 pair).
+    pub fn abort_transfer(&mut self) -> Result<()> {
+        match self.call(Call::Abort) {
+            Ok(_) | Err(Error::Transfer { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     fn upload_from(&mut self, kind: TransferKind, rest: Option<u64>, input: &mut impl Read) -> Result<u64> {
         let size = self.opts.buffer_size;
-        let (id, sock) = self.start_transfer(kind, rest)?;
-        let mut up = Upload { client: self, id, sock: Some(sock) };
+        self.open(kind, rest)?;
+        let mut up = Upload { client: self, done: false };
         let n = copy(input, &mut up, size)?;
         up.finish()?;
         Ok(n)
     }
 
     /// Downloads a whole data transfer into memory (listings).
-    fn read_all(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<Vec<u8>> {
-        let (id, sock) = self.start_transfer(kind, rest)?;
-        let mut d = Download { client: self, id, sock: Some(sock), eof: false };
+    fn read_all(&mut self, kind: TransferKind) -> Result<Vec<u8>> {
+        self.open(kind, None)?;
+        let mut d = Download { client: self, eof: false, done: false };
         let mut out = Vec::new();
         d.read_to_end(&mut out)?;
         d.finish()?;
         Ok(out)
     }
 
-    /// Asks for a transfer and drives the session until data may flow; returns the data connection.
-    fn start_transfer(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<(RequestId, TcpStream)> {
-        let mode = match self.opts.mode {
-            Mode::Passive if self.opts.extended_passive => DataMode::Passive,
-            Mode::Passive => DataMode::Pasv,
-            Mode::Active => {
-                let local = self.ctrl.local_addr()?;
-                let listener = TcpListener::bind(SocketAddr::new(local.ip(), 0))?;
-                let addr = listener.local_addr()?;
-                self.listener = Some(listener);
-                DataMode::Active(addr)
-            }
-        };
-        let mut transfer = Transfer::new(kind, mode);
-        if let Some(r) = rest {
-            transfer = transfer.restart_at(r);
+    /// Opens a transfer: the driver's call ends once data may flow over `self.data`.
+    fn open(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<()> {
+        match self.call(Call::Open { kind, rest })? {
+            Outcome::DataReady => {}
+            other => return Err(unexpected(other)),
         }
-        let id = self.session.transfer(transfer)?;
-        let result = self.run(Until::DataReady(id));
-        self.listener = None;
-        self.early = None;
-        result?;
-        let sock = self.data.take().ok_or(Error::Timeout("the data connection"))?;
+        let sock = self.data.as_ref().ok_or(Error::Timeout("the data connection"))?;
         sock.set_read_timeout(Some(self.opts.data_timeout))?;
         sock.set_write_timeout(Some(self.opts.data_timeout))?;
-        Ok((id, sock))
+        Ok(())
     }
 
-    fn wait_greeting(&mut self) -> Result<()> {
-        let deadline = Instant::now() + self.opts.reply_timeout;
+    /// Starts a call and runs it to its end.
+    fn call(&mut self, call: Call) -> Result<Outcome> {
+        self.driver.start(call, Instant::now())?;
+        self.run()
+    }
+
+    /// The IO loop: perform the driver's actions until the call's `Done`; in between, wait on the control
+    /// connection (and the listener) until the driver's deadline.
+    fn run(&mut self) -> Result<Outcome> {
         loop {
-            self.flush()?;
-            while let Some(ev) = self.session.poll_event() {
-                match ev {
-                    Event::Greeting { .. } => return Ok(()),
-                    Event::Closed { reason, .. } => return Err(Error::Closed(reason)),
-                    _ => {}
+            while let Some(action) = self.driver.poll_action() {
+                if let Action::Done(result) = action {
+                    return result.map_err(Error::from);
                 }
+                self.perform(action)?;
             }
-            self.read_control(deadline)?;
+            self.wait()?;
         }
     }
 
-    /// Writes what the session has to send.
-    fn flush(&mut self) -> Result<()> {
-        while let Some(bytes) = self.session.poll_transmit() {
-            self.trace_buf.feed(self.opts.trace.as_ref(), true, &bytes);
-            self.ctrl.write_all(&bytes)?;
+    fn perform(&mut self, action: Action) -> Result<()> {
+        match action {
+            Action::Send(bytes) => {
+                if let Err(e) = self.ctrl.write_all(&bytes) {
+                    return Err(self.abandon(e));
+                }
+            }
+            Action::Connect { addr, timeout } => match TcpStream::connect_timeout(&addr, timeout) {
+                Ok(sock) => {
+                    let (local, remote) = (sock.local_addr().ok(), sock.peer_addr().ok());
+                    self.data = Some(sock);
+                    self.driver.handle_connected(Instant::now(), local, remote);
+                }
+                Err(e) => self.driver.handle_connect_failed(Instant::now(), e.to_string()),
+            },
+            Action::Listen { ip } => match TcpListener::bind(SocketAddr::new(ip, 0)).and_then(|l| {
+                l.set_nonblocking(true)?;
+                Ok((l.local_addr()?, l))
+            }) {
+                Ok((addr, listener)) => {
+                    self.listener = Some(listener);
+                    self.driver.handle_listening(Instant::now(), addr);
+                }
+                Err(e) => self.driver.handle_listen_failed(Instant::now(), e.to_string()),
+            },
+            Action::StopListening => self.listener = None,
+            Action::CloseData { reset } => {
+                if let Some(sock) = self.data.take() {
+                    if reset {
+                        let _ = socket2::SockRef::from(&sock).set_linger(Some(Duration::ZERO));
+                    }
+                }
+            }
+            Action::Trace(line) => {
+                if let Some(t) = &self.opts.trace {
+                    t(&line);
+                }
+            }
+            Action::Log { level, message } => client::log(level, &message),
+            _ => {}
         }
         Ok(())
     }
 
-    /// Reads once from the control connection (until `deadline`) and feeds the session.
-    fn read_control(&mut self, deadline: Instant) -> Result<()> {
-        let left = deadline.saturating_duration_since(Instant::now());
+    /// Waits for the next input: a control read (or, while the driver wants the server's connection, an accept)
+    /// until the driver's deadline.
+    fn wait(&mut self) -> Result<()> {
+        let now = Instant::now();
+        let deadline = self.driver.poll_timeout().unwrap_or(now + self.opts.reply_timeout);
+        let mut until = deadline;
+        if let Some(listener) = self.listener.as_ref().filter(|_| self.driver.wants_accept()) {
+            match listener.accept() {
+                Ok((sock, from)) => {
+                    sock.set_nonblocking(false)?;
+                    if self.driver.handle_accepted(now, from, sock.local_addr().ok()) == AcceptVerdict::Use {
+                        self.data = Some(sock);
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => until = deadline.min(now + ACCEPT_POLL),
+                Err(e) => return Err(self.abandon(e)),
+            }
+        }
+        let left = until.saturating_duration_since(now);
         if left.is_zero() {
-            return Err(Error::Timeout("a reply"));
+            self.driver.handle_timeout(now);
+            return Ok(());
         }
         self.ctrl.set_read_timeout(Some(left))?;
         match self.ctrl.read(&mut self.rbuf) {
-            Ok(0) => {
-                self.trace_buf.flush(self.opts.trace.as_ref());
-                self.session.handle_close();
-                Ok(())
-            }
-            Ok(n) => {
-                let bytes = self.rbuf[..n].to_vec();
-                self.trace_buf.feed(self.opts.trace.as_ref(), false, &bytes);
-                self.feed(&bytes)
-            }
+            Ok(0) => self.driver.handle_control_closed(Instant::now()),
+            Ok(n) => self.driver.handle_control(Instant::now(), self.rbuf.get(..n).unwrap_or_default()),
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                Err(Error::Timeout("a reply"))
+                self.driver.handle_timeout(Instant::now());
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
-            Err(e) => {
-                self.session.handle_close();
-                Err(e.into())
-            }
-        }
-    }
-
-    /// Feeds control bytes; see [`client::judge_input`] for which session errors end the connection.
-    fn feed(&mut self, bytes: &[u8]) -> Result<()> {
-        let verdict = self.session.handle_input(bytes);
-        client::judge_input(&mut self.session, verdict)
-    }
-
-    /// The drive loop: write, handle data events, read, until the awaited event.
-    fn run(&mut self, until: Until) -> Result<Event> {
-        let mut deadline = Instant::now() + self.opts.reply_timeout;
-        loop {
-            self.flush()?;
-            while let Some(ev) = self.session.poll_event() {
-                if let Some(done) = self.on_event(ev, &until)? {
-                    self.flush()?;
-                    return Ok(done);
-                }
-                self.flush()?;
-                deadline = Instant::now() + self.opts.reply_timeout;
-            }
-            if let Some((sock, from)) = self.early.take() {
-                self.accepted(sock, from, &until)?;
-                if self.data.is_some() {
-                    continue;
-                }
-            }
-            if let Some(listener) = self.listener.as_ref().filter(|_| self.data.is_none() && self.early.is_none()) {
-                // Active mode: the server connects to us. Poll the listener and the control connection in turn.
-                listener.set_nonblocking(true)?;
-                match listener.accept() {
-                    Ok((sock, from)) => {
-                        sock.set_nonblocking(false)?;
-                        self.accepted(sock, from, &until)?;
-                        continue;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(e.into()),
-                }
-                match self.read_control(Instant::now() + ACCEPT_POLL) {
-                    Err(Error::Timeout(_)) if Instant::now() < deadline => continue,
-                    Err(Error::Timeout(_)) => return Err(Error::Timeout("the server's data connection")),
-                    other => other?,
-                }
-            } else {
-                self.read_control(deadline)?;
-            }
-        }
-    }
-
-    fn accepted(&mut self, sock: TcpStream, from: SocketAddr, until: &Until) -> Result<()> {
-        let id = match until {
-            Until::DataReady(id) | Until::Done(id) => *id,
-        };
-        match self.session.handle_data(id, DataEvent::Accepted { from }) {
-            Ok(()) => {
-                client::trace_data(self.opts.trace.as_ref(), &sock);
-                self.data = Some(sock);
-            }
-            // Too early (the transfer command is not out yet): keep it and offer it again.
-            Err(SessionError::InvalidState { .. }) => self.early = Some((sock, from)),
-            Err(e) => tracing::warn!(%from, error = %e, "data connection refused"),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(self.abandon(e)),
         }
         Ok(())
     }
 
-    /// Acts on one event; returns it when it is the awaited one, an error when it ends the wait badly.
-    fn on_event(&mut self, ev: Event, until: &Until) -> Result<Option<Event>> {
-        match ev {
-            Event::ConnectData { id, addr, nat } => {
-                if let Some(n) = nat {
-                    tracing::info!(announced = %n.announced, used = %n.used, reason = ?n.reason, "227 address replaced");
-                }
-                match TcpStream::connect_timeout(&addr, self.opts.data_timeout) {
-                    Ok(sock) => {
-                        client::trace_data(self.opts.trace.as_ref(), &sock);
-                        self.data = Some(sock);
-                        self.session.handle_data(id, DataEvent::Connected)?;
-                    }
-                    Err(e) => self.session.handle_data(id, DataEvent::Failed { reason: e.to_string() })?,
-                }
-                Ok(None)
-            }
-            Event::AcceptData { .. } => Ok(None),
-            Event::DataReady { id } if matches!(until, Until::DataReady(w) if *w == id) => {
-                Ok(Some(Event::DataReady { id }))
-            }
-            Event::TransferFailed { failure, reply, .. } => {
-                self.data = None;
-                Err(Error::Transfer { failure, reply })
-            }
-            Event::LoginFailed { reply, .. } => Err(Error::LoginFailed(reply)),
-            Event::Failed { reply, .. } => Err(Error::Refused(reply)),
-            Event::Closed { reason, .. } => Err(Error::Closed(reason)),
-            ev => {
-                let done_id = client::final_id(&ev);
-                Ok(match until {
-                    Until::Done(w) if done_id == Some(*w) => Some(ev),
-                    _ => None,
-                })
-            }
-        }
+    /// The control connection failed: the session is over; its sockets are dropped.
+    fn abandon(&mut self, e: io::Error) -> Error {
+        self.driver.close(Instant::now());
+        while self.driver.poll_action().is_some() {}
+        self.data = None;
+        self.listener = None;
+        Error::Io(e)
     }
 }
 
@@ -488,7 +303,7 @@ fn copy(r: &mut impl Read, w: &mut impl Write, size: usize) -> Result<u64> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e.into()),
         };
-        w.write_all(&buf[..n])?;
+        w.write_all(buf.get(..n).unwrap_or_default())?;
         total += n as u64;
     }
 }
@@ -498,19 +313,18 @@ fn copy(r: &mut impl Read, w: &mut impl Write, size: usize) -> Result<u64> {
 #[derive(Debug)]
 pub struct Download<'a> {
     client: &'a mut Client,
-    id: RequestId,
-    sock: Option<TcpStream>,
     eof: bool,
+    /// `finish` or `abort` took over.
+    done: bool,
 }
 
 impl Read for Download<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let Some(sock) = self.sock.as_mut() else { return Ok(0) };
+        let Some(sock) = self.client.data.as_mut() else { return Ok(0) };
         let n = sock.read(buf)?;
-        if n == 0 && !self.eof {
+        if n == 0 && !buf.is_empty() {
             self.eof = true;
-            self.sock = None;
-            self.client.session.handle_data(self.id, DataEvent::Eof).map_err(io::Error::other)?;
+            self.client.data = None;
         }
         Ok(n)
     }
@@ -522,41 +336,25 @@ impl Download<'_> {
         if !self.eof {
             io::copy(&mut self, &mut io::sink())?;
         }
-        let id = self.id;
-        self.eof = true;
-        match self.client.run(Until::Done(id))? {
-            Event::TransferComplete { reply, .. } => Ok(reply),
-            other => Err(unexpected(other)),
-        }
+        self.done = true;
+        self.client.finish_transfer(DataEnd::Eof)
     }
 
     /// Stops the download: ABOR, then the 426/226 pair.
     pub fn abort(mut self) -> Result<()> {
-        self.eof = true;
-        abort(self.client, self.sock.take())
+        self.done = true;
+        self.client.abort_transfer()
     }
 }
 
 impl Drop for Download<'_> {
     fn drop(&mut self) {
-        if !self.eof {
-            let _ = abort(self.client, self.sock.take());
+        match (self.done, self.eof) {
+            (true, _) => {}
+            // Read to its end: nothing to abort, only the final reply to read.
+            (false, true) => drop(self.client.finish_transfer(DataEnd::Eof)),
+            (false, false) => drop(self.client.abort_transfer()),
         }
-    }
-}
-
-fn abort(client: &mut Client, sock: Option<TcpStream>) -> Result<()> {
-    let id = client.session.abort()?;
-    // ABOR goes out first; then the data connection is reset (not closed with FIN), so the server cannot take
-    // the cut-off data for a complete file.
-    client.flush()?;
-    if let Some(s) = sock {
-        let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
-        drop(s);
-    }
-    match client.run(Until::Done(id)) {
-        Ok(_) | Err(Error::Transfer { .. }) => Ok(()),
-        Err(e) => Err(e),
     }
 }
 
@@ -564,50 +362,45 @@ fn abort(client: &mut Client, sock: Option<TcpStream>) -> Result<()> {
 #[derive(Debug)]
 pub struct Upload<'a> {
     client: &'a mut Client,
-    id: RequestId,
-    sock: Option<TcpStream>,
+    /// `finish` or `abort` took over.
+    done: bool,
 }
 
 impl Write for Upload<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self.sock.as_mut() {
+        match self.client.data.as_mut() {
             Some(s) => s.write(buf),
             None => Err(io::Error::new(io::ErrorKind::NotConnected, "upload finished")),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.sock.as_mut().map_or(Ok(()), Write::flush)
+        self.client.data.as_mut().map_or(Ok(()), Write::flush)
     }
 }
 
 impl Upload<'_> {
     /// Closes the data connection (the end of the file) and waits for the server's final reply (226).
     pub fn finish(mut self) -> Result<Reply> {
-        if let Some(s) = self.sock.take() {
+        if let Some(mut s) = self.client.data.take() {
             s.shutdown(Shutdown::Write)?;
             // Wait for the server to close its side too, so the 226 refers to all our bytes.
-            let mut s = s;
             let _ = io::copy(&mut s, &mut io::sink());
         }
-        let id = self.id;
-        self.client.session.handle_data(id, DataEvent::Closed)?;
-        match self.client.run(Until::Done(id))? {
-            Event::TransferComplete { reply, .. } => Ok(reply),
-            other => Err(unexpected(other)),
-        }
+        self.done = true;
+        self.client.finish_transfer(DataEnd::Closed)
     }
 
     /// Stops the upload: ABOR; the server keeps no partial file under the name (ftpkit's server does not).
     pub fn abort(mut self) -> Result<()> {
-        let sock = self.sock.take();
-        abort(self.client, sock)
+        self.done = true;
+        self.client.abort_transfer()
     }
 }
 
 impl Drop for Upload<'_> {
     fn drop(&mut self) {
-        if let Some(sock) = self.sock.take() {
-            let _ = abort(self.client, Some(sock));
+        if !self.done {
+            let _ = self.client.abort_transfer();
         }
     }
 }
@@ -680,7 +473,7 @@ mod tests {
         const FILE: &[u8] = b"0123456789abcdefghij";
         let (addr, server) = early_connecting_server(FILE);
         let opts = Options {
-            mode: Mode::Active,
+            mode: ClientMode::Active,
             reply_timeout: Duration::from_secs(3),
             data_timeout: Duration::from_secs(3),
             ..Options::default()

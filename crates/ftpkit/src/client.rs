@@ -1,117 +1,19 @@
-//! What the blocking and the tokio clients share: options, errors, and the decisions that are the same whatever
-//! the runtime (which listing command to use and how to read its lines). Protocol behaviour is the session's
-//! ([`ClientSession`]); this module holds no state machine.
+//! What the blocking and the tokio clients share: options, errors, the trace hook, and their request methods
+//! (written once, in [`client_calls!`]). Every protocol decision is the one client driver's
+//! ([`ClientDriver`](crate::proto::driver::ClientDriver)); the two clients are IO loops that perform its actions.
 
-use crate::proto::listing::{parse_listing, parse_mlsd_line, Date, DateTime, Entry, ListLine};
+pub use crate::proto::driver::{parse_entries, parse_names, ClientMode, TraceLine};
+use crate::proto::driver::{DriverConfig, DriverError, Outcome};
+use crate::proto::listing::{Date, DateTime};
 use crate::proto::reply::Reply;
-use crate::proto::session::client::{ClientSession, CloseReason, Event, RequestId, SessionError, TransferFailure};
+use crate::proto::session::client::{CloseReason, SessionError, TransferFailure};
 pub use crate::proto::session::PasvAddressPolicy;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How data connections are opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// The client connects to the server (EPSV, falling back to PASV). Works through client-side firewalls and NAT.
-    #[default]
-    Passive,
-    /// The server connects to the client (PORT for IPv4, EPRT for IPv6), which listens on the control connection's
-    /// local address, on an ephemeral port.
-    Active,
-}
-
-/// One line of the control exchange, for tracing (`ftp -d` style), or a data connection being set up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TraceLine {
-    /// A command sent, without its line end (`PASS` arguments are masked as `XXXX`).
-    Sent(String),
-    /// A reply line received, without its line end. A line split across reads is reported once, whole.
-    Received(String),
-    /// A data connection was established: its client-side (`local`) and server-side (`remote`) addresses. In
-    /// active mode `remote` is where the server connected from; in passive mode `local` is the port the client
-    /// connected from. Comes between the control lines, in the order things happened.
-    Data {
-        /// The client's end of the data connection.
-        local: SocketAddr,
-        /// The server's end of the data connection.
-        remote: SocketAddr,
-    },
-}
-
 /// A function that sees every control line; see [`Options::trace`].
 pub type Tracer = std::sync::Arc<dyn Fn(&TraceLine) + Send + Sync>;
-
-/// The longest partial line kept while waiting for its end; a longer one is reported as it is.
-const TRACE_LINE_MAX: usize = 64 * 1024;
-
-/// One client's trace state: the partial line of each direction, kept until its line end arrives, so a reply
-/// split across reads is traced as one line.
-#[derive(Debug, Default)]
-pub(crate) struct TraceBuf {
-    sent: Vec<u8>,
-    received: Vec<u8>,
-}
-
-impl TraceBuf {
-    /// Adds control bytes; every line completed by them goes to the tracer (PASS masked).
-    pub(crate) fn feed(&mut self, tracer: Option<&Tracer>, sent: bool, bytes: &[u8]) {
-        let Some(t) = tracer else { return };
-        let buf = if sent { &mut self.sent } else { &mut self.received };
-        buf.extend_from_slice(bytes);
-        let mut start = 0;
-        while let Some(end) = buf.get(start..).and_then(|rest| rest.iter().position(|&b| b == b'\n')) {
-            let line = buf.get(start..start + end).unwrap_or_default();
-            emit(t, sent, line);
-            start += end + 1;
-        }
-        buf.drain(..start.min(buf.len()));
-        if buf.len() > TRACE_LINE_MAX {
-            emit(t, sent, buf);
-            buf.clear();
-        }
-    }
-
-    /// Reports what is left of a partial line (the connection closed before its end).
-    pub(crate) fn flush(&mut self, tracer: Option<&Tracer>) {
-        let Some(t) = tracer else { return };
-        for (sent, buf) in [(true, &mut self.sent), (false, &mut self.received)] {
-            if !buf.is_empty() {
-                emit(t, sent, buf);
-                buf.clear();
-            }
-        }
-    }
-}
-
-/// Reports an established data connection to the tracer.
-pub(crate) fn trace_data(tracer: Option<&Tracer>, sock: &std::net::TcpStream) {
-    trace_endpoints(tracer, sock.local_addr(), sock.peer_addr());
-}
-
-/// Reports a data connection's two ends to the tracer (when both are known).
-pub(crate) fn trace_endpoints(tracer: Option<&Tracer>, local: io::Result<SocketAddr>, remote: io::Result<SocketAddr>) {
-    let Some(t) = tracer else { return };
-    if let (Ok(local), Ok(remote)) = (local, remote) {
-        t(&TraceLine::Data { local, remote });
-    }
-}
-
-/// Hands one line (without its LF) to the tracer.
-fn emit(t: &Tracer, sent: bool, line: &[u8]) {
-    let text = String::from_utf8_lossy(line);
-    let line = text.strip_suffix('\r').unwrap_or(&text);
-    if sent {
-        let shown = match line.get(..5) {
-            Some(p) if p.eq_ignore_ascii_case("PASS ") => "PASS XXXX".to_owned(),
-            _ => line.to_owned(),
-        };
-        t(&TraceLine::Sent(shown));
-    } else {
-        t(&TraceLine::Received(line.to_owned()));
-    }
-}
 
 /// Client settings.
 #[derive(Clone)]
@@ -123,7 +25,7 @@ pub struct Options {
     /// Connecting, accepting, and each read or write on a data connection (default 30 s).
     pub data_timeout: Duration,
     /// Passive (default) or active.
-    pub mode: Mode,
+    pub mode: ClientMode,
     /// What to connect to when a 227 names another address than the server's (default: the server's address, as
     /// curl, ftplib and commons-net do since CVE-2020-8284 / CVE-2021-4189).
     pub pasv_policy: PasvAddressPolicy,
@@ -160,7 +62,7 @@ impl Default for Options {
             connect_timeout: Duration::from_secs(10),
             reply_timeout: Duration::from_secs(30),
             data_timeout: Duration::from_secs(30),
-            mode: Mode::Passive,
+            mode: ClientMode::Passive,
             pasv_policy: PasvAddressPolicy::default(),
             epsv_all: false,
             extended_passive: true,
@@ -224,158 +126,179 @@ pub fn today() -> Date {
     DateTime::from_unix(secs, 0).map_or(Date::UNIX_EPOCH, |t| t.date())
 }
 
-/// Parses a listing payload: MLSD facts, or LIST lines (Unix or DOS) read against `reference`. Lines no parser
-/// understands are returned in `unparsed`, never dropped.
-pub fn parse_entries(data: &[u8], mlsd: bool, reference: Date) -> (Vec<Entry<'static>>, Vec<String>) {
-    let text = String::from_utf8_lossy(data);
-    let mut entries = Vec::new();
-    let mut unparsed = Vec::new();
-    if mlsd {
-        for line in text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty()) {
-            match parse_mlsd_line(line) {
-                Ok(e) => entries.push(e.into_owned()),
-                Err(_) => unparsed.push(line.to_owned()),
-            }
-        }
-    } else {
-        for line in parse_listing(&text, reference) {
-            match line {
-                ListLine::Entry(e) => entries.push(e.into_owned()),
-                ListLine::Unparsed(raw) => {
-                    if !raw.trim().is_empty() && !raw.starts_with("total ") {
-                        unparsed.push(raw.to_string());
-                    }
-                }
-            }
-        }
+impl Options {
+    /// The driver settings these options ask for, for a control connection from `local` to `peer`.
+    pub fn driver_config(&self, peer: SocketAddr, local: SocketAddr) -> DriverConfig {
+        let mut config = DriverConfig::new(peer, local);
+        config.session.pasv_policy = self.pasv_policy.clone();
+        config.session.epsv_all = self.epsv_all;
+        config.reply_timeout = self.reply_timeout;
+        config.data_timeout = self.data_timeout;
+        config.mode = self.mode;
+        config.extended_passive = self.extended_passive;
+        config.trace = self.trace.is_some();
+        config
     }
-    (entries, unparsed)
 }
 
-/// Splits an NLST payload into names.
-pub fn parse_names(data: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(data)
-        .lines()
-        .map(|l| l.trim_end_matches('\r').to_owned())
-        .filter(|l| !l.is_empty())
-        .collect()
-}
-
-/// The session settings a client's options ask for, for a control connection to `peer`.
-pub(crate) fn session_config(peer: std::net::SocketAddr, opts: &Options) -> crate::proto::session::client::Config {
-    let mut config = crate::proto::session::client::Config::new(peer);
-    config.pasv_policy = opts.pasv_policy.clone();
-    config.epsv_all = opts.epsv_all;
-    config
-}
-
-/// What a client does with the session's verdict on control bytes. Bytes the reply decoder cannot frame (a bad
-/// code, a line or reply over the limits, an HTTP server) mean the control connection cannot be trusted: the
-/// session is closed and the error returned. A reply that merely makes no sense for the command in flight already
-/// failed that request through its event, so it is only logged.
-pub(crate) fn judge_input(session: &mut ClientSession, verdict: std::result::Result<(), SessionError>) -> Result<()> {
-    match verdict {
-        Ok(()) => Ok(()),
-        Err(e @ SessionError::Decode(_)) => {
-            session.handle_close();
-            Err(Error::Protocol(e))
-        }
-        Err(e) => {
-            tracing::debug!(error = %e, "reply refused by the session");
-            Ok(())
+impl From<DriverError> for Error {
+    fn from(e: DriverError) -> Error {
+        match e {
+            DriverError::Timeout(what) => Error::Timeout(what),
+            DriverError::Refused(r) => Error::Refused(r),
+            DriverError::LoginFailed(r) => Error::LoginFailed(r),
+            DriverError::Transfer { failure, reply } => Error::Transfer { failure, reply },
+            DriverError::Protocol(e) => Error::Protocol(e),
+            DriverError::Closed(reason) => Error::Closed(reason),
+            _ => Error::Protocol(SessionError::InvalidState { what: "call", why: "another call is in progress" }),
         }
     }
 }
 
-/// The request a success event ends, if the event is one (the final answer a drive loop waits for).
-pub(crate) fn final_id(ev: &Event) -> Option<RequestId> {
-    match ev {
-        Event::LoggedIn { id, .. }
-        | Event::Features { id, .. }
-        | Event::Path { id, .. }
-        | Event::Size { id, .. }
-        | Event::Modified { id, .. }
-        | Event::Done { id, .. }
-        | Event::Reply { id, .. }
-        | Event::TransferComplete { id, .. }
-        | Event::Aborted { id, .. } => Some(*id),
-        _ => None,
-    }
-}
-
-/// The error for a request answered by an event that does not carry what the request asked for.
-pub(crate) fn unexpected(ev: Event) -> Error {
+/// The error for a call that ended with another outcome than the one it asks for.
+pub(crate) fn unexpected(outcome: Outcome) -> Error {
     Error::Protocol(SessionError::InvalidState {
-        what: "the request's answer",
-        why: match ev {
-            Event::Done { .. } => "the server's reply did not carry the expected value",
-            _ => "the session reported another event than this request's",
+        what: "the call's answer",
+        why: match outcome {
+            Outcome::Done(_) => "the server's reply did not carry the expected value",
+            _ => "the driver ended the call with another outcome",
         },
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::{Arc, Mutex};
-
-    /// Reads as (sent?, bytes).
-    type Reads<'a> = &'a [(bool, &'a [u8])];
-
-    fn collect(reads: Reads<'_>, flush: bool) -> Vec<TraceLine> {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&seen);
-        let tracer: Tracer = Arc::new(move |l: &TraceLine| sink.lock().map(|mut v| v.push(l.clone())).unwrap_or(()));
-        let mut buf = TraceBuf::default();
-        for (sent, bytes) in reads {
-            buf.feed(Some(&tracer), *sent, bytes);
-        }
-        if flush {
-            buf.flush(Some(&tracer));
-        }
-        let out = seen.lock().map(|v| v.clone()).unwrap_or_default();
-        out
-    }
-
-    fn r(s: &str) -> TraceLine {
-        TraceLine::Received(s.to_owned())
-    }
-
-    #[test]
-    fn trace_lines_are_whole_whatever_the_reads() {
-        let table: &[(Reads<'_>, bool, Vec<TraceLine>)] = &[
-            (&[(false, b"220 ready\r\n")], false, vec![r("220 ready")]),
-            (&[(false, b"22"), (false, b"0 rea"), (false, b"dy\r"), (false, b"\n")], false, vec![r("220 ready")]),
-            (&[(false, b"211-a\r\n b\r\n211 c\r\n")], false, vec![r("211-a"), r(" b"), r("211 c")]),
-            (
-                &[(false, b"227 Entering (1,2,3,4,5,6)\r\n150 Op"), (false, b"ening\r\n")],
-                false,
-                vec![r("227 Entering (1,2,3,4,5,6)"), r("150 Opening")],
-            ),
-            (&[(false, b"221 bye")], false, vec![]),
-            (&[(false, b"221 bye")], true, vec![r("221 bye")]),
-            (
-                &[(true, b"USER a\r\n"), (true, b"pass s3cret\r\n")],
-                false,
-                vec![TraceLine::Sent("USER a".into()), TraceLine::Sent("PASS XXXX".into())],
-            ),
-            // A sent line and a received line do not share a buffer.
-            (
-                &[(false, b"331 "), (true, b"NOOP\r\n"), (false, b"ok\r\n")],
-                false,
-                vec![TraceLine::Sent("NOOP".into()), r("331 ok")],
-            ),
-        ];
-        for (i, (reads, flush, want)) in table.iter().enumerate() {
-            assert_eq!(&collect(reads, *flush), want, "case {i}");
-        }
-    }
-
-    #[test]
-    fn an_endless_line_is_reported_at_the_limit() {
-        let big = vec![b'x'; TRACE_LINE_MAX + 1];
-        let got = collect(&[(false, &big)], false);
-        assert_eq!(got.len(), 1);
-        assert!(matches!(&got[0], TraceLine::Received(s) if s.len() == TRACE_LINE_MAX + 1));
+/// Hands a driver's log message to `tracing`.
+pub(crate) fn log(level: crate::proto::driver::LogLevel, message: &str) {
+    match level {
+        crate::proto::driver::LogLevel::Info => tracing::info!("{message}"),
+        _ => tracing::debug!("{message}"),
     }
 }
+
+/// The request methods of both clients, written once: `client_calls!({async} {.await})` for the tokio client,
+/// `client_calls!({} {})` for the blocking one. Each shell provides `call(Call) -> Result<Outcome>` and
+/// `read_all(TransferKind) -> Result<Vec<u8>>` (sync or async to match).
+macro_rules! client_calls {
+    ({$($async_:tt)*} {$($await_:tt)*}) => {
+        /// Logs in, then asks for the server's features (FEAT; its refusal is no error) and sets binary type.
+        pub $($async_)* fn login(&mut self, user: &str, password: &str) -> Result<()> {
+            let call = Call::Login { user: user.to_owned(), password: password.to_owned(), account: None };
+            self.call(call)$($await_)*.map(drop)
+        }
+
+        /// Sets the transfer type (`TYPE I` binary, `TYPE A` ASCII).
+        pub $($async_)* fn set_type(&mut self, t: TransferType) -> Result<()> {
+            self.call(Call::Type(t))$($await_)*.map(drop)
+        }
+
+        /// The working directory (PWD).
+        pub $($async_)* fn pwd(&mut self) -> Result<String> {
+            match self.call(Call::Pwd)$($await_)*? {
+                Outcome::Path(path) => Ok(path),
+                other => Err(unexpected(other)),
+            }
+        }
+
+        /// Changes the working directory.
+        pub $($async_)* fn cwd(&mut self, path: &str) -> Result<()> {
+            self.call(Call::Cwd(path.to_owned()))$($await_)*.map(drop)
+        }
+
+        /// Makes a directory; returns its path when the server says it.
+        pub $($async_)* fn mkdir(&mut self, path: &str) -> Result<Option<String>> {
+            match self.call(Call::Mkd(path.to_owned()))$($await_)*? {
+                Outcome::Path(path) => Ok(Some(path)),
+                _ => Ok(None),
+            }
+        }
+
+        /// Removes a directory.
+        pub $($async_)* fn rmdir(&mut self, path: &str) -> Result<()> {
+            self.call(Call::Rmd(path.to_owned()))$($await_)*.map(drop)
+        }
+
+        /// Deletes a file.
+        pub $($async_)* fn delete(&mut self, path: &str) -> Result<()> {
+            self.call(Call::Dele(path.to_owned()))$($await_)*.map(drop)
+        }
+
+        /// Renames (RNFR + RNTO).
+        pub $($async_)* fn rename(&mut self, from: &str, to: &str) -> Result<()> {
+            self.call(Call::Rename { from: from.to_owned(), to: to.to_owned() })$($await_)*.map(drop)
+        }
+
+        /// A file's size (SIZE).
+        pub $($async_)* fn size(&mut self, path: &str) -> Result<u64> {
+            match self.call(Call::Size(path.to_owned()))$($await_)*? {
+                Outcome::Size(size) => Ok(size),
+                other => Err(unexpected(other)),
+            }
+        }
+
+        /// A file's modification time, UTC (MDTM).
+        pub $($async_)* fn mdtm(&mut self, path: &str) -> Result<DateTime> {
+            match self.call(Call::Mdtm(path.to_owned()))$($await_)*? {
+                Outcome::Modified(time) => Ok(time),
+                other => Err(unexpected(other)),
+            }
+        }
+
+        /// NOOP.
+        pub $($async_)* fn noop(&mut self) -> Result<()> {
+            self.call(Call::Noop)$($await_)*.map(drop)
+        }
+
+        /// A SITE command; returns the server's reply.
+        pub $($async_)* fn site(&mut self, text: &str) -> Result<Reply> {
+            match self.call(Call::Site(text.to_owned()))$($await_)*? {
+                Outcome::Done(reply) => Ok(reply),
+                other => Err(unexpected(other)),
+            }
+        }
+
+        /// Sends one raw command line (no line end; CR, LF and NUL are refused before anything is sent) and returns
+        /// its final reply, whatever its code (a `1xx` is waited past). Commands that open data connections belong
+        /// to the transfer methods.
+        pub $($async_)* fn quote(&mut self, line: &str) -> Result<Reply> {
+            match self.call(Call::Raw(line.to_owned()))$($await_)*? {
+                Outcome::Reply(reply) => Ok(reply),
+                other => Err(unexpected(other)),
+            }
+        }
+
+        /// Ends the session (QUIT) and closes the connection.
+        pub $($async_)* fn quit(mut self) -> Result<()> {
+            self.call(Call::Quit)$($await_)*.map(drop)
+        }
+
+        /// The entries of a directory, parsed: MLSD when the server has it, LIST otherwise. Lines no parser
+        /// understands are left out; use the `list_raw` method to see them.
+        pub $($async_)* fn list(&mut self, path: Option<&str>) -> Result<Vec<Entry<'static>>> {
+            let kind = self.driver.listing_command(path);
+            let data = self.read_all(kind.clone())$($await_)*?;
+            Ok(client::parse_entries(&kind, &data, client::today()).0)
+        }
+
+        /// The raw LIST lines.
+        pub $($async_)* fn list_raw(&mut self, path: Option<&str>) -> Result<Vec<String>> {
+            let data = self.read_all(TransferKind::List(path.map(str::to_owned)))$($await_)*?;
+            Ok(client::parse_names(&data))
+        }
+
+        /// The names in a directory (NLST).
+        pub $($async_)* fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>> {
+            let data = self.read_all(TransferKind::Nlst(path.map(str::to_owned)))$($await_)*?;
+            Ok(client::parse_names(&data))
+        }
+
+        /// The session (read-only), for its features and state.
+        pub fn session(&self) -> &ClientSession {
+            self.driver.session()
+        }
+
+        /// Changes passive/active mode for the next transfers.
+        pub fn set_mode(&mut self, mode: ClientMode) {
+            self.driver.set_mode(mode);
+        }
+    };
+}
+pub(crate) use client_calls;

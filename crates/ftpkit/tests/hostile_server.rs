@@ -2,7 +2,7 @@
 //! host, a data connection that never ends. Each case must end in bounded time with a typed error, with bounded
 //! memory, and without traffic to any address but loopback. The "server" is a scripted std TcpListener.
 
-use ftpkit::client::{Error, Mode, Options};
+use ftpkit::client::{ClientMode, Error, Options};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
@@ -13,7 +13,7 @@ fn opts() -> Options {
         reply_timeout: Duration::from_secs(3),
         data_timeout: Duration::from_secs(2),
         connect_timeout: Duration::from_secs(2),
-        mode: Mode::Passive,
+        mode: ClientMode::Passive,
         ..Options::default()
     }
 }

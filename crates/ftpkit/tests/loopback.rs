@@ -1,7 +1,7 @@
 //! The blocking client against the embedded server, both on loopback: every client operation in both modes.
 
 use ftpkit::blocking::Client;
-use ftpkit::client::{Error, Mode, Options};
+use ftpkit::client::{ClientMode, Error, Options};
 use ftpkit::proto::listing::EntryKind;
 use ftpkit::server::{Access, Server};
 use std::io::{Read, Write};
@@ -40,14 +40,14 @@ fn tree() -> tempfile::TempDir {
     d
 }
 
-fn client(addr: SocketAddr, mode: Mode) -> Client {
+fn client(addr: SocketAddr, mode: ClientMode) -> Client {
     let opts = Options { mode, ..Options::default() };
     let mut c = Client::connect_with(addr, opts).unwrap();
     c.login("alice", "pw").unwrap();
     c
 }
 
-fn exercise(mode: Mode) {
+fn exercise(mode: ClientMode) {
     let root = tree();
     let srv = serve(root.path());
     let mut c = client(srv.addr, mode);
@@ -115,12 +115,12 @@ fn exercise(mode: Mode) {
 
 #[test]
 fn passive_mode_end_to_end() {
-    exercise(Mode::Passive);
+    exercise(ClientMode::Passive);
 }
 
 #[test]
 fn active_mode_end_to_end() {
-    exercise(Mode::Active);
+    exercise(ClientMode::Active);
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn anonymous_is_read_only_and_bad_password_is_refused() {
 fn aborted_download_and_dropped_upload_keep_the_session_usable() {
     let root = tree();
     let srv = serve(root.path());
-    let mut c = client(srv.addr, Mode::Passive);
+    let mut c = client(srv.addr, ClientMode::Passive);
     let mut d = c.retrieve("big.bin").unwrap();
     let mut first = [0u8; 1000];
     d.read_exact(&mut first).unwrap();

@@ -1,7 +1,7 @@
 //! The tokio client against the embedded server, both on loopback: every client operation in both modes, aborts
 //! (explicit and by drop), the trace hook, and timeouts against a scripted server that stalls.
 
-use ftpkit::client::{Error, Mode, Options, TraceLine};
+use ftpkit::client::{ClientMode, Error, Options, TraceLine};
 use ftpkit::proto::listing::EntryKind;
 use ftpkit::server::{Access, Server};
 use ftpkit::tokio::Client;
@@ -41,7 +41,7 @@ fn big() -> Vec<u8> {
 
 type Lines = Arc<Mutex<Vec<TraceLine>>>;
 
-fn traced(mode: Mode) -> (Options, Lines) {
+fn traced(mode: ClientMode) -> (Options, Lines) {
     let lines: Lines = Arc::default();
     let sink = Arc::clone(&lines);
     let opts = Options {
@@ -52,7 +52,7 @@ fn traced(mode: Mode) -> (Options, Lines) {
     (opts, lines)
 }
 
-async fn client(addr: SocketAddr, mode: Mode) -> Client {
+async fn client(addr: SocketAddr, mode: ClientMode) -> Client {
     let opts = Options { mode, ..Options::default() };
     let mut c = Client::connect_with(addr, opts).await.unwrap();
     c.login("alice", "pw").await.unwrap();
@@ -85,7 +85,7 @@ async fn settle_dir(root: &Path, n: usize) -> Vec<std::ffi::OsString> {
     names
 }
 
-async fn exercise(mode: Mode) {
+async fn exercise(mode: ClientMode) {
     let root = tree();
     let addr = serve(root.path()).await;
     let (opts, lines) = traced(mode);
@@ -189,8 +189,8 @@ async fn exercise(mode: Mode) {
     // The data-connection commands are the mode's.
     let sent = sent(&lines);
     let (yes, no) = match mode {
-        Mode::Passive => ("EPSV", ["PORT", "EPRT"]),
-        Mode::Active => ("PORT", ["EPSV", "PASV"]),
+        ClientMode::Passive => ("EPSV", ["PORT", "EPRT"]),
+        ClientMode::Active => ("PORT", ["EPSV", "PASV"]),
     };
     assert!(sent.iter().any(|l| l.starts_with(yes)), "{sent:?}");
     assert!(!sent.iter().any(|l| no.iter().any(|n| l.starts_with(n))), "{sent:?}");
@@ -200,23 +200,23 @@ async fn exercise(mode: Mode) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passive_mode_end_to_end() {
-    exercise(Mode::Passive).await;
+    exercise(ClientMode::Passive).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn active_mode_end_to_end() {
-    exercise(Mode::Active).await;
+    exercise(ClientMode::Active).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_mode_switches_between_transfers() {
     let root = tree();
     let addr = serve(root.path()).await;
-    let (opts, lines) = traced(Mode::Passive);
+    let (opts, lines) = traced(ClientMode::Passive);
     let mut c = Client::connect_with(addr, opts).await.unwrap();
     c.login("alice", "pw").await.unwrap();
     assert_eq!(c.nlst(None).await.unwrap().len(), 3);
-    c.set_mode(Mode::Active);
+    c.set_mode(ClientMode::Active);
     assert_eq!(c.nlst(None).await.unwrap().len(), 3);
     let sent = sent(&lines);
     let data: Vec<_> = sent.iter().filter(|l| l.starts_with("EPSV") || l.starts_with("PORT")).collect();
@@ -249,7 +249,7 @@ async fn anonymous_is_read_only_and_bad_password_is_refused() {
 async fn trace_hook_sees_every_line_and_masks_the_password() {
     let root = tree();
     let addr = serve(root.path()).await;
-    let (opts, lines) = traced(Mode::Passive);
+    let (opts, lines) = traced(ClientMode::Passive);
     let mut c = Client::connect_with(addr, opts).await.unwrap();
     c.login("alice", "pw").await.unwrap();
     c.quit().await.unwrap();
@@ -266,7 +266,7 @@ async fn trace_hook_sees_every_line_and_masks_the_password() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explicit_aborts_keep_the_session_usable() {
-    for mode in [Mode::Passive, Mode::Active] {
+    for mode in [ClientMode::Passive, ClientMode::Active] {
         let root = tree();
         let addr = serve(root.path()).await;
         let mut c = client(addr, mode).await;
@@ -294,7 +294,7 @@ async fn explicit_aborts_keep_the_session_usable() {
 async fn dropped_transfers_are_aborted_at_once_and_settled_by_the_next_call() {
     let root = tree();
     let addr = serve(root.path()).await;
-    let (opts, lines) = traced(Mode::Passive);
+    let (opts, lines) = traced(ClientMode::Passive);
     let mut c = Client::connect_with(addr, opts).await.unwrap();
     c.login("alice", "pw").await.unwrap();
 
@@ -454,7 +454,7 @@ async fn a_silent_server_times_out() {
 #[tokio::test]
 async fn stalled_data_times_out_and_is_aborted_and_a_lost_reply_closes_the_session() {
     let (addr, mut seen) = scripted(true, stalling, None).await;
-    let (mut opts, lines) = traced(Mode::Passive);
+    let (mut opts, lines) = traced(ClientMode::Passive);
     opts.reply_timeout = Duration::from_millis(300);
     opts.data_timeout = Duration::from_millis(200);
     let mut c = Client::connect_with(addr, opts).await.unwrap();
@@ -509,7 +509,7 @@ fn eager(cmd: &str) -> &'static str {
 async fn active_mode_takes_a_connection_made_before_the_port_reply() {
     let (addr, _seen) = scripted(true, eager, Some(b"early bytes")).await;
     let opts = Options {
-        mode: Mode::Active,
+        mode: ClientMode::Active,
         reply_timeout: Duration::from_secs(5),
         data_timeout: Duration::from_secs(5),
         ..Options::default()

@@ -22,6 +22,7 @@
 pub mod error;
 
 pub mod command;
+pub mod driver;
 pub mod explain;
 pub mod feat;
 pub mod firewall;

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ftpkit::blocking::Client;
-use ftpkit::client::{Mode, Options};
+use ftpkit::client::{ClientMode, Options};
 use ftpkit_interop::install::ensure_curl;
 use ftpkit_interop::{run_with_timeout, FtpkitOpts, FtpkitServer, Pyftpdlib, ServerOpts, Vsftpd};
 use tempfile::TempDir;
@@ -152,7 +152,7 @@ struct Target {
 /// ftpkit's blocking client: connect, login, RETR into `io::sink()`; timed until the 226.
 fn ftpkit_get(t: &Target, mode: DataMode, size: u64) -> Result<Duration, String> {
     let opts = Options {
-        mode: if mode == DataMode::Active { Mode::Active } else { Mode::Passive },
+        mode: if mode == DataMode::Active { ClientMode::Active } else { ClientMode::Passive },
         data_timeout: Duration::from_secs(60),
         reply_timeout: Duration::from_secs(60),
         ..Options::default()

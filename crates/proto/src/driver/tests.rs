@@ -1,0 +1,382 @@
+//! The driver's rules, on virtual time: no socket, no clock.
+
+use super::*;
+use crate::reply::Code;
+use std::net::SocketAddr;
+
+const SERVER: &str = "192.0.2.10:21";
+const LOCAL: &str = "192.0.2.20:40000";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// A driver with its virtual clock, and everything it said.
+struct Rig {
+    d: ClientDriver,
+    now: Instant,
+    wire: Vec<u8>,
+    actions: Vec<Action>,
+}
+
+impl Rig {
+    fn new(edit: impl FnOnce(&mut DriverConfig)) -> Rig {
+        let mut config = DriverConfig::new(addr(SERVER), addr(LOCAL));
+        config.trace = true;
+        edit(&mut config);
+        let now = Instant::now();
+        Rig { d: ClientDriver::new(config, now), now, wire: Vec::new(), actions: Vec::new() }
+    }
+
+    /// A greeted, logged-in rig (no FEAT, no TYPE: the login is one exchange).
+    fn logged_in(edit: impl FnOnce(&mut DriverConfig)) -> Rig {
+        let mut r = Rig::new(|c| {
+            c.feat_after_login = false;
+            c.binary_after_login = false;
+            edit(c);
+        });
+        r.reply("220 hi\r\n");
+        assert!(matches!(r.done(), Some(Ok(Outcome::Greeting(_)))));
+        r.start(Call::Login { user: "u".into(), password: "p".into(), account: None });
+        r.reply("230 in\r\n");
+        assert!(matches!(r.done(), Some(Ok(Outcome::LoggedIn(_)))));
+        r.wire.clear();
+        r
+    }
+
+    fn start(&mut self, call: Call) {
+        self.d.start(call, self.now).unwrap();
+    }
+
+    fn reply(&mut self, text: &str) {
+        self.d.handle_control(self.now, text.as_bytes());
+    }
+
+    fn advance(&mut self, by: Duration) {
+        self.now += by;
+        self.d.handle_timeout(self.now);
+    }
+
+    /// Drains the actions; returns the call's result when it ended.
+    fn done(&mut self) -> Option<Result<Outcome, DriverError>> {
+        while let Some(a) = self.d.poll_action() {
+            match a {
+                Action::Done(r) => return Some(r),
+                Action::Send(b) => self.wire.extend_from_slice(&b),
+                a => self.actions.push(a),
+            }
+        }
+        None
+    }
+
+    fn sent(&self) -> String {
+        String::from_utf8_lossy(&self.wire).into_owned()
+    }
+
+    fn took(&mut self, want: &Action) -> bool {
+        let found = self.actions.iter().any(|a| a == want);
+        self.actions.clear();
+        found
+    }
+}
+
+#[test]
+fn login_is_user_pass_feat_type_and_a_refused_feat_is_no_error() {
+    let mut r = Rig::new(|_| {});
+    r.reply("220 hi\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Greeting(_)))));
+    r.start(Call::Login { user: "alice".into(), password: "secret".into(), account: None });
+    for (reply, more) in [("331 pw\r\n", true), ("230 in\r\n", true), ("502 no FEAT\r\n", true), ("200 I\r\n", false)] {
+        r.reply(reply);
+        let d = r.done();
+        assert_eq!(d.is_none(), more, "after {reply:?}: {d:?}");
+        if let Some(d) = d {
+            assert!(matches!(d, Ok(Outcome::LoggedIn(ref rep)) if rep.code == Code::LOGGED_IN), "{d:?}");
+        }
+    }
+    assert_eq!(r.sent(), "USER alice\r\nPASS secret\r\nFEAT\r\nTYPE I\r\n");
+    // The trace masks the password.
+    assert!(r.took(&Action::Trace(TraceLine::Sent("PASS XXXX".into()))));
+}
+
+#[test]
+fn a_refused_login_ends_the_call_with_login_failed() {
+    let mut r = Rig::new(|_| {});
+    r.reply("220 hi\r\n");
+    r.done();
+    r.start(Call::Login { user: "a".into(), password: "b".into(), account: None });
+    r.reply("331 pw\r\n530 no\r\n");
+    assert!(matches!(r.done(), Some(Err(DriverError::LoginFailed(_)))));
+    assert!(!r.d.is_busy());
+}
+
+#[test]
+fn a_reply_timeout_closes_the_session() {
+    let mut r = Rig::logged_in(|c| c.reply_timeout = Duration::from_secs(5));
+    r.start(Call::Pwd);
+    assert_eq!(r.d.poll_timeout(), Some(r.now + Duration::from_secs(5)));
+    r.advance(Duration::from_secs(4));
+    assert!(r.done().is_none(), "an early timeout call is harmless");
+    r.advance(Duration::from_secs(1));
+    assert_eq!(r.done(), Some(Err(DriverError::Timeout("a reply"))));
+    assert!(r.d.session().is_closed(), "a late reply must never be taken for the next request's");
+    // The late reply changes nothing, and the next call fails at once.
+    r.reply("257 \"/\"\r\n");
+    r.start(Call::Noop);
+    assert!(matches!(r.done(), Some(Err(DriverError::Protocol(SessionError::Closed)))));
+}
+
+#[test]
+fn undecodable_control_bytes_close_the_session() {
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::Noop);
+    r.reply("HTTP/1.1 200 OK\r\n");
+    assert!(matches!(r.done(), Some(Err(DriverError::Protocol(SessionError::Decode(_))))));
+    assert!(r.d.session().is_closed());
+}
+
+#[test]
+fn passive_transfer_connects_then_sends_the_command() {
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: Some(10) });
+    r.reply("229 Entering Extended Passive Mode (|||50000|)\r\n");
+    assert!(r.done().is_none());
+    let want = Action::Connect { addr: addr("192.0.2.10:50000"), timeout: Duration::from_secs(30) };
+    assert!(r.took(&want), "connect first");
+    assert_eq!(r.sent(), "EPSV\r\n", "nothing more before the connection is up");
+    r.d.handle_connected(r.now, Some(addr("192.0.2.20:41000")), Some(addr("192.0.2.10:50000")));
+    r.reply("350 rest\r\n150 here\r\n");
+    assert_eq!(r.done(), Some(Ok(Outcome::DataReady)));
+    assert_eq!(r.sent(), "EPSV\r\nREST 10\r\nRETR f\r\n");
+    r.start(Call::Finish { end: DataEnd::Eof });
+    r.reply("226 done\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Transferred(_)))));
+}
+
+#[test]
+fn pasv_only_and_a_refused_connect() {
+    let mut r = Rig::logged_in(|c| c.extended_passive = false);
+    r.start(Call::Open { kind: TransferKind::List(None), rest: None });
+    r.reply("227 Entering Passive Mode (192,0,2,10,195,149).\r\n");
+    assert!(r.done().is_none());
+    r.d.handle_connect_failed(r.now, "refused".into());
+    let done = r.done();
+    assert!(
+        matches!(done, Some(Err(DriverError::Transfer { failure: TransferFailure::DataConnection(_), .. }))),
+        "{done:?}"
+    );
+    assert_eq!(r.sent(), "PASV\r\n", "no LIST is left pending at the server");
+}
+
+#[test]
+fn active_mode_listens_and_keeps_a_connection_that_comes_before_it_is_asked_for() {
+    let mut r = Rig::logged_in(|c| c.mode = ClientMode::Active);
+    r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
+    assert!(r.done().is_none());
+    assert!(r.took(&Action::Listen { ip: addr(LOCAL).ip() }));
+    r.d.handle_listening(r.now, addr("192.0.2.20:40001"));
+    assert!(r.d.wants_accept());
+    // The server connects as soon as PORT arrives (pyftpdlib), before its 200.
+    let verdict = r.d.handle_accepted(r.now, addr("192.0.2.10:20"), Some(addr("192.0.2.20:40001")));
+    assert_eq!(verdict, AcceptVerdict::Use);
+    assert!(!r.d.wants_accept());
+    r.reply("200 port ok\r\n");
+    r.reply("125 already open\r\n");
+    assert_eq!(r.done(), Some(Ok(Outcome::DataReady)));
+    assert_eq!(r.sent(), "PORT 192,0,2,20,156,65\r\nRETR f\r\n");
+    assert!(r.took(&Action::StopListening));
+}
+
+#[test]
+fn active_mode_refuses_a_foreign_connection_and_accepts_again() {
+    let mut r = Rig::logged_in(|c| c.mode = ClientMode::Active);
+    r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
+    r.done();
+    r.d.handle_listening(r.now, addr("192.0.2.20:40001"));
+    r.reply("200 port ok\r\n");
+    assert!(r.done().is_none());
+    // Waiting for the server's connection: the data timeout applies.
+    assert_eq!(r.d.poll_timeout(), Some(r.now + Duration::from_secs(30)));
+    assert_eq!(r.d.handle_accepted(r.now, addr("198.51.100.7:20"), None), AcceptVerdict::Refuse);
+    assert!(r.d.wants_accept());
+    assert_eq!(r.d.handle_accepted(r.now, addr("192.0.2.10:20"), None), AcceptVerdict::Use);
+    r.reply("150 here\r\n");
+    assert_eq!(r.done(), Some(Ok(Outcome::DataReady)));
+}
+
+#[test]
+fn an_early_foreign_connection_is_dropped_when_the_session_sees_it() {
+    let mut r = Rig::logged_in(|c| c.mode = ClientMode::Active);
+    r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
+    r.done();
+    r.d.handle_listening(r.now, addr("192.0.2.20:40001"));
+    assert_eq!(r.d.handle_accepted(r.now, addr("198.51.100.7:20"), None), AcceptVerdict::Use);
+    r.reply("200 port ok\r\n");
+    assert!(r.done().is_none());
+    assert!(r.took(&Action::CloseData { reset: false }));
+    assert!(r.d.wants_accept());
+}
+
+#[test]
+fn no_server_connection_in_time_closes_the_session() {
+    let mut r = Rig::logged_in(|c| {
+        c.mode = ClientMode::Active;
+        c.data_timeout = Duration::from_secs(2);
+    });
+    r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
+    r.done();
+    r.d.handle_listening(r.now, addr("192.0.2.20:40001"));
+    r.reply("200 port ok\r\n");
+    r.done();
+    r.advance(Duration::from_secs(2));
+    assert_eq!(r.done(), Some(Err(DriverError::Timeout("the server's data connection"))));
+    assert!(r.took(&Action::StopListening));
+    assert!(r.d.session().is_closed());
+}
+
+#[test]
+fn only_the_awaited_requests_failure_ends_a_call() {
+    // Abort: the transfer's 426 fails the transfer, not the abort.
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
+    r.reply("229 (|||50000|)\r\n");
+    r.done();
+    r.d.handle_connected(r.now, None, None);
+    r.reply("150 here\r\n");
+    assert_eq!(r.done(), Some(Ok(Outcome::DataReady)));
+    r.actions.clear();
+    r.start(Call::Abort);
+    assert!(r.done().is_none());
+    assert!(r.sent().ends_with("ABOR\r\n"));
+    let first = r.actions.iter().find(|a| !matches!(a, Action::Trace(_)));
+    assert_eq!(first, Some(&Action::CloseData { reset: true }), "the reset comes after ABOR is queued");
+    r.reply("426 cut\r\n226 abort ok\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Aborted(Some(_))))));
+    assert!(!r.d.is_busy());
+    r.start(Call::Noop);
+    r.reply("200 ok\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+}
+
+#[test]
+fn quit_ends_well_on_221_or_on_a_close() {
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::Quit);
+    r.reply("221 bye\r\n");
+    assert_eq!(r.done(), Some(Ok(Outcome::Quit)));
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::Quit);
+    r.d.handle_control_closed(r.now);
+    assert_eq!(r.done(), Some(Ok(Outcome::Quit)));
+}
+
+#[test]
+fn a_close_in_the_middle_of_a_call_is_closed() {
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::Pwd);
+    r.d.handle_control_closed(r.now);
+    assert_eq!(r.done(), Some(Err(DriverError::Closed(CloseReason::Local))));
+}
+
+#[test]
+fn one_call_at_a_time() {
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::Noop);
+    assert_eq!(r.d.start(Call::Pwd, r.now), Err(DriverError::Busy));
+    r.reply("200 ok\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+}
+
+#[test]
+fn raw_commands_wait_past_1xx_and_refuse_injection() {
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::Raw("STAT".into()));
+    r.reply("211-status\r\n ok\r\n211 end\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Reply(ref rep))) if rep.code.get() == 211));
+    r.wire.clear();
+    r.start(Call::Raw("NOOP\r\nDELE x".into()));
+    assert!(matches!(r.done(), Some(Err(DriverError::Protocol(SessionError::Command(_))))));
+    assert_eq!(r.sent(), "", "nothing is sent");
+}
+
+#[test]
+fn listings_use_mlsd_when_feat_lists_it() {
+    let mut r = Rig::logged_in(|_| {});
+    assert_eq!(r.d.listing_command(Some("/x")), TransferKind::List(Some("/x".into())));
+    r.start(Call::Feat);
+    r.reply("211-Features:\r\n MLST type*;size*;\r\n211 End\r\n");
+    assert_eq!(r.done(), Some(Ok(Outcome::Features)));
+    assert_eq!(r.d.listing_command(None), TransferKind::Mlsd(None));
+}
+
+#[test]
+fn listing_payloads_keep_every_line_but_blank_and_total() {
+    let list = b"total 8\r\n-rw-r--r--   1 u g  5 Jan  2  2024 a.txt\r\n\r\nweird line\r\n";
+    let (entries, unparsed) = parse_entries(&TransferKind::List(None), list, Date::UNIX_EPOCH);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(unparsed, ["weird line"]);
+    let mlsd = b"type=file;size=3; b.txt\r\nnot facts\r\n";
+    let (entries, unparsed) = parse_entries(&TransferKind::Mlsd(None), mlsd, Date::UNIX_EPOCH);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(unparsed, ["not facts"]);
+    assert_eq!(parse_names(b"a\r\n\r\nb\n"), ["a", "b"]);
+}
+
+// ---- trace lines ----
+
+/// Reads as (sent?, bytes).
+type Reads<'a> = &'a [(bool, &'a [u8])];
+
+fn collect(reads: Reads<'_>, flush: bool) -> Vec<TraceLine> {
+    let mut buf = TraceBuf::default();
+    let mut out = Vec::new();
+    for (sent, bytes) in reads {
+        out.extend(buf.feed(*sent, bytes));
+    }
+    if flush {
+        out.extend(buf.flush());
+    }
+    out
+}
+
+fn rx(s: &str) -> TraceLine {
+    TraceLine::Received(s.to_owned())
+}
+
+#[test]
+fn trace_lines_are_whole_whatever_the_reads() {
+    let table: &[(Reads<'_>, bool, Vec<TraceLine>)] = &[
+        (&[(false, b"220 ready\r\n")], false, vec![rx("220 ready")]),
+        (&[(false, b"22"), (false, b"0 rea"), (false, b"dy\r"), (false, b"\n")], false, vec![rx("220 ready")]),
+        (&[(false, b"211-a\r\n b\r\n211 c\r\n")], false, vec![rx("211-a"), rx(" b"), rx("211 c")]),
+        (
+            &[(false, b"227 Entering (1,2,3,4,5,6)\r\n150 Op"), (false, b"ening\r\n")],
+            false,
+            vec![rx("227 Entering (1,2,3,4,5,6)"), rx("150 Opening")],
+        ),
+        (&[(false, b"221 bye")], false, vec![]),
+        (&[(false, b"221 bye")], true, vec![rx("221 bye")]),
+        (
+            &[(true, b"USER a\r\n"), (true, b"pass s3cret\r\n")],
+            false,
+            vec![TraceLine::Sent("USER a".into()), TraceLine::Sent("PASS XXXX".into())],
+        ),
+        // A sent line and a received line do not share a buffer.
+        (
+            &[(false, b"331 "), (true, b"NOOP\r\n"), (false, b"ok\r\n")],
+            false,
+            vec![TraceLine::Sent("NOOP".into()), rx("331 ok")],
+        ),
+    ];
+    for (i, (reads, flush, want)) in table.iter().enumerate() {
+        assert_eq!(&collect(reads, *flush), want, "case {i}");
+    }
+}
+
+#[test]
+fn an_endless_line_is_reported_at_the_limit() {
+    let big = vec![b'x'; TRACE_LINE_MAX + 1];
+    let got = collect(&[(false, &big)], false);
+    assert_eq!(got.len(), 1);
+    assert!(matches!(&got[0], TraceLine::Received(s) if s.len() == TRACE_LINE_MAX + 1));
+}
