@@ -79,49 +79,23 @@
 //!
 //! # States and transitions
 //!
-//! The session is in one of these states (see [`ClientSession::state_name`]):
+//! The session is in one of these states (see [`ClientSession::state_name`]): `greeting` (connected, waiting for
+//! the `220`), `idle` (nothing in flight), `sent(step)` (one command in flight), `await-connect` (passive: the
+//! caller was told `ConnectData`), `await-data` (the transfer's `2xx` came, its data connection has not ended),
+//! `closed` (`221` to QUIT, a `421` in any state, a refused greeting, or [`ClientSession::handle_close`]).
 //!
-//! | state | meaning | left on |
-//! | --- | --- | --- |
-//! | `greeting` | connected, waiting for the server's `220` | `120` stay; `220` → `idle`; `421`/4xx/5xx → `closed` |
-//! | `idle` | nothing in flight | a queued request: its first command is sent → `sent(step)` |
-//! | `sent(step)` | one command in flight, waiting for its reply | the reply, through the table below |
-//! | `await-connect` | passive: the caller was told `ConnectData` | `Connected` → `sent(rest/transfer)`; `Failed`/`Closed` → `idle` |
-//! | `await-data` | the transfer's `2xx` came; the data connection has not ended yet | `Eof`/`Closed`/`Failed` → `idle` |
-//! | `closed` | `221` to QUIT, a `421`, a refused greeting, or [`ClientSession::handle_close`] | nothing |
+//! Everything below is generated from the tables in `session/client/machine.rs` (`cargo xtask codegen`; a test
+//! fails when it is stale). First, how each reply code answers the command in flight (`(step, code) → verdict`;
+//! any code not listed is *unexpected*):
 //!
-//! Each reply to a command in flight is judged by one table, `(step, code) → verdict`:
+#![doc = include_str!("client/verdicts.md")]
 //!
-//! | step (command) | wait (1xx) | success | continue | unsupported → fallback | failure |
-//! | --- | --- | --- | --- | --- | --- |
-//! | greeting | 120 | 220 | | | 4xx, 5xx |
-//! | USER | | 230, 202 | 331 → PASS, 332 → ACCT | | 4xx, 5xx |
-//! | PASS | | 230, 202 | 332 → ACCT | | 4xx, 5xx |
-//! | ACCT | | 230, 202 | | | 4xx, 5xx |
-//! | FEAT | | 211 | | | 4xx, 5xx |
-//! | PWD | | 257 | | | 4xx, 5xx |
-//! | MKD | | 2xx (257 gives the path) | | | 4xx, 5xx |
-//! | SIZE, MDTM | | 213 | | | 4xx, 5xx |
-//! | RNFR | | | 350 → RNTO | | 4xx, 5xx |
-//! | REST (alone or before a transfer) | | 350 | | | 4xx, 5xx |
-//! | RNTO, TYPE, CWD, CDUP, DELE, RMD, SITE, NOOP | | 2xx | | | 4xx, 5xx |
-//! | QUIT | | 2xx (→ `closed`) | | | 4xx, 5xx |
-//! | REIN | 120 | 220 | | | 4xx, 5xx |
-//! | EPSV ALL | | 2xx | | | 4xx, 5xx (EPSV without ALL follows) |
-//! | EPSV | | 229 | | 500, 501, 502 → PASV | 4xx, 5xx |
-//! | PASV | | 227 | | | 4xx, 5xx |
-//! | EPRT | | 2xx | | 500, 501, 502 → PORT (IPv4) | 4xx, 5xx |
-//! | PORT | | 2xx | | | 4xx, 5xx |
-//! | RETR, STOR, STOU, APPE, LIST, NLST, MLSD | 1xx | 2xx | | | 4xx, 5xx |
-//! | ABOR, transfer reply still owed | 1xx (the first, when the transfer had none yet) | 225 | any other 2xx-5xx, or a second 1xx (pure-ftpd), is the transfer's | | |
-//! | ABOR, transfer reply received | | 2xx | | | 4xx, 5xx |
-//! | raw [`ClientSession::command`] | 1xx | 2xx-5xx | | | |
+//! Then what each verdict does — the first matching row wins. A reply that makes no sense (an *unexpected* code:
+//! a `227` to USER, a `150` to CWD) still answers the command in flight, so the request fails (its failure event)
+//! and the call returns [`SessionError::UnexpectedReply`]. A reply while nothing is in flight is
+//! [`SessionError::UnsolicitedReply`] and is dropped. Neither error closes the session.
 //!
-//! Any code in an empty cell is *unexpected* (a `227` to USER, a `150` to CWD): the reply still answers the command
-//! in flight, so the request fails (its failure event) and the call returns [`SessionError::UnexpectedReply`].
-//! A `421` in any state closes the session. A reply while nothing is in flight is
-//! [`SessionError::UnsolicitedReply`] and is dropped. Neither error closes the session ([`ClientSession::is_closed`]
-//! stays false): the caller may go on, or close.
+#![doc = include_str!("client/transitions.md")]
 //!
 //! ## The transfer join
 //!
@@ -153,10 +127,12 @@ use crate::listing::DateTime;
 use crate::path::parse_257;
 use crate::reply::{Code, Framing, Limits, Reply, ReplyDecoder, ReplyError};
 use crate::ErrorKind;
+use machine::{Act, DataAct, State, Step, Verdict};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 
+mod machine;
 pub mod nat;
 pub use nat::{NatNotice, NatReason, PasvAddressFn, PasvAddressPolicy};
 
@@ -618,124 +594,6 @@ impl Config {
 // Internal state
 // ---------------------------------------------------------------------------------------------------------------
 
-/// The command in flight (or the greeting awaited). The rows of the verdict table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Step {
-    Greeting,
-    User,
-    Pass,
-    Acct,
-    Feat,
-    Pwd,
-    Mkd,
-    Size,
-    Mdtm,
-    Rnfr,
-    Rnto,
-    Rest,
-    Simple(&'static str),
-    Raw,
-    Quit,
-    Rein,
-    EpsvAll,
-    Epsv,
-    Pasv,
-    Eprt,
-    Port,
-    XferRest,
-    Xfer,
-    /// ABOR sent, the transfer's own final reply still owed.
-    AborOwed,
-    /// ABOR sent, only its own reply owed.
-    Abor,
-}
-
-impl Step {
-    fn name(self) -> &'static str {
-        match self {
-            Step::Greeting => "greeting",
-            Step::User => "USER",
-            Step::Pass => "PASS",
-            Step::Acct => "ACCT",
-            Step::Feat => "FEAT",
-            Step::Pwd => "PWD",
-            Step::Mkd => "MKD",
-            Step::Size => "SIZE",
-            Step::Mdtm => "MDTM",
-            Step::Rnfr => "RNFR",
-            Step::Rnto => "RNTO",
-            Step::Rest | Step::XferRest => "REST",
-            Step::Simple(verb) => verb,
-            Step::Raw => "raw command",
-            Step::Quit => "QUIT",
-            Step::Rein => "REIN",
-            Step::EpsvAll => "EPSV ALL",
-            Step::Epsv => "EPSV",
-            Step::Pasv => "PASV",
-            Step::Eprt => "EPRT",
-            Step::Port => "PORT",
-            Step::Xfer => "transfer command",
-            Step::AborOwed | Step::Abor => "ABOR",
-        }
-    }
-
-    const fn is_transfer(self) -> bool {
-        matches!(self, Step::EpsvAll | Step::Epsv | Step::Pasv | Step::Eprt | Step::Port | Step::XferRest | Step::Xfer)
-    }
-}
-
-/// How a reply answers the command in flight: the cells of the verdict table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    /// Preliminary: keep waiting for the final reply.
-    Wait,
-    /// The command did what was asked.
-    Success,
-    /// Accepted; the request goes on with its next command.
-    Continue,
-    /// The server does not know the command (500/501/502): try the fallback.
-    Unsupported,
-    /// Refused.
-    Failure,
-    /// Not a reply this command can get.
-    Unexpected,
-}
-
-/// The verdict table: how reply `code` answers `step`. The only place reply codes are interpreted (421 aside).
-fn verdict(step: Step, code: u16) -> Verdict {
-    use Step as S;
-    use Verdict as V;
-    match (step, code) {
-        (S::Greeting | S::Rein, 120) => V::Wait,
-        (S::Greeting | S::Rein, 220) => V::Success,
-        (S::User | S::Pass | S::Acct, 230 | 202) => V::Success,
-        (S::User, 331 | 332) | (S::Pass, 332) | (S::Rnfr, 350) => V::Continue,
-        (S::Rest | S::XferRest, 350) => V::Success,
-        (S::Feat, 211) | (S::Pwd, 257) | (S::Size | S::Mdtm, 213) => V::Success,
-        (S::Mkd | S::Rnto | S::Simple(_) | S::Quit | S::EpsvAll | S::Eprt | S::Port, 200..=299) => V::Success,
-        (S::Epsv, 229) | (S::Pasv, 227) => V::Success,
-        (S::Epsv | S::Eprt, 500..=502) => V::Unsupported,
-        (S::Xfer | S::Raw | S::AborOwed, 100..=199) => V::Wait,
-        (S::Xfer | S::Abor, 200..=299) => V::Success,
-        (S::AborOwed, 225) => V::Success,
-        (S::AborOwed, 200..=599) => V::Continue,
-        (S::Raw, 200..=599) => V::Success,
-        (_, 400..=599) => V::Failure,
-        _ => V::Unexpected,
-    }
-}
-
-/// The state of the session (see the module docs' table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Greeting,
-    Idle,
-    Sent(Step),
-    AwaitConnect,
-    AwaitData,
-    Closed,
-}
-
 /// The data side of the transfer in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Data {
@@ -820,6 +678,13 @@ pub struct ClientSession {
     events: VecDeque<Event>,
 }
 
+/// The session's generated documentation: the verdict table, the reply and data transition tables (Markdown),
+/// and the state diagram (Mermaid), in that order, exactly as `cargo xtask codegen` writes them into the module
+/// docs and `docs/ARCHITECTURE.md`.
+pub fn generated_docs() -> [String; 3] {
+    [machine::verdict_markdown(), machine::transitions_markdown(), machine::state_diagram()]
+}
+
 impl ClientSession {
     /// A session on a freshly connected control connection, waiting for the greeting. No output yet.
     pub fn new(config: Config) -> ClientSession {
@@ -898,7 +763,7 @@ impl ClientSession {
                 return Err(SessionError::UnsolicitedReply { code: reply.code.get(), state: self.state_name() })
             }
         };
-        let verdict = verdict(step, reply.code.get());
+        let verdict = machine::verdict(step, reply.code.get());
         let result = self.transition(step, verdict, reply);
         self.pump();
         result
@@ -964,14 +829,7 @@ impl ClientSession {
 
     /// The state's name, as in the module docs' table (`"idle"`, `"sent(PASV)"`, ...), for logs.
     pub fn state_name(&self) -> &'static str {
-        match self.state {
-            State::Greeting => "greeting",
-            State::Idle => "idle",
-            State::Sent(step) => sent_name(step),
-            State::AwaitConnect => "await-connect",
-            State::AwaitData => "await-data",
-            State::Closed => "closed",
-        }
+        self.state.name()
     }
 
     /// The request in progress (its command in flight, or its data connection awaited), if any.
@@ -1358,21 +1216,34 @@ impl ClientSession {
 
     // ---- internals: the transition function ----
 
-    /// What a reply with `verdict` does to `step`: the one place replies move the session.
+    /// What a reply with `verdict` does to `step`: the row of [`machine::REPLY_ROWS`] that matches decides.
     fn transition(&mut self, step: Step, verdict: Verdict, reply: Reply) -> Result<(), SessionError> {
-        use Verdict as V;
+        let current = self.current.as_ref();
+        let facts = machine::Facts {
+            code: reply.code.get(),
+            has_account: matches!(current.map(|c| &c.req), Some(Request::Login { account: Some(_), .. })),
+            passive_fallback: self.transfer_mode() == Some(DataMode::Passive) && !self.epsv_only(),
+            port_fallback: matches!(self.transfer_mode(), Some(DataMode::Active(SocketAddr::V4(_)))),
+            cancelled: current.is_some_and(|c| c.cancel.is_some()),
+            started: current.is_some_and(|c| c.join.started),
+        };
+        let act = machine::lookup(step, verdict, &facts).act;
+        self.apply(act, step, verdict, reply)
+    }
+
+    /// Carries out what a reply row says.
+    fn apply(&mut self, act: Act, step: Step, verdict: Verdict, reply: Reply) -> Result<(), SessionError> {
         let code = reply.code.get();
-        // A transfer cancelled while its setup command was in flight ends on that command's reply.
-        if step.is_transfer() && step != Step::Xfer && verdict != V::Wait {
-            if let Some(abort) = self.current.as_ref().and_then(|c| c.cancel) {
+        match act {
+            Act::DropCancelled => {
+                let abort = self.current.as_ref().and_then(|c| c.cancel);
                 self.fail_transfer(TransferFailure::Aborted, None);
-                self.events.push_back(Event::Aborted { id: abort, reply: None });
+                if let Some(abort) = abort {
+                    self.events.push_back(Event::Aborted { id: abort, reply: None });
+                }
                 self.finish();
-                return Ok(());
             }
-        }
-        match (step, verdict) {
-            (_, V::Wait) if step == Step::Xfer => {
+            Act::XferStarted => {
                 if let Some(c) = self.current.as_mut() {
                     let first = !c.join.started;
                     c.join.started = true;
@@ -1383,51 +1254,46 @@ impl ClientSession {
                 }
                 self.check_join();
             }
-            (Step::AborOwed, V::Wait) => {
-                let started = self.current.as_ref().is_some_and(|c| c.join.started);
-                if started {
-                    // A second 1xx after ABOR answers the aborted transfer: pure-ftpd sends "150 0.51 seconds
-                    // (measured here), ..." where others send 426, then "226 ... ABOR must've succeeded".
-                    self.fail_transfer(TransferFailure::Aborted, Some(reply));
-                    self.state = State::Sent(Step::Abor);
-                } else if let Some(c) = self.current.as_mut() {
-                    // The transfer's own preliminary reply, late: the next 1xx (if any) is its answer.
+            Act::AborTransferPreliminary => {
+                // A second 1xx after ABOR answers the aborted transfer: pure-ftpd sends "150 0.51 seconds
+                // (measured here), ..." where others send 426, then "226 ... ABOR must've succeeded".
+                self.fail_transfer(TransferFailure::Aborted, Some(reply));
+                self.state = State::Sent(Step::Abor);
+            }
+            Act::MarkStarted => {
+                // The transfer's own preliminary reply, late: the next 1xx (if any) is its answer.
+                if let Some(c) = self.current.as_mut() {
                     c.join.started = true;
                 }
             }
-            (_, V::Wait) => {}
-            (Step::Greeting, V::Success) => {
+            Act::Stay => {}
+            Act::Greeted => {
                 self.events.push_back(Event::Greeting { reply });
                 self.state = State::Idle;
             }
-            (Step::Greeting, V::Failure) => self.close(CloseReason::Refused(reply)),
-            (Step::Greeting, _) => return Err(unexpected(step, code)),
+            Act::GreetingRefused => self.close(CloseReason::Refused(reply)),
+            Act::GreetingUnexpected => return Err(unexpected(step, code)),
 
             // Login.
-            (Step::User | Step::Pass | Step::Acct, V::Success) => {
+            Act::LoggedIn => {
                 self.memory.logged_in = true;
                 self.done(|id| Event::LoggedIn { id, reply });
             }
-            (Step::User, V::Continue) if code == 331 => self.send(Step::Pass),
-            (Step::User | Step::Pass, V::Continue) => {
-                if matches!(self.current.as_ref().map(|c| &c.req), Some(Request::Login { account: Some(_), .. })) {
-                    self.send(Step::Acct);
-                } else {
-                    self.login_failed(reply);
-                }
-            }
-            (Step::User | Step::Pass | Step::Acct, _) => {
+            Act::SendPass => self.send(Step::Pass),
+            Act::SendAcct => self.send(Step::Acct),
+            Act::LoginFailed => self.login_failed(reply),
+            Act::LoginFailedChecked => {
                 self.login_failed(reply);
                 return unexpected_unless_failure(step, verdict, code);
             }
 
             // Simple requests.
-            (Step::Feat, V::Success) => {
+            Act::Features => {
                 let features = Features::parse(reply.lines.iter().map(String::as_str)).into_owned();
                 self.memory.features = Some(features.clone());
                 self.done(|id| Event::Features { id, features });
             }
-            (Step::Pwd | Step::Mkd, V::Success) => match parse_257(&reply.text()) {
+            Act::Path257 => match parse_257(&reply.text()) {
                 Ok(path) if code == 257 => {
                     let path = path.into_owned();
                     self.done(|id| Event::Path { id, path });
@@ -1436,22 +1302,22 @@ impl ClientSession {
                 Ok(_) => self.done(|id| Event::Done { id, reply }),
                 Err(e) => return self.bad_payload(step, reply, e.kind(), e.to_string()),
             },
-            (Step::Size, V::Success) => match reply.text().trim().parse::<u64>() {
+            Act::Size => match reply.text().trim().parse::<u64>() {
                 Ok(size) => self.done(|id| Event::Size { id, size }),
                 Err(e) => return self.bad_payload(step, reply, ErrorKind::Syntax, format!("not a size: {e}")),
             },
-            (Step::Mdtm, V::Success) => match DateTime::parse_mlsd(reply.text().trim()) {
+            Act::Modified => match DateTime::parse_mlsd(reply.text().trim()) {
                 Ok(time) => self.done(|id| Event::Modified { id, time }),
                 Err(e) => return self.bad_payload(step, reply, e.kind(), e.to_string()),
             },
-            (Step::Rnfr, V::Continue) => self.send(Step::Rnto),
-            (Step::Rnto | Step::Rest | Step::Simple(_), V::Success) => self.done(|id| Event::Done { id, reply }),
-            (Step::Rein, V::Success) => {
+            Act::SendRnto => self.send(Step::Rnto),
+            Act::Done => self.done(|id| Event::Done { id, reply }),
+            Act::Reinitialized => {
                 self.memory.logged_in = false;
                 self.memory.login_requested = false;
                 self.done(|id| Event::Done { id, reply });
             }
-            (Step::Raw, V::Success) => {
+            Act::RawReply => {
                 let epsv_all = matches!(
                     self.current.as_ref().map(|c| &c.req),
                     Some(Request::Raw(Command::Epsv(Some(EpsvArg::All))))
@@ -1461,97 +1327,91 @@ impl ClientSession {
                 }
                 self.done(|id| Event::Reply { id, reply });
             }
-            (Step::Quit, V::Success) => self.close(CloseReason::Quit(reply)),
+            Act::Quit => self.close(CloseReason::Quit(reply)),
 
             // Data-connection setup.
-            (Step::EpsvAll, V::Success) => {
+            Act::EpsvAllOk => {
                 self.memory.epsv_all_active = true;
                 self.send(Step::Epsv);
             }
-            (Step::EpsvAll, _) => {
+            Act::EpsvAllRefused => {
                 self.memory.epsv_all_refused = true;
                 self.send(Step::Epsv);
                 return unexpected_unless_failure(step, verdict, code);
             }
-            (Step::Epsv, V::Success) => match hostport::parse_epsv(&wire(&reply)) {
+            Act::ConnectEpsv => match hostport::parse_epsv(&wire(&reply)) {
                 Ok(p) => self.connect_data(SocketAddr::new(self.config.peer.ip(), p.value.port), None),
                 Err(e) => return self.bad_setup(step, reply, e.kind(), e.to_string()),
             },
-            (Step::Pasv, V::Success) => match hostport::parse_pasv(&wire(&reply), Mode::Tolerant) {
+            Act::ConnectPasv => match hostport::parse_pasv(&wire(&reply), Mode::Tolerant) {
                 Ok(p) => {
                     let (addr, nat) = self.config.pasv_policy.resolve(SocketAddr::V4(p.value), self.config.peer.ip());
                     self.connect_data(addr, nat);
                 }
                 Err(e) => return self.bad_setup(step, reply, e.kind(), e.to_string()),
             },
-            (Step::Epsv, V::Unsupported) if self.transfer_mode() == Some(DataMode::Passive) && !self.epsv_only() => {
+            Act::FallbackPasv => {
                 self.memory.epsv_failed = true;
                 self.send(Step::Pasv);
             }
-            (Step::Eprt, V::Unsupported)
-                if matches!(self.transfer_mode(), Some(DataMode::Active(SocketAddr::V4(_)))) =>
-            {
+            Act::FallbackPort => {
                 self.memory.eprt_failed = true;
                 self.send(Step::Port);
             }
-            (Step::Eprt | Step::Port, V::Success) => {
+            Act::AcceptThenTransfer => {
                 let id = self.current.as_ref().map(|c| c.id);
                 if let Some(id) = id {
                     self.events.push_back(Event::AcceptData { id, expect_from: self.config.peer.ip() });
                 }
                 self.send_transfer_command();
             }
-            (Step::Epsv | Step::Pasv | Step::Eprt | Step::Port, _) => {
+            Act::SetupFailed => {
                 self.fail_transfer(TransferFailure::Setup, Some(reply));
                 self.finish();
                 return unexpected_unless_failure(step, verdict, code);
             }
-            (Step::XferRest, V::Success) => self.send(Step::Xfer),
-            (Step::XferRest, _) => {
+            Act::SendXfer => self.send(Step::Xfer),
+            Act::RestFailed => {
                 self.fail_transfer(TransferFailure::Restart, Some(reply));
                 self.finish();
                 return unexpected_unless_failure(step, verdict, code);
             }
 
             // The transfer command.
-            (Step::Xfer, V::Success) => {
+            Act::XferFinal => {
                 if let Some(c) = self.current.as_mut() {
                     c.join.last = Some(reply);
                 }
                 self.check_join();
             }
-            (Step::Xfer, _) => {
+            Act::XferFailed => {
                 let failure =
-                    if verdict == V::Failure { TransferFailure::of_code(code) } else { TransferFailure::Refused };
+                    if verdict == Verdict::Failure { TransferFailure::of_code(code) } else { TransferFailure::Refused };
                 self.fail_transfer(failure, Some(reply));
                 self.finish();
                 return unexpected_unless_failure(step, verdict, code);
             }
 
             // Abort.
-            (Step::AborOwed, V::Continue) => {
+            Act::AborTransferReply => {
                 self.fail_transfer(TransferFailure::Aborted, Some(reply));
                 self.state = State::Sent(Step::Abor);
             }
-            (Step::AborOwed | Step::Abor, V::Success | V::Failure) => {
-                if step == Step::AborOwed {
+            Act::Aborted | Act::AbortedUnexpected => {
+                if step == Step::AborOwed && act == Act::Aborted {
                     self.fail_transfer(TransferFailure::Aborted, None);
                 }
                 if let Some(id) = self.current.as_ref().and_then(|c| c.abort) {
                     self.events.push_back(Event::Aborted { id, reply: Some(reply) });
                 }
                 self.finish();
-            }
-            (Step::AborOwed | Step::Abor, _) => {
-                if let Some(id) = self.current.as_ref().and_then(|c| c.abort) {
-                    self.events.push_back(Event::Aborted { id, reply: Some(reply) });
+                if act == Act::AbortedUnexpected {
+                    return Err(unexpected(step, code));
                 }
-                self.finish();
-                return Err(unexpected(step, code));
             }
 
             // Everything else: the request failed; say so, and say whether the code made sense.
-            (_, _) => {
+            Act::RequestFailed => {
                 if step == Step::Quit {
                     self.memory.quit_requested = false;
                 }
@@ -1563,7 +1423,7 @@ impl ClientSession {
         Ok(())
     }
 
-    /// What a data fact does to the transfer in progress: the data half of the transition function.
+    /// What a data fact does to the transfer in progress: the row of [`machine::DATA_ROWS`] that matches decides.
     fn data_transition(&mut self, event: DataEvent) -> Result<(), SessionError> {
         let active = self.transfer_mode().is_some_and(DataMode::is_active);
         let expected = self.config.peer.ip();
@@ -1577,32 +1437,38 @@ impl ClientSession {
         if c.abort.is_some() || c.cancel.is_some() || c.join.reported {
             return Ok(());
         }
-        let flowing = matches!(state, State::Sent(Step::Xfer | Step::XferRest) | State::AwaitData);
-        match event {
-            DataEvent::Connected if state == State::AwaitConnect => {
+        let facts = machine::DataFacts {
+            await_connect: state == State::AwaitConnect,
+            flowing: matches!(state, State::Sent(Step::Xfer | Step::XferRest) | State::AwaitData),
+            active,
+            pending: c.join.data == Data::Pending,
+            ended: !matches!(c.join.data, Data::Pending | Data::Open),
+        };
+        match (machine::data_lookup(event.name(), &facts).act, event) {
+            (DataAct::ConnectedSendXfer, _) => {
                 c.join.data = Data::Open;
                 self.send_transfer_command();
             }
-            DataEvent::Failed { reason } if state == State::AwaitConnect => {
+            (DataAct::ConnectFailed, DataEvent::Failed { reason }) => {
                 self.fail_transfer(TransferFailure::DataConnection(reason), None);
                 self.finish();
             }
-            DataEvent::Eof | DataEvent::Closed if state == State::AwaitConnect => {
+            (DataAct::ClosedBeforeConnected, _) => {
                 self.fail_transfer(TransferFailure::DataConnection("closed before it was connected".into()), None);
                 self.finish();
             }
-            DataEvent::Accepted { from } if flowing && active && c.join.data == Data::Pending => {
+            (DataAct::AcceptedCheckPeer, DataEvent::Accepted { from }) => {
                 if check_peer && from.ip().to_canonical() != expected.to_canonical() {
                     return Err(SessionError::ForeignDataPeer { from: from.ip(), expected });
                 }
                 c.join.data = Data::Open;
                 self.check_join();
             }
-            DataEvent::Eof | DataEvent::Closed if flowing && matches!(c.join.data, Data::Pending | Data::Open) => {
+            (DataAct::DataDone, _) => {
                 c.join.data = Data::Done;
                 self.check_join();
             }
-            DataEvent::Failed { reason } if flowing => {
+            (DataAct::DataFailed, DataEvent::Failed { reason }) => {
                 c.join.data = Data::Failed(reason);
                 self.check_join();
             }
@@ -1729,34 +1595,6 @@ impl ClientSession {
         unanswered.sort();
         self.state = State::Closed;
         self.events.push_back(Event::Closed { reason, unanswered });
-    }
-}
-
-fn sent_name(step: Step) -> &'static str {
-    match step {
-        Step::Greeting => "sent(greeting)",
-        Step::User => "sent(USER)",
-        Step::Pass => "sent(PASS)",
-        Step::Acct => "sent(ACCT)",
-        Step::Feat => "sent(FEAT)",
-        Step::Pwd => "sent(PWD)",
-        Step::Mkd => "sent(MKD)",
-        Step::Size => "sent(SIZE)",
-        Step::Mdtm => "sent(MDTM)",
-        Step::Rnfr => "sent(RNFR)",
-        Step::Rnto => "sent(RNTO)",
-        Step::Rest | Step::XferRest => "sent(REST)",
-        Step::Simple(_) => "sent(simple)",
-        Step::Raw => "sent(raw)",
-        Step::Quit => "sent(QUIT)",
-        Step::Rein => "sent(REIN)",
-        Step::EpsvAll => "sent(EPSV ALL)",
-        Step::Epsv => "sent(EPSV)",
-        Step::Pasv => "sent(PASV)",
-        Step::Eprt => "sent(EPRT)",
-        Step::Port => "sent(PORT)",
-        Step::Xfer => "sent(transfer)",
-        Step::AborOwed | Step::Abor => "sent(ABOR)",
     }
 }
 

@@ -3,6 +3,7 @@
 #![allow(clippy::type_complexity)] // table rows are tuples on purpose
 use super::*;
 use crate::command::TransferType;
+use machine::verdict;
 
 const PEER: &str = "192.0.2.10:21";
 
