@@ -65,15 +65,8 @@ impl Client {
     /// Wraps an already connected control connection and reads the greeting.
     pub fn from_stream(ctrl: TcpStream, opts: Options) -> Result<Client> {
         ctrl.set_nodelay(true)?;
-        let config = opts.driver_config(ctrl.peer_addr()?, ctrl.local_addr()?);
-        let mut c = Client {
-            ctrl,
-            driver: ClientDriver::new(config, Instant::now()),
-            opts,
-            rbuf: vec![0; 8192],
-            data: None,
-            listener: None,
-        };
+        let driver = client::driver_for(&opts, ctrl.peer_addr()?, ctrl.local_addr()?);
+        let mut c = Client { ctrl, driver, opts, rbuf: vec![0; client::CONTROL_READ], data: None, listener: None };
         c.run()?;
         Ok(c)
     }
@@ -127,20 +120,11 @@ impl Client {
 
     /// Opens any transfer (`kind`, from byte `rest`) and hands over its data connection, already set up and
     /// ready: read a download to its end or write an upload and shut it down, then call
-    /// [`finish_transfer`](Self::finish_transfer), or [`abort_transfer`](Self::abort_transfer) to stop. For
+    /// `finish_transfer`, or [`abort_transfer`](Self::abort_transfer) to stop. For
     /// callers that need the socket itself (the Python binding's `transfercmd`).
     pub fn open_transfer(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<TcpStream> {
         self.open(kind, rest)?;
         self.data.take().ok_or(Error::Timeout("the data connection"))
-    }
-
-    /// Ends a transfer opened with [`open_transfer`](Self::open_transfer) whose data connection was read to its
-    /// end (`DataEnd::Eof`) or written and closed (`DataEnd::Closed`); returns the final reply.
-    pub fn finish_transfer(&mut self, end: DataEnd) -> Result<Reply> {
-        match self.call(Call::Finish { end })? {
-            Outcome::Transferred(reply) => Ok(reply),
-            other => Err(unexpected(other)),
-        }
     }
 
     /// Aborts the open transfer (ABOR, the data connection reset, then the 426/226 pair).

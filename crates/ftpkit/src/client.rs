@@ -3,7 +3,7 @@
 //! ([`ClientDriver`](crate::proto::driver::ClientDriver)); the two clients are IO loops that perform its actions.
 
 pub use crate::proto::driver::{parse_entries, parse_names, ClientMode, TraceLine};
-use crate::proto::driver::{DriverConfig, DriverError, Outcome};
+use crate::proto::driver::{ClientDriver, DriverConfig, DriverError, Outcome};
 use crate::proto::listing::{Date, DateTime};
 use crate::proto::reply::Reply;
 use crate::proto::session::client::{CloseReason, SessionError, TransferFailure};
@@ -141,6 +141,14 @@ impl Options {
     }
 }
 
+/// The driver for a control connection from `local` to `peer`, waiting for the greeting.
+pub(crate) fn driver_for(opts: &Options, peer: SocketAddr, local: SocketAddr) -> ClientDriver {
+    ClientDriver::new(opts.driver_config(peer, local), std::time::Instant::now())
+}
+
+/// The size of a client's control-connection read buffer.
+pub(crate) const CONTROL_READ: usize = 8192;
+
 impl From<DriverError> for Error {
     fn from(e: DriverError) -> Error {
         match e {
@@ -261,6 +269,15 @@ macro_rules! client_calls {
         pub $($async_)* fn quote(&mut self, line: &str) -> Result<Reply> {
             match self.call(Call::Raw(line.to_owned()))$($await_)*? {
                 Outcome::Reply(reply) => Ok(reply),
+                other => Err(unexpected(other)),
+            }
+        }
+
+        /// Ends a transfer whose data connection was read to its end (`DataEnd::Eof`) or written and closed
+        /// (`DataEnd::Closed`); returns the final reply.
+        pub $($async_)* fn finish_transfer(&mut self, end: DataEnd) -> Result<Reply> {
+            match self.call(Call::Finish { end })$($await_)*? {
+                Outcome::Transferred(reply) => Ok(reply),
                 other => Err(unexpected(other)),
             }
         }

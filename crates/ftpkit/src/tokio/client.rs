@@ -20,11 +20,11 @@ use tokio::time::{timeout, Instant, Sleep};
 #[derive(Debug)]
 pub struct Client {
     ctrl: TcpStream,
+    /// Control bytes the driver gave and not written yet (only an abort begun in `drop` leaves some).
+    wbuf: Vec<u8>,
     driver: ClientDriver,
     opts: Options,
     rbuf: Vec<u8>,
-    /// Control bytes the driver gave and not written yet (only an abort begun in `drop` leaves some).
-    wbuf: Vec<u8>,
     /// The data connection of the open transfer.
     data: Option<TcpStream>,
     /// The active-mode listener of the transfer being set up.
@@ -59,17 +59,9 @@ impl Client {
     /// Wraps an already connected control connection and reads the greeting.
     pub async fn from_stream(ctrl: TcpStream, opts: Options) -> Result<Client> {
         ctrl.set_nodelay(true)?;
-        let config = opts.driver_config(ctrl.peer_addr()?, ctrl.local_addr()?);
-        let mut c = Client {
-            ctrl,
-            driver: ClientDriver::new(config, StdInstant::now()),
-            opts,
-            rbuf: vec![0; 8192],
-            wbuf: Vec::new(),
-            data: None,
-            listener: None,
-            orphan: None,
-        };
+        let driver = client::driver_for(&opts, ctrl.peer_addr()?, ctrl.local_addr()?);
+        let rbuf = vec![0; client::CONTROL_READ];
+        let mut c = Client { ctrl, driver, opts, rbuf, wbuf: Vec::new(), data: None, listener: None, orphan: None };
         c.run().await?;
         Ok(c)
     }
@@ -169,6 +161,12 @@ impl Client {
             }
         }
         Ok(())
+    }
+
+    /// Aborts the open transfer: ABOR, the data connection reset, then the server's replies.
+    pub async fn abort_transfer(&mut self) -> Result<()> {
+        self.begin_abort();
+        self.settle().await
     }
 
     /// Starts aborting the open transfer without waiting (usable from `drop`): `ABOR` is written if the socket
@@ -435,17 +433,13 @@ impl<'a> Download<'a> {
             tokio::io::copy(&mut self, &mut tokio::io::sink()).await?;
         }
         self.done = true;
-        match self.client.call(Call::Finish { end: DataEnd::Eof }).await? {
-            Outcome::Transferred(reply) => Ok(reply),
-            other => Err(unexpected(other)),
-        }
+        self.client.finish_transfer(DataEnd::Eof).await
     }
 
     /// Stops the download: ABOR, the data connection reset, then the 426/226 pair.
     pub async fn abort(mut self) -> Result<()> {
         self.done = true;
-        self.client.begin_abort();
-        self.client.settle().await
+        self.client.abort_transfer().await
     }
 }
 
@@ -518,17 +512,13 @@ impl<'a> Upload<'a> {
             }
         }
         self.done = true;
-        match self.client.call(Call::Finish { end: DataEnd::Closed }).await? {
-            Outcome::Transferred(reply) => Ok(reply),
-            other => Err(unexpected(other)),
-        }
+        self.client.finish_transfer(DataEnd::Closed).await
     }
 
     /// Stops the upload: ABOR, the data connection reset, then the server's replies.
     pub async fn abort(mut self) -> Result<()> {
         self.done = true;
-        self.client.begin_abort();
-        self.client.settle().await
+        self.client.abort_transfer().await
     }
 }
 
