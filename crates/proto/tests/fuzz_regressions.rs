@@ -132,15 +132,16 @@ fn input_op(bytes: &[u8]) -> Vec<u8> {
 /// them reach the round trips and the span checks that random bytes, which the parsers refuse, almost never reach.
 /// The regression files of the target are seeds too.
 fn seeds(name: &str) -> &'static [Vec<u8>] {
-    static SEEDS: OnceLock<Vec<(&'static str, Vec<Vec<u8>>)>> = OnceLock::new();
+    type Seeds = Vec<(&'static str, Vec<Vec<u8>>)>;
+    static SEEDS: OnceLock<Seeds> = OnceLock::new();
     let all = SEEDS.get_or_init(|| TARGETS.iter().map(|(name, _)| (*name, seeds_of(name))).collect());
     all.iter().find(|(n, _)| *n == name).map_or(&[], |(_, seeds)| seeds)
 }
 
 fn seeds_of(name: &str) -> Vec<Vec<u8>> {
     let text: &[&str] = match name {
-        "reply_decoder" => &["\0220-Welcome\r\n220 ready\r\n331 Password required.\r\n227 (127,0,0,1,4,1)\r\n"],
-        "command_decoder" => &["\0USER anonymous\r\nPORT 127,0,0,1,4,1\r\nEPRT |2|::1|5282|\r\nRETR a b.txt\r\n"],
+        "reply_decoder" => &["\x00220-Welcome\r\n220 ready\r\n331 Password required.\r\n227 (127,0,0,1,4,1)\r\n"],
+        "command_decoder" => &["\x00USER anonymous\r\nPORT 127,0,0,1,4,1\r\nEPRT |2|::1|5282|\r\nRETR a b.txt\r\n"],
         "command_roundtrip" => &["PORT 192,168,150,80,14,178\r\n", "EPRT |1|132.235.1.2|6275|\r\n", "STOR a b\r\n"],
         "pasv" => &["227 Entering Passive Mode (192,168,150,90,195,149).\r\n", "227 =10,0,0,1,4,1\r\n"],
         "epsv" => &["229 Entering Extended Passive Mode (|||6446|)\r\n"],
@@ -207,7 +208,7 @@ fn every_target_has_seeds_and_every_seed_passes() {
         let seeds = seeds(name);
         assert!(!seeds.is_empty(), "fuzz target {name} has no seed in this test");
         for seed in seeds {
-            assert_eq!(replay(*check, seed), Ok(()), "{name} on its seed {:?}", String::from_utf8_lossy(&seed));
+            assert_eq!(replay(*check, seed), Ok(()), "{name} on its seed {:?}", String::from_utf8_lossy(seed));
         }
     }
 }
@@ -224,7 +225,7 @@ proptest! {
     ) {
         for (name, check) in TARGETS {
             let seeds = seeds(name);
-            let input = apply(which.get(&seeds).clone(), &edits);
+            let input = apply(which.get(seeds).clone(), &edits);
             if let Err(msg) = replay(*check, &input) {
                 prop_assert!(false, "{name} on {:?}: {msg}", String::from_utf8_lossy(&input));
             }
