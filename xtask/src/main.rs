@@ -2,8 +2,8 @@
 //!
 //! Tasks:
 //! - `ci`: every check the project has, installing what it needs when missing (see [`ci`]).
-//! - `lint`: `cargo fmt --check`, clippy with `-D warnings` (and the core without default features), rustdoc with
-//!   `-D warnings`.
+//! - `lint`: `cargo fmt --check`, clippy with `-D warnings` (and the core and `ftpkit` without default features, with
+//!   `ftpkit`'s unit tests run that way), rustdoc with `-D warnings`.
 //! - `test`: the workspace's tests.
 
 mod fuzz;
@@ -96,6 +96,14 @@ fn lint() -> Result {
     let mut bare = cargo();
     bare.args(["clippy", "-p", "ftpkit-proto", "--no-default-features", "--all-targets", "--", "-D", "warnings"]);
     run(bare)?;
+    // `ftpkit` without `tokio`: the blocking client alone (no server, no async client) builds and passes its unit
+    // tests, warning-free; the integration tests need the server and declare `required-features`.
+    let mut blocking_only = cargo();
+    blocking_only.args(["clippy", "-p", "ftpkit", "--no-default-features", "--all-targets", "--", "-D", "warnings"]);
+    run(blocking_only)?;
+    let mut blocking_tests = cargo();
+    blocking_tests.args(["test", "-p", "ftpkit", "--no-default-features", "--lib"]);
+    run(blocking_tests)?;
     let mut doc = cargo();
     doc.args(["doc", "--workspace", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings");
     run(doc)

@@ -62,3 +62,55 @@ impl core::fmt::Display for ErrorKind {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    /// Every kind with the number and name it was released with. Numbers and names are API (the C binding returns
+    /// the number, JSON output and Python use the name): a change here is a breaking change, never a fix.
+    const RELEASED: [(ErrorKind, u32, &str); 11] = [
+        (ErrorKind::Syntax, 1, "syntax"),
+        (ErrorKind::Range, 2, "range"),
+        (ErrorKind::Injection, 3, "injection"),
+        (ErrorKind::TooLong, 4, "too_long"),
+        (ErrorKind::Incomplete, 5, "incomplete"),
+        (ErrorKind::Unsupported, 6, "unsupported"),
+        (ErrorKind::WrongReply, 7, "wrong_reply"),
+        (ErrorKind::UnexpectedInput, 8, "unexpected_input"),
+        (ErrorKind::InvalidState, 9, "invalid_state"),
+        (ErrorKind::Refused, 10, "refused"),
+        (ErrorKind::Closed, 11, "closed"),
+    ];
+
+    /// Where a kind stands in [`RELEASED`]. Exhaustive on purpose: a new kind does not compile until it has a row
+    /// (with a new number).
+    fn row(kind: ErrorKind) -> usize {
+        match kind {
+            ErrorKind::Syntax => 0,
+            ErrorKind::Range => 1,
+            ErrorKind::Injection => 2,
+            ErrorKind::TooLong => 3,
+            ErrorKind::Incomplete => 4,
+            ErrorKind::Unsupported => 5,
+            ErrorKind::WrongReply => 6,
+            ErrorKind::UnexpectedInput => 7,
+            ErrorKind::InvalidState => 8,
+            ErrorKind::Refused => 9,
+            ErrorKind::Closed => 10,
+        }
+    }
+
+    #[test]
+    fn kinds_keep_their_released_numbers_and_names() {
+        for (i, (kind, code, name)) in RELEASED.into_iter().enumerate() {
+            assert_eq!(row(kind), i, "{kind:?}");
+            assert_eq!(kind.code(), code, "{kind:?} changed its number");
+            assert_eq!(kind.name(), name, "{kind:?} changed its name");
+            assert_eq!(kind.to_string(), name);
+        }
+        let mut codes: Vec<u32> = RELEASED.iter().map(|r| r.1).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), RELEASED.len(), "two kinds share a number");
+    }
+}

@@ -18,6 +18,8 @@
 // One `unsafe` block, for a measured speed-up: `line::plain_prefix` (the reason is written there).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+// No `unwrap`/`expect` in the library: bad input is a typed error, never a panic (the unit tests may unwrap).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod error;
 

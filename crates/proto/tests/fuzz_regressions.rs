@@ -1,14 +1,19 @@
 //! Replays every input the fuzzers kept (`testdata/fuzz-regressions/<target>/<file>`) through the same invariant
-//! check the fuzz target runs (`ftpkit_proto::fuzzing`).
+//! check the fuzz target runs (`ftpkit_proto::fuzzing`), and runs every target's check on edited seeds and random
+//! bytes.
 //!
 //! A crash found by `cargo xtask fuzz` is copied there. Until the code is fixed, its path (relative to the
-//! regressions folder) is listed in `testdata/fuzz-regressions/OPEN`; those are replayed only by the ignored test
-//! `open_crashers_pass_once_fixed`, so the suite stays green while the bug is reported. Fixing the bug means deleting the
-//! line: the file then runs in `every_regression_passes` forever.
+//! regressions folder) is listed in `testdata/fuzz-regressions/OPEN`; `every_regression_passes` skips those, so the
+//! suite stays green while the bug is reported, and `open_list_is_current` checks that each listed file still fails.
+//! Fixing the bug makes that test fail until its line is deleted: the file then runs in `every_regression_passes`
+//! forever.
 use ftpkit_proto::fuzzing::{target, TARGETS};
+use proptest::prelude::*;
+use proptest::sample::Index;
 use std::fs;
 use std::panic;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fuzz-regressions")
@@ -39,9 +44,8 @@ fn all_files() -> Vec<(String, String, Vec<u8>)> {
     out
 }
 
-/// Runs one file's check; `Err` with the panic message when an invariant breaks.
-fn replay(name: &str, bytes: &[u8]) -> Result<(), String> {
-    let check = target(name).ok_or_else(|| format!("no target {name}"))?;
+/// Runs a target's check on `bytes`; `Err` with the panic message when an invariant breaks.
+fn replay(check: fn(&[u8]), bytes: &[u8]) -> Result<(), String> {
     panic::catch_unwind(|| check(bytes)).map_err(|p| {
         p.downcast_ref::<String>()
             .cloned()
@@ -60,7 +64,7 @@ fn every_regression_passes() {
             continue;
         }
         ran += 1;
-        if let Err(msg) = replay(&name, &bytes) {
+        if let Err(msg) = replay(check_of(&name), &bytes) {
             failures.push(format!("testdata/fuzz-regressions/{rel}: {msg}"));
         }
     }
@@ -76,13 +80,33 @@ fn open_list_names_existing_files() {
     }
 }
 
+/// Every file listed in `OPEN` still breaks its invariant: a listed crasher that passes is a fixed bug whose line
+/// must go, so that `every_regression_passes` replays it from then on.
 #[test]
-#[ignore = "replays the crashers of bugs not fixed yet (testdata/fuzz-regressions/OPEN)"]
-fn open_crashers_pass_once_fixed() {
+fn open_list_is_current() {
     let open = open_list();
+    let mut replayed = 0;
     for (rel, name, bytes) in all_files().into_iter().filter(|(rel, _, _)| open.contains(rel)) {
-        assert!(replay(&name, &bytes).is_ok(), "{rel} still fails");
+        replayed += 1;
+        assert!(
+            replay(check_of(&name), &bytes).is_err(),
+            "testdata/fuzz-regressions/{rel} passes now: delete its line from OPEN so every_regression_passes keeps it"
+        );
     }
+    assert_eq!(replayed, open.len(), "OPEN lists files that do not exist (see open_list_names_existing_files)");
+}
+
+/// The replay sees a broken invariant (a panic in the check) as a failure, with its message, and a kept promise as
+/// a pass: without this, the two tests above could pass by never seeing a failure.
+#[test]
+fn replay_reports_a_broken_invariant() {
+    fn broken(bytes: &[u8]) {
+        assert!(bytes.is_empty(), "invariant broken by {bytes:?}");
+    }
+    assert_eq!(replay(broken, b""), Ok(()));
+    assert_eq!(replay(broken, b"x"), Err("invariant broken by [120]".to_owned()));
+    let pasv = check_of("pasv");
+    assert_eq!(replay(pasv, b"227 Entering Passive Mode (192,168,150,90,195,149).\r\n"), Ok(()));
 }
 
 #[test]
@@ -92,17 +116,129 @@ fn every_target_has_a_folder_name_it_can_use() {
     }
 }
 
-proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+/// The check of the target called `name` (a regression folder or a seed with no target is a test bug).
+fn check_of(name: &str) -> fn(&[u8]) {
+    target(name).unwrap_or_else(|| panic!("no fuzz target {name:?}"))
+}
 
-    /// Every fuzz target's check on random bytes: a cheap, deterministic-per-seed fuzz pass in the normal suite.
-    #[test]
-    fn every_target_holds_on_random_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
-        for (name, check) in TARGETS {
-            if let Err(msg) = replay(name, &bytes) {
-                proptest::prop_assert!(false, "{name}: {msg}");
+/// A session script op that feeds the next bytes as control input (op 0 of both session targets: `0, len, bytes`).
+fn input_op(bytes: &[u8]) -> Vec<u8> {
+    let mut op = vec![0, u8::try_from(bytes.len()).unwrap_or(u8::MAX)];
+    op.extend_from_slice(bytes);
+    op
+}
+
+/// Inputs each target accepts (the decoders' first byte is the header: default limits, one chunk), so that edits of
+/// them reach the round trips and the span checks that random bytes, which the parsers refuse, almost never reach.
+/// The regression files of the target are seeds too.
+fn seeds(name: &str) -> &'static [Vec<u8>] {
+    type Seeds = Vec<(&'static str, Vec<Vec<u8>>)>;
+    static SEEDS: OnceLock<Seeds> = OnceLock::new();
+    let all = SEEDS.get_or_init(|| TARGETS.iter().map(|(name, _)| (*name, seeds_of(name))).collect());
+    all.iter().find(|(n, _)| *n == name).map_or(&[], |(_, seeds)| seeds)
+}
+
+fn seeds_of(name: &str) -> Vec<Vec<u8>> {
+    let text: &[&str] = match name {
+        "reply_decoder" => &["\x00220-Welcome\r\n220 ready\r\n331 Password required.\r\n227 (127,0,0,1,4,1)\r\n"],
+        "command_decoder" => &["\x00USER anonymous\r\nPORT 127,0,0,1,4,1\r\nEPRT |2|::1|5282|\r\nRETR a b.txt\r\n"],
+        "command_roundtrip" => &["PORT 192,168,150,80,14,178\r\n", "EPRT |1|132.235.1.2|6275|\r\n", "STOR a b\r\n"],
+        "pasv" => &["227 Entering Passive Mode (192,168,150,90,195,149).\r\n", "227 =10,0,0,1,4,1\r\n"],
+        "epsv" => &["229 Entering Extended Passive Mode (|||6446|)\r\n"],
+        "port" => &["192,168,150,80,14,178"],
+        "eprt" => &["|1|132.235.1.2|6275|", "|2|1080::8:800:200c:417a|5282|"],
+        "lprt" => &["4,4,132,235,1,2,2,24,131", "6,16,16,128,0,0,0,0,0,0,0,0,0,0,0,0,0,1,2,19,136"],
+        "lpsv" => &["228 Entering Long Passive Mode (4,4,132,235,1,2,2,24,131)\r\n"],
+        "path_257" => &["257 \"/usr/dm/foo\"\"bar\" directory created.", "257 \"/\" is the current directory\r\n"],
+        "feat" => &["211-Features:\r\n EPSV\r\n MLST size*;modify*;type*;\r\n REST STREAM\r\n211 End\r\n"],
+        "mlsd_line" => &["type=file;size=1024;modify=20261124120000;perm=r; notes 1.txt"],
+        "list_line" => &[
+            "-rw-r--r--   1 ftp ftp      1024 Nov 24 12:00 notes 1.txt\r\nlrwxrwxrwx 1 ftp ftp 4 Jan  1  2024 l -> t\r\n",
+            "11-24-26  12:00PM       <DIR>          sub\r\n",
+        ],
+        "transcript" => &[ftpkit_proto::transcript::SEED_ACTIVE, ftpkit_proto::transcript::SEED_PASSIVE],
+        "firewall" => &["50000-50100", "21"],
+        _ => &[],
+    };
+    let mut out: Vec<Vec<u8>> = text.iter().map(|t| t.as_bytes().to_vec()).collect();
+    match name {
+        // Greeting, then each of the other ops once with a small operand.
+        "client_session" => out.push([input_op(b"220 ready\r\n"), (1..8).flat_map(|op| [op, 1]).collect()].concat()),
+        "server_session" => out.push(
+            [
+                input_op(b"USER anonymous\r\nPASS a@b\r\n"),
+                vec![1, 0],
+                input_op(b"PASV\r\n"),
+                vec![1, 0],
+                input_op(b"RETR x\r\n"),
+                (1..6).flat_map(|op| [op, 0]).collect(),
+            ]
+            .concat(),
+        ),
+        _ => {}
+    }
+    out.extend(all_files().into_iter().filter(|(_, n, _)| n == name).map(|(_, _, bytes)| bytes));
+    out
+}
+
+/// One byte edit: kind 0 replaces, 1 inserts, 2 deletes, at an index into the bytes.
+type Edit = (u8, Index, u8);
+
+/// `bytes` with `edits` applied in order (a replace or delete on no bytes does nothing).
+fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
+    for &(kind, at, byte) in edits {
+        match kind {
+            1 => bytes.insert(at.index(bytes.len() + 1), byte),
+            _ if bytes.is_empty() => {}
+            0 => {
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
             }
-            let _ = check;
+            _ => {
+                bytes.remove(at.index(bytes.len()));
+            }
+        }
+    }
+    bytes
+}
+
+#[test]
+fn every_target_has_seeds_and_every_seed_passes() {
+    for (name, check) in TARGETS {
+        let seeds = seeds(name);
+        assert!(!seeds.is_empty(), "fuzz target {name} has no seed in this test");
+        for seed in seeds {
+            assert_eq!(replay(*check, seed), Ok(()), "{name} on its seed {:?}", String::from_utf8_lossy(seed));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// Every fuzz target's check on one of its seeds with up to four byte edits: a cheap, deterministic-per-seed
+    /// fuzz pass in the normal suite that reaches past the parsers' refusals.
+    #[test]
+    fn every_target_holds_on_edited_seeds(
+        which in any::<Index>(),
+        edits in proptest::collection::vec((0..3u8, any::<Index>(), any::<u8>()), 0..=4),
+    ) {
+        for (name, check) in TARGETS {
+            let seeds = seeds(name);
+            let input = apply(which.get(seeds).clone(), &edits);
+            if let Err(msg) = replay(*check, &input) {
+                prop_assert!(false, "{name} on {:?}: {msg}", String::from_utf8_lossy(&input));
+            }
+        }
+    }
+
+    /// Every fuzz target's check on random bytes.
+    #[test]
+    fn every_target_holds_on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        for (name, check) in TARGETS {
+            if let Err(msg) = replay(*check, &bytes) {
+                prop_assert!(false, "{name}: {msg}");
+            }
         }
     }
 }

@@ -193,12 +193,27 @@ fn refused_and_unused_endpoints_are_noted() {
     assert!(tl.warnings[0].text.contains("550"), "{:?}", tl.warnings);
 }
 
+/// Decoding is local: cut anywhere, a transcript decodes to the items of the whole text up to the cut, except the
+/// last one (a cut line or an unclosed multi-line reply) — when the cut leaves the text in the same mode (`ftp -d`
+/// marker lines or plain lines) as the whole. And no prefix panics.
 #[test]
-fn every_byte_prefix_decodes_without_panicking() {
+fn every_byte_prefix_decodes_to_a_prefix_of_the_whole() {
     let text = format!("{SEED_ACTIVE}{SEED_PASSIVE}");
-    for end in 0..text.len() {
-        if text.is_char_boundary(end) {
-            let _ = transcript::decode(&text[..end]);
+    let marker_mode = |t: &str| t.lines().any(|l| l.starts_with(transcript::DEBUG_MARKER));
+    let whole = transcript::decode(&text);
+    assert!(!whole.iter().any(|i| matches!(i, Item::Error(_))), "{whole:?}");
+    let mut compared = 0;
+    for end in (0..=text.len()).filter(|&end| text.is_char_boundary(end)) {
+        let prefix = &text[..end];
+        let items = transcript::decode(prefix);
+        let lines = prefix.lines().count();
+        assert!(items.iter().all(|i| i.line() <= lines), "{end}: an item past the {lines} lines of the prefix");
+        if marker_mode(prefix) == marker_mode(&text) {
+            let settled = items.len().saturating_sub(1);
+            assert!(items.len() <= whole.len(), "{end}: {} items, the whole has {}", items.len(), whole.len());
+            assert_eq!(items[..settled], whole[..settled], "cut at byte {end} ({prefix:?})");
+            compared += 1;
         }
     }
+    assert!(compared > text.len() / 2, "only {compared} cuts were in the whole text's mode");
 }

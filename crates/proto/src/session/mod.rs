@@ -9,9 +9,5 @@
 pub mod client;
 pub mod server;
 
-// ---- shared items added by the client-session work (keep below this line, above the server section) ----
-
 /// Data-connection facts and the passive-address (NAT) policy, defined with the client session.
 pub use client::{DataEvent, NatNotice, NatReason, PasvAddressPolicy};
-
-// ---- shared items added by the server-session work (keep below this line) ----
