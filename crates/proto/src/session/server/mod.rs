@@ -4,7 +4,7 @@
 //! client's commands, keeps the session state (login, working directory, data channel, REST/RNFR sequencing),
 //! takes every policy decision (login gating, read-only sessions, FTP bounce, privileged ports, the data
 //! connection's source address, path escape), writes the replies, and asks its caller to do the IO through
-//! [`Request`]s. The caller answers each request with [`ServerSession::complete`].
+//! [`ServerRequest`]s. The caller answers each request with [`ServerSession::complete`].
 //!
 //! ```text
 //!   control socket ──bytes──► handle_input ─┐                  ┌─► poll_transmit ──bytes──► control socket
@@ -21,10 +21,10 @@
 //! [`complete`](ServerSession::complete)), then read [`poll_timeout`](ServerSession::poll_timeout) and set the one
 //! timer to now + that duration (cancel it on `None`). When the timer fires, call
 //! [`handle_timeout`](ServerSession::handle_timeout); a late or spurious timeout is harmless. Stop when
-//! [`Event::Close`] came out (after writing the last bytes). A reference loop:
+//! [`ServerEvent::Close`] came out (after writing the last bytes). A reference loop:
 //!
 //! ```
-//! use ftpkit_proto::session::server::{Event, Outcome, Request, ServerConfig, ServerSession};
+//! use ftpkit_proto::session::server::{ServerEvent, Outcome, ServerRequest, ServerConfig, ServerSession};
 //! let mut s = ServerSession::new(ServerConfig::default(), "192.0.2.7:50000".parse().unwrap(),
 //!                                "192.0.2.1:21".parse().unwrap());
 //! let mut wire = Vec::new();
@@ -35,7 +35,7 @@
 //!         while let Some(_event) = s.poll_event() { /* CloseData, Cancel, LoggedIn, Close */ }
 //!         let Some(request) = s.poll_request() else { break };
 //!         match request {
-//!             Request::Authenticate { id, .. } => s.complete(id, Outcome::LoggedIn(Default::default())).unwrap(),
+//!             ServerRequest::Authenticate { id, .. } => s.complete(id, Outcome::LoggedIn(Default::default())).unwrap(),
 //!             other => s.complete(other.id(), Outcome::Failed("not in this example".into())).unwrap(),
 //!         }
 //!     }
@@ -95,7 +95,7 @@
 //! the data connection (`ConnectActive` after PORT/EPRT, or a client connection reported with
 //! [`ServerSession::handle_data_accepted`] after PASV/EPSV), then 150 (125 when the client had already connected)
 //! and `Transfer { id, opened }`: stream the file or listing opened for `opened`, then answer `id`. Afterwards the
-//! data channel is gone ([`Event::CloseData`]); the client sends PASV/PORT again for the next transfer.
+//! data channel is gone ([`ServerEvent::CloseData`]); the client sends PASV/PORT again for the next transfer.
 //!
 //! # Decisions
 //! - **Authentication is a request**, not a callback in the config: checking a password is IO (a database, PAM,
@@ -116,521 +116,33 @@
 //! - STOU's argument is ignored; the caller picks a unique name in the working directory and answers
 //!   `UniqueName`; the name must be one plain segment.
 //! - Reply texts never echo a client's user name or an adapter's error text (which may name real paths).
-use crate::command::{Command, CommandDecoder, CommandError, EpsvArg, Structure, TransferMode, TransferType};
+mod config;
+pub mod machine;
+mod values;
+
+pub use config::{Ipv4Net, Masquerade, ServerConfig};
+pub use machine::{ServerInput, ServerState};
+pub use values::{
+    Access, DataType, DataVerdict, ListKind, Outcome, Refusal, ServerError, ServerEvent, ServerRequest,
+    ServerRequestId, TimeoutKind, WriteMode,
+};
+
+use crate::command::{
+    Command, CommandDecoder, CommandError, EpsvArg, Handling, LoginGate, Structure, TransferMode, TransferType, VERBS,
+};
 use crate::feat::Features;
 use crate::hostport::{EpsvText, PasvText};
-use crate::listing::{DateTime, Entry, EntryKind};
+use crate::listing::EntryKind;
 use crate::path::QuotedPath;
 use crate::reply::{Code, Reply};
 use crate::vpath::VirtualPath;
-use crate::ErrorKind;
+use config::canonical;
 use std::collections::VecDeque;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::ops::RangeInclusive;
-use std::time::Duration;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::time::Instant;
 
 /// Most command lines queued while a request is out; one more gets 421 and the session closes.
 pub const MAX_QUEUED_COMMANDS: usize = 64;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Configuration
-// ---------------------------------------------------------------------------------------------------------------
-
-/// An IPv4 network, `addr/prefix`, for choosing a masquerade address by the client's address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Ipv4Net {
-    /// The network address (host bits are ignored).
-    pub addr: Ipv4Addr,
-    /// The prefix length, 0-32 (over 32 counts as 32).
-    pub prefix: u8,
-}
-
-impl Ipv4Net {
-    /// True when `ip` is inside the network.
-    pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        let prefix = u32::from(self.prefix.min(32));
-        let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
-        (u32::from(self.addr) & mask) == (u32::from(ip) & mask)
-    }
-}
-
-/// The address a 227 reply advertises (EPSV replies carry no address).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Masquerade {
-    /// The server's own address of the control connection (must be IPv4, else PASV gets 425).
-    #[default]
-    Off,
-    /// Always this address (a server behind NAT).
-    One(Ipv4Addr),
-    /// The address of the first rule whose network holds the client's address; else `fallback`; else the
-    /// server's own address (split horizon: LAN clients get the LAN address).
-    ByNetwork {
-        /// `(network, address)` pairs, tried in order.
-        rules: Vec<(Ipv4Net, Ipv4Addr)>,
-        /// The address when no rule matches.
-        fallback: Option<Ipv4Addr>,
-    },
-}
-
-impl Masquerade {
-    /// The IPv4 address to advertise to `client` from a control connection on `server`, if there is one.
-    pub fn choose(&self, client: IpAddr, server: IpAddr) -> Option<Ipv4Addr> {
-        let own = match canonical(server) {
-            IpAddr::V4(v4) => Some(v4),
-            IpAddr::V6(_) => None,
-        };
-        match self {
-            Masquerade::Off => own,
-            Masquerade::One(a) => Some(*a),
-            Masquerade::ByNetwork { rules, fallback } => {
-                let hit = match canonical(client) {
-                    IpAddr::V4(c) => rules.iter().find(|(net, _)| net.contains(c)).map(|(_, a)| *a),
-                    IpAddr::V6(_) => None,
-                };
-                hit.or(*fallback).or(own)
-            }
-        }
-    }
-}
-
-/// Server policy and limits. [`Default`] is the safe setting.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerConfig {
-    /// The 220 greeting text (`\n` separates lines of a multi-line greeting). Default `ftpkit ready`.
-    pub greeting: String,
-    /// Allow `USER anonymous` / `USER ftp` with any password, read-only, without an `Authenticate` request.
-    /// Default off.
-    pub anonymous: bool,
-    /// Ports a passive listener may use. Default 49152-65534.
-    pub passive_ports: RangeInclusive<u16>,
-    /// The address advertised in 227 replies. Default [`Masquerade::Off`].
-    pub masquerade: Masquerade,
-    /// Refuse PORT/EPRT naming another host than the client (FTP bounce). Default on.
-    pub bounce_protection: bool,
-    /// Refuse PORT/EPRT ports below 1024. Default on.
-    pub refuse_privileged_ports: bool,
-    /// Refuse passive data connections from another address than the client's. Default on.
-    pub check_data_source: bool,
-    /// Close a session idle this long (421). Default 300 s. The caller keeps the clock.
-    pub idle_timeout: Duration,
-    /// Give up on a data connection that has not come this long after a transfer command (425). Default 30 s.
-    pub data_connect_timeout: Duration,
-    /// Failed logins before the session closes with 421. Default 3.
-    pub max_failed_logins: u32,
-    /// Longest command line in bytes, line end not counted. Default 4096 (as vsftpd).
-    pub max_line: usize,
-    /// Accept `\` in path arguments (a separator on Windows, so refused with 553 by default).
-    pub allow_backslash: bool,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            greeting: String::from("ftpkit ready"),
-            anonymous: false,
-            passive_ports: 49152..=65534,
-            masquerade: Masquerade::Off,
-            bounce_protection: true,
-            refuse_privileged_ports: true,
-            check_data_source: true,
-            idle_timeout: Duration::from_secs(300),
-            data_connect_timeout: Duration::from_secs(30),
-            max_failed_logins: 3,
-            max_line: 4096,
-            allow_backslash: false,
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Requests, outcomes, events
-// ---------------------------------------------------------------------------------------------------------------
-
-/// Names one request; answer it with [`ServerSession::complete`]. Ids are never reused within a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(u64);
-
-impl RequestId {
-    /// The number (for logs and bindings).
-    pub const fn get(self) -> u64 {
-        self.0
-    }
-}
-
-/// What a logged-in user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Access {
-    /// Read and list only: every write command gets 550.
-    ReadOnly,
-    /// Everything.
-    #[default]
-    ReadWrite,
-}
-
-/// How `OpenWrite` opens its file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum WriteMode {
-    /// STOR: create or truncate (at `offset` when REST came before: keep the first `offset` bytes).
-    Create,
-    /// APPE: append, creating the file when missing.
-    Append,
-    /// STOU: `path` is a directory; create a new file with a name not in use there, and answer
-    /// [`Outcome::UniqueName`].
-    Unique,
-}
-
-/// What a `List` request produces on the data connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ListKind {
-    /// LIST: `ls -l` lines ([`crate::listing::format_unix_list_line`]), CRLF ends.
-    Unix,
-    /// MLSD: RFC 3659 entries ([`crate::listing::format_mlsd_line`]), CRLF ends.
-    Mlsd,
-    /// NLST: names only, CRLF ends.
-    Names,
-}
-
-/// How file bytes go over the data connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum DataType {
-    /// TYPE A: text, lines end CRLF on the wire (convert local line ends).
-    Ascii,
-    /// TYPE I (or L 8): bytes as they are.
-    #[default]
-    Binary,
-}
-
-/// Work the session asks its caller to do. Answer every one, exactly once, with [`ServerSession::complete`]
-/// (unless an [`Event::Cancel`] names it first). Paths are normalised virtual paths: map them under the session's
-/// root and check symbolic links there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Request {
-    /// Check a user name and password: answer [`Outcome::LoggedIn`] or [`Outcome::Denied`].
-    Authenticate {
-        /// The request id.
-        id: RequestId,
-        /// The user name as sent.
-        user: String,
-        /// The password as sent (may be empty).
-        password: String,
-    },
-    /// Does `path` exist, and what is it? Answer [`Outcome::Dir`], [`Outcome::File`] or [`Outcome::Entry`] (MLST
-    /// wants the entry's facts), or a failure.
-    Stat {
-        /// The request id.
-        id: RequestId,
-        /// The path.
-        path: VirtualPath,
-    },
-    /// Open a file for reading from `offset`; keep it for the [`Request::Transfer`] naming this id as `opened`.
-    OpenRead {
-        /// The request id.
-        id: RequestId,
-        /// The file.
-        path: VirtualPath,
-        /// Where to start (REST), 0 normally.
-        offset: u64,
-    },
-    /// Open a file for writing; keep it for the [`Request::Transfer`] naming this id as `opened`.
-    OpenWrite {
-        /// The request id.
-        id: RequestId,
-        /// The file (for [`WriteMode::Unique`], the directory).
-        path: VirtualPath,
-        /// Create, append or unique.
-        mode: WriteMode,
-        /// Where to start writing (REST before STOR), 0 normally.
-        offset: u64,
-    },
-    /// Prepare a listing of `path` (a directory, or one file); keep it for the [`Request::Transfer`].
-    List {
-        /// The request id.
-        id: RequestId,
-        /// The directory or file.
-        path: VirtualPath,
-        /// The line format.
-        kind: ListKind,
-    },
-    /// Delete a file.
-    Delete {
-        /// The request id.
-        id: RequestId,
-        /// The file.
-        path: VirtualPath,
-    },
-    /// Make a directory.
-    Mkdir {
-        /// The request id.
-        id: RequestId,
-        /// The new directory.
-        path: VirtualPath,
-    },
-    /// Remove an empty directory.
-    Rmdir {
-        /// The request id.
-        id: RequestId,
-        /// The directory.
-        path: VirtualPath,
-    },
-    /// Rename `from` to `to`.
-    Rename {
-        /// The request id.
-        id: RequestId,
-        /// The existing path (checked by an earlier `Stat`).
-        from: VirtualPath,
-        /// The new path.
-        to: VirtualPath,
-    },
-    /// The size of a file in bytes: [`Outcome::Size`].
-    Size {
-        /// The request id.
-        id: RequestId,
-        /// The file.
-        path: VirtualPath,
-    },
-    /// The modification time of a file, UTC: [`Outcome::Time`].
-    Mtime {
-        /// The request id.
-        id: RequestId,
-        /// The file.
-        path: VirtualPath,
-    },
-    /// Bind a passive listener on `ip` at a port in `ports` (never port 0: the kernel's pick is refused) and answer
-    /// [`Outcome::Bound`], or [`Outcome::PassiveRangeExhausted`]. Then report each accepted connection with
-    /// [`ServerSession::handle_data_accepted`].
-    ListenPassive {
-        /// The request id.
-        id: RequestId,
-        /// The local address of the control connection.
-        ip: IpAddr,
-        /// The configured range.
-        ports: RangeInclusive<u16>,
-    },
-    /// Connect to the client's data port (already checked against bounce and privileged ports): answer
-    /// [`Outcome::Ok`] once connected.
-    ConnectActive {
-        /// The request id.
-        id: RequestId,
-        /// Where to connect.
-        addr: SocketAddr,
-    },
-    /// The data connection is up and the preliminary reply is written: stream what `opened` prepared (send a file
-    /// or a listing, or receive into the file), close the data connection, then answer
-    /// [`Outcome::TransferDone`] (or [`Outcome::ConnectionLost`], ...).
-    Transfer {
-        /// The request id.
-        id: RequestId,
-        /// The `OpenRead`/`OpenWrite`/`List` request whose file or listing to stream.
-        opened: RequestId,
-        /// ASCII or binary.
-        data_type: DataType,
-    },
-}
-
-impl Request {
-    /// The id to answer with.
-    pub fn id(&self) -> RequestId {
-        match self {
-            Request::Authenticate { id, .. }
-            | Request::Stat { id, .. }
-            | Request::OpenRead { id, .. }
-            | Request::OpenWrite { id, .. }
-            | Request::List { id, .. }
-            | Request::Delete { id, .. }
-            | Request::Mkdir { id, .. }
-            | Request::Rmdir { id, .. }
-            | Request::Rename { id, .. }
-            | Request::Size { id, .. }
-            | Request::Mtime { id, .. }
-            | Request::ListenPassive { id, .. }
-            | Request::ConnectActive { id, .. }
-            | Request::Transfer { id, .. } => *id,
-        }
-    }
-
-    /// A short stable name (`"authenticate"`, `"open_read"`, ...).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Request::Authenticate { .. } => "authenticate",
-            Request::Stat { .. } => "stat",
-            Request::OpenRead { .. } => "open_read",
-            Request::OpenWrite { .. } => "open_write",
-            Request::List { .. } => "list",
-            Request::Delete { .. } => "delete",
-            Request::Mkdir { .. } => "mkdir",
-            Request::Rmdir { .. } => "rmdir",
-            Request::Rename { .. } => "rename",
-            Request::Size { .. } => "size",
-            Request::Mtime { .. } => "mtime",
-            Request::ListenPassive { .. } => "listen_passive",
-            Request::ConnectActive { .. } => "connect_active",
-            Request::Transfer { .. } => "transfer",
-        }
-    }
-}
-
-/// The caller's answer to a [`Request`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Outcome {
-    /// Done (opened, deleted, connected, ...).
-    Ok,
-    /// `Stat`: a directory. Also accepted as `Ok` by `List`.
-    Dir,
-    /// `Stat`: a file (or anything that is not a directory). Also accepted as `Ok` by `OpenRead` and `List`.
-    File,
-    /// `Stat`: the entry with its facts (for MLST).
-    Entry(Box<Entry<'static>>),
-    /// `Size`: the size in bytes.
-    Size(u64),
-    /// `Mtime`: the modification time, UTC.
-    Time(DateTime),
-    /// `ListenPassive`: the listener's local address.
-    Bound(SocketAddr),
-    /// `Authenticate`: accepted, with this access.
-    LoggedIn(Access),
-    /// `Authenticate`: refused.
-    Denied,
-    /// `OpenWrite` with [`WriteMode::Unique`]: the new file's name (one segment, in the requested directory).
-    UniqueName(String),
-    /// `Transfer`: done; `bytes` moved over the data connection.
-    TransferDone {
-        /// Bytes sent or received.
-        bytes: u64,
-    },
-    /// `Transfer`: the data connection broke (426).
-    ConnectionLost,
-    /// No such file or directory.
-    NotFound,
-    /// The file system refused.
-    PermissionDenied,
-    /// The target already exists.
-    Exists,
-    /// No space left (452).
-    NoSpace,
-    /// A quota is exceeded (552).
-    QuotaExceeded,
-    /// `ListenPassive`: every port of the range is taken (425).
-    PassiveRangeExhausted,
-    /// Anything else; the text is for the caller's logs and never sent to the client.
-    Failed(String),
-}
-
-impl Outcome {
-    /// A short stable name (`"ok"`, `"not_found"`, ...).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Dir => "dir",
-            Outcome::File => "file",
-            Outcome::Entry(_) => "entry",
-            Outcome::Size(_) => "size",
-            Outcome::Time(_) => "time",
-            Outcome::Bound(_) => "bound",
-            Outcome::LoggedIn(_) => "logged_in",
-            Outcome::Denied => "denied",
-            Outcome::UniqueName(_) => "unique_name",
-            Outcome::TransferDone { .. } => "transfer_done",
-            Outcome::ConnectionLost => "connection_lost",
-            Outcome::NotFound => "not_found",
-            Outcome::PermissionDenied => "permission_denied",
-            Outcome::Exists => "exists",
-            Outcome::NoSpace => "no_space",
-            Outcome::QuotaExceeded => "quota_exceeded",
-            Outcome::PassiveRangeExhausted => "passive_range_exhausted",
-            Outcome::Failed(_) => "failed",
-        }
-    }
-}
-
-/// Something the caller does without answering.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Event {
-    /// A login succeeded (pick the user's root; anonymous users get the anonymous root).
-    LoggedIn {
-        /// The user name.
-        user: String,
-        /// Read-only or read-write.
-        access: Access,
-        /// An anonymous login decided by the session.
-        anonymous: bool,
-    },
-    /// Close the data connection and any passive listener (a transfer ended or was aborted, or PASV/PORT replaced
-    /// the data channel).
-    CloseData,
-    /// Stop the work of this request and drop what it opened; do not answer it (an answer is ignored).
-    Cancel {
-        /// The abandoned request.
-        id: RequestId,
-    },
-    /// Write the remaining bytes from `poll_transmit`, then close the control connection. The session is closed.
-    Close,
-}
-
-/// The verdict on a passive data connection reported with [`ServerSession::handle_data_accepted`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use = "a refused data connection must be closed by the caller"]
-pub enum DataVerdict {
-    /// Keep it: it is the session's data connection.
-    Use,
-    /// Close it now; the session keeps waiting (when it was waiting).
-    Refuse(Refusal),
-}
-
-/// Why a data connection was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// It came from another address than the client's control connection.
-    ForeignPeer,
-    /// No passive listener is open.
-    NotListening,
-    /// The session already has its data connection.
-    AlreadyConnected,
-}
-
-/// Which timer fired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TimeoutKind {
-    /// No command for [`ServerConfig::idle_timeout`]: 421 and close.
-    Idle,
-    /// No data connection for [`ServerConfig::data_connect_timeout`] after a transfer command: 425.
-    DataConnect,
-}
-
-/// A misuse of the session by its caller.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServerError {
-    /// The session is closed and takes no more input.
-    #[error("session is closed")]
-    Closed,
-    /// `complete` named an id the session never issued.
-    #[error("request id {id} was never issued")]
-    UnknownRequest {
-        /// The id.
-        id: u64,
-    },
-    /// `complete` gave an outcome that does not answer the request; the session treated it as a failure.
-    #[error("outcome {outcome} does not answer a {request} request; treated as a failure")]
-    UnexpectedOutcome {
-        /// The request's name.
-        request: &'static str,
-        /// The outcome's name.
-        outcome: &'static str,
-    },
-}
-
-impl ServerError {
-    /// The stable kind of this error.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            ServerError::Closed => ErrorKind::Closed,
-            ServerError::UnknownRequest { .. } | ServerError::UnexpectedOutcome { .. } => ErrorKind::InvalidState,
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Internal state
@@ -673,7 +185,7 @@ enum XferCmd {
 struct Xfer {
     cmd: XferCmd,
     path: VirtualPath,
-    opened: RequestId,
+    opened: ServerRequestId,
     unique: Option<String>,
 }
 
@@ -682,17 +194,17 @@ enum Step {
     /// Waiting for the open/list outcome (`opened`).
     Open,
     /// Waiting for `ConnectActive`'s outcome.
-    Connect(RequestId),
+    Connect(ServerRequestId),
     /// Waiting for the client's passive connection.
     Accept,
     /// Data flowing; waiting for `Transfer`'s outcome.
-    Stream(RequestId),
+    Stream(ServerRequestId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Wait {
     Idle,
-    Reply { id: RequestId, op: Op },
+    Reply { id: ServerRequestId, op: Op },
     Transfer { xfer: Xfer, step: Step },
 }
 
@@ -714,8 +226,8 @@ pub struct ServerSession {
     decoder: CommandDecoder,
     queue: VecDeque<Line>,
     out: Vec<u8>,
-    requests: VecDeque<Request>,
-    events: VecDeque<Event>,
+    requests: VecDeque<ServerRequest>,
+    events: VecDeque<ServerEvent>,
     next_id: u64,
     closed: bool,
     login: Login,
@@ -727,14 +239,8 @@ pub struct ServerSession {
     rest: Option<u64>,
     rename_from: Option<VirtualPath>,
     epsv_all: bool,
-}
-
-/// The IPv4 form of an IPv4-mapped IPv6 address; other addresses unchanged.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
+    /// The one timer: its kind and deadline (see [`ServerState::timer`]).
+    timer: Option<(TimeoutKind, Instant)>,
 }
 
 /// Reply text with control characters replaced, so a reply can always be written.
@@ -742,25 +248,26 @@ fn clean(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 
-/// What a command needs before it runs (the gate column of the module docs' command table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Gate {
-    Always,
-    Login,
-    Write,
+/// What a command needs before it runs: the verb table's gate (a verb it does not know runs any time, to be
+/// answered 500).
+fn gate(cmd: &Command<'_>) -> LoginGate {
+    cmd.info().map_or(LoginGate::Always, |v| v.gate)
 }
 
-fn gate(cmd: &Command<'_>) -> Gate {
-    use Command as C;
-    match cmd {
-        C::User(_) | C::Pass(_) | C::Quit | C::Feat | C::Syst | C::Help(_) | C::Noop => Gate::Always,
-        C::Auth(_) | C::Adat(_) | C::Pbsz(_) | C::Prot(_) | C::Ccc | C::Mic(_) | C::Conf(_) | C::Enc(_) => Gate::Always,
-        C::Host(_) | C::Other { .. } => Gate::Always,
-        C::Stor(_) | C::Appe(_) | C::Stou(_) | C::Dele(_) | C::Mkd(_) | C::Xmkd(_) | C::Rmd(_) | C::Xrmd(_) => {
-            Gate::Write
-        }
-        C::Rnfr(_) | C::Rnto(_) => Gate::Write,
-        _ => Gate::Login,
+/// The table input a line is: its verb's class from the verb table, or a bad line.
+fn input_of(line: &Line) -> ServerInput {
+    match line {
+        Ok(cmd) => match cmd.info().map(|v| v.server) {
+            Some(Handling::User) => ServerInput::User,
+            Some(Handling::Pass) => ServerInput::Pass,
+            Some(Handling::Quit) => ServerInput::Quit,
+            Some(Handling::Abor) => ServerInput::Abor,
+            Some(Handling::Stat) => ServerInput::Stat,
+            Some(Handling::Request) => ServerInput::Request,
+            Some(Handling::Transfer) => ServerInput::Transfer,
+            Some(Handling::Immediate) | None => ServerInput::Immediate,
+        },
+        Err(_) => ServerInput::BadLine,
     }
 }
 
@@ -776,18 +283,28 @@ fn strip_list_options(arg: &str) -> &str {
     rest
 }
 
-const HELP_LINES: &[&str] = &[
-    "The following commands are recognized.",
-    " ABOR APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD  MLSD MLST MODE",
-    " NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD  RNFR RNTO SIZE STAT",
-    " STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD",
-    "Help OK.",
-];
+/// The HELP reply: every verb the verb table marks for HELP, alphabetically, fifteen to a line.
+fn help_lines() -> Vec<String> {
+    let mut verbs: Vec<&str> = VERBS.iter().filter(|v| v.help).map(|v| v.name).collect();
+    verbs.sort_unstable();
+    let mut lines = vec![String::from("The following commands are recognized.")];
+    for row in verbs.chunks(15) {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:<4}")).collect();
+        lines.push(format!(" {}", cells.join(" ").trim_end()));
+    }
+    lines.push(String::from("Help OK."));
+    lines
+}
+
+/// Features that belong to no verb: TVFS is a property of the server's path names (RFC 3659 §6).
+const FEATURES_WITHOUT_VERB: &[(&str, &str)] = &[("TVFS", "")];
 
 impl ServerSession {
     /// A session for a control connection from `client` accepted on `server`. The 220 greeting is ready in
     /// [`poll_transmit`](Self::poll_transmit).
-    pub fn new(config: ServerConfig, client: SocketAddr, server: SocketAddr) -> Self {
+    ///
+    /// `now` is the caller's clock when the control connection was accepted: the idle timer starts there.
+    pub fn new(config: ServerConfig, client: SocketAddr, server: SocketAddr, now: Instant) -> Self {
         let mut s = ServerSession {
             decoder: CommandDecoder::new(config.max_line),
             config,
@@ -808,7 +325,9 @@ impl ServerSession {
             rest: None,
             rename_from: None,
             epsv_all: false,
+            timer: None,
         };
+        s.rearm(now, true);
         let lines: Vec<String> = s.config.greeting.split('\n').map(clean).collect();
         s.reply_lines(Code::SERVICE_READY, lines);
         s
@@ -828,29 +347,45 @@ impl ServerSession {
 
     /// The next request for the caller, or `None`. At most one request is out at a time.
     #[must_use]
-    pub fn poll_request(&mut self) -> Option<Request> {
+    pub fn poll_request(&mut self) -> Option<ServerRequest> {
         self.requests.pop_front()
     }
 
     /// The next event for the caller, or `None`.
     #[must_use]
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
         self.events.pop_front()
     }
 
-    /// The timer the caller should run now, as a duration from now; `None`: no timer. Read it after every input
-    /// (any command restarts the idle timer).
+    /// The deadline of the one timer, or `None` (no timer runs). Read it after every input and (re)arm the
+    /// caller's timer to it; when it passes, call [`handle_timeout`](Self::handle_timeout).
     #[must_use]
-    pub fn poll_timeout(&self) -> Option<(TimeoutKind, Duration)> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timer.map(|(_, at)| at)
+    }
+
+    /// The one timer's kind and deadline (for logs and tests), or `None`.
+    pub fn timer(&self) -> Option<(TimeoutKind, Instant)> {
+        self.timer
+    }
+
+    /// Where the session is in its [transition table](machine::TRANSITIONS).
+    pub fn state(&self) -> ServerState {
         if self.closed {
-            return None;
+            return ServerState::Closed;
         }
         match &self.wait {
-            Wait::Transfer { step: Step::Accept | Step::Connect(_), .. } => {
-                Some((TimeoutKind::DataConnect, self.config.data_connect_timeout))
-            }
-            Wait::Transfer { .. } => None,
-            _ => Some((TimeoutKind::Idle, self.config.idle_timeout)),
+            Wait::Reply { op: Op::Auth { .. }, .. } => ServerState::Authenticating,
+            Wait::Reply { .. } => ServerState::Working,
+            Wait::Transfer { step: Step::Open, .. } => ServerState::Opening,
+            Wait::Transfer { step: Step::Connect(_), .. } => ServerState::Connecting,
+            Wait::Transfer { step: Step::Accept, .. } => ServerState::Accepting,
+            Wait::Transfer { step: Step::Stream(_), .. } => ServerState::Streaming,
+            Wait::Idle => match self.login {
+                Login::AwaitUser => ServerState::AwaitUser,
+                Login::AwaitPass { .. } => ServerState::AwaitPass,
+                Login::LoggedIn { .. } => ServerState::Ready,
+            },
         }
     }
 
@@ -874,42 +409,78 @@ impl ServerSession {
 
     // ---- inputs -------------------------------------------------------------------------------------------
 
-    /// Bytes read from the control connection. Complete lines are handled at once (or queued while a request is
-    /// out); a partial line waits for more bytes.
+    /// Bytes read from the control connection at `now`. Complete lines are handled at once (or queued while a
+    /// request is out); a partial line waits for more bytes. A complete line (a command, or a line that is no
+    /// command) restarts the idle timer; bytes of a line that has not ended, or of an over-long line, do not, so
+    /// a client trickling an endless line is still timed out.
     ///
     /// # Errors
     /// [`ServerError::Closed`] after the session closed (the bytes are dropped).
-    pub fn handle_input(&mut self, bytes: &[u8]) -> Result<(), ServerError> {
+    pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) -> Result<(), ServerError> {
         if self.closed {
             return Err(ServerError::Closed);
         }
         self.decoder.feed(bytes);
-        self.pump();
+        let lines = self.pump();
+        self.rearm(now, lines);
         Ok(())
     }
 
-    /// A timer fired. Harmless when it no longer applies.
-    pub fn handle_timeout(&mut self, kind: TimeoutKind) {
-        if self.closed || self.poll_timeout().map(|(k, _)| k) != Some(kind) {
+    /// The caller's timer went off at `now`. Harmless when early (before [`poll_timeout`](Self::poll_timeout)'s
+    /// deadline), late, spurious or after the session closed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some((kind, at)) = self.timer else { return };
+        if self.closed || now < at {
             return;
         }
+        let before = self.state();
         match kind {
             TimeoutKind::Idle => {
                 self.cancel_wait();
                 self.reply(Code::SERVICE_NOT_AVAILABLE, "Timeout: closing the control connection.");
                 self.close();
+                self.step(before, ServerInput::IdleTimeout);
             }
             TimeoutKind::DataConnect => {
                 self.cancel_wait();
                 self.reply(Code::CANT_OPEN_DATA, "No data connection came in time.");
+                self.step(before, ServerInput::DataTimeout);
                 self.pump();
             }
         }
+        self.rearm(now, false);
+    }
+
+    /// The server is shutting down: abandon the request that is out (if any), write 421 and close. Call it once
+    /// the work in progress may be cut off (a graceful adapter waits for a running transfer first), then drain
+    /// the outputs as after any input; [`ServerEvent::Close`] comes last.
+    pub fn shutdown(&mut self) {
+        if self.closed {
+            return;
+        }
+        let before = self.state();
+        self.cancel_wait();
+        self.reply(Code::SERVICE_NOT_AVAILABLE, "Server shutting down.");
+        self.close();
+        self.step(before, ServerInput::Shutdown);
+        self.timer = None;
     }
 
     /// The caller accepted a connection on the passive listener from `peer`. Close it when the verdict is
     /// [`DataVerdict::Refuse`].
     pub fn handle_data_accepted(&mut self, peer: SocketAddr) -> DataVerdict {
+        let before = self.state();
+        let verdict = self.accept_data(peer);
+        self.step(before, ServerInput::DataAccepted);
+        // The only move here is accepting → streaming, which stops the data timer; no timer starts, so no clock
+        // is needed.
+        if self.state().timer().is_none() {
+            self.timer = None;
+        }
+        verdict
+    }
+
+    fn accept_data(&mut self, peer: SocketAddr) -> DataVerdict {
         match self.data {
             Data::Passive { peer: None } if !self.closed => {}
             Data::Passive { peer: Some(_) } => return DataVerdict::Refuse(Refusal::AlreadyConnected),
@@ -925,19 +496,21 @@ impl ServerSession {
         DataVerdict::Use
     }
 
-    /// Answer request `id`.
+    /// Answer request `id` at `now`.
     ///
     /// # Errors
     /// [`ServerError::UnknownRequest`] for an id never issued; [`ServerError::UnexpectedOutcome`] when the outcome
     /// does not fit the request (the session answered the client as for a failure). An answer to a request that is
     /// no longer out (cancelled) is ignored, as is anything after the session closed.
-    pub fn complete(&mut self, id: RequestId, outcome: Outcome) -> Result<(), ServerError> {
+    pub fn complete(&mut self, now: Instant, id: ServerRequestId, outcome: Outcome) -> Result<(), ServerError> {
         if id.0 == 0 || id.0 > self.next_id {
             return Err(ServerError::UnknownRequest { id: id.0 });
         }
         if self.closed {
+            self.step(ServerState::Closed, ServerInput::Outcome);
             return Ok(());
         }
+        let before = self.state();
         let result = match std::mem::replace(&mut self.wait, Wait::Idle) {
             Wait::Reply { id: want, op } if want == id => self.on_reply(op, outcome),
             Wait::Transfer { xfer, step } if (step == Step::Open && xfer.opened == id) => self.on_opened(xfer, outcome),
@@ -948,8 +521,39 @@ impl ServerSession {
                 Ok(())
             }
         };
-        self.pump();
+        self.step(before, ServerInput::Outcome);
+        let lines = self.pump();
+        self.rearm(now, lines);
         result
+    }
+
+    // ---- the machine ------------------------------------------------------------------------------------
+
+    /// Check the move just made from `before` on `input` against the [transition table](machine::TRANSITIONS).
+    /// A move the table does not have is a bug in this file: it fails every test and fuzz run (debug builds).
+    fn step(&self, before: ServerState, input: ServerInput) {
+        let after = self.state();
+        #[cfg(test)]
+        tests::record(before, input, after);
+        debug_assert!(machine::allows(before, input, after), "no transition row: {before:?} --{input:?}--> {after:?}");
+    }
+
+    /// Set the one timer for the state the session is in: keep a running timer of the same kind, unless a
+    /// complete command line came (`restart`), which restarts the idle timer.
+    fn rearm(&mut self, now: Instant, restart: bool) {
+        let want = if self.closed { None } else { self.state().timer() };
+        self.timer = match (want, self.timer) {
+            (None, _) => None,
+            (Some(kind), Some((k, at))) if k == kind && !(restart && kind == TimeoutKind::Idle) => Some((k, at)),
+            (Some(kind), _) => {
+                let after = match kind {
+                    TimeoutKind::Idle => self.config.idle_timeout,
+                    TimeoutKind::DataConnect => self.config.data_connect_timeout,
+                };
+                // A timeout too long for the clock to represent never fires.
+                now.checked_add(after).map(|at| (kind, at))
+            }
+        };
     }
 
     // ---- the command loop ---------------------------------------------------------------------------------
@@ -958,8 +562,10 @@ impl ServerSession {
         self.wait != Wait::Idle
     }
 
-    /// Handle queued and buffered lines while no request is out.
-    fn pump(&mut self) {
+    /// Handle queued and buffered lines while no request is out. True when a complete line came from the decoder
+    /// (an over-long line does not count: see [`handle_input`](Self::handle_input)).
+    fn pump(&mut self) -> bool {
+        let mut lines = false;
         while !self.closed {
             if !self.busy() {
                 if let Some(line) = self.queue.pop_front() {
@@ -968,10 +574,13 @@ impl ServerSession {
                 }
             }
             let line = match self.decoder.decode_owned() {
-                Ok(None) => return,
+                Ok(None) => break,
                 Ok(Some(cmd)) => Ok(cmd),
                 Err(e) => Err(e),
             };
+            lines |= !matches!(line, Err(CommandError::TooLong { .. }));
+            let before = self.state();
+            let input = input_of(&line);
             if !self.busy() {
                 self.on_line(line);
             } else if !self.out_of_band(&line) {
@@ -979,11 +588,16 @@ impl ServerSession {
                     self.cancel_wait();
                     self.reply(Code::SERVICE_NOT_AVAILABLE, "Too many commands queued; closing.");
                     self.close();
-                    return;
+                    self.step(before, input);
+                    break;
                 }
                 self.queue.push_back(line);
+                self.step(before, input);
+            } else {
+                self.step(before, input);
             }
         }
+        lines
     }
 
     /// ABOR during a transfer and STAT while data flows: answered at once. True when handled.
@@ -1005,6 +619,13 @@ impl ServerSession {
     }
 
     fn on_line(&mut self, line: Line) {
+        let before = self.state();
+        let input = input_of(&line);
+        self.handle_line(line);
+        self.step(before, input);
+    }
+
+    fn handle_line(&mut self, line: Line) {
         match line {
             Ok(cmd) => self.on_command(cmd),
             Err(e) => {
@@ -1026,9 +647,9 @@ impl ServerSession {
         use Command as C;
         let rename_from = self.rename_from.take();
         match (gate(&cmd), &self.login) {
-            (Gate::Always, _) => {}
+            (LoginGate::Always, _) => {}
             (_, Login::LoggedIn { access, .. }) => {
-                if gate(&cmd) == Gate::Write && *access == Access::ReadOnly {
+                if gate(&cmd) == LoginGate::Write && *access == Access::ReadOnly {
                     return self.reply(Code::FILE_UNAVAILABLE, "Permission denied: read-only session.");
                 }
             }
@@ -1043,7 +664,7 @@ impl ServerSession {
             C::Noop => self.reply(Code::OK, "NOOP ok."),
             C::Syst => self.reply(Code::SYSTEM_TYPE, "UNIX Type: L8"),
             C::Feat => self.feat(),
-            C::Help(_) => self.reply_lines(Code::HELP, HELP_LINES.iter().map(|s| (*s).to_owned()).collect()),
+            C::Help(_) => self.reply_lines(Code::HELP, help_lines()),
             C::Stat(None) => self.stat(),
             C::Stat(Some(_)) => self.reply(Code::NOT_IMPLEMENTED, "STAT with a path is not implemented."),
             // -- not implemented (recognised)
@@ -1072,13 +693,15 @@ impl ServerSession {
                 let path = self.cwd.parent();
                 self.ask(Op::Cwd { path: path.clone() }, stat(path))
             }
-            C::Mkd(p) | C::Xmkd(p) => {
-                self.with_path(&p, |s, path| s.ask(Op::Mkdir { path: path.clone() }, |id| Request::Mkdir { id, path }))
+            C::Mkd(p) | C::Xmkd(p) => self.with_path(&p, |s, path| {
+                s.ask(Op::Mkdir { path: path.clone() }, |id| ServerRequest::Mkdir { id, path })
+            }),
+            C::Rmd(p) | C::Xrmd(p) => {
+                self.with_path(&p, |s, path| s.ask(Op::Rmdir, |id| ServerRequest::Rmdir { id, path }))
             }
-            C::Rmd(p) | C::Xrmd(p) => self.with_path(&p, |s, path| s.ask(Op::Rmdir, |id| Request::Rmdir { id, path })),
-            C::Dele(p) => self.with_path(&p, |s, path| s.ask(Op::Delete, |id| Request::Delete { id, path })),
-            C::Size(p) => self.with_path(&p, |s, path| s.ask(Op::Size, |id| Request::Size { id, path })),
-            C::Mdtm(p) => self.with_path(&p, |s, path| s.ask(Op::Mtime, |id| Request::Mtime { id, path })),
+            C::Dele(p) => self.with_path(&p, |s, path| s.ask(Op::Delete, |id| ServerRequest::Delete { id, path })),
+            C::Size(p) => self.with_path(&p, |s, path| s.ask(Op::Size, |id| ServerRequest::Size { id, path })),
+            C::Mdtm(p) => self.with_path(&p, |s, path| s.ask(Op::Mtime, |id| ServerRequest::Mtime { id, path })),
             C::Mlst(p) => {
                 let arg = p.as_deref().unwrap_or("");
                 self.with_path(arg, |s, path| s.ask(Op::Mlst { path: path.clone() }, stat(path)))
@@ -1086,7 +709,9 @@ impl ServerSession {
             C::Rnfr(p) => self.with_path(&p, |s, path| s.ask(Op::Rnfr { path: path.clone() }, stat(path))),
             C::Rnto(p) => match rename_from {
                 None => self.reply(Code::BAD_SEQUENCE, "RNFR first."),
-                Some(from) => self.with_path(&p, |s, to| s.ask(Op::Rename, |id| Request::Rename { id, from, to })),
+                Some(from) => {
+                    self.with_path(&p, |s, to| s.ask(Op::Rename, |id| ServerRequest::Rename { id, from, to }))
+                }
             },
             // -- data channel
             C::Pasv => self.on_passive(false),
@@ -1157,14 +782,14 @@ impl ServerSession {
                     self.logged_in(user, Access::ReadOnly, true)
                 } else {
                     let u = user.clone();
-                    self.ask(Op::Auth { user }, |id| Request::Authenticate { id, user: u, password })
+                    self.ask(Op::Auth { user }, |id| ServerRequest::Authenticate { id, user: u, password })
                 }
             }
         }
     }
 
     fn logged_in(&mut self, user: String, access: Access, anonymous: bool) {
-        self.events.push_back(Event::LoggedIn { user: user.clone(), access, anonymous });
+        self.events.push_back(ServerEvent::LoggedIn { user: user.clone(), access, anonymous });
         self.login = Login::LoggedIn { user, access };
         self.cwd = VirtualPath::root();
         self.reply(Code::LOGGED_IN, if anonymous { "Anonymous login ok, read-only." } else { "Logged in." })
@@ -1176,18 +801,11 @@ impl ServerSession {
     }
 
     fn feat(&mut self) {
+        let mut lines: Vec<(&str, &str)> = VERBS.iter().filter_map(|v| v.feat).collect();
+        lines.extend_from_slice(FEATURES_WITHOUT_VERB);
+        lines.sort_unstable();
         let mut f = Features::new();
-        for (name, params) in [
-            ("EPRT", ""),
-            ("EPSV", ""),
-            ("MDTM", ""),
-            ("MLST", "type*;size*;modify*;"),
-            ("PASV", ""),
-            ("REST", "STREAM"),
-            ("SIZE", ""),
-            ("TVFS", ""),
-            ("UTF8", ""),
-        ] {
+        for (name, params) in lines {
             // The names and parameters above are constant and valid; an error cannot happen.
             let _ = f.push(name, params);
         }
@@ -1277,7 +895,7 @@ impl ServerSession {
         self.drop_data();
         let ip = self.server.ip();
         let ports = self.config.passive_ports.clone();
-        self.ask(Op::Listen { extended, advertise }, |id| Request::ListenPassive { id, ip, ports })
+        self.ask(Op::Listen { extended, advertise }, |id| ServerRequest::ListenPassive { id, ip, ports })
     }
 
     fn on_active(&mut self, addr: SocketAddr, verb: &str) {
@@ -1316,11 +934,11 @@ impl ServerSession {
         let id = self.issue();
         let p = path.clone();
         self.requests.push_back(match cmd {
-            XferCmd::Retr => Request::OpenRead { id, path: p, offset },
-            XferCmd::Stor => Request::OpenWrite { id, path: p, mode: WriteMode::Create, offset },
-            XferCmd::Appe => Request::OpenWrite { id, path: p, mode: WriteMode::Append, offset },
-            XferCmd::Stou => Request::OpenWrite { id, path: p, mode: WriteMode::Unique, offset },
-            XferCmd::List(kind) => Request::List { id, path: p, kind },
+            XferCmd::Retr => ServerRequest::OpenRead { id, path: p, offset },
+            XferCmd::Stor => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Create, offset },
+            XferCmd::Appe => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Append, offset },
+            XferCmd::Stou => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Unique, offset },
+            XferCmd::List(kind) => ServerRequest::List { id, path: p, kind },
         });
         self.wait = Wait::Transfer { xfer: Xfer { cmd, path, opened: id, unique: None }, step: Step::Open };
     }
@@ -1370,7 +988,7 @@ impl ServerSession {
             (Op::Listen { extended, advertise }, Outcome::Bound(addr)) => {
                 let port = addr.port();
                 if port == 0 || !self.config.passive_ports.contains(&port) {
-                    self.events.push_back(Event::CloseData);
+                    self.events.push_back(ServerEvent::CloseData);
                     self.reply(Code::CANT_OPEN_DATA, "Passive listener is outside the configured port range.");
                     return Err(ServerError::UnexpectedOutcome { request: "listen_passive", outcome: "bound" });
                 }
@@ -1407,7 +1025,7 @@ impl ServerSession {
             _ => false,
         };
         if !ok {
-            self.events.push_back(Event::Cancel { id: xfer.opened });
+            self.events.push_back(ServerEvent::Cancel { id: xfer.opened });
             self.drop_data();
             let (code, text) = open_failure(xfer.cmd, &outcome);
             self.reply(code, text);
@@ -1416,7 +1034,7 @@ impl ServerSession {
         match self.data {
             Data::Active { addr } => {
                 let id = self.issue();
-                self.requests.push_back(Request::ConnectActive { id, addr });
+                self.requests.push_back(ServerRequest::ConnectActive { id, addr });
                 self.wait = Wait::Transfer { xfer, step: Step::Connect(id) };
             }
             Data::Passive { peer: Some(_) } => {
@@ -1426,7 +1044,7 @@ impl ServerSession {
             Data::Passive { peer: None } => self.wait = Wait::Transfer { xfer, step: Step::Accept },
             Data::None => {
                 // Cannot happen: a transfer starts only with a data channel, and nothing drops it meanwhile.
-                self.events.push_back(Event::Cancel { id: xfer.opened });
+                self.events.push_back(ServerEvent::Cancel { id: xfer.opened });
                 self.reply(Code::CANT_OPEN_DATA, "No data connection.");
             }
         }
@@ -1439,7 +1057,7 @@ impl ServerSession {
             self.start_stream(false);
             return Ok(());
         }
-        self.events.push_back(Event::Cancel { id: xfer.opened });
+        self.events.push_back(ServerEvent::Cancel { id: xfer.opened });
         self.drop_data();
         self.reply(Code::CANT_OPEN_DATA, "Cannot open the data connection.");
         unexpected("connect_active", &outcome, expected_failure(&outcome))
@@ -1458,7 +1076,7 @@ impl ServerSession {
         let code = if already_open { Code::DATA_ALREADY_OPEN } else { Code::FILE_STATUS_OK };
         self.reply(code, &clean(&what));
         let id = self.issue();
-        self.requests.push_back(Request::Transfer { id, opened, data_type });
+        self.requests.push_back(ServerRequest::Transfer { id, opened, data_type });
         if let Wait::Transfer { step, .. } = &mut self.wait {
             *step = Step::Stream(id);
         }
@@ -1511,23 +1129,28 @@ impl ServerSession {
             facts.push(("modify", m));
         }
         match crate::listing::format_mlsd_line(facts, &name) {
-            Ok(line) => self.reply_lines(
-                Code::FILE_ACTION_OK,
-                vec![format!("Listing {}", clean(&name)), format!(" {line}"), "End".into()],
-            ),
-            Err(_) => self.reply(Code::FILE_UNAVAILABLE, "Cannot list this name."),
+            Ok(line) if !line.contains(['\r', '\n', '\0']) => {
+                // RFC 3659 §7.2: `250-` text, then the entry on a line of its own that starts with one SP (no
+                // code), then `250` text.
+                let out = &mut self.out;
+                out.extend_from_slice(format!("250-Listing {}\r\n", clean(&name)).as_bytes());
+                out.push(b' ');
+                out.extend_from_slice(line.as_bytes());
+                out.extend_from_slice(b"\r\n250 End\r\n");
+            }
+            _ => self.reply(Code::FILE_UNAVAILABLE, "Cannot list this name."),
         }
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------
 
-    fn issue(&mut self) -> RequestId {
+    fn issue(&mut self) -> ServerRequestId {
         self.next_id += 1;
-        RequestId(self.next_id)
+        ServerRequestId(self.next_id)
     }
 
     /// Issue the request built by `make` and wait for its outcome.
-    fn ask(&mut self, op: Op, make: impl FnOnce(RequestId) -> Request) {
+    fn ask(&mut self, op: Op, make: impl FnOnce(ServerRequestId) -> ServerRequest) {
         let id = self.issue();
         self.requests.push_back(make(id));
         self.wait = Wait::Reply { id, op };
@@ -1537,7 +1160,7 @@ impl ServerSession {
     fn drop_data(&mut self) {
         if self.data != Data::None {
             self.data = Data::None;
-            self.events.push_back(Event::CloseData);
+            self.events.push_back(ServerEvent::CloseData);
         }
     }
 
@@ -1545,7 +1168,7 @@ impl ServerSession {
     fn cancel_wait(&mut self) {
         match std::mem::replace(&mut self.wait, Wait::Idle) {
             Wait::Idle => {}
-            Wait::Reply { id, .. } => self.events.push_back(Event::Cancel { id }),
+            Wait::Reply { id, .. } => self.events.push_back(ServerEvent::Cancel { id }),
             Wait::Transfer { xfer, step } => {
                 self.cancel_transfer_ids(&xfer, step);
                 self.drop_data();
@@ -1555,10 +1178,10 @@ impl ServerSession {
 
     fn cancel_transfer_ids(&mut self, xfer: &Xfer, step: Step) {
         match step {
-            Step::Connect(id) | Step::Stream(id) => self.events.push_back(Event::Cancel { id }),
+            Step::Connect(id) | Step::Stream(id) => self.events.push_back(ServerEvent::Cancel { id }),
             Step::Open | Step::Accept => {}
         }
-        self.events.push_back(Event::Cancel { id: xfer.opened });
+        self.events.push_back(ServerEvent::Cancel { id: xfer.opened });
     }
 
     /// ABOR or QUIT during a transfer: cancel it, close the data channel, and answer the transfer command 426.
@@ -1576,7 +1199,7 @@ impl ServerSession {
             self.drop_data();
             self.queue.clear();
             self.requests.clear();
-            self.events.push_back(Event::Close);
+            self.events.push_back(ServerEvent::Close);
         }
     }
 
@@ -1597,8 +1220,8 @@ fn is_anonymous(user: &str) -> bool {
     user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp")
 }
 
-fn stat(path: VirtualPath) -> impl FnOnce(RequestId) -> Request {
-    move |id| Request::Stat { id, path }
+fn stat(path: VirtualPath) -> impl FnOnce(ServerRequestId) -> ServerRequest {
+    move |id| ServerRequest::Stat { id, path }
 }
 
 fn kind_fact(kind: &EntryKind<'_>) -> &'static str {
@@ -1698,36 +1321,193 @@ fn open_failure(cmd: XferCmd, o: &Outcome) -> (Code, &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use machine::{Next, TRANSITIONS};
+    use std::cell::RefCell;
+    use std::net::IpAddr;
+    use std::time::Duration;
+
+    thread_local! {
+        /// Every move the sessions of this thread made: (before, input, after).
+        static MOVES: RefCell<Vec<(ServerState, ServerInput, ServerState)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn record(before: ServerState, input: ServerInput, after: ServerState) {
+        MOVES.with(|m| m.borrow_mut().push((before, input, after)));
+    }
+
+    /// A session on virtual time with its outputs drained after every input.
+    struct T {
+        s: ServerSession,
+        now: Instant,
+        out: Vec<ServerRequest>,
+    }
+
+    impl T {
+        fn new(config: ServerConfig) -> T {
+            let now = Instant::now();
+            let client = SocketAddr::from(([192, 0, 2, 7], 50000));
+            let server = SocketAddr::from(([192, 0, 2, 1], 21));
+            let mut t = T { s: ServerSession::new(config, client, server, now), now, out: Vec::new() };
+            t.drain();
+            t
+        }
+        fn logged_in() -> T {
+            let mut t = T::new(ServerConfig { anonymous: true, ..ServerConfig::default() });
+            t.lines(&["USER ftp", "PASS x"]);
+            let mut rw = T::new(ServerConfig::default());
+            rw.lines(&["USER u", "PASS p"]);
+            rw.answer(Outcome::LoggedIn(Access::ReadWrite));
+            drop(t);
+            rw
+        }
+        fn drain(&mut self) {
+            while self.s.poll_transmit().is_some() {}
+            while let Some(e) = self.s.poll_event() {
+                if let ServerEvent::Cancel { id } = e {
+                    self.out.retain(|r| r.id() != id);
+                }
+            }
+            while let Some(r) = self.s.poll_request() {
+                self.out.push(r);
+            }
+        }
+        fn lines(&mut self, lines: &[&str]) {
+            for l in lines {
+                let _ = self.s.handle_input(self.now, format!("{l}\r\n").as_bytes());
+                self.drain();
+            }
+        }
+        fn answer(&mut self, o: Outcome) {
+            let r = self.out.remove(0);
+            let _ = self.s.complete(self.now, r.id(), o);
+            self.drain();
+        }
+        fn accept(&mut self) {
+            let _ = self.s.handle_data_accepted(SocketAddr::from(([192, 0, 2, 7], 40000)));
+            self.drain();
+        }
+        fn timeout(&mut self) {
+            self.now += Duration::from_secs(1000);
+            self.s.handle_timeout(self.now);
+            self.drain();
+        }
+    }
+
+    /// Sessions driven through every row of the transition table: each row is taken at least once (and every
+    /// move made is a row, which `step` asserts as it goes).
+    #[test]
+    fn every_transition_row_is_taken() {
+        let bound = Outcome::Bound(SocketAddr::from(([192, 0, 2, 1], 50000)));
+        // Logging in, and what comes before it.
+        let mut t = T::new(ServerConfig::default());
+        t.lines(&["PASS x", "FEAT", "CWD x", "RETR x", "STAT", "ABOR", "", "USER a", "USER b", "FEAT", "PASS p"]);
+        t.answer(Outcome::Denied);
+        t.lines(&["USER a", "PASS p"]);
+        t.lines(&["NOOP", "CWD x", "STAT", "ABOR", "USER c", "PASS d", "RETR x", "", "QUIT"]); // queued
+        t.answer(Outcome::LoggedIn(Access::ReadWrite));
+        let mut t = T::new(ServerConfig { max_failed_logins: 1, ..ServerConfig::default() });
+        t.lines(&["USER a", "PASS p"]);
+        t.answer(Outcome::Denied);
+        let mut t = T::new(ServerConfig { anonymous: true, ..ServerConfig::default() });
+        t.lines(&["USER ftp", "PASS x", "USER a", "PASS b", "NOOP", "STAT", "ABOR", "", "RNTO x", "RETR x"]);
+        t.timeout();
+        let mut t = T::new(ServerConfig::default());
+        t.lines(&["QUIT"]);
+        t.accept();
+        t.answer_stale();
+        // Requests and transfers.
+        let mut t = T::logged_in();
+        t.lines(&["SIZE x"]);
+        t.answer(Outcome::Size(1));
+        t.lines(&["PORT 192,0,2,7,200,1", "RETR x"]);
+        t.answer(Outcome::Ok);
+        t.answer(Outcome::Ok); // connected
+        t.answer(Outcome::TransferDone { bytes: 1 });
+        t.lines(&["PORT 192,0,2,7,200,1", "RETR x"]);
+        t.answer(Outcome::Ok);
+        t.answer(Outcome::Failed("x".into())); // not connected
+        t.lines(&["PORT 192,0,2,7,200,1", "RETR x"]);
+        t.answer(Outcome::NotFound);
+        t.lines(&["PASV"]);
+        t.answer(bound.clone());
+        t.lines(&["RETR x"]);
+        t.answer(Outcome::Ok);
+        t.timeout(); // no data connection came
+        t.lines(&["PASV"]);
+        t.answer(bound.clone());
+        t.lines(&["RETR x"]);
+        t.answer(Outcome::Ok);
+        t.accept();
+        t.lines(&["STAT", "ABOR"]);
+        t.lines(&["PASV"]);
+        t.answer(bound.clone());
+        t.accept();
+        t.lines(&["RETR x"]);
+        t.answer(Outcome::Ok); // already connected: straight to streaming
+        t.answer_stale();
+        t.s.shutdown();
+        t.answer_stale(); // after the close
+                          // A full queue closes, whatever the line that overflows it.
+        for last in ["STAT", "ABOR", "USER a", "PASS b", "QUIT", "NOOP", "CWD x", "RETR x", ""] {
+            let mut t = T::logged_in();
+            t.lines(&["SIZE x"]);
+            for _ in 0..MAX_QUEUED_COMMANDS {
+                t.lines(&["NOOP"]);
+            }
+            t.lines(&[last]);
+            assert!(t.s.is_closed(), "{last:?}");
+        }
+        let moves = MOVES.with(|m| m.borrow().clone());
+        for row in TRANSITIONS {
+            let taken = moves.iter().any(|&(b, i, a)| {
+                i == row.input
+                    && row.from.contains(&b)
+                    && match row.to {
+                        Next::Same => a == b,
+                        Next::To(s) => a == s,
+                    }
+            });
+            assert!(taken, "row never taken: {row:?}");
+        }
+    }
+
+    impl T {
+        /// Answer a request id that is no longer out (or never was answered before a close).
+        fn answer_stale(&mut self) {
+            let _ = self.s.complete(self.now, ServerRequestId(1), Outcome::Ok);
+            self.drain();
+        }
+    }
 
     #[test]
     fn gate_table() {
-        let cases: &[(&str, Gate)] = &[
-            ("USER a", Gate::Always),
-            ("PASS a", Gate::Always),
-            ("QUIT", Gate::Always),
-            ("FEAT", Gate::Always),
-            ("SYST", Gate::Always),
-            ("HELP", Gate::Always),
-            ("NOOP", Gate::Always),
-            ("AUTH TLS", Gate::Always),
-            ("PBSZ 0", Gate::Always),
-            ("XYZZY", Gate::Always),
-            ("PWD", Gate::Login),
-            ("RETR x", Gate::Login),
-            ("LIST", Gate::Login),
-            ("PORT 1,2,3,4,5,6", Gate::Login),
-            ("ABOR", Gate::Login),
-            ("ACCT x", Gate::Login),
-            ("STOR x", Gate::Write),
-            ("APPE x", Gate::Write),
-            ("STOU", Gate::Write),
-            ("DELE x", Gate::Write),
-            ("MKD x", Gate::Write),
-            ("XMKD x", Gate::Write),
-            ("RMD x", Gate::Write),
-            ("XRMD x", Gate::Write),
-            ("RNFR x", Gate::Write),
-            ("RNTO x", Gate::Write),
+        let cases: &[(&str, LoginGate)] = &[
+            ("USER a", LoginGate::Always),
+            ("PASS a", LoginGate::Always),
+            ("QUIT", LoginGate::Always),
+            ("FEAT", LoginGate::Always),
+            ("SYST", LoginGate::Always),
+            ("HELP", LoginGate::Always),
+            ("NOOP", LoginGate::Always),
+            ("AUTH TLS", LoginGate::Always),
+            ("PBSZ 0", LoginGate::Always),
+            ("XYZZY", LoginGate::Always),
+            ("PWD", LoginGate::Login),
+            ("RETR x", LoginGate::Login),
+            ("LIST", LoginGate::Login),
+            ("PORT 1,2,3,4,5,6", LoginGate::Login),
+            ("ABOR", LoginGate::Login),
+            ("ACCT x", LoginGate::Login),
+            ("STOR x", LoginGate::Write),
+            ("APPE x", LoginGate::Write),
+            ("STOU", LoginGate::Write),
+            ("DELE x", LoginGate::Write),
+            ("MKD x", LoginGate::Write),
+            ("XMKD x", LoginGate::Write),
+            ("RMD x", LoginGate::Write),
+            ("XRMD x", LoginGate::Write),
+            ("RNFR x", LoginGate::Write),
+            ("RNTO x", LoginGate::Write),
         ];
         for (line, want) in cases {
             assert_eq!(gate(&Command::parse(line).unwrap()), *want, "{line}");
