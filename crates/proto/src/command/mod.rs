@@ -227,7 +227,7 @@ macro_rules! commands {
         optional { $($o_var:ident = $o_verb:literal, $o_doc:literal => $o_mean:literal, $o_gate:ident, $o_h:ident, help: $o_help:literal, feat: $o_feat:expr;)* }
         typed { $($y_var:ident($y_ty:ty) = $y_verb:literal, $y_doc:literal => $y_mean:literal, $y_gate:ident, $y_h:ident, help: $y_help:literal, feat: $y_feat:expr;)* }
     ) => {
-        /// A parsed command. Text arguments borrow from the line (see the [module docs](self) on ownership).
+        /// A parsed command. Text arguments borrow from the line (see the [module docs](crate::command) on ownership).
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum Command<'a> {

@@ -273,8 +273,9 @@ pub fn rows(from: ServerState, input: ServerInput) -> impl Iterator<Item = &'sta
 /// True when the table has a row taking `from` to `to` on `input`. Every input can also be early, late or
 /// spurious (a timer before its deadline, anything after `Closed`): those change nothing and need no row.
 pub fn allows(from: ServerState, input: ServerInput, to: ServerState) -> bool {
-    from == to && matches!(input, I::IdleTimeout | I::DataTimeout | I::Shutdown | I::DataAccepted)
-        || from == to && from == S::Closed
+    let harmless = from == to
+        && (from == S::Closed || matches!(input, I::IdleTimeout | I::DataTimeout | I::Shutdown | I::DataAccepted));
+    harmless
         || rows(from, input).any(|t| match t.to {
             Next::Same => to == from,
             Next::To(s) => to == s,

@@ -7,38 +7,46 @@
 //! [`ServerRequest`]s. The caller answers each request with [`ServerSession::complete`].
 //!
 //! ```text
-//!   control socket ──bytes──► handle_input ─┐                  ┌─► poll_transmit ──bytes──► control socket
+//!   control socket ──bytes──► handle_input(now, ..) ─┐           ┌─► poll_transmit ──bytes──► control socket
 //!   data listener ──peer────► handle_data_accepted (verdict)   ├─► poll_request  ──► file system / sockets
-//!   timer ──────────kind────► handle_timeout                   ├─► poll_event    ──► close data, close control
-//!   file system ──outcome───► complete(id, Outcome) ─────────────┘ poll_timeout ──► (re)arm the one timer
+//!   timer ──────────now─────► handle_timeout(now)              ├─► poll_event    ──► close data, close control
+//!   file system ──outcome───► complete(now, id, Outcome) ────────┘ poll_timeout ──► deadline of the one timer
+//!   server stopping ────────► shutdown
 //! ```
 //!
 //! # Calling order (the drive loop)
 //!
-//! After **every** `new`, `handle_*` or `complete` call, drain the outputs, in this order, until each returns
-//! `None`: [`poll_transmit`](ServerSession::poll_transmit) (write the bytes), [`poll_event`](ServerSession::poll_event)
-//! (act on it), [`poll_request`](ServerSession::poll_request) (start the IO; answer later with
-//! [`complete`](ServerSession::complete)), then read [`poll_timeout`](ServerSession::poll_timeout) and set the one
-//! timer to now + that duration (cancel it on `None`). When the timer fires, call
-//! [`handle_timeout`](ServerSession::handle_timeout); a late or spurious timeout is harmless. Stop when
-//! [`ServerEvent::Close`] came out (after writing the last bytes). A reference loop:
+//! Time comes in as [`Instant`] values the caller reads from its own clock: the session never reads one. The
+//! methods that can start a timer take `now` (`new`, `handle_input`, `complete`, `handle_timeout`).
+//!
+//! After **every** `new`, `handle_*`, `complete` or `shutdown` call, drain the outputs, in this order, until each
+//! returns `None`: [`poll_transmit`](ServerSession::poll_transmit) (write the bytes),
+//! [`poll_event`](ServerSession::poll_event) (act on it), [`poll_request`](ServerSession::poll_request) (start the
+//! IO; answer later with [`complete`](ServerSession::complete)), then read
+//! [`poll_timeout`](ServerSession::poll_timeout) and set the one timer to that deadline (cancel it on `None`). When
+//! the deadline passes, call [`handle_timeout`](ServerSession::handle_timeout) with the time; an early, late or
+//! spurious call is harmless. Stop when [`ServerEvent::Close`] came out (after writing the last bytes). To stop a
+//! server, call [`shutdown`](ServerSession::shutdown) (421) once the work in progress may end. A reference loop:
 //!
 //! ```
-//! use ftpkit_proto::session::server::{ServerEvent, Outcome, ServerRequest, ServerConfig, ServerSession};
+//! use ftpkit_proto::session::server::{Outcome, ServerConfig, ServerRequest, ServerSession};
+//! use std::time::Instant;
 //! let mut s = ServerSession::new(ServerConfig::default(), "192.0.2.7:50000".parse().unwrap(),
-//!                                "192.0.2.1:21".parse().unwrap());
+//!                                "192.0.2.1:21".parse().unwrap(), Instant::now());
 //! let mut wire = Vec::new();
 //! for input in [&b"USER alice\r\n"[..], b"PASS secret\r\n", b"QUIT\r\n"] {
-//!     s.handle_input(input).unwrap();
+//!     s.handle_input(Instant::now(), input).unwrap();
 //!     loop {
 //!         while let Some(bytes) = s.poll_transmit() { wire.extend_from_slice(&bytes); }
 //!         while let Some(_event) = s.poll_event() { /* CloseData, Cancel, LoggedIn, Close */ }
 //!         let Some(request) = s.poll_request() else { break };
-//!         match request {
-//!             ServerRequest::Authenticate { id, .. } => s.complete(id, Outcome::LoggedIn(Default::default())).unwrap(),
-//!             other => s.complete(other.id(), Outcome::Failed("not in this example".into())).unwrap(),
-//!         }
+//!         let outcome = match request {
+//!             ServerRequest::Authenticate { .. } => Outcome::LoggedIn(Default::default()),
+//!             _ => Outcome::Failed("not in this example".into()),
+//!         };
+//!         s.complete(Instant::now(), request.id(), outcome).unwrap();
 //!     }
+//!     let _deadline = s.poll_timeout(); // arm the one timer here
 //! }
 //! assert!(s.is_closed());
 //! assert_eq!(String::from_utf8(wire).unwrap(),
@@ -47,30 +55,144 @@
 //!
 //! # States
 //!
-//! The session state is a few orthogonal parts; every transition is in `on_command` (commands, gated by the `gate`
-//! table), `on_reply`/`on_opened`/`on_connected`/`on_transferred` (request outcomes), [`ServerSession::handle_data_accepted`] and [`ServerSession::handle_timeout`].
+//! The states and every move between them are one table, in [`machine`] ([`machine::TRANSITIONS`]); the session
+//! checks each move it makes against it. Orthogonal to it: the data channel (`None`, `Passive { peer: None | Some }`
+//! after 227/229, `Active { addr }` after PORT/EPRT 200), the one-command sequences (`rename_from`, set by RNFR 350
+//! and used by the very next command only; `rest`, for the next transfer only) and the flags (`epsv_all`, transfer
+//! type, cwd as a [`VirtualPath`]). The table and diagram below are generated by `cargo xtask codegen`.
 //!
-//! | part | values |
-//! | --- | --- |
-//! | login | `AwaitUser` → (USER) `AwaitPass` → (PASS, `Authenticate` → `LoggedIn`) `LoggedIn { access }`; `Closed` |
-//! | wait | `Idle`, `Reply { id, op }` (one request out), `Transfer { step: Open → Connect/Accept → Stream }` |
-//! | data | `None`, `Passive { peer: None \| Some }` (after 227/229), `Active { addr }` (after PORT/EPRT 200) |
-//! | sequence | `rename_from` (set by RNFR 350, used by the very next command only), `rest` (next transfer only) |
-//! | flags | `epsv_all`, transfer type (`A`/`I`), cwd (a [`VirtualPath`]) |
+//! <!-- generated:server-diagram (cargo xtask codegen) -->
+//! ```mermaid
+//! stateDiagram-v2
+//!     [*] --> await_user
+//!     await_user --> await_pass: USER
+//!     await_user --> closed: QUIT, idle timeout
+//!     await_pass --> authenticating: PASS
+//!     await_pass --> ready: PASS
+//!     await_pass --> closed: QUIT, idle timeout
+//!     authenticating --> await_user: outcome
+//!     authenticating --> ready: outcome
+//!     authenticating --> closed: outcome, queue full, idle timeout
+//!     ready --> working: request command
+//!     ready --> opening: transfer command
+//!     ready --> closed: QUIT, idle timeout
+//!     working --> ready: outcome
+//!     working --> closed: queue full, idle timeout
+//!     opening --> ready: outcome, ABOR
+//!     opening --> connecting: outcome
+//!     opening --> accepting: outcome
+//!     opening --> streaming: outcome
+//!     opening --> closed: queue full
+//!     connecting --> ready: outcome, ABOR, data timeout
+//!     connecting --> streaming: outcome
+//!     connecting --> closed: queue full
+//!     accepting --> ready: ABOR, data timeout
+//!     accepting --> streaming: data accepted
+//!     accepting --> closed: queue full
+//!     streaming --> ready: outcome, ABOR
+//!     streaming --> closed: queue full
+//!     note right of closed: shutdown closes every open state
+//!     closed --> [*]
+//! ```
+//! <!-- end generated:server-diagram -->
+//!
+//! <!-- generated:server-table (cargo xtask codegen) -->
+//! | from | input | when | to | outputs |
+//! | --- | --- | --- | --- | --- |
+//! | await-user, await-pass | USER |  | await-pass | 331 |
+//! | await-user | PASS |  | (same) | 503 |
+//! | await-pass | PASS | anonymous user, anonymous on | ready | 230, LoggedIn |
+//! | await-pass | PASS |  | authenticating | Authenticate |
+//! | authenticating | outcome | LoggedIn | ready | 230, LoggedIn |
+//! | authenticating | outcome | refused | await-user | 530 |
+//! | authenticating | outcome | refused, max_failed_logins reached | closed | 530, 421, Close |
+//! | ready | USER |  | (same) | 530 |
+//! | ready | PASS |  | (same) | 230 |
+//! | await-user, await-pass | immediate command |  | (same) | the reply (530 for verbs that need a login) |
+//! | await-user, await-pass | request command |  | (same) | 530 |
+//! | await-user, await-pass | transfer command |  | (same) | 530 |
+//! | await-user, await-pass | STAT |  | (same) | 530 |
+//! | await-user, await-pass | ABOR |  | (same) | 530 |
+//! | await-user, await-pass, ready | bad line |  | (same) | 500/501/504 |
+//! | ready | immediate command |  | (same) | the reply |
+//! | ready | STAT |  | (same) | 211 (502 with a path) |
+//! | ready | ABOR |  | (same) | 226 |
+//! | await-user, await-pass, ready | QUIT |  | closed | 221, Close |
+//! | ready | request command |  | working | Stat/Delete/Mkdir/Rmdir/Rename/Size/Mtime/ListenPassive |
+//! | ready | request command | refused (path, RNFR first, EPSV ALL, read-only) | (same) | 501/503/522/550/553 |
+//! | working | outcome |  | ready | the reply (CloseData for a bad passive port) |
+//! | ready | transfer command |  | opening | OpenRead/OpenWrite/List |
+//! | ready | transfer command | no data channel, bad path or read-only | (same) | 425/550/553 |
+//! | opening | outcome | opened, active data channel | connecting | ConnectActive |
+//! | opening | outcome | opened, passive, no connection yet | accepting |  |
+//! | opening | outcome | opened, passive, already connected | streaming | 125, Transfer |
+//! | opening | outcome | refused | ready | Cancel, CloseData, 550/553/451/452 |
+//! | connecting | outcome | connected | streaming | 150, Transfer |
+//! | connecting | outcome | failed | ready | Cancel, CloseData, 425 |
+//! | accepting | data accepted | from the client | streaming | 150, Transfer |
+//! | streaming | outcome |  | ready | CloseData, 226/426/451/452/552 |
+//! | opening, connecting, accepting, streaming | ABOR |  | ready | Cancel, CloseData, 426, 226 |
+//! | streaming | STAT | without a path | (same) | 211 |
+//! | authenticating, working, opening, connecting, accepting, streaming | STAT | queued | (same) |  |
+//! | authenticating, working | ABOR | queued | (same) |  |
+//! | authenticating, working, opening, connecting, accepting, streaming | USER | queued | (same) |  |
+//! | authenticating, working, opening, connecting, accepting, streaming | PASS | queued | (same) |  |
+//! | authenticating, working, opening, connecting, accepting, streaming | QUIT | queued | (same) |  |
+//! | authenticating, working, opening, connecting, accepting, streaming | immediate command | queued | (same) |  |
+//! | authenticating, working, opening, connecting, accepting, streaming | request command | queued | (same) |  |
+//! | authenticating, working, opening, connecting, accepting, streaming | transfer command | queued | (same) |  |
+//! | authenticating, working, opening, connecting, accepting, streaming | bad line | queued | (same) |  |
+//! | authenticating, working, opening, connecting, accepting, streaming | STAT | queue full | closed | Cancel, 421, Close |
+//! | authenticating, working, opening, connecting, accepting, streaming | ABOR | queue full | closed | Cancel, 421, Close |
+//! | authenticating, working, opening, connecting, accepting, streaming | USER | queue full | closed | Cancel, 421, Close |
+//! | authenticating, working, opening, connecting, accepting, streaming | PASS | queue full | closed | Cancel, 421, Close |
+//! | authenticating, working, opening, connecting, accepting, streaming | QUIT | queue full | closed | Cancel, 421, Close |
+//! | authenticating, working, opening, connecting, accepting, streaming | immediate command | queue full | closed | Cancel, 421, Close |
+//! | authenticating, working, opening, connecting, accepting, streaming | request command | queue full | closed | Cancel, 421, Close |
+//! | authenticating, working, opening, connecting, accepting, streaming | transfer command | queue full | closed | Cancel, 421, Close |
+//! | authenticating, working, opening, connecting, accepting, streaming | bad line | queue full | closed | Cancel, 421, Close |
+//! | await-user, await-pass, authenticating, ready, working, opening, connecting, accepting, streaming | outcome | for a request no longer out | (same) | (ignored) |
+//! | await-user, await-pass, authenticating, ready, working, opening, connecting, accepting, streaming | data accepted |  | (same) | verdict Use or Refuse |
+//! | closed | outcome |  | (same) | (ignored) |
+//! | closed | data accepted |  | (same) | Refuse |
+//! | await-user, await-pass, authenticating, ready, working | idle timeout | deadline passed | closed | Cancel, 421, Close |
+//! | connecting, accepting | data timeout | deadline passed | ready | Cancel, CloseData, 425 |
+//! | await-user, await-pass, authenticating, ready, working, opening, connecting, accepting, streaming | shutdown |  | closed | Cancel, 421, Close |
+//! <!-- end generated:server-table -->
 //!
 //! At most **one** request is out at a time. While one is out, further command lines are queued (up to 64, then
 //! 421 and close) and handled in order once it is answered; only ABOR (during a transfer) and STAT (while data
 //! flows) are answered at once. QUIT during a transfer waits for the transfer's final reply (RFC 959 §4.1.1).
+//! The idle timer restarts on every complete command line, never on the bytes of a line that has not ended.
 //!
 //! # Commands
 //!
-//! | gate | commands |
-//! | --- | --- |
-//! | any time | USER PASS QUIT FEAT SYST HELP NOOP; AUTH ADAT PBSZ PROT CCC MIC CONF ENC HOST (502: no TLS) |
-//! | logged in | PWD CWD CDUP TYPE MODE STRU OPTS REST PASV EPSV PORT EPRT RETR LIST NLST MLSD MLST SIZE MDTM STAT ABOR ALLO |
-//! | read-write login | STOR APPE STOU DELE MKD RMD RNFR RNTO (550 on a read-only login) |
-//! | 502 everywhere | ACCT SMNT REIN LPRT LPSV SITE LANG, STAT with a path |
-//! | 500 | unknown verbs, bad verbs, empty lines, over-long lines |
+//! Which verbs run when, and which HELP and FEAT list, come from the verb table
+//! ([`crate::command::VERBS`]):
+//!
+//! <!-- generated:server-verbs (cargo xtask codegen) -->
+//! | gate | handling | verbs |
+//! | --- | --- | --- |
+//! | any time | USER | USER |
+//! | any time | PASS | PASS |
+//! | any time | QUIT | QUIT |
+//! | any time | immediate | ADAT AUTH CCC CONF ENC FEAT HELP HOST MIC NOOP PBSZ PROT SYST |
+//! | after login (530 before) | ABOR | ABOR |
+//! | after login (530 before) | STAT | STAT |
+//! | after login (530 before) | immediate | ACCT ALLO EPRT LANG LPRT LPSV MODE OPTS PORT PWD REIN REST SITE SMNT STRU TYPE XPWD |
+//! | after login (530 before) | request | CDUP CWD EPSV MDTM MLST PASV SIZE XCUP XCWD |
+//! | after login (530 before) | transfer | LIST MLSD NLST RETR |
+//! | after a read-write login (550 read-only) | request | DELE MKD RMD RNFR RNTO XMKD XRMD |
+//! | after a read-write login (550 read-only) | transfer | APPE STOR STOU |
+//!
+//! HELP lists: ABOR APPE CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
+//!
+//! FEAT lines from verbs: EPRT, EPSV, MDTM, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
+//! <!-- end generated:server-verbs -->
+//!
+//! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT LPSV SITE
+//! LANG and STAT with a path get 502 (530 before login); the RFC 2228 verbs (AUTH ADAT PBSZ PROT CCC MIC CONF ENC)
+//! and HOST get 502 at any time (no TLS yet). ALLO gets 202.
 //!
 //! Before login, a logged-in-only command gets 530. Argument errors found by the decoder get their
 //! [`reply_hint`](crate::command::CommandError::reply_hint) (501/504). `TYPE` takes `A`, `A N`, `I` and `L 8`;

@@ -1,6 +1,8 @@
 //! The values the server session exchanges with its caller: requests and their outcomes, events, verdicts on
 //! data connections, timers and errors.
 
+#[cfg(doc)]
+use super::{ServerConfig, ServerSession};
 use crate::listing::{DateTime, Entry};
 use crate::vpath::VirtualPath;
 use crate::ErrorKind;
