@@ -492,6 +492,100 @@ fn reply_texts() {
     assert_eq!(h.text("PORT 192,0,2,7,0,21"), "501 PORT refused: port 21 is privileged (below 1024).\r\n");
 }
 
+/// Checks `wire` (whole replies, CRLF line ends) against RFC 959 §4.2's reply grammar and returns the replies as
+/// (code, lines). A one-line reply is `xyz SP text`; a multi-line reply opens with `xyz-text`, ends with the same
+/// `xyz SP text`, and no line between may start with that code and a space (it would end the reply early).
+fn rfc959_replies(wire: &str) -> Vec<(String, Vec<String>)> {
+    assert!(wire.ends_with("\r\n"), "{wire:?}");
+    let lines: Vec<&str> = wire[..wire.len() - 2].split("\r\n").collect();
+    let mut replies = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let first = lines[i];
+        assert!(!first.contains(['\r', '\n']), "bare CR or LF in {first:?}");
+        let code =
+            first.get(..3).filter(|c| c.bytes().all(|b| b.is_ascii_digit())).expect("a reply starts with a code");
+        assert!((b'1'..=b'5').contains(&code.as_bytes()[0]), "{first:?}");
+        match first.as_bytes().get(3) {
+            Some(b' ') => {
+                replies.push((code.to_owned(), vec![first.to_owned()]));
+                i += 1;
+            }
+            Some(b'-') => {
+                let end = format!("{code} ");
+                let last = (i + 1..lines.len()).find(|&j| lines[j].starts_with(&end)).expect("an end line");
+                assert!(lines[i + 1..last].iter().all(|l| !l.starts_with(&end)));
+                replies.push((code.to_owned(), lines[i..=last].iter().map(|l| (*l).to_owned()).collect()));
+                i = last + 1;
+            }
+            _ => panic!("neither `xyz ` nor `xyz-`: {first:?}"),
+        }
+    }
+    replies
+}
+
+/// Every multi-line reply the server writes, in every state it can write it, against RFC 959's multi-line grammar
+/// and the extension's own grammar where it has one (FEAT: RFC 2389 §3.2; MLST: RFC 3659 §7.2). Also every reply
+/// to every command before and after login is well-formed.
+#[test]
+fn multi_line_replies_follow_their_grammar() {
+    /// (extension rule, config, command lines to run first, the command, the code of its multi-line reply)
+    type Case = (&'static str, fn() -> Harness, &'static [&'static str], &'static str, &'static str);
+    let greeting =
+        || Harness::with(ServerConfig { greeting: "one\ntwo\n220 three".into(), ..Default::default() }, CLIENT, SERVER);
+    let cases: &[Case] = &[
+        ("", greeting, &[], "", "220"),
+        ("feat", Harness::new, &[], "FEAT", "211"),
+        ("feat", Harness::logged_in, &[], "FEAT", "211"),
+        ("", Harness::new, &[], "HELP", "214"),
+        ("", Harness::logged_in, &[], "HELP", "214"),
+        ("", Harness::logged_in, &[], "STAT", "211"),
+        ("", Harness::logged_in, &["TYPE A", "PASV"], "STAT", "211"),
+        ("mlst", Harness::logged_in, &[], "MLST /readme.txt", "250"),
+        ("mlst", Harness::logged_in, &[], "MLST", "250"),
+        ("mlst", Harness::logged_in, &["CWD subdir"], "MLST nested.txt", "250"),
+    ];
+    for (rule, make, before, command, code) in cases {
+        let mut h = make();
+        for line in *before {
+            h.send(line);
+        }
+        let wire =
+            if command.is_empty() { String::from_utf8(std::mem::take(&mut h.wire)).unwrap() } else { h.text(command) };
+        let replies = rfc959_replies(&wire);
+        let (got, lines) = replies.last().unwrap();
+        assert_eq!(got, code, "{command:?}: {wire:?}");
+        assert!(lines.len() > 2, "{command:?} is a multi-line reply: {wire:?}");
+        let inner = &lines[1..lines.len() - 1];
+        match *rule {
+            "feat" => assert!(inner.iter().all(|l| l.starts_with(' ') && !l.starts_with("  ")), "{wire:?}"),
+            "mlst" => {
+                assert_eq!(inner.len(), 1, "one entry line: {wire:?}");
+                assert!(inner[0].starts_with(' ') && !inner[0].starts_with("  "), "{wire:?}");
+                assert!(inner[0][1..].contains("; "), "facts, then SP, then the name: {wire:?}");
+            }
+            _ => {}
+        }
+    }
+    // Every known verb (and a few unknown ones) with and without an argument, before and after login: every reply
+    // is well-formed.
+    for make in [Harness::new as fn() -> Harness, Harness::logged_in] {
+        let mut h = make();
+        h.take_codes();
+        for verb in ftpkit_proto::command::KNOWN_VERBS.iter().chain(&["XYZZY", "MFMT"]) {
+            if *verb == "QUIT" {
+                continue;
+            }
+            for line in [verb.to_string(), format!("{verb} readme.txt")] {
+                let wire = h.text(&line);
+                if !wire.is_empty() {
+                    rfc959_replies(&wire);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn paths_resolve_against_cwd_and_never_escape() {
     let cases: &[(&str, &str)] = &[
