@@ -326,8 +326,16 @@ enum Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Wait {
     Idle,
-    Reply { id: ServerRequestId, op: Op },
-    Transfer { xfer: Xfer, step: Step },
+    /// One request out: its id, what it is for, and its name (for [`ServerError::UnexpectedOutcome`]).
+    Reply {
+        id: ServerRequestId,
+        op: Op,
+        request: &'static str,
+    },
+    Transfer {
+        xfer: Xfer,
+        step: Step,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -634,7 +642,7 @@ impl ServerSession {
         }
         let before = self.state();
         let result = match std::mem::replace(&mut self.wait, Wait::Idle) {
-            Wait::Reply { id: want, op } if want == id => self.on_reply(op, outcome),
+            Wait::Reply { id: want, op, request } if want == id => self.on_reply(op, request, outcome),
             Wait::Transfer { xfer, step } if (step == Step::Open && xfer.opened == id) => self.on_opened(xfer, outcome),
             Wait::Transfer { xfer, step: Step::Connect(want) } if want == id => self.on_connected(xfer, outcome),
             Wait::Transfer { xfer, step: Step::Stream(want) } if want == id => self.on_transferred(xfer, outcome),
@@ -1069,7 +1077,7 @@ impl ServerSession {
 
     /// The transition function for non-transfer outcomes: one arm per (op, outcome) that succeeds, the failure
     /// table below for the rest.
-    fn on_reply(&mut self, op: Op, outcome: Outcome) -> Result<(), ServerError> {
+    fn on_reply(&mut self, op: Op, request: &'static str, outcome: Outcome) -> Result<(), ServerError> {
         match (op, outcome) {
             (Op::Auth { user }, Outcome::LoggedIn(access)) => self.logged_in(user, access, false),
             (Op::Auth { .. }, o) => {
@@ -1079,7 +1087,7 @@ impl ServerSession {
                     self.reply(Code::SERVICE_NOT_AVAILABLE, "Too many failed logins; closing.");
                     self.close();
                 }
-                return unexpected("authenticate", &o, matches!(o, Outcome::Denied | Outcome::Failed(_)));
+                return unexpected(request, &o, matches!(o, Outcome::Denied | Outcome::Failed(_)));
             }
             (Op::Cwd { path }, Outcome::Dir) => {
                 self.cwd = path;
@@ -1126,7 +1134,7 @@ impl ServerSession {
             (op, o) => {
                 let (code, text) = failure(&op, &o);
                 self.reply(code, text);
-                return unexpected(op_name(&op), &o, expected_failure(&o));
+                return unexpected(request, &o, expected_failure(&o));
             }
         }
         Ok(())
@@ -1274,8 +1282,10 @@ impl ServerSession {
     /// Issue the request built by `make` and wait for its outcome.
     fn ask(&mut self, op: Op, make: impl FnOnce(ServerRequestId) -> ServerRequest) {
         let id = self.issue();
-        self.requests.push_back(make(id));
-        self.wait = Wait::Reply { id, op };
+        let made = make(id);
+        let request = made.name();
+        self.requests.push_back(made);
+        self.wait = Wait::Reply { id, op, request };
     }
 
     /// Tell the caller to close the data channel, if there is one.
@@ -1352,20 +1362,6 @@ fn kind_fact(kind: &EntryKind<'_>) -> &'static str {
         EntryKind::CurrentDir => "cdir",
         EntryKind::ParentDir => "pdir",
         _ => "file",
-    }
-}
-
-fn op_name(op: &Op) -> &'static str {
-    match op {
-        Op::Auth { .. } => "authenticate",
-        Op::Cwd { .. } | Op::Rnfr { .. } | Op::Mlst { .. } => "stat",
-        Op::Delete => "delete",
-        Op::Rmdir => "rmdir",
-        Op::Mkdir { .. } => "mkdir",
-        Op::Rename => "rename",
-        Op::Size => "size",
-        Op::Mtime => "mtime",
-        Op::Listen { .. } => "listen_passive",
     }
 }
 
