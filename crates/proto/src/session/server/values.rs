@@ -63,16 +63,44 @@ pub enum DataType {
     Binary,
 }
 
-/// Work the session asks its caller to do. Answer every one, exactly once, with [`ServerSession::complete`]
-/// (unless an [`ServerEvent::Cancel`] names it first). Paths are normalised virtual paths: map them under the session's
-/// root and check symbolic links there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ServerRequest {
+/// Defines [`ServerRequest`] from one list of variants: each gets an `id` field first, and its arm in
+/// [`ServerRequest::id`] and [`ServerRequest::name`]; a new request is one entry here.
+macro_rules! server_requests {
+    ($($(#[$doc:meta])* $var:ident = $name:literal { $($(#[$fdoc:meta])* $field:ident: $ty:ty,)* },)*) => {
+        /// Work the session asks its caller to do. Answer every one, exactly once, with [`ServerSession::complete`]
+        /// (unless an [`ServerEvent::Cancel`] names it first). Paths are normalised virtual paths: map them under
+        /// the session's root and check symbolic links there.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum ServerRequest {
+            $($(#[$doc])* $var {
+                /// The request id.
+                id: ServerRequestId,
+                $($(#[$fdoc])* $field: $ty,)*
+            },)*
+        }
+
+        impl ServerRequest {
+            /// The id to answer with.
+            pub fn id(&self) -> ServerRequestId {
+                match self {
+                    $(ServerRequest::$var { id, .. } => *id,)*
+                }
+            }
+
+            /// A short stable name (`"authenticate"`, `"open_read"`, ...).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(ServerRequest::$var { .. } => $name,)*
+                }
+            }
+        }
+    };
+}
+
+server_requests! {
     /// Check a user name and password: answer [`Outcome::LoggedIn`] or [`Outcome::Denied`].
-    Authenticate {
-        /// The request id.
-        id: ServerRequestId,
+    Authenticate = "authenticate" {
         /// The user name as sent.
         user: String,
         /// The password as sent (may be empty).
@@ -80,25 +108,19 @@ pub enum ServerRequest {
     },
     /// Does `path` exist, and what is it? Answer [`Outcome::Dir`], [`Outcome::File`] or [`Outcome::Entry`] (MLST
     /// wants the entry's facts), or a failure.
-    Stat {
-        /// The request id.
-        id: ServerRequestId,
+    Stat = "stat" {
         /// The path.
         path: VirtualPath,
     },
     /// Open a file for reading from `offset`; keep it for the [`ServerRequest::Transfer`] naming this id as `opened`.
-    OpenRead {
-        /// The request id.
-        id: ServerRequestId,
+    OpenRead = "open_read" {
         /// The file.
         path: VirtualPath,
         /// Where to start (REST), 0 normally.
         offset: u64,
     },
     /// Open a file for writing; keep it for the [`ServerRequest::Transfer`] naming this id as `opened`.
-    OpenWrite {
-        /// The request id.
-        id: ServerRequestId,
+    OpenWrite = "open_write" {
         /// The file (for [`WriteMode::Unique`], the directory).
         path: VirtualPath,
         /// Create, append or unique.
@@ -107,64 +129,48 @@ pub enum ServerRequest {
         offset: u64,
     },
     /// Prepare a listing of `path` (a directory, or one file); keep it for the [`ServerRequest::Transfer`].
-    List {
-        /// The request id.
-        id: ServerRequestId,
+    List = "list" {
         /// The directory or file.
         path: VirtualPath,
         /// The line format.
         kind: ListKind,
     },
     /// Delete a file.
-    Delete {
-        /// The request id.
-        id: ServerRequestId,
+    Delete = "delete" {
         /// The file.
         path: VirtualPath,
     },
     /// Make a directory.
-    Mkdir {
-        /// The request id.
-        id: ServerRequestId,
+    Mkdir = "mkdir" {
         /// The new directory.
         path: VirtualPath,
     },
     /// Remove an empty directory.
-    Rmdir {
-        /// The request id.
-        id: ServerRequestId,
+    Rmdir = "rmdir" {
         /// The directory.
         path: VirtualPath,
     },
     /// Rename `from` to `to`.
-    Rename {
-        /// The request id.
-        id: ServerRequestId,
+    Rename = "rename" {
         /// The existing path (checked by an earlier `Stat`).
         from: VirtualPath,
         /// The new path.
         to: VirtualPath,
     },
     /// The size of a file in bytes: [`Outcome::Size`].
-    Size {
-        /// The request id.
-        id: ServerRequestId,
+    Size = "size" {
         /// The file.
         path: VirtualPath,
     },
     /// The modification time of a file, UTC: [`Outcome::Time`].
-    Mtime {
-        /// The request id.
-        id: ServerRequestId,
+    Mtime = "mtime" {
         /// The file.
         path: VirtualPath,
     },
     /// Bind a passive listener on `ip` at a port in `ports` (never port 0: the kernel's pick is refused) and answer
     /// [`Outcome::Bound`], or [`Outcome::PassiveRangeExhausted`]. Then report each accepted connection with
     /// [`ServerSession::handle_data_accepted`].
-    ListenPassive {
-        /// The request id.
-        id: ServerRequestId,
+    ListenPassive = "listen_passive" {
         /// The local address of the control connection.
         ip: IpAddr,
         /// The configured range.
@@ -172,65 +178,19 @@ pub enum ServerRequest {
     },
     /// Connect to the client's data port (already checked against bounce and privileged ports): answer
     /// [`Outcome::Ok`] once connected.
-    ConnectActive {
-        /// The request id.
-        id: ServerRequestId,
+    ConnectActive = "connect_active" {
         /// Where to connect.
         addr: SocketAddr,
     },
     /// The data connection is up and the preliminary reply is written: stream what `opened` prepared (send a file
     /// or a listing, or receive into the file), close the data connection, then answer
     /// [`Outcome::TransferDone`] (or [`Outcome::ConnectionLost`], ...).
-    Transfer {
-        /// The request id.
-        id: ServerRequestId,
+    Transfer = "transfer" {
         /// The `OpenRead`/`OpenWrite`/`List` request whose file or listing to stream.
         opened: ServerRequestId,
         /// ASCII or binary.
         data_type: DataType,
     },
-}
-
-impl ServerRequest {
-    /// The id to answer with.
-    pub fn id(&self) -> ServerRequestId {
-        match self {
-            ServerRequest::Authenticate { id, .. }
-            | ServerRequest::Stat { id, .. }
-            | ServerRequest::OpenRead { id, .. }
-            | ServerRequest::OpenWrite { id, .. }
-            | ServerRequest::List { id, .. }
-            | ServerRequest::Delete { id, .. }
-            | ServerRequest::Mkdir { id, .. }
-            | ServerRequest::Rmdir { id, .. }
-            | ServerRequest::Rename { id, .. }
-            | ServerRequest::Size { id, .. }
-            | ServerRequest::Mtime { id, .. }
-            | ServerRequest::ListenPassive { id, .. }
-            | ServerRequest::ConnectActive { id, .. }
-            | ServerRequest::Transfer { id, .. } => *id,
-        }
-    }
-
-    /// A short stable name (`"authenticate"`, `"open_read"`, ...).
-    pub fn name(&self) -> &'static str {
-        match self {
-            ServerRequest::Authenticate { .. } => "authenticate",
-            ServerRequest::Stat { .. } => "stat",
-            ServerRequest::OpenRead { .. } => "open_read",
-            ServerRequest::OpenWrite { .. } => "open_write",
-            ServerRequest::List { .. } => "list",
-            ServerRequest::Delete { .. } => "delete",
-            ServerRequest::Mkdir { .. } => "mkdir",
-            ServerRequest::Rmdir { .. } => "rmdir",
-            ServerRequest::Rename { .. } => "rename",
-            ServerRequest::Size { .. } => "size",
-            ServerRequest::Mtime { .. } => "mtime",
-            ServerRequest::ListenPassive { .. } => "listen_passive",
-            ServerRequest::ConnectActive { .. } => "connect_active",
-            ServerRequest::Transfer { .. } => "transfer",
-        }
-    }
 }
 
 /// The caller's answer to a [`ServerRequest`].
