@@ -1,11 +1,15 @@
-//! `cargo xtask <task>`: every task a contributor or CI runs, in one small binary with no dependencies.
+//! `cargo xtask <task>`: every task a contributor or CI runs, in one small binary whose one dependency is the core
+//! (read by `codegen`).
 //!
 //! Tasks:
 //! - `ci`: every check the project has, installing what it needs when missing (see [`ci`]).
 //! - `lint`: `cargo fmt --check`, clippy with `-D warnings` (and the core and `ftpkit` without default features, with
 //!   `ftpkit`'s unit tests run that way), rustdoc with `-D warnings`.
 //! - `test`: the workspace's tests.
+//! - `codegen [--check]`: write the docs generated from the code (transition tables, state diagrams), or check
+//!   that the committed text is fresh (run by `lint`).
 
+mod codegen;
 mod fuzz;
 
 use std::env;
@@ -24,8 +28,9 @@ fn main() -> ExitCode {
         "test" => test(),
         "main-job" => main_job(),
         "fuzz" => fuzz::fuzz(&args[1..]),
+        "codegen" => codegen::codegen(&args[1..]),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|lint|test|fuzz|main-job>\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list");
+            println!("usage: cargo xtask <ci|lint|test|fuzz|codegen|main-job>\n  codegen: [--check]\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list");
             Ok(())
         }
         other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
@@ -86,6 +91,8 @@ fn bench_smoke() -> Result {
 }
 
 fn lint() -> Result {
+    // Generated docs (transition tables, state diagrams) must match the code.
+    codegen::codegen(&["--check".into()])?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt)?;

@@ -287,6 +287,29 @@ fn short_idle() -> Limits {
     Limits { idle: Duration::from_millis(1500), ..Limits::default() }
 }
 
+/// SIZE and MDTM on a directory: the adapter reports a directory, the session picks the reply.
+#[test]
+fn size_and_mdtm_of_a_directory_get_the_sessions_550() {
+    let _gate = support::shared();
+    let env = Env::start(Limits::default());
+    let mut c = env.logged_in();
+    assert_eq!(c.cmd("SIZE pub"), (550, "550 Not a plain file.".into()));
+    assert_eq!(c.cmd("MDTM /pub"), (550, "550 Not a plain file.".into()));
+    assert_eq!(c.cmd("SIZE nothing-here"), (550, "550 No such file or directory.".into()));
+    assert_eq!(c.cmd("SIZE readme.txt").0, 213);
+}
+
+/// A server shutting down: an idle session gets the session's 421 and is closed.
+#[test]
+fn an_idle_session_gets_421_when_the_server_shuts_down() {
+    let _gate = support::shared();
+    let env = Env::start(Limits::default());
+    let mut c = env.logged_in();
+    env.shutdown();
+    assert_eq!(c.reply(), (421, "421 Server shutting down.".into()));
+    assert!(c.closed());
+}
+
 #[test]
 fn a_silent_client_gets_421_at_the_idle_timeout() {
     let _gate = support::shared();

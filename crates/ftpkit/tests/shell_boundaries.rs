@@ -4,11 +4,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Hand-written reply lines that stand today, each with why. Issue 11 moves the shutdown reply into the session;
-/// delete its row then. A new row needs a reason the session cannot give.
+/// Hand-written reply lines that stand today, each with why (the shutdown reply is the session's since issue 11).
+/// A new row needs a reason the session cannot give.
 const KNOWN: &[(&str, &str, &str)] = &[
     ("crates/ftpkit/src/server/mod.rs", "421 Too many sessions", "refused before any session exists"),
-    ("crates/ftpkit/src/server/conn.rs", "421 Server shutting down.", "issue 11: moves into ServerSession"),
 ];
 
 fn workspace() -> PathBuf {

@@ -611,14 +611,16 @@ pub fn check_client_session(data: &[u8]) {
 /// timeouts in any order. The session never panics, has at most one request out, writes only replies a strict
 /// decoder reads back, and closes on QUIT once its request is answered.
 pub fn check_server_session(data: &[u8]) {
-    use crate::session::server::{Access, Outcome, Request, ServerConfig, ServerSession, TimeoutKind};
+    use crate::session::server::{Access, Outcome, ServerConfig, ServerRequest, ServerSession};
+    // Virtual time: one real reading as the epoch (the harness's, never the session's), then only additions.
+    let mut now = std::time::Instant::now();
     let client = SocketAddr::from(([192, 0, 2, 10], 40000));
     let server = SocketAddr::from(([192, 0, 2, 20], 21));
     let config = ServerConfig { anonymous: true, passive_ports: 50000..=50010, ..ServerConfig::default() };
-    let mut s = ServerSession::new(config, client, server);
-    let mut out: Option<Request> = None;
+    let mut s = ServerSession::new(config, client, server, now);
+    let mut out: Option<ServerRequest> = None;
     let mut replies = ReplyDecoder::new(Framing::Strict, Limits::default());
-    let drain = |s: &mut ServerSession, out: &mut Option<Request>, replies: &mut ReplyDecoder| {
+    let drain = |s: &mut ServerSession, out: &mut Option<ServerRequest>, replies: &mut ReplyDecoder| {
         while let Some(b) = s.poll_transmit() {
             assert_lines(&b, "server");
             replies.feed(&b);
@@ -646,23 +648,23 @@ pub fn check_server_session(data: &[u8]) {
             0 => {
                 i = (i + 1).min(data.len());
                 let end = (i + usize::from(arg)).min(data.len());
-                let _ = s.handle_input(&data[i..end]);
+                let _ = s.handle_input(now, &data[i..end]);
                 i = end;
             }
             1 => {
                 i += 1;
                 if let Some(r) = out.take() {
                     let outcome = match (&r, arg % 6) {
-                        (Request::Authenticate { .. }, 0) => Outcome::LoggedIn(Access::ReadWrite),
-                        (Request::ListenPassive { ip, .. }, 0) => Outcome::Bound(SocketAddr::new(*ip, 50003)),
-                        (Request::Transfer { .. }, 0) => Outcome::TransferDone { bytes: 3 },
+                        (ServerRequest::Authenticate { .. }, 0) => Outcome::LoggedIn(Access::ReadWrite),
+                        (ServerRequest::ListenPassive { ip, .. }, 0) => Outcome::Bound(SocketAddr::new(*ip, 50003)),
+                        (ServerRequest::Transfer { .. }, 0) => Outcome::TransferDone { bytes: 3 },
                         (_, 1) => Outcome::Ok,
                         (_, 2) => Outcome::NotFound,
                         (_, 3) => Outcome::Dir,
                         (_, 4) => Outcome::File,
                         _ => Outcome::Failed("x".into()),
                     };
-                    let _ = s.complete(r.id(), outcome);
+                    let _ = s.complete(now, r.id(), outcome);
                 }
             }
             2 => {
@@ -670,22 +672,30 @@ pub fn check_server_session(data: &[u8]) {
                 let _ =
                     s.handle_data_accepted(SocketAddr::from(([192, 0, 2, if arg % 2 == 0 { 10 } else { 11 }], 5000)));
             }
-            3 => s.handle_timeout(if arg % 2 == 0 { TimeoutKind::Idle } else { TimeoutKind::DataConnect }),
+            3 => {
+                // Even: the clock reaches the deadline; odd: an early (spurious) call, which must change nothing.
+                if let Some(at) = s.poll_timeout().filter(|_| arg % 2 == 0) {
+                    now = now.max(at);
+                }
+                s.handle_timeout(now);
+            }
+            4 => now += std::time::Duration::from_secs(u64::from(arg)),
             _ => {}
         }
         drain(&mut s, &mut out, &mut replies);
     }
     // QUIT always ends the session once the outstanding request (if any) is answered.
     // A line end first: a partial line left by the script would otherwise swallow the QUIT.
-    let _ = s.handle_input(b"\r\nQUIT\r\n");
+    let _ = s.handle_input(now, b"\r\nQUIT\r\n");
     drain(&mut s, &mut out, &mut replies);
     // QUIT waits for a transfer in progress (RFC 959 §4.1.1): the adapter answers the outstanding request, and its
     // timer fires for a data connection that never comes. After that the session must be closed.
     for _ in 0..8 {
         if let Some(r) = out.take() {
-            let _ = s.complete(r.id(), Outcome::Failed("end".into()));
-        } else if let Some((kind, _)) = s.poll_timeout() {
-            s.handle_timeout(kind);
+            let _ = s.complete(now, r.id(), Outcome::Failed("end".into()));
+        } else if let Some(at) = s.poll_timeout() {
+            now = now.max(at);
+            s.handle_timeout(now);
         }
         drain(&mut s, &mut out, &mut replies);
     }

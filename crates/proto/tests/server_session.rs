@@ -4,17 +4,24 @@ mod common;
 use ftpkit_proto::listing::DateTime;
 use ftpkit_proto::reply::ReplyDecoder;
 use ftpkit_proto::session::server::{
-    Access, DataVerdict, Event, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, Request, RequestId, ServerConfig,
-    ServerError, ServerSession, TimeoutKind, WriteMode,
+    Access, DataVerdict, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, ServerConfig, ServerError, ServerEvent,
+    ServerRequest, ServerRequestId, ServerSession, TimeoutKind, WriteMode,
 };
 use ftpkit_proto::vpath::VirtualPath;
 use ftpkit_proto::ErrorKind;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 const CLIENT: &str = "192.0.2.7:50000";
 const SERVER: &str = "192.0.2.1:21";
+
+/// The tests' virtual clock starts at one real reading, taken once per process; the session never reads a clock.
+fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
 
 fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
@@ -29,85 +36,87 @@ struct Harness {
     auto: bool,
     /// Connect passive data connections from the client automatically when the session waits for one.
     auto_accept: bool,
-    pending: Vec<Request>,
-    events: Vec<Event>,
-    log: Vec<Request>,
+    pending: Vec<ServerRequest>,
+    events: Vec<ServerEvent>,
+    log: Vec<ServerRequest>,
     wire: Vec<u8>,
+    /// The virtual clock passed to the session.
+    now: Instant,
 }
 
 const FILES: &[(&str, u64)] = &[("/readme.txt", 48), ("/hello world.txt", 30), ("/subdir/nested.txt", 5)];
 const DIRS: &[&str] = &["/", "/subdir", "/upload"];
 
-fn fs_answer(req: &Request, server: SocketAddr) -> Outcome {
+fn fs_answer(req: &ServerRequest, server: SocketAddr) -> Outcome {
     let is_file = |p: &VirtualPath| FILES.iter().find(|(f, _)| *f == p.as_str()).map(|(_, n)| *n);
     let is_dir = |p: &VirtualPath| DIRS.contains(&p.as_str());
     match req {
-        Request::Authenticate { password, .. } => {
+        ServerRequest::Authenticate { password, .. } => {
             if password == "bad" {
                 Outcome::Denied
             } else {
                 Outcome::LoggedIn(Access::ReadWrite)
             }
         }
-        Request::Stat { path, .. } => match (is_dir(path), is_file(path)) {
+        ServerRequest::Stat { path, .. } => match (is_dir(path), is_file(path)) {
             (true, _) => Outcome::Dir,
             (_, Some(_)) => Outcome::File,
             _ => Outcome::NotFound,
         },
-        Request::OpenRead { path, .. } => match (is_dir(path), is_file(path)) {
+        ServerRequest::OpenRead { path, .. } => match (is_dir(path), is_file(path)) {
             (true, _) => Outcome::Dir,
             (_, Some(_)) => Outcome::Ok,
             _ => Outcome::NotFound,
         },
-        Request::OpenWrite { path, mode, .. } => match mode {
+        ServerRequest::OpenWrite { path, mode, .. } => match mode {
             WriteMode::Unique => Outcome::UniqueName("ftpkit.1".into()),
             _ if path.as_str().starts_with("/upload/") => Outcome::Ok,
             _ => Outcome::PermissionDenied,
         },
-        Request::List { path, .. } => {
+        ServerRequest::List { path, .. } => {
             if is_dir(path) || is_file(path).is_some() {
                 Outcome::Ok
             } else {
                 Outcome::NotFound
             }
         }
-        Request::Delete { path, .. } => match is_file(path) {
+        ServerRequest::Delete { path, .. } => match is_file(path) {
             Some(_) => Outcome::Ok,
             None => Outcome::NotFound,
         },
-        Request::Mkdir { path, .. } => {
+        ServerRequest::Mkdir { path, .. } => {
             if is_dir(path) {
                 Outcome::Exists
             } else {
                 Outcome::Ok
             }
         }
-        Request::Rmdir { path, .. } => {
+        ServerRequest::Rmdir { path, .. } => {
             if is_dir(path) {
                 Outcome::Ok
             } else {
                 Outcome::NotFound
             }
         }
-        Request::Rename { to, .. } => {
+        ServerRequest::Rename { to, .. } => {
             if is_file(to).is_some() {
                 Outcome::Exists
             } else {
                 Outcome::Ok
             }
         }
-        Request::Size { path, .. } => match (is_dir(path), is_file(path)) {
+        ServerRequest::Size { path, .. } => match (is_dir(path), is_file(path)) {
             (true, _) => Outcome::Dir,
             (_, Some(n)) => Outcome::Size(n),
             _ => Outcome::NotFound,
         },
-        Request::Mtime { path, .. } => match is_file(path) {
+        ServerRequest::Mtime { path, .. } => match is_file(path) {
             Some(_) => Outcome::Time(DateTime::new(2023, 3, 14, 15, 9, 26, 0).unwrap()),
             None => Outcome::NotFound,
         },
-        Request::ListenPassive { ports, .. } => Outcome::Bound(SocketAddr::new(server.ip(), *ports.start())),
-        Request::ConnectActive { .. } => Outcome::Ok,
-        Request::Transfer { .. } => Outcome::TransferDone { bytes: 48 },
+        ServerRequest::ListenPassive { ports, .. } => Outcome::Bound(SocketAddr::new(server.ip(), *ports.start())),
+        ServerRequest::ConnectActive { .. } => Outcome::Ok,
+        ServerRequest::Transfer { .. } => Outcome::TransferDone { bytes: 48 },
         _ => Outcome::Failed("unknown request".into()),
     }
 }
@@ -116,7 +125,8 @@ impl Harness {
     fn with(config: ServerConfig, client: &str, server: &str) -> Self {
         let (client, server) = (addr(client), addr(server));
         let mut h = Harness {
-            s: ServerSession::new(config, client, server),
+            s: ServerSession::new(config, client, server, epoch()),
+            now: epoch(),
             client,
             server,
             auto: true,
@@ -155,15 +165,15 @@ impl Harness {
                 self.log.push(r.clone());
                 if self.auto {
                     let o = fs_answer(&r, self.server);
-                    self.s.complete(r.id(), o).unwrap();
+                    self.s.complete(self.now, r.id(), o).unwrap();
                 } else {
                     self.pending.push(r);
                 }
                 continue;
             }
-            if self.auto_accept && self.s.poll_timeout().map(|t| t.0) == Some(TimeoutKind::DataConnect) {
+            if self.auto_accept && self.s.timer().map(|t| t.0) == Some(TimeoutKind::DataConnect) {
                 let waiting_passive =
-                    !self.log.iter().rev().take(1).any(|r| matches!(r, Request::ConnectActive { .. }));
+                    !self.log.iter().rev().take(1).any(|r| matches!(r, ServerRequest::ConnectActive { .. }));
                 if waiting_passive {
                     let peer = SocketAddr::new(self.client.ip(), 40000);
                     if self.s.handle_data_accepted(peer) == DataVerdict::Use {
@@ -188,7 +198,7 @@ impl Harness {
     }
 
     fn feed(&mut self, bytes: &[u8]) -> Vec<u16> {
-        self.s.handle_input(bytes).unwrap();
+        self.s.handle_input(self.now, bytes).unwrap();
         self.drive();
         self.take_codes()
     }
@@ -200,18 +210,25 @@ impl Harness {
     /// Answer the oldest pending request (an `UnexpectedOutcome` error is allowed: some tests give bad answers).
     fn complete(&mut self, outcome: Outcome) -> Vec<u16> {
         let r = self.pending.remove(0);
-        let result = self.s.complete(r.id(), outcome);
+        let result = self.s.complete(self.now, r.id(), outcome);
         assert!(matches!(result, Ok(()) | Err(ServerError::UnexpectedOutcome { .. })), "{result:?}");
         self.drive();
         self.take_codes()
     }
 
-    fn last_request(&self) -> &Request {
+    /// Move the clock on by `by`, call `handle_timeout` and drain.
+    fn fire(&mut self, by: Duration) {
+        self.now += by;
+        self.s.handle_timeout(self.now);
+        self.drive();
+    }
+
+    fn last_request(&self) -> &ServerRequest {
         self.log.last().unwrap()
     }
 
     fn text(&mut self, line: &str) -> String {
-        self.s.handle_input(format!("{line}\r\n").as_bytes()).unwrap();
+        self.s.handle_input(self.now, format!("{line}\r\n").as_bytes()).unwrap();
         self.drive();
         String::from_utf8(std::mem::take(&mut self.wire)).unwrap()
     }
@@ -225,16 +242,16 @@ fn greeting_and_login() {
     assert_eq!(h.send("USER alice"), [331]);
     assert_eq!(h.send("PASS secret"), [230]);
     assert!(
-        matches!(h.last_request(), Request::Authenticate { user, password, .. } if user == "alice" && password == "secret")
+        matches!(h.last_request(), ServerRequest::Authenticate { user, password, .. } if user == "alice" && password == "secret")
     );
-    assert_eq!(h.events, [Event::LoggedIn { user: "alice".into(), access: Access::ReadWrite, anonymous: false }]);
+    assert_eq!(h.events, [ServerEvent::LoggedIn { user: "alice".into(), access: Access::ReadWrite, anonymous: false }]);
     assert_eq!(h.s.user(), Some(("alice", Access::ReadWrite)));
     assert_eq!(h.send("PASS again"), [230]);
     assert_eq!(h.send("USER bob"), [530]);
     assert_eq!(h.send("QUIT"), [221]);
     assert!(h.s.is_closed());
-    assert_eq!(h.events.last(), Some(&Event::Close));
-    assert_eq!(h.s.handle_input(b"NOOP\r\n"), Err(ServerError::Closed));
+    assert_eq!(h.events.last(), Some(&ServerEvent::Close));
+    assert_eq!(h.s.handle_input(h.now, b"NOOP\r\n"), Err(ServerError::Closed));
     assert_eq!(ServerError::Closed.kind(), ErrorKind::Closed);
     assert_eq!(h.s.poll_timeout(), None);
 }
@@ -315,7 +332,7 @@ fn failed_logins_close_with_421() {
     assert_eq!(h.send("USER alice"), [331]);
     assert_eq!(h.send("PASS bad"), [530, 421]);
     assert!(h.s.is_closed());
-    assert_eq!(h.events, [Event::Close]);
+    assert_eq!(h.events, [ServerEvent::Close]);
 }
 
 #[test]
@@ -325,7 +342,10 @@ fn anonymous_read_only() {
     assert_eq!(h.send("USER anonymous"), [331]);
     assert_eq!(h.send("PASS me@example.com"), [230]);
     assert!(h.log.is_empty(), "anonymous login is the session's own decision");
-    assert_eq!(h.events, [Event::LoggedIn { user: "anonymous".into(), access: Access::ReadOnly, anonymous: true }]);
+    assert_eq!(
+        h.events,
+        [ServerEvent::LoggedIn { user: "anonymous".into(), access: Access::ReadOnly, anonymous: true }]
+    );
     for line in ["STOR /upload/x", "APPE x", "STOU", "DELE readme.txt", "MKD d", "RMD subdir", "RNFR readme.txt"] {
         assert_eq!(h.send(line), [550], "{line}");
     }
@@ -337,7 +357,7 @@ fn anonymous_read_only() {
     let mut h = Harness::new();
     h.send("USER anonymous");
     h.send("PASS x");
-    assert!(matches!(h.log[0], Request::Authenticate { .. }));
+    assert!(matches!(h.log[0], ServerRequest::Authenticate { .. }));
 }
 
 /// Every command's codes once logged in (fresh session each time), with the request it made.
@@ -463,13 +483,107 @@ fn reply_texts() {
         "211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n MLST type*;size*;modify*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n \
          TVFS\r\n UTF8\r\n211 End\r\n"
     );
-    assert_eq!(h.text("MLST /readme.txt"), "250-Listing /readme.txt\r\n250- type=file; /readme.txt\r\n250 End\r\n");
+    assert_eq!(h.text("MLST /readme.txt"), "250-Listing /readme.txt\r\n type=file; /readme.txt\r\n250 End\r\n");
     assert_eq!(h.text("PASV"), "227 Entering Passive Mode (192,0,2,1,192,0).\r\n");
     assert_eq!(h.text("EPSV"), "229 Entering Extended Passive Mode (|||49152|)\r\n");
     assert_eq!(h.text("STOU"), "150 FILE: ftpkit.1\r\n226 Transfer complete.\r\n");
     assert_eq!(h.text("PORT 192,0,2,7,4,1"), "200 PORT command successful.\r\n");
     assert_eq!(h.text("PORT 192,0,2,8,4,1"), "501 PORT refused: address 192.0.2.8 is not your own (FTP bounce).\r\n");
     assert_eq!(h.text("PORT 192,0,2,7,0,21"), "501 PORT refused: port 21 is privileged (below 1024).\r\n");
+}
+
+/// Checks `wire` (whole replies, CRLF line ends) against RFC 959 §4.2's reply grammar and returns the replies as
+/// (code, lines). A one-line reply is `xyz SP text`; a multi-line reply opens with `xyz-text`, ends with the same
+/// `xyz SP text`, and no line between may start with that code and a space (it would end the reply early).
+fn rfc959_replies(wire: &str) -> Vec<(String, Vec<String>)> {
+    assert!(wire.ends_with("\r\n"), "{wire:?}");
+    let lines: Vec<&str> = wire[..wire.len() - 2].split("\r\n").collect();
+    let mut replies = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let first = lines[i];
+        assert!(!first.contains(['\r', '\n']), "bare CR or LF in {first:?}");
+        let code =
+            first.get(..3).filter(|c| c.bytes().all(|b| b.is_ascii_digit())).expect("a reply starts with a code");
+        assert!((b'1'..=b'5').contains(&code.as_bytes()[0]), "{first:?}");
+        match first.as_bytes().get(3) {
+            Some(b' ') => {
+                replies.push((code.to_owned(), vec![first.to_owned()]));
+                i += 1;
+            }
+            Some(b'-') => {
+                let end = format!("{code} ");
+                let last = (i + 1..lines.len()).find(|&j| lines[j].starts_with(&end)).expect("an end line");
+                assert!(lines[i + 1..last].iter().all(|l| !l.starts_with(&end)));
+                replies.push((code.to_owned(), lines[i..=last].iter().map(|l| (*l).to_owned()).collect()));
+                i = last + 1;
+            }
+            _ => panic!("neither `xyz ` nor `xyz-`: {first:?}"),
+        }
+    }
+    replies
+}
+
+/// Every multi-line reply the server writes, in every state it can write it, against RFC 959's multi-line grammar
+/// and the extension's own grammar where it has one (FEAT: RFC 2389 §3.2; MLST: RFC 3659 §7.2). Also every reply
+/// to every command before and after login is well-formed.
+#[test]
+fn multi_line_replies_follow_their_grammar() {
+    /// (extension rule, config, command lines to run first, the command, the code of its multi-line reply)
+    type Case = (&'static str, fn() -> Harness, &'static [&'static str], &'static str, &'static str);
+    let greeting =
+        || Harness::with(ServerConfig { greeting: "one\ntwo\n220 three".into(), ..Default::default() }, CLIENT, SERVER);
+    let cases: &[Case] = &[
+        ("", greeting, &[], "", "220"),
+        ("feat", Harness::new, &[], "FEAT", "211"),
+        ("feat", Harness::logged_in, &[], "FEAT", "211"),
+        ("", Harness::new, &[], "HELP", "214"),
+        ("", Harness::logged_in, &[], "HELP", "214"),
+        ("", Harness::logged_in, &[], "STAT", "211"),
+        ("", Harness::logged_in, &["TYPE A", "PASV"], "STAT", "211"),
+        ("mlst", Harness::logged_in, &[], "MLST /readme.txt", "250"),
+        ("mlst", Harness::logged_in, &[], "MLST", "250"),
+        ("mlst", Harness::logged_in, &["CWD subdir"], "MLST nested.txt", "250"),
+    ];
+    for (rule, make, before, command, code) in cases {
+        let mut h = make();
+        for line in *before {
+            h.send(line);
+        }
+        let wire =
+            if command.is_empty() { String::from_utf8(std::mem::take(&mut h.wire)).unwrap() } else { h.text(command) };
+        let replies = rfc959_replies(&wire);
+        let (got, lines) = replies.last().unwrap();
+        assert_eq!(got, code, "{command:?}: {wire:?}");
+        assert!(lines.len() > 2, "{command:?} is a multi-line reply: {wire:?}");
+        let inner = &lines[1..lines.len() - 1];
+        match *rule {
+            "feat" => assert!(inner.iter().all(|l| l.starts_with(' ') && !l.starts_with("  ")), "{wire:?}"),
+            "mlst" => {
+                assert_eq!(inner.len(), 1, "one entry line: {wire:?}");
+                assert!(inner[0].starts_with(' ') && !inner[0].starts_with("  "), "{wire:?}");
+                assert!(inner[0][1..].contains("; "), "facts, then SP, then the name: {wire:?}");
+            }
+            _ => {}
+        }
+    }
+    // Every known verb (and a few unknown ones) with and without an argument, before and after login: every reply
+    // is well-formed.
+    for make in [Harness::new as fn() -> Harness, Harness::logged_in] {
+        let mut h = make();
+        h.take_codes();
+        for verb in ftpkit_proto::command::KNOWN_VERBS.iter().chain(&["XYZZY", "MFMT"]) {
+            if *verb == "QUIT" {
+                continue;
+            }
+            for line in [verb.to_string(), format!("{verb} readme.txt")] {
+                let wire = h.text(&line);
+                if !wire.is_empty() {
+                    rfc959_replies(&wire);
+                }
+            }
+        }
+    }
 }
 
 #[test]
@@ -487,7 +601,7 @@ fn paths_resolve_against_cwd_and_never_escape() {
     for (line, want) in cases {
         h.send(line);
         let path = match h.last_request() {
-            Request::Size { path, .. } | Request::Delete { path, .. } => path.as_str().to_owned(),
+            ServerRequest::Size { path, .. } | ServerRequest::Delete { path, .. } => path.as_str().to_owned(),
             other => panic!("{other:?}"),
         };
         assert_eq!(path, *want, "{line}");
@@ -500,7 +614,7 @@ fn paths_resolve_against_cwd_and_never_escape() {
     h.send("USER a");
     h.send("PASS b");
     h.send("SIZE a\\b");
-    assert!(matches!(h.last_request(), Request::Size { path, .. } if path.as_str() == "/a\\b"));
+    assert!(matches!(h.last_request(), ServerRequest::Size { path, .. } if path.as_str() == "/a\\b"));
 }
 
 #[test]
@@ -509,17 +623,17 @@ fn rest_applies_to_the_next_transfer_only() {
     assert_eq!(h.send("REST 100"), [350]);
     h.send("PASV");
     assert_eq!(h.send("RETR readme.txt"), [150, 226]);
-    assert!(h.log.iter().any(|r| matches!(r, Request::OpenRead { offset: 100, .. })));
+    assert!(h.log.iter().any(|r| matches!(r, ServerRequest::OpenRead { offset: 100, .. })));
     h.send("PASV");
     h.send("RETR readme.txt");
     assert!(matches!(
-        h.log.iter().rev().find(|r| matches!(r, Request::OpenRead { .. })),
-        Some(Request::OpenRead { offset: 0, .. })
+        h.log.iter().rev().find(|r| matches!(r, ServerRequest::OpenRead { .. })),
+        Some(ServerRequest::OpenRead { offset: 0, .. })
     ));
     h.send("REST 7");
     h.send("PASV");
     h.send("STOR /upload/x");
-    assert!(h.log.iter().any(|r| matches!(r, Request::OpenWrite { offset: 7, mode: WriteMode::Create, .. })));
+    assert!(h.log.iter().any(|r| matches!(r, ServerRequest::OpenWrite { offset: 7, mode: WriteMode::Create, .. })));
     // REST then a transfer that fails still consumes the offset.
     h.send("REST 9");
     h.send("PASV");
@@ -527,8 +641,8 @@ fn rest_applies_to_the_next_transfer_only() {
     h.send("PASV");
     h.send("RETR readme.txt");
     assert!(matches!(
-        h.log.iter().rev().find(|r| matches!(r, Request::OpenRead { .. })),
-        Some(Request::OpenRead { offset: 0, .. })
+        h.log.iter().rev().find(|r| matches!(r, ServerRequest::OpenRead { .. })),
+        Some(ServerRequest::OpenRead { offset: 0, .. })
     ));
 }
 
@@ -551,7 +665,7 @@ fn bounce_and_privileged_ports_refused_before_any_connection() {
         assert_eq!(h.send(line), [*want], "{line}");
         assert_eq!(h.send("RETR readme.txt"), if *want == 200 { vec![150, 226] } else { vec![425] }, "{line}");
         if *want != 200 {
-            assert!(!h.log.iter().any(|r| matches!(r, Request::ConnectActive { .. })), "{line}");
+            assert!(!h.log.iter().any(|r| matches!(r, ServerRequest::ConnectActive { .. })), "{line}");
         }
     }
     // Policy off: both allowed.
@@ -564,7 +678,7 @@ fn bounce_and_privileged_ports_refused_before_any_connection() {
     assert!(h
         .log
         .iter()
-        .any(|r| matches!(r, Request::ConnectActive { addr, .. } if *addr == self::addr("10.0.0.1:80"))));
+        .any(|r| matches!(r, ServerRequest::ConnectActive { addr, .. } if *addr == self::addr("10.0.0.1:80"))));
     // An IPv4-mapped control connection compares as IPv4.
     let mut h = Harness::with(ServerConfig::default(), "[::ffff:192.0.2.7]:50000", "[::ffff:192.0.2.1]:21");
     h.send("USER a");
@@ -589,7 +703,7 @@ fn foreign_data_source_refused_and_session_keeps_waiting() {
     assert_eq!(h.s.handle_data_accepted(addr("192.0.2.7:40000")), DataVerdict::Refuse(Refusal::NotListening));
     assert_eq!(h.send("EPSV"), [229]);
     assert_eq!(h.send("RETR readme.txt"), Vec::<u16>::new());
-    assert_eq!(h.s.poll_timeout(), Some((TimeoutKind::DataConnect, std::time::Duration::from_secs(30))));
+    assert_eq!(h.s.timer(), Some((TimeoutKind::DataConnect, h.now + Duration::from_secs(30))));
     assert_eq!(h.s.handle_data_accepted(addr("198.51.100.9:40000")), DataVerdict::Refuse(Refusal::ForeignPeer));
     h.drive();
     assert_eq!(h.take_codes(), Vec::<u16>::new());
@@ -614,14 +728,14 @@ fn passive_listener_outcomes() {
     h.auto = false;
     h.send("PASV");
     assert!(
-        matches!(h.last_request(), Request::ListenPassive { ports, ip, .. } if *ports == (49152..=65534) && *ip == addr(SERVER).ip())
+        matches!(h.last_request(), ServerRequest::ListenPassive { ports, ip, .. } if *ports == (49152..=65534) && *ip == addr(SERVER).ip())
     );
     let texts = h.complete(Outcome::PassiveRangeExhausted);
     assert_eq!(texts, [425]);
     h.send("EPSV");
     let r = h.pending.remove(0);
     assert_eq!(
-        h.s.complete(r.id(), Outcome::Bound(addr("192.0.2.1:0"))),
+        h.s.complete(h.now, r.id(), Outcome::Bound(addr("192.0.2.1:0"))),
         Err(ServerError::UnexpectedOutcome { request: "listen_passive", outcome: "bound" })
     );
     h.drive();
@@ -632,9 +746,9 @@ fn passive_listener_outcomes() {
     assert_eq!(h.complete(Outcome::Bound(addr("192.0.2.1:65534"))), [229]);
     assert_eq!(h.send("RETR readme.txt"), Vec::<u16>::new());
     // Unknown and stale ids.
-    assert_eq!(h.s.complete(RequestId::clone(&h.pending[0].id()), Outcome::Ok), Ok(()));
+    assert_eq!(h.s.complete(h.now, ServerRequestId::clone(&h.pending[0].id()), Outcome::Ok), Ok(()));
     h.pending.clear();
-    let err = h.s.complete(h.log[0].id(), Outcome::Ok);
+    let err = h.s.complete(h.now, h.log[0].id(), Outcome::Ok);
     assert_eq!(err, Ok(()), "an answer to a request no longer out is ignored");
 }
 
@@ -686,52 +800,106 @@ fn epsv_all_refuses_the_others() {
 fn new_data_channel_replaces_the_old() {
     let mut h = Harness::logged_in();
     h.send("PASV");
-    assert!(!h.events.contains(&Event::CloseData));
+    assert!(!h.events.contains(&ServerEvent::CloseData));
     h.send("PORT 192,0,2,7,200,1");
-    assert_eq!(h.events.iter().filter(|e| **e == Event::CloseData).count(), 1);
+    assert_eq!(h.events.iter().filter(|e| **e == ServerEvent::CloseData).count(), 1);
     h.send("EPSV");
-    assert_eq!(h.events.iter().filter(|e| **e == Event::CloseData).count(), 2);
+    assert_eq!(h.events.iter().filter(|e| **e == ServerEvent::CloseData).count(), 2);
     h.send("RETR readme.txt");
-    assert_eq!(h.events.iter().filter(|e| **e == Event::CloseData).count(), 3, "closed after the transfer");
+    assert_eq!(h.events.iter().filter(|e| **e == ServerEvent::CloseData).count(), 3, "closed after the transfer");
     assert_eq!(h.send("RETR readme.txt"), [425], "one transfer per PASV");
 }
 
 #[test]
 fn timeouts() {
     let mut h = Harness::logged_in();
-    assert_eq!(h.s.poll_timeout(), Some((TimeoutKind::Idle, std::time::Duration::from_secs(300))));
-    h.s.handle_timeout(TimeoutKind::DataConnect); // spurious: nothing happens
-    h.drive();
+    let idle = Duration::from_secs(300);
+    assert_eq!(h.s.timer(), Some((TimeoutKind::Idle, h.now + idle)));
+    assert_eq!(h.s.poll_timeout(), Some(h.now + idle));
+    h.fire(Duration::from_secs(299)); // early: nothing happens
     assert_eq!(h.take_codes(), Vec::<u16>::new());
     h.auto_accept = false;
     h.send("PASV");
     assert_eq!(h.send("RETR readme.txt"), Vec::<u16>::new());
-    h.s.handle_timeout(TimeoutKind::Idle); // spurious while waiting for data
-    h.s.handle_timeout(TimeoutKind::DataConnect);
-    h.drive();
+    assert_eq!(h.s.timer(), Some((TimeoutKind::DataConnect, h.now + Duration::from_secs(30))));
+    h.fire(Duration::from_secs(29)); // early while waiting for data
+    assert_eq!(h.take_codes(), Vec::<u16>::new());
+    h.fire(Duration::from_secs(1));
     assert_eq!(h.take_codes(), [425]);
-    let opened = h.log.iter().rev().find(|r| matches!(r, Request::OpenRead { .. })).unwrap().id();
-    assert!(h.events.contains(&Event::Cancel { id: opened }));
-    assert_eq!(h.events.last(), Some(&Event::CloseData));
+    let opened = h.log.iter().rev().find(|r| matches!(r, ServerRequest::OpenRead { .. })).unwrap().id();
+    assert!(h.events.contains(&ServerEvent::Cancel { id: opened }));
+    assert_eq!(h.events.last(), Some(&ServerEvent::CloseData));
+    assert_eq!(h.s.timer(), Some((TimeoutKind::Idle, h.now + idle)), "the idle timer starts again");
     assert_eq!(h.send("NOOP"), [200]);
-    h.s.handle_timeout(TimeoutKind::Idle);
-    h.drive();
+    h.fire(idle);
     assert_eq!(h.take_codes(), [421]);
     assert!(h.s.is_closed());
+    assert_eq!(h.s.poll_timeout(), None);
+    h.fire(idle); // after the close: harmless
+    assert_eq!(h.take_codes(), Vec::<u16>::new());
     // Active connect that never finishes.
     let mut h = Harness::logged_in();
     h.send("PORT 192,0,2,7,200,1");
     h.auto = false;
     h.send("RETR readme.txt");
     let open = h.pending.remove(0);
-    h.s.complete(open.id(), Outcome::Ok).unwrap();
+    h.s.complete(h.now, open.id(), Outcome::Ok).unwrap();
     h.drive();
-    assert!(matches!(h.pending[0], Request::ConnectActive { .. }));
-    assert_eq!(h.s.poll_timeout().map(|t| t.0), Some(TimeoutKind::DataConnect));
-    h.s.handle_timeout(TimeoutKind::DataConnect);
-    h.drive();
+    assert!(matches!(h.pending[0], ServerRequest::ConnectActive { .. }));
+    assert_eq!(h.s.timer().map(|t| t.0), Some(TimeoutKind::DataConnect));
+    h.fire(Duration::from_secs(30));
     assert_eq!(h.take_codes(), [425]);
-    assert!(h.events.contains(&Event::Cancel { id: h.pending[0].id() }));
+    assert!(h.events.contains(&ServerEvent::Cancel { id: h.pending[0].id() }));
+}
+
+/// A complete command restarts the idle timer; bytes of a line that does not end (a slowloris), or of an
+/// over-long line, do not. Requests and their outcomes keep the running timer.
+#[test]
+fn idle_timer_restarts_on_complete_lines_only() {
+    let mut h = Harness::logged_in();
+    let idle = Duration::from_secs(300);
+    let start = h.now;
+    assert_eq!(h.s.poll_timeout(), Some(start + idle));
+    h.now += Duration::from_secs(100);
+    assert_eq!(h.send("NOOP"), [200]);
+    assert_eq!(h.s.poll_timeout(), Some(h.now + idle), "a command restarts it");
+    let restarted = h.now + idle;
+    h.now += Duration::from_secs(100);
+    assert_eq!(h.feed(b"NOOP NOOP NOOP"), Vec::<u16>::new());
+    assert_eq!(h.s.poll_timeout(), Some(restarted), "a line without its end does not");
+    h.now += Duration::from_secs(100);
+    assert_eq!(h.feed(&[b'x'; 5000]), [500]);
+    assert_eq!(h.s.poll_timeout(), Some(restarted), "nor does an over-long line");
+    h.fire(restarted - h.now);
+    assert_eq!(h.take_codes(), [421]);
+    // A request answered later keeps the deadline of the command that asked for it.
+    let mut h = Harness::logged_in();
+    h.auto = false;
+    h.send("SIZE readme.txt");
+    let asked = h.s.poll_timeout().unwrap();
+    h.now += Duration::from_secs(10);
+    assert_eq!(h.complete(Outcome::Size(3)), [213]);
+    assert_eq!(h.s.poll_timeout(), Some(asked));
+}
+
+/// `shutdown` abandons the request that is out, writes 421 and closes; later inputs are refused.
+#[test]
+fn shutdown_writes_421_and_closes() {
+    let mut h = Harness::logged_in();
+    h.auto = false;
+    h.send("SIZE readme.txt");
+    let size = h.pending[0].id();
+    h.s.shutdown();
+    h.drive();
+    assert_eq!(String::from_utf8(std::mem::take(&mut h.wire)).unwrap(), "421 Server shutting down.\r\n");
+    assert!(h.events.contains(&ServerEvent::Cancel { id: size }));
+    assert_eq!(h.events.last(), Some(&ServerEvent::Close));
+    assert!(h.s.is_closed());
+    assert_eq!(h.s.poll_timeout(), None);
+    h.s.shutdown(); // twice: harmless
+    h.drive();
+    assert!(h.wire.is_empty());
+    assert_eq!(h.s.handle_input(h.now, b"NOOP\r\n"), Err(ServerError::Closed));
 }
 
 #[test]
@@ -742,18 +910,18 @@ fn abort() {
     h.auto = false;
     assert_eq!(h.send("RETR readme.txt"), Vec::<u16>::new());
     let open = h.pending.remove(0).id();
-    h.s.complete(open, Outcome::Ok).unwrap();
+    h.s.complete(h.now, open, Outcome::Ok).unwrap();
     h.drive();
     assert_eq!(h.take_codes(), [150]);
-    assert!(matches!(h.pending[0], Request::Transfer { opened, .. } if opened == open));
+    assert!(matches!(h.pending[0], ServerRequest::Transfer { opened, .. } if opened == open));
     assert_eq!(h.s.poll_timeout(), None, "no timer while data flows");
     assert_eq!(h.send("STAT"), [211], "STAT answered while data flows");
     assert_eq!(h.send("NOOP"), Vec::<u16>::new(), "other commands wait");
     assert_eq!(h.feed(b"\xff\xf4\xff\xf2ABOR\r\n"), [426, 226, 200]);
     let transfer = h.pending[0].id();
-    assert!(h.events.contains(&Event::Cancel { id: transfer }));
-    assert!(h.events.contains(&Event::Cancel { id: open }));
-    assert_eq!(h.s.complete(transfer, Outcome::TransferDone { bytes: 1 }), Ok(()));
+    assert!(h.events.contains(&ServerEvent::Cancel { id: transfer }));
+    assert!(h.events.contains(&ServerEvent::Cancel { id: open }));
+    assert_eq!(h.s.complete(h.now, transfer, Outcome::TransferDone { bytes: 1 }), Ok(()));
     h.drive();
     assert_eq!(h.take_codes(), Vec::<u16>::new(), "a late answer writes nothing");
     // While the file is being opened.
@@ -790,7 +958,7 @@ fn transfer_outcomes() {
         h.auto = false;
         h.send("STOR /upload/x");
         let open = h.pending.remove(0).id();
-        h.s.complete(open, Outcome::Ok).unwrap();
+        h.s.complete(h.now, open, Outcome::Ok).unwrap();
         h.drive();
         assert_eq!(h.take_codes(), [150]);
         assert_eq!(h.complete(outcome.clone()), [*want], "{outcome:?}");
@@ -813,19 +981,19 @@ fn transfer_outcomes() {
         h.auto = false;
         h.send(line);
         assert_eq!(h.complete(outcome.clone()), [*want], "{line} {outcome:?}");
-        assert!(h.events.contains(&Event::CloseData), "{line}");
+        assert!(h.events.contains(&ServerEvent::CloseData), "{line}");
     }
     // An outcome that answers another request: a failure reply and an error for the caller.
     let mut h = Harness::logged_in();
     h.auto = false;
     h.send("DELE readme.txt");
     let r = h.pending.remove(0);
-    let err = h.s.complete(r.id(), Outcome::Size(5)).unwrap_err();
+    let err = h.s.complete(h.now, r.id(), Outcome::Size(5)).unwrap_err();
     assert_eq!(err, ServerError::UnexpectedOutcome { request: "delete", outcome: "size" });
     assert_eq!(err.kind(), ErrorKind::InvalidState);
     h.drive();
     assert_eq!(h.take_codes(), [550]);
-    assert_eq!(h.s.complete(RequestId::clone(&r.id()), Outcome::Ok), Ok(()));
+    assert_eq!(h.s.complete(h.now, ServerRequestId::clone(&r.id()), Outcome::Ok), Ok(()));
 }
 
 #[test]
@@ -846,7 +1014,7 @@ fn requests_carry_what_the_adapter_needs() {
         .log
         .iter()
         .filter_map(|r| match r {
-            Request::List { path, kind, .. } => Some((path.as_str().to_owned(), *kind)),
+            ServerRequest::List { path, kind, .. } => Some((path.as_str().to_owned(), *kind)),
             _ => None,
         })
         .collect();
@@ -858,15 +1026,15 @@ fn requests_carry_what_the_adapter_needs() {
             ("/upload".to_owned(), ListKind::Mlsd)
         ]
     );
-    assert!(h
-        .log
-        .iter()
-        .any(|r| matches!(r, Request::Transfer { data_type: ftpkit_proto::session::server::DataType::Ascii, .. })));
+    assert!(h.log.iter().any(|r| matches!(
+        r,
+        ServerRequest::Transfer { data_type: ftpkit_proto::session::server::DataType::Ascii, .. }
+    )));
     assert!(h.log.iter().any(
-        |r| matches!(r, Request::OpenWrite { mode: WriteMode::Append, path, .. } if path.as_str() == "/upload/log")
+        |r| matches!(r, ServerRequest::OpenWrite { mode: WriteMode::Append, path, .. } if path.as_str() == "/upload/log")
     ));
-    assert!(h.log.iter().any(|r| matches!(r, Request::Rename { from, to, .. } if from.as_str() == "/readme.txt" && to.as_str() == "/upload/r.txt")));
-    let names: Vec<_> = h.log.iter().map(Request::name).collect();
+    assert!(h.log.iter().any(|r| matches!(r, ServerRequest::Rename { from, to, .. } if from.as_str() == "/readme.txt" && to.as_str() == "/upload/r.txt")));
+    let names: Vec<_> = h.log.iter().map(ServerRequest::name).collect();
     assert!(names.contains(&"transfer") && names.contains(&"list") && names.contains(&"rename"));
 }
 
@@ -893,7 +1061,7 @@ fn pipelined_commands_wait_their_turn_and_floods_close() {
     let flood = "NOOP\r\n".repeat(ftpkit_proto::session::server::MAX_QUEUED_COMMANDS + 1);
     assert_eq!(h.feed(flood.as_bytes()), [421]);
     assert!(h.s.is_closed());
-    assert!(h.events.contains(&Event::Cancel { id: h.pending[0].id() }));
+    assert!(h.events.contains(&ServerEvent::Cancel { id: h.pending[0].id() }));
 }
 
 /// The client's commands of an `ftp -d` transcript and the server codes printed after each.
@@ -1000,14 +1168,14 @@ fn real_session_commands_replayed() {
 }
 
 /// A whole session's bytes, and the wire it produces.
-fn run_bytes(chunks: &[&[u8]]) -> (Vec<u8>, Vec<Request>) {
+fn run_bytes(chunks: &[&[u8]]) -> (Vec<u8>, Vec<ServerRequest>) {
     let mut h = Harness::new();
     for c in chunks {
         if h.s.is_closed() {
             assert!(c.is_empty(), "bytes after QUIT");
             continue;
         }
-        h.s.handle_input(c).unwrap();
+        h.s.handle_input(h.now, c).unwrap();
         h.drive();
     }
     (h.wire, h.log)
@@ -1040,7 +1208,7 @@ fn vectors() {
         if !bytes.ends_with(b"\n") {
             bytes.extend_from_slice(b"\r\n");
         }
-        h.s.handle_input(&bytes).unwrap();
+        h.s.handle_input(h.now, &bytes).unwrap();
         h.drive();
         let codes = h.take_codes();
         assert!(!codes.is_empty(), "{}", v.at());
@@ -1054,7 +1222,7 @@ fn vectors() {
         if !bytes.ends_with(b"\n") {
             bytes.extend_from_slice(b"\r\n");
         }
-        h.s.handle_input(&bytes).unwrap();
+        h.s.handle_input(h.now, &bytes).unwrap();
         h.drive();
         // The one vector without a hint is the empty line: 500 (RFC 959 s5.3, a command code is required).
         let hint = v.expect["hint"].as_u64().unwrap_or(500) as u16;
@@ -1096,7 +1264,7 @@ fn vectors() {
             other => panic!("{}: unknown state {other}", v.at()),
         };
         h.take_codes();
-        h.s.handle_input(&v.input_bytes()).unwrap();
+        h.s.handle_input(h.now, &v.input_bytes()).unwrap();
         h.drive();
         let want: Vec<u16> = v.expect["codes"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap() as u16).collect();
         assert_eq!(h.take_codes(), want, "{}", v.at());
@@ -1218,13 +1386,14 @@ proptest! {
     /// well-formed, at most one request is out, and QUIT closes.
     #[test]
     fn never_panics_and_quit_closes(steps in prop::collection::vec(step(), 0..40)) {
-        let mut s = ServerSession::new(ServerConfig { anonymous: true, ..Default::default() }, addr(CLIENT), addr(SERVER));
+        let mut now = epoch();
+        let mut s = ServerSession::new(ServerConfig { anonymous: true, ..Default::default() }, addr(CLIENT), addr(SERVER), now);
         let mut out = Vec::new();
-        let mut pending: Vec<RequestId> = Vec::new();
-        let drain = |s: &mut ServerSession, pending: &mut Vec<RequestId>, out: &mut Vec<u8>| {
+        let mut pending: Vec<ServerRequestId> = Vec::new();
+        let drain = |s: &mut ServerSession, pending: &mut Vec<ServerRequestId>, out: &mut Vec<u8>| {
             while let Some(b) = s.poll_transmit() { out.extend_from_slice(&b); }
             while let Some(e) = s.poll_event() {
-                if let Event::Cancel { id } = e { pending.retain(|p| *p != id); }
+                if let ServerEvent::Cancel { id } = e { pending.retain(|p| *p != id); }
             }
             while let Some(r) = s.poll_request() { pending.push(r.id()); }
         };
@@ -1232,31 +1401,35 @@ proptest! {
         for st in steps {
             if s.is_closed() { break; }
             match st {
-                Step::Line(l) => { s.handle_input(format!("{l}\r\n").as_bytes()).unwrap(); }
+                Step::Line(l) => { s.handle_input(now, format!("{l}\r\n").as_bytes()).unwrap(); }
                 Step::Answer(n) => {
                     if let Some(id) = pending.first().copied() {
                         pending.remove(0);
-                        let _ = s.complete(id, outcome(n));
+                        let _ = s.complete(now, id, outcome(n));
                     }
                 }
                 Step::Accept(own) => {
                     let peer = if own { "192.0.2.7:40000" } else { "198.51.100.1:40000" };
                     let _ = s.handle_data_accepted(addr(peer));
                 }
-                Step::Timeout(idle) => s.handle_timeout(if idle { TimeoutKind::Idle } else { TimeoutKind::DataConnect }),
+                Step::Timeout(due) => {
+                    // Due: the clock reaches the deadline; else an early call, which must change nothing.
+                    if let Some(at) = s.poll_timeout().filter(|_| due) { now = now.max(at); }
+                    s.handle_timeout(now);
+                }
             }
             drain(&mut s, &mut pending, &mut out);
             prop_assert!(pending.len() <= 1 || s.is_closed(), "more than one request out: {pending:?}");
         }
         if !s.is_closed() {
             // QUIT closes whatever is going on.
-            s.handle_input(b"QUIT\r\n").unwrap();
+            s.handle_input(now, b"QUIT\r\n").unwrap();
             let mut spins = 0;
             while !s.is_closed() && spins < 100 {
                 drain(&mut s, &mut pending, &mut out);
                 if let Some(id) = pending.first().copied() {
                     pending.remove(0);
-                    let _ = s.complete(id, Outcome::Failed("x".into()));
+                    let _ = s.complete(now, id, Outcome::Failed("x".into()));
                 }
                 spins += 1;
             }

@@ -4,7 +4,7 @@
 
 use ftpkit_proto::command::TransferType;
 use ftpkit_proto::session::client::{self, ClientSession, DataMode, Transfer, TransferKind};
-use ftpkit_proto::session::server::{Access, DataVerdict, Outcome, Request, ServerConfig, ServerSession};
+use ftpkit_proto::session::server::{Access, DataVerdict, Outcome, ServerConfig, ServerRequest, ServerSession};
 use ftpkit_proto::session::DataEvent;
 use std::net::SocketAddr;
 
@@ -37,7 +37,7 @@ impl World {
         let config = ServerConfig { passive_ports: 50000..=50100, ..ServerConfig::default() };
         World {
             client: ClientSession::new(client::Config::new(s)),
-            server: ServerSession::new(config, c, s),
+            server: ServerSession::new(config, c, s, std::time::Instant::now()),
             c2s: Vec::new(),
             s2c: Vec::new(),
             events: Vec::new(),
@@ -54,7 +54,7 @@ impl World {
             let mut moved = false;
             while let Some(b) = self.client.poll_transmit() {
                 self.c2s.extend(lines(&b));
-                self.server.handle_input(&b).unwrap();
+                self.server.handle_input(std::time::Instant::now(), &b).unwrap();
                 moved = true;
             }
             while let Some(b) = self.server.poll_transmit() {
@@ -81,24 +81,24 @@ impl World {
         panic!("the two sessions did not settle");
     }
 
-    fn answer(&mut self, req: Request) {
+    fn answer(&mut self, req: ServerRequest) {
         let id = req.id();
         let outcome = match req {
-            Request::Authenticate { user, password, .. } => {
+            ServerRequest::Authenticate { user, password, .. } => {
                 assert_eq!((user.as_str(), password.as_str()), ("slacker", "abcd"));
                 Outcome::LoggedIn(Access::ReadWrite)
             }
-            Request::ListenPassive { ip, ports, .. } => {
+            ServerRequest::ListenPassive { ip, ports, .. } => {
                 assert_eq!(ip.to_string(), "192.0.2.20");
                 Outcome::Bound(SocketAddr::new(ip, *ports.start() + 7))
             }
-            Request::OpenRead { .. } => Outcome::File,
-            Request::List { .. } => Outcome::Ok,
-            Request::ConnectActive { addr, .. } => {
+            ServerRequest::OpenRead { .. } => Outcome::File,
+            ServerRequest::List { .. } => Outcome::Ok,
+            ServerRequest::ConnectActive { addr, .. } => {
                 assert_eq!(addr.ip().to_string(), "192.0.2.10", "the server connects back to the client only");
                 Outcome::Ok
             }
-            Request::Transfer { .. } => {
+            ServerRequest::Transfer { .. } => {
                 // The "data connection" carries the file; the client reads it to EOF.
                 self.server_streamed = true;
                 self.received.extend_from_slice(&self.file);
@@ -109,7 +109,7 @@ impl World {
             }
             other => panic!("unexpected request {other:?}"),
         };
-        self.server.complete(id, outcome).unwrap();
+        self.server.complete(std::time::Instant::now(), id, outcome).unwrap();
     }
 
     fn client_event(&mut self, ev: client::Event) {
@@ -229,7 +229,7 @@ fn rest_and_epsv_all_flow_between_the_sessions() {
     let port = ftpkit_proto::command::Command::parse("PORT 192,0,2,10,14,178").unwrap();
     assert!(w.client.command(port).is_err());
     // ... and a client that sends it anyway gets 501 (RFC 2428 §4).
-    w.server.handle_input(b"PORT 192,0,2,10,14,178\r\n").unwrap();
+    w.server.handle_input(std::time::Instant::now(), b"PORT 192,0,2,10,14,178\r\n").unwrap();
     let reply = w.server.poll_transmit().expect("a reply");
     assert!(reply.starts_with(b"501"), "{}", String::from_utf8_lossy(&reply));
     assert!(w.server.poll_request().is_none(), "no connection is attempted");

@@ -2,14 +2,15 @@
 //!
 //! The loop follows the session's documented calling order: after every input (control bytes, an accepted data
 //! connection, a finished piece of work, a timer), drain `poll_transmit`, `poll_event` and `poll_request`, then
-//! re-arm the one timer from `poll_timeout`. Work for a request runs on tokio's blocking pool (file system, sendfile)
+//! re-arm the one timer from `poll_timeout`. Every protocol rule (when the idle timer restarts, the shutdown
+//! reply, which reply a failed request gets) is the session's; this loop only does IO and reads the clock. Work for a request runs on tokio's blocking pool (file system, sendfile)
 //! or as a small async task (binding and connecting data sockets); its outcome comes back through a `JoinSet`.
 
 use super::data::{self, Opened};
 use super::fs::Jail;
 use super::{ActiveSource, Shared};
 use crate::proto::session::server::{
-    DataVerdict, Event, Outcome, Request, RequestId, ServerError, ServerSession, TimeoutKind,
+    DataVerdict, Outcome, ServerError, ServerEvent, ServerRequest, ServerRequestId, ServerSession,
 };
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -36,7 +37,7 @@ enum Extra {
 }
 
 struct Done {
-    id: RequestId,
+    id: ServerRequestId,
     outcome: Outcome,
     extra: Extra,
 }
@@ -48,10 +49,10 @@ struct Io {
     login_root: Option<PathBuf>,
     listener: Option<TcpListener>,
     data: Option<TcpStream>,
-    opened: HashMap<RequestId, Opened>,
-    cancelled: HashSet<RequestId>,
+    opened: HashMap<ServerRequestId, Opened>,
+    cancelled: HashSet<ServerRequestId>,
     /// A clone of the data socket of the running transfer, to cut it off on ABOR.
-    transfer: Option<(RequestId, std::net::TcpStream)>,
+    transfer: Option<(ServerRequestId, std::net::TcpStream)>,
     /// The server's address on the control connection (active connections come from it).
     local_ip: IpAddr,
 }
@@ -64,7 +65,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     // stream and the command line never ends.
     socket2::SockRef::from(&stream).set_out_of_band_inline(true)?;
     let local = stream.local_addr()?;
-    let mut session = ServerSession::new(shared.settings.session.clone(), peer, local);
+    let mut session = ServerSession::new(shared.settings.session.clone(), peer, local, Instant::now().into_std());
     let (rd, mut wr) = stream.into_split();
     let mut io = Io {
         jail: None,
@@ -77,13 +78,9 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         local_ip: local.ip(),
     };
     let mut work: JoinSet<Done> = JoinSet::new();
-    let mut timer: Option<(TimeoutKind, Instant)> = None;
     let mut stop = shared.shutdown.clone();
     let mut stopping = *stop.borrow();
     let mut buf = [0u8; 2048];
-    // A line end arrived since the timer was last armed: a command came, which restarts the idle timer. Bytes of a
-    // line that never ends (a slowloris) do not.
-    let mut line_seen = false;
     tracing::debug!(%peer, "session opened");
     loop {
         match drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await {
@@ -95,25 +92,17 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
                 break;
             }
         }
-        let restart_idle = std::mem::take(&mut line_seen);
-        timer = session.poll_timeout().map(|(kind, after)| match timer {
-            // Keep the deadline of a timer of the same kind that is already running only if it is earlier, except
-            // that a command restarts the idle timer.
-            Some((k, at)) if k == kind && !(restart_idle && k == TimeoutKind::Idle) && at <= Instant::now() + after => {
-                (k, at)
-            }
-            _ => (kind, Instant::now() + after),
-        });
         if stopping && work.is_empty() {
-            let _ = write_timed(&mut wr, b"421 Server shutting down.\r\n", shared.settings.session.idle_timeout).await;
-            break;
+            // Work in progress (a transfer) has ended: the session writes its 421 and closes; the drain above
+            // writes it on the next turn and ends the loop.
+            session.shutdown();
+            continue;
         }
-        let deadline = timer.map(|(_, at)| at);
+        let deadline = session.poll_timeout().map(Instant::from_std);
         tokio::select! {
             read = read_some(&rd, &mut buf) => match read {
                 Ok(0) | Err(_) => break,
-                Ok(n) => match session.handle_input(&buf[..n]) {
-                    Ok(()) if buf[..n].contains(&b'\n') => line_seen = true,
+                Ok(n) => match session.handle_input(Instant::now().into_std(), &buf[..n]) {
                     Ok(()) => {}
                     Err(ServerError::Closed) => break,
                     Err(e) => tracing::debug!(%peer, error = %e, "input refused"),
@@ -140,11 +129,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
                     }
                 }
             },
-            () = sleep_until(deadline), if deadline.is_some() => {
-                if let Some((kind, _)) = timer.take() {
-                    session.handle_timeout(kind);
-                }
-            },
+            () = sleep_until(deadline), if deadline.is_some() => session.handle_timeout(Instant::now().into_std()),
             _ = stop.changed(), if !stopping => stopping = true,
         }
     }
@@ -230,7 +215,7 @@ fn finish(session: &mut ServerSession, io: &mut Io, work: &mut JoinSet<Done>, do
             return;
         }
     }
-    if let Err(e) = session.complete(done.id, done.outcome) {
+    if let Err(e) = session.complete(Instant::now().into_std(), done.id, done.outcome) {
         tracing::debug!(error = %e, "outcome not taken");
     }
 }
@@ -254,7 +239,7 @@ async fn drain(
         while let Some(event) = session.poll_event() {
             progressed = true;
             match event {
-                Event::LoggedIn { user, access, anonymous } => {
+                ServerEvent::LoggedIn { user, access, anonymous } => {
                     let root = if anonymous {
                         shared.settings.anonymous_root.clone().unwrap_or_else(|| shared.settings.root.clone())
                     } else {
@@ -268,11 +253,11 @@ async fn drain(
                     }
                     tracing::info!(%peer, %user, ?access, anonymous, "logged in");
                 }
-                Event::CloseData => {
+                ServerEvent::CloseData => {
                     io.listener = None;
                     io.data = None;
                 }
-                Event::Cancel { id } => {
+                ServerEvent::Cancel { id } => {
                     io.cancelled.insert(id);
                     io.opened.remove(&id);
                     if let Some((tid, sock)) = &io.transfer {
@@ -281,7 +266,7 @@ async fn drain(
                         }
                     }
                 }
-                Event::Close => closed = true,
+                ServerEvent::Close => closed = true,
                 other => tracing::debug!(?other, "event not handled by this adapter"),
             }
         }
@@ -303,7 +288,7 @@ async fn drain(
 fn on_jail(
     work: &mut JoinSet<Done>,
     io: &Io,
-    id: RequestId,
+    id: ServerRequestId,
     f: impl FnOnce(&Jail) -> (Outcome, Extra) + Send + 'static,
 ) {
     let Some(jail) = io.jail.clone() else {
@@ -323,10 +308,10 @@ fn result(r: io::Result<Outcome>) -> (Outcome, Extra) {
 }
 
 /// Starts the work for one request.
-fn start(request: Request, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<Shared>) {
+fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<Shared>) {
     let id = request.id();
     match request {
-        Request::Authenticate { user, password, .. } => {
+        ServerRequest::Authenticate { user, password, .. } => {
             let auth = shared.auth.clone();
             work.spawn(async move {
                 let account =
@@ -337,43 +322,43 @@ fn start(request: Request, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<S
                 }
             });
         }
-        Request::Stat { path, .. } => on_jail(work, io, id, move |j| {
+        ServerRequest::Stat { path, .. } => on_jail(work, io, id, move |j| {
             result(j.stat(path.as_str()).map(|info| Outcome::Entry(Box::new(data::entry_of(&info)))))
         }),
-        Request::Size { path, .. } => on_jail(work, io, id, move |j| {
-            result(j.stat(path.as_str()).map(|i| {
-                if i.kind == super::fs::Kind::File {
-                    Outcome::Size(i.size)
-                } else {
-                    Outcome::NotFound
-                }
+        ServerRequest::Size { path, .. } => on_jail(work, io, id, move |j| {
+            // The adapter reports what the path is; the session picks the reply for a directory.
+            result(j.stat(path.as_str()).map(|i| match i.kind {
+                super::fs::Kind::File => Outcome::Size(i.size),
+                super::fs::Kind::Dir => Outcome::Dir,
+                _ => Outcome::NotFound,
             }))
         }),
-        Request::Mtime { path, .. } => on_jail(work, io, id, move |j| {
+        ServerRequest::Mtime { path, .. } => on_jail(work, io, id, move |j| {
             result(j.stat(path.as_str()).map(|i| match crate::proto::listing::DateTime::from_unix(i.mtime, 0) {
+                _ if i.kind == super::fs::Kind::Dir => Outcome::Dir,
                 Some(t) if i.kind == super::fs::Kind::File => Outcome::Time(t),
                 _ => Outcome::NotFound,
             }))
         }),
-        Request::Delete { path, .. } => {
+        ServerRequest::Delete { path, .. } => {
             on_jail(work, io, id, move |j| result(j.delete(path.as_str()).map(|()| Outcome::Ok)))
         }
-        Request::Mkdir { path, .. } => {
+        ServerRequest::Mkdir { path, .. } => {
             on_jail(work, io, id, move |j| result(j.mkdir(path.as_str()).map(|()| Outcome::Ok)))
         }
-        Request::Rmdir { path, .. } => {
+        ServerRequest::Rmdir { path, .. } => {
             on_jail(work, io, id, move |j| result(j.rmdir(path.as_str()).map(|()| Outcome::Ok)))
         }
-        Request::Rename { from, to, .. } => {
+        ServerRequest::Rename { from, to, .. } => {
             on_jail(work, io, id, move |j| result(j.rename(from.as_str(), to.as_str()).map(|()| Outcome::Ok)))
         }
-        Request::OpenRead { path, offset, .. } => {
+        ServerRequest::OpenRead { path, offset, .. } => {
             on_jail(work, io, id, move |j| match j.open_read(path.as_str(), offset) {
                 Ok(f) => (Outcome::File, Extra::Opened(Opened::Read(f))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
             })
         }
-        Request::OpenWrite { path, mode, offset, .. } => {
+        ServerRequest::OpenWrite { path, mode, offset, .. } => {
             on_jail(work, io, id, move |j| match data::open_write(j, path.as_str(), mode, offset) {
                 Ok(up) => {
                     let outcome = if matches!(mode, crate::proto::session::server::WriteMode::Unique) {
@@ -386,13 +371,13 @@ fn start(request: Request, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<S
                 Err(e) => (data::outcome_of(&e), Extra::None),
             })
         }
-        Request::List { path, kind, .. } => {
+        ServerRequest::List { path, kind, .. } => {
             on_jail(work, io, id, move |j| match data::listing(j, path.as_str(), kind, data::today()) {
                 Ok(bytes) => (Outcome::Ok, Extra::Opened(Opened::Listing(bytes))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
             })
         }
-        Request::ListenPassive { ip, ports, .. } => {
+        ServerRequest::ListenPassive { ip, ports, .. } => {
             let start_at = shared.next_passive.fetch_add(1, Ordering::Relaxed);
             work.spawn(async move {
                 match bind_passive(ip, ports, start_at).await {
@@ -401,7 +386,7 @@ fn start(request: Request, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<S
                 }
             });
         }
-        Request::ConnectActive { addr, .. } => {
+        ServerRequest::ConnectActive { addr, .. } => {
             let source = shared.settings.active_source;
             let timeout = shared.settings.data_timeout;
             let local_ip = io.local_ip;
@@ -412,7 +397,7 @@ fn start(request: Request, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<S
                 }
             });
         }
-        Request::Transfer { opened, .. } => {
+        ServerRequest::Transfer { opened, .. } => {
             let (Some(stream), Some(what)) = (io.data.take(), io.opened.remove(&opened)) else {
                 work.spawn(async move { Done { id, outcome: Outcome::ConnectionLost, extra: Extra::None } });
                 return;

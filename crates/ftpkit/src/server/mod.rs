@@ -22,9 +22,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Transfers stream: files go to the socket with `sendfile(2)` on Linux (a 256 KiB read/write loop elsewhere), on a
-//! blocking thread; uploads are read in 256 KiB blocks into a temporary file that is renamed into place only when the whole
-//! upload arrived. Memory does not grow with file size.
+//! Transfers stream: files go to the socket with non-blocking `sendfile(2)` from the runtime on Linux (a 256 KiB
+//! read/write loop on the blocking pool elsewhere); uploads are read in 256 KiB blocks into a temporary file that is
+//! renamed into place only when the whole upload arrived. Memory does not grow with file size.
 
 mod conn;
 mod data;

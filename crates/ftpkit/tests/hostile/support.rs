@@ -99,6 +99,13 @@ impl Env {
         Env { addr, root, outside, outside_before, handle, rt: Some(rt) }
     }
 
+    /// Stops the server as `Handle::shutdown` does, waiting until every session has ended.
+    pub fn shutdown(&self) {
+        if let Some(rt) = &self.rt {
+            rt.block_on(self.handle.shutdown());
+        }
+    }
+
     /// A raw control connection from 127.0.0.1, greeting read.
     pub fn raw(&self) -> Raw {
         let mut r = Raw::connect(self.addr);

@@ -84,7 +84,7 @@
 //! caller was told `ConnectData`), `await-data` (the transfer's `2xx` came, its data connection has not ended),
 //! `closed` (`221` to QUIT, a `421` in any state, a refused greeting, or [`ClientSession::handle_close`]).
 //!
-//! Everything below is generated from the tables in `session/client/machine.rs` (`cargo xtask codegen`; a test
+//! Everything below is generated from the tables in `session/client/machine.rs` (`cargo xtask codegen`; `cargo xtask lint`
 //! fails when it is stale). First, how each reply code answers the command in flight (`(step, code) → verdict`;
 //! any code not listed is *unexpected*):
 //!

@@ -31,7 +31,6 @@
 use crate::hostport::{self, EprtArg, HostPortError, LprtArg, Mode, PortArg};
 use crate::line::{first_word, plain_prefix, Line, LineBuffer, LineError, DEFAULT_MAX_LINE};
 use std::borrow::Cow;
-use std::fmt;
 use std::net::{SocketAddr, SocketAddrV4};
 
 /// A command line split into its verb and argument, without interpretation.
@@ -205,235 +204,6 @@ impl CommandError {
     }
 }
 
-/// TYPE's format control (RFC 959 §3.1.1.5): the second parameter of `TYPE A` and `TYPE E`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FormatControl {
-    /// `N`: non-print.
-    NonPrint,
-    /// `T`: Telnet format effectors.
-    Telnet,
-    /// `C`: carriage control (ASA).
-    Carriage,
-}
-
-/// The argument of TYPE (RFC 959 §3.1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransferType {
-    /// `A` or `A <form>`: ASCII.
-    Ascii(Option<FormatControl>),
-    /// `E` or `E <form>`: EBCDIC.
-    Ebcdic(Option<FormatControl>),
-    /// `I`: image (binary).
-    Image,
-    /// `L <byte size>`: local byte size, 1-255 (`L 8` is what clients send).
-    Local(u8),
-}
-
-/// The argument of STRU (RFC 959 §3.1.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Structure {
-    /// `F`: file (no record structure), the default.
-    File,
-    /// `R`: record structure.
-    Record,
-    /// `P`: page structure.
-    Page,
-}
-
-/// The argument of MODE (RFC 959 §3.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransferMode {
-    /// `S`: stream, the default.
-    Stream,
-    /// `B`: block.
-    Block,
-    /// `C`: compressed.
-    Compressed,
-}
-
-/// The argument of PROT (RFC 2228 §3, RFC 4217 §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProtectionLevel {
-    /// `C`: clear.
-    Clear,
-    /// `S`: safe (integrity).
-    Safe,
-    /// `E`: confidential.
-    Confidential,
-    /// `P`: private (integrity and confidentiality; TLS).
-    Private,
-}
-
-/// The argument of ALLO (RFC 959 §4.1.3): `<size>` or `<size> R <record size>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Allocation {
-    /// Bytes to reserve.
-    pub size: u64,
-    /// The maximum record or page size, when given.
-    pub record_size: Option<u64>,
-}
-
-/// The argument of EPSV (RFC 2428 §3, §4), when there is one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EpsvArg {
-    /// `EPSV ALL`: from now on only EPSV is used for data connections.
-    All,
-    /// `EPSV <net-prt>`: a passive connection for this network protocol (1 IPv4, 2 IPv6).
-    Protocol(u16),
-}
-
-fn letter<T: Copy>(verb: &'static str, arg: &str, table: &[(u8, T)]) -> Result<T, CommandError> {
-    match arg.as_bytes() {
-        [] => Err(CommandError::MissingArgument { verb }),
-        [b] => table
-            .iter()
-            .find(|(c, _)| c.eq_ignore_ascii_case(b))
-            .map(|&(_, v)| v)
-            .ok_or(CommandError::UnsupportedParameter { verb, field: "code", value: char::from(*b) }),
-        _ => Err(CommandError::InvalidArgument { verb, field: "argument", reason: "must be a single letter" }),
-    }
-}
-
-const FORMS: &[(u8, FormatControl)] =
-    &[(b'N', FormatControl::NonPrint), (b'T', FormatControl::Telnet), (b'C', FormatControl::Carriage)];
-const STRUS: &[(u8, Structure)] = &[(b'F', Structure::File), (b'R', Structure::Record), (b'P', Structure::Page)];
-const MODES: &[(u8, TransferMode)] =
-    &[(b'S', TransferMode::Stream), (b'B', TransferMode::Block), (b'C', TransferMode::Compressed)];
-const PROTS: &[(u8, ProtectionLevel)] = &[
-    (b'C', ProtectionLevel::Clear),
-    (b'S', ProtectionLevel::Safe),
-    (b'E', ProtectionLevel::Confidential),
-    (b'P', ProtectionLevel::Private),
-];
-
-fn letter_of<T: PartialEq>(table: &[(u8, T)], value: &T) -> char {
-    table.iter().find(|(_, v)| v == value).map_or('?', |(c, _)| char::from(*c))
-}
-
-/// A decimal number: one or more ASCII digits, no sign, no blanks.
-fn number(verb: &'static str, field: &'static str, text: &str, max: u64) -> Result<u64, CommandError> {
-    if text.is_empty() {
-        return Err(CommandError::InvalidArgument { verb, field, reason: "is empty" });
-    }
-    let mut value: u64 = 0;
-    for b in text.bytes() {
-        if !b.is_ascii_digit() {
-            return Err(CommandError::InvalidArgument { verb, field, reason: "must be ASCII digits only" });
-        }
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(b - b'0')))
-            .filter(|v| *v <= max)
-            .ok_or(CommandError::NumberOutOfRange { verb, field, max })?;
-    }
-    Ok(value)
-}
-
-impl TransferType {
-    /// Parse a TYPE argument (letters case-insensitive): `A`, `A N|T|C`, `E`, `E N|T|C`, `I`, `L <1-255>`.
-    pub fn parse(arg: &str) -> Result<TransferType, CommandError> {
-        const VERB: &str = "TYPE";
-        let bytes = arg.as_bytes();
-        let Some((&code, rest)) = bytes.split_first() else {
-            return Err(CommandError::MissingArgument { verb: VERB });
-        };
-        let form = |rest: &[u8]| -> Result<Option<FormatControl>, CommandError> {
-            match rest {
-                [] => Ok(None),
-                [b' ', f] => letter(VERB, arg.get(2..).unwrap_or_default(), FORMS).map(Some).map_err(|_| {
-                    CommandError::UnsupportedParameter { verb: VERB, field: "form code", value: char::from(*f) }
-                }),
-                _ => Err(CommandError::InvalidArgument {
-                    verb: VERB,
-                    field: "form code",
-                    reason: "must be one letter after a single SP",
-                }),
-            }
-        };
-        match code.to_ascii_uppercase() {
-            b'A' => form(rest).map(TransferType::Ascii),
-            b'E' => form(rest).map(TransferType::Ebcdic),
-            b'I' if rest.is_empty() => Ok(TransferType::Image),
-            b'I' => {
-                Err(CommandError::InvalidArgument { verb: VERB, field: "type code I", reason: "takes no parameter" })
-            }
-            b'L' => match rest {
-                [b' ', ..] => {
-                    let size = number(VERB, "byte size", arg.get(2..).unwrap_or_default(), 255)?;
-                    match u8::try_from(size) {
-                        Ok(s) if s > 0 => Ok(TransferType::Local(s)),
-                        _ => Err(CommandError::InvalidArgument {
-                            verb: VERB,
-                            field: "byte size",
-                            reason: "must be 1-255",
-                        }),
-                    }
-                }
-                _ => Err(CommandError::InvalidArgument {
-                    verb: VERB,
-                    field: "byte size",
-                    reason: "must follow L after a single SP",
-                }),
-            },
-            c if c.is_ascii_alphabetic() && (rest.is_empty() || rest.first() == Some(&b' ')) => {
-                Err(CommandError::UnsupportedParameter { verb: VERB, field: "type code", value: char::from(c) })
-            }
-            _ => Err(CommandError::InvalidArgument { verb: VERB, field: "type code", reason: "must be a letter" }),
-        }
-    }
-}
-
-impl fmt::Display for TransferType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (code, form) = match self {
-            TransferType::Ascii(form) => ('A', form),
-            TransferType::Ebcdic(form) => ('E', form),
-            TransferType::Image => return f.write_str("I"),
-            TransferType::Local(size) => return write!(f, "L {size}"),
-        };
-        match form {
-            Some(form) => write!(f, "{code} {}", letter_of(FORMS, form)),
-            None => write!(f, "{code}"),
-        }
-    }
-}
-
-impl fmt::Display for Structure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", letter_of(STRUS, self))
-    }
-}
-
-impl fmt::Display for TransferMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", letter_of(MODES, self))
-    }
-}
-
-impl fmt::Display for ProtectionLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", letter_of(PROTS, self))
-    }
-}
-
-impl fmt::Display for Allocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.record_size {
-            Some(r) => write!(f, "{} R {r}", self.size),
-            None => write!(f, "{}", self.size),
-        }
-    }
-}
-
-impl fmt::Display for EpsvArg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EpsvArg::All => f.write_str("ALL"),
-            EpsvArg::Protocol(p) => write!(f, "{p}"),
-        }
-    }
-}
-
 /// How a text argument is checked when parsing.
 #[derive(Clone, Copy)]
 enum Empty {
@@ -452,12 +222,12 @@ enum ArgOut<'s> {
 
 macro_rules! commands {
     (
-        none { $($n_var:ident = $n_verb:literal, $n_doc:literal;)* }
-        text { $($t_var:ident = $t_verb:literal, $t_empty:ident, $t_doc:literal;)* }
-        optional { $($o_var:ident = $o_verb:literal, $o_doc:literal;)* }
-        typed { $($y_var:ident($y_ty:ty) = $y_verb:literal, $y_doc:literal;)* }
+        none { $($n_var:ident = $n_verb:literal, $n_doc:literal => $n_mean:literal, $n_gate:ident, $n_h:ident, help: $n_help:literal, feat: $n_feat:expr;)* }
+        text { $($t_var:ident = $t_verb:literal, $t_empty:ident, $t_doc:literal => $t_mean:literal, $t_gate:ident, $t_h:ident, help: $t_help:literal, feat: $t_feat:expr;)* }
+        optional { $($o_var:ident = $o_verb:literal, $o_doc:literal => $o_mean:literal, $o_gate:ident, $o_h:ident, help: $o_help:literal, feat: $o_feat:expr;)* }
+        typed { $($y_var:ident($y_ty:ty) = $y_verb:literal, $y_doc:literal => $y_mean:literal, $y_gate:ident, $y_h:ident, help: $y_help:literal, feat: $y_feat:expr;)* }
     ) => {
-        /// A parsed command. Text arguments borrow from the line (see the [module docs](self) on ownership).
+        /// A parsed command. Text arguments borrow from the line (see the [module docs](crate::command) on ownership).
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum Command<'a> {
@@ -480,16 +250,24 @@ macro_rules! commands {
         /// A verb ftpkit knows, classified once from the line's bytes and passed down, so the verb text is
         /// compared only once per line. Variants are named after the [`Command`] variants.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        enum Verb {
+        pub(super) enum Verb {
             $($n_var,)* $($t_var,)* $($o_var,)* $($y_var,)*
         }
 
+        /// The verb table's rows, one per known verb, in the order of [`KNOWN_VERBS`].
+        pub const VERBS: &[VerbInfo] = &[
+            $(VerbInfo { name: $n_verb, meaning: $n_mean, gate: LoginGate::$n_gate, server: Handling::$n_h, help: $n_help, feat: $n_feat },)*
+            $(VerbInfo { name: $t_verb, meaning: $t_mean, gate: LoginGate::$t_gate, server: Handling::$t_h, help: $t_help, feat: $t_feat },)*
+            $(VerbInfo { name: $o_verb, meaning: $o_mean, gate: LoginGate::$o_gate, server: Handling::$o_h, help: $o_help, feat: $o_feat },)*
+            $(VerbInfo { name: $y_verb, meaning: $y_mean, gate: LoginGate::$y_gate, server: Handling::$y_h, help: $y_help, feat: $y_feat },)*
+        ];
+
         impl Verb {
             /// Every known verb, in the order of [`KNOWN_VERBS`].
-            const ALL: &[Verb] = &[$(Verb::$n_var,)* $(Verb::$t_var,)* $(Verb::$o_var,)* $(Verb::$y_var,)*];
+            pub(super) const ALL: &[Verb] = &[$(Verb::$n_var,)* $(Verb::$t_var,)* $(Verb::$o_var,)* $(Verb::$y_var,)*];
 
             /// The known verb `verb` spells, in any letter case.
-            fn classify(verb: &str) -> Option<Verb> {
+            pub(super) fn classify(verb: &str) -> Option<Verb> {
                 let bytes = verb.as_bytes();
                 if bytes.is_empty() || bytes.len() > 4 || !bytes.iter().all(u8::is_ascii_alphanumeric) {
                     return None;
@@ -499,7 +277,7 @@ macro_rules! commands {
 
             /// The known verb with this [`verb_key`]: one multiply, one table slot, one compare.
             #[inline(always)]
-            fn from_key(key: u32) -> Option<Verb> {
+            pub(super) fn from_key(key: u32) -> Option<Verb> {
                 let (slot_key, verb) = VERB_TABLE.slots[VERB_TABLE.slot(key)];
                 if slot_key == key {
                     verb
@@ -509,7 +287,7 @@ macro_rules! commands {
             }
 
             /// The canonical (upper-case) spelling.
-            fn name(self) -> &'static str {
+            pub(super) fn name(self) -> &'static str {
                 match self {
                     $(Verb::$n_var => $n_verb,)*
                     $(Verb::$t_var => $t_verb,)*
@@ -532,6 +310,17 @@ macro_rules! commands {
                 }
             }
 
+            /// The known verb of this command (`None` for [`Command::Other`]).
+            pub(super) fn known(&self) -> Option<Verb> {
+                match self {
+                    $(Command::$n_var => Some(Verb::$n_var),)*
+                    $(Command::$t_var(_) => Some(Verb::$t_var),)*
+                    $(Command::$o_var(_) => Some(Verb::$o_var),)*
+                    $(Command::$y_var(_) => Some(Verb::$y_var),)*
+                    Command::Other { .. } => None,
+                }
+            }
+
             /// The same command with every borrowed argument copied: a `Command<'static>`.
             pub fn into_owned(self) -> Command<'static> {
                 match self {
@@ -548,7 +337,7 @@ macro_rules! commands {
 
             /// The command for a known verb and its argument, wrapped as the caller returns it (see [`Wrap`]).
             #[inline(always)]
-            fn from_known<W: Wrap<'a>>(verb: Verb, arg: Option<&'a str>) -> Result<W, CommandError> {
+            pub(super) fn from_known<W: Wrap<'a>>(verb: Verb, arg: Option<&'a str>) -> Result<W, CommandError> {
                 match verb {
                     $(Verb::$n_var => no_arg($n_verb, arg).map(|()| W::wrap(Command::$n_var)),)*
                     $(Verb::$t_var => text($t_verb, arg, Empty::$t_empty).map(|a| W::wrap(Command::$t_var(a))),)*
@@ -560,7 +349,7 @@ macro_rules! commands {
                 }
             }
 
-            fn arg_out(&self) -> ArgOut<'_> {
+            pub(super) fn arg_out(&self) -> ArgOut<'_> {
                 match self {
                     $(Command::$n_var => ArgOut::None,)*
                     $(Command::$t_var(s) => ArgOut::Text(s),)*
@@ -573,137 +362,16 @@ macro_rules! commands {
     };
 }
 
-commands! {
-    none {
-        Cdup = "CDUP", "`CDUP`: change to the parent directory (RFC 959).";
-        Rein = "REIN", "`REIN`: reinitialize the session (RFC 959).";
-        Quit = "QUIT", "`QUIT`: log out (RFC 959).";
-        Pasv = "PASV", "`PASV`: ask for a passive data connection (RFC 959).";
-        Abor = "ABOR", "`ABOR`: abort the transfer in progress (RFC 959).";
-        Pwd = "PWD", "`PWD`: print the working directory (RFC 959).";
-        Syst = "SYST", "`SYST`: ask for the system type (RFC 959).";
-        Noop = "NOOP", "`NOOP`: do nothing (RFC 959).";
-        Feat = "FEAT", "`FEAT`: list the extensions (RFC 2389).";
-        Ccc = "CCC", "`CCC`: clear the command channel (RFC 2228).";
-        Lpsv = "LPSV", "`LPSV`: ask for a long passive data connection (RFC 1639).";
-        Xpwd = "XPWD", "`XPWD`: PWD under its RFC 775 name.";
-        Xcup = "XCUP", "`XCUP`: CDUP under its RFC 775 name.";
-    }
-    text {
-        User = "USER", Allowed, "`USER <name>` (RFC 959).";
-        Pass = "PASS", Allowed, "`PASS <password>` (RFC 959); may be empty.";
-        Acct = "ACCT", Allowed, "`ACCT <account>` (RFC 959); may be empty.";
-        Cwd = "CWD", Refused, "`CWD <path>` (RFC 959).";
-        Smnt = "SMNT", Refused, "`SMNT <path>`: mount a file system structure (RFC 959).";
-        Retr = "RETR", Refused, "`RETR <path>`: download (RFC 959).";
-        Stor = "STOR", Refused, "`STOR <path>`: upload (RFC 959).";
-        Appe = "APPE", Refused, "`APPE <path>`: append (RFC 959).";
-        Rnfr = "RNFR", Refused, "`RNFR <path>`: rename from (RFC 959).";
-        Rnto = "RNTO", Refused, "`RNTO <path>`: rename to (RFC 959).";
-        Dele = "DELE", Refused, "`DELE <path>`: delete a file (RFC 959).";
-        Rmd = "RMD", Refused, "`RMD <path>`: remove a directory (RFC 959).";
-        Mkd = "MKD", Refused, "`MKD <path>`: make a directory (RFC 959).";
-        Site = "SITE", Refused, "`SITE <site command and arguments>` (RFC 959).";
-        Opts = "OPTS", Refused, "`OPTS <command> [<options>]` (RFC 2389).";
-        Size = "SIZE", Refused, "`SIZE <path>` (RFC 3659).";
-        Mdtm = "MDTM", Refused, "`MDTM <path>`: modification time (RFC 3659).";
-        Auth = "AUTH", Refused, "`AUTH <mechanism>, e.g. TLS` (RFC 2228, RFC 4217).";
-        Adat = "ADAT", Refused, "`ADAT <base64 data>` (RFC 2228).";
-        Mic = "MIC", Refused, "`MIC <base64 command>`: integrity-protected command (RFC 2228).";
-        Conf = "CONF", Refused, "`CONF <base64 command>`: confidentiality-protected command (RFC 2228).";
-        Enc = "ENC", Refused, "`ENC <base64 command>`: private command (RFC 2228).";
-        Host = "HOST", Refused, "`HOST <domain>`: select a virtual host (RFC 7151).";
-        Xcwd = "XCWD", Refused, "`XCWD <path>`: CWD under its RFC 775 name.";
-        Xmkd = "XMKD", Refused, "`XMKD <path>`: MKD under its RFC 775 name.";
-        Xrmd = "XRMD", Refused, "`XRMD <path>`: RMD under its RFC 775 name.";
-    }
-    optional {
-        Stou = "STOU", "`STOU [<name>]`: store under a unique name (RFC 959 takes no argument; servers commonly accept a name or prefix).";
-        List = "LIST", "`LIST [<path or options>]` (RFC 959).";
-        Nlst = "NLST", "`NLST [<path or options>]` (RFC 959).";
-        Stat = "STAT", "`STAT [<path>]` (RFC 959).";
-        Help = "HELP", "`HELP [<verb>]` (RFC 959).";
-        Mlst = "MLST", "`MLST [<path>]` (RFC 3659).";
-        Mlsd = "MLSD", "`MLSD [<path>]` (RFC 3659).";
-        Lang = "LANG", "`LANG [<language tag>]` (RFC 2640).";
-    }
-    typed {
-        Port(SocketAddrV4) = "PORT", "`PORT h1,h2,h3,h4,p1,p2` (RFC 959).";
-        Type(TransferType) = "TYPE", "`TYPE <type>` (RFC 959).";
-        Stru(Structure) = "STRU", "`STRU F|R|P` (RFC 959).";
-        Mode(TransferMode) = "MODE", "`MODE S|B|C` (RFC 959).";
-        Allo(Allocation) = "ALLO", "`ALLO <size> [R <record size>]` (RFC 959).";
-        Rest(u64) = "REST", "`REST <byte offset>` (RFC 3659 §5, stream mode).";
-        Eprt(SocketAddr) = "EPRT", "`EPRT |af|address|port|` (RFC 2428).";
-        Epsv(Option<EpsvArg>) = "EPSV", "`EPSV`, `EPSV ALL` or `EPSV <net-prt>` (RFC 2428).";
-        Pbsz(u64) = "PBSZ", "`PBSZ <size>`: protection buffer size (RFC 2228; 0 with TLS, RFC 4217).";
-        Prot(ProtectionLevel) = "PROT", "`PROT C|S|E|P` (RFC 2228, RFC 4217).";
-        Lprt(SocketAddr) = "LPRT", "`LPRT af,hal,h1,...,pal,p1,...` (RFC 1639).";
-    }
-}
+mod args;
+mod lookup;
+mod verbs;
 
-/// A verb of up to four bytes as one number: its bytes little-endian (`"PWD"` is `0x0044_5750`), each with bit 5
-/// (0x20) cleared, which upper-cases an ASCII letter.
-///
-/// Known verbs are upper-case letters, whose keys are their own bytes. A byte folds onto an upper-case letter
-/// exactly when it is that letter in either case (digits fold to 0x10-0x19, bytes over 0x7F keep their top bit),
-/// so a verb of non-zero, non-SP bytes has the key of a known verb exactly when it is that verb in any letter
-/// case. Callers exclude NUL and SP (either would fold to the zero padding of a shorter verb).
-const fn verb_key(verb: &[u8]) -> u32 {
-    let mut key = 0u32;
-    let mut i = 0;
-    while i < verb.len() && i < 4 {
-        key |= ((verb[i] & !0x20) as u32) << (8 * i);
-        i += 1;
-    }
-    key
-}
+pub use args::{Allocation, EpsvArg, FormatControl, ProtectionLevel, Structure, TransferMode, TransferType};
+pub use verbs::{verb_info, Command, Handling, LoginGate, VerbInfo, KNOWN_VERBS, VERBS};
 
-/// The verb table: a collision-free multiplicative hash of every known verb's [`verb_key`] into 256 slots.
-struct VerbTable {
-    /// The multiplier: a key's slot is the top byte of `key * mul`.
-    mul: u32,
-    /// Each slot: the key stored there (0 when empty; no verb has key 0) and its verb.
-    slots: [(u32, Option<Verb>); 256],
-}
-
-impl VerbTable {
-    /// The slot of `key`.
-    #[inline(always)]
-    const fn slot(&self, key: u32) -> usize {
-        (key.wrapping_mul(self.mul) >> 24) as usize
-    }
-
-    /// Find, at compile time, the first odd multiplier (from the golden-ratio one on) that gives every known verb
-    /// its own slot. Two verbs with the same key would never fit: the search would not end, and rustc's
-    /// `long_running_const_eval` lint would fail the build, as the unreachable `match` pattern it replaces did.
-    const fn build() -> VerbTable {
-        let mut table = VerbTable { mul: 0x9E37_79B1, slots: [(0, None); 256] };
-        'search: loop {
-            table.slots = [(0, None); 256];
-            let mut i = 0;
-            while i < KNOWN_VERBS.len() {
-                let key = verb_key(KNOWN_VERBS[i].as_bytes());
-                let slot = table.slot(key);
-                if table.slots[slot].1.is_some() {
-                    table.mul = table.mul.wrapping_add(2);
-                    continue 'search;
-                }
-                table.slots[slot] = (key, Some(Verb::ALL[i]));
-                i += 1;
-            }
-            return table;
-        }
-    }
-}
-
-/// The table of known verbs, built at compile time.
-const VERB_TABLE: VerbTable = VerbTable::build();
-
-/// The canonical spelling of a verb ftpkit knows (case-insensitive).
-fn known_verb(verb: &str) -> Option<&'static str> {
-    Verb::classify(verb).map(Verb::name)
-}
+use args::{letter, number, MODES, PROTS, STRUS};
+use lookup::{check_verb, known_verb, split_verb, verb_key, VERB_TABLE};
+use verbs::Verb;
 
 fn no_arg(verb: &'static str, arg: Option<&str>) -> Result<(), CommandError> {
     match arg {
@@ -811,41 +479,6 @@ fn parse_typed<'a>(known: Verb, arg: Option<&'a str>) -> Result<Command<'a>, Com
         // Only typed verbs are passed here (EPSV handled above); any other is kept as Other rather than a panic.
         _ => Command::Other { verb: Cow::Borrowed(verb), arg: Some(Cow::Borrowed(arg)) },
     })
-}
-
-fn check_verb(verb: &str) -> Result<(), CommandError> {
-    match verb.bytes().position(|b| !b.is_ascii_alphanumeric()) {
-        _ if verb.is_empty() => Err(CommandError::BadVerb { position: 1, byte: b' ' }),
-        Some(i) => Err(CommandError::BadVerb { position: i + 1, byte: verb.as_bytes()[i] }),
-        None => Ok(()),
-    }
-}
-
-/// Split `line` (not empty) at its first SP, check the verb ([`CommandError::BadVerb`]) and classify it.
-///
-/// A verb of up to four bytes, which every known verb is, is checked, keyed and classified in one pass over those
-/// bytes, with no search through the rest of the line; a longer verb is split and checked the general way.
-fn split_verb(line: &str) -> Result<(Option<Verb>, CommandLine<'_>), CommandError> {
-    let bytes = line.as_bytes();
-    let mut key = 0u32;
-    for i in 0..=bytes.len().min(4) {
-        match bytes.get(i) {
-            None | Some(b' ') if i == 0 => return Err(CommandError::BadVerb { position: 1, byte: b' ' }),
-            None | Some(b' ') => {
-                let verb = line.get(..i).unwrap_or_default();
-                let arg = line.get(i + 1..);
-                return Ok((Verb::from_key(key), CommandLine { verb, arg }));
-            }
-            Some(&byte) if !byte.is_ascii_alphanumeric() => {
-                return Err(CommandError::BadVerb { position: i + 1, byte });
-            }
-            Some(&byte) if i < 4 => key |= u32::from(byte & !0x20) << (8 * i),
-            Some(_) => {} // a fifth verb byte: the verb is too long to be known, and is split below
-        }
-    }
-    let split = CommandLine::split(line);
-    check_verb(split.verb)?;
-    Ok((None, split))
 }
 
 /// How a parsed command is handed to the caller: as it is, or already in the `Some` a decoder returns.

@@ -1,0 +1,351 @@
+//! The server session's command handlers: what each command line does (the verb table says which run when).
+
+use super::*;
+use crate::command::{EpsvArg, Structure, TransferMode, TransferType, VERBS};
+use crate::feat::Features;
+use crate::path::QuotedPath;
+
+/// What a command needs before it runs: the verb table's gate (a verb it does not know runs any time, to be
+/// answered 500).
+pub(super) fn gate(cmd: &Command<'_>) -> LoginGate {
+    cmd.info().map_or(LoginGate::Always, |v| v.gate)
+}
+
+/// Skip `ls` options (`-la`, `-a -l`) at the start of a LIST/NLST argument.
+pub(super) fn strip_list_options(arg: &str) -> &str {
+    let mut rest = arg.trim_start_matches(' ');
+    while rest.starts_with('-') {
+        rest = match rest.split_once(' ') {
+            Some((_, after)) => after.trim_start_matches(' '),
+            None => "",
+        };
+    }
+    rest
+}
+
+/// The HELP reply: every verb the verb table marks for HELP, alphabetically, fifteen to a line.
+pub(super) fn help_lines() -> Vec<String> {
+    let mut verbs: Vec<&str> = VERBS.iter().filter(|v| v.help).map(|v| v.name).collect();
+    verbs.sort_unstable();
+    let mut lines = vec![String::from("The following commands are recognized.")];
+    for row in verbs.chunks(15) {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:<4}")).collect();
+        lines.push(format!(" {}", cells.join(" ").trim_end()));
+    }
+    lines.push(String::from("Help OK."));
+    lines
+}
+
+/// Features that belong to no verb: TVFS is a property of the server's path names (RFC 3659 §6).
+const FEATURES_WITHOUT_VERB: &[(&str, &str)] = &[("TVFS", "")];
+
+impl ServerSession {
+    /// The transition function for commands: gate, then one arm per verb.
+    pub(super) fn on_command(&mut self, cmd: Command<'static>) {
+        use Command as C;
+        let rename_from = self.rename_from.take();
+        match (gate(&cmd), &self.login) {
+            (LoginGate::Always, _) => {}
+            (_, Login::LoggedIn { access, .. }) => {
+                if gate(&cmd) == LoginGate::Write && *access == Access::ReadOnly {
+                    return self.reply(Code::FILE_UNAVAILABLE, "Permission denied: read-only session.");
+                }
+            }
+            _ => return self.reply(Code::NOT_LOGGED_IN, "Please log in with USER and PASS first."),
+        }
+        match cmd {
+            // -- login
+            C::User(user) => self.on_user(user.into_owned()),
+            C::Pass(pass) => self.on_pass(pass.into_owned()),
+            C::Quit => self.quit(),
+            // -- information
+            C::Noop => self.reply(Code::OK, "NOOP ok."),
+            C::Syst => self.reply(Code::SYSTEM_TYPE, "UNIX Type: L8"),
+            C::Feat => self.feat(),
+            C::Help(_) => self.reply_lines(Code::HELP, help_lines()),
+            C::Stat(None) => self.stat(),
+            C::Stat(Some(_)) => self.reply(Code::NOT_IMPLEMENTED, "STAT with a path is not implemented."),
+            // -- not implemented (recognised)
+            C::Auth(_) | C::Adat(_) | C::Pbsz(_) | C::Prot(_) | C::Ccc | C::Mic(_) | C::Conf(_) | C::Enc(_) => {
+                self.reply(Code::NOT_IMPLEMENTED, "Security extensions (TLS) are not implemented.")
+            }
+            C::Acct(_) | C::Smnt(_) | C::Rein | C::Lprt(_) | C::Lpsv | C::Site(_) | C::Lang(_) | C::Host(_) => {
+                self.reply(Code::NOT_IMPLEMENTED, "Command not implemented.")
+            }
+            C::Allo(_) => self.reply(Code::SUPERFLUOUS, "ALLO not needed."),
+            // -- parameters
+            C::Type(t) => self.on_type(t),
+            C::Mode(TransferMode::Stream) => self.reply(Code::OK, "Mode set to S."),
+            C::Mode(_) => self.reply(Code::PARAMETER_NOT_IMPLEMENTED, "Only MODE S is implemented."),
+            C::Stru(Structure::File) => self.reply(Code::OK, "Structure set to F."),
+            C::Stru(_) => self.reply(Code::PARAMETER_NOT_IMPLEMENTED, "Only STRU F is implemented."),
+            C::Opts(arg) => self.on_opts(&arg),
+            C::Rest(offset) => {
+                self.rest = Some(offset);
+                self.reply(Code::PENDING_FURTHER_INFO, &format!("Restarting at {offset}. Send RETR or STOR."))
+            }
+            // -- directories
+            C::Pwd | C::Xpwd => self.pwd(),
+            C::Cwd(p) | C::Xcwd(p) => self.with_path(&p, |s, path| s.ask(Op::Cwd { path: path.clone() }, stat(path))),
+            C::Cdup | C::Xcup => {
+                let path = self.cwd.parent();
+                self.ask(Op::Cwd { path: path.clone() }, stat(path))
+            }
+            C::Mkd(p) | C::Xmkd(p) => self.with_path(&p, |s, path| {
+                s.ask(Op::Mkdir { path: path.clone() }, |id| ServerRequest::Mkdir { id, path })
+            }),
+            C::Rmd(p) | C::Xrmd(p) => {
+                self.with_path(&p, |s, path| s.ask(Op::Rmdir, |id| ServerRequest::Rmdir { id, path }))
+            }
+            C::Dele(p) => self.with_path(&p, |s, path| s.ask(Op::Delete, |id| ServerRequest::Delete { id, path })),
+            C::Size(p) => self.with_path(&p, |s, path| s.ask(Op::Size, |id| ServerRequest::Size { id, path })),
+            C::Mdtm(p) => self.with_path(&p, |s, path| s.ask(Op::Mtime, |id| ServerRequest::Mtime { id, path })),
+            C::Mlst(p) => {
+                let arg = p.as_deref().unwrap_or("");
+                self.with_path(arg, |s, path| s.ask(Op::Mlst { path: path.clone() }, stat(path)))
+            }
+            C::Rnfr(p) => self.with_path(&p, |s, path| s.ask(Op::Rnfr { path: path.clone() }, stat(path))),
+            C::Rnto(p) => match rename_from {
+                None => self.reply(Code::BAD_SEQUENCE, "RNFR first."),
+                Some(from) => {
+                    self.with_path(&p, |s, to| s.ask(Op::Rename, |id| ServerRequest::Rename { id, from, to }))
+                }
+            },
+            // -- data channel
+            C::Pasv => self.on_passive(false),
+            C::Epsv(None) => self.on_passive(true),
+            C::Epsv(Some(EpsvArg::All)) => {
+                self.epsv_all = true;
+                self.reply(Code::OK, "EPSV ALL ok: only EPSV from now on.")
+            }
+            C::Epsv(Some(EpsvArg::Protocol(p))) => {
+                let own = if canonical(self.server.ip()).is_ipv4() { 1 } else { 2 };
+                if p == own {
+                    self.on_passive(true)
+                } else {
+                    self.reply(
+                        Code::new(522).unwrap_or(Code::NOT_IMPLEMENTED),
+                        &format!("Protocol not supported, use ({own})"),
+                    )
+                }
+            }
+            C::Port(addr) => self.on_active(SocketAddr::V4(addr), "PORT"),
+            C::Eprt(addr) => self.on_active(addr, "EPRT"),
+            C::Abor => {
+                // Nothing going (a transfer in progress is handled out of band).
+                self.reply(Code::CLOSING_DATA, "No transfer to abort.")
+            }
+            // -- transfers
+            C::Retr(p) => self.on_transfer(XferCmd::Retr, &p),
+            C::Stor(p) => self.on_transfer(XferCmd::Stor, &p),
+            C::Appe(p) => self.on_transfer(XferCmd::Appe, &p),
+            C::Stou(_) => self.on_transfer(XferCmd::Stou, ""),
+            C::List(p) => {
+                self.on_transfer(XferCmd::List(ListKind::Unix), strip_list_options(p.as_deref().unwrap_or("")))
+            }
+            C::Nlst(p) => {
+                self.on_transfer(XferCmd::List(ListKind::Names), strip_list_options(p.as_deref().unwrap_or("")))
+            }
+            C::Mlsd(p) => self.on_transfer(XferCmd::List(ListKind::Mlsd), p.as_deref().unwrap_or("")),
+            C::Other { .. } => self.reply(Code::SYNTAX_ERROR, "Unknown command."),
+        }
+    }
+
+    // ---- command handlers ---------------------------------------------------------------------------------
+
+    fn on_user(&mut self, user: String) {
+        match self.login {
+            Login::LoggedIn { .. } => self.reply(Code::NOT_LOGGED_IN, "Already logged in; cannot change user."),
+            _ => {
+                let anonymous = self.config.anonymous && is_anonymous(&user);
+                self.login = Login::AwaitPass { user };
+                if anonymous {
+                    self.reply(Code::NEED_PASSWORD, "Anonymous login ok, send your e-mail address as password.")
+                } else {
+                    self.reply(Code::NEED_PASSWORD, "Password required.")
+                }
+            }
+        }
+    }
+
+    fn on_pass(&mut self, password: String) {
+        match std::mem::replace(&mut self.login, Login::AwaitUser) {
+            Login::AwaitUser => self.reply(Code::BAD_SEQUENCE, "Send USER first."),
+            Login::LoggedIn { user, access } => {
+                self.login = Login::LoggedIn { user, access };
+                self.reply(Code::LOGGED_IN, "Already logged in.")
+            }
+            Login::AwaitPass { user } => {
+                if self.config.anonymous && is_anonymous(&user) {
+                    self.logged_in(user, Access::ReadOnly, true)
+                } else {
+                    let u = user.clone();
+                    self.ask(Op::Auth { user }, |id| ServerRequest::Authenticate { id, user: u, password })
+                }
+            }
+        }
+    }
+
+    pub(super) fn logged_in(&mut self, user: String, access: Access, anonymous: bool) {
+        self.events.push_back(ServerEvent::LoggedIn { user: user.clone(), access, anonymous });
+        self.login = Login::LoggedIn { user, access };
+        self.cwd = VirtualPath::root();
+        self.reply(Code::LOGGED_IN, if anonymous { "Anonymous login ok, read-only." } else { "Logged in." })
+    }
+
+    fn quit(&mut self) {
+        self.reply(Code::CLOSING, "Goodbye.");
+        self.close();
+    }
+
+    fn feat(&mut self) {
+        let mut lines: Vec<(&str, &str)> = VERBS.iter().filter_map(|v| v.feat).collect();
+        lines.extend_from_slice(FEATURES_WITHOUT_VERB);
+        lines.sort_unstable();
+        let mut f = Features::new();
+        for (name, params) in lines {
+            // The names and parameters above are constant and valid; an error cannot happen.
+            let _ = f.push(name, params);
+        }
+        self.out.extend_from_slice(f.to_reply_text().as_bytes());
+    }
+
+    fn stat(&mut self) {
+        let user = match &self.login {
+            Login::LoggedIn { access: Access::ReadOnly, .. } => "Logged in, read-only.",
+            Login::LoggedIn { .. } => "Logged in.",
+            _ => "Not logged in.",
+        };
+        let data = match self.data {
+            Data::None => "No data connection.",
+            Data::Passive { peer: None } => "Passive listener open.",
+            Data::Passive { peer: Some(_) } => "Passive data connection open.",
+            Data::Active { .. } => "Active data port set.",
+        };
+        let ty = match self.data_type {
+            DataType::Ascii => "TYPE: ASCII; STRU: File; MODE: Stream",
+            DataType::Binary => "TYPE: BINARY; STRU: File; MODE: Stream",
+        };
+        let lines = ["ftpkit status:", user, ty, data, "End of status."];
+        self.reply_lines(Code::SYSTEM_STATUS, lines.iter().map(|s| (*s).to_owned()).collect());
+    }
+
+    fn pwd(&mut self) {
+        let text = match QuotedPath::new(self.cwd.as_str()) {
+            Ok(q) => format!("{q} is the current directory."),
+            Err(_) => String::from("\"/\" is the current directory."),
+        };
+        self.reply(Code::PATH_CREATED, &text)
+    }
+
+    fn on_type(&mut self, t: TransferType) {
+        match t {
+            TransferType::Ascii(None | Some(crate::command::FormatControl::NonPrint)) => {
+                self.data_type = DataType::Ascii;
+                self.reply(Code::OK, "Switching to ASCII mode.")
+            }
+            TransferType::Image | TransferType::Local(8) => {
+                self.data_type = DataType::Binary;
+                self.reply(Code::OK, "Switching to Binary mode.")
+            }
+            _ => self.reply(Code::PARAMETER_NOT_IMPLEMENTED, "Only TYPE A, A N, I and L 8 are implemented."),
+        }
+    }
+
+    fn on_opts(&mut self, arg: &str) {
+        let (name, value) = arg.split_once(' ').unwrap_or((arg, ""));
+        if name.eq_ignore_ascii_case("UTF8") && (value.eq_ignore_ascii_case("ON") || value.is_empty()) {
+            self.reply(Code::OK, "Always in UTF8 mode.")
+        } else if name.eq_ignore_ascii_case("MLST") {
+            self.reply(Code::OK, "MLST OPTS type;size;modify;")
+        } else {
+            self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Option not understood.")
+        }
+    }
+
+    /// Resolve a path argument (refusing `\` unless allowed) and run `then` with it; 553 when refused.
+    fn with_path(&mut self, arg: &str, then: impl FnOnce(&mut Self, VirtualPath)) {
+        match self.resolve(arg) {
+            Ok(path) => then(self, path),
+            Err(text) => self.reply(Code::FILE_NAME_NOT_ALLOWED, &text),
+        }
+    }
+
+    fn resolve(&self, arg: &str) -> Result<VirtualPath, String> {
+        if !self.config.allow_backslash && arg.contains('\\') {
+            return Err(String::from("File name not allowed: it holds '\\'."));
+        }
+        self.cwd.resolve(arg).map_err(|e| clean(&e.to_string()))
+    }
+
+    fn on_passive(&mut self, extended: bool) {
+        if self.epsv_all && !extended {
+            return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "PASV not allowed after EPSV ALL.");
+        }
+        let advertise = if extended {
+            None
+        } else {
+            match self.config.masquerade.choose(self.client.ip(), self.server.ip()) {
+                Some(a) => Some(a),
+                None => return self.reply(Code::CANT_OPEN_DATA, "PASV needs an IPv4 address here; use EPSV."),
+            }
+        };
+        self.drop_data();
+        let ip = self.server.ip();
+        let ports = self.config.passive_ports.clone();
+        self.ask(Op::Listen { extended, advertise }, |id| ServerRequest::ListenPassive { id, ip, ports })
+    }
+
+    fn on_active(&mut self, addr: SocketAddr, verb: &str) {
+        if self.epsv_all {
+            return self.reply(Code::ARGUMENT_SYNTAX_ERROR, &format!("{verb} not allowed after EPSV ALL."));
+        }
+        if self.config.bounce_protection && canonical(addr.ip()) != canonical(self.client.ip()) {
+            let text = format!("{verb} refused: address {} is not your own (FTP bounce).", addr.ip());
+            return self.reply(Code::ARGUMENT_SYNTAX_ERROR, &text);
+        }
+        if self.config.refuse_privileged_ports && addr.port() < 1024 {
+            let text = format!("{verb} refused: port {} is privileged (below 1024).", addr.port());
+            return self.reply(Code::ARGUMENT_SYNTAX_ERROR, &text);
+        }
+        self.drop_data();
+        self.data = Data::Active { addr };
+        self.reply(Code::OK, &format!("{verb} command successful."))
+    }
+
+    fn on_transfer(&mut self, cmd: XferCmd, arg: &str) {
+        let rest = self.rest.take();
+        if self.data == Data::None {
+            return self.reply(Code::CANT_OPEN_DATA, "Use PORT, EPRT, PASV or EPSV first.");
+        }
+        let path = match cmd {
+            XferCmd::Stou => self.cwd.clone(),
+            _ => match self.resolve(arg) {
+                Ok(p) => p,
+                Err(text) => return self.reply(Code::FILE_NAME_NOT_ALLOWED, &text),
+            },
+        };
+        let offset = match cmd {
+            XferCmd::Retr | XferCmd::Stor => rest.unwrap_or(0),
+            _ => 0,
+        };
+        let id = self.issue();
+        let p = path.clone();
+        self.requests.push_back(match cmd {
+            XferCmd::Retr => ServerRequest::OpenRead { id, path: p, offset },
+            XferCmd::Stor => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Create, offset },
+            XferCmd::Appe => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Append, offset },
+            XferCmd::Stou => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Unique, offset },
+            XferCmd::List(kind) => ServerRequest::List { id, path: p, kind },
+        });
+        self.wait = Wait::Transfer { xfer: Xfer { cmd, path, opened: id, unique: None }, step: Step::Open };
+    }
+}
+
+fn is_anonymous(user: &str) -> bool {
+    user.eq_ignore_ascii_case("anonymous") || user.eq_ignore_ascii_case("ftp")
+}
+
+fn stat(path: VirtualPath) -> impl FnOnce(ServerRequestId) -> ServerRequest {
+    move |id| ServerRequest::Stat { id, path }
+}

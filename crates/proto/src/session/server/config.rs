@@ -1,0 +1,119 @@
+//! Server policy and limits: [`ServerConfig`] and the passive-address choice ([`Masquerade`]).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+/// An IPv4 network, `addr/prefix`, for choosing a masquerade address by the client's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ipv4Net {
+    /// The network address (host bits are ignored).
+    pub addr: Ipv4Addr,
+    /// The prefix length, 0-32 (over 32 counts as 32).
+    pub prefix: u8,
+}
+
+impl Ipv4Net {
+    /// True when `ip` is inside the network.
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        let prefix = u32::from(self.prefix.min(32));
+        let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+        (u32::from(self.addr) & mask) == (u32::from(ip) & mask)
+    }
+}
+
+/// The address a 227 reply advertises (EPSV replies carry no address).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Masquerade {
+    /// The server's own address of the control connection (must be IPv4, else PASV gets 425).
+    #[default]
+    Off,
+    /// Always this address (a server behind NAT).
+    One(Ipv4Addr),
+    /// The address of the first rule whose network holds the client's address; else `fallback`; else the
+    /// server's own address (split horizon: LAN clients get the LAN address).
+    ByNetwork {
+        /// `(network, address)` pairs, tried in order.
+        rules: Vec<(Ipv4Net, Ipv4Addr)>,
+        /// The address when no rule matches.
+        fallback: Option<Ipv4Addr>,
+    },
+}
+
+impl Masquerade {
+    /// The IPv4 address to advertise to `client` from a control connection on `server`, if there is one.
+    pub fn choose(&self, client: IpAddr, server: IpAddr) -> Option<Ipv4Addr> {
+        let own = match canonical(server) {
+            IpAddr::V4(v4) => Some(v4),
+            IpAddr::V6(_) => None,
+        };
+        match self {
+            Masquerade::Off => own,
+            Masquerade::One(a) => Some(*a),
+            Masquerade::ByNetwork { rules, fallback } => {
+                let hit = match canonical(client) {
+                    IpAddr::V4(c) => rules.iter().find(|(net, _)| net.contains(c)).map(|(_, a)| *a),
+                    IpAddr::V6(_) => None,
+                };
+                hit.or(*fallback).or(own)
+            }
+        }
+    }
+}
+
+/// Server policy and limits. [`Default`] is the safe setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The 220 greeting text (`\n` separates lines of a multi-line greeting). Default `ftpkit ready`.
+    pub greeting: String,
+    /// Allow `USER anonymous` / `USER ftp` with any password, read-only, without an `Authenticate` request.
+    /// Default off.
+    pub anonymous: bool,
+    /// Ports a passive listener may use. Default 49152-65534.
+    pub passive_ports: RangeInclusive<u16>,
+    /// The address advertised in 227 replies. Default [`Masquerade::Off`].
+    pub masquerade: Masquerade,
+    /// Refuse PORT/EPRT naming another host than the client (FTP bounce). Default on.
+    pub bounce_protection: bool,
+    /// Refuse PORT/EPRT ports below 1024. Default on.
+    pub refuse_privileged_ports: bool,
+    /// Refuse passive data connections from another address than the client's. Default on.
+    pub check_data_source: bool,
+    /// Close a session idle this long (421). Default 300 s. The caller keeps the clock.
+    pub idle_timeout: Duration,
+    /// Give up on a data connection that has not come this long after a transfer command (425). Default 30 s.
+    pub data_connect_timeout: Duration,
+    /// Failed logins before the session closes with 421. Default 3.
+    pub max_failed_logins: u32,
+    /// Longest command line in bytes, line end not counted. Default 4096 (as vsftpd).
+    pub max_line: usize,
+    /// Accept `\` in path arguments (a separator on Windows, so refused with 553 by default).
+    pub allow_backslash: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            greeting: String::from("ftpkit ready"),
+            anonymous: false,
+            passive_ports: 49152..=65534,
+            masquerade: Masquerade::Off,
+            bounce_protection: true,
+            refuse_privileged_ports: true,
+            check_data_source: true,
+            idle_timeout: Duration::from_secs(300),
+            data_connect_timeout: Duration::from_secs(30),
+            max_failed_logins: 3,
+            max_line: 4096,
+            allow_backslash: false,
+        }
+    }
+}
+
+/// The IPv4 form of an IPv4-mapped IPv6 address; other addresses unchanged.
+pub(super) fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}

@@ -1,0 +1,288 @@
+//! The server session's outcome handlers: what each request's outcome does, and the failure tables.
+
+use super::*;
+use crate::hostport::{EpsvText, PasvText};
+use crate::listing::EntryKind;
+use crate::path::QuotedPath;
+use std::net::SocketAddrV4;
+
+impl ServerSession {
+    // ---- outcome transitions ------------------------------------------------------------------------------
+
+    /// The transition function for non-transfer outcomes: one arm per (op, outcome) that succeeds, the failure
+    /// table below for the rest.
+    pub(super) fn on_reply(&mut self, op: Op, request: &'static str, outcome: Outcome) -> Result<(), ServerError> {
+        match (op, outcome) {
+            (Op::Auth { user }, Outcome::LoggedIn(access)) => self.logged_in(user, access, false),
+            (Op::Auth { .. }, o) => {
+                self.failed_logins = self.failed_logins.saturating_add(1);
+                self.reply(Code::NOT_LOGGED_IN, "Login incorrect.");
+                if self.failed_logins >= self.config.max_failed_logins {
+                    self.reply(Code::SERVICE_NOT_AVAILABLE, "Too many failed logins; closing.");
+                    self.close();
+                }
+                return unexpected(request, &o, matches!(o, Outcome::Denied | Outcome::Failed(_)));
+            }
+            (Op::Cwd { path }, Outcome::Dir) => {
+                self.cwd = path;
+                self.reply(Code::FILE_ACTION_OK, "Directory changed.")
+            }
+            (Op::Cwd { path }, Outcome::Entry(e)) if e.kind.is_dir() => {
+                self.cwd = path;
+                self.reply(Code::FILE_ACTION_OK, "Directory changed.")
+            }
+            (Op::Rnfr { path }, Outcome::Dir | Outcome::File | Outcome::Entry(_)) => {
+                self.rename_from = Some(path);
+                self.reply(Code::PENDING_FURTHER_INFO, "Ready for RNTO.")
+            }
+            (Op::Mlst { path }, o @ (Outcome::Dir | Outcome::File | Outcome::Entry(_))) => self.mlst(&path, o),
+            (Op::Delete | Op::Rmdir | Op::Rename, Outcome::Ok) => self.reply(Code::FILE_ACTION_OK, "Done."),
+            (Op::Mkdir { path }, Outcome::Ok) => {
+                let text = match QuotedPath::new(path.as_str()) {
+                    Ok(q) => format!("{q} created."),
+                    Err(_) => String::from("Directory created."),
+                };
+                self.reply(Code::PATH_CREATED, &text)
+            }
+            (Op::Size, Outcome::Size(n)) => self.reply(Code::FILE_STATUS, &n.to_string()),
+            (Op::Mtime, Outcome::Time(t)) => {
+                let text = t.to_mlsd();
+                self.reply(Code::FILE_STATUS, &text)
+            }
+            (Op::Listen { extended, advertise }, Outcome::Bound(addr)) => {
+                let port = addr.port();
+                if port == 0 || !self.config.passive_ports.contains(&port) {
+                    self.events.push_back(ServerEvent::CloseData);
+                    self.reply(Code::CANT_OPEN_DATA, "Passive listener is outside the configured port range.");
+                    return Err(ServerError::UnexpectedOutcome { request: "listen_passive", outcome: "bound" });
+                }
+                self.data = Data::Passive { peer: None };
+                match (extended, advertise) {
+                    (false, Some(ip)) => {
+                        let text = PasvText(SocketAddrV4::new(ip, port)).to_string();
+                        self.reply(Code::PASSIVE, &text)
+                    }
+                    _ => self.reply(Code::EXTENDED_PASSIVE, &EpsvText(port).to_string()),
+                }
+            }
+            (op, o) => {
+                let (code, text) = failure(&op, &o);
+                self.reply(code, text);
+                return unexpected(request, &o, expected_failure(&o));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_opened(&mut self, mut xfer: Xfer, outcome: Outcome) -> Result<(), ServerError> {
+        let ok = match (&xfer.cmd, &outcome) {
+            (XferCmd::Retr, Outcome::Ok | Outcome::File) => true,
+            (XferCmd::Stor | XferCmd::Appe, Outcome::Ok) => true,
+            (XferCmd::Stou, Outcome::UniqueName(name)) => {
+                let plain = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0']);
+                if plain {
+                    xfer.unique = Some(clean(name));
+                }
+                plain
+            }
+            (XferCmd::List(_), Outcome::Ok | Outcome::Dir | Outcome::File) => true,
+            _ => false,
+        };
+        if !ok {
+            self.events.push_back(ServerEvent::Cancel { id: xfer.opened });
+            self.drop_data();
+            let (code, text) = open_failure(xfer.cmd, &outcome);
+            self.reply(code, text);
+            return unexpected(req_name(xfer.cmd), &outcome, expected_failure(&outcome));
+        }
+        match self.data {
+            Data::Active { addr } => {
+                let id = self.issue();
+                self.requests.push_back(ServerRequest::ConnectActive { id, addr });
+                self.wait = Wait::Transfer { xfer, step: Step::Connect(id) };
+            }
+            Data::Passive { peer: Some(_) } => {
+                self.wait = Wait::Transfer { xfer, step: Step::Accept };
+                self.start_stream(true);
+            }
+            Data::Passive { peer: None } => self.wait = Wait::Transfer { xfer, step: Step::Accept },
+            Data::None => {
+                // Cannot happen: a transfer starts only with a data channel, and nothing drops it meanwhile.
+                self.events.push_back(ServerEvent::Cancel { id: xfer.opened });
+                self.reply(Code::CANT_OPEN_DATA, "No data connection.");
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_connected(&mut self, xfer: Xfer, outcome: Outcome) -> Result<(), ServerError> {
+        if outcome == Outcome::Ok {
+            self.wait = Wait::Transfer { xfer, step: Step::Accept };
+            self.start_stream(false);
+            return Ok(());
+        }
+        self.events.push_back(ServerEvent::Cancel { id: xfer.opened });
+        self.drop_data();
+        self.reply(Code::CANT_OPEN_DATA, "Cannot open the data connection.");
+        unexpected("connect_active", &outcome, expected_failure(&outcome))
+    }
+
+    /// The data connection is up: write 150/125, issue the `Transfer` request and move to `Stream`.
+    pub(super) fn start_stream(&mut self, already_open: bool) {
+        let Wait::Transfer { xfer, .. } = &self.wait else { return };
+        let what = match xfer.cmd {
+            XferCmd::List(_) => String::from("Here comes the directory listing."),
+            XferCmd::Stou => format!("FILE: {}", xfer.unique.as_deref().unwrap_or("")),
+            XferCmd::Retr => format!("Opening {} mode data connection for {}.", self.mode_name(), xfer.path),
+            XferCmd::Stor | XferCmd::Appe => format!("Ok to send data for {}.", xfer.path),
+        };
+        let (opened, data_type) = (xfer.opened, self.data_type);
+        let code = if already_open { Code::DATA_ALREADY_OPEN } else { Code::FILE_STATUS_OK };
+        self.reply(code, &clean(&what));
+        let id = self.issue();
+        self.requests.push_back(ServerRequest::Transfer { id, opened, data_type });
+        if let Wait::Transfer { step, .. } = &mut self.wait {
+            *step = Step::Stream(id);
+        }
+    }
+
+    fn mode_name(&self) -> &'static str {
+        match self.data_type {
+            DataType::Ascii => "ASCII",
+            DataType::Binary => "BINARY",
+        }
+    }
+
+    pub(super) fn on_transferred(&mut self, _xfer: Xfer, outcome: Outcome) -> Result<(), ServerError> {
+        self.drop_data();
+        let (code, text) = match &outcome {
+            Outcome::TransferDone { .. } => (Code::CLOSING_DATA, "Transfer complete."),
+            Outcome::ConnectionLost => (Code::TRANSFER_ABORTED, "Data connection lost; transfer aborted."),
+            Outcome::NoSpace => (Code::INSUFFICIENT_STORAGE, "Insufficient storage space."),
+            Outcome::QuotaExceeded => (Code::EXCEEDED_STORAGE, "Storage allocation exceeded."),
+            _ => (Code::LOCAL_ERROR, "Transfer failed: local error."),
+        };
+        self.reply(code, text);
+        let fits = !matches!(
+            outcome,
+            Outcome::Dir
+                | Outcome::File
+                | Outcome::Entry(_)
+                | Outcome::Size(_)
+                | Outcome::Time(_)
+                | Outcome::Bound(_)
+                | Outcome::LoggedIn(_)
+                | Outcome::UniqueName(_)
+        );
+        unexpected("transfer", &outcome, fits)
+    }
+
+    fn mlst(&mut self, path: &VirtualPath, o: Outcome) {
+        let name = path.as_str().to_owned();
+        let (kind, size, modify) = match &o {
+            Outcome::Entry(e) => (kind_fact(&e.kind), e.size, e.modified.map(|t| t.to_mlsd())),
+            Outcome::Dir => ("dir", None, None),
+            _ => ("file", None, None),
+        };
+        let size = size.map(|s| s.to_string());
+        let mut facts = vec![("type", kind)];
+        if let Some(s) = &size {
+            facts.push(("size", s));
+        }
+        if let Some(m) = &modify {
+            facts.push(("modify", m));
+        }
+        match crate::listing::format_mlsd_line(facts, &name) {
+            Ok(line) if !line.contains(['\r', '\n', '\0']) => {
+                // RFC 3659 §7.2: `250-` text, then the entry on a line of its own that starts with one SP (no
+                // code), then `250` text.
+                let out = &mut self.out;
+                out.extend_from_slice(format!("250-Listing {}\r\n", clean(&name)).as_bytes());
+                out.push(b' ');
+                out.extend_from_slice(line.as_bytes());
+                out.extend_from_slice(b"\r\n250 End\r\n");
+            }
+            _ => self.reply(Code::FILE_UNAVAILABLE, "Cannot list this name."),
+        }
+    }
+}
+
+fn kind_fact(kind: &EntryKind<'_>) -> &'static str {
+    match kind {
+        EntryKind::Dir => "dir",
+        EntryKind::CurrentDir => "cdir",
+        EntryKind::ParentDir => "pdir",
+        _ => "file",
+    }
+}
+
+fn req_name(cmd: XferCmd) -> &'static str {
+    match cmd {
+        XferCmd::Retr => "open_read",
+        XferCmd::Stor | XferCmd::Appe | XferCmd::Stou => "open_write",
+        XferCmd::List(_) => "list",
+    }
+}
+
+/// Outcomes that are failures any request may report.
+fn expected_failure(o: &Outcome) -> bool {
+    matches!(
+        o,
+        Outcome::NotFound
+            | Outcome::PermissionDenied
+            | Outcome::Exists
+            | Outcome::NoSpace
+            | Outcome::QuotaExceeded
+            | Outcome::PassiveRangeExhausted
+            | Outcome::Failed(_)
+            | Outcome::Denied
+            | Outcome::ConnectionLost
+            | Outcome::Dir
+            | Outcome::File
+            | Outcome::Entry(_)
+    )
+}
+
+fn unexpected(request: &'static str, o: &Outcome, fits: bool) -> Result<(), ServerError> {
+    if fits {
+        Ok(())
+    } else {
+        Err(ServerError::UnexpectedOutcome { request, outcome: o.name() })
+    }
+}
+
+/// The failure table for non-transfer requests.
+pub(super) fn failure(op: &Op, o: &Outcome) -> (Code, &'static str) {
+    match (op, o) {
+        (Op::Listen { .. }, Outcome::PassiveRangeExhausted) => {
+            (Code::CANT_OPEN_DATA, "No passive port free in the configured range; try again later.")
+        }
+        (Op::Listen { .. }, _) => (Code::CANT_OPEN_DATA, "Cannot open a passive listener."),
+        (Op::Cwd { .. }, Outcome::File | Outcome::Entry(_)) => (Code::FILE_UNAVAILABLE, "Not a directory."),
+        (Op::Size | Op::Mtime, Outcome::Dir) => (Code::FILE_UNAVAILABLE, "Not a plain file."),
+        (Op::Rename, Outcome::Exists) => (Code::FILE_NAME_NOT_ALLOWED, "Target already exists."),
+        (Op::Mkdir { .. }, Outcome::Exists) => (Code::FILE_UNAVAILABLE, "Already exists."),
+        (_, Outcome::NotFound) => (Code::FILE_UNAVAILABLE, "No such file or directory."),
+        (_, Outcome::PermissionDenied) => (Code::FILE_UNAVAILABLE, "Permission denied."),
+        (_, Outcome::NoSpace) => (Code::INSUFFICIENT_STORAGE, "Insufficient storage space."),
+        (_, Outcome::QuotaExceeded) => (Code::EXCEEDED_STORAGE, "Storage allocation exceeded."),
+        _ => (Code::FILE_UNAVAILABLE, "Requested action not taken."),
+    }
+}
+
+/// The failure table for open/list requests.
+pub(super) fn open_failure(cmd: XferCmd, o: &Outcome) -> (Code, &'static str) {
+    let writing = matches!(cmd, XferCmd::Stor | XferCmd::Appe | XferCmd::Stou);
+    match o {
+        Outcome::NoSpace => (Code::INSUFFICIENT_STORAGE, "Insufficient storage space."),
+        Outcome::QuotaExceeded => (Code::EXCEEDED_STORAGE, "Storage allocation exceeded."),
+        Outcome::Failed(_) => (Code::LOCAL_ERROR, "Local error in processing."),
+        Outcome::NotFound | Outcome::PermissionDenied | Outcome::Exists | Outcome::Dir if writing => {
+            (Code::FILE_NAME_NOT_ALLOWED, "Could not create file.")
+        }
+        Outcome::Dir => (Code::FILE_UNAVAILABLE, "Is a directory."),
+        Outcome::PermissionDenied => (Code::FILE_UNAVAILABLE, "Permission denied."),
+        Outcome::NotFound => (Code::FILE_UNAVAILABLE, "No such file or directory."),
+        _ => (Code::LOCAL_ERROR, "Local error in processing."),
+    }
+}

@@ -1,0 +1,264 @@
+//! Unit tests of the server session's internals: the transition table walked row by row, the gate, the failure
+//! tables.
+
+use super::commands::{gate, strip_list_options};
+use super::outcomes::{failure, open_failure};
+use super::*;
+use machine::{Next, TRANSITIONS};
+use std::cell::RefCell;
+use std::net::IpAddr;
+use std::time::Duration;
+
+thread_local! {
+    /// Every move the sessions of this thread made: (before, input, after).
+    static MOVES: RefCell<Vec<(ServerState, ServerInput, ServerState)>> = const { RefCell::new(Vec::new()) };
+}
+
+pub(super) fn record(before: ServerState, input: ServerInput, after: ServerState) {
+    MOVES.with(|m| m.borrow_mut().push((before, input, after)));
+}
+
+/// A session on virtual time with its outputs drained after every input.
+struct T {
+    s: ServerSession,
+    now: Instant,
+    out: Vec<ServerRequest>,
+}
+
+impl T {
+    fn new(config: ServerConfig) -> T {
+        let now = Instant::now();
+        let client = SocketAddr::from(([192, 0, 2, 7], 50000));
+        let server = SocketAddr::from(([192, 0, 2, 1], 21));
+        let mut t = T { s: ServerSession::new(config, client, server, now), now, out: Vec::new() };
+        t.drain();
+        t
+    }
+    fn logged_in() -> T {
+        let mut t = T::new(ServerConfig { anonymous: true, ..ServerConfig::default() });
+        t.lines(&["USER ftp", "PASS x"]);
+        let mut rw = T::new(ServerConfig::default());
+        rw.lines(&["USER u", "PASS p"]);
+        rw.answer(Outcome::LoggedIn(Access::ReadWrite));
+        drop(t);
+        rw
+    }
+    fn drain(&mut self) {
+        while self.s.poll_transmit().is_some() {}
+        while let Some(e) = self.s.poll_event() {
+            if let ServerEvent::Cancel { id } = e {
+                self.out.retain(|r| r.id() != id);
+            }
+        }
+        while let Some(r) = self.s.poll_request() {
+            self.out.push(r);
+        }
+    }
+    fn lines(&mut self, lines: &[&str]) {
+        for l in lines {
+            let _ = self.s.handle_input(self.now, format!("{l}\r\n").as_bytes());
+            self.drain();
+        }
+    }
+    fn answer(&mut self, o: Outcome) {
+        let r = self.out.remove(0);
+        let _ = self.s.complete(self.now, r.id(), o);
+        self.drain();
+    }
+    fn accept(&mut self) {
+        let _ = self.s.handle_data_accepted(SocketAddr::from(([192, 0, 2, 7], 40000)));
+        self.drain();
+    }
+    fn timeout(&mut self) {
+        self.now += Duration::from_secs(1000);
+        self.s.handle_timeout(self.now);
+        self.drain();
+    }
+}
+
+/// Sessions driven through every row of the transition table: each row is taken at least once (and every
+/// move made is a row, which `step` asserts as it goes).
+#[test]
+fn every_transition_row_is_taken() {
+    let bound = Outcome::Bound(SocketAddr::from(([192, 0, 2, 1], 50000)));
+    // Logging in, and what comes before it.
+    let mut t = T::new(ServerConfig::default());
+    t.lines(&["PASS x", "FEAT", "CWD x", "RETR x", "STAT", "ABOR", "", "USER a", "USER b", "FEAT", "PASS p"]);
+    t.answer(Outcome::Denied);
+    t.lines(&["USER a", "PASS p"]);
+    t.lines(&["NOOP", "CWD x", "STAT", "ABOR", "USER c", "PASS d", "RETR x", "", "QUIT"]); // queued
+    t.answer(Outcome::LoggedIn(Access::ReadWrite));
+    let mut t = T::new(ServerConfig { max_failed_logins: 1, ..ServerConfig::default() });
+    t.lines(&["USER a", "PASS p"]);
+    t.answer(Outcome::Denied);
+    let mut t = T::new(ServerConfig { anonymous: true, ..ServerConfig::default() });
+    t.lines(&["USER ftp", "PASS x", "USER a", "PASS b", "NOOP", "STAT", "ABOR", "", "RNTO x", "RETR x"]);
+    t.timeout();
+    let mut t = T::new(ServerConfig::default());
+    t.lines(&["QUIT"]);
+    t.accept();
+    t.answer_stale();
+    // Requests and transfers.
+    let mut t = T::logged_in();
+    t.lines(&["SIZE x"]);
+    t.answer(Outcome::Size(1));
+    t.lines(&["PORT 192,0,2,7,200,1", "RETR x"]);
+    t.answer(Outcome::Ok);
+    t.answer(Outcome::Ok); // connected
+    t.answer(Outcome::TransferDone { bytes: 1 });
+    t.lines(&["PORT 192,0,2,7,200,1", "RETR x"]);
+    t.answer(Outcome::Ok);
+    t.answer(Outcome::Failed("x".into())); // not connected
+    t.lines(&["PORT 192,0,2,7,200,1", "RETR x"]);
+    t.answer(Outcome::NotFound);
+    t.lines(&["PASV"]);
+    t.answer(bound.clone());
+    t.lines(&["RETR x"]);
+    t.answer(Outcome::Ok);
+    t.timeout(); // no data connection came
+    t.lines(&["PASV"]);
+    t.answer(bound.clone());
+    t.lines(&["RETR x"]);
+    t.answer(Outcome::Ok);
+    t.accept();
+    t.lines(&["STAT", "ABOR"]);
+    t.lines(&["PASV"]);
+    t.answer(bound.clone());
+    t.accept();
+    t.lines(&["RETR x"]);
+    t.answer(Outcome::Ok); // already connected: straight to streaming
+    t.answer_stale();
+    t.s.shutdown();
+    t.answer_stale(); // after the close
+                      // A full queue closes, whatever the line that overflows it.
+    for last in ["STAT", "ABOR", "USER a", "PASS b", "QUIT", "NOOP", "CWD x", "RETR x", ""] {
+        let mut t = T::logged_in();
+        t.lines(&["SIZE x"]);
+        for _ in 0..MAX_QUEUED_COMMANDS {
+            t.lines(&["NOOP"]);
+        }
+        t.lines(&[last]);
+        assert!(t.s.is_closed(), "{last:?}");
+    }
+    let moves = MOVES.with(|m| m.borrow().clone());
+    for row in TRANSITIONS {
+        let taken = moves.iter().any(|&(b, i, a)| {
+            i == row.input
+                && row.from.contains(&b)
+                && match row.to {
+                    Next::Same => a == b,
+                    Next::To(s) => a == s,
+                }
+        });
+        assert!(taken, "row never taken: {row:?}");
+    }
+}
+
+impl T {
+    /// Answer a request id that is no longer out (or never was answered before a close).
+    fn answer_stale(&mut self) {
+        let _ = self.s.complete(self.now, ServerRequestId(1), Outcome::Ok);
+        self.drain();
+    }
+}
+
+#[test]
+fn gate_table() {
+    let cases: &[(&str, LoginGate)] = &[
+        ("USER a", LoginGate::Always),
+        ("PASS a", LoginGate::Always),
+        ("QUIT", LoginGate::Always),
+        ("FEAT", LoginGate::Always),
+        ("SYST", LoginGate::Always),
+        ("HELP", LoginGate::Always),
+        ("NOOP", LoginGate::Always),
+        ("AUTH TLS", LoginGate::Always),
+        ("PBSZ 0", LoginGate::Always),
+        ("XYZZY", LoginGate::Always),
+        ("PWD", LoginGate::Login),
+        ("RETR x", LoginGate::Login),
+        ("LIST", LoginGate::Login),
+        ("PORT 1,2,3,4,5,6", LoginGate::Login),
+        ("ABOR", LoginGate::Login),
+        ("ACCT x", LoginGate::Login),
+        ("STOR x", LoginGate::Write),
+        ("APPE x", LoginGate::Write),
+        ("STOU", LoginGate::Write),
+        ("DELE x", LoginGate::Write),
+        ("MKD x", LoginGate::Write),
+        ("XMKD x", LoginGate::Write),
+        ("RMD x", LoginGate::Write),
+        ("XRMD x", LoginGate::Write),
+        ("RNFR x", LoginGate::Write),
+        ("RNTO x", LoginGate::Write),
+    ];
+    for (line, want) in cases {
+        assert_eq!(gate(&Command::parse(line).unwrap()), *want, "{line}");
+    }
+}
+
+#[test]
+fn list_options() {
+    let cases: &[(&str, &str)] = &[
+        ("", ""),
+        ("-la", ""),
+        ("-l -a", ""),
+        ("-la dir", "dir"),
+        ("  -a  dir x", "dir x"),
+        ("dir", "dir"),
+        ("./-odd", "./-odd"),
+    ];
+    for (arg, want) in cases {
+        assert_eq!(strip_list_options(arg), *want, "{arg:?}");
+    }
+}
+
+#[test]
+fn networks_and_canonical() {
+    let net = Ipv4Net { addr: Ipv4Addr::new(10, 1, 2, 3), prefix: 8 };
+    assert!(net.contains(Ipv4Addr::new(10, 200, 0, 1)));
+    assert!(!net.contains(Ipv4Addr::new(11, 0, 0, 1)));
+    assert!(Ipv4Net { addr: Ipv4Addr::UNSPECIFIED, prefix: 0 }.contains(Ipv4Addr::BROADCAST));
+    let host = Ipv4Net { addr: Ipv4Addr::new(192, 0, 2, 1), prefix: 40 };
+    assert!(host.contains(Ipv4Addr::new(192, 0, 2, 1)));
+    assert!(!host.contains(Ipv4Addr::new(192, 0, 2, 2)));
+    let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+    assert_eq!(canonical(mapped), IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7)));
+    let v6: IpAddr = "2001:db8::1".parse().unwrap();
+    assert_eq!(canonical(v6), v6);
+}
+
+#[test]
+fn clean_replaces_controls() {
+    assert_eq!(clean("a\r\nb\0c\u{7f}"), "a??b?c?");
+    assert_eq!(clean("café"), "café");
+}
+
+#[test]
+fn failure_tables() {
+    let cwd = Op::Cwd { path: VirtualPath::root() };
+    let cases: &[(&Op, Outcome, u16)] = &[
+        (&cwd, Outcome::File, 550),
+        (&cwd, Outcome::NotFound, 550),
+        (&Op::Rename, Outcome::Exists, 553),
+        (&Op::Delete, Outcome::PermissionDenied, 550),
+        (&Op::Size, Outcome::Dir, 550),
+        (&Op::Listen { extended: true, advertise: None }, Outcome::PassiveRangeExhausted, 425),
+        (&Op::Listen { extended: false, advertise: None }, Outcome::Failed(String::new()), 425),
+        (&Op::Mkdir { path: VirtualPath::root() }, Outcome::NoSpace, 452),
+    ];
+    for (op, o, want) in cases {
+        assert_eq!(failure(op, o).0.get(), *want, "{op:?} {o:?}");
+    }
+    let open: &[(XferCmd, Outcome, u16)] = &[
+        (XferCmd::Retr, Outcome::NotFound, 550),
+        (XferCmd::Retr, Outcome::Dir, 550),
+        (XferCmd::Stor, Outcome::PermissionDenied, 553),
+        (XferCmd::Appe, Outcome::Exists, 553),
+        (XferCmd::Stou, Outcome::QuotaExceeded, 552),
+        (XferCmd::List(ListKind::Unix), Outcome::Failed(String::new()), 451),
+    ];
+    for (cmd, o, want) in open {
+        assert_eq!(open_failure(*cmd, o).0.get(), *want, "{cmd:?} {o:?}");
+    }
+}

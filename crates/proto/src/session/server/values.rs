@@ -1,0 +1,356 @@
+//! The values the server session exchanges with its caller: requests and their outcomes, events, verdicts on
+//! data connections, timers and errors.
+
+#[cfg(doc)]
+use super::{ServerConfig, ServerSession};
+use crate::listing::{DateTime, Entry};
+use crate::vpath::VirtualPath;
+use crate::ErrorKind;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+
+/// Names one request; answer it with [`ServerSession::complete`]. Ids are never reused within a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ServerRequestId(pub(super) u64);
+
+impl ServerRequestId {
+    /// The number (for logs and bindings).
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// What a logged-in user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Access {
+    /// Read and list only: every write command gets 550.
+    ReadOnly,
+    /// Everything.
+    #[default]
+    ReadWrite,
+}
+
+/// How `OpenWrite` opens its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WriteMode {
+    /// STOR: create or truncate (at `offset` when REST came before: keep the first `offset` bytes).
+    Create,
+    /// APPE: append, creating the file when missing.
+    Append,
+    /// STOU: `path` is a directory; create a new file with a name not in use there, and answer
+    /// [`Outcome::UniqueName`].
+    Unique,
+}
+
+/// What a `List` request produces on the data connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListKind {
+    /// LIST: `ls -l` lines ([`crate::listing::format_unix_list_line`]), CRLF ends.
+    Unix,
+    /// MLSD: RFC 3659 entries ([`crate::listing::format_mlsd_line`]), CRLF ends.
+    Mlsd,
+    /// NLST: names only, CRLF ends.
+    Names,
+}
+
+/// How file bytes go over the data connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DataType {
+    /// TYPE A: text, lines end CRLF on the wire (convert local line ends).
+    Ascii,
+    /// TYPE I (or L 8): bytes as they are.
+    #[default]
+    Binary,
+}
+
+/// Defines [`ServerRequest`] from one list of variants: each gets an `id` field first, and its arm in
+/// [`ServerRequest::id`] and [`ServerRequest::name`]; a new request is one entry here.
+macro_rules! server_requests {
+    ($($(#[$doc:meta])* $var:ident = $name:literal { $($(#[$fdoc:meta])* $field:ident: $ty:ty,)* },)*) => {
+        /// Work the session asks its caller to do. Answer every one, exactly once, with [`ServerSession::complete`]
+        /// (unless an [`ServerEvent::Cancel`] names it first). Paths are normalised virtual paths: map them under
+        /// the session's root and check symbolic links there.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum ServerRequest {
+            $($(#[$doc])* $var {
+                /// The request id.
+                id: ServerRequestId,
+                $($(#[$fdoc])* $field: $ty,)*
+            },)*
+        }
+
+        impl ServerRequest {
+            /// The id to answer with.
+            pub fn id(&self) -> ServerRequestId {
+                match self {
+                    $(ServerRequest::$var { id, .. } => *id,)*
+                }
+            }
+
+            /// A short stable name (`"authenticate"`, `"open_read"`, ...).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(ServerRequest::$var { .. } => $name,)*
+                }
+            }
+        }
+    };
+}
+
+server_requests! {
+    /// Check a user name and password: answer [`Outcome::LoggedIn`] or [`Outcome::Denied`].
+    Authenticate = "authenticate" {
+        /// The user name as sent.
+        user: String,
+        /// The password as sent (may be empty).
+        password: String,
+    },
+    /// Does `path` exist, and what is it? Answer [`Outcome::Dir`], [`Outcome::File`] or [`Outcome::Entry`] (MLST
+    /// wants the entry's facts), or a failure.
+    Stat = "stat" {
+        /// The path.
+        path: VirtualPath,
+    },
+    /// Open a file for reading from `offset`; keep it for the [`ServerRequest::Transfer`] naming this id as `opened`.
+    OpenRead = "open_read" {
+        /// The file.
+        path: VirtualPath,
+        /// Where to start (REST), 0 normally.
+        offset: u64,
+    },
+    /// Open a file for writing; keep it for the [`ServerRequest::Transfer`] naming this id as `opened`.
+    OpenWrite = "open_write" {
+        /// The file (for [`WriteMode::Unique`], the directory).
+        path: VirtualPath,
+        /// Create, append or unique.
+        mode: WriteMode,
+        /// Where to start writing (REST before STOR), 0 normally.
+        offset: u64,
+    },
+    /// Prepare a listing of `path` (a directory, or one file); keep it for the [`ServerRequest::Transfer`].
+    List = "list" {
+        /// The directory or file.
+        path: VirtualPath,
+        /// The line format.
+        kind: ListKind,
+    },
+    /// Delete a file.
+    Delete = "delete" {
+        /// The file.
+        path: VirtualPath,
+    },
+    /// Make a directory.
+    Mkdir = "mkdir" {
+        /// The new directory.
+        path: VirtualPath,
+    },
+    /// Remove an empty directory.
+    Rmdir = "rmdir" {
+        /// The directory.
+        path: VirtualPath,
+    },
+    /// Rename `from` to `to`.
+    Rename = "rename" {
+        /// The existing path (checked by an earlier `Stat`).
+        from: VirtualPath,
+        /// The new path.
+        to: VirtualPath,
+    },
+    /// The size of a file in bytes: [`Outcome::Size`].
+    Size = "size" {
+        /// The file.
+        path: VirtualPath,
+    },
+    /// The modification time of a file, UTC: [`Outcome::Time`].
+    Mtime = "mtime" {
+        /// The file.
+        path: VirtualPath,
+    },
+    /// Bind a passive listener on `ip` at a port in `ports` (never port 0: the kernel's pick is refused) and answer
+    /// [`Outcome::Bound`], or [`Outcome::PassiveRangeExhausted`]. Then report each accepted connection with
+    /// [`ServerSession::handle_data_accepted`].
+    ListenPassive = "listen_passive" {
+        /// The local address of the control connection.
+        ip: IpAddr,
+        /// The configured range.
+        ports: RangeInclusive<u16>,
+    },
+    /// Connect to the client's data port (already checked against bounce and privileged ports): answer
+    /// [`Outcome::Ok`] once connected.
+    ConnectActive = "connect_active" {
+        /// Where to connect.
+        addr: SocketAddr,
+    },
+    /// The data connection is up and the preliminary reply is written: stream what `opened` prepared (send a file
+    /// or a listing, or receive into the file), close the data connection, then answer
+    /// [`Outcome::TransferDone`] (or [`Outcome::ConnectionLost`], ...).
+    Transfer = "transfer" {
+        /// The `OpenRead`/`OpenWrite`/`List` request whose file or listing to stream.
+        opened: ServerRequestId,
+        /// ASCII or binary.
+        data_type: DataType,
+    },
+}
+
+/// The caller's answer to a [`ServerRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Done (opened, deleted, connected, ...).
+    Ok,
+    /// `Stat`: a directory. Also accepted as `Ok` by `List`.
+    Dir,
+    /// `Stat`: a file (or anything that is not a directory). Also accepted as `Ok` by `OpenRead` and `List`.
+    File,
+    /// `Stat`: the entry with its facts (for MLST).
+    Entry(Box<Entry<'static>>),
+    /// `Size`: the size in bytes.
+    Size(u64),
+    /// `Mtime`: the modification time, UTC.
+    Time(DateTime),
+    /// `ListenPassive`: the listener's local address.
+    Bound(SocketAddr),
+    /// `Authenticate`: accepted, with this access.
+    LoggedIn(Access),
+    /// `Authenticate`: refused.
+    Denied,
+    /// `OpenWrite` with [`WriteMode::Unique`]: the new file's name (one segment, in the requested directory).
+    UniqueName(String),
+    /// `Transfer`: done; `bytes` moved over the data connection.
+    TransferDone {
+        /// Bytes sent or received.
+        bytes: u64,
+    },
+    /// `Transfer`: the data connection broke (426).
+    ConnectionLost,
+    /// No such file or directory.
+    NotFound,
+    /// The file system refused.
+    PermissionDenied,
+    /// The target already exists.
+    Exists,
+    /// No space left (452).
+    NoSpace,
+    /// A quota is exceeded (552).
+    QuotaExceeded,
+    /// `ListenPassive`: every port of the range is taken (425).
+    PassiveRangeExhausted,
+    /// Anything else; the text is for the caller's logs and never sent to the client.
+    Failed(String),
+}
+
+impl Outcome {
+    /// A short stable name (`"ok"`, `"not_found"`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Dir => "dir",
+            Outcome::File => "file",
+            Outcome::Entry(_) => "entry",
+            Outcome::Size(_) => "size",
+            Outcome::Time(_) => "time",
+            Outcome::Bound(_) => "bound",
+            Outcome::LoggedIn(_) => "logged_in",
+            Outcome::Denied => "denied",
+            Outcome::UniqueName(_) => "unique_name",
+            Outcome::TransferDone { .. } => "transfer_done",
+            Outcome::ConnectionLost => "connection_lost",
+            Outcome::NotFound => "not_found",
+            Outcome::PermissionDenied => "permission_denied",
+            Outcome::Exists => "exists",
+            Outcome::NoSpace => "no_space",
+            Outcome::QuotaExceeded => "quota_exceeded",
+            Outcome::PassiveRangeExhausted => "passive_range_exhausted",
+            Outcome::Failed(_) => "failed",
+        }
+    }
+}
+
+/// Something the caller does without answering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// A login succeeded (pick the user's root; anonymous users get the anonymous root).
+    LoggedIn {
+        /// The user name.
+        user: String,
+        /// Read-only or read-write.
+        access: Access,
+        /// An anonymous login decided by the session.
+        anonymous: bool,
+    },
+    /// Close the data connection and any passive listener (a transfer ended or was aborted, or PASV/PORT replaced
+    /// the data channel).
+    CloseData,
+    /// Stop the work of this request and drop what it opened; do not answer it (an answer is ignored).
+    Cancel {
+        /// The abandoned request.
+        id: ServerRequestId,
+    },
+    /// Write the remaining bytes from `poll_transmit`, then close the control connection. The session is closed.
+    Close,
+}
+
+/// The verdict on a passive data connection reported with [`ServerSession::handle_data_accepted`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a refused data connection must be closed by the caller"]
+pub enum DataVerdict {
+    /// Keep it: it is the session's data connection.
+    Use,
+    /// Close it now; the session keeps waiting (when it was waiting).
+    Refuse(Refusal),
+}
+
+/// Why a data connection was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// It came from another address than the client's control connection.
+    ForeignPeer,
+    /// No passive listener is open.
+    NotListening,
+    /// The session already has its data connection.
+    AlreadyConnected,
+}
+
+/// Which timer fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeoutKind {
+    /// No command for [`ServerConfig::idle_timeout`]: 421 and close.
+    Idle,
+    /// No data connection for [`ServerConfig::data_connect_timeout`] after a transfer command: 425.
+    DataConnect,
+}
+
+/// A misuse of the session by its caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The session is closed and takes no more input.
+    #[error("session is closed")]
+    Closed,
+    /// `complete` named an id the session never issued.
+    #[error("request id {id} was never issued")]
+    UnknownRequest {
+        /// The id.
+        id: u64,
+    },
+    /// `complete` gave an outcome that does not answer the request; the session treated it as a failure.
+    #[error("outcome {outcome} does not answer a {request} request; treated as a failure")]
+    UnexpectedOutcome {
+        /// The request's name.
+        request: &'static str,
+        /// The outcome's name.
+        outcome: &'static str,
+    },
+}
+
+impl ServerError {
+    /// The stable kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ServerError::Closed => ErrorKind::Closed,
+            ServerError::UnknownRequest { .. } | ServerError::UnexpectedOutcome { .. } => ErrorKind::InvalidState,
+        }
+    }
+}
