@@ -204,7 +204,8 @@ def format_257(path: str, text: str = "") -> str:
 
 
 def parse_feat(text: str) -> dict[str, str]:
-    """The features of a FEAT reply's text lines: ``{NAME: params}``."""
+    """The features of a FEAT reply's text (its lines without the codes, first and last line included, as
+    ``Reply.text`` joined with ``\n``): ``{NAME: params}``."""
     return dict(_native.feat_parse(text))
 
 
