@@ -106,7 +106,10 @@ def parse_reply(
     code, lines, text, consumed = _native.reply_decode(
         _bytes(data), strict, max_line, max_reply_lines, max_reply_bytes
     )
-    dec = lambda b: b.decode(encoding, "surrogateescape")  # noqa: E731
+
+    def dec(b: bytes) -> str:
+        return b.decode(encoding, "surrogateescape")
+
     return Reply(code, [dec(x) for x in lines], [dec(x) for x in text], consumed)
 
 
