@@ -42,7 +42,7 @@ def main() -> None:
                 print(welcome, names, data, missing, sorted(facts))
     hp: ftpkit.HostPort = ftpkit.parse_pasv("227 Entering Passive Mode (127,0,0,1,4,1)")
     ip: str = hp.ip
-    port: int = ftpkit.parse_epsv("229 Entering Extended Passive Mode (|||6446|)")
+    port: int = int(ftpkit.parse_epsv("229 Entering Extended Passive Mode (|||6446|)"))
     entry: Optional[ftpkit.Entry] = ftpkit.parse_list_line("-rw-r--r-- 1 a b 5 Jan 01 2024 x.txt")
     try:
         ftpkit.parse_port("1,2,3,4,5,256")

@@ -11,7 +11,7 @@ use ftpkit_proto::path;
 use ftpkit_proto::reply::{Code, Framing, Limits, Reply, ReplyDecoder};
 use ftpkit_proto::ErrorKind;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 
@@ -20,12 +20,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reply_format, m)?)?;
     m.add_function(wrap_pyfunction!(command_decode, m)?)?;
     m.add_function(wrap_pyfunction!(command_format, m)?)?;
-    m.add_function(wrap_pyfunction!(pasv, m)?)?;
-    m.add_function(wrap_pyfunction!(epsv, m)?)?;
-    m.add_function(wrap_pyfunction!(port_arg, m)?)?;
-    m.add_function(wrap_pyfunction!(eprt_arg, m)?)?;
-    m.add_function(wrap_pyfunction!(lprt_arg, m)?)?;
-    m.add_function(wrap_pyfunction!(lpsv, m)?)?;
+    m.add_class::<HostPort>()?;
+    m.add_class::<Port>()?;
+    m.add_function(wrap_pyfunction!(parse_pasv, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_epsv, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_port, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_eprt, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_lprt, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_lpsv, m)?)?;
     m.add_function(wrap_pyfunction!(format_port, m)?)?;
     m.add_function(wrap_pyfunction!(format_pasv, m)?)?;
     m.add_function(wrap_pyfunction!(format_eprt, m)?)?;
@@ -152,24 +154,196 @@ fn span(r: &std::ops::Range<usize>) -> Span {
     (r.start, r.end)
 }
 
-#[pyfunction]
-#[pyo3(signature = (reply, strict=false))]
-fn pasv(py: Python<'_>, reply: &[u8], strict: bool) -> PyResult<(String, u16, Span)> {
-    let p = hostport::parse_pasv(reply, mode(strict)).map_err(|e| hp_err(py, "pasv", e))?;
-    Ok((p.value.ip().to_string(), p.value.port(), span(&p.span)))
+/// `(ip, port)` and where the tuple stood in the input, as returned by the host-port parsers.
+///
+/// Behaves as the tuple `(ip, port)` (indexing, unpacking, `len`, equality and hash with a plain tuple) and has
+/// `ip`, `port`, `span` (`input[span[0]:span[1]]` is the tuple), `af` (EPRT 1/2, LPRT 4/6, else None) and
+/// `delimiter` (EPRT, else None). The address text is made only when read.
+#[pyclass(module = "ftpkit", name = "HostPort", frozen)]
+#[derive(Debug, Clone)]
+pub struct HostPort {
+    addr: SocketAddr,
+    span: Span,
+    af: Option<u8>,
+    delimiter: Option<char>,
 }
 
-#[pyfunction]
-fn epsv(py: Python<'_>, reply: &[u8]) -> PyResult<(u16, char, Span)> {
-    let p = hostport::parse_epsv(reply).map_err(|e| hp_err(py, "epsv", e))?;
-    Ok((p.value.port, char::from(p.value.delimiter), span(&p.span)))
+fn as_pair(other: &Bound<'_, PyAny>) -> Option<(String, u16)> {
+    if let Ok(hp) = other.cast::<HostPort>() {
+        let hp = hp.get();
+        return Some((hp.addr.ip().to_string(), hp.addr.port()));
+    }
+    other.extract::<(String, u16)>().ok()
 }
 
+#[pymethods]
+impl HostPort {
+    #[new]
+    #[pyo3(signature = (ip, port, span=(0, 0), af=None, delimiter=None))]
+    fn new(py: Python<'_>, ip: &str, port: u16, span: Span, af: Option<u8>, delimiter: Option<char>) -> PyResult<Self> {
+        Ok(HostPort { addr: SocketAddr::new(ip_of(py, "HostPort", ip)?, port), span, af, delimiter })
+    }
+
+    /// The address, as text (`"192.0.2.7"`, `"::1"`).
+    #[getter]
+    fn ip(&self) -> String {
+        self.addr.ip().to_string()
+    }
+
+    /// The port.
+    #[getter]
+    fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `(start, end)`: the byte range of the tuple in the parsed input.
+    #[getter]
+    fn span(&self) -> Span {
+        self.span
+    }
+
+    /// EPRT's 1 (IPv4) or 2 (IPv6), LPRT/LPSV's 4 or 6; None for PORT and 227.
+    #[getter]
+    fn af(&self) -> Option<u8> {
+        self.af
+    }
+
+    /// The EPRT delimiter character; None for the other forms.
+    #[getter]
+    fn delimiter(&self) -> Option<char> {
+        self.delimiter
+    }
+
+    fn __len__(&self) -> usize {
+        2
+    }
+
+    fn __getitem__<'py>(&self, py: Python<'py>, index: isize) -> PyResult<Bound<'py, PyAny>> {
+        match index {
+            0 | -2 => Ok(self.ip().into_pyobject(py)?.into_any()),
+            1 | -1 => Ok(self.addr.port().into_pyobject(py)?.into_any()),
+            _ => Err(pyo3::exceptions::PyIndexError::new_err("HostPort index out of range")),
+        }
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.as_tuple(py)?.try_iter()?.into_any())
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        as_pair(other).is_some_and(|(ip, port)| port == self.addr.port() && ip.parse::<IpAddr>().ok() == Some(self.addr.ip()))
+    }
+
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+        self.as_tuple(py)?.hash()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("HostPort(ip={:?}, port={}, span={:?})", self.addr.ip().to_string(), self.addr.port(), self.span)
+    }
+}
+
+impl HostPort {
+    fn as_tuple<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        (self.ip(), self.addr.port()).into_pyobject(py)
+    }
+}
+
+/// A port read from a 229 reply, with `span` (where `|||port|` stood) and `delimiter`. Behaves as an `int`
+/// (`int(p)`, `operator.index(p)`, equality and hash with ints), so `sock.connect((host, p))` works.
+#[pyclass(module = "ftpkit", name = "Port", frozen)]
+#[derive(Debug, Clone)]
+pub struct Port {
+    port: u16,
+    span: Span,
+    delimiter: char,
+}
+
+#[pymethods]
+impl Port {
+    #[new]
+    #[pyo3(signature = (port, span=(0, 0), delimiter='|'))]
+    fn new(port: u16, span: Span, delimiter: char) -> Self {
+        Port { port, span, delimiter }
+    }
+
+    /// `(start, end)`: the byte range of `<d><d><d>port<d>` in the reply.
+    #[getter]
+    fn span(&self) -> Span {
+        self.span
+    }
+
+    /// The delimiter character the server used.
+    #[getter]
+    fn delimiter(&self) -> char {
+        self.delimiter
+    }
+
+    fn __index__(&self) -> u16 {
+        self.port
+    }
+
+    fn __int__(&self) -> u16 {
+        self.port
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        if let Ok(p) = other.cast::<Port>() {
+            return p.get().port == self.port;
+        }
+        other.extract::<i64>().is_ok_and(|n| n == i64::from(self.port))
+    }
+
+    fn __hash__(&self) -> isize {
+        // hash(int) of a small non-negative int is the int itself: equal to the int's hash, as equality needs.
+        self.port as isize
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Port({}, span={:?}, delimiter={:?})", self.port, self.span, self.delimiter)
+    }
+
+    fn __str__(&self) -> String {
+        self.port.to_string()
+    }
+}
+
+/// The bytes of a `str` (UTF-8) or bytes-like argument, without copying a `bytes`.
+fn text_bytes<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<std::borrow::Cow<'a, [u8]>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(std::borrow::Cow::Borrowed(s.to_str()?.as_bytes()));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(std::borrow::Cow::Borrowed(b.as_bytes()));
+    }
+    Ok(std::borrow::Cow::Owned(obj.extract::<Vec<u8>>()?))
+}
+
+/// The address of a 227 reply, `(ip, port)` as a [`HostPort`]: the literal address, even 0.0.0.0 or a private
+/// one. Tolerant (the default) finds the six numbers wherever they stand (RFC 1123 4.1.2.6); `strict` wants
+/// them in parentheses. A multi-line 227 is read on its final line. Raises ftpkit.ParseError naming the field.
 #[pyfunction]
-#[pyo3(signature = (arg, strict=false))]
-fn port_arg(py: Python<'_>, arg: &str, strict: bool) -> PyResult<(String, u16, Span)> {
+#[pyo3(signature = (text, *, strict=false))]
+fn parse_pasv(py: Python<'_>, text: &Bound<'_, PyAny>, strict: bool) -> PyResult<HostPort> {
+    let bytes = text_bytes(text)?;
+    let p = hostport::parse_pasv(&bytes, mode(strict)).map_err(|e| hp_err(py, "pasv", e))?;
+    Ok(HostPort { addr: SocketAddr::V4(p.value), span: span(&p.span), af: None, delimiter: None })
+}
+
+/// The port of a 229 reply (`(|||port|)`, any one printable non-digit delimiter), as a [`Port`].
+#[pyfunction]
+fn parse_epsv(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Port> {
+    let bytes = text_bytes(text)?;
+    let p = hostport::parse_epsv(&bytes).map_err(|e| hp_err(py, "epsv", e))?;
+    Ok(Port { port: p.value.port, span: span(&p.span), delimiter: char::from(p.value.delimiter) })
+}
+
+/// A PORT argument `h1,h2,h3,h4,p1,p2`, as a [`HostPort`].
+#[pyfunction]
+#[pyo3(signature = (arg, *, strict=false))]
+fn parse_port(py: Python<'_>, arg: &str, strict: bool) -> PyResult<HostPort> {
     let p = hostport::parse_port(arg, mode(strict)).map_err(|e| hp_err(py, "port", e))?;
-    Ok((p.value.ip().to_string(), p.value.port(), span(&p.span)))
+    Ok(HostPort { addr: SocketAddr::V4(p.value), span: span(&p.span), af: None, delimiter: None })
 }
 
 fn af(addr: &SocketAddr, v4: u8, v6: u8) -> u8 {
@@ -180,26 +354,28 @@ fn af(addr: &SocketAddr, v4: u8, v6: u8) -> u8 {
     }
 }
 
+/// An EPRT argument `|af|address|port|`, as a [`HostPort`] with `af` and `delimiter`.
 #[pyfunction]
-fn eprt_arg(py: Python<'_>, arg: &str) -> PyResult<(u8, String, u16, char, Span)> {
+fn parse_eprt(py: Python<'_>, arg: &str) -> PyResult<HostPort> {
     let p = hostport::parse_eprt(arg).map_err(|e| hp_err(py, "eprt", e))?;
     let a = p.value.addr;
-    Ok((af(&a, 1, 2), a.ip().to_string(), a.port(), char::from(p.value.delimiter), span(&p.span)))
+    Ok(HostPort { addr: a, span: span(&p.span), af: Some(af(&a, 1, 2)), delimiter: Some(char::from(p.value.delimiter)) })
 }
 
+/// An LPRT argument (RFC 1639), as a [`HostPort`] with `af`.
 #[pyfunction]
-fn lprt_arg(py: Python<'_>, arg: &str) -> PyResult<(u8, String, u16, Span)> {
+fn parse_lprt(py: Python<'_>, arg: &str) -> PyResult<HostPort> {
     let p = hostport::parse_lprt(arg).map_err(|e| hp_err(py, "lprt", e))?;
-    let a = p.value;
-    Ok((af(&a, 4, 6), a.ip().to_string(), a.port(), span(&p.span)))
+    Ok(HostPort { addr: p.value, span: span(&p.span), af: Some(af(&p.value, 4, 6)), delimiter: None })
 }
 
+/// The address of a 228 reply (RFC 1639), as a [`HostPort`] with `af`.
 #[pyfunction]
-#[pyo3(signature = (reply, strict=false))]
-fn lpsv(py: Python<'_>, reply: &[u8], strict: bool) -> PyResult<(u8, String, u16, Span)> {
-    let p = hostport::parse_lpsv(reply, mode(strict)).map_err(|e| hp_err(py, "lpsv", e))?;
-    let a = p.value;
-    Ok((af(&a, 4, 6), a.ip().to_string(), a.port(), span(&p.span)))
+#[pyo3(signature = (text, *, strict=false))]
+fn parse_lpsv(py: Python<'_>, text: &Bound<'_, PyAny>, strict: bool) -> PyResult<HostPort> {
+    let bytes = text_bytes(text)?;
+    let p = hostport::parse_lpsv(&bytes, mode(strict)).map_err(|e| hp_err(py, "lpsv", e))?;
+    Ok(HostPort { addr: p.value, span: span(&p.span), af: Some(af(&p.value, 4, 6)), delimiter: None })
 }
 
 fn ip_of(py: Python<'_>, parser: &str, ip: &str) -> PyResult<IpAddr> {
@@ -246,6 +422,8 @@ fn format_lprt(py: Python<'_>, ip: &str, port: u16) -> PyResult<String> {
     Ok(LprtArg(SocketAddr::new(ip_of(py, "format_lprt", ip)?, port)).to_string())
 }
 
+/// The path of a 257 reply (`""` un-doubled). Control characters in the path (CR: command injection when the
+/// path is reused) are refused with ftpkit.ParseError.
 #[pyfunction]
 fn parse_257(py: Python<'_>, text: &str) -> PyResult<String> {
     path::parse_257(text)

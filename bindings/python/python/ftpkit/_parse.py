@@ -46,46 +46,10 @@ class Command:
     arg: Optional[str] = None
 
 
-class HostPort(tuple):  # type: ignore[type-arg]
-    """``(ip, port)``, with ``span``: where the tuple stood in the input (``input[span[0]:span[1]]``).
-
-    Compares equal to the plain ``(ip, port)`` tuple. ``af`` (EPRT 1/2, LPRT 4/6) and ``delimiter`` (EPRT) are
-    set when the form has them.
-    """
-
-    span: tuple[int, int]
-    af: Optional[int]
-    delimiter: Optional[str]
-
-    def __new__(
-        cls, ip: str, port: int, span: tuple[int, int], af: Optional[int] = None, delimiter: Optional[str] = None
-    ) -> "HostPort":
-        self = super().__new__(cls, (ip, port))
-        self.span = span
-        self.af = af
-        self.delimiter = delimiter
-        return self
-
-    @property
-    def ip(self) -> str:
-        return str(self[0])
-
-    @property
-    def port(self) -> int:
-        return int(self[1])
-
-
-class Port(int):
-    """A 229 port, with ``span`` (where ``|||port|`` stood in the reply) and the ``delimiter`` used."""
-
-    span: tuple[int, int]
-    delimiter: str
-
-    def __new__(cls, port: int, span: tuple[int, int], delimiter: str = "|") -> "Port":
-        self = super().__new__(cls, port)
-        self.span = span
-        self.delimiter = delimiter
-        return self
+#: ``(ip, port)`` and where the tuple stood (``span``); see ``help(ftpkit.HostPort)``. Native, for speed.
+HostPort = _native.HostPort
+#: A 229 port with ``span`` and ``delimiter``; behaves as an ``int``. Native, for speed.
+Port = _native.Port
 
 
 def parse_reply(
@@ -131,44 +95,15 @@ def format_command(verb: str, arg: Optional[str] = None) -> bytes:
     return bytes(_native.command_format(verb, arg))
 
 
-def parse_pasv(text: _Text, *, strict: bool = False) -> HostPort:
-    """The address of a 227 reply, ``(ip, port)``: the literal address, even 0.0.0.0 or a private one.
-
-    Tolerant (the default) finds the six numbers wherever they stand (RFC 1123 §4.1.2.6); ``strict`` wants them
-    in parentheses. A multi-line 227 is read on its final line.
-    """
-    ip, port, span = _native.pasv(_bytes(text), strict)
-    return HostPort(ip, port, span)
-
-
-def parse_epsv(text: _Text) -> Port:
-    """The port of a 229 reply (``(|||port|)``, any one printable non-digit delimiter)."""
-    port, delim, span = _native.epsv(_bytes(text))
-    return Port(port, span, delim)
-
-
-def parse_port(arg: str, *, strict: bool = False) -> HostPort:
-    """A PORT argument ``h1,h2,h3,h4,p1,p2``."""
-    ip, port, span = _native.port_arg(arg, strict)
-    return HostPort(ip, port, span)
-
-
-def parse_eprt(arg: str) -> HostPort:
-    """An EPRT argument ``|af|address|port|`` (``af`` and ``delimiter`` set on the result)."""
-    af, ip, port, delim, span = _native.eprt_arg(arg)
-    return HostPort(ip, port, span, af, delim)
-
-
-def parse_lprt(arg: str) -> HostPort:
-    """An LPRT argument (RFC 1639)."""
-    af, ip, port, span = _native.lprt_arg(arg)
-    return HostPort(ip, port, span, af)
-
-
-def parse_lpsv(text: _Text, *, strict: bool = False) -> HostPort:
-    """The address of a 228 reply (RFC 1639)."""
-    af, ip, port, span = _native.lpsv(_bytes(text), strict)
-    return HostPort(ip, port, span, af)
+# The host-port parsers and parse_257 are the native functions themselves: no Python layer in the hot path
+# (parsing 227 replies is what ftplib users call most often, once per transfer).
+parse_pasv = _native.parse_pasv
+parse_epsv = _native.parse_epsv
+parse_port = _native.parse_port
+parse_eprt = _native.parse_eprt
+parse_lprt = _native.parse_lprt
+parse_lpsv = _native.parse_lpsv
+parse_257 = _native.parse_257
 
 
 def format_port(ip: str, port: int) -> str:
@@ -194,11 +129,6 @@ def format_epsv(port: int) -> str:
 def format_lprt(ip: str, port: int) -> str:
     """The LPRT argument."""
     return str(_native.format_lprt(ip, port))
-
-
-def parse_257(text: str) -> str:
-    """The path of a 257 reply (``""`` un-doubled). Control characters in the path are refused."""
-    return str(_native.parse_257(text))
 
 
 def format_257(path: str, text: str = "") -> str:
