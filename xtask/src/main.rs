@@ -5,8 +5,10 @@
 //! - `lint`: `cargo fmt --check`, clippy with `-D warnings` (and the core without default features), rustdoc with
 //!   `-D warnings`.
 //! - `test`: the workspace's tests.
+//! - `python`: the Python module built, installed into a fresh environment and tested (see [`python`]).
 
 mod fuzz;
+mod python;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -24,8 +26,9 @@ fn main() -> ExitCode {
         "test" => test(),
         "main-job" => main_job(),
         "fuzz" => fuzz::fuzz(&args[1..]),
+        "python" => python::python(&args[1..]),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|lint|test|fuzz|main-job>\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list");
+            println!("usage: cargo xtask <ci|lint|test|fuzz|python|main-job>\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list\n  python: [--bench] (the full benchmark instead of its quick smoke)");
             Ok(())
         }
         other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
@@ -72,6 +75,9 @@ fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
 fn ci() -> Result {
     step("lint", lint)?;
     step("test (unit, vectors, properties, loopback, interop with real FTP peers)", test)?;
+    step("python (wheel, fresh venv, pytest incl. ftplib/pyftpdlib comparisons, mypy --strict, bench smoke)", || {
+        python::python(&[])
+    })?;
     step("fuzz smoke (every target, briefly)", || fuzz::fuzz(&["--smoke".into(), "--time".into(), "5".into()]))?;
     step("benchmark smoke (one-run ratios; figures reported, not gated)", bench_smoke)?;
     step("main job", main_job)?;

@@ -61,7 +61,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Writes one line to Python's `sys.stdout` (where ftplib prints its debug output).
 fn print_line(text: &str) {
     Python::attach(|py| {
-        let r = py.import("sys").and_then(|sys| sys.getattr("stdout")).and_then(|out| out.call_method1("write", (format!("{text}\n"),)));
+        let r = py
+            .import("sys")
+            .and_then(|sys| sys.getattr("stdout"))
+            .and_then(|out| out.call_method1("write", (format!("{text}\n"),)));
         if let Err(e) = r {
             e.print(py);
         }
@@ -130,7 +133,8 @@ impl Shared {
             (log.lines.join("\n"), log.server, log.printed, log.pending.clone())
         };
         let (local, remote) = pending[0];
-        let ctx = Context { client: Some(local.ip()), server: Some(remote.ip()), control_port: server.map(|s| s.port()) };
+        let ctx =
+            Context { client: Some(local.ip()), server: Some(remote.ip()), control_port: server.map(|s| s.port()) };
         let items = transcript::decode(&text);
         let tl = timeline::build(&items, &ctx);
         let mut out = Vec::new();
@@ -166,7 +170,7 @@ pub struct NativeClient {
 
 /// Something a call may fail with, converted to the Python exception once the GIL is held again.
 enum Failure {
-    Client(Error, Option<ReplyRec>),
+    Client(Box<Error>),
     Python(PyErr),
     Closed,
     Usage(String),
@@ -178,7 +182,7 @@ impl Failure {
             Failure::Python(e) => e,
             Failure::Closed => make(py, "error_proto", "the connection is closed (call connect first)".into(), &[]),
             Failure::Usage(m) => PyValueError::new_err(m),
-            Failure::Client(e, last) => client_error(py, e, last),
+            Failure::Client(e) => client_error(py, *e, None),
         }
     }
 }
@@ -208,9 +212,7 @@ fn client_error(py: Python<'_>, e: Error, last: Option<ReplyRec>) -> PyErr {
             let code = r.code.get();
             reply_err(code, format!("{code} {}", r.text()))
         }
-        Error::Transfer { failure, reply: None } => {
-            PyOSError::new_err(format!("data connection failed: {failure:?}"))
-        }
+        Error::Transfer { failure, reply: None } => PyOSError::new_err(format!("data connection failed: {failure:?}")),
         Error::Io(io) => match io.raw_os_error() {
             Some(errno) => PyOSError::new_err((errno, io.to_string())),
             None => PyOSError::new_err(io.to_string()),
@@ -291,10 +293,19 @@ impl NativeClient {
     /// Connects to `host:port` and reads the greeting. `timeout` (seconds) bounds connecting and every wait.
     #[new]
     #[pyo3(signature = (host, port, timeout=None, passive=true, debuglevel=0))]
-    fn new(py: Python<'_>, host: &str, port: u16, timeout: Option<f64>, passive: bool, debuglevel: i32) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        host: &str,
+        port: u16,
+        timeout: Option<f64>,
+        passive: bool,
+        debuglevel: i32,
+    ) -> PyResult<Self> {
         let limit = match timeout {
             Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t),
-            Some(t) => return Err(PyValueError::new_err(format!("timeout must be a positive number of seconds, not {t}"))),
+            Some(t) => {
+                return Err(PyValueError::new_err(format!("timeout must be a positive number of seconds, not {t}")))
+            }
             None => Duration::from_secs(60),
         };
         let shared = Arc::new(Shared {
@@ -319,7 +330,10 @@ impl NativeClient {
             trace: Some(tracer),
             ..Options::default()
         };
-        let target = format!("{}:{port}", if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() });
+        let target = format!(
+            "{}:{port}",
+            if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_owned() }
+        );
         let result = py.detach(|| -> Result<Client, Error> {
             let addrs: Vec<SocketAddr> = target.as_str().to_socket_addrs()?.collect();
             if let Some(a) = addrs.first() {
@@ -392,7 +406,7 @@ impl NativeClient {
             "quit" => {
                 let taken = self.take_client(py);
                 let r = py.detach(|| match taken {
-                    Some(c) => c.quit().map_err(|e| Failure::Client(e, None)),
+                    Some(c) => c.quit().map_err(|e| Failure::Client(Box::new(e))),
                     None => Err(Failure::Closed),
                 });
                 let replies = std::mem::take(&mut lock(&self.shared.log).replies);
@@ -402,17 +416,26 @@ impl NativeClient {
             _ => {
                 let op = op.to_owned();
                 self.with(py, move |c| {
-                    let e = |e: Error| Failure::Client(e, None);
+                    let e = |e: Error| Failure::Client(Box::new(e));
                     Ok(match op.as_str() {
                         "login" => {
                             c.login(&arg()?, b.as_deref().unwrap_or("")).map_err(e)?;
                             V::None
                         }
-                        "cwd" => { c.cwd(&arg()?).map_err(e)?; V::None },
+                        "cwd" => {
+                            c.cwd(&arg()?).map_err(e)?;
+                            V::None
+                        }
                         "pwd" => V::Str(c.pwd().map_err(e)?),
                         "mkd" => c.mkdir(&arg()?).map_err(e)?.map_or(V::None, V::Str),
-                        "rmd" => { c.rmdir(&arg()?).map_err(e)?; V::None },
-                        "dele" => { c.delete(&arg()?).map_err(e)?; V::None },
+                        "rmd" => {
+                            c.rmdir(&arg()?).map_err(e)?;
+                            V::None
+                        }
+                        "dele" => {
+                            c.delete(&arg()?).map_err(e)?;
+                            V::None
+                        }
                         "rename" => {
                             let to = b.clone().ok_or_else(|| Failure::Usage("rename: a target is needed".into()))?;
                             c.rename(&arg()?, &to).map_err(e)?;
@@ -420,7 +443,10 @@ impl NativeClient {
                         }
                         "size" => V::Int(c.size(&arg()?).map_err(e)?),
                         "mdtm" => V::I64(c.mdtm(&arg()?).map_err(e)?.to_unix()),
-                        "noop" => { c.noop().map_err(e)?; V::None },
+                        "noop" => {
+                            c.noop().map_err(e)?;
+                            V::None
+                        }
                         "site" => {
                             c.site(&arg()?).map_err(e)?;
                             V::None
@@ -448,7 +474,8 @@ impl NativeClient {
                                     .iter()
                                     .filter_map(|en| {
                                         let (facts, name) = split_mlsd_line(&en.raw).ok()?;
-                                        let facts = facts.map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned())).collect();
+                                        let facts =
+                                            facts.map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned())).collect();
                                         Some((name.to_owned(), facts))
                                     })
                                     .collect(),
@@ -473,14 +500,21 @@ impl NativeClient {
     /// Downloads `path` (RETR, after REST `rest` when given), calling `callback(block)` for every block of at most
     /// `blocksize` bytes. Returns `(bytes, replies)`.
     #[pyo3(signature = (path, callback, blocksize=8192, rest=None))]
-    fn retrieve(&self, py: Python<'_>, path: String, callback: Py<PyAny>, blocksize: usize, rest: Option<u64>) -> PyResult<(u64, Py<PyAny>)> {
+    fn retrieve(
+        &self,
+        py: Python<'_>,
+        path: String,
+        callback: Py<PyAny>,
+        blocksize: usize,
+        rest: Option<u64>,
+    ) -> PyResult<(u64, Py<PyAny>)> {
         let (n, replies) = self.with(py, move |c| {
             let mut w = CallbackWriter { callback: &callback, blocksize, error: None };
             let r = c.retrieve_from(&path, rest.unwrap_or(0), &mut w);
             match (r, w.error.take()) {
                 (_, Some(py_err)) => Err(Failure::Python(py_err)),
                 (Ok(n), None) => Ok(n),
-                (Err(e), None) => Err(Failure::Client(e, None)),
+                (Err(e), None) => Err(Failure::Client(Box::new(e))),
             }
         })?;
         Ok((n, reply_list(py, replies)?))
@@ -490,7 +524,16 @@ impl NativeClient {
     /// REST + STOR when `rest`. Returns `(bytes, replies)`.
     #[pyo3(signature = (path, fp, blocksize=8192, callback=None, rest=None, append=false))]
     #[allow(clippy::too_many_arguments)]
-    fn store(&self, py: Python<'_>, path: String, fp: Py<PyAny>, blocksize: usize, callback: Option<Py<PyAny>>, rest: Option<u64>, append: bool) -> PyResult<(u64, Py<PyAny>)> {
+    fn store(
+        &self,
+        py: Python<'_>,
+        path: String,
+        fp: Py<PyAny>,
+        blocksize: usize,
+        callback: Option<Py<PyAny>>,
+        rest: Option<u64>,
+        append: bool,
+    ) -> PyResult<(u64, Py<PyAny>)> {
         let (n, replies) = self.with(py, move |c| {
             let mut r = FileReader { fp: &fp, callback: callback.as_ref(), blocksize, error: None };
             let res = match (append, rest) {
@@ -501,7 +544,7 @@ impl NativeClient {
             match (res, r.error.take()) {
                 (_, Some(py_err)) => Err(Failure::Python(py_err)),
                 (Ok(n), None) => Ok(n),
-                (Err(e), None) => Err(Failure::Client(e, None)),
+                (Err(e), None) => Err(Failure::Client(Box::new(e))),
             }
         })?;
         Ok((n, reply_list(py, replies)?))
@@ -546,9 +589,8 @@ impl NativeClient {
         });
         match r {
             (Ok(v), replies) => Ok((v, replies)),
-            (Err(Failure::Client(e, _)), replies) => Err(client_error(py, e, replies.last().cloned())),
+            (Err(Failure::Client(e)), replies) => Err(client_error(py, *e, replies.last().cloned())),
             (Err(f), _) => Err(f.into_py(py)),
         }
     }
 }
-

@@ -5,10 +5,10 @@
 //! (dataclasses, `ftplib`-compatible exceptions, the `FTP` class) lives in the pure-Python package
 //! `bindings/python/python/ftpkit/`, which is the only supported way to use this module.
 //!
-//! One file per core area: [`errors`] (the edge where core errors become Python exceptions), [`parse`] (parsers and
-//! formatters), [`analyze`] (transcripts, explanations, timelines, firewall rules), [`server`] (the embedded tokio
-//! server on a background thread), [`client`] (the blocking client, the GIL released while it waits) and
-//! [`session`] (the sans-IO server session).
+//! One file per core area: `errors` (the edge where core errors become Python exceptions), `parse` (parsers and
+//! formatters), `analyze` (transcripts, explanations, timelines, firewall rules), `server` (the embedded tokio
+//! server on a background thread), `client` (the blocking client, the GIL released while it waits) and
+//! `session` (the sans-IO server session).
 use pyo3::prelude::*;
 
 mod analyze;

@@ -59,6 +59,9 @@ fn mode(strict: bool) -> Mode {
 
 type Span = (usize, usize);
 
+/// `(code, raw lines, text lines, consumed bytes)`.
+type DecodedReply<'py> = (u16, Vec<Bound<'py, PyBytes>>, Vec<Bound<'py, PyBytes>>, usize);
+
 /// A whole reply (the first one in `data`) through the streaming decoder (Telnet stripping included):
 /// `(code, raw lines, text lines, consumed bytes)`.
 #[pyfunction]
@@ -70,7 +73,7 @@ fn reply_decode<'py>(
     max_line: Option<usize>,
     max_reply_lines: Option<usize>,
     max_reply_bytes: Option<usize>,
-) -> PyResult<(u16, Vec<Bound<'py, PyBytes>>, Vec<Bound<'py, PyBytes>>, usize)> {
+) -> PyResult<DecodedReply<'py>> {
     let mut limits = Limits::default();
     limits.max_line = max_line.unwrap_or(limits.max_line);
     limits.max_reply_lines = max_reply_lines.unwrap_or(limits.max_reply_lines);
@@ -134,7 +137,13 @@ fn command_decode(py: Python<'_>, data: &[u8]) -> PyResult<(String, Option<Strin
     let cmd = Command::parse_bytes(&line).map_err(err)?;
     let verb = cmd.verb().to_ascii_uppercase();
     let text = std::str::from_utf8(&line).map_err(|e| {
-        parse_error(py, "command", None, ErrorKind::Syntax, format!("command: not UTF-8 after byte {}", e.valid_up_to()))
+        parse_error(
+            py,
+            "command",
+            None,
+            ErrorKind::Syntax,
+            format!("command: not UTF-8 after byte {}", e.valid_up_to()),
+        )
     })?;
     let arg = CommandLine::split(text).arg.map(str::to_owned);
     Ok((verb, arg))
@@ -231,7 +240,8 @@ impl HostPort {
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        as_pair(other).is_some_and(|(ip, port)| port == self.addr.port() && ip.parse::<IpAddr>().ok() == Some(self.addr.ip()))
+        as_pair(other)
+            .is_some_and(|(ip, port)| port == self.addr.port() && ip.parse::<IpAddr>().ok() == Some(self.addr.ip()))
     }
 
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
@@ -359,7 +369,12 @@ fn af(addr: &SocketAddr, v4: u8, v6: u8) -> u8 {
 fn parse_eprt(py: Python<'_>, arg: &str) -> PyResult<HostPort> {
     let p = hostport::parse_eprt(arg).map_err(|e| hp_err(py, "eprt", e))?;
     let a = p.value.addr;
-    Ok(HostPort { addr: a, span: span(&p.span), af: Some(af(&a, 1, 2)), delimiter: Some(char::from(p.value.delimiter)) })
+    Ok(HostPort {
+        addr: a,
+        span: span(&p.span),
+        af: Some(af(&a, 1, 2)),
+        delimiter: Some(char::from(p.value.delimiter)),
+    })
 }
 
 /// An LPRT argument (RFC 1639), as a [`HostPort`] with `af`.
@@ -379,9 +394,8 @@ fn parse_lpsv(py: Python<'_>, text: &Bound<'_, PyAny>, strict: bool) -> PyResult
 }
 
 fn ip_of(py: Python<'_>, parser: &str, ip: &str) -> PyResult<IpAddr> {
-    ip.parse::<IpAddr>().map_err(|e| {
-        parse_error(py, parser, Some("ip".into()), ErrorKind::Syntax, format!("{parser}: ip {ip:?}: {e}"))
-    })
+    ip.parse::<IpAddr>()
+        .map_err(|e| parse_error(py, parser, Some("ip".into()), ErrorKind::Syntax, format!("{parser}: ip {ip:?}: {e}")))
 }
 
 fn v4_of(py: Python<'_>, parser: &str, ip: &str, port: u16) -> PyResult<SocketAddrV4> {
@@ -440,8 +454,8 @@ fn format_257(py: Python<'_>, path: &str, text: &str) -> PyResult<String> {
 /// The features of a FEAT reply's text (the lines between `211-` and `211 `): `[(NAME, params)]`.
 #[pyfunction]
 fn feat_parse(py: Python<'_>, text: &str) -> PyResult<Vec<(String, String)>> {
-    let f = Features::from_reply_text(text)
-        .map_err(|e| parse_error(py, "feat", None, e.kind(), format!("feat: {e}")))?;
+    let f =
+        Features::from_reply_text(text).map_err(|e| parse_error(py, "feat", None, e.kind(), format!("feat: {e}")))?;
     Ok(f.iter().map(|x| (x.name().to_owned(), x.params().to_owned())).collect())
 }
 
@@ -450,7 +464,8 @@ fn feat_parse(py: Python<'_>, text: &str) -> PyResult<Vec<(String, String)>> {
 fn feat_format(py: Python<'_>, features: Vec<(String, String)>) -> PyResult<String> {
     let mut f = Features::new();
     for (name, params) in features {
-        f.push(name, params).map_err(|e| parse_error(py, "format_feat", None, e.kind(), format!("format_feat: {e}")))?;
+        f.push(name, params)
+            .map_err(|e| parse_error(py, "format_feat", None, e.kind(), format!("format_feat: {e}")))?;
     }
     Ok(f.to_reply_text())
 }
@@ -482,7 +497,8 @@ fn entry_dict<'py>(py: Python<'py>, e: &Entry<'_>) -> PyResult<Bound<'py, PyDict
 
 #[pyfunction]
 fn mlsd_line<'py>(py: Python<'py>, line: &str) -> PyResult<Bound<'py, PyDict>> {
-    let e = parse_mlsd_line(line).map_err(|e| parse_error(py, "mlsd_line", None, e.kind(), format!("mlsd_line: {e}")))?;
+    let e =
+        parse_mlsd_line(line).map_err(|e| parse_error(py, "mlsd_line", None, e.kind(), format!("mlsd_line: {e}")))?;
     entry_dict(py, &e)
 }
 

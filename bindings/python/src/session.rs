@@ -25,7 +25,13 @@ pub struct NativeServerSession {
 
 fn addr(py: Python<'_>, what: &str, s: &str) -> PyResult<SocketAddr> {
     s.parse().map_err(|e| {
-        crate::errors::parse_error(py, "ServerSession", Some(what.into()), ftpkit_proto::ErrorKind::Syntax, format!("{what} {s:?}: {e}"))
+        crate::errors::parse_error(
+            py,
+            "ServerSession",
+            Some(what.into()),
+            ftpkit_proto::ErrorKind::Syntax,
+            format!("{what} {s:?}: {e}"),
+        )
     })
 }
 
