@@ -8,11 +8,12 @@
 //! One file per core area: `errors` (the edge where core errors become Python exceptions), `parse` (parsers and
 //! formatters), `analyze` (transcripts, explanations, timelines, firewall rules), `server` (the embedded tokio
 //! server on a background thread), `client` (the blocking client, the GIL released while it waits) and
-//! `session` (the sans-IO server session).
+//! `session` and `client_session` (the sans-IO sessions).
 use pyo3::prelude::*;
 
 mod analyze;
 mod client;
+mod client_session;
 mod errors;
 mod parse;
 mod server;
@@ -26,6 +27,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     server::register(m)?;
     client::register(m)?;
     session::register(m)?;
+    client_session::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

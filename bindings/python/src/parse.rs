@@ -188,7 +188,7 @@ fn as_pair(other: &Bound<'_, PyAny>) -> Option<(String, u16)> {
 #[pymethods]
 impl HostPort {
     #[new]
-    #[pyo3(signature = (ip, port, span=(0, 0), af=None, delimiter=None))]
+    #[pyo3(signature = (ip, port, span=(0, 0), af=None, delimiter=None), text_signature = "(ip, port, span=(0, 0), af=None, delimiter=None)")]
     fn new(py: Python<'_>, ip: &str, port: u16, span: Span, af: Option<u8>, delimiter: Option<char>) -> PyResult<Self> {
         Ok(HostPort { addr: SocketAddr::new(ip_of(py, "HostPort", ip)?, port), span, af, delimiter })
     }
@@ -272,7 +272,7 @@ pub struct Port {
 #[pymethods]
 impl Port {
     #[new]
-    #[pyo3(signature = (port, span=(0, 0), delimiter='|'))]
+    #[pyo3(signature = (port, span=(0, 0), delimiter='|'), text_signature = "(port, span=(0, 0), delimiter='|')")]
     fn new(port: u16, span: Span, delimiter: char) -> Self {
         Port { port, span, delimiter }
     }
@@ -329,7 +329,7 @@ fn text_bytes<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<std::borrow::Cow<'a, [u
     Ok(std::borrow::Cow::Owned(obj.extract::<Vec<u8>>()?))
 }
 
-/// The address of a 227 reply, `(ip, port)` as a [`HostPort`]: the literal address, even 0.0.0.0 or a private
+/// The address of a 227 reply, `(ip, port)` as a `HostPort`: the literal address, even 0.0.0.0 or a private
 /// one. Tolerant (the default) finds the six numbers wherever they stand (RFC 1123 4.1.2.6); `strict` wants
 /// them in parentheses. A multi-line 227 is read on its final line. Raises ftpkit.ParseError naming the field.
 #[pyfunction]
@@ -340,7 +340,7 @@ fn parse_pasv(py: Python<'_>, text: &Bound<'_, PyAny>, strict: bool) -> PyResult
     Ok(HostPort { addr: SocketAddr::V4(p.value), span: span(&p.span), af: None, delimiter: None })
 }
 
-/// The port of a 229 reply (`(|||port|)`, any one printable non-digit delimiter), as a [`Port`].
+/// The port of a 229 reply (`(|||port|)`, any one printable non-digit delimiter), as a `Port`.
 #[pyfunction]
 fn parse_epsv(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Port> {
     let bytes = text_bytes(text)?;
@@ -348,7 +348,7 @@ fn parse_epsv(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Port> {
     Ok(Port { port: p.value.port, span: span(&p.span), delimiter: char::from(p.value.delimiter) })
 }
 
-/// A PORT argument `h1,h2,h3,h4,p1,p2`, as a [`HostPort`].
+/// A PORT argument `h1,h2,h3,h4,p1,p2`, as a `HostPort`.
 #[pyfunction]
 #[pyo3(signature = (arg, *, strict=false))]
 fn parse_port(py: Python<'_>, arg: &str, strict: bool) -> PyResult<HostPort> {
@@ -364,7 +364,7 @@ fn af(addr: &SocketAddr, v4: u8, v6: u8) -> u8 {
     }
 }
 
-/// An EPRT argument `|af|address|port|`, as a [`HostPort`] with `af` and `delimiter`.
+/// An EPRT argument `|af|address|port|`, as a `HostPort` with `af` and `delimiter`.
 #[pyfunction]
 fn parse_eprt(py: Python<'_>, arg: &str) -> PyResult<HostPort> {
     let p = hostport::parse_eprt(arg).map_err(|e| hp_err(py, "eprt", e))?;
@@ -377,14 +377,14 @@ fn parse_eprt(py: Python<'_>, arg: &str) -> PyResult<HostPort> {
     })
 }
 
-/// An LPRT argument (RFC 1639), as a [`HostPort`] with `af`.
+/// An LPRT argument (RFC 1639), as a `HostPort` with `af`.
 #[pyfunction]
 fn parse_lprt(py: Python<'_>, arg: &str) -> PyResult<HostPort> {
     let p = hostport::parse_lprt(arg).map_err(|e| hp_err(py, "lprt", e))?;
     Ok(HostPort { addr: p.value, span: span(&p.span), af: Some(af(&p.value, 4, 6)), delimiter: None })
 }
 
-/// The address of a 228 reply (RFC 1639), as a [`HostPort`] with `af`.
+/// The address of a 228 reply (RFC 1639), as a `HostPort` with `af`.
 #[pyfunction]
 #[pyo3(signature = (text, *, strict=false))]
 fn parse_lpsv(py: Python<'_>, text: &Bound<'_, PyAny>, strict: bool) -> PyResult<HostPort> {

@@ -7,7 +7,7 @@
   ``parse_reply``, ``parse_command``, ``parse_feat``, ``parse_mlsd_line``, ``parse_list_line`` and the matching
   ``format_*``; bad input raises ``ftpkit.ParseError`` (a ``ValueError``) naming the field and why.
 - ``decode_transcript``, ``explain``, ``timeline``, ``firewall_rules``: the core's analysis of FTP sessions.
-- ``ServerSession``: the sans-IO server session, for asyncio/trio users who do their own IO.
+- ``ClientSession`` and ``ServerSession``: the sans-IO sessions, for asyncio/trio users who do their own IO.
 """
 
 from __future__ import annotations
@@ -58,12 +58,12 @@ from ._parse import (
     parse_reply,
 )
 from ._server import Server
-from ._session import Message, ServerSession
+from ._session import ClientSession, Message, ServerSession
 
 __all__ = [
     "__version__",
     "FTP", "FTP_PORT", "MSG_OOB", "CRLF", "B_CRLF",
-    "Server", "ServerSession", "Message",
+    "Server", "ServerSession", "ClientSession", "Message",
     "Error", "ParseError", "error_reply", "error_temp", "error_perm", "error_proto", "all_errors",
     "Reply", "Command", "HostPort", "Port", "Entry",
     "parse_reply", "format_reply", "parse_command", "format_command",

@@ -64,6 +64,8 @@ class FTP:
     - passive mode asks EPSV first and falls back to PASV (ftplib: PASV on IPv4);
     - a 227 naming another address than the server's is not trusted: ftpkit connects to the control
       connection's address (as ftplib since 3.9.13 / CVE-2021-4189), always;
+    - ``timeout=None`` waits at most 60 s for each reply and each data-connection step (ftplib would wait
+      forever);
     - ``login`` also asks the server's features (FEAT) and sets binary type, as the Rust client does;
     - ``set_debuglevel(1)`` prints the ``ftp -d`` trace (``---> CMD`` and the reply lines) and, for every data
       connection, the four numbered steps of the seed text with the real addresses and ports;

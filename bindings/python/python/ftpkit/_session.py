@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from . import _native
 
-__all__ = ["Message", "ServerSession"]
+__all__ = ["Message", "ServerSession", "ClientSession"]
 
 
 class Message:
@@ -108,6 +108,73 @@ class ServerSession:
     def user(self) -> Optional[tuple[str, str]]:
         u = self._s.user
         return None if u is None else (str(u[0]), str(u[1]))
+
+
+class ClientSession:
+    """The core's client session for a control connection to ``peer`` (``"ip:port"``): you do the IO.
+
+    Queue work with :meth:`request` (``login``, ``cwd``, ``pwd``, ``command``, ...) and :meth:`transfer`; feed
+    the bytes you read with :meth:`handle_input`; drain :meth:`poll_transmit` (write those bytes) and
+    :meth:`poll_event` until each returns ``None``. Events are :class:`Message` values: ``Greeting``,
+    ``LoggedIn``, ``Path``, ``ConnectData`` (open a data connection to ``addr`` and call
+    ``handle_data(id, "connected")``), ``DataReady`` (move the data; then ``handle_data(id, "eof")``),
+    ``TransferComplete``, ``Failed``, ``Closed``, ... Replies are ``(code, text lines)``.
+    """
+
+    def __init__(self, peer: str, *, epsv_all: bool = False) -> None:
+        self._s = _native.ClientSession(peer, epsv_all)
+
+    def handle_input(self, data: bytes) -> None:
+        """Feeds bytes read from the control connection."""
+        self._s.handle_input(bytes(data))
+
+    def handle_close(self) -> None:
+        """The control connection closed."""
+        self._s.handle_close()
+
+    def handle_data(self, id: int, event: str, value: Optional[str] = None) -> None:
+        """A data-connection event: ``connected``, ``accepted`` (value: peer "ip:port"), ``eof``, ``closed``,
+        ``failed`` (value: why)."""
+        self._s.handle_data(id, event, value)
+
+    def poll_transmit(self) -> Optional[bytes]:
+        """The next bytes to write, or None."""
+        b = self._s.poll_transmit()
+        return None if b is None else bytes(b)
+
+    def poll_event(self) -> Optional[Message]:
+        """The next event, or None."""
+        e = self._s.poll_event()
+        return None if e is None else Message("event", e[0], e[1])
+
+    def request(self, op: str, a: Optional[str] = None, b: Optional[str] = None) -> int:
+        """Queues a request (``login`` user password, ``cwd`` path, ``pwd``, ``command`` line, ...); its id."""
+        return int(self._s.request(op, a, b))
+
+    def transfer(
+        self,
+        kind: str,
+        path: Optional[str] = None,
+        *,
+        mode: str = "passive",
+        listen: Optional[str] = None,
+        rest: Optional[int] = None,
+    ) -> int:
+        """Queues a transfer (``retr``, ``stor``, ``appe``, ``stou``, ``list``, ``nlst``, ``mlsd``) in ``mode``
+        ``passive``/``pasv``/``epsv``/``active`` (``listen="ip:port"``); its id."""
+        return int(self._s.transfer(kind, path, mode, listen, rest))
+
+    @property
+    def is_closed(self) -> bool:
+        return bool(self._s.is_closed)
+
+    @property
+    def is_logged_in(self) -> bool:
+        return bool(self._s.is_logged_in)
+
+    @property
+    def state(self) -> str:
+        return str(self._s.state)
 
 
 def _camel(name: str) -> str:
