@@ -138,6 +138,7 @@ class FTP:
             raise NotImplementedError("source_address: ftpkit's client cannot bind the control connection yet")
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError("Non-blocking socket (timeout=0) is not supported")
+        self.close()  # as ftplib, a new connect replaces the old connection
         self._client = _native.Client(self.host, self.port, self.timeout, self.passiveserver, self.debugging)
         self._type = None
         self.welcome = self._client.welcome
