@@ -8,9 +8,11 @@
 //! - `test`: the workspace's tests.
 //! - `codegen [--check]`: write the docs generated from the code (transition tables, state diagrams), or check
 //!   that the committed text is fresh (run by `lint`).
+//! - `python`: the Python module built, installed into a fresh environment and tested (see [`python`]).
 
 mod codegen;
 mod fuzz;
+mod python;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -29,8 +31,13 @@ fn main() -> ExitCode {
         "main-job" => main_job(),
         "fuzz" => fuzz::fuzz(&args[1..]),
         "codegen" => codegen::codegen(&args[1..]),
+        "python" => python::python(&args[1..]),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|lint|test|fuzz|codegen|main-job>\n  codegen: [--check]\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list");
+            println!(
+                "usage: cargo xtask <ci|lint|test|fuzz|codegen|python|main-job>\n  codegen: [--check]\n  fuzz: --smoke \
+                 [--time S] | --target NAME [--time S] | --seed-corpus | --list\n  python: [--bench] (the full benchmark \
+                 instead of its quick smoke)"
+            );
             Ok(())
         }
         other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
@@ -77,6 +84,9 @@ fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
 fn ci() -> Result {
     step("lint", lint)?;
     step("test (unit, vectors, properties, loopback, interop with real FTP peers)", test)?;
+    step("python (wheel, fresh venv, pytest incl. ftplib/pyftpdlib comparisons, mypy --strict, bench smoke)", || {
+        python::python(&[])
+    })?;
     step("fuzz smoke (every target, briefly)", || fuzz::fuzz(&["--smoke".into(), "--time".into(), "5".into()]))?;
     step("benchmark smoke (one-run ratios; figures reported, not gated)", bench_smoke)?;
     step("main job", main_job)?;

@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 
 /// Hand-written reply lines that stand today, each with why (the shutdown reply is the session's since issue 11).
 /// A new row needs a reason the session cannot give.
-const KNOWN: &[(&str, &str, &str)] = &[
-    ("crates/ftpkit/src/server/mod.rs", "421 Too many sessions", "refused before any session exists"),
-];
+const KNOWN: &[(&str, &str, &str)] =
+    &[("crates/ftpkit/src/server/mod.rs", "421 Too many sessions", "refused before any session exists")];
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -1,0 +1,57 @@
+"""A typed script using ftpkit the way a user would; `mypy --strict` checks it against the stubs (tests/test_typing.py).
+
+Run it: python examples/typed_example.py  (it starts its own server in a temporary folder)."""
+
+from __future__ import annotations
+
+import ftplib
+import io
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import ftpkit
+
+
+def fetch(ftp: ftpkit.FTP, name: str) -> bytes:
+    out = bytearray()
+    reply: str = ftp.retrbinary(f"RETR {name}", out.extend)
+    assert reply.startswith("226")
+    return bytes(out)
+
+
+def size_or_none(ftp: ftpkit.FTP, name: str) -> Optional[int]:
+    try:
+        return ftp.size(name)
+    except ftplib.error_perm:  # ftpkit's error_perm is a subclass: existing clauses keep working
+        return None
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as root:
+        Path(root, "hello.txt").write_bytes(b"hello, world\n")
+        with ftpkit.Server(root, users={"me": "secret"}, write=True) as server:
+            with ftpkit.FTP() as ftp:
+                welcome: str = ftp.connect("127.0.0.1", server.port)
+                ftp.login("me", "secret")
+                names: list[str] = ftp.nlst()
+                data = fetch(ftp, "hello.txt")
+                ftp.storbinary("STOR copy.txt", io.BytesIO(data))
+                missing = size_or_none(ftp, "missing.txt")
+                facts: dict[str, dict[str, str]] = dict(ftp.mlsd())
+                print(welcome, names, data, missing, sorted(facts))
+    hp: ftpkit.HostPort = ftpkit.parse_pasv("227 Entering Passive Mode (127,0,0,1,4,1)")
+    ip: str = hp.ip
+    port: int = int(ftpkit.parse_epsv("229 Entering Extended Passive Mode (|||6446|)"))
+    entry: Optional[ftpkit.Entry] = ftpkit.parse_list_line("-rw-r--r-- 1 a b 5 Jan 01 2024 x.txt")
+    try:
+        ftpkit.parse_port("1,2,3,4,5,256")
+    except ftpkit.ParseError as e:
+        field: Optional[str] = e.field
+        print(field, e)
+    tl: ftpkit.Timeline = ftpkit.timeline("---> PASV\n227 Entering Passive Mode (10,0,0,1,4,1)\n---> LIST\n226 ok\n")
+    print(ip, port, entry, len(tl.connections))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,403 @@
+"""``ftpkit.FTP``: ``ftplib.FTP``'s interface on ftpkit's Rust client.
+
+Change ``from ftplib import FTP`` to ``from ftpkit import FTP``. The protocol runs in Rust
+(``ftpkit::blocking::Client`` over the core's client session) with the GIL released while it waits, so other
+Python threads keep running during a transfer.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+
+from types import TracebackType
+from typing import Any, BinaryIO, Callable, Iterator, Optional
+
+from . import _native
+from ._errors import error_proto, error_reply
+from ._parse import parse_command
+
+__all__ = ["FTP", "FTP_PORT", "MSG_OOB", "CRLF", "B_CRLF"]
+
+FTP_PORT = 21
+MSG_OOB = 0x1
+CRLF = "\r\n"
+B_CRLF = b"\r\n"
+
+_MISSING = "not offered by ftpkit's blocking client yet (it has no raw command/reply and no data-connection hand-off)"
+
+_Replies = list[tuple[str, int, str]]
+
+
+def print_line(line: str) -> None:
+    """The default ``retrlines`` callback (as ftplib's)."""
+    print(line)
+
+
+def _check_line(text: str) -> None:
+    # As ftplib's putline: a CR or LF in a command is refused before anything is sent.
+    if "\r" in text or "\n" in text:
+        raise ValueError("an illegal newline character should not be contained")
+
+
+def _last(replies: _Replies, verbs: Optional[tuple[str, ...]] = None) -> str:
+    for verb, _code, text in reversed(replies):
+        if verbs is None or verb in verbs:
+            return text
+    return ""
+
+
+class FTP:
+    """An FTP client with ``ftplib.FTP``'s interface, on ftpkit's Rust client.
+
+    ``FTP(host='', user='', passwd='', acct='', timeout=None, source_address=None, *, encoding='utf-8')``:
+    when ``host`` is given, connect; when ``user`` is given too, log in. Use it as a context manager (``QUIT``
+    on exit) as ftplib's.
+
+    Return values and exceptions are ftplib's: the reply text (``'250 ...'``), ``'/sub'`` from ``mkd``, an
+    ``int`` from ``size``; ``error_temp``/``error_perm``/``error_reply``/``error_proto`` (subclasses of
+    ftplib's own classes) for 4xx/5xx/unexpected replies/protocol errors; ``OSError``, ``TimeoutError``,
+    ``EOFError`` for the connection. ``ftpkit.all_errors`` catches them all.
+
+    Where ftpkit differs on purpose:
+
+    - passive mode asks EPSV first and falls back to PASV (ftplib: PASV on IPv4);
+    - a 227 naming another address than the server's is not trusted: ftpkit connects to the control
+      connection's address (as ftplib since 3.9.13 / CVE-2021-4189), always;
+    - ``timeout=None`` waits at most 60 s for each reply and each data-connection step (ftplib would wait
+      forever);
+    - ``login`` also asks the server's features (FEAT) and sets binary type, as the Rust client does;
+    - ``set_debuglevel(1)`` prints the ``ftp -d`` trace (``---> CMD`` and the reply lines) and, for every data
+      connection, the four numbered steps of the seed text with the real addresses and ports;
+    - ``retrbinary`` takes ``RETR`` commands, ``retrlines`` ``RETR``/``LIST``/``NLST``, ``storbinary``
+      ``STOR``/``APPE``; ``sendcmd``/``voidcmd`` take the commands the Rust client offers (``NOOP``, ``TYPE``,
+      ``PWD``, ``CWD``, ``CDUP``, ``SIZE``, ``MDTM``, ``SITE``, ``DELE``, ``MKD``, ``RMD``). ``transfercmd``,
+      ``ntransfercmd``, ``voidresp``, ``abort`` and ``acct`` raise ``NotImplementedError`` until the Rust client
+      offers a raw command and a data-connection hand-off.
+    """
+
+    host: str = ""
+    port: int = FTP_PORT
+    maxline: int = 8192
+    welcome: Optional[str] = None
+    passiveserver: bool = True
+    debugging: int = 0
+    trust_server_pasv_ipv4_address: bool = False
+
+    def __init__(
+        self,
+        host: str = "",
+        user: str = "",
+        passwd: str = "",
+        acct: str = "",
+        timeout: Optional[float] = None,
+        source_address: Optional[tuple[str, int]] = None,
+        *,
+        encoding: str = "utf-8",
+    ) -> None:
+        self.encoding = encoding
+        self.source_address = source_address
+        self.timeout = timeout
+        self._client: Optional[_native.Client] = None
+        self._type: Optional[str] = None
+        if host:
+            self.connect(host)
+            if user:
+                self.login(user, passwd, acct)
+
+    # -- connection ------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> "FTP":
+        return self
+
+    def __exit__(
+        self, exc_type: Optional[type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None:
+        if self._client is not None:
+            try:
+                self.quit()
+            except (OSError, EOFError):
+                pass
+            finally:
+                if self._client is not None:
+                    self.close()
+
+    def connect(
+        self, host: str = "", port: int = 0, timeout: Optional[float] = -999, source_address: Optional[tuple[str, int]] = None
+    ) -> str:
+        """Connects to ``host:port`` (default 21) and returns the greeting."""
+        if host:
+            self.host = host
+        if port > 0:
+            self.port = port
+        if timeout != -999:
+            self.timeout = timeout
+        if source_address is not None:
+            self.source_address = source_address
+        if self.source_address is not None:
+            raise NotImplementedError("source_address: ftpkit's client cannot bind the control connection yet")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError("Non-blocking socket (timeout=0) is not supported")
+        self.close()  # as ftplib, a new connect replaces the old connection
+        self._client = _native.Client(self.host, self.port, self.timeout, self.passiveserver, self.debugging)
+        self._type = None
+        self.welcome = self._client.welcome
+        return self.welcome
+
+    def getwelcome(self) -> Optional[str]:
+        """The greeting the server sent."""
+        return self.welcome
+
+    def set_debuglevel(self, level: int) -> None:
+        """0: silent; 1 or more: print the ``ftp -d`` trace with each data connection's numbered steps."""
+        self.debugging = level
+        if self._client is not None:
+            self._client.set_debuglevel(level)
+
+    debug = set_debuglevel
+
+    def set_pasv(self, val: bool) -> None:
+        """Passive (true, the default: EPSV then PASV) or active (PORT/EPRT) data connections."""
+        self.passiveserver = bool(val)
+        if self._client is not None:
+            self._client.set_passive(self.passiveserver)
+
+    def _c(self) -> _native.Client:
+        if self._client is None:
+            raise error_proto("not connected")
+        return self._client
+
+    def _call(self, op: str, a: Optional[str] = None, b: Optional[str] = None) -> tuple[Any, _Replies]:
+        for text in (a, b):
+            if text is not None:
+                _check_line(text)
+        value, replies = self._c().call(op, a, b)
+        return value, replies
+
+    # -- commands --------------------------------------------------------------------------------------------
+
+    def login(self, user: str = "", passwd: str = "", acct: str = "") -> str:
+        """Logs in (``anonymous`` when no user, as ftplib) and returns the server's final login reply."""
+        if acct:
+            raise NotImplementedError("acct: " + _MISSING)
+        if not user:
+            user = "anonymous"
+        if user == "anonymous" and passwd in {"", "-"}:
+            passwd = passwd + "anonymous@"
+        _, replies = self._call("login", user, passwd)
+        self._type = "I"
+        return _last(replies, ("PASS", "USER"))
+
+    def _settype(self, t: str) -> None:
+        if self._type != t:
+            self._call("type", t)
+            self._type = t
+
+    def sendcmd(self, cmd: str) -> str:
+        """Sends a command and returns its reply (4xx/5xx raise). Only the commands the Rust client offers."""
+        _check_line(cmd)
+        c = parse_command(cmd)
+        verb, arg = c.verb, c.arg
+        simple = {"NOOP": "noop", "PWD": "pwd", "XPWD": "pwd", "CWD": "cwd", "SIZE": "size", "MDTM": "mdtm",
+                  "SITE": "site", "DELE": "dele", "MKD": "mkd", "XMKD": "mkd", "RMD": "rmd", "XRMD": "rmd",
+                  "TYPE": "type"}
+        if verb == "CDUP":
+            verb, arg = "CWD", ".."
+        op = simple.get(verb)
+        if op is None:
+            raise NotImplementedError(f"sendcmd({verb!r}): {_MISSING}")
+        if op == "type":
+            arg = (arg or "").split(" ")[0]
+        _, replies = self._call(op, arg)
+        if op == "type":
+            self._type = (arg or "").upper()
+        return _last(replies)
+
+    def voidcmd(self, cmd: str) -> str:
+        """As :meth:`sendcmd`, but a reply other than 2xx raises ``error_reply``."""
+        resp = self.sendcmd(cmd)
+        if resp[:1] != "2":
+            raise error_reply(resp)
+        return resp
+
+    def voidresp(self) -> str:
+        """Not available: the Rust client reads every reply itself."""
+        raise NotImplementedError("voidresp: " + _MISSING)
+
+    def transfercmd(self, cmd: str, rest: Optional[int] = None) -> socket.socket:
+        """Not available yet (needs a data-connection hand-off in the Rust client)."""
+        raise NotImplementedError("transfercmd: " + _MISSING)
+
+    def ntransfercmd(self, cmd: str, rest: Optional[int] = None) -> tuple[socket.socket, Optional[int]]:
+        """Not available yet (needs a data-connection hand-off in the Rust client)."""
+        raise NotImplementedError("ntransfercmd: " + _MISSING)
+
+    def abort(self) -> str:
+        """Not available yet: a transfer is aborted by the Rust client when its callback raises."""
+        raise NotImplementedError("abort: " + _MISSING)
+
+    def retrbinary(
+        self, cmd: str, callback: Callable[[bytes], object], blocksize: int = 8192, rest: Optional[int] = None
+    ) -> str:
+        """``RETR path`` in binary mode: ``callback(block)`` for every block of at most ``blocksize`` bytes, from
+        byte ``rest`` when given. Returns the final reply (``'226 ...'``)."""
+        _check_line(cmd)
+        c = parse_command(cmd)
+        if c.verb != "RETR" or c.arg is None:
+            raise NotImplementedError(f"retrbinary({c.verb!r}): only RETR <path>; {_MISSING}")
+        self._settype("I")
+        _, replies = self._c().retrieve(c.arg, callback, blocksize, None if rest is None else int(rest))
+        return _last(replies)
+
+    def retrlines(self, cmd: str, callback: Optional[Callable[[str], object]] = None) -> str:
+        """``RETR``, ``LIST`` or ``NLST`` in ASCII mode: ``callback(line)`` for every line, line end removed
+        (default: print it). Returns the final reply."""
+        _check_line(cmd)
+        cb = callback or print_line
+        c = parse_command(cmd)
+        if c.verb in ("LIST", "NLST"):
+            lines, replies = self._call("list" if c.verb == "LIST" else "nlst", c.arg)
+            for line in lines:
+                cb(line)
+            return _last(replies)
+        if c.verb != "RETR" or c.arg is None:
+            raise NotImplementedError(f"retrlines({c.verb!r}): RETR, LIST and NLST only; {_MISSING}")
+        self._settype("A")
+        buf = io.BytesIO()
+        _, replies = self._c().retrieve(c.arg, buf.write, 1 << 20, None)
+        for line in buf.getvalue().decode(self.encoding).splitlines():
+            cb(line)
+        return _last(replies)
+
+    def storbinary(
+        self,
+        cmd: str,
+        fp: BinaryIO,
+        blocksize: int = 8192,
+        callback: Optional[Callable[[bytes], object]] = None,
+        rest: Optional[int] = None,
+    ) -> str:
+        """``STOR path`` (or ``APPE path``) in binary mode from ``fp.read(blocksize)``; ``callback(block)``
+        after each block. Returns the final reply."""
+        _check_line(cmd)
+        c = parse_command(cmd)
+        if c.verb not in ("STOR", "APPE") or c.arg is None:
+            raise NotImplementedError(f"storbinary({c.verb!r}): STOR and APPE only; {_MISSING}")
+        self._settype("I")
+        _, replies = self._c().store(
+            c.arg, fp, blocksize, callback, None if rest is None else int(rest), c.verb == "APPE"
+        )
+        return _last(replies)
+
+    def storlines(self, cmd: str, fp: BinaryIO, callback: Optional[Callable[[bytes], object]] = None) -> str:
+        """``STOR path`` in ASCII mode: each line of ``fp`` sent with a CRLF end. Returns the final reply."""
+        _check_line(cmd)
+        c = parse_command(cmd)
+        if c.verb not in ("STOR", "APPE") or c.arg is None:
+            raise NotImplementedError(f"storlines({c.verb!r}): STOR and APPE only; {_MISSING}")
+        self._settype("A")
+        _, replies = self._c().store(c.arg, _Lines(fp, self.maxline, callback), 1 << 16, None, None, c.verb == "APPE")
+        return _last(replies)
+
+    def nlst(self, *args: str) -> list[str]:
+        """The names in a directory (NLST)."""
+        arg = " ".join(args) if args else None
+        names, _ = self._call("nlst", arg)
+        return list(names)
+
+    def dir(self, *args: Any) -> None:
+        """Lists a directory (LIST), each line to the callback given as last argument (default: print)."""
+        cb: Optional[Callable[[str], object]] = None
+        if args and not isinstance(args[-1], str):
+            cb = args[-1]
+            args = args[:-1]
+        cmd = "LIST" + "".join(" " + a for a in args if a)
+        self.retrlines(cmd, cb)
+
+    def mlsd(self, path: str = "", facts: Optional[list[str]] = None) -> Iterator[tuple[str, dict[str, str]]]:
+        """``(name, facts)`` for each entry of an MLSD listing, fact names lower-cased."""
+        if facts:
+            raise NotImplementedError("mlsd(facts=...): OPTS MLST is " + _MISSING)
+        if not self._c().has_feature("MLST"):
+            # As ftplib against a server without MLSD: the server's refusal.
+            raise NotImplementedError("mlsd: the server does not list MLST in FEAT")
+        entries, _ = self._call("mlsd", path or None)
+        for name, fl in entries:
+            yield name, dict(fl)
+
+    def rename(self, fromname: str, toname: str) -> str:
+        """RNFR + RNTO; returns the RNTO reply."""
+        _, replies = self._call("rename", fromname, toname)
+        return _last(replies)
+
+    def delete(self, filename: str) -> str:
+        """DELE; returns the reply."""
+        _, replies = self._call("dele", filename)
+        resp = _last(replies)
+        if resp[:3] not in {"250", "200"}:
+            raise error_reply(resp)
+        return resp
+
+    def cwd(self, dirname: str) -> str:
+        """CWD (``''`` means ``'.'``); returns the reply."""
+        _, replies = self._call("cwd", dirname or ".")
+        return _last(replies)
+
+    def size(self, filename: str) -> Optional[int]:
+        """The size of a file (SIZE)."""
+        n, _ = self._call("size", filename)
+        return None if n is None else int(n)
+
+    def mkd(self, dirname: str) -> str:
+        """MKD; returns the new directory's path as the 257 reply names it (``''`` when it names none)."""
+        path, _ = self._call("mkd", dirname)
+        return "" if path is None else str(path)
+
+    def rmd(self, dirname: str) -> str:
+        """RMD; returns the reply."""
+        _, replies = self._call("rmd", dirname)
+        return _last(replies)
+
+    def pwd(self) -> str:
+        """The working directory (PWD)."""
+        path, _ = self._call("pwd")
+        return str(path)
+
+    def quit(self) -> str:
+        """QUIT, then close; returns the reply."""
+        _, replies = self._call("quit")
+        self.close()
+        return _last(replies)
+
+    def close(self) -> None:
+        """Closes the connection without QUIT."""
+        c, self._client = self._client, None
+        if c is not None:
+            c.close()
+
+
+class _Lines:
+    """``fp`` as ``read(n)`` giving whole lines with CRLF ends (ftplib's ``storlines`` conversion)."""
+
+    def __init__(self, fp: BinaryIO, maxline: int, callback: Optional[Callable[[bytes], object]]) -> None:
+        self.fp, self.maxline, self.callback = fp, maxline, callback
+        self.pending = b""
+
+    def read(self, n: int) -> bytes:
+        while len(self.pending) < n:
+            buf = self.fp.readline(self.maxline + 1)
+            if len(buf) > self.maxline:
+                raise error_proto(f"got more than {self.maxline} bytes")
+            if not buf:
+                break
+            if buf[-2:] != b"\r\n":
+                if buf[-1:] in (b"\r", b"\n"):
+                    buf = buf[:-1]
+                buf = buf + b"\r\n"
+            if self.callback:
+                self.callback(buf)
+            self.pending += buf
+        out, self.pending = self.pending[:n], self.pending[n:]
+        return out
+
+

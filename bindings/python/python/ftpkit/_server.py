@@ -1,0 +1,96 @@
+"""``ftpkit.Server``: ftpkit's tokio FTP server on a background thread, for tests and small jobs."""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import Mapping, Optional, Union
+
+from . import _native
+
+__all__ = ["Server"]
+
+
+class Server:
+    """An FTP server serving the folder ``root``, started at once on ``host`` (default 127.0.0.1), on a free
+    port unless ``port`` is given.
+
+    ``users`` maps user names to passwords; ``write`` lets them change files (read-only otherwise);
+    ``anonymous`` allows ``anonymous``/``ftp`` logins with any password, read-only. ``passive_ports`` is a
+    ``(low, high)`` range for passive data connections; ``masquerade`` an IPv4 address to announce in 227
+    replies (a server behind NAT). Use it as a context manager, or call :meth:`stop`.
+
+    As a pytest fixture in place of a pyftpdlib server::
+
+        @pytest.fixture
+        def ftp_server(tmp_path):
+            with ftpkit.Server(tmp_path, users={"user": "12345"}, write=True) as srv:
+                yield srv          # srv.port, srv.url
+    """
+
+    def __init__(
+        self,
+        root: Union[str, "os.PathLike[str]"],
+        users: Optional[Mapping[str, str]] = None,
+        *,
+        anonymous: bool = False,
+        write: bool = False,
+        passive_ports: Optional[tuple[int, int]] = None,
+        masquerade: Optional[str] = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        greeting: Optional[str] = None,
+    ) -> None:
+        self.root = os.fspath(root)
+        self._native = _native.Server(
+            self.root, sorted((users or {}).items()), anonymous, write, host, port, passive_ports, masquerade,
+            greeting,
+        )
+
+    @property
+    def host(self) -> str:
+        """The address the server listens on."""
+        return str(self._native.address[0])
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._native.address[1])
+
+    @property
+    def url(self) -> str:
+        """``ftp://host:port/``."""
+        host = self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"ftp://{host}:{self.port}/"
+
+    @property
+    def sessions(self) -> int:
+        """Sessions now open."""
+        return int(self._native.sessions)
+
+    @property
+    def running(self) -> bool:
+        """True until :meth:`stop`."""
+        return bool(self._native.running)
+
+    def stop(self) -> None:
+        """Stops accepting, ends the sessions (idle ones at once, with 421) and stops the server's threads.
+        Idempotent."""
+        self._native.stop()
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<ftpkit.Server {self.url} root={self.root!r} {state}>"
