@@ -1,11 +1,13 @@
-//! `cargo xtask <task>`: every task a contributor or CI runs, in one small binary with no dependencies.
+//! `cargo xtask <task>`: every task a contributor or CI runs, in one small binary (its one dependency: cbindgen, pinned, for the C header).
 //!
 //! Tasks:
 //! - `ci`: every check the project has, installing what it needs when missing (see [`ci`]).
 //! - `lint`: `cargo fmt --check`, clippy with `-D warnings` (and the core without default features), rustdoc with
 //!   `-D warnings`.
 //! - `test`: the workspace's tests.
+//! - `c`, `c-header [--check]`, `c-install --prefix DIR`: the C library (see `c.rs`).
 
+mod c;
 mod fuzz;
 
 use std::env;
@@ -24,8 +26,11 @@ fn main() -> ExitCode {
         "test" => test(),
         "main-job" => main_job(),
         "fuzz" => fuzz::fuzz(&args[1..]),
+        "c-header" => c::c_header(&args[1..]),
+        "c-install" => c::c_install(&args[1..]),
+        "c" => c::ci_step(),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|lint|test|fuzz|main-job>\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list");
+            println!("usage: cargo xtask <ci|lint|test|fuzz|main-job|c|c-header [--check]|c-install --prefix DIR>\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list");
             Ok(())
         }
         other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
@@ -74,6 +79,7 @@ fn ci() -> Result {
     step("test (unit, vectors, properties, loopback, interop with real FTP peers)", test)?;
     step("fuzz smoke (every target, briefly)", || fuzz::fuzz(&["--smoke".into(), "--time".into(), "5".into()]))?;
     step("benchmark smoke (one-run ratios; figures reported, not gated)", bench_smoke)?;
+    step("c library (header, C tests, valgrind, ASan, examples, ALG interop, install, bench)", c::ci_step)?;
     step("main job", main_job)?;
     Ok(())
 }
