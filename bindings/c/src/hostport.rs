@@ -3,9 +3,7 @@
 
 use crate::ffi::{self, ffi_boundary};
 use crate::result::{self, ftpkit_result, FTPKIT_OK};
-use ftpkit_proto::hostport::{
-    self, EprtArg, EpsvText, LprtArg, LpsvText, Mode, PasvText, PortArg,
-};
+use ftpkit_proto::hostport::{self, EprtArg, EpsvText, LprtArg, LpsvText, Mode, PasvText, PortArg};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4};
 
 /// `form`: a PORT argument `h1,h2,h3,h4,p1,p2` (UTF-8 text).
@@ -47,14 +45,8 @@ pub struct ftpkit_hostport {
 }
 
 fn from_addr(addr: Option<SocketAddr>, port: u16, delimiter: u8, span: core::ops::Range<usize>) -> ftpkit_hostport {
-    let mut hp = ftpkit_hostport {
-        family: 0,
-        addr: [0; 16],
-        port,
-        delimiter,
-        span_start: span.start,
-        span_end: span.end,
-    };
+    let mut hp =
+        ftpkit_hostport { family: 0, addr: [0; 16], port, delimiter, span_start: span.start, span_end: span.end };
     match addr {
         Some(SocketAddr::V4(a)) => {
             hp.family = 4;
@@ -260,7 +252,8 @@ pub unsafe extern "C" fn ftpkit_rewrite(
     ffi_boundary!({
         // SAFETY: the caller's promises above.
         let (input, rep) =
-            match unsafe { (ffi::bytes(input, len, "input"), ffi::bytes(replacement, replacement_len, "replacement")) } {
+            match unsafe { (ffi::bytes(input, len, "input"), ffi::bytes(replacement, replacement_len, "replacement")) }
+            {
                 (Ok(i), Ok(r)) => (i, r),
                 (Err(e), _) | (_, Err(e)) => return e,
             };

@@ -120,7 +120,11 @@ pub unsafe extern "C" fn ftpkit_entry_name(
 /// # Safety
 /// `entry` live; `has`/`size` writable.
 #[no_mangle]
-pub unsafe extern "C" fn ftpkit_entry_size(entry: *const ftpkit_entry, has: *mut bool, size: *mut u64) -> ftpkit_result {
+pub unsafe extern "C" fn ftpkit_entry_size(
+    entry: *const ftpkit_entry,
+    has: *mut bool,
+    size: *mut u64,
+) -> ftpkit_result {
     ffi_boundary!({
         // SAFETY: the caller's promises above.
         match unsafe { (ffi::borrow(entry, "entry"), ffi::out(has, "has"), ffi::out(size, "size")) } {
@@ -139,7 +143,11 @@ pub unsafe extern "C" fn ftpkit_entry_size(entry: *const ftpkit_entry, has: *mut
 /// # Safety
 /// `entry` live; `has`/`secs` writable.
 #[no_mangle]
-pub unsafe extern "C" fn ftpkit_entry_modified(entry: *const ftpkit_entry, has: *mut bool, secs: *mut i64) -> ftpkit_result {
+pub unsafe extern "C" fn ftpkit_entry_modified(
+    entry: *const ftpkit_entry,
+    has: *mut bool,
+    secs: *mut i64,
+) -> ftpkit_result {
     ffi_boundary!({
         // SAFETY: the caller's promises above.
         match unsafe { (ffi::borrow(entry, "entry"), ffi::out(has, "has"), ffi::out(secs, "secs")) } {

@@ -33,8 +33,8 @@ pub unsafe extern "C" fn ftpkit_parse_257(
     })
 }
 
-/// Writes the text of a 257 reply (without the code): `"<path, quotes doubled>" <text>` into `buf` (snprintf
-/// convention). CR, LF or NUL in the path is refused.
+/// Writes a 257 reply line without its line end, `257 "<path, quotes doubled>" <text>`, into `buf` (snprintf
+/// convention). CR, LF or NUL in the path or text is `FTPKIT_INJECTION`.
 ///
 /// # Safety
 /// `path_ptr`/`text` point to their lengths in readable bytes; `buf` has `cap` writable bytes or is NULL;
@@ -160,7 +160,11 @@ pub unsafe extern "C" fn ftpkit_features_get(
 /// # Safety
 /// `features` NULL or live; `name` points to `name_len` readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn ftpkit_features_has(features: *const ftpkit_features, name: *const u8, name_len: usize) -> bool {
+pub unsafe extern "C" fn ftpkit_features_has(
+    features: *const ftpkit_features,
+    name: *const u8,
+    name_len: usize,
+) -> bool {
     ffi_boundary!(fallback: false, {
         // SAFETY: the caller's promises above.
         match unsafe { (ffi::borrow(features, "features"), ffi::text(name, name_len, "name")) } {

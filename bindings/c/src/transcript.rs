@@ -47,10 +47,8 @@ pub unsafe extern "C" fn ftpkit_transcript_decode(
             (Ok(t), Ok(o)) => (t, o),
             (Err(e), _) | (_, Err(e)) => return e,
         };
-        let items = transcript::decode(text)
-            .into_iter()
-            .map(|item| ftpkit_item { explain: explain(&item), item })
-            .collect();
+        let items =
+            transcript::decode(text).into_iter().map(|item| ftpkit_item { explain: explain(&item), item }).collect();
         *out = ffi::into_handle(ftpkit_transcript { items });
         FTPKIT_OK
     })
@@ -188,7 +186,11 @@ pub unsafe extern "C" fn ftpkit_item_line(item: *const ftpkit_item) -> usize {
 /// # Safety
 /// `item` a valid lent item; `ptr`/`len` writable.
 #[no_mangle]
-pub unsafe extern "C" fn ftpkit_item_input(item: *const ftpkit_item, ptr: *mut *const u8, len: *mut usize) -> ftpkit_result {
+pub unsafe extern "C" fn ftpkit_item_input(
+    item: *const ftpkit_item,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> ftpkit_result {
     ffi_boundary!({
         // SAFETY: the caller's promises above (item checked by with_item, out-params by lend).
         unsafe {
@@ -209,7 +211,11 @@ pub unsafe extern "C" fn ftpkit_item_input(item: *const ftpkit_item, ptr: *mut *
 /// # Safety
 /// `item` a valid lent item; `ptr`/`len` writable.
 #[no_mangle]
-pub unsafe extern "C" fn ftpkit_item_verb(item: *const ftpkit_item, ptr: *mut *const u8, len: *mut usize) -> ftpkit_result {
+pub unsafe extern "C" fn ftpkit_item_verb(
+    item: *const ftpkit_item,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> ftpkit_result {
     ffi_boundary!({
         // SAFETY: the caller's promises above.
         unsafe {
@@ -375,7 +381,11 @@ pub unsafe extern "C" fn ftpkit_item_path(
 /// # Safety
 /// `item` a valid lent item; `ptr`/`len` writable.
 #[no_mangle]
-pub unsafe extern "C" fn ftpkit_item_error(item: *const ftpkit_item, ptr: *mut *const u8, len: *mut usize) -> ftpkit_result {
+pub unsafe extern "C" fn ftpkit_item_error(
+    item: *const ftpkit_item,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> ftpkit_result {
     ffi_boundary!({
         // SAFETY: the caller's promises above.
         unsafe {
@@ -408,7 +418,11 @@ pub unsafe extern "C" fn ftpkit_item_error_kind(item: *const ftpkit_item) -> ftp
 /// # Safety
 /// `item` a valid lent item; `ptr`/`len` writable.
 #[no_mangle]
-pub unsafe extern "C" fn ftpkit_item_explain(item: *const ftpkit_item, ptr: *mut *const u8, len: *mut usize) -> ftpkit_result {
+pub unsafe extern "C" fn ftpkit_item_explain(
+    item: *const ftpkit_item,
+    ptr: *mut *const u8,
+    len: *mut usize,
+) -> ftpkit_result {
     ffi_boundary!({
         // SAFETY: the caller's promises above.
         unsafe { with_item(item, |i| ffi::lend(i.explain.as_bytes(), ptr, len)) }
