@@ -81,7 +81,11 @@ mod boundary_tests {
         }
         let declared = header
             .lines()
-            .filter(|l| !["//", "/*", "*"].iter().any(|c| l.trim_start().starts_with(c)) && l.contains("ftpkit_") && l.contains('('))
+            .filter(|l| {
+                !["//", "/*", "*"].iter().any(|c| l.trim_start().starts_with(c))
+                    && l.contains("ftpkit_")
+                    && l.contains('(')
+            })
             .filter(|l| {
                 let before = l.split('(').next().unwrap_or("");
                 before.split_whitespace().last().is_some_and(|w| w.trim_start_matches('*').starts_with("ftpkit_"))
