@@ -6,7 +6,6 @@
 //! only the Rust half runs. Figures are reported, not gated (speed is checked by ratios, never by timed tests),
 //! except that both halves must compute the same checksum.
 
-#[allow(dead_code)]
 #[path = "../../../crates/proto/benches/common/corpus.rs"]
 mod corpus;
 
