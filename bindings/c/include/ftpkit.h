@@ -21,13 +21,15 @@
  *   named in that function's comment (a decoder's next _feed/_next/_free; a transcript's or entry's _free). Not
  *   NUL-terminated.
  * - Accessors that cannot fail return a value directly (0, false or NULL for a NULL handle).
+ * - Sans-IO: nothing here opens a socket, spawns a thread or reads the clock. The caller moves the bytes (see
+ *   examples/alg.c for a gateway on poll(2)).
  * - No Rust panic crosses this boundary: a bug inside the library returns FTPKIT_PANIC (or the accessor's 0/NULL);
  *   free the handle involved.
  *
  * OWNERSHIP AND THREADS
  * - The caller owns every handle it made and frees it once. Lent objects (ftpkit_reply, ftpkit_command,
- *   ftpkit_item) are never freed by the caller.
- * - Stateful handles (ftpkit_reply_decoder, ftpkit_command_decoder) are not thread-safe: use each from one thread
+ *   ftpkit_item, ftpkit_request) are never freed by the caller.
+ * - Stateful handles (ftpkit_reply_decoder, ftpkit_command_decoder, ftpkit_server_session) are not thread-safe: use each from one thread
  *   at a time (it may move between threads). Immutable handles (ftpkit_transcript, ftpkit_features, ftpkit_entry)
  *   may be read from several threads at once. Stateless functions are thread-safe; ftpkit_error_detail is
  *   per-thread.
@@ -96,6 +98,54 @@
 // `framing` value: any `NNN ` line closes a multi-line reply, which takes that line's code (curl's rule).
 #define FTPKIT_FRAMING_TOLERANT 1
 
+// Outcome: done (opened, deleted, connected...).
+#define FTPKIT_OUTCOME_OK 1
+
+// Outcome of a stat request: a directory.
+#define FTPKIT_OUTCOME_DIR 2
+
+// Outcome of a stat request: a file.
+#define FTPKIT_OUTCOME_FILE 3
+
+// Outcome of a size request: `value` is the size in bytes.
+#define FTPKIT_OUTCOME_SIZE 4
+
+// Outcome of an authenticate request: logged in, read-only.
+#define FTPKIT_OUTCOME_LOGGED_IN_READ_ONLY 5
+
+// Outcome of an authenticate request: logged in, read-write.
+#define FTPKIT_OUTCOME_LOGGED_IN_READ_WRITE 6
+
+// Outcome of an authenticate request: refused.
+#define FTPKIT_OUTCOME_DENIED 7
+
+// Outcome of a transfer request: done, `value` bytes moved.
+#define FTPKIT_OUTCOME_TRANSFER_DONE 8
+
+// Outcome of a transfer request: the data connection broke (426).
+#define FTPKIT_OUTCOME_CONNECTION_LOST 9
+
+// No such file or directory.
+#define FTPKIT_OUTCOME_NOT_FOUND 10
+
+// The file system refused.
+#define FTPKIT_OUTCOME_PERMISSION_DENIED 11
+
+// The target exists already.
+#define FTPKIT_OUTCOME_EXISTS 12
+
+// No space left (452).
+#define FTPKIT_OUTCOME_NO_SPACE 13
+
+// A quota is exceeded (552).
+#define FTPKIT_OUTCOME_QUOTA_EXCEEDED 14
+
+// A listen-passive request: every port of the range is taken (425).
+#define FTPKIT_OUTCOME_PASSIVE_RANGE_EXHAUSTED 15
+
+// Anything else (the session answers with a generic failure; nothing of it is sent to the client).
+#define FTPKIT_OUTCOME_FAILED 16
+
 // `ftpkit_item_kind`: a command the client sent.
 #define FTPKIT_ITEM_COMMAND 1
 
@@ -130,6 +180,13 @@ typedef struct ftpkit_reply ftpkit_reply;
 // A streaming reply decoder: bytes from the control connection in, complete replies out, with bounded memory.
 // Owned by the caller (`_new`/`_free`); not thread-safe (use one thread at a time; it may move between threads).
 typedef struct ftpkit_reply_decoder ftpkit_reply_decoder;
+
+// A request lent by its session: valid until the next `ftpkit_server_session_poll_request` or `_free`.
+typedef struct ftpkit_request ftpkit_request;
+
+// A server session for one control connection. Owned by the caller (`_new`/`_free`); not thread-safe (one
+// thread at a time; it may move between threads).
+typedef struct ftpkit_server_session ftpkit_server_session;
 
 // A decoded transcript: owned by the caller (`_decode`/`_free`), immutable once made, so it may be read from
 // several threads at once; its items live as long as it does.
@@ -550,6 +607,104 @@ ftpkit_result ftpkit_error_detail(uint8_t *buf,
                                   size_t cap,
                                   size_t *needed);
 
+// Makes a session for a client at `*client` that reached the server at `*server` (only `family`, `addr`, `port`
+// are read). `anonymous` allows `USER anonymous`/`ftp` read-only without an authenticate request. The safe
+// defaults hold otherwise (bounce protection, no privileged active ports, passive data only from the client).
+// The 220 greeting is queued at once: call `_poll_transmit`.
+//
+// # Safety
+// `client`/`server` readable; `out` writable.
+ftpkit_result ftpkit_server_session_new(const struct ftpkit_hostport *client,
+                                        const struct ftpkit_hostport *server,
+                                        bool anonymous,
+                                        struct ftpkit_server_session **out);
+
+// Frees a session. NULL is a no-op.
+//
+// # Safety
+// NULL or from `ftpkit_server_session_new`, not freed before.
+void ftpkit_server_session_free(struct ftpkit_server_session *session);
+
+// Feeds bytes read from the client's control connection. `FTPKIT_CLOSED` once the session has closed.
+//
+// # Safety
+// `session` live; `bytes` points to `len` readable bytes (or NULL with 0).
+ftpkit_result ftpkit_server_session_handle_input(struct ftpkit_server_session *session,
+                                                 const uint8_t *bytes,
+                                                 size_t len);
+
+// Lends the next bytes to write to the client (`*len` 0 and `*ptr` NULL when there are none), valid until the
+// next call on the session.
+//
+// # Safety
+// `session` live; `ptr`/`len` writable.
+ftpkit_result ftpkit_server_session_poll_transmit(struct ftpkit_server_session *session,
+                                                  const uint8_t **ptr,
+                                                  size_t *len);
+
+// Lends the next request (NULL when there is none), valid until the next `_poll_request` or `_free`. Answer each
+// with `ftpkit_server_session_complete` (or `_complete_bound` for a listen-passive request).
+//
+// # Safety
+// `session` live; `out` writable.
+ftpkit_result ftpkit_server_session_poll_request(struct ftpkit_server_session *session,
+                                                 const struct ftpkit_request **out);
+
+// Lends the name of the next event (`logged_in`, `close_data`, `cancel`, `close`; empty when there is none):
+// a static string. `close` means: close the control connection once the pending bytes are written.
+//
+// # Safety
+// `session` live; `ptr`/`len` writable.
+ftpkit_result ftpkit_server_session_poll_event(struct ftpkit_server_session *session,
+                                               const uint8_t **ptr,
+                                               size_t *len);
+
+// True once the session has closed (QUIT answered, too many failed logins, idle); false for NULL.
+//
+// # Safety
+// `session` NULL or live.
+bool ftpkit_server_session_is_closed(const struct ftpkit_server_session *session);
+
+// Answers request `id` with `outcome` (`FTPKIT_OUTCOME_*`; `value` is the size for `SIZE` and the byte count
+// for `TRANSFER_DONE`, ignored otherwise). An id that is not open is `FTPKIT_INVALID_STATE`; an outcome that does
+// not fit the request is the core's error.
+//
+// # Safety
+// `session` live.
+ftpkit_result ftpkit_server_session_complete(struct ftpkit_server_session *session,
+                                             uint64_t id,
+                                             uint32_t outcome,
+                                             uint64_t value);
+
+// Answers a listen-passive request: the caller's listener is bound at `*addr`.
+//
+// # Safety
+// `session` live; `addr` readable.
+ftpkit_result ftpkit_server_session_complete_bound(struct ftpkit_server_session *session,
+                                                   uint64_t id,
+                                                   const struct ftpkit_hostport *addr);
+
+// The request's id (pass it back to `_complete`); 0 for NULL.
+//
+// # Safety
+// `request` NULL or a valid lent request.
+uint64_t ftpkit_request_id(const struct ftpkit_request *request);
+
+// Lends the request's stable name (`authenticate`, `stat`, `open_read`, `open_write`, `list`, `delete`, `mkdir`,
+// `rmdir`, `rename`, `size`, `mtime`, `listen_passive`, `connect_active`, `transfer`, ...), its main text (the
+// path; the `from` path of a rename; the user of a login; the address to connect to or listen on) and its
+// second text (the password of a login, the `to` path of a rename; else empty). Valid as long as the request.
+//
+// # Safety
+// `request` a valid lent request; the six out-parameters writable.
+ftpkit_result ftpkit_request_fields(const struct ftpkit_request *request,
+                                    const uint8_t **name,
+                                    size_t *name_len,
+                                    const uint8_t **text,
+                                    size_t *text_len,
+                                    const uint8_t **text2,
+                                    size_t *text2_len);
+
 // Reads the quoted path of a 257 reply (`257 "/a ""b"" c" created`, code optional; doubled quotes undone) into
 // `buf` (snprintf convention). No quote is `FTPKIT_SYNTAX`; a control character inside the quotes is refused.
 //
@@ -561,8 +716,8 @@ ftpkit_result ftpkit_parse_257(const uint8_t *text,
                                size_t cap,
                                size_t *needed);
 
-// Writes the text of a 257 reply (without the code): `"<path, quotes doubled>" <text>` into `buf` (snprintf
-// convention). CR, LF or NUL in the path is refused.
+// Writes a 257 reply line without its line end, `257 "<path, quotes doubled>" <text>`, into `buf` (snprintf
+// convention). CR, LF or NUL in the path or text is `FTPKIT_INJECTION`.
 //
 // # Safety
 // `path_ptr`/`text` point to their lengths in readable bytes; `buf` has `cap` writable bytes or is NULL;

@@ -22,6 +22,7 @@ pub mod hostport;
 pub mod listing;
 pub mod reply_decoder;
 pub mod result;
+pub mod server_session;
 pub mod text;
 pub mod transcript;
 
@@ -48,6 +49,7 @@ mod boundary_tests {
         ("listing.rs", include_str!("listing.rs")),
         ("reply_decoder.rs", include_str!("reply_decoder.rs")),
         ("result.rs", include_str!("result.rs")),
+        ("server_session.rs", include_str!("server_session.rs")),
         ("text.rs", include_str!("text.rs")),
         ("transcript.rs", include_str!("transcript.rs")),
     ];

@@ -520,6 +520,111 @@ static void test_firewall(void) {
     CHECK_RESULT(ftpkit_firewall_rules(1, 1, 0, 0, 0, 1, (uint8_t *)buf, 4, &n), FTPKIT_BUFFER_TOO_SMALL);
 }
 
+/* Collects everything the session wants written, as one NUL-terminated string. */
+static void drain(ftpkit_server_session *s, char *out, size_t cap) {
+    size_t at = 0;
+    out[0] = 0;
+    for (;;) {
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        CHECK_RESULT(ftpkit_server_session_poll_transmit(s, &p, &n), FTPKIT_OK);
+        if (n == 0) break;
+        if (at + n + 1 <= cap) {
+            memcpy(out + at, p, n);
+            at += n;
+            out[at] = 0;
+        }
+    }
+}
+
+static void test_server_session(void) {
+    ftpkit_hostport client, server;
+    memset(&client, 0, sizeof client);
+    client.family = 4; client.addr[0] = 127; client.addr[3] = 1; client.port = 40000;
+    server = client;
+    server.port = 21;
+    ftpkit_server_session *s = NULL;
+    CHECK_RESULT(ftpkit_server_session_new(&client, &server, true, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_new(NULL, &server, true, &s), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_new(&client, &server, true, &s), FTPKIT_OK);
+    char out[4096];
+    drain(s, out, sizeof out);
+    CHECK(strncmp(out, "220 ", 4) == 0);
+    /* Anonymous: logged in by the session itself, with an event. */
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, S("USER anonymous\r\nPASS x@y\r\nPWD\r\n")), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strstr(out, "331") != NULL && strstr(out, "230") != NULL && strstr(out, "257 \"/\"") != NULL);
+    const uint8_t *p;
+    size_t n;
+    CHECK_RESULT(ftpkit_server_session_poll_event(s, &p, &n), FTPKIT_OK);
+    CHECK(eq(p, n, "logged_in"));
+    CHECK_RESULT(ftpkit_server_session_poll_event(s, &p, &n), FTPKIT_OK);
+    CHECK(n == 0);
+    /* SIZE asks the caller; the answer becomes 213. */
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, S("SIZE /a b.txt\r\n")), FTPKIT_OK);
+    const ftpkit_request *r = NULL;
+    CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
+    CHECK(r != NULL);
+    const uint8_t *name, *text, *text2;
+    size_t nl, tl, t2l;
+    CHECK_RESULT(ftpkit_request_fields(r, &name, &nl, &text, &tl, &text2, &t2l), FTPKIT_OK);
+    CHECK(eq(name, nl, "size") && eq(text, tl, "/a b.txt") && t2l == 0);
+    CHECK_RESULT(ftpkit_request_fields(r, &name, &nl, NULL, &tl, &text2, &t2l), FTPKIT_NULL_PARAMETER);
+    uint64_t id = ftpkit_request_id(r);
+    CHECK(ftpkit_request_id(NULL) == 0);
+    CHECK_RESULT(ftpkit_server_session_complete(s, id + 1000, FTPKIT_OUTCOME_SIZE, 123), FTPKIT_INVALID_STATE);
+    CHECK_RESULT(ftpkit_server_session_complete(s, id, 999, 0), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_complete(s, id, FTPKIT_OUTCOME_SIZE, 123), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strcmp(out, "213 123\r\n") == 0);
+    /* Completed once: a second answer is a caller error. */
+    CHECK_RESULT(ftpkit_server_session_complete(s, id, FTPKIT_OUTCOME_SIZE, 1), FTPKIT_INVALID_STATE);
+    /* Injection in a path argument never reaches the caller. */
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, S("QUIT\r\n")), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strncmp(out, "221", 3) == 0);
+    CHECK(ftpkit_server_session_is_closed(s));
+    CHECK(ftpkit_server_session_handle_input(s, S("NOOP\r\n")) != FTPKIT_OK);
+    ftpkit_server_session_free(s);
+
+    /* A named user: the caller checks the password. */
+    CHECK_RESULT(ftpkit_server_session_new(&client, &server, false, &s), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, S("USER alice\r\nPASS secret\r\n")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
+    CHECK(r != NULL);
+    CHECK_RESULT(ftpkit_request_fields(r, &name, &nl, &text, &tl, &text2, &t2l), FTPKIT_OK);
+    CHECK(eq(name, nl, "authenticate") && eq(text, tl, "alice") && eq(text2, t2l, "secret"));
+    CHECK_RESULT(ftpkit_server_session_complete(s, ftpkit_request_id(r), FTPKIT_OUTCOME_LOGGED_IN_READ_WRITE, 0),
+                 FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strstr(out, "230") != NULL);
+    /* PASV: the caller binds a listener and says where. */
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, S("PASV\r\n")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
+    CHECK(r != NULL);
+    CHECK_RESULT(ftpkit_request_fields(r, &name, &nl, &text, &tl, &text2, &t2l), FTPKIT_OK);
+    CHECK(eq(name, nl, "listen_passive"));
+    ftpkit_hostport bound = server;
+    bound.port = 50000;
+    CHECK_RESULT(ftpkit_server_session_complete_bound(s, ftpkit_request_id(r), NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_complete_bound(s, ftpkit_request_id(r), &bound), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strstr(out, "227 Entering Passive Mode (127,0,0,1,195,80)") != NULL);
+    CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
+    CHECK(r == NULL);
+    /* Bad parameters. */
+    CHECK_RESULT(ftpkit_server_session_handle_input(NULL, S("x")), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, NULL, 1), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_poll_transmit(s, NULL, &n), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_poll_request(s, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_poll_event(NULL, &p, &n), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_complete(NULL, 1, FTPKIT_OUTCOME_OK, 0), FTPKIT_NULL_PARAMETER);
+    CHECK(!ftpkit_server_session_is_closed(NULL));
+    ftpkit_server_session_free(s);
+    ftpkit_server_session_free(NULL);
+}
+
 int main(void) {
     test_results();
     test_reply_decoder();
@@ -530,6 +635,7 @@ int main(void) {
     test_listing();
     test_transcript();
     test_firewall();
+    test_server_session();
     printf("test_api: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }
