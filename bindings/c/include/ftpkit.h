@@ -215,6 +215,14 @@ typedef struct ftpkit_hostport {
   size_t span_end;
 } ftpkit_hostport;
 
+// A byte string lent by a handle: `len` bytes at `ptr` (not NUL-terminated; may hold NUL).
+typedef struct ftpkit_bytes {
+  // The first byte (never NULL when written by the library, even for an empty string).
+  const uint8_t *ptr;
+  // The length in bytes.
+  size_t len;
+} ftpkit_bytes;
+
 // Success.
 #define FTPKIT_OK 0
 
@@ -582,6 +590,17 @@ ftpkit_result ftpkit_reply_line(const struct ftpkit_reply *reply,
                                 size_t index,
                                 const uint8_t **ptr,
                                 size_t *len);
+
+// Lends every text line of the reply at once (as `ftpkit_reply_line` would, one by one) into `lines[0..count)`:
+// one call per reply instead of one per line. `*count` always receives the number of lines; when `cap` is smaller
+// the result is `FTPKIT_BUFFER_TOO_SMALL` and nothing is written. Valid as long as the reply.
+//
+// # Safety
+// `reply` a valid lent reply; `lines` NULL or `cap` writable entries; `count` writable.
+ftpkit_result ftpkit_reply_lines(const struct ftpkit_reply *reply,
+                                 struct ftpkit_bytes *lines,
+                                 size_t cap,
+                                 size_t *count);
 
 // The stable short name of a result (`"ok"`, `"syntax"`, `"too_long"`, `"null_parameter"`...), as a static
 // NUL-terminated string; `"unknown"` for a code this library does not know. Never NULL; never free it.

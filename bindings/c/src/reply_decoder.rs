@@ -244,3 +244,53 @@ pub unsafe extern "C" fn ftpkit_reply_line(
         unsafe { ffi::lend(line, ptr, len) }
     })
 }
+
+/// A byte string lent by a handle: `len` bytes at `ptr` (not NUL-terminated; may hold NUL).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ftpkit_bytes {
+    /// The first byte (never NULL when written by the library, even for an empty string).
+    pub ptr: *const u8,
+    /// The length in bytes.
+    pub len: usize,
+}
+
+/// Lends every text line of the reply at once (as `ftpkit_reply_line` would, one by one) into `lines[0..count)`:
+/// one call per reply instead of one per line. `*count` always receives the number of lines; when `cap` is smaller
+/// the result is `FTPKIT_BUFFER_TOO_SMALL` and nothing is written. Valid as long as the reply.
+///
+/// # Safety
+/// `reply` a valid lent reply; `lines` NULL or `cap` writable entries; `count` writable.
+#[no_mangle]
+pub unsafe extern "C" fn ftpkit_reply_lines(
+    reply: *const ftpkit_reply,
+    lines: *mut ftpkit_bytes,
+    cap: usize,
+    count: *mut usize,
+) -> ftpkit_result {
+    ffi_boundary!({
+        // SAFETY: the caller's promises above.
+        let (r, count) = match unsafe { (ffi::borrow(reply, "reply"), ffi::out(count, "count")) } {
+            (Ok(r), Ok(c)) => (r, c),
+            (Err(e), _) | (_, Err(e)) => return e,
+        };
+        let n = r.text.len();
+        *count = n;
+        if cap < n {
+            return ffi::fail(result::FTPKIT_BUFFER_TOO_SMALL, format!("{n} lines, room for {cap}"));
+        }
+        if n == 0 {
+            return FTPKIT_OK;
+        }
+        if lines.is_null() {
+            return ffi::null("lines");
+        }
+        let raw = r.raw();
+        for (i, &(at, len)) in r.text.iter().enumerate() {
+            let line = raw.get(at..at + len).unwrap_or_default();
+            // SAFETY: `lines` has `cap >= n > i` writable entries (the caller's promise).
+            unsafe { *lines.add(i) = ftpkit_bytes { ptr: line.as_ptr(), len: line.len() } };
+        }
+        FTPKIT_OK
+    })
+}

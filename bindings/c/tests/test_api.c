@@ -108,6 +108,16 @@ static void test_reply_decoder(void) {
     CHECK(eq(p, n, "End"));
     CHECK_RESULT(ftpkit_reply_line(r, 4, &p, &n), FTPKIT_INVALID_PARAMETER);
     CHECK_RESULT(ftpkit_reply_line(r, 0, NULL, &n), FTPKIT_NULL_PARAMETER);
+    ftpkit_bytes lines[4];
+    size_t count = 0;
+    CHECK_RESULT(ftpkit_reply_lines(r, lines, 3, &count), FTPKIT_BUFFER_TOO_SMALL);
+    CHECK(count == 4);
+    CHECK_RESULT(ftpkit_reply_lines(r, NULL, 0, &count), FTPKIT_BUFFER_TOO_SMALL);
+    CHECK_RESULT(ftpkit_reply_lines(r, lines, 4, &count), FTPKIT_OK);
+    CHECK(count == 4 && eq(lines[0].ptr, lines[0].len, "Features:") && eq(lines[3].ptr, lines[3].len, "End"));
+    CHECK(lines[2].len == 4 && memcmp(lines[2].ptr, " a\0b", 4) == 0);
+    CHECK_RESULT(ftpkit_reply_lines(r, lines, 4, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_reply_lines(NULL, lines, 4, &count), FTPKIT_NULL_PARAMETER);
     CHECK_RESULT(ftpkit_reply_raw(r, &p, &n), FTPKIT_OK);
     CHECK(n == 37 && memcmp(p, "211-Features:\r\n", 15) == 0);
     CHECK_RESULT(ftpkit_reply_decoder_next(d, &r), FTPKIT_OK);
