@@ -21,6 +21,9 @@ use std::time::Instant;
 const ROUNDS: usize = 5;
 const PASSES: usize = 5;
 
+/// A timed decoding pass: the stream, the per-block best times to update; returns the checksum.
+type Kernel = fn(&[u8], &mut [u64]) -> u64;
+
 /// 16 feeds of 4 KiB: each block of a pass is timed alone (see [`best`]).
 const BLOCK: usize = 16 * corpus::CHUNK;
 
@@ -85,7 +88,7 @@ fn rust_commands(stream: &[u8], blocks: &mut [u64]) -> u64 {
 
 /// `passes` passes; each 64 KiB block's best time across them, summed (preemption on a shared machine lands on
 /// some passes of a block, rarely on all), in ns per pass; and the checksum.
-fn best(kernel: fn(&[u8], &mut [u64]) -> u64, stream: &[u8], passes: usize) -> (u64, u64) {
+fn best(kernel: Kernel, stream: &[u8], passes: usize) -> (u64, u64) {
     let mut blocks = vec![u64::MAX; stream.len().div_ceil(BLOCK)];
     let mut sum = 0;
     for _ in 0..passes {
@@ -113,7 +116,7 @@ fn main() {
     let replies = corpus::reply_stream();
     let commands = corpus::command_stream();
     let lines = [("reply_stream", corpus::count_lines(&replies)), ("command_stream", corpus::count_lines(&commands))];
-    let kernels: [fn(&[u8], &mut [u64]) -> u64; 2] = [rust_replies, rust_commands];
+    let kernels: [Kernel; 2] = [rust_replies, rust_commands];
     let streams = [&replies, &commands];
     let c_bin = std::env::var_os("FTPKIT_C_BENCH");
     let dir = std::env::temp_dir().join(format!("ftpkit-ffi-bench-{}", std::process::id()));
