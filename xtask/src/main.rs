@@ -1,5 +1,5 @@
-//! `cargo xtask <task>`: every task a contributor or CI runs, in one small binary whose one dependency is the core
-//! (read by `codegen`).
+//! `cargo xtask <task>`: every task a contributor or CI runs, in one small binary. Its dependencies: the core (read
+//! by `codegen`) and cbindgen (pinned, for the C header).
 //!
 //! Tasks:
 //! - `ci`: every check the project has, installing what it needs when missing (see [`ci`]).
@@ -9,7 +9,9 @@
 //! - `codegen [--check]`: write the docs generated from the code (transition tables, state diagrams), or check
 //!   that the committed text is fresh (run by `lint`).
 //! - `python`: the Python module built, installed into a fresh environment and tested (see [`python`]).
+//! - `c`, `c-header [--check]`, `c-install --prefix DIR`: the C library (see `c.rs`).
 
+mod c;
 mod codegen;
 mod fuzz;
 mod python;
@@ -32,11 +34,14 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::fuzz(&args[1..]),
         "codegen" => codegen::codegen(&args[1..]),
         "python" => python::python(&args[1..]),
+        "c-header" => c::c_header(&args[1..]),
+        "c-install" => c::c_install(&args[1..]),
+        "c" => c::ci_step(),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <ci|lint|test|fuzz|codegen|python|main-job>\n  codegen: [--check]\n  fuzz: --smoke \
-                 [--time S] | --target NAME [--time S] | --seed-corpus | --list\n  python: [--bench] (the full benchmark \
-                 instead of its quick smoke)"
+                "usage: cargo xtask <ci|lint|test|fuzz|codegen|python|c|c-header|c-install|main-job>\n  codegen: [--check]\n  \
+                 fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list\n  python: [--bench] (the full \
+                 benchmark instead of its quick smoke)\n  c-header: [--check]\n  c-install: --prefix DIR"
             );
             Ok(())
         }
@@ -89,6 +94,7 @@ fn ci() -> Result {
     })?;
     step("fuzz smoke (every target, briefly)", || fuzz::fuzz(&["--smoke".into(), "--time".into(), "5".into()]))?;
     step("benchmark smoke (one-run ratios; figures reported, not gated)", bench_smoke)?;
+    step("c library (header, C tests, valgrind, ASan, examples, ALG interop, install, bench)", c::ci_step)?;
     step("main job", main_job)?;
     Ok(())
 }
