@@ -382,9 +382,14 @@ pub enum DriverError {
     /// and nothing was sent in clear after it.
     #[error("TLS required, but the server refused: {} {}", .0.code, .0.text())]
     TlsRefused(Reply),
-    /// The TLS handshake on the control connection failed (the shell's reason); the session is closed.
-    #[error("TLS handshake failed: {0}")]
-    Tls(String),
+    /// The TLS handshake on the control connection failed; the session is closed.
+    #[error("TLS handshake failed: {reason}")]
+    Tls {
+        /// The shell's reason.
+        reason: String,
+        /// The server's certificate could not be verified.
+        certificate: bool,
+    },
     /// A call was started while another is in progress.
     #[error("a call is already in progress")]
     Busy,
@@ -396,7 +401,8 @@ impl DriverError {
         match self {
             DriverError::Timeout(_) | DriverError::Transfer { .. } => ErrorKind::Incomplete,
             DriverError::Refused(_) | DriverError::LoginFailed(_) | DriverError::TlsRefused(_) => ErrorKind::Refused,
-            DriverError::Tls(_) => ErrorKind::Closed,
+            DriverError::Tls { certificate: true, .. } => ErrorKind::Refused,
+            DriverError::Tls { .. } => ErrorKind::Closed,
             DriverError::Protocol(e) => e.kind(),
             DriverError::Closed(_) => ErrorKind::Closed,
             DriverError::Busy => ErrorKind::InvalidState,
@@ -881,11 +887,11 @@ impl ClientDriver {
         }
     }
 
-    /// The TLS handshake on the control connection failed (a certificate that cannot be verified, say): the
-    /// session is closed; the call fails with [`DriverError::Tls`].
-    pub fn handle_tls_failed(&mut self, now: Instant, reason: String) {
+    /// The TLS handshake on the control connection failed (`certificate`: the server's certificate could not be
+    /// verified): the session is closed; the call fails with [`DriverError::Tls`].
+    pub fn handle_tls_failed(&mut self, now: Instant, reason: String, certificate: bool) {
         self.credentials = None;
-        self.fail(DriverError::Tls(reason));
+        self.fail(DriverError::Tls { reason, certificate });
         self.session.handle_close();
         self.pump(now);
     }

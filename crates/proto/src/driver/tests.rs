@@ -473,8 +473,8 @@ fn a_failed_control_handshake_closes_the_session_with_a_tls_error() {
     let mut r = explicit(|_| {});
     r.reply("234 go\r\n");
     r.done();
-    r.d.handle_tls_failed(r.now, "invalid peer certificate: UnknownIssuer".into());
-    assert!(matches!(r.done(), Some(Err(DriverError::Tls(m))) if m.contains("UnknownIssuer")));
+    r.d.handle_tls_failed(r.now, "invalid peer certificate: UnknownIssuer".into(), true);
+    assert!(matches!(r.done(), Some(Err(DriverError::Tls { certificate: true, .. }))));
     assert_eq!(r.sent(), "AUTH TLS\r\n");
     assert!(r.d.session().is_closed());
 }
