@@ -34,12 +34,23 @@ pub struct ServerOpts {
     pub big_len: usize,
     /// How many passive ports the server gets (a contiguous range below the kernel's ephemeral range).
     pub passive_ports: u16,
+    /// Serve FTPS with this certificate (vsftpd: TLS required for login and data, session reuse required).
+    pub tls: Option<ServerTls>,
+}
+
+/// A server's TLS certificate and key (PEM files, e.g. from [`crate::certs::Certs`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTls {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
 }
 
 impl Default for ServerOpts {
     /// IPv4, a 4 MiB `big.bin`, 20 passive ports.
     fn default() -> Self {
-        ServerOpts { ipv6: false, big_len: 4 * 1024 * 1024, passive_ports: 20 }
+        ServerOpts { ipv6: false, big_len: 4 * 1024 * 1024, passive_ports: 20, tls: None }
     }
 }
 
@@ -371,7 +382,18 @@ impl Vsftpd {
                      port_enable=YES\nconnect_from_port_20=NO\n\
                      seccomp_sandbox=NO\nisolate=NO\nisolate_network=NO\nsecure_chroot_dir={empty}\n\
                      xferlog_enable=YES\nxferlog_std_format=NO\nlog_ftp_protocol=YES\nvsftpd_log_file={log}\n\
-                     syslog_enable=NO\n",
+                     syslog_enable=NO\n{tls}",
+                    tls = match &opts.tls {
+                        // vsftpd 3.0.3's default cipher list is DES-CBC3-SHA alone; HIGH lets modern clients in.
+                        Some(t) => format!(
+                            "ssl_enable=YES\nrsa_cert_file={}\nrsa_private_key_file={}\nallow_anon_ssl=YES\n\
+                             force_anon_logins_ssl=YES\nforce_anon_data_ssl=YES\nrequire_ssl_reuse=YES\n\
+                             ssl_sslv2=NO\nssl_sslv3=NO\nssl_ciphers=HIGH\n",
+                            t.cert.display(),
+                            t.key.display()
+                        ),
+                        None => String::new(),
+                    },
                     port = a.port,
                     root = a.dir.join("root").display(),
                     lo = a.passive.start(),
