@@ -68,12 +68,16 @@ impl Certs {
 
     /// A certificate no test trusts, and its key.
     pub fn untrusted(&self) -> ServerTls {
-        ServerTls { cert: self.dir.path().join("other.pem"), key: self.dir.path().join("other-key.pem") }
+        ServerTls {
+            cert: self.dir.path().join("other.pem"),
+            key: self.dir.path().join("other-key.pem"),
+            implicit: false,
+        }
     }
 
     /// The trusted pair, for a server.
     pub fn server(&self) -> ServerTls {
-        ServerTls { cert: self.cert(), key: self.key() }
+        ServerTls { cert: self.cert(), key: self.key(), implicit: false }
     }
 
     /// The directory.

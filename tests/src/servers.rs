@@ -45,6 +45,9 @@ pub struct ServerTls {
     pub cert: PathBuf,
     /// The private key.
     pub key: PathBuf,
+    /// Implicit FTPS (vsftpd `implicit_ssl=YES`): TLS from the first byte; the harness then waits for the port to
+    /// accept connections instead of reading the greeting.
+    pub implicit: bool,
 }
 
 impl Default for ServerOpts {
@@ -291,7 +294,14 @@ fn launch(
             if let Ok(Some(status)) = child.try_wait() {
                 break Err(format!("exited with {status} before greeting"));
             }
-            match read_greeting(addr, deadline) {
+            let ready = if opts.tls.as_ref().is_some_and(|t| t.implicit) {
+                // The greeting is inside TLS: a connection accepted is enough.
+                TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                    .map(|_| "(implicit TLS: greeting not read)".to_owned())
+            } else {
+                read_greeting(addr, deadline)
+            };
+            match ready {
                 Ok(greeting) => break Ok(greeting),
                 Err(e) if e.kind() == std::io::ErrorKind::InvalidData => break Err(e.to_string()),
                 Err(e) if Instant::now() >= deadline => {
@@ -388,9 +398,10 @@ impl Vsftpd {
                         Some(t) => format!(
                             "ssl_enable=YES\nrsa_cert_file={}\nrsa_private_key_file={}\nallow_anon_ssl=YES\n\
                              force_anon_logins_ssl=YES\nforce_anon_data_ssl=YES\nrequire_ssl_reuse=YES\n\
-                             ssl_sslv2=NO\nssl_sslv3=NO\nssl_ciphers=HIGH\n",
+                             ssl_sslv2=NO\nssl_sslv3=NO\nssl_ciphers=HIGH\nimplicit_ssl={}\n",
                             t.cert.display(),
-                            t.key.display()
+                            t.key.display(),
+                            if t.implicit { "YES" } else { "NO" }
                         ),
                         None => String::new(),
                     },

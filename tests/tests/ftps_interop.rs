@@ -241,3 +241,39 @@ fn auth_refused_with_tls_required_sends_no_user() -> TestResult {
     }
     Ok(())
 }
+
+/// Implicit FTPS (vsftpd `implicit_ssl=YES`): TLS from the first byte, no AUTH; PBSZ/PROT P; both clients,
+/// every data connection resumed.
+#[test]
+fn implicit_tls_both_clients() -> TestResult {
+    let certs = Certs::new().map_err(|e| e.to_string())?;
+    let tls = ftpkit_interop::ServerTls { implicit: true, ..certs.server() };
+    let server = Vsftpd::start(ServerOpts { tls: Some(tls), ..ServerOpts::default() }).map_err(|e| e.to_string())?;
+    let (mut opts, trace) = options(certs.ca(), ClientMode::Passive, false);
+    opts.tls.mode = TlsMode::Implicit;
+    let fail = |step: &str, e: &dyn std::fmt::Display| context(&server, &trace, step, e);
+    let mut c = ftpkit::blocking::Client::connect_with(server.addr(), opts.clone()).map_err(|e| fail("connect", &e))?;
+    c.login(server.user(), server.pass()).map_err(|e| fail("login", &e))?;
+    let mut big = Vec::new();
+    c.retrieve_to("big.bin", &mut big).map_err(|e| fail("retr", &e))?;
+    if sha256_hex(&big) != server.tree().big().sha256 {
+        return Err(fail("retr big.bin", &"sha256 differs"));
+    }
+    c.store_from("upload/implicit.txt", &mut &b"implicit"[..]).map_err(|e| fail("stor", &e))?;
+    c.quit().map_err(|e| fail("quit", &e))?;
+    check_trace(&trace, "TLSv1_3", 2).map_err(|e| fail("trace", &e))?;
+    if server.log().contains("\"AUTH") {
+        return Err(fail("server log", &"AUTH sent on an implicit connection"));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let mut c = ftpkit::tokio::Client::connect_with(server.addr(), opts).await.map_err(|e| e.to_string())?;
+        c.login(server.user(), server.pass()).await.map_err(|e| e.to_string())?;
+        let names = c.nlst(None).await.map_err(|e| e.to_string())?;
+        if !names.iter().any(|n| n.ends_with("big.bin")) {
+            return Err(format!("tokio nlst: {names:?}"));
+        }
+        c.quit().await.map_err(|e| e.to_string())
+    })
+    .map_err(|e| fail("tokio", &e))
+}
