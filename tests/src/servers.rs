@@ -478,6 +478,11 @@ impl PureFtpd {
                     cmd.arg("-P").arg(a.ip.to_string());
                 }
                 cmd.arg("-O").arg(format!("clf:{}", log.display()));
+                if let Some(t) = &opts.tls {
+                    // -Y 2: TLS required on the control connection (a clear USER is refused); the certificate and
+                    // key as `--certfile CERT,KEY`.
+                    cmd.args(["-Y", "2", "-2"]).arg(format!("{},{}", t.cert.display(), t.key.display()));
+                }
                 Ok((cmd, vec![log]))
             },
         )

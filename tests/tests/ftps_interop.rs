@@ -64,13 +64,23 @@ fn context(server: &Server, trace: &Arc<Mutex<Vec<String>>>, step: &str, e: impl
 /// Every data connection's handshake in the trace resumed, and there were `want` of them; the control handshake
 /// used `version`.
 fn check_trace(trace: &Arc<Mutex<Vec<String>>>, version: &str, want: usize) -> Result<(), String> {
+    check_trace_resumed(trace, version, want, true)
+}
+
+/// As [`check_trace`]; `resumed`: every data handshake must have resumed (servers that offer resumption).
+fn check_trace_resumed(
+    trace: &Arc<Mutex<Vec<String>>>,
+    version: &str,
+    want: usize,
+    resumed: bool,
+) -> Result<(), String> {
     let lines = trace.lock().map(|t| t.clone()).unwrap_or_default();
     let control: Vec<&String> = lines.iter().filter(|l| l.starts_with("tls control")).collect();
     let data: Vec<&String> = lines.iter().filter(|l| l.starts_with("tls data")).collect();
     if control.len() != 1 || !control[0].contains(version) {
         return Err(format!("control handshake: {control:?}, want one with {version}"));
     }
-    if data.len() != want || data.iter().any(|l| !l.ends_with("resumed=true")) {
+    if data.len() != want || (resumed && data.iter().any(|l| !l.ends_with("resumed=true"))) {
         return Err(format!("data handshakes: {data:?}, want {want} resumed"));
     }
     if lines.iter().any(|l| {
@@ -83,6 +93,8 @@ fn check_trace(trace: &Arc<Mutex<Vec<String>>>, version: &str, want: usize) -> R
 }
 
 fn blocking_session(server: &Server, certs: &Certs, mode: ClientMode, tls12_only: bool) -> TestResult {
+    // pure-ftpd neither requires nor grants resumption of the control session on data connections.
+    let resumed = server.name() == "vsftpd";
     let (opts, trace) = options(certs.ca(), mode, tls12_only);
     let fail = |step: &str, e: &dyn std::fmt::Display| context(server, &trace, step, e);
     let version = if tls12_only { "TLSv1_2" } else { "TLSv1_3" };
@@ -106,7 +118,7 @@ fn blocking_session(server: &Server, certs: &Certs, mode: ClientMode, tls12_only
         return Err(fail("stor", &"the stored file differs"));
     }
     c.quit().map_err(|e| fail("quit", &e))?;
-    check_trace(&trace, version, 3).map_err(|e| fail("trace", &e))
+    check_trace_resumed(&trace, version, 3, resumed).map_err(|e| fail("trace", &e))
 }
 
 #[test]
@@ -276,4 +288,19 @@ fn implicit_tls_both_clients() -> TestResult {
         c.quit().await.map_err(|e| e.to_string())
     })
     .map_err(|e| fail("tokio", &e))
+}
+
+/// pure-ftpd with TLS required (`-Y 2`): the blocking client, passive and active, TLS 1.3 and 1.2, byte-exact.
+#[test]
+fn blocking_client_pure_ftpd_tls_required() -> TestResult {
+    let certs = Certs::new().map_err(|e| e.to_string())?;
+    let server = ftpkit_interop::PureFtpd::start(ServerOpts { tls: Some(certs.server()), ..ServerOpts::default() })
+        .map_err(|e| e.to_string())?;
+    for mode in [ClientMode::Passive, ClientMode::Active] {
+        for tls12_only in [false, true] {
+            blocking_session(&server, &certs, mode, tls12_only)
+                .map_err(|e| format!("{mode:?}, tls12_only {tls12_only}: {e}"))?;
+        }
+    }
+    Ok(())
 }

@@ -225,11 +225,10 @@ impl Client {
             // This connection took the last ticket: wait (bounded) for the server's new one, so the next data
             // connection can resume too.
             tcp.set_read_timeout(Some(crate::tls::TICKET_WAIT.min(self.opts.data_timeout)))?;
-            let mut buf = vec![0u8; 16 * 1024];
             while !crate::tls::has_new_ticket(&conn) {
-                match tcp.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => crate::tls::feed(&mut conn, buf.get(..n).unwrap_or_default())?,
+                match crate::tls::read_records(&mut conn, &mut tcp) {
+                    Ok(false) => break,
+                    Ok(true) => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
                     Err(e) => return Err(e),

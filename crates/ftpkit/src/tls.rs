@@ -146,20 +146,19 @@ pub fn has_new_ticket(conn: &ClientConnection) -> bool {
     conn.tls13_tickets_received() > 0
 }
 
-/// Hands `bytes` read from the socket to `conn` (all of them), processing the records. Plaintext stays in
-/// `conn` for the next read.
+/// Reads TLS records for `conn` from `io` (as much as `conn` takes: no byte is read that it cannot keep) and
+/// processes them; plaintext stays in `conn` for the next read. `Ok(false)`: nothing more can come now (the peer
+/// closed, or `conn` holds as much plaintext as it buffers).
 ///
 /// # Errors
-/// A TLS error from the peer's records.
-pub fn feed(conn: &mut ClientConnection, mut bytes: &[u8]) -> io::Result<()> {
-    while !bytes.is_empty() {
-        let n = conn.read_tls(&mut bytes)?;
-        conn.process_new_packets().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        if n == 0 {
-            break;
-        }
+/// The socket's error, or a TLS error from the peer's records.
+pub fn read_records(conn: &mut ClientConnection, io: &mut dyn io::Read) -> io::Result<bool> {
+    if !conn.wants_read() {
+        return Ok(false);
     }
-    Ok(())
+    let n = conn.read_tls(io)?;
+    conn.process_new_packets().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok(n > 0)
 }
 
 /// What a finished handshake was, for the driver's trace.

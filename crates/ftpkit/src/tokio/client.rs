@@ -231,13 +231,12 @@ impl Client {
             // This connection took the last ticket: wait (bounded) for the server's new one, so the next data
             // connection can resume too.
             let (io, conn) = stream.get_mut();
-            let mut buf = vec![0u8; 16 * 1024];
             let _ = timeout(crate::tls::TICKET_WAIT.min(self.opts.data_timeout), async {
                 while !crate::tls::has_new_ticket(conn) {
                     io.readable().await?;
-                    match io.try_read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => crate::tls::feed(conn, buf.get(..n).unwrap_or_default())?,
+                    match crate::tls::read_records(conn, &mut TryRead(io)) {
+                        Ok(false) => break,
+                        Ok(true) => {}
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                         Err(e) => return Err(e),
                     }
@@ -529,6 +528,17 @@ impl Client {
         self.listener = None;
         self.orphan = None;
         e
+    }
+}
+
+/// A tokio socket read without waiting (`WouldBlock` when nothing is there), for rustls' `read_tls`.
+#[cfg(feature = "tls")]
+struct TryRead<'a>(&'a TcpStream);
+
+#[cfg(feature = "tls")]
+impl io::Read for TryRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
     }
 }
 
