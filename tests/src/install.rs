@@ -53,6 +53,12 @@ pub fn ensure_vsftpd() -> Result<PathBuf> {
     ONCE.get_or_init(|| ensure_apt("vsftpd", "vsftpd", "vsftpd")).clone()
 }
 
+/// `openssl` (the command, for test certificates), installed with apt when missing.
+pub fn ensure_openssl() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| ensure_apt("openssl", "openssl", "openssl")).clone()
+}
+
 /// `lftp`, installed with apt when missing.
 pub fn ensure_lftp() -> Result<PathBuf> {
     static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();

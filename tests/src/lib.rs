@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod certs;
 pub mod clients;
 pub mod ftpkit_server;
 pub mod install;
@@ -21,10 +22,11 @@ mod process;
 pub mod servers;
 mod tree;
 
+pub use certs::Certs;
 pub use clients::{curl, curl_with_timeout, ftplib, lftp, tnftp, RunOutput};
 pub use ftpkit_server::{FtpkitOpts, FtpkitServer};
 pub use process::run_with_timeout;
-pub use servers::{PureFtpd, Pyftpdlib, Server, ServerOpts, Vsftpd};
+pub use servers::{PureFtpd, Pyftpdlib, Server, ServerOpts, ServerTls, Vsftpd};
 pub use tree::{sha256_hex, Tree, TreeEntry};
 
 use std::fmt;

@@ -34,12 +34,26 @@ pub struct ServerOpts {
     pub big_len: usize,
     /// How many passive ports the server gets (a contiguous range below the kernel's ephemeral range).
     pub passive_ports: u16,
+    /// Serve FTPS with this certificate (vsftpd: TLS required for login and data, session reuse required).
+    pub tls: Option<ServerTls>,
+}
+
+/// A server's TLS certificate and key (PEM files, e.g. from [`crate::certs::Certs`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTls {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+    /// Implicit FTPS (vsftpd `implicit_ssl=YES`): TLS from the first byte; the harness then waits for the port to
+    /// accept connections instead of reading the greeting.
+    pub implicit: bool,
 }
 
 impl Default for ServerOpts {
     /// IPv4, a 4 MiB `big.bin`, 20 passive ports.
     fn default() -> Self {
-        ServerOpts { ipv6: false, big_len: 4 * 1024 * 1024, passive_ports: 20 }
+        ServerOpts { ipv6: false, big_len: 4 * 1024 * 1024, passive_ports: 20, tls: None }
     }
 }
 
@@ -280,7 +294,14 @@ fn launch(
             if let Ok(Some(status)) = child.try_wait() {
                 break Err(format!("exited with {status} before greeting"));
             }
-            match read_greeting(addr, deadline) {
+            let ready = if opts.tls.as_ref().is_some_and(|t| t.implicit) {
+                // The greeting is inside TLS: a connection accepted is enough.
+                TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                    .map(|_| "(implicit TLS: greeting not read)".to_owned())
+            } else {
+                read_greeting(addr, deadline)
+            };
+            match ready {
                 Ok(greeting) => break Ok(greeting),
                 Err(e) if e.kind() == std::io::ErrorKind::InvalidData => break Err(e.to_string()),
                 Err(e) if Instant::now() >= deadline => {
@@ -371,7 +392,19 @@ impl Vsftpd {
                      port_enable=YES\nconnect_from_port_20=NO\n\
                      seccomp_sandbox=NO\nisolate=NO\nisolate_network=NO\nsecure_chroot_dir={empty}\n\
                      xferlog_enable=YES\nxferlog_std_format=NO\nlog_ftp_protocol=YES\nvsftpd_log_file={log}\n\
-                     syslog_enable=NO\n",
+                     syslog_enable=NO\n{tls}",
+                    tls = match &opts.tls {
+                        // vsftpd 3.0.3's default cipher list is DES-CBC3-SHA alone; HIGH lets modern clients in.
+                        Some(t) => format!(
+                            "ssl_enable=YES\nrsa_cert_file={}\nrsa_private_key_file={}\nallow_anon_ssl=YES\n\
+                             force_anon_logins_ssl=YES\nforce_anon_data_ssl=YES\nrequire_ssl_reuse=YES\n\
+                             ssl_sslv2=NO\nssl_sslv3=NO\nssl_ciphers=HIGH\nimplicit_ssl={}\n",
+                            t.cert.display(),
+                            t.key.display(),
+                            if t.implicit { "YES" } else { "NO" }
+                        ),
+                        None => String::new(),
+                    },
                     port = a.port,
                     root = a.dir.join("root").display(),
                     lo = a.passive.start(),
@@ -445,6 +478,11 @@ impl PureFtpd {
                     cmd.arg("-P").arg(a.ip.to_string());
                 }
                 cmd.arg("-O").arg(format!("clf:{}", log.display()));
+                if let Some(t) = &opts.tls {
+                    // -Y 2: TLS required on the control connection (a clear USER is refused); the certificate and
+                    // key as `--certfile CERT,KEY`.
+                    cmd.args(["-Y", "2", "-2"]).arg(format!("{},{}", t.cert.display(), t.key.display()));
+                }
                 Ok((cmd, vec![log]))
             },
         )

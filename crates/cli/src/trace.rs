@@ -85,6 +85,27 @@ impl Recorder {
                     log.data.push(DataSockets { after_lines, local: *local, remote: *remote });
                     return;
                 }
+                // TLS steps are shown with --trace but kept out of the recorded transcript (which is decoded as
+                // `ftp -d` output).
+                TraceLine::Tls { data, info } => {
+                    if echo == Echo::Stderr {
+                        let _ = writeln!(
+                            std::io::stderr().lock(),
+                            "TLS {}: {}, {}, resumed: {}",
+                            if *data { "data connection" } else { "control connection" },
+                            info.version,
+                            info.cipher,
+                            if info.resumed { "yes" } else { "no" }
+                        );
+                    }
+                    return;
+                }
+                TraceLine::TlsClosed => {
+                    if echo == Echo::Stderr {
+                        let _ = writeln!(std::io::stderr().lock(), "TLS control connection: closed (CCC)");
+                    }
+                    return;
+                }
                 _ => return,
             };
             if echo == Echo::Stderr {

@@ -3,7 +3,8 @@
 use crate::trace::{Echo, Recorder};
 use crate::url::{FtpUrl, UrlError};
 use ftpkit::blocking::Client;
-use ftpkit::client::{ClientMode, Error as ClientError, Options};
+use ftpkit::client::{ClientMode, Error as ClientError, Options, TlsMode, TlsPolicy};
+use ftpkit::tls::TlsConfig;
 use ftpkit_proto::listing::{Entry, EntryKind};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
@@ -29,9 +30,36 @@ pub struct Common {
     /// steps for it with the session's real addresses and ports.
     #[arg(long)]
     trace: bool,
+    /// Explicit FTPS: AUTH TLS before logging in, data connections protected (PBSZ 0, PROT P); refuse to go on in
+    /// clear if the server refuses TLS. (`ftps://` URLs are implicit FTPS.)
+    #[arg(long)]
+    tls: bool,
+    /// FTPS: trust only the CA certificates in this PEM file (default: the compiled-in Mozilla roots).
+    #[arg(long, value_name = "PATH")]
+    ca_file: Option<PathBuf>,
+    /// FTPS: accept any server certificate. Only for self-signed test servers: anyone in the path can read and
+    /// change the session.
+    #[arg(long)]
+    insecure_skip_verify: bool,
 }
 
 impl Common {
+    /// The FTPS options for `url` (`implicit`: an `ftps://` URL).
+    fn tls(&self, url: &FtpUrl, implicit: bool) -> (TlsPolicy, TlsConfig) {
+        let mode = match (implicit, self.tls) {
+            (true, _) => TlsMode::Implicit,
+            (false, true) => TlsMode::Explicit,
+            (false, false) => TlsMode::Off,
+        };
+        let config = TlsConfig {
+            server_name: Some(url.host.clone()),
+            ca_file: self.ca_file.clone(),
+            insecure_skip_verify: self.insecure_skip_verify,
+            ..TlsConfig::default()
+        };
+        (TlsPolicy { mode, ..TlsPolicy::default() }, config)
+    }
+
     fn mode(&self) -> ClientMode {
         if self.active {
             ClientMode::Active
@@ -186,6 +214,17 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// Connects to the URL's host, logs in and sets binary type.
     pub fn open(url: &FtpUrl, mode: ClientMode, extended_passive: bool, echo: Echo) -> Result<Session, TransferError> {
+        Session::open_tls(url, mode, extended_passive, echo, (TlsPolicy::default(), TlsConfig::default()))
+    }
+
+    /// [`Session::open`] with FTPS as `tls` says (explicit, implicit, or off).
+    pub fn open_tls(
+        url: &FtpUrl,
+        mode: ClientMode,
+        extended_passive: bool,
+        echo: Echo,
+        tls: (TlsPolicy, TlsConfig),
+    ) -> Result<Session, TransferError> {
         let addr = url.authority();
         let connect_err = |source: ClientError| TransferError::Connect { addr: addr.clone(), source };
         let opts = Options::default();
@@ -209,7 +248,8 @@ impl Session {
         if let (Ok(l), Ok(p)) = (stream.local_addr(), stream.peer_addr()) {
             recorder.set_control(l, p);
         }
-        let opts = Options { mode, extended_passive, trace: Some(recorder.tracer()), ..opts };
+        let opts =
+            Options { mode, extended_passive, trace: Some(recorder.tracer()), tls: tls.0, tls_config: tls.1, ..opts };
         let mut client = Client::from_stream(stream, opts).map_err(connect_err)?;
         client.login(&url.user, &url.password).map_err(|source| TransferError::Login {
             addr: addr.clone(),
@@ -236,9 +276,10 @@ impl Session {
 }
 
 fn open_session(url: &str, common: &Common) -> Result<(FtpUrl, Session), TransferError> {
-    let url = FtpUrl::parse(url)?;
+    let (url, implicit) = FtpUrl::parse_with_tls(url)?;
     let echo = if common.trace { Echo::Stderr } else { Echo::Quiet };
-    let session = Session::open(&url, common.mode(), !common.pasv, echo)?;
+    let tls = common.tls(&url, implicit);
+    let session = Session::open_tls(&url, common.mode(), !common.pasv, echo, tls)?;
     Ok((url, session))
 }
 
@@ -316,7 +357,7 @@ fn progress(len: Option<u64>, at: u64, hidden: bool) -> ProgressBar {
 
 /// `ftpkit get`.
 pub fn get(args: &GetArgs) -> Result<ExitCode, TransferError> {
-    let url = FtpUrl::parse(&args.url)?;
+    let (url, _) = FtpUrl::parse_with_tls(&args.url)?;
     let name = url.file_name().ok_or(TransferError::NoFileName)?.to_owned();
     let target = args.output.clone().unwrap_or_else(|| PathBuf::from(&name));
     let (_, mut s) = open_session(&args.url, &args.common)?;
@@ -391,7 +432,7 @@ pub fn part_path(target: &Path) -> PathBuf {
 
 /// `ftpkit put`.
 pub fn put(args: &PutArgs) -> Result<ExitCode, TransferError> {
-    let url = FtpUrl::parse(&args.url)?;
+    let (url, _) = FtpUrl::parse_with_tls(&args.url)?;
     let mut file = File::open(&args.file).map_err(|e| local("cannot open", &args.file, e))?;
     let len = file.metadata().ok().map(|m| m.len());
     let remote = if url.path.is_empty() || url.path.ends_with('/') {

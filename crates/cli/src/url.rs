@@ -1,4 +1,4 @@
-//! `ftp://[user[:pass]@]host[:port]/path` URLs (RFC 1738 §3.2), percent-decoded.
+//! `ftp://[user[:pass]@]host[:port]/path` URLs (RFC 1738 §3.2), percent-decoded; `ftps://` for implicit FTPS.
 //!
 //! Written by hand rather than with the `url` crate: the grammar is small, and FTP needs two things a general URL
 //! parser does not give: the path kept relative to the login directory (RFC 1738 §3.2.2; `%2F` makes it absolute),
@@ -43,8 +43,8 @@ impl fmt::Debug for FtpUrl {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UrlError {
-    /// Not an `ftp://` URL.
-    #[error("URL {0:?} does not start with ftp://")]
+    /// Not an `ftp://` (or, where allowed, `ftps://`) URL.
+    #[error("URL {0:?} does not start with ftp:// (or ftps://)")]
     Scheme(String),
     /// No host between `//` and the path.
     #[error("URL has no host")]
@@ -125,13 +125,30 @@ pub fn percent_decode(text: &str, field: &'static str) -> Result<String, UrlErro
     String::from_utf8(out).map_err(|_| UrlError::NotUtf8 { field })
 }
 
+/// The port of implicit FTPS (`ftps://`), as curl and lftp use it.
+pub const FTPS_PORT: u16 = 990;
+
 impl FtpUrl {
     /// Parses `ftp://[user[:pass]@]host[:port][/path]`. A `;type=` suffix is not supported (binary is always used).
     pub fn parse(text: &str) -> Result<FtpUrl, UrlError> {
-        let rest = match text.get(..6) {
-            Some(s) if s.eq_ignore_ascii_case("ftp://") => text.get(6..).unwrap_or_default(),
-            _ => return Err(UrlError::Scheme(text.to_owned())),
-        };
+        match text.get(..6) {
+            Some(s) if s.eq_ignore_ascii_case("ftp://") => FtpUrl::parse_rest(text.get(6..).unwrap_or_default(), 21),
+            _ => Err(UrlError::Scheme(text.to_owned())),
+        }
+    }
+
+    /// Parses an `ftp://` URL, or an `ftps://` URL (implicit FTPS: TLS from the first byte, port 990 when absent,
+    /// curl's and lftp's convention); the flag says which.
+    pub fn parse_with_tls(text: &str) -> Result<(FtpUrl, bool), UrlError> {
+        match text.get(..7) {
+            Some(s) if s.eq_ignore_ascii_case("ftps://") => {
+                Ok((FtpUrl::parse_rest(text.get(7..).unwrap_or_default(), FTPS_PORT)?, true))
+            }
+            _ => Ok((FtpUrl::parse(text)?, false)),
+        }
+    }
+
+    fn parse_rest(rest: &str, default_port: u16) -> Result<FtpUrl, UrlError> {
         let (authority, path) = match rest.find('/') {
             Some(i) => (rest.get(..i).unwrap_or_default(), rest.get(i + 1..).unwrap_or_default()),
             None => (rest, ""),
@@ -156,7 +173,7 @@ impl FtpUrl {
             return Err(UrlError::NoHost);
         }
         let port = match port {
-            None | Some("") => 21,
+            None | Some("") => default_port,
             Some(p) => match p.parse::<u16>() {
                 Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
                 _ => return Err(UrlError::Port(p.to_owned())),
@@ -209,6 +226,15 @@ mod tests {
 
     fn url(host: &str, port: u16, user: &str, password: &str, path: &str) -> FtpUrl {
         FtpUrl { host: host.into(), port, user: user.into(), password: password.into(), path: path.into() }
+    }
+
+    #[test]
+    fn ftps_urls_are_implicit_tls_on_port_990() {
+        assert_eq!(FtpUrl::parse_with_tls("ftps://h/a").unwrap(), (url("h", 990, "anonymous", "ftpkit@", "a"), true));
+        assert_eq!(FtpUrl::parse_with_tls("FTPS://u:p@h:2990/").unwrap(), (url("h", 2990, "u", "p", ""), true));
+        assert_eq!(FtpUrl::parse_with_tls("ftp://h/").unwrap(), (url("h", 21, "anonymous", "ftpkit@", ""), false));
+        assert!(matches!(FtpUrl::parse("ftps://h/"), Err(UrlError::Scheme(_))));
+        assert!(matches!(FtpUrl::parse_with_tls("http://h/"), Err(UrlError::Scheme(_))));
     }
 
     #[test]

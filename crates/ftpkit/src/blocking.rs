@@ -18,9 +18,9 @@
 //! addresses, the data connection's source check, what a timeout means) is the driver's; this module moves bytes
 //! and waits until the driver's deadline.
 
-use crate::client::{self, client_calls, unexpected, ClientMode, Error, Options, Result};
+use crate::client::{self, client_calls, unexpected, ClientMode, Error, Options, Result, TlsMode};
 use crate::proto::command::TransferType;
-use crate::proto::driver::{AcceptVerdict, Action, Call, ClientDriver, DataEnd, Outcome};
+use crate::proto::driver::{AcceptVerdict, Action, Call, ClientDriver, DataEnd, Outcome, TlsInfo};
 use crate::proto::listing::{DateTime, Entry};
 use crate::proto::reply::Reply;
 use crate::proto::session::client::{ClientSession, TransferKind};
@@ -31,15 +31,78 @@ use std::time::{Duration, Instant};
 /// How long one wait on the control connection lasts while the listener is polled (active mode).
 const ACCEPT_POLL: Duration = Duration::from_millis(10);
 
+/// A connection, plain or under TLS (FTPS).
+#[derive(Debug)]
+enum Stream {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(s) => s,
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => &s.sock,
+        }
+    }
+
+    /// Ends the data sent on it: `close_notify` under TLS, then a FIN.
+    fn end_writes(&mut self) -> io::Result<()> {
+        #[cfg(feature = "tls")]
+        if let Stream::Tls(s) = self {
+            s.conn.send_close_notify();
+            s.flush()?;
+        }
+        self.tcp().shutdown(Shutdown::Write)
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            // A server that closes without close_notify (most FTPS servers do on data connections): the end of the
+            // data; the final reply says whether it was all.
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => match s.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                r => r,
+            },
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
 /// A blocking FTP client.
 #[derive(Debug)]
 pub struct Client {
-    ctrl: TcpStream,
+    ctrl: Stream,
     driver: ClientDriver,
     opts: Options,
     rbuf: Vec<u8>,
+    /// The control connection's TLS (its session store is shared by its data connections).
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::Tls>,
     /// The data connection of the open transfer.
-    data: Option<TcpStream>,
+    data: Option<Stream>,
     /// The active-mode listener of the transfer being set up.
     listener: Option<TcpListener>,
 }
@@ -62,13 +125,125 @@ impl Client {
         Err(last.map_or(Error::Timeout("an address to connect to"), Error::Io))
     }
 
-    /// Wraps an already connected control connection and reads the greeting.
+    /// Wraps an already connected control connection and reads the greeting (after the TLS handshake, for
+    /// implicit FTPS).
     pub fn from_stream(ctrl: TcpStream, opts: Options) -> Result<Client> {
         ctrl.set_nodelay(true)?;
-        let driver = client::driver_for(&opts, ctrl.peer_addr()?, ctrl.local_addr()?);
-        let mut c = Client { ctrl, driver, opts, rbuf: vec![0; client::CONTROL_READ], data: None, listener: None };
+        let peer = ctrl.peer_addr()?;
+        let config = opts.driver_config(peer, ctrl.local_addr()?);
+        #[cfg(feature = "tls")]
+        let tls = match opts.tls.mode {
+            TlsMode::Off => None,
+            _ => Some(crate::tls::Tls::new(&opts.tls_config, peer)?),
+        };
+        let mut c = Client {
+            ctrl: Stream::Plain(ctrl),
+            driver: ClientDriver::new(config, Instant::now()),
+            opts,
+            rbuf: vec![0; client::CONTROL_READ],
+            #[cfg(feature = "tls")]
+            tls,
+            data: None,
+            listener: None,
+        };
+        if c.opts.tls.mode == TlsMode::Implicit {
+            match c.handshake_control() {
+                Ok(info) => c.driver.handle_tls_started(Instant::now(), info),
+                Err(e) => return Err(tls_error(&e)),
+            }
+        }
         c.run()?;
         Ok(c)
+    }
+
+    /// Runs the TLS handshake on the control connection and tells the driver how it went.
+    fn start_tls(&mut self) {
+        let now = Instant::now();
+        match self.handshake_control() {
+            Ok(info) => self.driver.handle_tls_started(now, info),
+            Err(e) => {
+                let certificate = certificate_error(&e);
+                self.driver.handle_tls_failed(now, e.to_string(), certificate);
+            }
+        }
+    }
+
+    #[cfg(feature = "tls")]
+    fn handshake_control(&mut self) -> io::Result<TlsInfo> {
+        let tls = self.tls.as_ref().ok_or_else(|| io::Error::other("no TLS configuration"))?;
+        let mut tcp = self.ctrl.tcp().try_clone()?;
+        tcp.set_read_timeout(Some(self.opts.reply_timeout))?;
+        tcp.set_write_timeout(Some(self.opts.reply_timeout))?;
+        let mut conn = tls.connection()?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)?;
+        }
+        let info = crate::tls::info(&conn);
+        self.ctrl = Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp)));
+        Ok(info)
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn handshake_control(&mut self) -> io::Result<TlsInfo> {
+        Err(io::Error::other(client::NO_TLS))
+    }
+
+    /// CCC: ends TLS on the control connection (close_notify both ways), keeping the TCP connection.
+    fn stop_tls(&mut self) -> Result<()> {
+        let tcp = self.ctrl.tcp().try_clone()?;
+        #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
+        let mut old = std::mem::replace(&mut self.ctrl, Stream::Plain(tcp));
+        #[cfg(feature = "tls")]
+        if let Stream::Tls(s) = &mut old {
+            s.conn.send_close_notify();
+            s.flush()?;
+            s.sock.set_read_timeout(Some(self.opts.reply_timeout))?;
+            // Up to the server's close_notify (read returns 0 there).
+            let mut scratch = [0u8; 512];
+            while s.read(&mut scratch)? > 0 {}
+        }
+        drop(old);
+        self.driver.handle_tls_stopped(Instant::now());
+        Ok(())
+    }
+
+    /// The data connection's handshake (as the TLS client, also in active mode), resuming the control
+    /// connection's session.
+    #[cfg(feature = "tls")]
+    fn secure_data(&mut self) -> io::Result<TlsInfo> {
+        let tls = self.tls.as_ref().ok_or_else(|| io::Error::other("no TLS configuration"))?;
+        let Some(Stream::Plain(mut tcp)) = self.data.take() else {
+            return Err(io::Error::new(io::ErrorKind::NotConnected, "no plain data connection to secure"));
+        };
+        tcp.set_read_timeout(Some(self.opts.data_timeout))?;
+        tcp.set_write_timeout(Some(self.opts.data_timeout))?;
+        let mut conn = tls.connection()?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)?;
+        }
+        if tls.wants_ticket(&conn) {
+            // This connection took the last ticket: wait (bounded) for the server's new one, so the next data
+            // connection can resume too.
+            tcp.set_read_timeout(Some(crate::tls::TICKET_WAIT.min(self.opts.data_timeout)))?;
+            while !crate::tls::has_new_ticket(&conn) {
+                match crate::tls::read_records(&mut conn, &mut tcp) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            tcp.set_read_timeout(Some(self.opts.data_timeout))?;
+        }
+        let info = crate::tls::info(&conn);
+        self.data = Some(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))));
+        Ok(info)
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn secure_data(&mut self) -> io::Result<TlsInfo> {
+        Err(io::Error::other(client::NO_TLS))
     }
 
     client_calls!({} {});
@@ -120,11 +295,23 @@ impl Client {
 
     /// Opens any transfer (`kind`, from byte `rest`) and hands over its data connection, already set up and
     /// ready: read a download to its end or write an upload and shut it down, then call
-    /// `finish_transfer`, or [`abort_transfer`](Self::abort_transfer) to stop. For
-    /// callers that need the socket itself (the Python binding's `transfercmd`).
+    /// [`finish_transfer`](Self::finish_transfer), or [`abort_transfer`](Self::abort_transfer) to stop. For
+    /// callers that need the socket itself (the Python binding's `transfercmd`). A protected (TLS) data
+    /// connection cannot be handed over as a plain socket: that fails with [`Error::Protocol`].
     pub fn open_transfer(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<TcpStream> {
         self.open(kind, rest)?;
-        self.data.take().ok_or(Error::Timeout("the data connection"))
+        match self.data.take() {
+            Some(Stream::Plain(s)) => Ok(s),
+            #[cfg_attr(not(feature = "tls"), allow(unreachable_patterns))]
+            Some(other) => {
+                self.data = Some(other);
+                Err(Error::Protocol(crate::proto::session::client::SessionError::InvalidState {
+                    what: "open_transfer",
+                    why: "a protected data connection is no plain socket",
+                }))
+            }
+            None => Err(Error::Timeout("the data connection")),
+        }
     }
 
     /// Aborts the open transfer (ABOR, the data connection reset, then the 426/226 pair).
@@ -160,7 +347,7 @@ impl Client {
             Outcome::DataReady => {}
             other => return Err(unexpected(other)),
         }
-        let sock = self.data.as_ref().ok_or(Error::Timeout("the data connection"))?;
+        let sock = self.data.as_ref().ok_or(Error::Timeout("the data connection"))?.tcp();
         sock.set_read_timeout(Some(self.opts.data_timeout))?;
         sock.set_write_timeout(Some(self.opts.data_timeout))?;
         Ok(())
@@ -193,15 +380,15 @@ impl Client {
                     return Err(self.abandon(e));
                 }
             }
-            Action::Connect { addr, timeout } => match TcpStream::connect_timeout(&addr, timeout) {
+            Action::Connect { addr, timeout, .. } => match TcpStream::connect_timeout(&addr, timeout) {
                 Ok(sock) => {
                     let (local, remote) = (sock.local_addr().ok(), sock.peer_addr().ok());
-                    self.data = Some(sock);
+                    self.data = Some(Stream::Plain(sock));
                     self.driver.handle_connected(Instant::now(), local, remote);
                 }
                 Err(e) => self.driver.handle_connect_failed(Instant::now(), e.to_string()),
             },
-            Action::Listen { ip } => match TcpListener::bind(SocketAddr::new(ip, 0)).and_then(|l| {
+            Action::Listen { ip, .. } => match TcpListener::bind(SocketAddr::new(ip, 0)).and_then(|l| {
                 l.set_nonblocking(true)?;
                 Ok((l.local_addr()?, l))
             }) {
@@ -215,9 +402,15 @@ impl Client {
             Action::CloseData { reset } => {
                 if let Some(sock) = self.data.take() {
                     if reset {
-                        let _ = socket2::SockRef::from(&sock).set_linger(Some(Duration::ZERO));
+                        let _ = socket2::SockRef::from(sock.tcp()).set_linger(Some(Duration::ZERO));
                     }
                 }
+            }
+            Action::StartTls => self.start_tls(),
+            Action::StopTls => self.stop_tls()?,
+            Action::SecureData => {
+                let result = self.secure_data().map_err(|e| e.to_string());
+                self.driver.handle_data_secured(Instant::now(), result);
             }
             Action::Trace(line) => {
                 if let Some(t) = &self.opts.trace {
@@ -241,7 +434,7 @@ impl Client {
                 Ok((sock, from)) => {
                     sock.set_nonblocking(false)?;
                     if self.driver.handle_accepted(now, from, sock.local_addr().ok()) == AcceptVerdict::Use {
-                        self.data = Some(sock);
+                        self.data = Some(Stream::Plain(sock));
                     }
                     return Ok(());
                 }
@@ -254,7 +447,7 @@ impl Client {
             self.driver.handle_timeout(now);
             return Ok(());
         }
-        self.ctrl.set_read_timeout(Some(left))?;
+        self.ctrl.tcp().set_read_timeout(Some(left))?;
         match self.ctrl.read(&mut self.rbuf) {
             Ok(0) => self.driver.handle_control_closed(Instant::now()),
             Ok(n) => self.driver.handle_control(Instant::now(), self.rbuf.get(..n).unwrap_or_default()),
@@ -275,6 +468,26 @@ impl Client {
         self.listener = None;
         Error::Io(e)
     }
+}
+
+/// A failed handshake as the client's error.
+pub(crate) fn tls_error(e: &io::Error) -> Error {
+    if certificate_error(e) {
+        Error::Certificate(e.to_string())
+    } else {
+        Error::Tls(e.to_string())
+    }
+}
+
+/// True when a handshake error is the server's certificate failing verification.
+pub(crate) fn certificate_error(e: &io::Error) -> bool {
+    #[cfg(feature = "tls")]
+    return crate::tls::is_certificate_error(e);
+    #[cfg(not(feature = "tls"))]
+    return {
+        let _ = e;
+        false
+    };
 }
 
 fn copy(r: &mut impl Read, w: &mut impl Write, size: usize) -> Result<u64> {
@@ -366,8 +579,9 @@ impl Upload<'_> {
     /// Closes the data connection (the end of the file) and waits for the server's final reply (226).
     pub fn finish(mut self) -> Result<Reply> {
         if let Some(mut s) = self.client.data.take() {
-            s.shutdown(Shutdown::Write)?;
-            // Wait for the server to close its side too, so the 226 refers to all our bytes.
+            s.end_writes()?;
+            // Wait for the server to close its side too, so the 226 refers to all our bytes (under TLS 1.3 this
+            // also reads the server's new session tickets).
             let _ = io::copy(&mut s, &mut io::sink());
         }
         self.done = true;

@@ -2,8 +2,8 @@
 //! (written once, in the `client_calls!` macro). Every protocol decision is the one client driver's
 //! ([`ClientDriver`](crate::proto::driver::ClientDriver)); the two clients are IO loops that perform its actions.
 
-pub use crate::proto::driver::{parse_entries, parse_names, ClientMode, TraceLine};
-use crate::proto::driver::{ClientDriver, DriverConfig, DriverError, Outcome};
+pub use crate::proto::driver::{parse_entries, parse_names, ClientMode, TlsMode, TlsPolicy, TraceLine};
+use crate::proto::driver::{DriverConfig, DriverError, Outcome};
 use crate::proto::listing::{Date, DateTime};
 use crate::proto::reply::Reply;
 use crate::proto::session::client::{CloseReason, SessionError, TransferFailure};
@@ -38,6 +38,11 @@ pub struct Options {
     pub buffer_size: usize,
     /// Called with every command sent and every reply line received (default none).
     pub trace: Option<Tracer>,
+    /// FTPS: off (default), explicit (`AUTH TLS` at login) or implicit; protect data, require TLS.
+    pub tls: TlsPolicy,
+    /// FTPS certificates: roots, server name, client certificate, the opt-out for self-signed test servers.
+    #[cfg(feature = "tls")]
+    pub tls_config: crate::tls::TlsConfig,
 }
 
 impl std::fmt::Debug for Options {
@@ -52,6 +57,7 @@ impl std::fmt::Debug for Options {
             .field("extended_passive", &self.extended_passive)
             .field("buffer_size", &self.buffer_size)
             .field("trace", &self.trace.is_some())
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -68,6 +74,9 @@ impl Default for Options {
             extended_passive: true,
             buffer_size: 256 * 1024,
             trace: None,
+            tls: TlsPolicy::default(),
+            #[cfg(feature = "tls")]
+            tls_config: crate::tls::TlsConfig::default(),
         }
     }
 }
@@ -102,6 +111,17 @@ pub enum Error {
     /// The control connection is closed.
     #[error("connection closed ({0:?})")]
     Closed(CloseReason),
+    /// TLS is required and the server refused it (AUTH, PBSZ or PROT). After a refused AUTH the session is
+    /// closed and nothing else was sent.
+    #[error("TLS required, but the server refused: {} {}", .0.code, .0.text())]
+    TlsRefused(Reply),
+    /// The server's certificate could not be verified (unknown issuer, wrong name, expired); the session is
+    /// closed.
+    #[error("server certificate refused: {0}")]
+    Certificate(String),
+    /// TLS failed otherwise (a handshake cut off, a TLS configuration that cannot be loaded, no `tls` feature).
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl Error {
@@ -110,7 +130,8 @@ impl Error {
         use crate::proto::ErrorKind as K;
         match self {
             Error::Io(_) | Error::Timeout(_) | Error::Transfer { .. } => K::Incomplete,
-            Error::Refused(_) | Error::LoginFailed(_) => K::Refused,
+            Error::Refused(_) | Error::LoginFailed(_) | Error::TlsRefused(_) | Error::Certificate(_) => K::Refused,
+            Error::Tls(_) => K::Closed,
             Error::Protocol(e) => e.kind(),
             Error::Closed(_) => K::Closed,
         }
@@ -137,13 +158,8 @@ impl Options {
         config.mode = self.mode;
         config.extended_passive = self.extended_passive;
         config.trace = self.trace.is_some();
-        config
+        config.with_tls(self.tls)
     }
-}
-
-/// The driver for a control connection from `local` to `peer`, waiting for the greeting.
-pub(crate) fn driver_for(opts: &Options, peer: SocketAddr, local: SocketAddr) -> ClientDriver {
-    ClientDriver::new(opts.driver_config(peer, local), std::time::Instant::now())
 }
 
 /// The size of a client's control-connection read buffer.
@@ -158,10 +174,24 @@ impl From<DriverError> for Error {
             DriverError::Transfer { failure, reply } => Error::Transfer { failure, reply },
             DriverError::Protocol(e) => Error::Protocol(e),
             DriverError::Closed(reason) => Error::Closed(reason),
+            DriverError::TlsRefused(r) => Error::TlsRefused(r),
+            DriverError::Tls { reason, certificate: true } => Error::Certificate(reason),
+            DriverError::Tls { reason, .. } => Error::Tls(reason),
             _ => Error::Protocol(SessionError::InvalidState { what: "call", why: "another call is in progress" }),
         }
     }
 }
+
+#[cfg(feature = "tls")]
+impl From<crate::tls::ConfigError> for Error {
+    fn from(e: crate::tls::ConfigError) -> Error {
+        Error::Tls(e.to_string())
+    }
+}
+
+/// The reason a shell built without the `tls` feature gives for a TLS step.
+#[cfg(not(feature = "tls"))]
+pub(crate) const NO_TLS: &str = "ftpkit was built without the `tls` feature";
 
 /// The error for a call that ended with another outcome than the one it asks for.
 pub(crate) fn unexpected(outcome: Outcome) -> Error {

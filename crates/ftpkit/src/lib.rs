@@ -15,5 +15,7 @@ pub mod server;
 
 pub mod blocking;
 pub mod client;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio;

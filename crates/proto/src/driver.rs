@@ -50,6 +50,7 @@
 //! | QUIT | the `221` or the server closing the connection both end `quit` successfully |
 //! | listings | MLSD when FEAT lists it, LIST otherwise ([`ClientDriver::listing_command`]); lines parsed by [`parse_entries`], `total` lines of `ls -l` dropped, nothing else |
 //! | trace | `ftp -d` style lines ([`TraceLine`]), a line split across reads traced once, `PASS` masked |
+//! | FTPS (RFC 4217) | [`TlsPolicy`]: explicit login is `AUTH TLS` → [`Action::StartTls`] → `USER`/`PASS` → `PBSZ 0` → `PROT P`; AUTH refused with [`TlsPolicy::require`]: the session ends before `USER` ([`DriverError::TlsRefused`]); a protected data connection is secured ([`Action::SecureData`]) once the server has answered the transfer command, and its TLS facts are traced |
 //!
 //! # The reference drive loop
 //!
@@ -116,7 +117,7 @@
 //!
 //! (With [`DriverConfig::extended_passive`] on, the default, the first passive command is `EPSV`.)
 
-use crate::command::{Command, TransferType};
+use crate::command::{Command, ProtectionLevel, TransferType};
 use crate::listing::{parse_listing, parse_mlsd_line, Date, DateTime, Entry, ListLine};
 use crate::reply::Reply;
 use crate::session::client::{
@@ -147,6 +148,50 @@ pub enum ClientMode {
     Active,
 }
 
+/// Whether, and how, the control connection uses TLS (RFC 4217).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum TlsMode {
+    /// Plain FTP.
+    #[default]
+    Off,
+    /// Explicit FTPS: `AUTH TLS` (or `AUTH SSL`) on the plain control connection, as the first step of a login.
+    Explicit,
+    /// Implicit FTPS: the shell runs TLS on the control connection from its first byte (port 990); set
+    /// [`Config::implicit_tls`] too (done by [`DriverConfig::with_tls`]).
+    Implicit,
+}
+
+/// The FTPS policy, as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TlsPolicy {
+    /// Off, explicit or implicit.
+    pub mode: TlsMode,
+    /// Explicit: send `AUTH SSL` rather than `AUTH TLS` (older servers; it protects data connections without PROT).
+    pub auth_ssl: bool,
+    /// After login, `PBSZ 0` and `PROT P`: data connections protected too (default true).
+    pub protect_data: bool,
+    /// Refuse to go on without protection (default true): AUTH refused ends the session before `USER` is sent in
+    /// clear, and a refused PBSZ/PROT fails the login.
+    pub require: bool,
+}
+
+impl Default for TlsPolicy {
+    fn default() -> Self {
+        TlsPolicy { mode: TlsMode::Off, auth_ssl: false, protect_data: true, require: true }
+    }
+}
+
+/// What the shell tells of a finished TLS handshake (for the trace).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TlsInfo {
+    /// The protocol version (`TLSv1_3`).
+    pub version: String,
+    /// The cipher suite.
+    pub cipher: String,
+    /// The handshake resumed an earlier session (for a data connection: the control connection's).
+    pub resumed: bool,
+}
+
 /// The driver's settings: the session's, and the client rules the session leaves open.
 #[derive(Debug, Clone)]
 pub struct DriverConfig {
@@ -168,6 +213,8 @@ pub struct DriverConfig {
     pub binary_after_login: bool,
     /// Emit [`Action::Trace`] lines (default false: no trace work at all).
     pub trace: bool,
+    /// FTPS (default off).
+    pub tls: TlsPolicy,
 }
 
 impl DriverConfig {
@@ -183,7 +230,17 @@ impl DriverConfig {
             feat_after_login: true,
             binary_after_login: true,
             trace: false,
+            tls: TlsPolicy::default(),
         }
+    }
+
+    /// The same settings with the FTPS policy `tls` (implicit mode also marks the session's control connection
+    /// protected from the start).
+    #[must_use]
+    pub fn with_tls(mut self, tls: TlsPolicy) -> DriverConfig {
+        self.session.implicit_tls = tls.mode == TlsMode::Implicit;
+        self.tls = tls;
+        self
     }
 }
 
@@ -251,6 +308,8 @@ pub enum Call {
     },
     /// Abort the open transfer: `ABOR`, then the data connection is reset. Ends with [`Outcome::Aborted`].
     Abort,
+    /// `CCC`: the control connection goes back to clear text ([`Action::StopTls`]). Ends with [`Outcome::Done`].
+    Ccc,
 }
 
 /// How a transfer's data ended, told with [`Call::Finish`].
@@ -319,6 +378,18 @@ pub enum DriverError {
     /// The control connection is closed.
     #[error("connection closed ({0:?})")]
     Closed(CloseReason),
+    /// TLS is required and the server refused it (AUTH, PBSZ or PROT); with AUTH refused the session is closed
+    /// and nothing was sent in clear after it.
+    #[error("TLS required, but the server refused: {} {}", .0.code, .0.text())]
+    TlsRefused(Reply),
+    /// The TLS handshake on the control connection failed; the session is closed.
+    #[error("TLS handshake failed: {reason}")]
+    Tls {
+        /// The shell's reason.
+        reason: String,
+        /// The server's certificate could not be verified.
+        certificate: bool,
+    },
     /// A call was started while another is in progress.
     #[error("a call is already in progress")]
     Busy,
@@ -329,7 +400,9 @@ impl DriverError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             DriverError::Timeout(_) | DriverError::Transfer { .. } => ErrorKind::Incomplete,
-            DriverError::Refused(_) | DriverError::LoginFailed(_) => ErrorKind::Refused,
+            DriverError::Refused(_) | DriverError::LoginFailed(_) | DriverError::TlsRefused(_) => ErrorKind::Refused,
+            DriverError::Tls { certificate: true, .. } => ErrorKind::Refused,
+            DriverError::Tls { .. } => ErrorKind::Closed,
             DriverError::Protocol(e) => e.kind(),
             DriverError::Closed(_) => ErrorKind::Closed,
             DriverError::Busy => ErrorKind::InvalidState,
@@ -354,6 +427,15 @@ pub enum TraceLine {
         /// The server's end of the data connection.
         remote: SocketAddr,
     },
+    /// A TLS handshake finished: on the control connection (`data` false) or on a data connection.
+    Tls {
+        /// A data connection's handshake.
+        data: bool,
+        /// What the shell reported.
+        info: TlsInfo,
+    },
+    /// TLS on the control connection was closed (CCC).
+    TlsClosed,
 }
 
 /// How loud a [`Action::Log`] is.
@@ -378,13 +460,28 @@ pub enum Action {
         addr: SocketAddr,
         /// How long the connect may take.
         timeout: Duration,
+        /// The data connection will be protected: an [`Action::SecureData`] follows once the server has answered
+        /// the transfer command.
+        protected: bool,
     },
     /// Active: bind a listener on `ip`, port 0, then report [`ClientDriver::handle_listening`] (its address) or
     /// [`ClientDriver::handle_listen_failed`]. Accept on it while [`ClientDriver::wants_accept`] is true.
     Listen {
         /// The control connection's local IP.
         ip: IpAddr,
+        /// Accepted connections will be protected (the client is the TLS client on them too, RFC 4217 §7): an
+        /// [`Action::SecureData`] follows.
+        protected: bool,
     },
+    /// Start TLS on the control connection (this side is the TLS client), then report
+    /// [`ClientDriver::handle_tls_started`] or [`ClientDriver::handle_tls_failed`]. Nothing else is sent meanwhile.
+    StartTls,
+    /// End TLS on the control connection (CCC): send `close_notify`, read up to the server's, keep the TCP
+    /// connection; then report [`ClientDriver::handle_tls_stopped`].
+    StopTls,
+    /// Run the TLS handshake on the data connection the shell holds, resuming the control connection's TLS
+    /// session, then report [`ClientDriver::handle_data_secured`].
+    SecureData,
     /// Active: the listener is no longer needed; drop it.
     StopListening,
     /// Drop the data connection the shell holds (the transfer failed, or an accepted connection was refused).
@@ -438,6 +535,10 @@ enum Wait {
     Transferred(RequestId),
     /// `Aborted`.
     Aborted(RequestId),
+    /// The shell's data-connection handshake, before `DataReady`.
+    DataTls(RequestId),
+    /// CCC: the shell's closing of TLS on the control connection.
+    ClearControl(RequestId),
 }
 
 /// Which success events answer a simple request.
@@ -455,9 +556,23 @@ enum Expect {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LoginStep {
+    /// `AUTH TLS` (explicit FTPS).
+    Auth,
+    /// The shell's handshake on the control connection.
+    Handshake,
     User,
+    Pbsz,
+    Prot,
     Feat,
     Type,
+}
+
+/// A login's fields, kept while AUTH and the handshake run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Credentials {
+    user: String,
+    password: String,
+    account: Option<String>,
 }
 
 /// The transfer open at the shell, between `Open` and `Finish`/`Abort`.
@@ -497,6 +612,10 @@ pub struct ClientDriver {
     actions: VecDeque<Action>,
     done: Option<Result<Outcome, DriverError>>,
     trace: TraceBuf,
+    /// The login's fields while AUTH runs.
+    credentials: Option<Credentials>,
+    /// CCC's reply, while the shell closes TLS.
+    ccc_reply: Option<Reply>,
 }
 
 impl ClientDriver {
@@ -515,6 +634,8 @@ impl ClientDriver {
             actions: VecDeque::new(),
             done: None,
             trace: TraceBuf::default(),
+            credentials: None,
+            ccc_reply: None,
         };
         d.await_reply(now, "a reply");
         d
@@ -585,8 +706,16 @@ impl ClientDriver {
         }
         let asked = match call {
             Call::Login { user, password, account } => {
-                self.session.login(&user, &password, account.as_deref()).map(|id| Wait::Login(id, LoginStep::User))
+                if self.config.tls.mode == TlsMode::Explicit && !self.session.control_protected() {
+                    // Nothing of the login goes out before TLS runs.
+                    self.credentials = Some(Credentials { user, password, account });
+                    let mechanism = if self.config.tls.auth_ssl { "SSL" } else { "TLS" };
+                    self.session.auth(mechanism).map(|id| Wait::Login(id, LoginStep::Auth))
+                } else {
+                    self.session.login(&user, &password, account.as_deref()).map(|id| Wait::Login(id, LoginStep::User))
+                }
             }
+            Call::Ccc => self.session.ccc().map(|id| Wait::Request(id, Expect::Done)),
             Call::Feat => self.session.feat().map(|id| Wait::Request(id, Expect::Features)),
             Call::Type(t) => self.session.type_(t).map(|id| Wait::Request(id, Expect::Done)),
             Call::Pwd => self.session.pwd().map(|id| Wait::Request(id, Expect::Path)),
@@ -607,7 +736,8 @@ impl ClientDriver {
             Call::Quit => self.session.quit().map(|id| Wait::Request(id, Expect::Quit)),
             Call::Open { kind, rest } => match self.config.mode {
                 ClientMode::Active => {
-                    self.actions.push_back(Action::Listen { ip: self.config.local.ip() });
+                    let protected = self.session.data_protected();
+                    self.actions.push_back(Action::Listen { ip: self.config.local.ip(), protected });
                     Ok(Wait::Listen { kind, rest })
                 }
                 ClientMode::Passive => {
@@ -744,6 +874,59 @@ impl ClientDriver {
         AcceptVerdict::Use
     }
 
+    /// The TLS handshake on the control connection asked for by [`Action::StartTls`] is complete (also called,
+    /// for the trace, after the shell's implicit-TLS handshake before the greeting).
+    pub fn handle_tls_started(&mut self, now: Instant, info: TlsInfo) {
+        self.trace_line(TraceLine::Tls { data: false, info });
+        if let Wait::Login(_, LoginStep::Handshake) = self.wait {
+            if let Err(e) = self.session.tls_done() {
+                self.fail(e.into());
+                return;
+            }
+            self.login_after_tls(now);
+        }
+    }
+
+    /// The TLS handshake on the control connection failed (`certificate`: the server's certificate could not be
+    /// verified): the session is closed; the call fails with [`DriverError::Tls`].
+    pub fn handle_tls_failed(&mut self, now: Instant, reason: String, certificate: bool) {
+        self.credentials = None;
+        self.fail(DriverError::Tls { reason, certificate });
+        self.session.handle_close();
+        self.pump(now);
+    }
+
+    /// CCC: TLS on the control connection is closed ([`Action::StopTls`] done); the call ends.
+    pub fn handle_tls_stopped(&mut self, now: Instant) {
+        if let Wait::ClearControl(_) = self.wait {
+            self.trace_line(TraceLine::TlsClosed);
+            match (self.session.tls_done(), self.ccc_reply.take()) {
+                (Ok(()), Some(reply)) => self.finish(Ok(Outcome::Done(reply))),
+                (Ok(()), None) => self.finish(Err(DriverError::Busy)),
+                (Err(e), _) => self.fail(e.into()),
+            }
+            self.pump(now);
+        }
+    }
+
+    /// The data connection's TLS handshake asked for by [`Action::SecureData`] finished (`Ok`, with what it
+    /// was) or failed (`Err`, the reason: the transfer fails with the server's reply, often `522`/`425`).
+    pub fn handle_data_secured(&mut self, now: Instant, result: Result<TlsInfo, String>) {
+        let Wait::DataTls(id) = self.wait else { return };
+        match result {
+            Ok(info) => {
+                self.trace_line(TraceLine::Tls { data: true, info });
+                self.finish(Ok(Outcome::DataReady));
+            }
+            Err(reason) => {
+                self.log(LogLevel::Info, format!("data connection TLS handshake failed: {reason}"));
+                self.wait = Wait::Transferred(id);
+                self.close_data(true);
+                self.tell_session(now, id, DataEvent::Failed { reason });
+            }
+        }
+    }
+
     /// The deadline from [`poll_timeout`](Self::poll_timeout) may have passed. Harmless before it.
     pub fn handle_timeout(&mut self, now: Instant) {
         let Some(deadline) = self.deadline else { return };
@@ -860,7 +1043,8 @@ impl ClientDriver {
                     );
                 }
                 if self.transfer.is_some_and(|t| t.id == id) {
-                    self.actions.push_back(Action::Connect { addr, timeout: self.config.data_timeout });
+                    let protected = self.session.data_protected();
+                    self.actions.push_back(Action::Connect { addr, timeout: self.config.data_timeout, protected });
                 }
             }
             Event::AcceptData { id, .. } => {
@@ -871,7 +1055,23 @@ impl ClientDriver {
             }
             Event::DataReady { id } if self.wait == Wait::DataReady(id) => {
                 self.stop_listening();
-                self.finish(Ok(Outcome::DataReady));
+                if self.session.data_protected() {
+                    // The server has answered the transfer command, so it runs its side of the handshake now
+                    // (vsftpd starts it only after its 150).
+                    self.wait = Wait::DataTls(id);
+                    self.actions.push_back(Action::SecureData);
+                } else {
+                    self.finish(Ok(Outcome::DataReady));
+                }
+            }
+            Event::StartTls { id, .. } if awaited == Some(id) => {
+                self.wait = Wait::Login(id, LoginStep::Handshake);
+                self.actions.push_back(Action::StartTls);
+            }
+            Event::StopTls { id, reply } if awaited == Some(id) => {
+                self.wait = Wait::ClearControl(id);
+                self.ccc_reply = Some(reply);
+                self.actions.push_back(Action::StopTls);
             }
             Event::TransferFailed { id, failure, reply } => {
                 if self.transfer.is_some_and(|t| t.id == id) {
@@ -914,6 +1114,23 @@ impl ClientDriver {
             Event::Failed { id, reply } if awaited == Some(id) => match self.wait {
                 // A server without FEAT is no error.
                 Wait::Login(_, LoginStep::Feat) => self.login_next(now, LoginStep::Feat),
+                Wait::Login(_, LoginStep::Auth) if self.config.tls.require => {
+                    // RFC 4217 §4: the client may end the session; USER is never sent in clear.
+                    self.credentials = None;
+                    self.finish(Err(DriverError::TlsRefused(reply)));
+                    self.session.handle_close();
+                }
+                Wait::Login(_, LoginStep::Auth) => {
+                    self.log(LogLevel::Info, format!("AUTH refused ({}); going on in clear", reply.code));
+                    self.login_after_tls(now);
+                }
+                Wait::Login(_, LoginStep::Pbsz | LoginStep::Prot) if self.config.tls.require => {
+                    self.finish(Err(DriverError::TlsRefused(reply)))
+                }
+                Wait::Login(_, LoginStep::Pbsz | LoginStep::Prot) => {
+                    self.log(LogLevel::Info, format!("data protection refused ({}); data in clear", reply.code));
+                    self.login_next(now, LoginStep::Prot);
+                }
                 _ => self.finish(Err(DriverError::Refused(reply))),
             },
             Event::Closed { reason, .. } => {
@@ -945,19 +1162,48 @@ impl ClientDriver {
                         None => self.finish(Err(DriverError::Busy)),
                     }
                 }
+                (Some((id, Value::Reply(_))), Wait::Login(w, step @ (LoginStep::Pbsz | LoginStep::Prot)))
+                    if *w == id =>
+                {
+                    let step = *step;
+                    self.login_next(now, step);
+                }
                 _ => self.log(LogLevel::Debug, format!("event passed over: {ev:?}")),
             },
         }
     }
 
-    /// The next step of a login after `done`.
+    /// The login proper (USER ...) after AUTH, its handshake, or its refusal when TLS is not required.
+    fn login_after_tls(&mut self, now: Instant) {
+        let Some(c) = self.credentials.take() else {
+            self.finish(Err(DriverError::Busy));
+            return;
+        };
+        match self.session.login(&c.user, &c.password, c.account.as_deref()) {
+            Ok(id) => {
+                self.wait = Wait::Login(id, LoginStep::User);
+                self.pump(now);
+            }
+            Err(e) => self.finish(Err(e.into())),
+        }
+    }
+
+    /// The next step of a login after `done`: PBSZ and PROT (protected data), FEAT, TYPE, as configured.
     fn login_next(&mut self, now: Instant, done: LoginStep) {
+        let tls_data =
+            self.session.control_protected() && self.config.tls.protect_data && !self.session.data_protected();
         let next = match done {
-            LoginStep::User if self.config.feat_after_login => Some(LoginStep::Feat),
-            LoginStep::User | LoginStep::Feat if self.config.binary_after_login => Some(LoginStep::Type),
+            LoginStep::User if tls_data => Some(LoginStep::Pbsz),
+            LoginStep::Pbsz => Some(LoginStep::Prot),
+            LoginStep::User | LoginStep::Prot if self.config.feat_after_login => Some(LoginStep::Feat),
+            LoginStep::User | LoginStep::Prot | LoginStep::Feat if self.config.binary_after_login => {
+                Some(LoginStep::Type)
+            }
             _ => None,
         };
         let asked = match next {
+            Some(LoginStep::Pbsz) => self.session.pbsz(),
+            Some(LoginStep::Prot) => self.session.prot(ProtectionLevel::Private),
             Some(LoginStep::Feat) => self.session.feat(),
             Some(LoginStep::Type) => self.session.type_(TransferType::Image),
             _ => {
@@ -986,7 +1232,9 @@ impl ClientDriver {
             | Wait::Login(id, _)
             | Wait::DataReady(id)
             | Wait::Transferred(id)
-            | Wait::Aborted(id) => Some(id),
+            | Wait::Aborted(id)
+            | Wait::DataTls(id)
+            | Wait::ClearControl(id) => Some(id),
             Wait::Nothing | Wait::Greeting | Wait::Listen { .. } => None,
         }
     }

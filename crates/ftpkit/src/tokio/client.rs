@@ -1,8 +1,8 @@
 //! The tokio client: an IO loop that performs the one client driver's actions. See the [module docs](super).
 
-use crate::client::{self, client_calls, unexpected, ClientMode, Error, Options, Result};
+use crate::client::{self, client_calls, unexpected, ClientMode, Error, Options, Result, TlsMode};
 use crate::proto::command::TransferType;
-use crate::proto::driver::{AcceptVerdict, Action, Call, ClientDriver, DataEnd, Outcome};
+use crate::proto::driver::{AcceptVerdict, Action, Call, ClientDriver, DataEnd, Outcome, TlsInfo};
 use crate::proto::listing::{DateTime, Entry};
 use crate::proto::reply::Reply;
 use crate::proto::session::client::{ClientSession, TransferKind};
@@ -16,21 +16,93 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::time::{timeout, Instant, Sleep};
 
+/// A connection, plain or under TLS (FTPS).
+#[derive(Debug)]
+enum Conn {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// Only while the control connection changes between plain and TLS.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Gone,
+}
+
+impl Conn {
+    fn tcp(&self) -> Option<&TcpStream> {
+        match self {
+            Conn::Plain(s) => Some(s),
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => Some(s.get_ref().0),
+            Conn::Gone => None,
+        }
+    }
+}
+
+fn gone() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the connection is being switched to or from TLS")
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            // A server that closes without close_notify (most FTPS servers do on data connections): the end of the
+            // data; the final reply says whether it was all.
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => match Pin::new(&mut **s).poll_read(cx, buf) {
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => Poll::Ready(Ok(())),
+                r => r,
+            },
+            Conn::Gone => Poll::Ready(Err(gone())),
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
+            Conn::Gone => Poll::Ready(Err(gone())),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
+            Conn::Gone => Poll::Ready(Err(gone())),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            #[cfg(feature = "tls")]
+            Conn::Tls(s) => Pin::new(&mut **s).poll_shutdown(cx),
+            Conn::Gone => Poll::Ready(Err(gone())),
+        }
+    }
+}
+
 /// An async FTP client.
 #[derive(Debug)]
 pub struct Client {
-    ctrl: TcpStream,
+    ctrl: Conn,
     /// Control bytes the driver gave and not written yet (only an abort begun in `drop` leaves some).
     wbuf: Vec<u8>,
     driver: ClientDriver,
     opts: Options,
+    /// The control connection's TLS (its session store is shared by its data connections).
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::Tls>,
     rbuf: Vec<u8>,
     /// The data connection of the open transfer.
-    data: Option<TcpStream>,
+    data: Option<Conn>,
     /// The active-mode listener of the transfer being set up.
     listener: Option<TcpListener>,
     /// The aborted transfer's data connection, set to linger 0; dropped (reset) once `ABOR` is written.
-    orphan: Option<TcpStream>,
+    orphan: Option<Conn>,
 }
 
 impl Client {
@@ -59,11 +131,128 @@ impl Client {
     /// Wraps an already connected control connection and reads the greeting.
     pub async fn from_stream(ctrl: TcpStream, opts: Options) -> Result<Client> {
         ctrl.set_nodelay(true)?;
-        let driver = client::driver_for(&opts, ctrl.peer_addr()?, ctrl.local_addr()?);
-        let rbuf = vec![0; client::CONTROL_READ];
-        let mut c = Client { ctrl, driver, opts, rbuf, wbuf: Vec::new(), data: None, listener: None, orphan: None };
+        let peer = ctrl.peer_addr()?;
+        let config = opts.driver_config(peer, ctrl.local_addr()?);
+        #[cfg(feature = "tls")]
+        let tls = match opts.tls.mode {
+            TlsMode::Off => None,
+            _ => Some(crate::tls::Tls::new(&opts.tls_config, peer)?),
+        };
+        let mut c = Client {
+            ctrl: Conn::Plain(ctrl),
+            driver: ClientDriver::new(config, StdInstant::now()),
+            opts,
+            #[cfg(feature = "tls")]
+            tls,
+            rbuf: vec![0; client::CONTROL_READ],
+            wbuf: Vec::new(),
+            data: None,
+            listener: None,
+            orphan: None,
+        };
+        if c.opts.tls.mode == TlsMode::Implicit {
+            match c.handshake_control().await {
+                Ok(info) => c.driver.handle_tls_started(StdInstant::now(), info),
+                Err(e) => return Err(crate::blocking::tls_error(&e)),
+            }
+        }
         c.run().await?;
         Ok(c)
+    }
+
+    /// Runs the TLS handshake on the control connection and tells the driver how it went.
+    async fn start_tls(&mut self) {
+        let result = self.handshake_control().await;
+        let now = StdInstant::now();
+        match result {
+            Ok(info) => self.driver.handle_tls_started(now, info),
+            Err(e) => {
+                let certificate = crate::blocking::certificate_error(&e);
+                self.driver.handle_tls_failed(now, e.to_string(), certificate);
+            }
+        }
+    }
+
+    #[cfg(feature = "tls")]
+    async fn handshake_control(&mut self) -> io::Result<TlsInfo> {
+        let tls = self.tls.as_ref().ok_or_else(|| io::Error::other("no TLS configuration"))?;
+        let (config, name) = tls.parts();
+        let Conn::Plain(tcp) = std::mem::replace(&mut self.ctrl, Conn::Gone) else {
+            return Err(io::Error::other("the control connection is not plain"));
+        };
+        let connecting = tokio_rustls::TlsConnector::from(config).connect(name, tcp);
+        let stream = timeout(self.opts.reply_timeout, connecting)
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake on the control connection"))??;
+        let info = crate::tls::info(stream.get_ref().1);
+        self.ctrl = Conn::Tls(Box::new(stream));
+        Ok(info)
+    }
+
+    #[cfg(not(feature = "tls"))]
+    async fn handshake_control(&mut self) -> io::Result<TlsInfo> {
+        Err(io::Error::other(client::NO_TLS))
+    }
+
+    /// CCC: ends TLS on the control connection (close_notify both ways), keeping the TCP connection.
+    async fn stop_tls(&mut self) -> Result<()> {
+        #[cfg(feature = "tls")]
+        if let Conn::Tls(mut s) = std::mem::replace(&mut self.ctrl, Conn::Gone) {
+            s.get_mut().1.send_close_notify();
+            let limit = self.opts.reply_timeout;
+            timeout(limit, s.flush()).await.map_err(|_| Error::Timeout("close_notify to be sent"))??;
+            let mut scratch = [0u8; 512];
+            // Up to the server's close_notify (read gives 0 there).
+            while timeout(limit, s.read(&mut scratch))
+                .await
+                .map_err(|_| Error::Timeout("the server's close_notify"))??
+                > 0
+            {}
+            self.ctrl = Conn::Plain(s.into_inner().0);
+        }
+        self.driver.handle_tls_stopped(StdInstant::now());
+        Ok(())
+    }
+
+    /// The data connection's handshake (as the TLS client, also in active mode), resuming the control
+    /// connection's session.
+    #[cfg(feature = "tls")]
+    async fn secure_data(&mut self) -> io::Result<TlsInfo> {
+        let tls = self.tls.as_ref().ok_or_else(|| io::Error::other("no TLS configuration"))?;
+        let Some(Conn::Plain(tcp)) = self.data.take() else {
+            return Err(io::Error::new(io::ErrorKind::NotConnected, "no plain data connection to secure"));
+        };
+        let (config, name) = tls.parts();
+        let connecting = tokio_rustls::TlsConnector::from(config).connect(name, tcp);
+        let mut stream = timeout(self.opts.data_timeout, connecting)
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake on the data connection"))??;
+        if tls.wants_ticket(stream.get_ref().1) {
+            // This connection took the last ticket: wait (bounded) for the server's new one, so the next data
+            // connection can resume too.
+            let (io, conn) = stream.get_mut();
+            let _ = timeout(crate::tls::TICKET_WAIT.min(self.opts.data_timeout), async {
+                while !crate::tls::has_new_ticket(conn) {
+                    io.readable().await?;
+                    match crate::tls::read_records(conn, &mut TryRead(io)) {
+                        Ok(false) => break,
+                        Ok(true) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok::<(), io::Error>(())
+            })
+            .await;
+        }
+        let info = crate::tls::info(stream.get_ref().1);
+        self.data = Some(Conn::Tls(Box::new(stream)));
+        Ok(info)
+    }
+
+    #[cfg(not(feature = "tls"))]
+    async fn secure_data(&mut self) -> io::Result<TlsInfo> {
+        Err(io::Error::other(client::NO_TLS))
     }
 
     client_calls!({async} {.await});
@@ -192,7 +381,7 @@ impl Client {
                 Action::CloseData { reset } => {
                     if let Some(sock) = self.data.take() {
                         if reset {
-                            set_linger_zero(&sock);
+                            set_linger_zero(sock.tcp());
                         }
                         if !self.wbuf.is_empty() {
                             self.orphan = Some(sock);
@@ -208,8 +397,10 @@ impl Client {
 
     /// Writes what the socket takes without waiting.
     fn try_write_now(&mut self) {
+        // Under TLS the bytes go through the TLS layer: the next flush writes them.
+        let Conn::Plain(ctrl) = &self.ctrl else { return };
         while !self.wbuf.is_empty() {
-            match self.ctrl.try_write(&self.wbuf) {
+            match ctrl.try_write(&self.wbuf) {
                 Ok(0) | Err(_) => break, // the next flush writes the rest, or reports the error
                 Ok(n) => drop(self.wbuf.drain(..n.min(self.wbuf.len()))),
             }
@@ -240,18 +431,20 @@ impl Client {
                         self.wbuf.extend_from_slice(&bytes);
                         self.flush().await?;
                     }
-                    Action::Connect { addr, timeout: limit } => match timeout(limit, TcpStream::connect(addr)).await {
-                        Ok(Ok(sock)) => {
-                            let (local, remote) = (sock.local_addr().ok(), sock.peer_addr().ok());
-                            self.data = Some(sock);
-                            self.driver.handle_connected(StdInstant::now(), local, remote);
+                    Action::Connect { addr, timeout: limit, .. } => {
+                        match timeout(limit, TcpStream::connect(addr)).await {
+                            Ok(Ok(sock)) => {
+                                let (local, remote) = (sock.local_addr().ok(), sock.peer_addr().ok());
+                                self.data = Some(Conn::Plain(sock));
+                                self.driver.handle_connected(StdInstant::now(), local, remote);
+                            }
+                            Ok(Err(e)) => self.driver.handle_connect_failed(StdInstant::now(), e.to_string()),
+                            Err(_) => self
+                                .driver
+                                .handle_connect_failed(StdInstant::now(), format!("no connection to {addr} in time")),
                         }
-                        Ok(Err(e)) => self.driver.handle_connect_failed(StdInstant::now(), e.to_string()),
-                        Err(_) => self
-                            .driver
-                            .handle_connect_failed(StdInstant::now(), format!("no connection to {addr} in time")),
-                    },
-                    Action::Listen { ip } => {
+                    }
+                    Action::Listen { ip, .. } => {
                         match TcpListener::bind(SocketAddr::new(ip, 0)).await.and_then(|l| Ok((l.local_addr()?, l))) {
                             Ok((addr, listener)) => {
                                 self.listener = Some(listener);
@@ -259,6 +452,12 @@ impl Client {
                             }
                             Err(e) => self.driver.handle_listen_failed(StdInstant::now(), e.to_string()),
                         }
+                    }
+                    Action::StartTls => self.start_tls().await,
+                    Action::StopTls => self.stop_tls().await?,
+                    Action::SecureData => {
+                        let result = self.secure_data().await.map_err(|e| e.to_string());
+                        self.driver.handle_data_secured(StdInstant::now(), result);
                     }
                     other => self.perform_local(other),
                 }
@@ -274,7 +473,7 @@ impl Client {
             Action::CloseData { reset } => {
                 if let Some(sock) = self.data.take() {
                     if reset {
-                        set_linger_zero(&sock);
+                        set_linger_zero(sock.tcp());
                     }
                 }
             }
@@ -313,7 +512,7 @@ impl Client {
         match woke {
             Woke::Accepted(Ok((sock, from))) => {
                 if self.driver.handle_accepted(now, from, sock.local_addr().ok()) == AcceptVerdict::Use {
-                    self.data = Some(sock);
+                    self.data = Some(Conn::Plain(sock));
                 }
             }
             Woke::Accepted(Err(e)) => return Err(self.abandon(Error::Io(e))),
@@ -338,8 +537,20 @@ impl Client {
     }
 }
 
+/// A tokio socket read without waiting (`WouldBlock` when nothing is there), for rustls' `read_tls`.
+#[cfg(feature = "tls")]
+struct TryRead<'a>(&'a TcpStream);
+
+#[cfg(feature = "tls")]
+impl io::Read for TryRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
 /// Linger 0: closing sends a reset, not a FIN, so the server cannot take cut-off data for a whole file.
-fn set_linger_zero(sock: &TcpStream) {
+fn set_linger_zero(sock: Option<&TcpStream>) {
+    let Some(sock) = sock else { return };
     if let Err(e) = socket2::SockRef::from(sock).set_linger(Some(Duration::ZERO)) {
         tracing::debug!(error = %e, "cannot set linger 0 on the data connection");
     }

@@ -141,7 +141,7 @@ fn passive_transfer_connects_then_sends_the_command() {
     r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: Some(10) });
     r.reply("229 Entering Extended Passive Mode (|||50000|)\r\n");
     assert!(r.done().is_none());
-    let want = Action::Connect { addr: addr("192.0.2.10:50000"), timeout: Duration::from_secs(30) };
+    let want = Action::Connect { addr: addr("192.0.2.10:50000"), timeout: Duration::from_secs(30), protected: false };
     assert!(r.took(&want), "connect first");
     assert_eq!(r.sent(), "EPSV\r\n", "nothing more before the connection is up");
     r.d.handle_connected(r.now, Some(addr("192.0.2.20:41000")), Some(addr("192.0.2.10:50000")));
@@ -173,7 +173,7 @@ fn active_mode_listens_and_keeps_a_connection_that_comes_before_it_is_asked_for(
     let mut r = Rig::logged_in(|c| c.mode = ClientMode::Active);
     r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
     assert!(r.done().is_none());
-    assert!(r.took(&Action::Listen { ip: addr(LOCAL).ip() }));
+    assert!(r.took(&Action::Listen { ip: addr(LOCAL).ip(), protected: false }));
     r.d.handle_listening(r.now, addr("192.0.2.20:40001"));
     assert!(r.d.wants_accept());
     // The server connects as soon as PORT arrives (pyftpdlib), before its 200.
@@ -379,4 +379,191 @@ fn an_endless_line_is_reported_at_the_limit() {
     let got = collect(&[(false, &big)], false);
     assert_eq!(got.len(), 1);
     assert!(matches!(&got[0], TraceLine::Received(s) if s.len() == TRACE_LINE_MAX + 1));
+}
+
+// ---- FTPS (RFC 4217) ----
+
+fn tls_info(resumed: bool) -> TlsInfo {
+    TlsInfo { version: "TLSv1_3".into(), cipher: "TLS13_AES_256_GCM_SHA384".into(), resumed }
+}
+
+fn explicit(edit: impl FnOnce(&mut TlsPolicy)) -> Rig {
+    let mut r = Rig::new(|c| {
+        let mut tls = TlsPolicy { mode: TlsMode::Explicit, ..TlsPolicy::default() };
+        edit(&mut tls);
+        *c = c.clone().with_tls(tls);
+    });
+    r.reply("220 hi\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Greeting(_)))));
+    r.start(Call::Login { user: "u".into(), password: "p".into(), account: None });
+    assert!(r.done().is_none());
+    r
+}
+
+/// Feeds replies one at a time (the driver asks for each next step after its answer), draining in between.
+fn replies(r: &mut Rig, lines: &[&str]) -> Option<Result<Outcome, DriverError>> {
+    let mut last = None;
+    for l in lines {
+        r.reply(&format!("{l}\r\n"));
+        last = r.done();
+    }
+    last
+}
+
+#[test]
+fn explicit_login_is_auth_then_tls_then_user_pass_pbsz_prot() {
+    let mut r = explicit(|_| {});
+    assert_eq!(r.sent(), "AUTH TLS\r\n");
+    r.reply("234 go\r\n");
+    assert!(r.done().is_none());
+    assert!(r.took(&Action::StartTls), "234 asks the shell for the handshake");
+    assert_eq!(r.sent(), "AUTH TLS\r\n", "nothing is sent before the handshake is done");
+    r.d.handle_tls_started(r.now, tls_info(false));
+    assert!(r.done().is_none());
+    assert!(r.d.session().control_protected());
+    let last = replies(&mut r, &["331 pw", "230 in", "200 PBSZ=0", "200 PROT P", "211 no", "200 I"]);
+    assert!(matches!(last, Some(Ok(Outcome::LoggedIn(_)))));
+    assert_eq!(r.sent(), "AUTH TLS\r\nUSER u\r\nPASS p\r\nPBSZ 0\r\nPROT P\r\nFEAT\r\nTYPE I\r\n");
+    assert!(r.d.session().data_protected());
+}
+
+#[test]
+fn auth_refused_with_tls_required_ends_the_session_before_user() {
+    for code in ["534 policy", "502 no AUTH", "500 what"] {
+        let mut r = explicit(|_| {});
+        r.reply(&format!("{code}\r\n"));
+        assert!(matches!(r.done(), Some(Err(DriverError::TlsRefused(_)))), "{code}");
+        assert_eq!(r.sent(), "AUTH TLS\r\n", "USER never goes out in clear");
+        assert!(r.d.session().is_closed());
+        r.start(Call::Noop);
+        assert!(matches!(r.done(), Some(Err(DriverError::Protocol(SessionError::Closed)))));
+    }
+}
+
+#[test]
+fn auth_refused_without_tls_required_goes_on_in_clear_without_pbsz() {
+    let mut r = explicit(|t| t.require = false);
+    r.reply("502 no\r\n");
+    assert!(r.done().is_none());
+    assert!(matches!(replies(&mut r, &["230 in", "211 x", "200 I"]), Some(Ok(Outcome::LoggedIn(_)))));
+    assert_eq!(r.sent(), "AUTH TLS\r\nUSER u\r\nFEAT\r\nTYPE I\r\n");
+    assert!(!r.d.session().data_protected());
+}
+
+#[test]
+fn a_refused_prot_fails_the_login_when_required_and_not_otherwise() {
+    let mut r = explicit(|_| {});
+    r.reply("234 go\r\n");
+    r.done();
+    r.d.handle_tls_started(r.now, tls_info(false));
+    let last = replies(&mut r, &["230 in", "200 ok", "534 no PROT P here"]);
+    assert!(matches!(last, Some(Err(DriverError::TlsRefused(rep))) if rep.code.get() == 534));
+
+    let mut r = explicit(|t| t.require = false);
+    r.reply("234 go\r\n");
+    r.done();
+    r.d.handle_tls_started(r.now, tls_info(false));
+    let last = replies(&mut r, &["230 in", "200 ok", "534 no", "211 x", "200 I"]);
+    assert!(matches!(last, Some(Ok(Outcome::LoggedIn(_)))));
+    assert!(!r.d.session().data_protected());
+}
+
+#[test]
+fn a_failed_control_handshake_closes_the_session_with_a_tls_error() {
+    let mut r = explicit(|_| {});
+    r.reply("234 go\r\n");
+    r.done();
+    r.d.handle_tls_failed(r.now, "invalid peer certificate: UnknownIssuer".into(), true);
+    assert!(matches!(r.done(), Some(Err(DriverError::Tls { certificate: true, .. }))));
+    assert_eq!(r.sent(), "AUTH TLS\r\n");
+    assert!(r.d.session().is_closed());
+}
+
+fn protected_logged_in() -> Rig {
+    let mut r = Rig::new(|c| {
+        c.feat_after_login = false;
+        c.binary_after_login = false;
+        *c = c.clone().with_tls(TlsPolicy { mode: TlsMode::Implicit, ..TlsPolicy::default() });
+    });
+    r.d.handle_tls_started(r.now, tls_info(false));
+    r.reply("220 hi\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Greeting(_)))));
+    r.start(Call::Login { user: "u".into(), password: "p".into(), account: None });
+    assert!(r.done().is_none());
+    assert!(matches!(replies(&mut r, &["230 in", "200 PBSZ", "200 PROT"]), Some(Ok(Outcome::LoggedIn(_)))));
+    assert_eq!(r.sent(), "USER u\r\nPBSZ 0\r\nPROT P\r\n", "implicit: no AUTH, straight to the login");
+    assert!(r.took(&Action::Trace(TraceLine::Tls { data: false, info: tls_info(false) })));
+    r.wire.clear();
+    r
+}
+
+#[test]
+fn a_protected_data_connection_is_secured_after_the_transfer_reply_and_traced() {
+    let mut r = protected_logged_in();
+    r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
+    r.reply("229 (|||50000|)\r\n");
+    assert!(r.done().is_none());
+    assert!(r.took(&Action::Connect {
+        addr: addr("192.0.2.10:50000"),
+        timeout: Duration::from_secs(30),
+        protected: true
+    }));
+    r.d.handle_connected(r.now, None, None);
+    r.reply("150 here\r\n");
+    assert!(r.done().is_none(), "DataReady waits for the data handshake");
+    assert!(r.took(&Action::SecureData));
+    r.d.handle_data_secured(r.now, Ok(tls_info(true)));
+    assert_eq!(r.done(), Some(Ok(Outcome::DataReady)));
+    assert!(r.took(&Action::Trace(TraceLine::Tls { data: true, info: tls_info(true) })));
+    r.start(Call::Finish { end: DataEnd::Eof });
+    r.reply("226 ok\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Transferred(_)))));
+}
+
+#[test]
+fn a_failed_data_handshake_fails_the_transfer_with_the_servers_522() {
+    let mut r = protected_logged_in();
+    r.start(Call::Open { kind: TransferKind::Stor("f".into()), rest: None });
+    r.reply("229 (|||50000|)\r\n");
+    r.done();
+    r.d.handle_connected(r.now, None, None);
+    r.reply("150 go\r\n");
+    r.done();
+    r.d.handle_data_secured(r.now, Err("connection reset".into()));
+    assert!(r.done().is_none(), "the server's reply ends the call");
+    assert!(r.took(&Action::CloseData { reset: true }));
+    r.reply("522 SSL connection failed; session reuse required\r\n");
+    assert!(matches!(r.done(), Some(Err(DriverError::Transfer { reply: Some(rep), .. })) if rep.code.get() == 522));
+    // The session goes on.
+    r.start(Call::Noop);
+    r.reply("200 ok\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+}
+
+#[test]
+fn active_mode_listens_for_a_protected_connection() {
+    let mut r = protected_logged_in();
+    r.d.set_mode(ClientMode::Active);
+    r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
+    assert!(r.done().is_none());
+    assert!(r.took(&Action::Listen { ip: addr(LOCAL).ip(), protected: true }));
+}
+
+#[test]
+fn ccc_returns_the_control_connection_to_clear_text() {
+    let mut r = protected_logged_in();
+    r.start(Call::Ccc);
+    assert!(r.done().is_none());
+    assert_eq!(r.sent(), "CCC\r\n");
+    r.reply("200 clear\r\n");
+    assert!(r.done().is_none());
+    assert!(r.took(&Action::StopTls));
+    r.d.handle_tls_stopped(r.now);
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+    assert!(!r.d.session().control_protected());
+    // CCC without TLS is refused before anything is sent.
+    r.wire.clear();
+    r.start(Call::Ccc);
+    assert!(matches!(r.done(), Some(Err(DriverError::Protocol(SessionError::InvalidState { .. })))));
+    assert_eq!(r.sent(), "");
 }

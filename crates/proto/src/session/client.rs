@@ -120,7 +120,7 @@
 //! the replies it is owed: if the transfer's final reply has not come yet, the first reply after `ABOR` is the
 //! transfer's (unless it is `225`) and the next is ABOR's. `ABOR` is sent as a plain line, without the Telnet
 //! IP/Synch sequence (that needs TCP urgent data, which only the socket owner can send).
-use crate::command::{Command, CommandError, EpsvArg, TransferType};
+use crate::command::{Command, CommandError, EpsvArg, ProtectionLevel, TransferType};
 use crate::feat::Features;
 use crate::hostport::{self, Mode};
 use crate::listing::DateTime;
@@ -468,6 +468,23 @@ pub enum Event {
         /// ABOR's reply (`226`, `225`, or a refusal), or `None` when nothing had to be sent.
         reply: Option<Reply>,
     },
+    /// `AUTH` was accepted (`234`): start TLS on the control connection now (this session is the TLS client),
+    /// then call [`ClientSession::tls_done`]. Nothing is sent before that. If the handshake fails, call
+    /// [`ClientSession::handle_close`]: nothing may be sent in clear after an accepted AUTH.
+    StartTls {
+        /// The AUTH request.
+        id: RequestId,
+        /// The `234`.
+        reply: Reply,
+    },
+    /// `CCC` was accepted: end TLS on the control connection (send and await `close_notify`), keep the TCP
+    /// connection, then call [`ClientSession::tls_done`]. Nothing is sent before that.
+    StopTls {
+        /// The CCC request.
+        id: RequestId,
+        /// The `200`.
+        reply: Reply,
+    },
     /// The session is closed; the last event.
     Closed {
         /// Why.
@@ -573,6 +590,9 @@ pub struct Config {
     pub framing: Framing,
     /// Reply size limits.
     pub limits: Limits,
+    /// The control connection is TLS from its first byte (implicit FTPS, port 990): the session starts
+    /// protected, and `auth` is refused. Default false.
+    pub implicit_tls: bool,
 }
 
 impl Config {
@@ -586,6 +606,7 @@ impl Config {
             check_data_peer: true,
             framing: Framing::default(),
             limits: Limits::default(),
+            implicit_tls: false,
         }
     }
 }
@@ -638,6 +659,10 @@ enum Request {
     Quit,
     Rein,
     Transfer(Transfer),
+    Auth(String),
+    Pbsz,
+    Prot(ProtectionLevel),
+    Ccc,
 }
 
 #[derive(Debug, Clone)]
@@ -662,6 +687,12 @@ struct Memory {
     login_requested: bool,
     quit_requested: bool,
     features: Option<Features<'static>>,
+    /// TLS runs on the control connection.
+    control_tls: bool,
+    /// Data connections are protected (PROT P accepted, or AUTH SSL).
+    data_tls: bool,
+    /// PBSZ was requested (PROT needs it first, RFC 2228 §3).
+    pbsz_requested: bool,
 }
 
 /// The sans-IO FTP client session. See the [module docs](self) for the calling order and the drive loop.
@@ -688,6 +719,7 @@ pub fn generated_docs() -> [String; 3] {
 impl ClientSession {
     /// A session on a freshly connected control connection, waiting for the greeting. No output yet.
     pub fn new(config: Config) -> ClientSession {
+        let implicit_tls = config.implicit_tls;
         ClientSession {
             decoder: ReplyDecoder::new(config.framing, config.limits),
             config,
@@ -695,7 +727,7 @@ impl ClientSession {
             current: None,
             queue: VecDeque::new(),
             next_id: 1,
-            memory: Memory::default(),
+            memory: Memory { control_tls: implicit_tls, ..Memory::default() },
             transmit: Vec::new(),
             events: VecDeque::new(),
         }
@@ -759,7 +791,7 @@ impl ClientSession {
             }
             State::Greeting => Step::Greeting,
             State::Sent(step) => step,
-            State::Idle | State::AwaitConnect | State::AwaitData => {
+            State::Idle | State::AwaitConnect | State::AwaitData | State::Tls => {
                 return Err(SessionError::UnsolicitedReply { code: reply.code.get(), state: self.state_name() })
             }
         };
@@ -806,6 +838,38 @@ impl ClientSession {
     }
 
     // ---- queries ----
+
+    /// The shell has done what [`Event::StartTls`] or [`Event::StopTls`] asked (the TLS handshake on the control
+    /// connection is complete, or TLS on it is closed): queued requests go out now.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidState`] when no TLS step was asked for; [`SessionError::Closed`].
+    pub fn tls_done(&mut self) -> Result<(), SessionError> {
+        match self.state {
+            State::Tls => {
+                self.memory.control_tls = !self.memory.control_tls;
+                if !self.memory.control_tls {
+                    // Without TLS on the control connection there is no protected data connection (RFC 4217 §6).
+                    self.memory.data_tls = false;
+                }
+                self.state = State::Idle;
+                self.pump();
+                Ok(())
+            }
+            State::Closed => Err(SessionError::Closed),
+            _ => Err(SessionError::InvalidState { what: "tls_done", why: "no TLS step was asked for" }),
+        }
+    }
+
+    /// True while TLS runs on the control connection (after AUTH and the shell's handshake, or implicit TLS).
+    pub fn control_protected(&self) -> bool {
+        self.memory.control_tls
+    }
+
+    /// True when data connections must be protected with TLS (`PROT P` accepted, or `AUTH SSL`).
+    pub fn data_protected(&self) -> bool {
+        self.memory.data_tls
+    }
 
     /// True once the session is closed (after [`Event::Closed`]); it then takes no more input.
     pub fn is_closed(&self) -> bool {
@@ -1003,6 +1067,65 @@ impl ClientSession {
         Ok(id)
     }
 
+    /// `AUTH <mechanism>` (`TLS`, or the older `SSL`, which also protects data connections) → [`Event::StartTls`]
+    /// on `234`, then, once the shell calls [`tls_done`](Self::tls_done), the queued requests; a refusal
+    /// (`504`, `534`, `431`, ...) → [`Event::Failed`] and the session goes on in clear (whether that is acceptable
+    /// is the caller's policy).
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidState`] when TLS already runs on the control connection; as [`login`](Self::login).
+    pub fn auth(&mut self, mechanism: &str) -> Result<RequestId, SessionError> {
+        if self.memory.control_tls {
+            return Err(SessionError::InvalidState { what: "auth", why: "TLS already runs on the control connection" });
+        }
+        check(&Command::Auth(mechanism.into()))?;
+        self.push(Request::Auth(mechanism.to_owned()))
+    }
+
+    /// `PBSZ 0` (RFC 4217 §8: the only size with TLS) → [`Event::Done`].
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidState`] without TLS on the control connection (a request queued behind AUTH counts
+    /// as protected only once AUTH succeeded: call it after [`Event::StartTls`]); as [`login`](Self::login).
+    pub fn pbsz(&mut self) -> Result<RequestId, SessionError> {
+        if !self.memory.control_tls && self.state != State::Tls {
+            return Err(SessionError::InvalidState { what: "PBSZ", why: "no TLS on the control connection" });
+        }
+        let id = self.push(Request::Pbsz)?;
+        self.memory.pbsz_requested = true;
+        Ok(id)
+    }
+
+    /// `PROT C` or `PROT P` → [`Event::Done`]; on success data connections are protected (P) or clear (C) from
+    /// then on ([`data_protected`](Self::data_protected)). A refusal (`534`: policy, `536`, `504`) →
+    /// [`Event::Failed`], the level unchanged.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidState`] for `S` and `E` (no meaning with TLS, RFC 4217 §9), before [`pbsz`](Self::pbsz)
+    /// (RFC 2228 §3), or without TLS on the control connection; as [`login`](Self::login).
+    pub fn prot(&mut self, level: ProtectionLevel) -> Result<RequestId, SessionError> {
+        if matches!(level, ProtectionLevel::Safe | ProtectionLevel::Confidential) {
+            return Err(SessionError::InvalidState { what: "PROT", why: "only C and P exist with TLS (RFC 4217)" });
+        }
+        if !self.memory.pbsz_requested {
+            return Err(SessionError::InvalidState { what: "PROT", why: "PBSZ must come first (RFC 2228)" });
+        }
+        self.push(Request::Prot(level))
+    }
+
+    /// `CCC` → [`Event::StopTls`] on `200`: the control connection goes back to clear text (for NAT helpers that
+    /// must read PORT/227); data protection is unchanged by the server but the shell must then call
+    /// [`tls_done`](Self::tls_done).
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidState`] without TLS on the control connection; as [`login`](Self::login).
+    pub fn ccc(&mut self) -> Result<RequestId, SessionError> {
+        if !self.memory.control_tls {
+            return Err(SessionError::InvalidState { what: "CCC", why: "no TLS on the control connection" });
+        }
+        self.push(Request::Ccc)
+    }
+
     /// Any command; its final reply comes back as [`Event::Reply`], whatever the code (1xx replies are skipped).
     /// Data-transfer commands belong in [`transfer`](Self::transfer): the session does not track a data
     /// connection for a raw command. A raw `EPSV ALL` that succeeds switches the session to EPSV only.
@@ -1132,6 +1255,10 @@ impl ClientSession {
                 Request::Quit => Step::Quit,
                 Request::Rein => Step::Rein,
                 Request::Transfer(t) => self.setup_step(t.mode),
+                Request::Auth(_) => Step::Auth,
+                Request::Pbsz => Step::Pbsz,
+                Request::Prot(_) => Step::Prot,
+                Request::Ccc => Step::Ccc,
             };
             let blocked = matches!(&req, Request::Transfer(t)
                 if self.epsv_only() && !matches!(t.mode, DataMode::Passive | DataMode::Epsv));
@@ -1195,6 +1322,10 @@ impl ClientSession {
             (Step::XferRest, Request::Transfer(Transfer { rest: Some(n), .. })) => Command::Rest(*n),
             (Step::Xfer, Request::Transfer(t)) => t.kind.command(),
             (Step::AborOwed | Step::Abor, _) => Command::Abor,
+            (Step::Auth, Request::Auth(m)) => Command::Auth(m.as_str().into()),
+            (Step::Pbsz, _) => Command::Pbsz(0),
+            (Step::Prot, Request::Prot(level)) => Command::Prot(*level),
+            (Step::Ccc, _) => Command::Ccc,
             _ => return self.internal_mismatch(step),
         };
         let mut out = std::mem::take(&mut self.transmit);
@@ -1408,6 +1539,36 @@ impl ClientSession {
                 if act == Act::AbortedUnexpected {
                     return Err(unexpected(step, code));
                 }
+            }
+
+            // TLS (RFC 4217).
+            Act::StartTls => {
+                let ssl = matches!(self.current.as_ref().map(|c| &c.req), Some(Request::Auth(m)) if m.eq_ignore_ascii_case("SSL"));
+                if ssl {
+                    // AUTH SSL: the data connections are protected too, without PROT (RFC 4217 §4, the old
+                    // draft's rule that servers still follow).
+                    self.memory.data_tls = true;
+                }
+                if let Some(id) = self.current.as_ref().map(|c| c.id) {
+                    self.events.push_back(Event::StartTls { id, reply });
+                }
+                self.current = None;
+                self.state = State::Tls;
+            }
+            Act::Protection => {
+                let level = match self.current.as_ref().map(|c| &c.req) {
+                    Some(Request::Prot(level)) => Some(*level),
+                    _ => None,
+                };
+                self.memory.data_tls = level == Some(ProtectionLevel::Private);
+                self.done(|id| Event::Done { id, reply });
+            }
+            Act::ClearControl => {
+                if let Some(id) = self.current.as_ref().map(|c| c.id) {
+                    self.events.push_back(Event::StopTls { id, reply });
+                }
+                self.current = None;
+                self.state = State::Tls;
             }
 
             // Everything else: the request failed; say so, and say whether the code made sense.

@@ -38,6 +38,14 @@ pub(super) enum Step {
     AborOwed,
     /// ABOR sent, only its own reply owed.
     Abor,
+    /// `AUTH TLS` / `AUTH SSL` (RFC 4217 §4).
+    Auth,
+    /// `PBSZ 0` (RFC 4217 §8).
+    Pbsz,
+    /// `PROT C|P` (RFC 4217 §9).
+    Prot,
+    /// `CCC`: back to a clear control connection (RFC 4217 §6).
+    Ccc,
 }
 
 impl Step {
@@ -81,6 +89,10 @@ impl Step {
             Step::Xfer => "transfer",
             Step::AborOwed => "ABOR (reply owed)",
             Step::Abor => "ABOR",
+            Step::Auth => "AUTH",
+            Step::Pbsz => "PBSZ",
+            Step::Prot => "PROT",
+            Step::Ccc => "CCC",
         }
     }
 
@@ -110,12 +122,16 @@ impl Step {
             Step::Port => "sent(PORT)",
             Step::Xfer => "sent(transfer)",
             Step::AborOwed | Step::Abor => "sent(ABOR)",
+            Step::Auth => "sent(AUTH)",
+            Step::Pbsz => "sent(PBSZ)",
+            Step::Prot => "sent(PROT)",
+            Step::Ccc => "sent(CCC)",
         }
     }
 }
 
 /// Every step, one of each kind (for the generated tables and the tests).
-pub(super) const ALL_STEPS: [Step; 25] = [
+pub(super) const ALL_STEPS: [Step; 29] = [
     Step::Greeting,
     Step::User,
     Step::Pass,
@@ -141,6 +157,10 @@ pub(super) const ALL_STEPS: [Step; 25] = [
     Step::Xfer,
     Step::AborOwed,
     Step::Abor,
+    Step::Auth,
+    Step::Pbsz,
+    Step::Prot,
+    Step::Ccc,
 ];
 
 /// How a reply answers the command in flight: the cells of the verdict table.
@@ -180,6 +200,10 @@ pub(super) fn verdict(step: Step, code: u16) -> Verdict {
     match (step, code) {
         (S::Greeting | S::Rein, 120) => V::Wait,
         (S::Greeting | S::Rein, 220) => V::Success,
+        // RFC 4217 §4: 234 = start the TLS negotiation now; 334 asks for ADAT (not TLS: a refusal for us).
+        (S::Auth, 234) => V::Success,
+        (S::Auth, 334) => V::Continue,
+        (S::Pbsz | S::Prot | S::Ccc, 200..=299) => V::Success,
         (S::User | S::Pass | S::Acct, 230 | 202) => V::Success,
         (S::User, 331 | 332) | (S::Pass, 332) | (S::Rnfr, 350) => V::Continue,
         (S::Rest | S::XferRest, 350) => V::Success,
@@ -205,6 +229,9 @@ pub(super) enum State {
     Sent(Step),
     AwaitConnect,
     AwaitData,
+    /// TLS is being started (after `234`) or stopped (after CCC's `200`) on the control connection by the shell:
+    /// nothing is sent until it says it is done.
+    Tls,
     Closed,
 }
 
@@ -216,6 +243,7 @@ impl State {
             State::Sent(step) => step.sent_name(),
             State::AwaitConnect => "await-connect",
             State::AwaitData => "await-data",
+            State::Tls => "tls",
             State::Closed => "closed",
         }
     }
@@ -274,6 +302,12 @@ pub(super) enum Act {
     AborTransferReply,
     Aborted,
     AbortedUnexpected,
+    /// AUTH accepted (`234`): the shell starts TLS on the control connection now (`StartTls`).
+    StartTls,
+    /// PROT accepted: data connections are protected (P) or clear (C) from now on.
+    Protection,
+    /// CCC accepted: the shell ends TLS on the control connection, keeping the TCP connection (`StopTls`).
+    ClearControl,
     /// Any other reply: the request failed (an error too unless the code was a failure code).
     RequestFailed,
 }
@@ -396,7 +430,22 @@ pub(super) const REPLY_ROWS: &[Row] = &[
     row(&["SIZE"], &[V::Success], Guard::Always, Act::Size, "idle (Size)"),
     row(&["MDTM"], &[V::Success], Guard::Always, Act::Modified, "idle (Modified)"),
     row(&["RNFR"], &[V::Continue], Guard::Always, Act::SendRnto, "sent(RNTO)"),
-    row(&["RNTO", "REST", "simple"], &[V::Success], Guard::Always, Act::Done, "idle (Done)"),
+    row(&["RNTO", "REST", "simple", "PBSZ"], &[V::Success], Guard::Always, Act::Done, "idle (Done)"),
+    row(
+        &["AUTH"],
+        &[V::Success],
+        Guard::Always,
+        Act::StartTls,
+        "tls (StartTls), idle once the shell's handshake is done",
+    ),
+    row(&["PROT"], &[V::Success], Guard::Always, Act::Protection, "idle (Done; data protection set)"),
+    row(
+        &["CCC"],
+        &[V::Success],
+        Guard::Always,
+        Act::ClearControl,
+        "tls (StopTls), idle once the shell's TLS is closed",
+    ),
     row(&["REIN"], &[V::Success], Guard::Always, Act::Reinitialized, "idle (Done; logged out)"),
     row(&["raw"], &[V::Success], Guard::Always, Act::RawReply, "idle (Reply)"),
     row(&["QUIT"], &[V::Success], Guard::Always, Act::Quit, "closed (Closed)"),
@@ -630,6 +679,7 @@ pub(super) fn state_diagram() -> String {
             t if t.starts_with("sent(") => Some("sent"),
             "await-connect" => Some("await_connect"),
             "await-data" => Some("await_data"),
+            "tls" => Some("tls"),
             "idle" => Some("idle"),
             "closed" => Some("closed"),
             _ => None,
@@ -650,6 +700,7 @@ pub(super) fn state_diagram() -> String {
             add(from, to, format!("{:?}", r.act));
         }
     }
+    add("tls", "idle", "the shell's TLS step done (tls_done)".into());
     add("greeting", "closed", "421".into());
     add("sent", "closed", "421".into());
     let mut out = String::from("stateDiagram-v2\n");

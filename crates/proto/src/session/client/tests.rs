@@ -35,6 +35,8 @@ fn summary(e: &Event) -> String {
             format!("TransferFailed#{} {failure:?} {}", id.get(), reply.as_ref().map_or(0, |r| r.code.get()))
         }
         Event::Aborted { id, reply } => format!("Aborted#{} {}", id.get(), reply.as_ref().map_or(0, |r| r.code.get())),
+        Event::StartTls { id, reply } => format!("StartTls#{} {}", id.get(), reply.code),
+        Event::StopTls { id, reply } => format!("StopTls#{} {}", id.get(), reply.code),
         Event::Closed { reason, unanswered } => {
             let r = match reason {
                 CloseReason::Quit(_) => "Quit",
@@ -893,5 +895,142 @@ fn uploads_end_with_the_callers_close() {
         (TransferKind::Mlsd(Some("d".into())), "MLSD d"),
     ] {
         assert_eq!(kind.command().to_bytes().unwrap(), format!("{line}\r\n").into_bytes());
+    }
+}
+
+// ---- FTPS (RFC 4217) ----
+
+/// AUTH → 234 → StartTls, and nothing queued goes out until the shell's handshake is done.
+#[test]
+fn auth_tls_holds_the_queue_until_the_handshake_is_done() {
+    let mut h = H::new();
+    h.r("220 hi").unwrap();
+    h.ev();
+    h.s.auth("TLS").unwrap();
+    h.s.login("u", "p", None).unwrap();
+    assert_eq!(h.out(), ["AUTH TLS"]);
+    h.r("234 go").unwrap();
+    assert_eq!(h.ev(), ["StartTls#1 234"]);
+    assert!(h.out().is_empty(), "USER must wait for TLS");
+    assert_eq!(h.s.state_name(), "tls");
+    assert!(matches!(h.r("200 stray"), Err(SessionError::UnsolicitedReply { .. })));
+    h.s.tls_done().unwrap();
+    assert!(h.s.control_protected());
+    assert_eq!(h.out(), ["USER u"]);
+    assert!(h.s.tls_done().is_err(), "no TLS step pending");
+}
+
+/// The AUTH refusals of RFC 4217 §4 (and a server that knows no AUTH) fail the request; the session goes on in
+/// clear, unprotected.
+#[test]
+fn auth_refusals_fail_the_request_and_leave_the_session_clear() {
+    for (code, err) in [("534", false), ("504", false), ("431", false), ("502", false), ("500", false), ("334", true)] {
+        let mut h = H::new();
+        h.r("220 hi").unwrap();
+        h.ev();
+        h.s.auth("TLS").unwrap();
+        h.out();
+        assert_eq!(h.r(&format!("{code} no")).is_err(), err, "{code}");
+        assert_eq!(h.ev(), [format!("Failed#1 {code}")], "{code}");
+        assert!(!h.s.control_protected() && !h.s.data_protected());
+        assert_eq!(h.s.state_name(), "idle");
+    }
+}
+
+#[test]
+fn pbsz_before_prot_and_only_c_or_p() {
+    let mut h = H::new();
+    h.r("220 hi").unwrap();
+    assert!(matches!(h.s.pbsz(), Err(SessionError::InvalidState { .. })), "PBSZ needs TLS");
+    assert!(matches!(h.s.ccc(), Err(SessionError::InvalidState { .. })), "CCC needs TLS");
+    let mut h = H::with(Config { implicit_tls: true, ..Config::new(sa(PEER)) });
+    h.r("220 hi").unwrap();
+    h.ev();
+    assert!(h.s.control_protected());
+    assert!(matches!(h.s.auth("TLS"), Err(SessionError::InvalidState { .. })), "implicit TLS has no AUTH");
+    assert!(matches!(h.s.prot(ProtectionLevel::Private), Err(SessionError::InvalidState { .. })), "PBSZ first");
+    h.s.pbsz().unwrap();
+    for level in [ProtectionLevel::Safe, ProtectionLevel::Confidential] {
+        assert!(matches!(h.s.prot(level), Err(SessionError::InvalidState { .. })));
+    }
+    h.s.prot(ProtectionLevel::Private).unwrap();
+    assert_eq!(h.out(), ["PBSZ 0"]);
+    h.r("200 PBSZ=0").unwrap();
+    assert_eq!(h.out(), ["PROT P"]);
+    h.r("200 P").unwrap();
+    assert_eq!(h.ev(), ["Done#1 200", "Done#2 200"]);
+    assert!(h.s.data_protected());
+    // PROT C: clear again; a refused PROT leaves the level as it was.
+    h.s.prot(ProtectionLevel::Clear).unwrap();
+    h.r("200 C").unwrap();
+    assert!(!h.s.data_protected());
+    h.s.prot(ProtectionLevel::Private).unwrap();
+    h.r("534 policy").unwrap();
+    assert!(!h.s.data_protected());
+    assert_eq!(h.ev(), ["Done#3 200", "Failed#4 534"]);
+}
+
+#[test]
+fn auth_ssl_protects_data_without_prot() {
+    let mut h = H::new();
+    h.r("220 hi").unwrap();
+    h.s.auth("SSL").unwrap();
+    h.r("234 go").unwrap();
+    h.s.tls_done().unwrap();
+    assert!(h.s.control_protected() && h.s.data_protected());
+}
+
+#[test]
+fn ccc_stops_tls_on_the_control_connection_and_data_protection_with_it() {
+    let mut h = H::with(Config { implicit_tls: true, ..Config::new(sa(PEER)) });
+    h.r("220 hi").unwrap();
+    h.s.pbsz().unwrap();
+    h.s.prot(ProtectionLevel::Private).unwrap();
+    h.r("200 ok").unwrap();
+    h.r("200 ok").unwrap();
+    h.ev();
+    h.out();
+    h.s.ccc().unwrap();
+    h.s.noop().unwrap();
+    assert_eq!(h.out(), ["CCC"]);
+    h.r("200 clear").unwrap();
+    assert_eq!(h.ev(), ["StopTls#3 200"]);
+    assert!(h.out().is_empty(), "NOOP waits until TLS is closed");
+    h.s.tls_done().unwrap();
+    assert!(!h.s.control_protected() && !h.s.data_protected());
+    assert_eq!(h.out(), ["NOOP"]);
+    // A refused CCC (533, RFC 4217 §6) keeps TLS.
+    let mut h = H::with(Config { implicit_tls: true, ..Config::new(sa(PEER)) });
+    h.r("220 hi").unwrap();
+    h.ev();
+    h.s.ccc().unwrap();
+    h.r("533 no").unwrap();
+    assert_eq!(h.ev(), ["Failed#1 533"]);
+    assert!(h.s.control_protected());
+}
+
+/// A protected transfer refused with 522 (no session reuse) or 425 fails like any refused transfer.
+#[test]
+fn a_522_on_the_transfer_command_fails_the_transfer() {
+    let mut h = H::logged_in(Config::new(sa(PEER)));
+    h.s.transfer(Transfer::new(TransferKind::Stor("f".into()), DataMode::Passive)).unwrap();
+    h.r("229 (|||50000|)").unwrap();
+    let id = RequestId(2);
+    h.s.handle_data(id, DataEvent::Connected).unwrap();
+    h.out();
+    h.r("522 SSL connection failed; session reuse required").unwrap();
+    assert_eq!(h.ev(), ["ConnectData#2 192.0.2.10:50000", "TransferFailed#2 Refused 522"]);
+}
+
+#[test]
+fn the_tls_steps_verdicts() {
+    assert_eq!(verdict(Step::Auth, 234), Verdict::Success);
+    assert_eq!(verdict(Step::Auth, 334), Verdict::Continue);
+    for step in [Step::Auth, Step::Pbsz, Step::Prot, Step::Ccc] {
+        assert_eq!(verdict(step, 534), Verdict::Failure);
+        assert_eq!(verdict(step, 150), Verdict::Unexpected);
+    }
+    for step in [Step::Pbsz, Step::Prot, Step::Ccc] {
+        assert_eq!(verdict(step, 200), Verdict::Success);
     }
 }
