@@ -11,5 +11,6 @@ pub mod server;
 
 pub mod blocking;
 pub mod client;
+pub mod mirror;
 #[cfg(feature = "tokio")]
 pub mod tokio;
