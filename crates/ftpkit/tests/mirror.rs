@@ -105,10 +105,10 @@ fn download_interrupted_inside_a_large_file_then_resumed_is_byte_exact() {
     let big_bytes = AtomicU64::new(0);
     let done = AtomicU64::new(0);
     let on_event = |e: &Event<'_>| match e {
-        Event::Progress { path, bytes } if path.contains("big") => {
-            if big_bytes.fetch_add(*bytes, Ordering::Relaxed) + bytes >= 1_000_000 {
-                cancel.store(true, Ordering::Relaxed);
-            }
+        Event::Progress { path, bytes }
+            if path.contains("big") && big_bytes.fetch_add(*bytes, Ordering::Relaxed) + bytes >= 1_000_000 =>
+        {
+            cancel.store(true, Ordering::Relaxed);
         }
         Event::Done { .. } => {
             done.fetch_add(1, Ordering::Relaxed);
