@@ -62,7 +62,8 @@ pub struct MirrorOptions {
     pub direction: Direction,
     /// The remote directory (empty: the login directory).
     pub remote: String,
-    /// The local directory (created when missing, for a download).
+    /// The local directory (created when missing, for a download). The remote directory is created when missing,
+    /// for an upload.
     pub local: PathBuf,
     /// Connections used at once (default 4, at least 1).
     pub parallel: usize,
@@ -543,6 +544,10 @@ pub fn mirror(
     let download = opts.direction == Direction::Download;
     if download && !opts.dry_run {
         fs::create_dir_all(&opts.local).map_err(local_err(&opts.local))?;
+    }
+    if !download && !opts.dry_run && !opts.remote.is_empty() {
+        // The target directory itself, when missing (a refusal is fine: it exists, or listing it says why not).
+        let _ = clients[0].mkdir(&opts.remote);
     }
     let remote = scan_remote(&mut clients, &opts.remote)?;
     let local = if opts.local.exists() { scan_local(&opts.local)? } else { Tree::default() };
