@@ -65,7 +65,7 @@ fn reads_as(format: ListFormat, line: &str, reference: Date) -> bool {
 /// Picks the `LIST` form of a listing from the `SYST` reply text (when the caller has it) and the listing's first
 /// lines. `None` when no form reads any of them (an empty listing, only a `total` line).
 ///
-/// The first [`SAMPLE_LINES`] non-empty lines are read by each form's parser; the form that reads most of them
+/// The first 16 non-empty lines are read by each form's parser; the form that reads most of them
 /// wins, ties going to the more common form (Unix, DOS, MLSD, EPLF, NetWare, OS/2, OS/400, VMS, MVS). The form
 /// `SYST` names wins when it reads at least as many lines as any other, or when the sample is empty (z/OS and
 /// OS/400 servers can also list in Unix form, so the lines have the last word).
