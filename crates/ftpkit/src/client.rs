@@ -1,5 +1,5 @@
 //! What the blocking and the tokio clients share: options, errors, the trace hook, and their request methods
-//! (written once, in [`client_calls!`]). Every protocol decision is the one client driver's
+//! (written once, in `client_calls!`). Every protocol decision is the one client driver's
 //! ([`ClientDriver`](crate::proto::driver::ClientDriver)); the two clients are IO loops that perform its actions.
 
 pub use crate::proto::driver::{parse_entries, parse_names, ClientMode, TraceLine};
