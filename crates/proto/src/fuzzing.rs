@@ -465,7 +465,13 @@ pub fn check_list_formats(data: &[u8]) {
     let lines: Vec<&str> = if body.is_empty() {
         Vec::new()
     } else {
-        body.strip_suffix('\n').unwrap_or(body).split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
+        // Each line without its line end, and without one more `\r` (a line ending `\r\r\n`), as `parse_list_line`
+        // reads it.
+        let strip = |l: &'_ str| -> usize {
+            let l = l.strip_suffix('\r').unwrap_or(l);
+            l.strip_suffix('\r').unwrap_or(l).len()
+        };
+        body.strip_suffix('\n').unwrap_or(body).split('\n').map(|l| &l[..strip(l)]).collect()
     };
     let _ = listing::format_from_syst(syst);
     let detected = listing::parse_listing_detected(body, Some(syst), today);

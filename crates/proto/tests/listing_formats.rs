@@ -345,7 +345,11 @@ fn check_one_item_per_line(data: &str, syst: Option<&str>) -> Result<(), TestCas
     let lines: Vec<&str> = if data.is_empty() {
         Vec::new()
     } else {
-        data.strip_suffix('\n').unwrap_or(data).split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
+        let strip = |l: &'_ str| -> usize {
+            let l = l.strip_suffix('\r').unwrap_or(l);
+            l.strip_suffix('\r').unwrap_or(l).len()
+        };
+        data.strip_suffix('\n').unwrap_or(data).split('\n').map(|l| &l[..strip(l)]).collect()
     };
     let items: Vec<_> = parse_listing_detected(data, syst, today()).collect();
     prop_assert_eq!(items.len(), lines.len());
@@ -385,7 +389,7 @@ fn sample_line() -> impl Strategy<Value = String> {
 
 proptest! {
     #[test]
-    fn any_text_is_one_item_per_line(data in "\\PC{0,300}", syst in proptest::option::of("[A-Za-z0-9/ ]{0,20}")) {
+    fn any_text_is_one_item_per_line(data in "(\\PC|\r|\n){0,300}", syst in proptest::option::of("[A-Za-z0-9/ ]{0,20}")) {
         check_one_item_per_line(&data, syst.as_deref())?;
     }
 

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{dos, eplf, lines, mlsd, mvs, netware, os2, os400, parse_list_line, strip_line_end, unix, vms};
+use super::{dos, eplf, lines, mlsd, mvs, netware, os2, os400, parse_stripped_line, strip_line_end, unix, vms};
 use super::{Date, ListFormat, ListLine};
 
 /// How many non-empty lines from the top the detector reads.
@@ -98,9 +98,9 @@ pub fn detect_list_format(syst: Option<&str>, listing: &str, reference: Date) ->
     }
 }
 
-/// One line read as `format` first, then as [`parse_list_line`] reads any line.
+/// One line (its line end already gone) read as `format` first, then as
+/// [`parse_list_line`](super::parse_list_line) reads any line.
 pub(super) fn parse_line_as(format: Option<ListFormat>, line: &str, reference: Date) -> ListLine<'_> {
-    let line = strip_line_end(line);
     let first = match format {
         Some(ListFormat::Eplf) => eplf::parse(line),
         Some(ListFormat::NetWare) => netware::parse(line, reference),
@@ -112,7 +112,7 @@ pub(super) fn parse_line_as(format: Option<ListFormat>, line: &str, reference: D
     };
     match first {
         Some(e) => ListLine::Entry(e),
-        None => parse_list_line(line, reference),
+        None => parse_stripped_line(line, reference),
     }
 }
 
@@ -135,7 +135,9 @@ impl<'a> Iterator for Listing<'a> {
     type Item = ListLine<'a>;
 
     fn next(&mut self) -> Option<ListLine<'a>> {
-        let line = self.lines.next()?;
+        // The payload's line end is gone; a `\r` left over (a line ending `\r\r\n`) goes too, as in
+        // `parse_list_line`, so every path below sees and keeps the same text.
+        let line = strip_line_end(self.lines.next()?);
         if self.format == Some(ListFormat::Vms) {
             let name = self.vms_name.take();
             if let Some(name) = name.filter(|_| line.starts_with([' ', '\t'])) {

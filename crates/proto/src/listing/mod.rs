@@ -391,7 +391,11 @@ fn check_no_control(s: &str, field: &'static str) -> Result<(), ListError> {
 /// assert!(matches!(parse_list_line("total 20", today), ListLine::Unparsed(_)));
 /// ```
 pub fn parse_list_line(line: &str, reference: Date) -> ListLine<'_> {
-    let line = strip_line_end(line);
+    parse_stripped_line(strip_line_end(line), reference)
+}
+
+/// [`parse_list_line`] on a line whose line end is already gone.
+fn parse_stripped_line(line: &str, reference: Date) -> ListLine<'_> {
     if let Some(entry) = unix::parse(line, reference) {
         return ListLine::Entry(entry);
     }
