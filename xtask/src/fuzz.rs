@@ -352,7 +352,10 @@ fn vector_seeds(form: &str, input: &str, seeds: &mut BTreeMap<&'static str, Vec<
         "lprt_arg" => add(seeds, "lprt", input.as_bytes()),
         "pwd" => add(seeds, "path_257", input.as_bytes()),
         "feat" => add(seeds, "feat", input.as_bytes()),
-        "list_line" => add(seeds, "list_line", input.as_bytes()),
+        "list_line" => {
+            add(seeds, "list_line", input.as_bytes());
+            add(seeds, "list_formats", format!("\n{input}\r\n").as_bytes());
+        }
         "mlsd_line" => {
             add(seeds, "mlsd_line", input.as_bytes());
             add(seeds, "list_line", input.as_bytes());
@@ -415,6 +418,7 @@ fn transcript_seeds(name: &str, text: &str, seeds: &mut BTreeMap<&'static str, V
         add(seeds, "client_session", &client_script(&replies));
     } else if name.ends_with("-list.txt") {
         text.lines().for_each(|l| add(seeds, "list_line", l.as_bytes()));
+        add(seeds, "list_formats", format!("215 UNIX Type: L8\n{text}").as_bytes());
     } else if name.ends_with("-mlsd.txt") {
         text.lines().for_each(|l| add(seeds, "mlsd_line", l.as_bytes()));
     } else if name.ends_with(".txt") && !name.eq_ignore_ascii_case("README.md") {

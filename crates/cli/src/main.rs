@@ -9,6 +9,7 @@ mod decode;
 mod demo;
 mod explain;
 mod firewall;
+mod mirror;
 mod serve;
 mod trace;
 mod transfer;
@@ -61,6 +62,8 @@ enum Cmd {
     Get(transfer::GetArgs),
     /// Upload a file.
     Put(transfer::PutArgs),
+    /// Copy a directory tree: ftpkit mirror ftp://host/dir LOCALDIR (download) or LOCALDIR ftp://host/dir (upload).
+    Mirror(mirror::Args),
     /// Run the embedded server and one active and one passive session on 127.0.0.1, and explain what happened.
     Demo(demo::Args),
 }
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Cmd::Get(args) => Ok(transfer::finish(transfer::get(&args))),
         Cmd::Put(args) => Ok(transfer::finish(transfer::put(&args))),
         Cmd::Demo(args) => demo::run(&args),
+        Cmd::Mirror(args) => mirror::run(&args),
     };
     match result {
         Ok(code) => code,

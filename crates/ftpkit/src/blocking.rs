@@ -129,6 +129,7 @@ impl Client {
     /// implicit FTPS).
     pub fn from_stream(ctrl: TcpStream, opts: Options) -> Result<Client> {
         ctrl.set_nodelay(true)?;
+        client::set_keepalive(socket2::SockRef::from(&ctrl), opts.keepalive)?;
         let peer = ctrl.peer_addr()?;
         let config = opts.driver_config(peer, ctrl.local_addr()?);
         #[cfg(feature = "tls")]
@@ -685,6 +686,45 @@ mod tests {
         assert_eq!(c.retrieve_from("f", 15, &mut tail).unwrap(), 5);
         assert_eq!(tail, b"fghij");
         c.quit().unwrap();
+        server.join().unwrap();
+    }
+
+    /// A listener that greets every connection and then waits for it to close.
+    fn greeter() -> (SocketAddr, std::thread::JoinHandle<()>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let h = std::thread::spawn(move || {
+            for _ in 0..2 {
+                let (mut s, _) = l.accept().unwrap();
+                s.write_all(b"220 hi\r\n").unwrap();
+                let mut sink = Vec::new();
+                let _ = s.read_to_end(&mut sink);
+            }
+        });
+        (addr, h)
+    }
+
+    #[test]
+    fn control_socket_keepalive_is_set_as_configured() {
+        let (addr, server) = greeter();
+        let c = Client::connect(addr).unwrap();
+        let sock = socket2::SockRef::from(c.ctrl.tcp());
+        assert!(sock.keepalive().unwrap());
+        assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(60));
+        assert_eq!(sock.tcp_keepalive_interval().unwrap(), Duration::from_secs(15));
+        drop(c);
+        let k = crate::client::KeepAlive { idle: Duration::from_secs(7), interval: Duration::from_secs(3) };
+        let c = Client::connect_with(addr, Options { keepalive: Some(k), ..Options::default() }).unwrap();
+        let sock = socket2::SockRef::from(c.ctrl.tcp());
+        assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(7));
+        assert_eq!(sock.tcp_keepalive_interval().unwrap(), Duration::from_secs(3));
+        drop(c);
+        server.join().unwrap();
+        let (addr, server) = greeter();
+        for _ in 0..2 {
+            let c = Client::connect_with(addr, Options { keepalive: None, ..Options::default() }).unwrap();
+            assert!(!socket2::SockRef::from(c.ctrl.tcp()).keepalive().unwrap());
+        }
         server.join().unwrap();
     }
 }

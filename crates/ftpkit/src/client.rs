@@ -43,6 +43,33 @@ pub struct Options {
     /// FTPS certificates: roots, server name, client certificate, the opt-out for self-signed test servers.
     #[cfg(feature = "tls")]
     pub tls_config: crate::tls::TlsConfig,
+    /// TCP keep-alive on the control connection (default on: first probe after 60 s idle, then every 15 s).
+    /// While a long transfer runs the control connection carries nothing, and NAT devices and firewalls drop
+    /// connections they have not seen traffic on for a few minutes; the probes keep their state alive. `None`
+    /// leaves the socket as the system made it.
+    pub keepalive: Option<KeepAlive>,
+}
+
+/// TCP keep-alive settings for the control connection; see [`Options::keepalive`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepAlive {
+    /// Idle time before the first probe (`TCP_KEEPIDLE`).
+    pub idle: Duration,
+    /// Time between probes (`TCP_KEEPINTVL`).
+    pub interval: Duration,
+}
+
+impl Default for KeepAlive {
+    fn default() -> Self {
+        KeepAlive { idle: Duration::from_secs(60), interval: Duration::from_secs(15) }
+    }
+}
+
+/// Sets (or leaves alone, for `None`) TCP keep-alive on a control socket.
+pub(crate) fn set_keepalive(sock: socket2::SockRef<'_>, keepalive: Option<KeepAlive>) -> io::Result<()> {
+    let Some(k) = keepalive else { return Ok(()) };
+    let params = socket2::TcpKeepalive::new().with_time(k.idle).with_interval(k.interval);
+    sock.set_tcp_keepalive(&params)
 }
 
 impl std::fmt::Debug for Options {
@@ -58,6 +85,7 @@ impl std::fmt::Debug for Options {
             .field("buffer_size", &self.buffer_size)
             .field("trace", &self.trace.is_some())
             .field("tls", &self.tls)
+            .field("keepalive", &self.keepalive)
             .finish()
     }
 }
@@ -77,6 +105,7 @@ impl Default for Options {
             tls: TlsPolicy::default(),
             #[cfg(feature = "tls")]
             tls_config: crate::tls::TlsConfig::default(),
+            keepalive: Some(KeepAlive::default()),
         }
     }
 }

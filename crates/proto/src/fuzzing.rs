@@ -17,7 +17,7 @@ use crate::feat::Features;
 use crate::firewall::PortRange;
 use crate::hostport::{self, EprtArg, EpsvText, LprtArg, LpsvText, Mode, PasvText, PortArg};
 use crate::line::DEFAULT_MAX_LINE;
-use crate::listing::{self, Date, Entry, ListLine};
+use crate::listing::{self, Date, Entry, ListFormat, ListLine};
 use crate::path;
 use crate::reply::{self, Framing, Limits, Reply, ReplyDecoder, ReplyError};
 use crate::transcript::{self, Item};
@@ -42,6 +42,7 @@ pub const TARGETS: &[Target] = &[
     ("feat", check_feat),
     ("mlsd_line", check_mlsd_line),
     ("list_line", check_list_line),
+    ("list_formats", check_list_formats),
     ("transcript", check_transcript),
     ("firewall", check_firewall),
     ("client_session", check_client_session),
@@ -448,6 +449,54 @@ pub fn check_list_line(data: &[u8]) {
         let n = listing::parse_listing(text, today).count();
         let expect = if text.is_empty() { 0 } else { text.strip_suffix('\n').unwrap_or(text).split('\n').count() };
         assert_eq!(n, expect, "parse_listing gave {n} items for {text:?}");
+    }
+}
+
+/// The `LIST` forms beyond Unix and DOS and their detector. The first line of the input is taken as a `SYST`
+/// reply's text, the rest as a listing. Invariants: no panic; the detected listing and the listing read as each
+/// form give exactly one item per line; each item keeps its line whole (entry `raw` or `Unparsed` text); every
+/// entry has a non-empty name.
+pub fn check_list_formats(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (syst, body) = text.split_once('\n').unwrap_or(("", &text));
+    let Ok(today) = Date::new(2026, 11, 24) else {
+        panic!("reference date refused");
+    };
+    let lines: Vec<&str> = if body.is_empty() {
+        Vec::new()
+    } else {
+        // Each line without its line end, and without one more `\r` (a line ending `\r\r\n`), as `parse_list_line`
+        // reads it.
+        let strip = |l: &'_ str| -> usize {
+            let l = l.strip_suffix('\r').unwrap_or(l);
+            l.strip_suffix('\r').unwrap_or(l).len()
+        };
+        body.strip_suffix('\n').unwrap_or(body).split('\n').map(|l| &l[..strip(l)]).collect()
+    };
+    let _ = listing::format_from_syst(syst);
+    let detected = listing::parse_listing_detected(body, Some(syst), today);
+    let forms = [
+        None,
+        Some(ListFormat::Eplf),
+        Some(ListFormat::Vms),
+        Some(ListFormat::Os400),
+        Some(ListFormat::Mvs),
+        Some(ListFormat::NetWare),
+        Some(ListFormat::Os2),
+    ];
+    let mut runs: Vec<Vec<ListLine<'_>>> = vec![detected.collect()];
+    runs.extend(forms.iter().map(|f| listing::parse_listing_as(body, *f, today).collect()));
+    for items in runs {
+        assert_eq!(items.len(), lines.len(), "{} items for {} lines", items.len(), lines.len());
+        for (item, line) in items.iter().zip(&lines) {
+            match item {
+                ListLine::Entry(e) => {
+                    assert_eq!(&*e.raw, *line, "raw is not the line");
+                    assert!(!e.name.is_empty(), "empty name from {line:?}");
+                }
+                ListLine::Unparsed(s) => assert_eq!(&**s, *line, "unparsed text is not the line"),
+            }
+        }
     }
 }
 

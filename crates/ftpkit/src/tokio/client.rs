@@ -131,6 +131,7 @@ impl Client {
     /// Wraps an already connected control connection and reads the greeting.
     pub async fn from_stream(ctrl: TcpStream, opts: Options) -> Result<Client> {
         ctrl.set_nodelay(true)?;
+        client::set_keepalive(socket2::SockRef::from(&ctrl), opts.keepalive)?;
         let peer = ctrl.peer_addr()?;
         let config = opts.driver_config(peer, ctrl.local_addr()?);
         #[cfg(feature = "tls")]
@@ -773,5 +774,34 @@ impl Drop for Upload<'_> {
         if !self.done {
             self.client.begin_abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn control_socket_keepalive_is_set_as_configured() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            for _ in 0..2 {
+                let (mut s, _) = l.accept().await.unwrap();
+                s.write_all(b"220 hi\r\n").await.unwrap();
+                let mut sink = Vec::new();
+                let _ = s.read_to_end(&mut sink).await;
+            }
+        });
+        let c = Client::connect(addr).await.unwrap();
+        let sock = socket2::SockRef::from(c.ctrl.tcp().unwrap());
+        assert!(sock.keepalive().unwrap());
+        assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(60));
+        assert_eq!(sock.tcp_keepalive_interval().unwrap(), Duration::from_secs(15));
+        drop(c);
+        let c = Client::connect_with(addr, Options { keepalive: None, ..Options::default() }).await.unwrap();
+        assert!(!socket2::SockRef::from(c.ctrl.tcp().unwrap()).keepalive().unwrap());
+        drop(c);
+        server.await.unwrap();
     }
 }

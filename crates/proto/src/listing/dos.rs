@@ -28,7 +28,7 @@ fn number(min: usize, max: usize) -> impl FnMut(&str) -> IResult<&str, u16> {
 }
 
 /// `MM-DD-YY` or `MM-DD-YYYY` as (year, month, day), the two-digit year widened by the POSIX pivot.
-fn date(input: &str) -> IResult<&str, (u16, u16, u16)> {
+pub(super) fn date(input: &str) -> IResult<&str, (u16, u16, u16)> {
     let year = alt((number(4, 4), map(number(2, 2), |y| if y >= 69 { 1900 + y } else { 2000 + y })));
     map((number(2, 2), char('-'), number(2, 2), char('-'), year), |(m, _, d, _, y)| (y, m, d)).parse(input)
 }

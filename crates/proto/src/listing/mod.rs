@@ -19,10 +19,20 @@ use std::borrow::Cow;
 
 use crate::ErrorKind;
 
+mod detect;
 mod dos;
+mod eplf;
+mod fields;
 mod mlsd;
+mod mvs;
+mod netware;
+mod os2;
+mod os400;
 mod time;
 mod unix;
+mod vms;
+
+pub use detect::{detect_list_format, format_from_syst};
 
 pub use mlsd::{format_mlsd_entry, format_mlsd_line, parse_mlsd_line, split_mlsd_line, Facts};
 pub use time::{days_in_month, is_leap_year, Date, DateTime, TimeError};
@@ -97,15 +107,34 @@ pub enum ListFormat {
     Dos,
     /// An RFC 3659 `MLSD` / `MLST` entry.
     Mlsd,
+    /// EPLF, the Easily Parsed LIST Format (`+i8388621.48594,m825718503,r,s280,\tdjb.html`).
+    Eplf,
+    /// OpenVMS (`1-JUN.LIS;1  9/9  2-JUN-1998 07:32:04  [GROUP,OWNER]  (RWED,RWED,RWED,RE)`).
+    Vms,
+    /// OS/400, IBM i (`PEP  4019 04/03/18 18:58:16 *STMF  einladung.zip`).
+    Os400,
+    /// z/OS, MVS data sets and PDS members (`SAVE00 3390 2004/06/23 1 1 FB 128 6144 PS INCOMING.RPT`).
+    Mvs,
+    /// Novell NetWare (`- [RWCEAFMS] rwinston  19968 Mar 12 15:20 Executive Summary.doc`).
+    NetWare,
+    /// OS/2 (`     0           DIR   05-12-97   16:44  PSFONTS`).
+    Os2,
 }
 
 impl ListFormat {
-    /// A short stable name: `"unix"`, `"dos"` or `"mlsd"`.
+    /// A short stable name: `"unix"`, `"dos"`, `"mlsd"`, `"eplf"`, `"vms"`, `"os400"`, `"mvs"`, `"netware"` or
+    /// `"os2"`.
     pub const fn name(self) -> &'static str {
         match self {
             ListFormat::Unix => "unix",
             ListFormat::Dos => "dos",
             ListFormat::Mlsd => "mlsd",
+            ListFormat::Eplf => "eplf",
+            ListFormat::Vms => "vms",
+            ListFormat::Os400 => "os400",
+            ListFormat::Mvs => "mvs",
+            ListFormat::NetWare => "netware",
+            ListFormat::Os2 => "os2",
         }
     }
 }
@@ -362,7 +391,11 @@ fn check_no_control(s: &str, field: &'static str) -> Result<(), ListError> {
 /// assert!(matches!(parse_list_line("total 20", today), ListLine::Unparsed(_)));
 /// ```
 pub fn parse_list_line(line: &str, reference: Date) -> ListLine<'_> {
-    let line = strip_line_end(line);
+    parse_stripped_line(strip_line_end(line), reference)
+}
+
+/// [`parse_list_line`] on a line whose line end is already gone.
+fn parse_stripped_line(line: &str, reference: Date) -> ListLine<'_> {
     if let Some(entry) = unix::parse(line, reference) {
         return ListLine::Entry(entry);
     }
@@ -378,9 +411,34 @@ pub fn parse_list_line(line: &str, reference: Date) -> ListLine<'_> {
 }
 
 /// Reads a whole `LIST` (or `MLSD`) payload, line by line (`\r\n` or `\n` line ends; a last line without one counts;
-/// empty lines come back as `Unparsed("")`). Each line goes through [`parse_list_line`].
+/// empty lines come back as `Unparsed("")`): [`parse_listing_detected`] without a `SYST` reply. A Unix or DOS
+/// listing reads exactly as each line through [`parse_list_line`]; a listing whose first lines are in another form
+/// (EPLF, VMS, OS/400, MVS, NetWare, OS/2) is read in that form.
 pub fn parse_listing(data: &str, reference: Date) -> impl Iterator<Item = ListLine<'_>> + '_ {
-    lines(data).map(move |l| parse_list_line(l, reference))
+    parse_listing_detected(data, None, reference)
+}
+
+/// Reads a whole `LIST` payload in the form [`detect_list_format`] picks from `syst` (the `SYST` reply's text,
+/// when the caller asked for it) and the first lines. One item per line, always: an entry or
+/// [`ListLine::Unparsed`].
+pub fn parse_listing_detected<'a>(
+    data: &'a str,
+    syst: Option<&str>,
+    reference: Date,
+) -> impl Iterator<Item = ListLine<'a>> + 'a {
+    parse_listing_as(data, detect_list_format(syst, data, reference), reference)
+}
+
+/// Reads a whole `LIST` payload with `format`'s parser first on each line, then the others [`parse_list_line`]
+/// tries (`None`: only those). One item per line: an entry or [`ListLine::Unparsed`]. For VMS, a line holding only
+/// a long `NAME;VERSION` comes back `Unparsed` and the indented line of columns after it is the entry, with that
+/// name.
+pub fn parse_listing_as(
+    data: &str,
+    format: Option<ListFormat>,
+    reference: Date,
+) -> impl Iterator<Item = ListLine<'_>> + '_ {
+    detect::Listing::new(data, format, reference)
 }
 
 /// Reads a whole `MLSD` payload strictly: each line through [`parse_mlsd_line`].

@@ -20,7 +20,7 @@ use super::{check_no_control, Date, DateTime, Entry, EntryKind, ListError, ListF
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// The month number of a three-letter English month name (any case).
-fn month_of(tok: &str) -> Option<u8> {
+pub(super) fn month_of(tok: &str) -> Option<u8> {
     MONTHS.iter().position(|m| m.eq_ignore_ascii_case(tok)).and_then(|i| u8::try_from(i + 1).ok())
 }
 
@@ -113,7 +113,7 @@ pub(super) fn infer_year(month: u8, day: u8, reference: Date) -> Option<u16> {
 }
 
 /// The date-time of `Mon DD HH:MM` or `Mon DD YYYY`.
-fn parse_time(month: u8, day: &str, time: &str, reference: Date) -> Option<DateTime> {
+pub(super) fn parse_time(month: u8, day: &str, time: &str, reference: Date) -> Option<DateTime> {
     let day = small_number(day, 1, 2)?;
     if let Some((h, m)) = time.split_once(':') {
         let (m, s) = match m.split_once(':') {
