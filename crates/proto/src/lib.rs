@@ -34,6 +34,7 @@ pub mod listing;
 pub mod path;
 pub mod reply;
 pub mod session;
+pub mod sim;
 #[cfg(test)]
 mod testutil;
 pub mod timeline;
