@@ -25,6 +25,7 @@ use crate::session::client::{self, ClientSession, DataMode, PasvAddressPolicy, T
 use crate::session::server::{self, Access, DataVerdict, ListKind, Outcome, Request, ServerConfig, ServerSession};
 use crate::session::DataEvent;
 use crate::timeline::{self, Context, Timeline};
+use crate::transcript::json::{self, Obj};
 use crate::transcript::{self, Item};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -762,6 +763,57 @@ impl Sim {
     }
 }
 
+/// One event as JSON: `{"kind":..,"from":"ip:port"|null,"to":..,"text":..}`, plus for a rewrite `"after"`, and the
+/// tuple's `"span"` in the text before it (bytes) and `"span_utf16"` (JavaScript string offsets).
+pub fn event_json(e: &SimEvent) -> String {
+    let addr = |a: Option<SocketAddr>| a.map(|a| a.to_string());
+    let mut o = Obj::new()
+        .str("kind", e.kind.name())
+        .opt_str("from", addr(e.from).as_deref())
+        .opt_str("to", addr(e.to).as_deref())
+        .str("text", &e.text);
+    if let Some((after, span)) = &e.rewritten {
+        let s16 = json::utf16_span(&e.text, span);
+        o = o
+            .str("after", after)
+            .raw("span", &format!("[{},{}]", span.start, span.end))
+            .raw("span_utf16", &format!("[{},{}]", s16.start, s16.end));
+    }
+    o.finish()
+}
+
+impl Sim {
+    /// The whole state as one JSON object: `steps`, `done`, `events`, the client's `transcript` and the server's
+    /// `server_transcript`, the decoded `items` (as [`json::item_detailed`]), the `timeline` (as [`json::timeline`])
+    /// and what each transfer `received` (`{"command":..,"bytes":N,"text":..}`).
+    pub fn to_json(&self) -> String {
+        let items = self.items();
+        let tl = timeline::build(&items, &self.context());
+        let received = json::array(self.received.iter().map(|r| {
+            Obj::new()
+                .str("command", &r.command)
+                .num("bytes", r.bytes.len() as u64)
+                .str("text", &String::from_utf8_lossy(&r.bytes))
+                .finish()
+        }));
+        Obj::new()
+            .num("steps", self.steps as u64)
+            .bool("done", self.done)
+            .str("mode", self.config.mode.name())
+            .str("client_ip", &self.config.client_ip.to_string())
+            .str("server_ip", &self.config.server_ip.to_string())
+            .str("client_public", &self.config.client_public().to_string())
+            .str("server_public", &self.config.server_public().to_string())
+            .raw("events", &json::array(self.events.iter().map(event_json)))
+            .str("transcript", &self.transcript())
+            .str("server_transcript", &self.server_transcript())
+            .raw("items", &json::items(&items, true))
+            .raw("timeline", &json::timeline(&tl))
+            .raw("received", &received)
+            .finish()
+    }
+}
+
 fn join(lines: &[String]) -> String {
     let mut s = lines.join("\n");
     if !s.is_empty() {
@@ -857,6 +909,16 @@ mod tests {
         assert_eq!(sim.received().len(), 2, "{}", sim.transcript());
         assert!(sim.transcript().contains("(198,51,100,7,195,149)"));
         assert!(sim.timeline().connections[0].warnings.is_empty(), "{:?}", sim.timeline());
+    }
+
+    #[test]
+    fn json_state_is_complete() {
+        let nat = Nat { public: Ipv4Addr::new(203, 0, 113, 5), helper: true };
+        let sim = played(SimConfig { client_nat: Some(nat), ..SimConfig::default() });
+        let j = sim.to_json();
+        assert!(j.starts_with("{\"steps\":") && j.ends_with('}'), "{j}");
+        assert!(j.contains("\"kind\":\"rewrite\""), "{j}");
+        assert!(j.contains("\"after\":\"PORT 203,0,113,5,14,178\",\"span\":[5,26]"), "{j}");
     }
 
     #[test]
