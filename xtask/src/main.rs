@@ -5,7 +5,10 @@
 //! - `lint`: `cargo fmt --check`, clippy with `-D warnings` (and the core without default features), rustdoc with
 //!   `-D warnings`.
 //! - `test`: the workspace's tests.
+//! - `explainer`: builds the in-browser explainer (`--out DIR`), serves it (`--serve`) or tests it in headless
+//!   Chromium (`--test`); see [`explainer`].
 
+mod explainer;
 mod fuzz;
 
 use std::env;
@@ -24,8 +27,9 @@ fn main() -> ExitCode {
         "test" => test(),
         "main-job" => main_job(),
         "fuzz" => fuzz::fuzz(&args[1..]),
+        "explainer" => explainer::explainer(&args[1..]),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <ci|lint|test|fuzz|main-job>\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list");
+            println!("usage: cargo xtask <ci|lint|test|fuzz|explainer|main-job>\n  explainer: [--out DIR] [--serve [--port N]] [--test]\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list");
             Ok(())
         }
         other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
@@ -74,6 +78,9 @@ fn ci() -> Result {
     step("test (unit, vectors, properties, loopback, interop with real FTP peers)", test)?;
     step("fuzz smoke (every target, briefly)", || fuzz::fuzz(&["--smoke".into(), "--time".into(), "5".into()]))?;
     step("benchmark smoke (one-run ratios; figures reported, not gated)", bench_smoke)?;
+    step("explainer (wasm build and size, end-to-end tests in headless Chromium)", || {
+        explainer::explainer(&["--test".into()])
+    })?;
     step("main job", main_job)?;
     Ok(())
 }
