@@ -34,7 +34,9 @@ pub fn explainer(args: &[String]) -> Result {
             "--port" => {
                 port = it.next().and_then(|p| p.parse().ok()).ok_or("--port needs a number")?;
             }
-            other => return Err(format!("explainer: unknown argument {other:?} (--out DIR, --serve, --port N, --test)")),
+            other => {
+                return Err(format!("explainer: unknown argument {other:?} (--out DIR, --serve, --port N, --test)"))
+            }
         }
     }
     let out = if out.is_absolute() { out } else { std::env::current_dir().map_err(|e| e.to_string())?.join(out) };

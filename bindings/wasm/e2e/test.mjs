@@ -80,6 +80,7 @@ await check('firewall rules for the active seed carry the real port 3762 and por
   assert.equal(rows[2][0], 'inbound', 'the server opens the data connection: inbound at the client');
   assert.match(rows[2][1], /3762/);
   assert.match(rows[2][1], /20/);
+  assert.doesNotMatch(rows[0][1], /3762/, 'the control connection keeps the client\'s port range');
   assert.match(await page.textContent('#fw-nft'), /3762/);
   assert.match(await page.textContent('#fw-ipt'), /3762/);
   await (await page.$('#firewall-section')).screenshot({ path: join(shots, '02-firewall-active-client.png') });

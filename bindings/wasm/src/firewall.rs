@@ -2,7 +2,7 @@
 
 use crate::error::Failure;
 use crate::export;
-use ftpkit_proto::firewall::{self, FirewallError, Hosts, Mode, Ports, Side};
+use ftpkit_proto::firewall::{self, FirewallError, Hosts, Mode, Ports, Purpose, Side};
 use ftpkit_proto::transcript::json::{self, Obj};
 use ftpkit_proto::ErrorKind;
 use std::net::IpAddr;
@@ -24,6 +24,10 @@ fn host(field: &str, text: Option<&str>) -> Result<Option<IpAddr>, Failure> {
 
 /// The four channels `side` needs in `mode` with these ports (ranges as `"A-B"` or `"N"`), and their renderings:
 /// `{"channels":[...],"text":..,"nft":..,"iptables":..}` (channels as the core's `render_json`).
+///
+/// `client_data`, when given, is the client's data port as a session showed it (the port a PORT/EPRT named): the
+/// data channels use it, while the control channels keep `client_ports` (the client's control source port, which a
+/// transcript does not show). Both are the core's channels, taken from two calls of `rules_for`.
 #[allow(clippy::too_many_arguments)]
 pub fn firewall_json(
     mode: &str,
@@ -32,6 +36,7 @@ pub fn firewall_json(
     active_source: &str,
     passive: &str,
     client_ports: &str,
+    client_data: Option<&str>,
     server_ip: Option<&str>,
     client_ip: Option<&str>,
 ) -> Result<String, Failure> {
@@ -45,7 +50,16 @@ pub fn firewall_json(
         .with_passive(range(passive, "passive")?)
         .with_client(range(client_ports, "client")?);
     let hosts = Hosts { server: host("server", server_ip)?, client: host("client", client_ip)? };
-    let channels = firewall::rules_for(mode, side, &ports, &hosts);
+    let mut channels = firewall::rules_for(mode, side, &ports, &hosts);
+    if let Some(data) = client_data.map(str::trim).filter(|d| !d.is_empty()) {
+        let data_ports = ports.with_client(range(data, "client_data")?);
+        let data_channels = firewall::rules_for(mode, side, &data_ports, &hosts);
+        for (c, d) in channels.iter_mut().zip(data_channels) {
+            if c.purpose == Purpose::Data {
+                *c = d;
+            }
+        }
+    }
     let text = |s: String| {
         let mut o = String::new();
         json::write_str(&mut o, &s);
@@ -67,7 +81,8 @@ pub fn firewall_json(
 }
 
 /// The firewall rules one side needs for one mode. `mode` is `"active"` or `"passive"`, `side` `"client"` or
-/// `"server"`; ranges are `"A-B"` or `"N"`; addresses may be empty. Throws naming the field.
+/// `"server"`; ranges are `"A-B"` or `"N"`; `clientData` the client's data port seen in the session (or empty);
+/// addresses may be empty. Throws naming the field.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen(js_name = firewallRules)]
 pub fn firewall_rules(
@@ -77,8 +92,19 @@ pub fn firewall_rules(
     active_source: &str,
     passive: &str,
     client_ports: &str,
+    client_data: Option<String>,
     server_ip: Option<String>,
     client_ip: Option<String>,
 ) -> Result<JsValue, JsValue> {
-    export(firewall_json(mode, side, control, active_source, passive, client_ports, server_ip.as_deref(), client_ip.as_deref()))
+    export(firewall_json(
+        mode,
+        side,
+        control,
+        active_source,
+        passive,
+        client_ports,
+        client_data.as_deref(),
+        server_ip.as_deref(),
+        client_ip.as_deref(),
+    ))
 }

@@ -23,7 +23,9 @@ fn parse(form: &str, text: &str) -> Result<(Option<IpAddr>, u16, Range<usize>), 
         "pasv" | "227" => hostport::parse_pasv(b, Mode::Tolerant)
             .map(|p| (Some(IpAddr::V4(*p.value.ip())), p.value.port(), p.span))
             .map_err(fail),
-        "eprt" => hostport::parse_eprt(text).map(|p| (Some(p.value.addr.ip()), p.value.addr.port(), p.span)).map_err(fail),
+        "eprt" => {
+            hostport::parse_eprt(text).map(|p| (Some(p.value.addr.ip()), p.value.addr.port(), p.span)).map_err(fail)
+        }
         "epsv" | "229" => hostport::parse_epsv(b).map(|p| (None, p.value.port, p.span)).map_err(fail),
         "lprt" => hostport::parse_lprt(text).map(|p| (Some(p.value.ip()), p.value.port(), p.span)).map_err(fail),
         "lpsv" | "228" => {
@@ -91,8 +93,8 @@ pub fn format_json(form: &str, ip: &str, port: u16) -> Result<String, Failure> {
 pub fn rewrite_json(form: &str, text: &str, ip: &str, port: u16) -> Result<String, Failure> {
     let (_, _, span) = parse(form, text)?;
     let replacement = tuple_text(form, ip, port)?;
-    let after = String::from_utf8_lossy(&hostport::rewrite(text.as_bytes(), span.clone(), replacement.as_bytes()))
-        .into_owned();
+    let after =
+        String::from_utf8_lossy(&hostport::rewrite(text.as_bytes(), span.clone(), replacement.as_bytes())).into_owned();
     let new_span = span.start..span.start + replacement.len();
     let a16 = json::utf16_span(&after, &new_span);
     let o = Obj::new()

@@ -48,7 +48,7 @@ pub struct SimWorld {
 }
 
 impl SimWorld {
-    /// The world for a set-up (see [`config`]).
+    /// The world for a set-up: a mode name, the NATs' public addresses (empty for none), helper, trust in a 227.
     pub fn create(
         mode: &str,
         client_nat: Option<&str>,

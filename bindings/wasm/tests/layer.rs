@@ -69,17 +69,24 @@ fn host_ports_parse_format_and_rewrite_by_span() {
 
 #[test]
 fn firewall_rules_with_real_ports() {
-    let j = v(&firewall_json("passive", "server", 21, "20", "50069", "1024-65535", None, None).unwrap());
+    let j = v(&firewall_json("passive", "server", 21, "20", "50069", "1024-65535", None, None, None).unwrap());
     let ch = j["channels"].as_array().unwrap();
     assert_eq!(ch.len(), 4);
     assert_eq!(ch[2]["to"]["ports"], "50069");
     assert_eq!(ch[2]["direction"], "inbound");
     assert!(j["nft"].as_str().unwrap().contains("50069"));
     assert!(j["iptables"].as_str().unwrap().contains("50069"));
-    let f = firewall_json("sideways", "server", 21, "20", "1", "1", None, None).unwrap_err();
+    let f = firewall_json("sideways", "server", 21, "20", "1", "1", None, None, None).unwrap_err();
     assert_eq!(f.kind, "syntax");
-    let f = firewall_json("active", "client", 21, "20", "9-1", "1024-65535", None, None).unwrap_err();
+    let f = firewall_json("active", "client", 21, "20", "9-1", "1024-65535", None, None, None).unwrap_err();
     assert_eq!(f.kind, "range");
+    // The session's client data port goes into the data channels only; control keeps the client's range.
+    let j =
+        v(&firewall_json("active", "client", 21, "20", "1024-65535", "1024-65535", Some("3762"), None, None).unwrap());
+    let ch = j["channels"].as_array().unwrap();
+    assert_eq!(ch[0]["from"]["ports"], "1024-65535");
+    assert_eq!(ch[2]["to"]["ports"], "3762");
+    assert_eq!(ch[2]["from"]["ports"], "20");
 }
 
 #[test]

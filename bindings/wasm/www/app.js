@@ -145,9 +145,13 @@ function endLabel(e) {
 }
 
 // One data connection as the seed's four steps. Columns: client control, client data, server data, server control.
-function diagram(dc, title) {
-  const W = 640, H = 330;
-  const X = { cc: 70, cd: 220, sd: 420, sc: 570 };
+// Phones get a narrower drawing (the same steps) so its text stays legible.
+const narrow = window.matchMedia('(max-width: 480px)');
+
+function diagram(dc, title, compact = false) {
+  const short = compact || narrow.matches;
+  const W = narrow.matches ? 420 : 640, H = 330;
+  const X = { cc: Math.round(W * 0.11), cd: Math.round(W * 0.34), sd: Math.round(W * 0.66), sc: Math.round(W * 0.89) };
   const s = dc.steps;
   const col = (end, step) => (step <= 2 ? (end.side === 'client' ? X.cc : X.sc) : (end.side === 'client' ? X.cd : X.sd));
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: `seq ${dc.mode}`, 'data-mode': dc.mode, 'data-index': dc.index });
@@ -161,23 +165,24 @@ function diagram(dc, title) {
     defs.append(m);
   }
   root.append(defs);
-  // Hosts and their firewalls.
+  // Hosts and the firewall that sees the new inbound connection, in front of its host.
   const inbound = s.find((x) => x.new_inbound_at)?.new_inbound_at;
-  root.append(svg('rect', { x: 10, y: 8, width: 280, height: 34, rx: 8, class: 'host client' }));
-  root.append(svg('text', { x: 150, y: 30, 'text-anchor': 'middle', class: 'host-t' }, `Client ${s[0].from.ip ?? ''}`.trim()));
-  root.append(svg('rect', { x: 350, y: 8, width: 280, height: 34, rx: 8, class: 'host server' }));
-  root.append(svg('text', { x: 490, y: 30, 'text-anchor': 'middle', class: 'host-t' }, `Server ${s[0].to.ip ?? ''}`.trim()));
-  const fwX = inbound === 'client' ? 300 : 330;
-  root.append(svg('rect', { x: inbound === 'client' ? 294 : 334, y: 56, width: 12, height: 250, class: 'wall', 'data-firewall': inbound }));
-  root.append(svg('text', { x: fwX + (inbound === 'client' ? -10 : 10), y: 320, 'text-anchor': inbound === 'client' ? 'end' : 'start', class: 'wall-t' },
-    `${inbound}'s firewall sees a new inbound connection`));
+  const half = W / 2;
+  root.append(svg('rect', { x: 8, y: 8, width: half - 28, height: 34, rx: 8, class: 'host client' }));
+  root.append(svg('text', { x: (half - 20) / 2 + 8, y: 30, 'text-anchor': 'middle', class: 'host-t' }, narrow.matches ? 'Client' : `Client ${s[0].from.ip ?? ''}`.trim()));
+  root.append(svg('rect', { x: half + 20, y: 8, width: half - 28, height: 34, rx: 8, class: 'host server' }));
+  root.append(svg('text', { x: half + 20 + (half - 28) / 2, y: 30, 'text-anchor': 'middle', class: 'host-t' }, narrow.matches ? 'Server' : `Server ${s[0].to.ip ?? ''}`.trim()));
+  root.append(svg('rect', { x: inbound === 'client' ? half - 16 : half + 4, y: 56, width: 12, height: 250, class: 'wall', 'data-firewall': inbound }));
+  root.append(svg('text', { x: inbound === 'client' ? 8 : W - 8, y: 322, 'text-anchor': inbound === 'client' ? 'start' : 'end', class: 'wall-t' },
+    `▲ ${inbound}'s firewall: new inbound connection`));
   // Lifelines with port labels.
   const lab = { cc: s[0].from, sc: s[0].to, cd: s[2].from.side === 'client' ? s[2].from : s[2].to, sd: s[2].from.side === 'server' ? s[2].from : s[2].to };
   for (const [k, x] of Object.entries(X)) {
     root.append(svg('line', { x1: x, y1: 70, x2: x, y2: 300, class: 'life' }));
     const e = lab[k];
-    const p = e.port ?? e.port_label;
-    root.append(svg('text', { x, y: 62, 'text-anchor': 'middle', class: 'port' }, `:${p}`));
+    const p = e.port ?? (short ? e.port_label.replace(/ \(> 1023\)$/, '') : e.port_label);
+    const anchor = k === 'cc' ? 'start' : k === 'sc' ? 'end' : 'middle';
+    root.append(svg('text', { x: anchor === 'start' ? x - 14 : anchor === 'end' ? x + 14 : x, y: 62, 'text-anchor': anchor, class: 'port' }, `:${p}`));
   }
   // The four steps.
   s.forEach((st, i) => {
@@ -191,7 +196,7 @@ function diagram(dc, title) {
     g.append(svg('text', { x: x1, y: y + 4, 'text-anchor': 'middle', class: 'num-t' }, st.step));
     const what = st.step === 1 ? `${dc.announced_by === '227' ? 'PASV' : dc.announced_by === '229' ? 'EPSV' : dc.announced_by === '228' ? 'LPSV' : dc.announced_by}`
       : st.step === 2 ? (dc.mode === 'active' ? '200 OK' : `${dc.announced_by} port ${dc.endpoint.port}`)
-      : st.step === 3 ? `SYN: new connection${isNew ? ` → ${st.to.side}'s firewall` : ''}` : (dc.mode === 'passive' ? 'ACK + data' : 'ACK');
+      : st.step === 3 ? (narrow.matches ? 'SYN (new)' : `SYN: new connection${isNew ? ` → ${st.to.side}'s firewall` : ''}`) : (dc.mode === 'passive' ? 'ACK + data' : 'ACK');
     g.append(svg('text', { x: (x1 + x2) / 2, y: y - 8, 'text-anchor': 'middle', class: 'lbl-t' }, what));
     const t = svg('title', {}, `${st.step}. ${st.from.side} ${endLabel(st.from)} → ${st.to.side} ${endLabel(st.to)}: ${st.what}`);
     g.append(t);
@@ -200,12 +205,12 @@ function diagram(dc, title) {
   return root;
 }
 
-function connectionFigure(dc, label) {
+function connectionFigure(dc, label, compact = false) {
   const cmd = dc.command ? ` for ${dc.command}${dc.command_at ? ` (line ${dc.command_at})` : ''}` : '';
   const outcome = dc.outcome ? `, ended ${dc.outcome}` : '';
   const title = `${label}${dc.index}: ${dc.mode} (${dc.announced_by} on line ${dc.announced_at})${cmd}${outcome}`;
   const fig = el('figure', { class: 'conn', 'data-mode': dc.mode },
-    diagram(dc, title),
+    diagram(dc, title, compact),
     el('figcaption', {}, el('strong', {}, title),
       el('ol', { class: 'steps' }, dc.steps.map((st) => el('li', {}, `${endLabel(st.from)} → ${endLabel(st.to)} (${st.from.side} to ${st.to.side}): ${st.what}`)))));
   for (const w of dc.warnings) fig.append(el('p', { class: 'warn-box', role: 'note' }, `⚠ Line ${w.line}: ${w.text}`));
@@ -219,8 +224,9 @@ function renderDiagrams(tl, other) {
     box.replaceChildren(el('p', { class: 'help' }, 'No data connection in this input: a PORT/EPRT or 227/229 followed by a transfer (LIST, RETR, ...) opens one.'));
   } else {
     box.replaceChildren(...tl.connections.map((dc, i) => {
-      const row = el('div', { class: 'conn-row' }, connectionFigure(dc, 'Data connection '));
-      if (other && other.connections[i]) row.append(connectionFigure(other.connections[i], 'Other mode, connection '));
+      const pair = !!(other && other.connections[i]);
+      const row = el('div', { class: 'conn-row' }, connectionFigure(dc, 'Data connection ', pair));
+      if (pair) row.append(connectionFigure(other.connections[i], 'Other mode, connection ', true));
       return row;
     }));
   }
@@ -232,16 +238,14 @@ function renderDiagrams(tl, other) {
 
 function sessionPorts(tl) {
   const dc = tl.connections[0];
-  const p = { passive: '1024-65535', client: '1024-65535', mode: 'passive' };
+  const p = { passive: '1024-65535', clientData: '', mode: 'passive' };
   if (!dc) return p;
   p.mode = dc.mode;
-  if (dc.mode === 'passive') p.passive = String(dc.endpoint.port);
-  else p.client = String(dc.endpoint.port);
   // Every connection's port, as a range that covers them.
   const ports = tl.connections.filter((c) => c.mode === dc.mode).map((c) => c.endpoint.port);
   const lo = Math.min(...ports), hi = Math.max(...ports);
   const r = lo === hi ? String(lo) : `${lo}-${hi}`;
-  if (dc.mode === 'passive') p.passive = r; else p.client = r;
+  if (dc.mode === 'passive') p.passive = r; else p.clientData = r;
   return p;
 }
 
@@ -253,7 +257,7 @@ function renderFirewall(tl) {
   const ctx = context();
   let fw;
   try {
-    fw = ftp.firewallRules(mode, side, 21, '20', p.passive, p.client, ctx.server || undefined, ctx.client || undefined);
+    fw = ftp.firewallRules(mode, side, 21, '20', p.passive, '1024-65535', p.clientData || undefined, ctx.server || undefined, ctx.client || undefined);
   } catch (e) {
     $('fw-summary').textContent = `${e.kind}: ${e.message}`;
     return;
@@ -469,6 +473,7 @@ async function main() {
       setTimeout(() => { b.textContent = 'Copy'; }, 1500);
     });
   }
+  narrow.addEventListener('change', () => { update({ writeUrl: false }); if (state.sim) renderSim(); });
   window.addEventListener('hashchange', () => {
     const t = readFragment();
     if (t !== null && t !== $('input').value) setInput(t);
