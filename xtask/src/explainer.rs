@@ -6,8 +6,8 @@
 //!   page's files from `bindings/wasm/www/`. Prints the `.wasm` size raw and gzipped.
 //! - `--serve [--port N]` also serves DIR on 127.0.0.1 and prints the URL (Ctrl-C stops it).
 //! - `--test` builds, serves on a free loopback port and runs `bindings/wasm/e2e/test.mjs` in headless Chromium
-//!   (Debian's `chromium`, installed when missing; npm `playwright-core` from the committed lock file, `npm ci` when
-//!   `node_modules` is missing). Screenshots go to `target/explainer-screenshots/`.
+//!   (Debian's `chromium`, and `nodejs`/`npm`, installed when missing; npm `playwright-core` and `binaryen` from the
+//!   committed lock file, `npm ci` when `node_modules` is missing). Screenshots go to `target/explainer-screenshots/`.
 
 use crate::{cargo, root, run, Result};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -258,6 +258,16 @@ fn ensure_chromium() -> Result<String> {
 
 /// `npm ci` in `bindings/wasm/e2e` (playwright-core, binaryen) when its node_modules is missing.
 fn ensure_npm() -> Result {
+    let have_node = ["node", "npm"].iter().all(|t| output(Command::new(t).arg("--version")).is_some());
+    if !have_node {
+        // Debian 12's nodejs is 18, enough for playwright-core.
+        let mut u = Command::new("apt-get");
+        u.args(["update", "-qq"]);
+        run(u)?;
+        let mut i = Command::new("apt-get");
+        i.args(["install", "-y", "-qq", "nodejs", "npm"]).env("DEBIAN_FRONTEND", "noninteractive");
+        run(i)?;
+    }
     let e2e = root().join("bindings/wasm/e2e");
     let have = ["playwright-core", "binaryen"].iter().all(|p| e2e.join("node_modules").join(p).exists());
     if !have {

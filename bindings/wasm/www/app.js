@@ -129,9 +129,10 @@ function renderItems(items) {
   const ol = $('items');
   ol.replaceChildren(...items.map(renderItem));
   const n = (k) => items.filter((i) => i.kind === k).length;
+  const count = (k, one, many) => `${n(k)} ${n(k) === 1 ? one : many}`;
   const errs = n('error');
   $('summary').textContent = items.length
-    ? `${n('command')} commands, ${n('reply')} replies${errs ? `, ${errs} line${errs > 1 ? 's' : ''} that could not be decoded` : ''}.`
+    ? `${count('command', 'command', 'commands')}, ${count('reply', 'reply', 'replies')}${errs ? `, ${count('error', 'line', 'lines')} that could not be decoded` : ''}.`
     : 'Nothing to decode yet: paste a line or pick an example.';
   $('summary').classList.toggle('bad', errs > 0);
 }
