@@ -10,9 +10,12 @@
 //!   that the committed text is fresh (run by `lint`).
 //! - `python`: the Python module built, installed into a fresh environment and tested (see [`python`]).
 //! - `c`, `c-header [--check]`, `c-install --prefix DIR`: the C library (see `c.rs`).
+//! - `explainer`: builds the in-browser explainer (`--out DIR`), serves it (`--serve`) or tests it in headless
+//!   Chromium (`--test`); see [`explainer`].
 
 mod c;
 mod codegen;
+mod explainer;
 mod fuzz;
 mod python;
 
@@ -37,11 +40,13 @@ fn main() -> ExitCode {
         "c-header" => c::c_header(&args[1..]),
         "c-install" => c::c_install(&args[1..]),
         "c" => c::ci_step(),
+        "explainer" => explainer::explainer(&args[1..]),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <ci|lint|test|fuzz|codegen|python|c|c-header|c-install|main-job>\n  codegen: [--check]\n  \
-                 fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list\n  python: [--bench] (the full \
-                 benchmark instead of its quick smoke)\n  c-header: [--check]\n  c-install: --prefix DIR"
+                "usage: cargo xtask <ci|lint|test|fuzz|codegen|python|c|c-header|c-install|explainer|main-job>\n  \
+                 codegen: [--check]\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list\n  \
+                 python: [--bench] (the full benchmark instead of its quick smoke)\n  c-header: [--check]\n  c-install: \
+                 --prefix DIR\n  explainer: [--out DIR] [--serve [--port N]] [--test]"
             );
             Ok(())
         }
@@ -95,6 +100,9 @@ fn ci() -> Result {
     step("fuzz smoke (every target, briefly)", || fuzz::fuzz(&["--smoke".into(), "--time".into(), "5".into()]))?;
     step("benchmark smoke (one-run ratios; figures reported, not gated)", bench_smoke)?;
     step("c library (header, C tests, valgrind, ASan, examples, ALG interop, install, bench)", c::ci_step)?;
+    step("explainer (wasm build and size, end-to-end tests in headless Chromium)", || {
+        explainer::explainer(&["--test".into()])
+    })?;
     step("main job", main_job)?;
     Ok(())
 }

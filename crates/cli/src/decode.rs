@@ -2,28 +2,29 @@
 
 use crate::Example;
 use ftpkit_proto::explain::explain;
-use ftpkit_proto::transcript::{self, Endpoint, Item};
-use serde_json::{json, Value};
+use ftpkit_proto::transcript::{self, json, Item};
+use serde_json::Value;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
 /// Reads the input, decodes it and writes the result. Exits 1 when any item could not be decoded.
 pub fn run(as_json: bool, example: Option<Example>, lines: &[String]) -> io::Result<ExitCode> {
-    let text = match example {
-        Some(Example::Active) => transcript::SEED_ACTIVE.to_owned(),
-        Some(Example::Passive) => transcript::SEED_PASSIVE.to_owned(),
-        None if !lines.is_empty() => lines.join("\n"),
+    // Bytes, not text: a Latin-1 name or a Telnet IAC before ABOR must not end the decode.
+    let bytes = match example {
+        Some(Example::Active) => transcript::SEED_ACTIVE.as_bytes().to_vec(),
+        Some(Example::Passive) => transcript::SEED_PASSIVE.as_bytes().to_vec(),
+        None if !lines.is_empty() => lines.join("\n").into_bytes(),
         None => {
-            let mut s = String::new();
-            io::stdin().read_to_string(&mut s)?;
-            s
+            let mut b = Vec::new();
+            io::stdin().read_to_end(&mut b)?;
+            b
         }
     };
-    let items = transcript::decode(&text);
+    let items = transcript::decode_bytes(&bytes);
     let mut out = BufWriter::new(io::stdout().lock());
     for item in &items {
         if as_json {
-            writeln!(out, "{}", to_json(item))?;
+            writeln!(out, "{}", json::item(item))?;
         } else {
             write_human(&mut out, item)?;
         }
@@ -50,34 +51,7 @@ fn write_human(out: &mut impl Write, item: &Item) -> io::Result<()> {
     writeln!(out, "          {}", explain(item))
 }
 
-fn endpoint_json(ep: &Endpoint) -> Value {
-    json!({ "ip": ep.ip.map(|ip| ip.to_string()), "port": ep.port })
-}
-
-/// The JSON object for one item: the fields documented in the README.
+/// The JSON object for one item: the core's one rendering ([`json::item`]), as a value for callers that add to it.
 pub fn to_json(item: &Item) -> Value {
-    match item {
-        Item::Command(c) => {
-            let mut v = json!({ "kind": "command", "line": c.line, "verb": c.verb, "arg": c.arg });
-            if let Some(ep) = &c.endpoint {
-                v["endpoint"] = endpoint_json(ep);
-            }
-            v["explain"] = Value::String(explain(item));
-            v
-        }
-        Item::Reply(r) => {
-            let mut v = json!({ "kind": "reply", "line": r.line, "code": r.code, "text": r.text });
-            if let Some(ep) = &r.endpoint {
-                v["endpoint"] = endpoint_json(ep);
-            }
-            if let Some(p) = &r.path {
-                v["path"] = Value::String(p.clone());
-            }
-            v["explain"] = Value::String(explain(item));
-            v
-        }
-        Item::Error(e) => json!({
-            "kind": "error", "line": e.line, "input": e.input, "error": e.error, "error_kind": e.kind.name()
-        }),
-    }
+    serde_json::from_str(&json::item(item)).unwrap_or(Value::Null)
 }

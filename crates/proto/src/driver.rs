@@ -125,10 +125,11 @@ use crate::session::client::{
     TransferKind,
 };
 use crate::session::DataEvent;
+use crate::time::Instant;
 use crate::ErrorKind;
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[cfg(test)]
 mod tests;

@@ -662,7 +662,7 @@ pub fn check_client_session(data: &[u8]) {
 pub fn check_server_session(data: &[u8]) {
     use crate::session::server::{Access, Outcome, ServerConfig, ServerRequest, ServerSession};
     // Virtual time: one real reading as the epoch (the harness's, never the session's), then only additions.
-    let mut now = std::time::Instant::now();
+    let mut now = crate::time::Instant::now();
     let client = SocketAddr::from(([192, 0, 2, 10], 40000));
     let server = SocketAddr::from(([192, 0, 2, 20], 21));
     let config = ServerConfig { anonymous: true, passive_ports: 50000..=50010, ..ServerConfig::default() };

@@ -37,8 +37,10 @@ pub mod listing;
 pub mod path;
 pub mod reply;
 pub mod session;
+pub mod sim;
 #[cfg(test)]
 mod testutil;
+pub mod time;
 pub mod timeline;
 pub mod transcript;
 pub mod vpath;

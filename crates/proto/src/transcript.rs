@@ -1,25 +1,38 @@
 //! Decoding whole session transcripts: `ftp -d` debug output, or plain logs of commands and replies.
 //!
-//! A transcript is text, one protocol line per line. Lines that start with a three-digit code are replies (a
-//! multi-line reply is grouped into one item, by the strict RFC 959 rule); other lines are commands. When the text
-//! uses the `---> ` marker of `ftp -d` output, only marked lines are commands (the marker is stripped) and the
-//! client program's own chatter (`ftp> ls`, `Name (...)`, `Password:`, listing lines) is skipped, so a pasted
-//! debug session decodes as it stands.
+//! A transcript is bytes, one protocol line per line ([`decode_bytes`]; [`decode`] takes text). Lines that start
+//! with a digit are replies (a multi-line reply is grouped into one item, by the strict RFC 959 rule): FTP verbs are
+//! letters (RFC 959 §5.3), so a line such as `2a0 ok` or `22` is a malformed reply, never a command. Other lines are
+//! commands. When the text uses the `---> ` marker of `ftp -d` output, only marked lines are commands (the marker is
+//! stripped) and the client program's own chatter (`ftp> ls`, `Name (...)`, `Password:`, listing lines — also one
+//! that starts with digits, such as a file named `2024-report`) is skipped, so a pasted debug session decodes as it
+//! stands; there a line is a reply only when it is shaped like one (`NNN`, then a space, a `-` or the line end).
+//!
+//! Telnet commands are stripped as on the control connection (`IAC IP IAC DM ABOR` is an `ABOR`), and a line that
+//! is not UTF-8 (a Latin-1 file name) is decoded as far as its syntax allows with its text shown lossily
+//! (`U+FFFD` for each bad byte; [`CommandItem::lossy`], [`ReplyItem::lossy`]).
 //!
 //! Every item carries its 1-based line number. Anything that cannot be decoded — a reply line with a bad code, a
-//! 227 or PORT whose tuple is wrong — becomes an [`Item::Error`] and decoding goes on with the next line.
+//! 227 or PORT whose tuple is wrong, a line over [`MAX_LINE`] bytes — becomes an [`Item::Error`] and decoding goes
+//! on with the next line.
 //!
 //! This is the one place transcript decoding lives: the CLI, the timeline and the browser explainer all use it.
 
 use crate::command::{Command, CommandLine};
-use crate::hostport::{self, Mode};
+use crate::hostport::{self, Field, Mode};
+use crate::line::LineBuffer;
 use crate::reply::{Framing, Limits, ReplyDecoder};
 use crate::ErrorKind;
 use core::ops::Range;
 use std::net::IpAddr;
 
+pub mod json;
+
 /// The prefix `ftp -d` puts before each command it sends.
 pub const DEBUG_MARKER: &str = "---> ";
+
+/// The longest transcript line decoded, in bytes (without its line end); a longer one is an error item.
+pub const MAX_LINE: usize = 64 * 1024;
 
 /// Which host-port form a data endpoint came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +103,8 @@ pub struct CommandItem {
     pub arg: Option<String>,
     /// The data endpoint the command names (PORT, EPRT, LPRT).
     pub endpoint: Option<Endpoint>,
+    /// True when the line was not UTF-8 and `input` shows it lossily (`U+FFFD` for each bad byte).
+    pub lossy: bool,
 }
 
 /// A (possibly multi-line) reply of the transcript.
@@ -107,6 +122,8 @@ pub struct ReplyItem {
     pub endpoint: Option<Endpoint>,
     /// The path of a 257 reply.
     pub path: Option<String>,
+    /// True when a line was not UTF-8 and `input`/`text` show it lossily (`U+FFFD` for each bad byte).
+    pub lossy: bool,
 }
 
 /// A line (or group of lines) that could not be decoded.
@@ -120,6 +137,8 @@ pub struct ErrorItem {
     pub error: String,
     /// The stable class of the error.
     pub kind: ErrorKind,
+    /// The host-port field the error is about (`p1`, `h3`, `port`, ...), when it is about one.
+    pub field: Option<Field>,
 }
 
 /// One decoded item of a transcript.
@@ -159,30 +178,89 @@ fn looks_like_reply(line: &str) -> bool {
     b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit)
 }
 
+/// True when the line is shaped like a reply line: three digits, then a space, a `-` or the line end.
+fn reply_shaped(line: &str) -> bool {
+    looks_like_reply(line) && matches!(line.as_bytes().get(3), None | Some(b' ' | b'-'))
+}
+
 /// True when the line opens a multi-line reply (`NNN-`).
 fn opens_multiline(line: &str) -> bool {
     looks_like_reply(line) && line.as_bytes().get(3) == Some(&b'-')
 }
 
-/// Decodes a transcript into items. Never fails: undecodable lines become [`Item::Error`].
+/// One transcript line after framing: its text (lossy when it was not UTF-8), or why it could not be framed.
+#[derive(Debug)]
+struct Line {
+    text: String,
+    lossy: bool,
+    /// The framing error (a line over [`MAX_LINE`]); `text` is then empty.
+    error: Option<(String, ErrorKind)>,
+}
+
+/// Splits bytes into lines as the control connection would: Telnet commands stripped, CR LF or LF line ends, a
+/// last line without a line end kept.
+fn split_lines(bytes: &[u8]) -> Vec<Line> {
+    let mut buf = LineBuffer::new(MAX_LINE);
+    let mut out = Vec::new();
+    let drain = |buf: &mut LineBuffer, out: &mut Vec<Line>| loop {
+        match buf.next_line() {
+            Ok(Some(l)) => {
+                let (text, lossy) = match core::str::from_utf8(l) {
+                    Ok(t) => (t.to_owned(), false),
+                    Err(_) => (String::from_utf8_lossy(l).into_owned(), true),
+                };
+                out.push(Line { text, lossy, error: None });
+            }
+            Ok(None) => break,
+            Err(e) => out.push(Line { text: String::new(), lossy: false, error: Some((e.to_string(), e.kind())) }),
+        }
+    };
+    // Feed in slices so the buffer holds one slice of complete lines at a time.
+    for chunk in bytes.chunks(64 * 1024) {
+        buf.feed(chunk);
+        drain(&mut buf, &mut out);
+    }
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        buf.feed(b"\n");
+        drain(&mut buf, &mut out);
+    }
+    out
+}
+
+/// Decodes a transcript given as text into items. Never fails: undecodable lines become [`Item::Error`].
 pub fn decode(text: &str) -> Vec<Item> {
-    let marker_mode = text.lines().any(|l| l.starts_with(DEBUG_MARKER));
-    let lines: Vec<&str> = text.lines().map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    decode_bytes(text.as_bytes())
+}
+
+/// Decodes a transcript given as bytes into items. Never fails and never stops early: a line that is not UTF-8 is
+/// decoded as far as its syntax allows and shown lossily, an undecodable line becomes an [`Item::Error`].
+pub fn decode_bytes(bytes: &[u8]) -> Vec<Item> {
+    let lines = split_lines(bytes);
+    let marker_mode = lines.iter().any(|l| l.text.starts_with(DEBUG_MARKER));
     let mut items = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let line = lines[i];
+        let line = &lines[i];
         let number = i + 1;
-        if let Some(cmd) = line.strip_prefix(DEBUG_MARKER) {
-            items.push(decode_command(number, cmd));
+        if let Some((error, kind)) = &line.error {
+            items.push(Item::Error(ErrorItem {
+                line: number,
+                input: String::new(),
+                error: error.clone(),
+                kind: *kind,
+                field: None,
+            }));
             i += 1;
-        } else if looks_like_reply(line) {
+        } else if let Some(cmd) = line.text.strip_prefix(DEBUG_MARKER) {
+            items.push(command_item(number, cmd, line.lossy));
+            i += 1;
+        } else if line.text.starts_with(|c: char| c.is_ascii_digit()) && (!marker_mode || reply_shaped(&line.text)) {
             let (item, used) = decode_reply(number, &lines[i..], marker_mode);
             items.push(item);
             i += used;
         } else {
-            if !marker_mode && !line.trim().is_empty() {
-                items.push(decode_command(number, line));
+            if !marker_mode && !line.text.trim().is_empty() {
+                items.push(command_item(number, &line.text, line.lossy));
             }
             i += 1;
         }
@@ -190,13 +268,30 @@ pub fn decode(text: &str) -> Vec<Item> {
     items
 }
 
-/// Decodes one command line.
+/// Decodes one command line. A line that starts with a digit is not a command (verbs are letters): it is decoded
+/// as a reply, and a malformed one is an error item.
 pub fn decode_command(line: usize, input: &str) -> Item {
-    let error = |error: String, kind: ErrorKind| Item::Error(ErrorItem { line, input: input.to_owned(), error, kind });
+    if input.starts_with(|c: char| c.is_ascii_digit()) {
+        let l = Line { text: input.to_owned(), lossy: false, error: None };
+        return decode_reply(line, core::slice::from_ref(&l), false).0;
+    }
+    command_item(line, input, false)
+}
+
+fn command_item(line: usize, input: &str, lossy: bool) -> Item {
     let raw = CommandLine::split(input);
     let endpoint = match Command::parse(input) {
         Ok(cmd) => command_endpoint(&cmd, &raw),
-        Err(e) => return error(e.to_string(), e.kind()),
+        Err(e) => {
+            let field = command_field(&raw);
+            return Item::Error(ErrorItem {
+                line,
+                input: input.to_owned(),
+                error: e.to_string(),
+                kind: e.kind(),
+                field,
+            });
+        }
     };
     Item::Command(CommandItem {
         line,
@@ -204,7 +299,20 @@ pub fn decode_command(line: usize, input: &str) -> Item {
         verb: raw.verb_upper().into_owned(),
         arg: raw.arg.map(str::to_owned),
         endpoint,
+        lossy,
     })
+}
+
+/// For a PORT/EPRT/LPRT the command parser refused: the host-port field that is wrong.
+fn command_field(raw: &CommandLine<'_>) -> Option<Field> {
+    let arg = raw.arg?;
+    let err = match raw.verb_upper().as_ref() {
+        "PORT" => hostport::parse_port(arg, Mode::Strict).err(),
+        "EPRT" => hostport::parse_eprt(arg).err(),
+        "LPRT" => hostport::parse_lprt(arg).err(),
+        _ => None,
+    };
+    err.and_then(|e| e.field())
 }
 
 /// The endpoint a parsed command names, with its span in the command line.
@@ -231,16 +339,20 @@ fn command_endpoint(cmd: &Command<'_>, raw: &CommandLine<'_>) -> Option<Endpoint
 }
 
 /// Decodes the reply starting at `lines[0]`; returns the item and how many lines it used.
-fn decode_reply(line: usize, lines: &[&str], marker_mode: bool) -> (Item, usize) {
+fn decode_reply(line: usize, lines: &[Line], marker_mode: bool) -> (Item, usize) {
     let mut decoder = ReplyDecoder::new(Framing::Strict, Limits::default());
-    let multiline = opens_multiline(lines[0]);
+    let first = lines[0].text.as_str();
+    let multiline = opens_multiline(first);
     let mut used = 0;
     let mut buf = String::new();
-    for (k, l) in lines.iter().enumerate() {
-        // A marked command inside an unterminated multi-line reply ends it.
-        if k > 0 && (l.starts_with(DEBUG_MARKER) || (!marker_mode && !multiline)) {
+    let mut lossy = false;
+    for (k, rec) in lines.iter().enumerate() {
+        let l = rec.text.as_str();
+        // A marked command (or a line that could not be framed) inside an unterminated multi-line reply ends it.
+        if k > 0 && (l.starts_with(DEBUG_MARKER) || rec.error.is_some() || (!marker_mode && !multiline)) {
             break;
         }
+        lossy |= rec.lossy;
         used = k + 1;
         if k > 0 {
             buf.push('\n');
@@ -251,25 +363,37 @@ fn decode_reply(line: usize, lines: &[&str], marker_mode: bool) -> (Item, usize)
         match decoder.decode() {
             Ok(Some(reply)) => {
                 let owned = reply.to_owned();
-                return (reply_item(line, buf, owned.code.get(), owned.lines), used);
+                return (reply_item(line, buf, owned.code.get(), owned.lines, lossy), used);
             }
             Ok(None) if multiline => continue,
             Ok(None) => break,
-            Err(e) => return (Item::Error(ErrorItem { line, input: buf, error: e.to_string(), kind: e.kind() }), used),
+            Err(e) => {
+                let error = malformed(first, e.to_string());
+                return (Item::Error(ErrorItem { line, input: buf, error, kind: e.kind(), field: None }), used);
+            }
         }
     }
     // Unterminated: report the opening line alone and go on decoding from the line after it.
     let error = if multiline {
-        format!("multi-line reply opened by {:?} is never closed", lines[0].get(..3).unwrap_or(lines[0]))
+        format!("multi-line reply opened by {:?} is never closed", first.get(..3).unwrap_or(first))
     } else {
-        "incomplete reply".to_owned()
+        malformed(first, "incomplete reply".to_owned())
     };
     let _ = used;
-    (Item::Error(ErrorItem { line, input: lines[0].to_owned(), error, kind: ErrorKind::Incomplete }), 1)
+    (Item::Error(ErrorItem { line, input: first.to_owned(), error, kind: ErrorKind::Incomplete, field: None }), 1)
+}
+
+/// The message for a line that starts with a digit but is no reply: says why it is not a command either.
+fn malformed(first: &str, error: String) -> String {
+    if looks_like_reply(first) {
+        error
+    } else {
+        format!("malformed reply (a line starting with a digit is a reply, and FTP verbs are letters): {error}")
+    }
 }
 
 /// Builds the reply item, extracting the endpoint (227/228/229) or path (257); a wrong tuple is an error item.
-fn reply_item(line: usize, input: String, code: u16, text: Vec<String>) -> Item {
+fn reply_item(line: usize, input: String, code: u16, text: Vec<String>, lossy: bool) -> Item {
     let bytes = input.as_bytes();
     let endpoint = match code {
         227 => hostport::parse_pasv(bytes, Mode::Tolerant).map(|p| Endpoint {
@@ -294,17 +418,28 @@ fn reply_item(line: usize, input: String, code: u16, text: Vec<String>) -> Item 
             let path = if code == 257 {
                 match crate::path::parse_257(&input) {
                     Ok(p) => Some(p.into_owned()),
-                    Err(e) => return Item::Error(ErrorItem { line, input, error: e.to_string(), kind: e.kind() }),
+                    Err(e) => {
+                        return Item::Error(ErrorItem {
+                            line,
+                            input,
+                            error: e.to_string(),
+                            kind: e.kind(),
+                            field: None,
+                        })
+                    }
                 }
             } else {
                 None
             };
-            return Item::Reply(ReplyItem { line, input, code, text, endpoint: None, path });
+            return Item::Reply(ReplyItem { line, input, code, text, endpoint: None, path, lossy });
         }
     };
     match endpoint {
-        Ok(ep) => Item::Reply(ReplyItem { line, input, code, text, endpoint: Some(ep), path: None }),
-        Err(e) => Item::Error(ErrorItem { line, input, error: e.to_string(), kind: e.kind() }),
+        Ok(ep) => Item::Reply(ReplyItem { line, input, code, text, endpoint: Some(ep), path: None, lossy }),
+        Err(e) => {
+            let field = e.field();
+            Item::Error(ErrorItem { line, input, error: e.to_string(), kind: e.kind(), field })
+        }
     }
 }
 

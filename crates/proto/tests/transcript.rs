@@ -101,8 +101,8 @@ fn errors_are_items_and_decoding_goes_on() {
             Item::Error(_) => "error",
         })
         .collect();
-    // `2a0 x` is not a reply (no three digits), so it is a command with an unknown verb.
-    assert_eq!(kinds, ["error", "error", "command", "error", "error", "command", "reply"]);
+    // `2a0 x` starts with a digit: a malformed reply, never a command (verbs are letters, RFC 959 §5.3).
+    assert_eq!(kinds, ["error", "error", "error", "error", "error", "command", "reply"]);
     let Item::Error(e) = &items[1] else { panic!() };
     assert!(e.error.contains("p1") && e.error.contains("256"), "{}", e.error);
     let Item::Error(e) = &items[4] else { panic!() };

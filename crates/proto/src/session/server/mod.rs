@@ -253,11 +253,11 @@ pub use values::{
 
 use crate::command::{Command, CommandDecoder, CommandError, Handling, LoginGate};
 use crate::reply::{Code, Reply};
+use crate::time::Instant;
 use crate::vpath::VirtualPath;
 use config::canonical;
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::time::Instant;
 
 /// Most command lines queued while a request is out; one more gets 421 and the session closes.
 pub const MAX_QUEUED_COMMANDS: usize = 64;

@@ -1,0 +1,110 @@
+//! The firewall model and its renderings.
+
+use crate::error::Failure;
+use crate::export;
+use ftpkit_proto::firewall::{self, FirewallError, Hosts, Mode, Ports, Purpose, Side};
+use ftpkit_proto::transcript::json::{self, Obj};
+use ftpkit_proto::ErrorKind;
+use std::net::IpAddr;
+use wasm_bindgen::prelude::*;
+
+fn fail(e: FirewallError) -> Failure {
+    Failure::new(e.kind(), e.to_string())
+}
+
+fn host(field: &str, text: Option<&str>) -> Result<Option<IpAddr>, Failure> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => t
+            .parse()
+            .map(Some)
+            .map_err(|_| Failure::new(ErrorKind::Syntax, format!("{field}: {t:?} is not an IP address"))),
+    }
+}
+
+/// The four channels `side` needs in `mode` with these ports (ranges as `"A-B"` or `"N"`), and their renderings:
+/// `{"channels":[...],"text":..,"nft":..,"iptables":..}` (channels as the core's `render_json`).
+///
+/// `client_data`, when given, is the client's data port as a session showed it (the port a PORT/EPRT named): the
+/// data channels use it, while the control channels keep `client_ports` (the client's control source port, which a
+/// transcript does not show). Both are the core's channels, taken from two calls of `rules_for`.
+#[allow(clippy::too_many_arguments)]
+pub fn firewall_json(
+    mode: &str,
+    side: &str,
+    control: u16,
+    active_source: &str,
+    passive: &str,
+    client_ports: &str,
+    client_data: Option<&str>,
+    server_ip: Option<&str>,
+    client_ip: Option<&str>,
+) -> Result<String, Failure> {
+    let mode: Mode = mode.parse().map_err(fail)?;
+    let side: Side = side.parse().map_err(fail)?;
+    let range = |t: &str, f: &'static str| firewall::PortRange::parse_field(t, f).map_err(fail);
+    let ports = Ports::default()
+        .with_control(control)
+        .map_err(fail)?
+        .with_active_source(range(active_source, "active_source")?)
+        .with_passive(range(passive, "passive")?)
+        .with_client(range(client_ports, "client")?);
+    let hosts = Hosts { server: host("server", server_ip)?, client: host("client", client_ip)? };
+    let mut channels = firewall::rules_for(mode, side, &ports, &hosts);
+    if let Some(data) = client_data.map(str::trim).filter(|d| !d.is_empty()) {
+        let data_ports = ports.with_client(range(data, "client_data")?);
+        let data_channels = firewall::rules_for(mode, side, &data_ports, &hosts);
+        for (c, d) in channels.iter_mut().zip(data_channels) {
+            if c.purpose == Purpose::Data {
+                *c = d;
+            }
+        }
+    }
+    let text = |s: String| {
+        let mut o = String::new();
+        json::write_str(&mut o, &s);
+        o
+    };
+    let explanation = firewall::explain(mode, side);
+    Ok(Obj::new()
+        .str("mode", mode.name())
+        .str("side", side.name())
+        .raw("channels", firewall::render_json(&channels).trim_end())
+        .raw("text", &text(firewall::render_text(&channels)))
+        .raw("nft", &text(firewall::render_nft(&channels)))
+        .raw("iptables", &text(firewall::render_iptables(&channels)))
+        .str("inbound_data_at", explanation.inbound_data_at.name())
+        .bool("needs_inbound_data", explanation.needs_inbound_data)
+        .str("summary", explanation.summary)
+        .str("nat", explanation.nat)
+        .finish())
+}
+
+/// The firewall rules one side needs for one mode. `mode` is `"active"` or `"passive"`, `side` `"client"` or
+/// `"server"`; ranges are `"A-B"` or `"N"`; `clientData` the client's data port seen in the session (or empty);
+/// addresses may be empty. Throws naming the field.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen(js_name = firewallRules)]
+pub fn firewall_rules(
+    mode: &str,
+    side: &str,
+    control: u16,
+    active_source: &str,
+    passive: &str,
+    client_ports: &str,
+    client_data: Option<String>,
+    server_ip: Option<String>,
+    client_ip: Option<String>,
+) -> Result<JsValue, JsValue> {
+    export(firewall_json(
+        mode,
+        side,
+        control,
+        active_source,
+        passive,
+        client_ports,
+        client_data.as_deref(),
+        server_ip.as_deref(),
+        client_ip.as_deref(),
+    ))
+}
