@@ -666,7 +666,8 @@ impl NativeClient {
         let (reply, seen) = self.with(py, move |c| {
             let mut sock = c.open_transfer(kind, rest).map_err(|e| Failure::Client(Box::new(e)))?;
             let mut w = CallbackWriter { callback: &callback, blocksize, error: None };
-            let mut buf = vec![0u8; blocksize.max(1 << 16)];
+            // 256 KiB reads (the callback still gets blocks of at most `blocksize`): fewer system calls.
+            let mut buf = vec![0u8; blocksize.max(256 << 10)];
             loop {
                 let n = match sock.read(&mut buf) {
                     Ok(0) => break,

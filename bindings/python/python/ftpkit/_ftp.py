@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Optional
 
 from . import _native
 from ._errors import ParseError, error_proto, error_reply
-from ._parse import Command, parse_command
+from ._parse import Command, parse_command, parse_mlsd_line
 
 __all__ = ["FTP", "FTP_PORT", "MSG_OOB", "CRLF", "B_CRLF"]
 
@@ -316,8 +316,14 @@ class FTP:
         if facts:
             self.sendcmd("OPTS MLST " + ";".join(facts) + ";")
         if not self._c().has_feature("MLST"):
-            # As ftplib against a server without MLSD: the server's refusal.
-            raise NotImplementedError("mlsd: the server does not list MLST in FEAT")
+            # The server did not announce MLST: send MLSD anyway, as ftplib does (its refusal raises); each line
+            # read by the core's MLSD parser.
+            lines: list[str] = []
+            self.retrlines("MLSD" + (" " + path if path else ""), lines.append)
+            for line in lines:
+                e = parse_mlsd_line(line)
+                yield e.name, dict(e.facts)
+            return
         entries, _ = self._call("mlsd", path or None)
         for name, fl in entries:
             yield name, dict(fl)
