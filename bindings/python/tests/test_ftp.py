@@ -412,3 +412,19 @@ def test_login_with_acct_when_the_server_asks() -> None:
     t.join(10)
     assert results[0] == results[1] == "230 account ok"
     assert seen.count("ACCT acc") == 2
+
+
+@pytest.mark.parametrize("server", ["pyftpdlib_server", "ftpkit_server"])
+def test_stou_upload(server: str, request: pytest.FixtureRequest, tmp_path: Any) -> None:
+    port = request.getfixturevalue(server).port
+    got = []
+    for i, ftp in enumerate((ftplib.FTP(), ftpkit.FTP())):
+        before = set(p.name for p in tmp_path.iterdir())
+        ftp.connect("127.0.0.1", port, timeout=20)
+        ftp.login(USER, PASSWORD)
+        resp = ftp.storbinary("STOU", io.BytesIO(b"unique %d" % i))
+        ftp.quit()
+        new = [p for p in tmp_path.iterdir() if p.name not in before]
+        assert [p.read_bytes() for p in new] == [b"unique %d" % i]
+        got.append(resp[:3])
+    assert got[0] == got[1] == "226"
