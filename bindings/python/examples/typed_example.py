@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ftplib
 import io
+import socket
 import tempfile
 from pathlib import Path
 from typing import Optional
@@ -39,6 +40,13 @@ def main() -> None:
                 ftp.storbinary("STOR copy.txt", io.BytesIO(data))
                 missing = size_or_none(ftp, "missing.txt")
                 facts: dict[str, dict[str, str]] = dict(ftp.mlsd())
+                # ftplib's lower level: the data connection as a socket, then the transfer's reply.
+                conn: socket.socket = ftp.transfercmd("RETR copy.txt")
+                with conn:
+                    copied = b"".join(iter(lambda: conn.recv(1 << 16), b""))
+                done: str = ftp.voidresp()
+                syst: str = ftp.sendcmd("SYST")
+                assert copied == data and done.startswith("226"), (copied, done, syst)
                 print(welcome, names, data, missing, sorted(facts))
     hp: ftpkit.HostPort = ftpkit.parse_pasv("227 Entering Passive Mode (127,0,0,1,4,1)")
     ip: str = hp.ip

@@ -1,23 +1,29 @@
 //! The client behind `ftpkit.FTP`: `ftpkit::blocking::Client` (the core's client session driven over `std::net`),
 //! called with the GIL released so other Python threads run while it waits on the network.
 //!
-//! The blocking client returns values, not reply texts; ftplib's methods return the server's reply text. The
-//! client's trace hook reports every control line, and this module feeds the received ones to the core's reply
-//! decoder, so each call can hand back the replies it caused (and the `ftp -d` trace of `set_debuglevel` comes
-//! from the same hook). No protocol decision is taken here.
+//! ftplib's methods return the server's reply text. Raw commands (`quote`) and transfers (`open_transfer`,
+//! `finish_transfer`) give their final reply directly; for the client's other calls, which return values, the
+//! trace hook feeds the received control lines to the core's reply decoder so each call can hand back the replies
+//! it caused (and the `ftp -d` trace of `set_debuglevel` comes from the same hook). Commands are parsed by the
+//! core (`Command::parse`); no protocol decision is taken here.
 use crate::errors::make;
 use ftpkit::blocking::Client;
 use ftpkit::client::{ClientMode as Mode, Error, Options, TraceLine, Tracer};
-use ftpkit::proto::command::TransferType;
+use ftpkit::proto::command::{Command, TransferType};
+use ftpkit::proto::driver::DataEnd;
 use ftpkit::proto::listing::split_mlsd_line;
+use ftpkit::proto::reply::Reply;
 use ftpkit::proto::reply::{Framing, Limits, ReplyDecoder};
+use ftpkit::proto::session::client::{Direction, TransferKind};
 use ftpkit::proto::timeline::{self, Context};
 use ftpkit::proto::transcript::{self, DEBUG_MARKER};
 use pyo3::exceptions::{PyEOFError, PyOSError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::IntoRawFd;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -166,6 +172,16 @@ pub struct NativeClient {
     client: Mutex<Option<Client>>,
     shared: Arc<Shared>,
     welcome: String,
+    xfer: Mutex<Xfer>,
+}
+
+/// The transfer handed to Python (`transfercmd`), and the replies `abort` left for `voidresp`.
+#[derive(Debug, Default)]
+struct Xfer {
+    /// The direction of the transfer whose socket Python holds: `voidresp` ends it.
+    open: Option<Direction>,
+    /// Replies received but not returned yet (`(code, text)`), oldest first.
+    leftover: VecDeque<(u16, String)>,
 }
 
 /// Something a call may fail with, converted to the Python exception once the GIL is held again.
@@ -187,6 +203,63 @@ impl Failure {
     }
 }
 
+/// ftplib's exception class for a reply code, as its `getresp` decides: none for 1xx/2xx/3xx, `error_temp` for
+/// 4xx, `error_perm` for 5xx, `error_proto` otherwise. The one place the binding classifies replies.
+fn reply_class(code: u16) -> Option<&'static str> {
+    match code / 100 {
+        1..=3 => None,
+        4 => Some("error_temp"),
+        5 => Some("error_perm"),
+        _ => Some("error_proto"),
+    }
+}
+
+/// A final reply as ftplib shows it: its raw lines joined with `\n`. The reply value holds the text lines
+/// without their code prefixes; the raw lines are the trace's record of the same reply (the last one seen with
+/// that code), else the lines rebuilt in the `NNN-`/`NNN ` form.
+fn reply_text(r: &Reply, seen: &[ReplyRec]) -> (u16, String) {
+    let code = r.code.get();
+    if let Some((_, _, text)) = seen.iter().rev().find(|(_, c, _)| *c == code) {
+        return (code, text.clone());
+    }
+    let last = r.lines.len().saturating_sub(1);
+    let lines: Vec<String> =
+        r.lines.iter().enumerate().map(|(i, l)| format!("{code}{}{l}", if i == last { ' ' } else { '-' })).collect();
+    (code, lines.join("\n"))
+}
+
+/// The reply's text, or the exception ftplib's `getresp` raises for its code.
+fn check_reply(py: Python<'_>, (code, text): (u16, String)) -> PyResult<String> {
+    match reply_class(code) {
+        None => Ok(text),
+        Some(class) => Err(make(py, class, text, &[])),
+    }
+}
+
+/// The transfer command `line` as a transfer the client can open (the core parses it). Other commands raise
+/// `error_reply`, as ftplib's `ntransfercmd` does when the server answers them without a 1xx.
+fn transfer_kind(py: Python<'_>, line: &str) -> PyResult<TransferKind> {
+    let cmd = Command::parse(line).map_err(|e| PyValueError::new_err(format!("{line:?}: {e}")))?;
+    let own = |c: Option<std::borrow::Cow<'_, str>>| c.map(|a| a.into_owned());
+    Ok(match cmd {
+        Command::Retr(p) => TransferKind::Retr(p.into_owned()),
+        Command::Stor(p) => TransferKind::Stor(p.into_owned()),
+        Command::Appe(p) => TransferKind::Appe(p.into_owned()),
+        Command::Stou(None) => TransferKind::Stou,
+        Command::List(a) => TransferKind::List(own(a)),
+        Command::Nlst(a) => TransferKind::Nlst(own(a)),
+        Command::Mlsd(a) => TransferKind::Mlsd(own(a)),
+        _ => {
+            return Err(make(
+                py,
+                "error_reply",
+                format!("{line:?} is not a transfer command (RETR, STOR, APPE, STOU, LIST, NLST, MLSD)"),
+                &[],
+            ))
+        }
+    })
+}
+
 /// The exception ftplib would raise: error_temp (4xx), error_perm (5xx), error_reply (other codes), error_proto
 /// (the server broke the protocol), OSError / TimeoutError / EOFError for the connection itself.
 fn client_error(py: Python<'_>, e: Error, last: Option<ReplyRec>) -> PyErr {
@@ -196,12 +269,7 @@ fn client_error(py: Python<'_>, e: Error, last: Option<ReplyRec>) -> PyErr {
             Some((_, c, t)) if *c == code => t.clone(),
             _ => fallback,
         };
-        let class = match code / 100 {
-            4 => "error_temp",
-            5 => "error_perm",
-            _ => "error_reply",
-        };
-        make(py, class, text, &[])
+        make(py, reply_class(code).unwrap_or("error_reply"), text, &[])
     };
     match e {
         Error::Refused(r) | Error::LoginFailed(r) => {
@@ -349,7 +417,7 @@ impl NativeClient {
             log.replies.clear();
             w
         };
-        Ok(NativeClient { client: Mutex::new(Some(client)), shared, welcome })
+        Ok(NativeClient { client: Mutex::new(Some(client)), shared, welcome, xfer: Mutex::new(Xfer::default()) })
     }
 
     /// The greeting, as ftplib's `getwelcome()` shows it.
@@ -386,11 +454,18 @@ impl NativeClient {
 
     /// Runs one operation of the blocking client: `(its value, the replies it caused)`.
     ///
-    /// Operations: `login(user, passwd)`, `cwd(path)`, `pwd`, `mkd(path)`, `rmd(path)`, `dele(path)`,
+    /// Operations: `login(user, passwd, acct?)`, `cwd(path)`, `pwd`, `mkd(path)`, `rmd(path)`, `dele(path)`,
     /// `rename(from, to)`, `size(path)`, `mdtm(path)` (unix seconds), `noop`, `site(text)`, `type(A|I)`,
     /// `quit`, `nlst(path?)`, `list(path?)` (raw LIST lines), `mlsd(path?)` (`[(name, [(fact, value)])]`).
-    #[pyo3(signature = (op, a=None, b=None))]
-    fn call(&self, py: Python<'_>, op: &str, a: Option<String>, b: Option<String>) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
+    #[pyo3(signature = (op, a=None, b=None, c=None))]
+    fn call(
+        &self,
+        py: Python<'_>,
+        op: &str,
+        a: Option<String>,
+        b: Option<String>,
+        c: Option<String>,
+    ) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
         enum V {
             None,
             Str(String),
@@ -415,11 +490,16 @@ impl NativeClient {
             }
             _ => {
                 let op = op.to_owned();
+                let acct = c;
                 self.with(py, move |c| {
                     let e = |e: Error| Failure::Client(Box::new(e));
                     Ok(match op.as_str() {
                         "login" => {
-                            c.login(&arg()?, b.as_deref().unwrap_or("")).map_err(e)?;
+                            let (user, pass) = (arg()?, b.clone().unwrap_or_default());
+                            match acct.as_deref() {
+                                Some(acct) => c.login_with_account(&user, &pass, acct).map_err(e)?,
+                                None => c.login(&user, &pass).map_err(e)?,
+                            }
                             V::None
                         }
                         "cwd" => {
@@ -497,57 +577,153 @@ impl NativeClient {
         Ok((value, reply_list(py, replies)?))
     }
 
-    /// Downloads `path` (RETR, after REST `rest` when given), calling `callback(block)` for every block of at most
-    /// `blocksize` bytes. Returns `(bytes, replies)`.
-    #[pyo3(signature = (path, callback, blocksize=8192, rest=None))]
-    fn retrieve(
+    /// Sends one raw command line and returns its final reply's text; 4xx/5xx (and codes outside 1-5) raise as
+    /// ftplib's `getresp` does.
+    ///
+    /// A line the core's command parser refuses (a missing argument, an unknown verb's bad form) is not sent: it
+    /// raises `error_perm` with the core's reason, the class ftplib gets from the server's 501.
+    fn quote(&self, py: Python<'_>, line: String) -> PyResult<String> {
+        if let Err(e) = Command::parse(&line) {
+            return Err(make(py, "error_perm", format!("501 {line:?} not sent: {e}"), &[]));
+        }
+        let (reply, seen) = self.with(py, move |c| c.quote(&line).map_err(|e| Failure::Client(Box::new(e))))?;
+        check_reply(py, reply_text(&reply, &seen))
+    }
+
+    /// Opens the transfer command `cmd` (from byte `rest`) and hands over its data connection as a raw file
+    /// descriptor the caller owns from now on (ftplib's `transfercmd`). The next `voidresp` ends the transfer.
+    #[pyo3(signature = (cmd, rest=None))]
+    fn open_transfer(&self, py: Python<'_>, cmd: &str, rest: Option<u64>) -> PyResult<i32> {
+        let kind = transfer_kind(py, cmd)?;
+        let xfer = &self.xfer;
+        let (fd, _) = self.with(py, move |c| {
+            let dir = kind.direction();
+            let sock = c.open_transfer(kind, rest).map_err(|e| Failure::Client(Box::new(e)))?;
+            // Python sets its own timeout on the socket object; the client's socket-level timeouts go.
+            let _ = sock.set_read_timeout(None);
+            let _ = sock.set_write_timeout(None);
+            lock(xfer).open = Some(dir);
+            Ok(sock.into_raw_fd())
+        })?;
+        Ok(fd)
+    }
+
+    /// Reads the next reply (ftplib's `voidresp`/`getresp`): ends the transfer opened by `open_transfer` (its data
+    /// connection read to its end, or written and closed), or returns a reply `abort` left. Raises by code class.
+    fn getresp(&self, py: Python<'_>) -> PyResult<String> {
+        let (open, left) = {
+            let mut x = lock(&self.xfer);
+            let open = x.open.take();
+            (open, if open.is_none() { x.leftover.pop_front() } else { None })
+        };
+        if let Some((code, text)) = left {
+            return check_reply(py, (code, text));
+        }
+        let Some(dir) = open else {
+            return Err(make(py, "error_proto", "no reply is pending (no transfer is open)".into(), &[]));
+        };
+        let end = if dir == Direction::Upload { DataEnd::Closed } else { DataEnd::Eof };
+        let (reply, seen) = self.with(py, move |c| c.finish_transfer(end).map_err(|e| Failure::Client(Box::new(e))))?;
+        check_reply(py, reply_text(&reply, &seen))
+    }
+
+    /// Aborts the open transfer (ABOR, the data connection reset) or, with none open, sends ABOR. Returns the first
+    /// reply to it (the 426, or the 225/226 when nothing was in flight); a later one is left for `getresp`, as
+    /// ftplib leaves it on the control connection.
+    fn abort(&self, py: Python<'_>) -> PyResult<String> {
+        let open = lock(&self.xfer).open.take();
+        if open.is_none() {
+            let (reply, seen) = self.with(py, |c| c.quote("ABOR").map_err(|e| Failure::Client(Box::new(e))))?;
+            return Ok(reply_text(&reply, &seen).1);
+        }
+        let (_, replies) = self.with(py, |c| c.abort_transfer().map_err(|e| Failure::Client(Box::new(e))))?;
+        let mut replies: VecDeque<(u16, String)> =
+            replies.into_iter().filter(|(verb, _, _)| verb == "ABOR").map(|(_, c, t)| (c, t)).collect();
+        let first = replies.pop_front();
+        lock(&self.xfer).leftover.extend(replies);
+        match first {
+            // ftplib's abort reads this reply without classifying it (its caller checks the code).
+            Some((_, text)) => Ok(text),
+            None => Err(make(py, "error_proto", "no reply to ABOR".into(), &[])),
+        }
+    }
+
+    /// Runs the download command `cmd` (RETR, LIST, NLST, MLSD; from byte `rest`), calling `callback(block)` for
+    /// every block of at most `blocksize` bytes. Returns the final reply's text.
+    #[pyo3(signature = (cmd, callback, blocksize=8192, rest=None))]
+    fn download(
         &self,
         py: Python<'_>,
-        path: String,
+        cmd: &str,
         callback: Py<PyAny>,
         blocksize: usize,
         rest: Option<u64>,
-    ) -> PyResult<(u64, Py<PyAny>)> {
-        let (n, replies) = self.with(py, move |c| {
+    ) -> PyResult<String> {
+        let kind = transfer_kind(py, cmd)?;
+        if kind.direction() != Direction::Download {
+            return Err(PyValueError::new_err(format!("{cmd:?} is an upload: use storbinary or storlines")));
+        }
+        let (reply, seen) = self.with(py, move |c| {
+            let mut sock = c.open_transfer(kind, rest).map_err(|e| Failure::Client(Box::new(e)))?;
             let mut w = CallbackWriter { callback: &callback, blocksize, error: None };
-            let r = c.retrieve_from(&path, rest.unwrap_or(0), &mut w);
-            match (r, w.error.take()) {
-                (_, Some(py_err)) => Err(Failure::Python(py_err)),
-                (Ok(n), None) => Ok(n),
-                (Err(e), None) => Err(Failure::Client(Box::new(e))),
+            // 256 KiB reads (the callback still gets blocks of at most `blocksize`): fewer system calls.
+            let mut buf = vec![0u8; blocksize.max(256 << 10)];
+            loop {
+                let n = match sock.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(abort_with(c, sock, Failure::Client(Box::new(Error::Io(e))))),
+                };
+                if w.write_all(buf.get(..n).unwrap_or_default()).is_err() {
+                    let f = w.error.take().map_or(Failure::Usage("the callback failed".into()), Failure::Python);
+                    return Err(abort_with(c, sock, f));
+                }
             }
+            drop(sock);
+            c.finish_transfer(DataEnd::Eof).map_err(|e| Failure::Client(Box::new(e)))
         })?;
-        Ok((n, reply_list(py, replies)?))
+        check_reply(py, reply_text(&reply, &seen))
     }
 
-    /// Uploads from the file object `fp` (`fp.read(blocksize)` until it returns b''): STOR, APPE when `append`,
-    /// REST + STOR when `rest`. Returns `(bytes, replies)`.
-    #[pyo3(signature = (path, fp, blocksize=8192, callback=None, rest=None, append=false))]
-    #[allow(clippy::too_many_arguments)]
-    fn store(
+    /// Runs the upload command `cmd` (STOR, APPE, STOU; from byte `rest`) with the bytes of `fp.read(blocksize)`
+    /// until it returns `b''`, calling `callback(block)` after each. Returns the final reply's text.
+    #[pyo3(signature = (cmd, fp, blocksize=8192, callback=None, rest=None))]
+    fn upload(
         &self,
         py: Python<'_>,
-        path: String,
+        cmd: &str,
         fp: Py<PyAny>,
         blocksize: usize,
         callback: Option<Py<PyAny>>,
         rest: Option<u64>,
-        append: bool,
-    ) -> PyResult<(u64, Py<PyAny>)> {
-        let (n, replies) = self.with(py, move |c| {
+    ) -> PyResult<String> {
+        let kind = transfer_kind(py, cmd)?;
+        if kind.direction() != Direction::Upload {
+            return Err(PyValueError::new_err(format!("{cmd:?} is a download: use retrbinary or retrlines")));
+        }
+        let (reply, seen) = self.with(py, move |c| {
+            let mut sock = c.open_transfer(kind, rest).map_err(|e| Failure::Client(Box::new(e)))?;
             let mut r = FileReader { fp: &fp, callback: callback.as_ref(), blocksize, error: None };
-            let res = match (append, rest) {
-                (true, _) => c.append_from(&path, &mut r),
-                (false, Some(off)) => c.store_at(&path, off, &mut r),
-                (false, None) => c.store_from(&path, &mut r),
-            };
-            match (res, r.error.take()) {
-                (_, Some(py_err)) => Err(Failure::Python(py_err)),
-                (Ok(n), None) => Ok(n),
-                (Err(e), None) => Err(Failure::Client(Box::new(e))),
+            let mut buf = vec![0u8; blocksize.max(1)];
+            loop {
+                let n = match r.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(_) => {
+                        let f = r.error.take().map_or(Failure::Usage("the file failed".into()), Failure::Python);
+                        return Err(abort_with(c, sock, f));
+                    }
+                };
+                if let Err(e) = sock.write_all(buf.get(..n).unwrap_or_default()) {
+                    return Err(abort_with(c, sock, Failure::Client(Box::new(Error::Io(e)))));
+                }
             }
+            let _ = sock.shutdown(Shutdown::Write);
+            drop(sock);
+            c.finish_transfer(DataEnd::Closed).map_err(|e| Failure::Client(Box::new(e)))
         })?;
-        Ok((n, reply_list(py, replies)?))
+        check_reply(py, reply_text(&reply, &seen))
     }
 
     /// Closes the connection without QUIT. Idempotent.
@@ -561,6 +737,14 @@ impl NativeClient {
     fn connected(&self, py: Python<'_>) -> bool {
         py.detach(|| lock(&self.client).is_some())
     }
+}
+
+/// A transfer failed on this side (the data connection, or the Python callback/file raised): drop the data
+/// connection, abort the transfer so the control connection stays in step, and report `failure`.
+fn abort_with(c: &mut Client, sock: TcpStream, failure: Failure) -> Failure {
+    drop(sock);
+    let _ = c.abort_transfer();
+    failure
 }
 
 impl NativeClient {

@@ -315,6 +315,14 @@ impl Client {
         }
     }
 
+    /// Logs in with an account (`ACCT` when the server asks for one with `332`), then asks for the server's
+    /// features and sets binary type as `login` does. For callers that pass ftplib's `acct`.
+    pub fn login_with_account(&mut self, user: &str, password: &str, account: &str) -> Result<()> {
+        let call =
+            Call::Login { user: user.to_owned(), password: password.to_owned(), account: Some(account.to_owned()) };
+        self.call(call).map(drop)
+    }
+
     /// Aborts the open transfer (ABOR, the data connection reset, then the 426/226 pair).
     pub fn abort_transfer(&mut self) -> Result<()> {
         match self.call(Call::Abort) {

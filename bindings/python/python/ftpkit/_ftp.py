@@ -14,8 +14,8 @@ from types import TracebackType
 from typing import Any, BinaryIO, Callable, Iterator, Optional
 
 from . import _native
-from ._errors import error_proto, error_reply
-from ._parse import parse_command
+from ._errors import ParseError, error_proto, error_reply
+from ._parse import Command, parse_command, parse_mlsd_line
 
 __all__ = ["FTP", "FTP_PORT", "MSG_OOB", "CRLF", "B_CRLF"]
 
@@ -23,8 +23,6 @@ FTP_PORT = 21
 MSG_OOB = 0x1
 CRLF = "\r\n"
 B_CRLF = b"\r\n"
-
-_MISSING = "not offered by ftpkit's blocking client yet (it has no raw command/reply and no data-connection hand-off)"
 
 _Replies = list[tuple[str, int, str]]
 
@@ -38,6 +36,13 @@ def _check_line(text: str) -> None:
     # As ftplib's putline: a CR or LF in a command is refused before anything is sent.
     if "\r" in text or "\n" in text:
         raise ValueError("an illegal newline character should not be contained")
+
+
+def _void(resp: str) -> str:
+    # As ftplib's voidresp: a reply other than 2xx is an error_reply.
+    if resp[:1] != "2":
+        raise error_reply(resp)
+    return resp
 
 
 def _last(replies: _Replies, verbs: Optional[tuple[str, ...]] = None) -> str:
@@ -69,11 +74,11 @@ class FTP:
     - ``login`` also asks the server's features (FEAT) and sets binary type, as the Rust client does;
     - ``set_debuglevel(1)`` prints the ``ftp -d`` trace (``---> CMD`` and the reply lines) and, for every data
       connection, the four numbered steps of the seed text with the real addresses and ports;
-    - ``retrbinary`` takes ``RETR`` commands, ``retrlines`` ``RETR``/``LIST``/``NLST``, ``storbinary``
-      ``STOR``/``APPE``; ``sendcmd``/``voidcmd`` take the commands the Rust client offers (``NOOP``, ``TYPE``,
-      ``PWD``, ``CWD``, ``CDUP``, ``SIZE``, ``MDTM``, ``SITE``, ``DELE``, ``MKD``, ``RMD``). ``transfercmd``,
-      ``ntransfercmd``, ``voidresp``, ``abort`` and ``acct`` raise ``NotImplementedError`` until the Rust client
-      offers a raw command and a data-connection hand-off.
+    - transfer commands (``retrbinary``, ``retrlines``, ``storbinary``, ``storlines``, ``transfercmd``) are
+      parsed by the core before anything is sent: RETR, LIST, NLST, MLSD download; STOR, APPE, STOU upload;
+      another command raises ``error_reply`` without being sent;
+    - ``ntransfercmd`` returns ``None`` as the size (ftplib reads it from a ``(N bytes)`` 150 reply);
+    - ``source_address`` raises ``NotImplementedError``: the Rust client cannot bind a local address yet.
     """
 
     host: str = ""
@@ -167,26 +172,27 @@ class FTP:
             raise error_proto("not connected")
         return self._client
 
-    def _call(self, op: str, a: Optional[str] = None, b: Optional[str] = None) -> tuple[Any, _Replies]:
-        for text in (a, b):
+    def _call(
+        self, op: str, a: Optional[str] = None, b: Optional[str] = None, c: Optional[str] = None
+    ) -> tuple[Any, _Replies]:
+        for text in (a, b, c):
             if text is not None:
                 _check_line(text)
-        value, replies = self._c().call(op, a, b)
+        value, replies = self._c().call(op, a, b, c)
         return value, replies
 
     # -- commands --------------------------------------------------------------------------------------------
 
     def login(self, user: str = "", passwd: str = "", acct: str = "") -> str:
-        """Logs in (``anonymous`` when no user, as ftplib) and returns the server's final login reply."""
-        if acct:
-            raise NotImplementedError("acct: " + _MISSING)
+        """Logs in (``anonymous`` when no user, as ftplib) and returns the server's final login reply. ``acct``
+        is sent (ACCT) when the server asks for an account (332)."""
         if not user:
             user = "anonymous"
         if user == "anonymous" and passwd in {"", "-"}:
             passwd = passwd + "anonymous@"
-        _, replies = self._call("login", user, passwd)
+        _, replies = self._call("login", user, passwd, acct or None)
         self._type = "I"
-        return _last(replies, ("PASS", "USER"))
+        return _last(replies, ("ACCT", "PASS", "USER"))
 
     def _settype(self, t: str) -> None:
         if self._type != t:
@@ -194,80 +200,81 @@ class FTP:
             self._type = t
 
     def sendcmd(self, cmd: str) -> str:
-        """Sends a command and returns its reply (4xx/5xx raise). Only the commands the Rust client offers."""
+        """Sends a command and returns its final reply's text; a 4xx raises ``error_temp``, a 5xx
+        ``error_perm``, as ftplib's (a line the core's parser refuses is not sent and raises ``error_perm``).
+        ``TYPE`` goes through the client so that it knows the type in force; open
+        transfers with the transfer methods."""
         _check_line(cmd)
-        c = parse_command(cmd)
-        verb, arg = c.verb, c.arg
-        simple = {"NOOP": "noop", "PWD": "pwd", "XPWD": "pwd", "CWD": "cwd", "SIZE": "size", "MDTM": "mdtm",
-                  "SITE": "site", "DELE": "dele", "MKD": "mkd", "XMKD": "mkd", "RMD": "rmd", "XRMD": "rmd",
-                  "TYPE": "type"}
-        if verb == "CDUP":
-            verb, arg = "CWD", ".."
-        op = simple.get(verb)
-        if op is None:
-            raise NotImplementedError(f"sendcmd({verb!r}): {_MISSING}")
-        if op == "type":
-            arg = (arg or "").split(" ")[0]
-        _, replies = self._call(op, arg)
-        if op == "type":
-            self._type = (arg or "").upper()
-        return _last(replies)
+        try:
+            c: Optional[Command] = parse_command(cmd)
+        except ParseError:
+            c = None  # the client refuses it with error_perm, as the server's 501 would be for ftplib
+        if c is not None and c.verb == "TYPE" and c.arg:
+            t = c.arg.split(" ")[0].upper()
+            _, replies = self._call("type", t)
+            self._type = t
+            return _last(replies)
+        return self._c().quote(cmd)
 
     def voidcmd(self, cmd: str) -> str:
         """As :meth:`sendcmd`, but a reply other than 2xx raises ``error_reply``."""
-        resp = self.sendcmd(cmd)
-        if resp[:1] != "2":
-            raise error_reply(resp)
-        return resp
+        return _void(self.sendcmd(cmd))
+
+    def getresp(self) -> str:
+        """The next reply: the end of the transfer :meth:`transfercmd` opened (call it once the socket is read
+        to its end, or written and closed), or a reply :meth:`abort` left. Raises by code class."""
+        return self._c().getresp()
 
     def voidresp(self) -> str:
-        """Not available: the Rust client reads every reply itself."""
-        raise NotImplementedError("voidresp: " + _MISSING)
+        """As :meth:`getresp`, but a reply other than 2xx raises ``error_reply``."""
+        return _void(self.getresp())
 
     def transfercmd(self, cmd: str, rest: Optional[int] = None) -> socket.socket:
-        """Not available yet (needs a data-connection hand-off in the Rust client)."""
-        raise NotImplementedError("transfercmd: " + _MISSING)
+        """Opens the transfer ``cmd`` (``RETR x``, ``LIST``, ``STOR x``, ...; from byte ``rest``) and returns its
+        data connection as a socket. Read it to its end (or write and close it), close it, then call
+        :meth:`voidresp`."""
+        return self.ntransfercmd(cmd, rest)[0]
 
     def ntransfercmd(self, cmd: str, rest: Optional[int] = None) -> tuple[socket.socket, Optional[int]]:
-        """Not available yet (needs a data-connection hand-off in the Rust client)."""
-        raise NotImplementedError("ntransfercmd: " + _MISSING)
+        """As :meth:`transfercmd`, with the size the server announced: always ``None`` in ftpkit."""
+        _check_line(cmd)
+        fd = self._c().open_transfer(cmd, None if rest is None else int(rest))
+        conn = socket.socket(fileno=fd)
+        if self.timeout is not None:
+            conn.settimeout(self.timeout)
+        return conn, None
 
     def abort(self) -> str:
-        """Not available yet: a transfer is aborted by the Rust client when its callback raises."""
-        raise NotImplementedError("abort: " + _MISSING)
+        """Aborts the transfer in progress (ABOR; the data connection is reset). Returns the first reply
+        (``426``, or ``225``/``226``); a second one (the ``226`` after a ``426``) is left for :meth:`voidresp`,
+        as in ftplib."""
+        resp = self._c().abort()
+        if resp[:3] not in {"426", "225", "226"}:
+            raise error_proto(resp)
+        return resp
 
     def retrbinary(
         self, cmd: str, callback: Callable[[bytes], object], blocksize: int = 8192, rest: Optional[int] = None
     ) -> str:
-        """``RETR path`` in binary mode: ``callback(block)`` for every block of at most ``blocksize`` bytes, from
-        byte ``rest`` when given. Returns the final reply (``'226 ...'``)."""
+        """A download (``RETR path``, ``LIST``, ``NLST``, ``MLSD``) in binary mode: ``callback(block)`` for
+        every block of at most ``blocksize`` bytes, from byte ``rest`` when given. Returns the final reply
+        (``'226 ...'``)."""
         _check_line(cmd)
-        c = parse_command(cmd)
-        if c.verb != "RETR" or c.arg is None:
-            raise NotImplementedError(f"retrbinary({c.verb!r}): only RETR <path>; {_MISSING}")
         self._settype("I")
-        _, replies = self._c().retrieve(c.arg, callback, blocksize, None if rest is None else int(rest))
-        return _last(replies)
+        return self._c().download(cmd, callback, blocksize, None if rest is None else int(rest))
 
     def retrlines(self, cmd: str, callback: Optional[Callable[[str], object]] = None) -> str:
-        """``RETR``, ``LIST`` or ``NLST`` in ASCII mode: ``callback(line)`` for every line, line end removed
-        (default: print it). Returns the final reply."""
+        """A download (``RETR``, ``LIST``, ``NLST``, ``MLSD``) in ASCII mode: ``callback(line)`` for every line,
+        line end removed (default: print it). Returns the final reply."""
         _check_line(cmd)
         cb = callback or print_line
-        c = parse_command(cmd)
-        if c.verb in ("LIST", "NLST"):
-            lines, replies = self._call("list" if c.verb == "LIST" else "nlst", c.arg)
-            for line in lines:
-                cb(line)
-            return _last(replies)
-        if c.verb != "RETR" or c.arg is None:
-            raise NotImplementedError(f"retrlines({c.verb!r}): RETR, LIST and NLST only; {_MISSING}")
         self._settype("A")
         buf = io.BytesIO()
-        _, replies = self._c().retrieve(c.arg, buf.write, 1 << 20, None)
-        for line in buf.getvalue().decode(self.encoding).splitlines():
-            cb(line)
-        return _last(replies)
+        resp = self._c().download(cmd, buf.write, 1 << 20, None)
+        data = buf.getvalue()
+        for raw in data.split(b"\n")[: -1 if data.endswith(b"\n") else None]:
+            cb(raw.removesuffix(b"\r").decode(self.encoding))
+        return resp
 
     def storbinary(
         self,
@@ -277,27 +284,17 @@ class FTP:
         callback: Optional[Callable[[bytes], object]] = None,
         rest: Optional[int] = None,
     ) -> str:
-        """``STOR path`` (or ``APPE path``) in binary mode from ``fp.read(blocksize)``; ``callback(block)``
-        after each block. Returns the final reply."""
+        """An upload (``STOR path``, ``APPE path``, ``STOU``) in binary mode from ``fp.read(blocksize)``;
+        ``callback(block)`` after each block, from byte ``rest`` when given. Returns the final reply."""
         _check_line(cmd)
-        c = parse_command(cmd)
-        if c.verb not in ("STOR", "APPE") or c.arg is None:
-            raise NotImplementedError(f"storbinary({c.verb!r}): STOR and APPE only; {_MISSING}")
         self._settype("I")
-        _, replies = self._c().store(
-            c.arg, fp, blocksize, callback, None if rest is None else int(rest), c.verb == "APPE"
-        )
-        return _last(replies)
+        return self._c().upload(cmd, fp, blocksize, callback, None if rest is None else int(rest))
 
     def storlines(self, cmd: str, fp: BinaryIO, callback: Optional[Callable[[bytes], object]] = None) -> str:
-        """``STOR path`` in ASCII mode: each line of ``fp`` sent with a CRLF end. Returns the final reply."""
+        """An upload in ASCII mode: each line of ``fp`` sent with a CRLF end. Returns the final reply."""
         _check_line(cmd)
-        c = parse_command(cmd)
-        if c.verb not in ("STOR", "APPE") or c.arg is None:
-            raise NotImplementedError(f"storlines({c.verb!r}): STOR and APPE only; {_MISSING}")
         self._settype("A")
-        _, replies = self._c().store(c.arg, _Lines(fp, self.maxline, callback), 1 << 16, None, None, c.verb == "APPE")
-        return _last(replies)
+        return self._c().upload(cmd, _Lines(fp, self.maxline, callback), 1 << 16, None, None)
 
     def nlst(self, *args: str) -> list[str]:
         """The names in a directory (NLST)."""
@@ -317,10 +314,16 @@ class FTP:
     def mlsd(self, path: str = "", facts: Optional[list[str]] = None) -> Iterator[tuple[str, dict[str, str]]]:
         """``(name, facts)`` for each entry of an MLSD listing, fact names lower-cased."""
         if facts:
-            raise NotImplementedError("mlsd(facts=...): OPTS MLST is " + _MISSING)
+            self.sendcmd("OPTS MLST " + ";".join(facts) + ";")
         if not self._c().has_feature("MLST"):
-            # As ftplib against a server without MLSD: the server's refusal.
-            raise NotImplementedError("mlsd: the server does not list MLST in FEAT")
+            # The server did not announce MLST: send MLSD anyway, as ftplib does (its refusal raises); each line
+            # read by the core's MLSD parser.
+            lines: list[str] = []
+            self.retrlines("MLSD" + (" " + path if path else ""), lines.append)
+            for line in lines:
+                e = parse_mlsd_line(line)
+                yield e.name, dict(e.facts)
+            return
         entries, _ = self._call("mlsd", path or None)
         for name, fl in entries:
             yield name, dict(fl)
