@@ -65,6 +65,12 @@ pub fn ensure_curl() -> Result<PathBuf> {
     ONCE.get_or_init(|| ensure_apt("curl", "curl", "curl")).clone()
 }
 
+/// `openssl` (for the FTPS tests' certificates), installed with apt when missing.
+pub fn ensure_openssl() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| ensure_apt("openssl", "openssl", "openssl")).clone()
+}
+
 /// `tnftp` (the classic BSD `ftp` client of the seed's transcripts), installed with apt when missing.
 pub fn ensure_tnftp() -> Result<PathBuf> {
     static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();

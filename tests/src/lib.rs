@@ -22,7 +22,7 @@ pub mod servers;
 mod tree;
 
 pub use clients::{curl, curl_with_timeout, ftplib, lftp, tnftp, RunOutput};
-pub use ftpkit_server::{FtpkitOpts, FtpkitServer};
+pub use ftpkit_server::{FtpkitOpts, FtpkitServer, FtpkitTls};
 pub use process::run_with_timeout;
 pub use servers::{PureFtpd, Pyftpdlib, Server, ServerOpts, Vsftpd};
 pub use tree::{sha256_hex, Tree, TreeEntry};
