@@ -126,6 +126,11 @@ impl FtpkitServer {
         Ok(FtpkitServer { addr, tree, passive, implicit, handle, rt: Some(rt), dir })
     }
 
+    /// Loads a new certificate and key for the connections that come from now on (no restart).
+    pub fn reload_tls(&self, cert: &Path, key: &Path) -> Result<()> {
+        self.handle.reload_tls(cert, key).map_err(|e| Error::new("ftpkit-server", format!("reload: {e}")))
+    }
+
     /// The implicit-TLS listener's address, when [`FtpkitTls::implicit`] asked for one.
     pub fn implicit_addr(&self) -> Option<SocketAddr> {
         self.implicit

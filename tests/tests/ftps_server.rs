@@ -203,7 +203,7 @@ fn expect(server: &FtpkitServer, out: &RunOutput, key: &str, want: &str) -> Test
 }
 
 #[test]
-fn ftplib_resuming_the_session_works_and_stock_ftp_tls_gets_522() -> TestResult {
+fn ftplib_resuming_the_session_works_on_tls13_and_tls12_and_stock_ftp_tls_gets_522() -> TestResult {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (server, cert) = start(dir.path(), false)?;
     let big = server.tree().big().sha256.clone();
@@ -219,9 +219,17 @@ fn ftplib_resuming_the_session_works_and_stock_ftp_tls_gets_522() -> TestResult 
                 \x20   print('STOCK=served')\n\
                 except ftplib.error_perm as e:\n\
                 \x20   print('STOCK=' + str(e)[:3])\n\
-                print('AFTER=' + g.sendcmd('NOOP')[:3])\n";
+                print('AFTER=' + g.sendcmd('NOOP')[:3])\n\
+                ctx.maximum_version = ssl.TLSVersion.TLSv1_2\n\
+                h = login(Reuse)\n\
+                for i in range(3):\n\
+                \x20   b = io.BytesIO(); h.retrbinary('RETR big.bin', b.write)\n\
+                print('V12=' + h.sock.version())\n\
+                print('SHA12=' + hashlib.sha256(b.getvalue()).hexdigest())\n";
     let out = ftplib(&python(&server, &cert, body)).map_err(|e| e.to_string())?;
     expect(&server, &out, "FEAT", "True")?;
+    expect(&server, &out, "V12", "TLSv1.2")?;
+    expect(&server, &out, "SHA12", &big)?;
     expect(&server, &out, "SHA", &big)?;
     expect(&server, &out, "STOCK", "522")?;
     expect(&server, &out, "AFTER", "200")?;
@@ -304,4 +312,32 @@ fn hostile_user_in_clear_gets_530_and_garbage_for_a_client_hello_gets_a_reply() 
     expect(&server, &out, "CLEAR", "530")?;
     expect(&server, &out, "FINAL", "425")?;
     expect(&server, &out, "THEN", &server.tree().big().len.to_string())
+}
+
+#[test]
+fn a_reloaded_certificate_serves_new_connections_without_a_restart() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, old) = start(dir.path(), false)?;
+    let second = dir.path().join("second");
+    std::fs::create_dir(&second).map_err(|e| e.to_string())?;
+    let (new, new_key) = make_cert(&second)?;
+    let list = |ca: &Path| {
+        curl(["-sS", "--ssl-reqd", "--cacert"].map(String::from).into_iter().chain([
+            ca.display().to_string(),
+            "-u".into(),
+            server.userpass(),
+            format!("ftp://127.0.0.1:{}/", server.port()),
+        ]))
+        .map_err(|e| e.to_string())
+    };
+    let before = list(&old)?;
+    if !before.success() || list(&new)?.success() {
+        return Err(fail(&server, &before, "before the reload only the first certificate should verify"));
+    }
+    server.reload_tls(&new, &new_key).map_err(|e| e.to_string())?;
+    let after = list(&new)?;
+    if !after.success() || list(&old)?.success() {
+        return Err(fail(&server, &after, "after the reload only the new certificate should verify"));
+    }
+    Ok(())
 }
