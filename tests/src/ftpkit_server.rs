@@ -9,7 +9,7 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 use std::time::Duration;
 
-use ftpkit::server::{Access, ActiveSource, Handle, Server};
+use ftpkit::server::{Access, ActiveSource, Handle, Server, TlsPolicy};
 use tempfile::TempDir;
 
 use crate::servers::free_range;
@@ -35,6 +35,21 @@ pub struct FtpkitOpts {
     pub port20: bool,
     /// Data connection timeout (connect, and each read or write).
     pub data_timeout: Duration,
+    /// FTPS: certificate and key (PEM), the policy, and whether to open an implicit-TLS listener too.
+    pub tls: Option<FtpkitTls>,
+}
+
+/// The embedded server's FTPS settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FtpkitTls {
+    /// Certificate chain, PEM.
+    pub cert: std::path::PathBuf,
+    /// Private key, PEM.
+    pub key: std::path::PathBuf,
+    /// The policy (`available` is set from the certificate).
+    pub policy: TlsPolicy,
+    /// Open an implicit-TLS listener on a free port as well.
+    pub implicit: bool,
 }
 
 impl Default for FtpkitOpts {
@@ -46,6 +61,7 @@ impl Default for FtpkitOpts {
             passive_ports: 20,
             port20: false,
             data_timeout: Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -64,6 +80,7 @@ pub struct FtpkitServer {
     addr: SocketAddr,
     tree: Tree,
     passive: RangeInclusive<u16>,
+    implicit: Option<SocketAddr>,
     handle: Handle,
     rt: Option<tokio::runtime::Runtime>,
     dir: TempDir,
@@ -87,22 +104,36 @@ impl FtpkitServer {
             .build()
             .map_err(|e| Error::new(NAME, format!("cannot build a tokio runtime: {e}")))?;
         let source = if opts.port20 { ActiveSource::Port20OrEphemeral } else { ActiveSource::Ephemeral };
-        let server = rt
-            .block_on(
-                Server::builder(tree.root())
-                    .bind(SocketAddr::new(ip, 0))
-                    .passive_ports(passive.clone())
-                    .anonymous(true)
-                    .user(USER, PASS, Access::ReadWrite)
-                    .active_source(source)
-                    .data_timeout(opts.data_timeout)
-                    .build(),
-            )
-            .map_err(|e| Error::new(NAME, format!("cannot bind {ip} port 0: {e}")))?;
+        let mut builder = Server::builder(tree.root())
+            .bind(SocketAddr::new(ip, 0))
+            .passive_ports(passive.clone())
+            .anonymous(true)
+            .user(USER, PASS, Access::ReadWrite)
+            .active_source(source)
+            .data_timeout(opts.data_timeout);
+        if let Some(tls) = &opts.tls {
+            builder = builder.tls_pem(&tls.cert, &tls.key).tls_policy(tls.policy);
+            if tls.implicit {
+                builder = builder.implicit_tls_bind(SocketAddr::new(ip, 0));
+            }
+        }
+        let server =
+            rt.block_on(builder.build()).map_err(|e| Error::new(NAME, format!("cannot bind {ip} port 0: {e}")))?;
         let addr = server.local_addr().map_err(|e| Error::new(NAME, format!("no local address: {e}")))?;
+        let implicit = server.implicit_addr();
         let handle = server.handle();
         rt.spawn(server.run());
-        Ok(FtpkitServer { addr, tree, passive, handle, rt: Some(rt), dir })
+        Ok(FtpkitServer { addr, tree, passive, implicit, handle, rt: Some(rt), dir })
+    }
+
+    /// Loads a new certificate and key for the connections that come from now on (no restart).
+    pub fn reload_tls(&self, cert: &Path, key: &Path) -> Result<()> {
+        self.handle.reload_tls(cert, key).map_err(|e| Error::new("ftpkit-server", format!("reload: {e}")))
+    }
+
+    /// The implicit-TLS listener's address, when [`FtpkitTls::implicit`] asked for one.
+    pub fn implicit_addr(&self) -> Option<SocketAddr> {
+        self.implicit
     }
 
     /// `ftpkit-server`.

@@ -24,7 +24,7 @@ mod tree;
 
 pub use certs::Certs;
 pub use clients::{curl, curl_with_timeout, ftplib, lftp, tnftp, RunOutput};
-pub use ftpkit_server::{FtpkitOpts, FtpkitServer};
+pub use ftpkit_server::{FtpkitOpts, FtpkitServer, FtpkitTls};
 pub use process::run_with_timeout;
 pub use servers::{PureFtpd, Pyftpdlib, Server, ServerOpts, ServerTls, Vsftpd};
 pub use tree::{sha256_hex, Tree, TreeEntry};

@@ -160,6 +160,7 @@ fn server_verbs() -> String {
         (Handling::Immediate, "immediate"),
         (Handling::Request, "request"),
         (Handling::Transfer, "transfer"),
+        (Handling::Security, "security"),
     ];
     for (gate, gate_name) in gates {
         for (kind, kind_name) in kinds {

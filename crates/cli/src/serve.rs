@@ -1,6 +1,6 @@
 //! `ftpkit serve`: the embedded tokio server on a directory.
 
-use ftpkit::server::{Access, Masquerade, Server};
+use ftpkit::server::{Access, Masquerade, Server, TlsPolicy, TlsReuse};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +28,31 @@ pub struct Args {
     /// Refuse anonymous logins (only with --user).
     #[arg(long, requires = "users")]
     no_anonymous: bool,
+    /// FTPS: the certificate chain (PEM). AUTH TLS is then offered on the control port.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// FTPS: the private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Implicit FTPS: also listen here, TLS from the first byte (port 990 by convention).
+    #[arg(long, requires = "tls_cert")]
+    tls_implicit_bind: Option<SocketAddr>,
+    /// Refuse logins and transfers in clear (USER before AUTH TLS: 530; a transfer under PROT C: 521).
+    #[arg(long, requires = "tls_cert")]
+    require_tls: bool,
+    /// A protected data connection that did not resume the control connection's TLS session: refuse it (522),
+    /// warn, or do not check. Default: require with --require-tls, else warn.
+    #[arg(long, value_parser = parse_reuse)]
+    tls_reuse: Option<TlsReuse>,
+}
+
+fn parse_reuse(s: &str) -> Result<TlsReuse, String> {
+    match s {
+        "require" => Ok(TlsReuse::Require),
+        "warn" => Ok(TlsReuse::Warn),
+        "off" => Ok(TlsReuse::Off),
+        _ => Err("expected require, warn or off".into()),
+    }
 }
 
 fn parse_range(s: &str) -> Result<(u16, u16), String> {
@@ -67,9 +92,23 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         for (u, p) in &args.users {
             b = b.user(u, p, access);
         }
+        if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+            b = b.tls_pem(cert, key);
+            let mut policy = if args.require_tls { TlsPolicy::required() } else { TlsPolicy::default() };
+            if let Some(r) = args.tls_reuse {
+                policy.reuse = r;
+            }
+            b = b.tls_policy(policy);
+            if let Some(addr) = args.tls_implicit_bind {
+                b = b.implicit_tls_bind(addr);
+            }
+        }
         let server = b.build().await.map_err(|e| format!("cannot serve {} on {}: {e}", dir.display(), args.bind))?;
         let addr = server.local_addr().map_err(|e| e.to_string())?;
         eprintln!("ftpkit: serving {} on ftp://{addr}/ (Ctrl-C to stop)", dir.display());
+        if let Some(a) = server.implicit_addr() {
+            eprintln!("ftpkit: implicit FTPS on ftps://{a}/");
+        }
         let handle = server.handle();
         let task = tokio::spawn(server.run());
         let _ = tokio::signal::ctrl_c().await;

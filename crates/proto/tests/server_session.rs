@@ -264,9 +264,9 @@ fn before_login_530_except_the_allowed() {
         ("FEAT", &[211]),
         ("HELP", &[214]),
         ("AUTH TLS", &[502]),
-        ("PBSZ 0", &[502]),
-        ("PROT P", &[502]),
-        ("CCC", &[502]),
+        ("PBSZ 0", &[503]),
+        ("PROT P", &[503]),
+        ("CCC", &[533]),
         ("HOST ftp.example.com", &[502]),
         ("XYZZY", &[500]),
     ];

@@ -55,18 +55,105 @@ struct Io {
     transfer: Option<(ServerRequestId, std::net::TcpStream)>,
     /// The server's address on the control connection (active connections come from it).
     local_ip: IpAddr,
+    /// This control connection's TLS acceptors (its own session store).
+    #[cfg(feature = "tls")]
+    tls: Option<super::tls::SessionTls>,
+    /// For the request being started: data protected (PROT P), with the session's verdict on a data handshake
+    /// that did not resume the control connection's session.
+    #[cfg(feature = "tls")]
+    protect: Option<crate::proto::session::server::TlsVerdict>,
+}
+
+/// The control connection: in clear, or under TLS (after AUTH, or implicit).
+enum Ctrl {
+    Plain(TcpStream),
+    #[cfg(feature = "tls")]
+    Tls(Box<super::tls::TlsControl>),
+    /// Between the two during a handshake (a failed handshake ends the session).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Gone,
+}
+
+impl Ctrl {
+    /// Reads what the control connection has queued.
+    ///
+    /// Not `AsyncReadExt::read` in clear: tokio takes a read shorter than the buffer for "the socket is drained"
+    /// and waits for the next readiness edge. A read stops short at TCP's urgent mark with bytes still queued
+    /// behind it (the `\n` of an `ABOR\r\n` sent with MSG_OOB), and no new edge comes for bytes already there.
+    /// `readable` + `try_read` only forgets readiness on a real `WouldBlock`.
+    async fn read_some(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Ctrl::Plain(s) => loop {
+                s.readable().await?;
+                match s.try_read(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    other => return other,
+                }
+            },
+            #[cfg(feature = "tls")]
+            Ctrl::Tls(t) => tokio::io::AsyncReadExt::read(t, buf).await,
+            Ctrl::Gone => Ok(0),
+        }
+    }
+
+    async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Ctrl::Plain(s) => s.write_all(bytes).await,
+            #[cfg(feature = "tls")]
+            Ctrl::Tls(t) => {
+                t.write_all(bytes).await?;
+                t.flush().await
+            }
+            Ctrl::Gone => Err(io::Error::new(io::ErrorKind::NotConnected, "control connection gone")),
+        }
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Ctrl::Plain(s) => s.flush().await,
+            #[cfg(feature = "tls")]
+            Ctrl::Tls(t) => t.flush().await,
+            Ctrl::Gone => Ok(()),
+        }
+    }
+
+    async fn shutdown(&mut self) -> io::Result<()> {
+        match self {
+            Ctrl::Plain(s) => s.shutdown().await,
+            #[cfg(feature = "tls")]
+            Ctrl::Tls(t) => t.shutdown().await,
+            Ctrl::Gone => Ok(()),
+        }
+    }
 }
 
 /// Serves one control connection until the session closes, the client goes away, or the server shuts down.
-pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) -> io::Result<()> {
+/// `implicit`: TLS from the first byte (implicit FTPS).
+pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, implicit: bool) -> io::Result<()> {
     stream.set_nodelay(true)?;
     // Keep TCP urgent data in the stream. Clients that send ABOR "out of band" (Python's ftplib sends the whole
     // `ABOR\r\n` with MSG_OOB) have their last byte marked urgent; without this, Linux takes that byte out of the
     // stream and the command line never ends.
     socket2::SockRef::from(&stream).set_out_of_band_inline(true)?;
     let local = stream.local_addr()?;
-    let mut session = ServerSession::new(shared.settings.session.clone(), peer, local, Instant::now().into_std());
-    let (rd, mut wr) = stream.into_split();
+    #[cfg(feature = "tls")]
+    let session_tls = shared.tls.as_ref().map(|t| t.for_session());
+    let now = Instant::now().into_std();
+    let (mut session, mut wr) = if implicit {
+        #[cfg(feature = "tls")]
+        {
+            let Some(t) = &session_tls else { return Ok(()) };
+            let tls = super::tls::accept(&t.control, stream, shared.settings.data_timeout).await?;
+            (
+                ServerSession::new_implicit_tls(shared.settings.session.clone(), peer, local, now),
+                Ctrl::Tls(Box::new(tls)),
+            )
+        }
+        #[cfg(not(feature = "tls"))]
+        return Ok(());
+    } else {
+        (ServerSession::new(shared.settings.session.clone(), peer, local, now), Ctrl::Plain(stream))
+    };
     let mut io = Io {
         jail: None,
         login_root: None,
@@ -76,6 +163,10 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         cancelled: HashSet::new(),
         transfer: None,
         local_ip: local.ip(),
+        #[cfg(feature = "tls")]
+        tls: session_tls,
+        #[cfg(feature = "tls")]
+        protect: None,
     };
     let mut work: JoinSet<Done> = JoinSet::new();
     let mut stop = shared.shutdown.clone();
@@ -100,7 +191,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         }
         let deadline = session.poll_timeout().map(Instant::from_std);
         tokio::select! {
-            read = read_some(&rd, &mut buf) => match read {
+            read = wr.read_some(&mut buf) => match read {
                 Ok(0) | Err(_) => break,
                 Ok(n) => match session.handle_input(Instant::now().into_std(), &buf[..n]) {
                     Ok(()) => {}
@@ -148,26 +239,10 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
 /// Writes a reply, giving up when the client has not taken it within `limit` (a client that sends commands but
 /// never reads its replies would otherwise hold the session, and its slot, forever: the idle timer cannot fire
 /// while the loop waits on a write).
-async fn write_timed(wr: &mut tokio::net::tcp::OwnedWriteHalf, bytes: &[u8], limit: Duration) -> io::Result<()> {
+async fn write_timed(wr: &mut Ctrl, bytes: &[u8], limit: Duration) -> io::Result<()> {
     match tokio::time::timeout(limit, wr.write_all(bytes)).await {
         Ok(r) => r,
         Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "the client did not read its replies")),
-    }
-}
-
-/// Reads what the control connection has queued.
-///
-/// Not `AsyncReadExt::read`: tokio takes a read shorter than the buffer for "the socket is drained" and waits for
-/// the next readiness edge. A read stops short at TCP's urgent mark with bytes still queued behind it (the `\n` of
-/// an `ABOR\r\n` sent with MSG_OOB), and no new edge comes for bytes already there. `readable` + `try_read` only
-/// forgets readiness on a real `WouldBlock`.
-async fn read_some(rd: &tokio::net::tcp::OwnedReadHalf, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        rd.readable().await?;
-        match rd.try_read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            other => return other,
-        }
     }
 }
 
@@ -223,7 +298,7 @@ fn finish(session: &mut ServerSession, io: &mut Io, work: &mut JoinSet<Done>, do
 /// Drains the session's outputs and starts the work it asks for. Returns true when the session closed.
 async fn drain(
     session: &mut ServerSession,
-    wr: &mut tokio::net::tcp::OwnedWriteHalf,
+    wr: &mut Ctrl,
     io: &mut Io,
     work: &mut JoinSet<Done>,
     shared: &Arc<Shared>,
@@ -267,11 +342,21 @@ async fn drain(
                     }
                 }
                 ServerEvent::Close => closed = true,
+                ServerEvent::StartTls => start_tls(wr, io, shared, peer).await?,
+                ServerEvent::StopTls => {
+                    // CCC is refused by the default policy; this adapter cannot hand the socket back in clear.
+                    tracing::warn!(%peer, "CCC accepted by the policy but not supported by this adapter; closing");
+                    return Err(io::Error::new(io::ErrorKind::Unsupported, "CCC"));
+                }
                 other => tracing::debug!(?other, "event not handled by this adapter"),
             }
         }
         while let Some(request) = session.poll_request() {
             progressed = true;
+            #[cfg(feature = "tls")]
+            {
+                io.protect = session.data_protected().then(|| session.data_tls_verdict(false));
+            }
             start(request, io, work, shared);
         }
         if !progressed {
@@ -282,6 +367,30 @@ async fn drain(
         wr.flush().await?;
     }
     Ok(closed)
+}
+
+/// AUTH was accepted (234 already written in clear): the TLS handshake on the control connection.
+async fn start_tls(wr: &mut Ctrl, io: &Io, shared: &Arc<Shared>, peer: SocketAddr) -> io::Result<()> {
+    wr.flush().await?;
+    #[cfg(feature = "tls")]
+    if let (Ctrl::Plain(_), Some(t)) = (&*wr, &io.tls) {
+        let Ctrl::Plain(stream) = std::mem::replace(wr, Ctrl::Gone) else { return Ok(()) };
+        match super::tls::accept(&t.control, stream, shared.settings.data_timeout).await {
+            Ok(tls) => {
+                let (version, suite) = (tls.get_ref().1.protocol_version(), tls.get_ref().1.negotiated_cipher_suite());
+                tracing::debug!(%peer, ?version, suite = ?suite.map(|s| s.suite()), "control connection under TLS");
+                *wr = Ctrl::Tls(Box::new(tls));
+                return Ok(());
+            }
+            Err(e) => {
+                tracing::info!(%peer, error = %e, "TLS handshake on the control connection failed");
+                return Err(e);
+            }
+        }
+    }
+    let _ = (io, shared);
+    tracing::error!(%peer, "AUTH accepted without a TLS configuration");
+    Err(io::Error::new(io::ErrorKind::Unsupported, "no TLS"))
 }
 
 /// Runs a blocking file system operation against the jail on the blocking pool.
@@ -403,6 +512,23 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 return;
             };
             let timeout = shared.settings.data_timeout;
+            #[cfg(feature = "tls")]
+            if let Some(unresumed) = io.protect {
+                let Some(acceptor) = io.tls.as_ref().map(|t| t.data.clone()) else {
+                    work.spawn(async move { Done { id, outcome: Outcome::TlsHandshakeFailed, extra: Extra::None } });
+                    return;
+                };
+                if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
+                    io.transfer = Some((id, clone.into()));
+                }
+                work.spawn(async move {
+                    match super::tls::transfer(acceptor, stream, what, unresumed, timeout).await {
+                        (outcome, Some(upload)) => Done { id, outcome, extra: Extra::Commit(upload) },
+                        (outcome, None) => Done { id, outcome, extra: Extra::None },
+                    }
+                });
+                return;
+            }
             // Downloads of files go out from this runtime (non-blocking sendfile on readiness), not from a
             // blocking-pool thread: see `data::send_file_async`.
             #[cfg(any(target_os = "linux", target_os = "android"))]

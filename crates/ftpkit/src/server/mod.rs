@@ -29,9 +29,11 @@
 mod conn;
 mod data;
 pub mod fs;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 use crate::proto::session::server::ServerConfig;
-pub use crate::proto::session::server::{Access, Masquerade};
+pub use crate::proto::session::server::{Access, Masquerade, TlsPolicy, TlsReuse};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -102,10 +104,22 @@ pub(crate) struct Settings {
     pub max_per_ip: usize,
 }
 
+/// Where the server's certificate comes from.
+#[cfg(feature = "tls")]
+#[derive(Debug)]
+enum TlsSource {
+    Pem(PathBuf, PathBuf),
+    Config(Arc<rustls::ServerConfig>),
+}
+
 /// Builds a [`Server`].
 #[derive(Debug)]
 pub struct Builder {
     bind: SocketAddr,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsSource>,
+    #[cfg(feature = "tls")]
+    implicit_bind: Option<SocketAddr>,
     settings: Settings,
     users: StaticUsers,
     auth: Option<Arc<dyn Authenticator>>,
@@ -178,10 +192,60 @@ impl Builder {
         self.settings.session = c;
         self
     }
+    /// FTPS: the certificate chain and private key (PEM files, loaded by [`build`](Self::build)). AUTH TLS is
+    /// then accepted on the control port and FEAT lists it.
+    #[cfg(feature = "tls")]
+    pub fn tls_pem(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls = Some(TlsSource::Pem(cert.into(), key.into()));
+        self
+    }
+    /// FTPS with a rustls configuration made by the application (its session store and ticketer are replaced
+    /// per control connection).
+    #[cfg(feature = "tls")]
+    pub fn tls_config(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(TlsSource::Config(config));
+        self
+    }
+    /// Implicit FTPS: a second listener where TLS starts at the first byte (port 990 by convention).
+    #[cfg(feature = "tls")]
+    pub fn implicit_tls_bind(mut self, addr: SocketAddr) -> Self {
+        self.implicit_bind = Some(addr);
+        self
+    }
+    /// The FTPS policy (TLS for login, for data, CCC, the data-session reuse check). `available` is set by
+    /// [`build`](Self::build) from whether a certificate was given.
+    pub fn tls_policy(mut self, policy: TlsPolicy) -> Self {
+        self.settings.session.tls = policy;
+        self
+    }
     /// Binds the listener.
     pub async fn build(self) -> io::Result<Server> {
+        #[allow(unused_mut)]
+        let mut settings = self.settings;
         // Fail early on a root that cannot be opened.
-        fs::Jail::open(&self.settings.root)?;
+        fs::Jail::open(&settings.root)?;
+        #[cfg(feature = "tls")]
+        let tls = match self.tls {
+            Some(TlsSource::Pem(cert, key)) => Some(tls::TlsShared::new(tls::load_pem(&cert, &key)?)),
+            Some(TlsSource::Config(c)) => Some(tls::TlsShared::new(c)),
+            None => None,
+        };
+        #[cfg(feature = "tls")]
+        let implicit = match (self.implicit_bind, &tls) {
+            (Some(addr), Some(_)) => Some(TcpListener::bind(addr).await?),
+            (Some(_), None) => {
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, "implicit TLS needs a certificate"))
+            }
+            (None, _) => None,
+        };
+        #[cfg(feature = "tls")]
+        {
+            settings.session.tls.available = tls.is_some();
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            settings.session.tls.available = false;
+        }
         let listener = TcpListener::bind(self.bind).await?;
         let (tx, rx) = watch::channel(false);
         let auth: Arc<dyn Authenticator> = match self.auth {
@@ -190,8 +254,12 @@ impl Builder {
         };
         Ok(Server {
             listener,
+            #[cfg(feature = "tls")]
+            implicit,
             shared: Arc::new(Shared {
-                settings: self.settings,
+                settings,
+                #[cfg(feature = "tls")]
+                tls,
                 auth,
                 sessions: AtomicUsize::new(0),
                 per_ip: Mutex::new(HashMap::new()),
@@ -207,6 +275,9 @@ impl Builder {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub settings: Settings,
+    /// The TLS configuration, when the server has a certificate.
+    #[cfg(feature = "tls")]
+    pub tls: Option<tls::TlsShared>,
     pub auth: Arc<dyn Authenticator>,
     pub sessions: AtomicUsize,
     pub per_ip: Mutex<HashMap<IpAddr, usize>>,
@@ -219,6 +290,8 @@ pub(crate) struct Shared {
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
+    #[cfg(feature = "tls")]
+    implicit: Option<TcpListener>,
     shared: Arc<Shared>,
     shutdown_tx: Arc<watch::Sender<bool>>,
 }
@@ -240,6 +313,20 @@ impl Handle {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// Loads a new certificate and key (PEM) for the connections that come from now on; sessions already open
+    /// keep theirs. No restart.
+    ///
+    /// # Errors
+    /// The files cannot be loaded (the old certificate stays), or the server has no TLS.
+    #[cfg(feature = "tls")]
+    pub fn reload_tls(&self, cert: &std::path::Path, key: &std::path::Path) -> io::Result<()> {
+        let Some(t) = &self.shared.tls else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "this server was built without TLS"));
+        };
+        t.reload(tls::load_pem(cert, key)?);
+        Ok(())
     }
 
     /// Sessions now open.
@@ -264,7 +351,17 @@ impl Server {
             },
             users: StaticUsers::default(),
             auth: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            implicit_bind: None,
         }
+    }
+
+    /// The address of the implicit-TLS listener, if there is one.
+    #[cfg(feature = "tls")]
+    pub fn implicit_addr(&self) -> Option<SocketAddr> {
+        self.implicit.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The address the server listens on.
@@ -284,10 +381,17 @@ impl Server {
             tokio::select! {
                 _ = stop.changed() => break,
                 accepted = self.listener.accept() => match accepted {
-                    Ok((stream, peer)) => self.admit(stream, peer),
+                    Ok((stream, peer)) => self.admit(stream, peer, false),
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
                         // Out of file descriptors and the like: back off instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                accepted = accept_implicit(self.implicit_listener()) => match accepted {
+                    Ok((stream, peer)) => self.admit(stream, peer, true),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed (implicit TLS)");
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
@@ -296,7 +400,14 @@ impl Server {
         tracing::info!("server stopped accepting");
     }
 
-    fn admit(&self, stream: tokio::net::TcpStream, peer: SocketAddr) {
+    fn implicit_listener(&self) -> Option<&TcpListener> {
+        #[cfg(feature = "tls")]
+        return self.implicit.as_ref();
+        #[cfg(not(feature = "tls"))]
+        None
+    }
+
+    fn admit(&self, stream: tokio::net::TcpStream, peer: SocketAddr, implicit: bool) {
         let shared = self.shared.clone();
         let total = shared.sessions.fetch_add(1, Ordering::AcqRel) + 1;
         let per_ip = {
@@ -321,10 +432,17 @@ impl Server {
                 let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(text.as_bytes())).await;
                 return;
             }
-            if let Err(e) = conn::serve(stream, peer, shared).await {
+            if let Err(e) = conn::serve(stream, peer, shared, implicit).await {
                 tracing::debug!(%peer, error = %e, "session ended with an error");
             }
         });
+    }
+}
+
+async fn accept_implicit(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
     }
 }
 

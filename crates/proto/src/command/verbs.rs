@@ -39,6 +39,8 @@ pub enum Handling {
     Request,
     /// A data transfer: open, connect, stream (RETR, STOR, LIST, ...).
     Transfer,
+    /// A security command (AUTH, PBSZ, PROT, CCC): answered at once; may start or stop TLS.
+    Security,
 }
 
 /// One row of the verb table.
@@ -114,7 +116,7 @@ commands! {
         Feat = "FEAT", "`FEAT`: list the extensions (RFC 2389)."
             => "asks which extensions the server supports", Always, Immediate, help: true, feat: None;
         Ccc = "CCC", "`CCC`: clear the command channel (RFC 2228)."
-            => "clears the command channel protection", Always, Immediate, help: false, feat: None;
+            => "clears the command channel protection", Always, Security, help: false, feat: None;
         Lpsv = "LPSV", "`LPSV`: ask for a long passive data connection (RFC 1639)."
             => "asks the server to listen, long form (RFC 1639)", Login, Immediate, help: false, feat: None;
         Xpwd = "XPWD", "`XPWD`: PWD under its RFC 775 name."
@@ -158,7 +160,7 @@ commands! {
         Mdtm = "MDTM", Refused, "`MDTM <path>`: modification time (RFC 3659)."
             => "asks for a file's modification time", Login, Request, help: true, feat: Some(("MDTM", ""));
         Auth = "AUTH", Refused, "`AUTH <mechanism>, e.g. TLS` (RFC 2228, RFC 4217)."
-            => "starts a security mechanism such as TLS", Always, Immediate, help: false, feat: None;
+            => "starts a security mechanism such as TLS", Always, Security, help: false, feat: None;
         Adat = "ADAT", Refused, "`ADAT <base64 data>` (RFC 2228)."
             => "sends security data", Always, Immediate, help: false, feat: None;
         Mic = "MIC", Refused, "`MIC <base64 command>`: integrity-protected command (RFC 2228)."
@@ -212,9 +214,9 @@ commands! {
         Epsv(Option<EpsvArg>) = "EPSV", "`EPSV`, `EPSV ALL` or `EPSV <net-prt>` (RFC 2428)."
             => "asks the server to listen, naming only a port (extended passive mode)", Login, Request, help: true, feat: Some(("EPSV", ""));
         Pbsz(u64) = "PBSZ", "`PBSZ <size>`: protection buffer size (RFC 2228; 0 with TLS, RFC 4217)."
-            => "sets the protection buffer size", Always, Immediate, help: false, feat: None;
+            => "sets the protection buffer size", Always, Security, help: false, feat: None;
         Prot(ProtectionLevel) = "PROT", "`PROT C|S|E|P` (RFC 2228, RFC 4217)."
-            => "sets the data channel protection level", Always, Immediate, help: false, feat: None;
+            => "sets the data channel protection level", Always, Security, help: false, feat: None;
         Lprt(SocketAddr) = "LPRT", "`LPRT af,hal,h1,...,pal,p1,...` (RFC 1639)."
             => "tells the server where the client listens, long form (RFC 1639)", Login, Immediate, help: false, feat: None;
     }

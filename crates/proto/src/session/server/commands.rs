@@ -39,6 +39,9 @@ pub(super) fn help_lines() -> Vec<String> {
 /// Features that belong to no verb: TVFS is a property of the server's path names (RFC 3659 §6).
 const FEATURES_WITHOUT_VERB: &[(&str, &str)] = &[("TVFS", "")];
 
+/// The FEAT lines of the security verbs, shown only when TLS is available (RFC 4217 §6).
+const TLS_FEATURES: &[(&str, &str)] = &[("AUTH", "TLS"), ("PBSZ", ""), ("PROT", "")];
+
 impl ServerSession {
     /// The transition function for commands: gate, then one arm per verb.
     pub(super) fn on_command(&mut self, cmd: Command<'static>) {
@@ -66,8 +69,12 @@ impl ServerSession {
             C::Stat(None) => self.stat(),
             C::Stat(Some(_)) => self.reply(Code::NOT_IMPLEMENTED, "STAT with a path is not implemented."),
             // -- not implemented (recognised)
-            C::Auth(_) | C::Adat(_) | C::Pbsz(_) | C::Prot(_) | C::Ccc | C::Mic(_) | C::Conf(_) | C::Enc(_) => {
-                self.reply(Code::NOT_IMPLEMENTED, "Security extensions (TLS) are not implemented.")
+            C::Auth(mech) => self.on_auth(&mech),
+            C::Pbsz(_) => self.on_pbsz(),
+            C::Prot(level) => self.on_prot(level),
+            C::Ccc => self.on_ccc(),
+            C::Adat(_) | C::Mic(_) | C::Conf(_) | C::Enc(_) => {
+                self.reply(Code::NOT_IMPLEMENTED, "Only TLS (AUTH TLS, RFC 4217) is implemented.")
             }
             C::Acct(_) | C::Smnt(_) | C::Rein | C::Lprt(_) | C::Lpsv | C::Site(_) | C::Lang(_) | C::Host(_) => {
                 self.reply(Code::NOT_IMPLEMENTED, "Command not implemented.")
@@ -153,7 +160,78 @@ impl ServerSession {
 
     // ---- command handlers ---------------------------------------------------------------------------------
 
+    fn on_auth(&mut self, mechanism: &str) {
+        let mech = mechanism.trim().to_ascii_uppercase();
+        let implies_private = match mech.as_str() {
+            "TLS" | "TLS-C" => false,
+            "SSL" | "TLS-P" => true,
+            _ if !self.config.tls.available => {
+                return self.reply(Code::NOT_IMPLEMENTED, "AUTH not available: no TLS certificate.")
+            }
+            _ => return self.reply(Code::PARAMETER_NOT_IMPLEMENTED, "AUTH mechanism not supported; use TLS."),
+        };
+        if !self.config.tls.available {
+            return self.reply(Code::NOT_IMPLEMENTED, "AUTH not available: no TLS certificate.");
+        }
+        if self.tls.control {
+            return self.reply(Code::BAD_SEQUENCE, "TLS already runs on this connection.");
+        }
+        if matches!(self.login, Login::LoggedIn { .. }) {
+            return self.reply(Code::BAD_SEQUENCE, "AUTH must come before login.");
+        }
+        self.reply(Code::new(234).unwrap_or(Code::OK), &format!("AUTH {mech} ok, starting TLS."));
+        // Whatever came after the AUTH line came in clear: never run it as if it were protected.
+        self.decoder = CommandDecoder::new(self.config.max_line);
+        self.queue.clear();
+        self.login = Login::AwaitUser;
+        self.tls = Tls { control: true, pbsz: implies_private, private: implies_private };
+        self.events.push_back(ServerEvent::StartTls);
+    }
+
+    fn on_pbsz(&mut self) {
+        if !self.tls.control {
+            return self.reply(Code::BAD_SEQUENCE, "PBSZ needs a protected control connection (AUTH TLS first).");
+        }
+        self.tls.pbsz = true;
+        self.reply(Code::OK, "PBSZ=0")
+    }
+
+    fn on_prot(&mut self, level: crate::command::ProtectionLevel) {
+        use crate::command::ProtectionLevel as P;
+        if !self.tls.control || !self.tls.pbsz {
+            return self.reply(Code::BAD_SEQUENCE, "PBSZ first (after AUTH TLS).");
+        }
+        match level {
+            P::Clear => {
+                self.tls.private = false;
+                self.reply(Code::OK, "PROT now Clear.")
+            }
+            P::Private => {
+                self.tls.private = true;
+                self.reply(Code::OK, "PROT now Private.")
+            }
+            P::Safe | P::Confidential => {
+                self.reply(Code::new(536).unwrap_or(Code::PARAMETER_NOT_IMPLEMENTED), "Only PROT C and P with TLS.")
+            }
+        }
+    }
+
+    fn on_ccc(&mut self) {
+        if !self.tls.control {
+            return self.reply(Code::new(533).unwrap_or(Code::BAD_SEQUENCE), "The control connection is in clear.");
+        }
+        if !self.config.tls.allow_ccc || !matches!(self.login, Login::LoggedIn { .. }) {
+            return self.reply(Code::new(534).unwrap_or(Code::NOT_IMPLEMENTED), "CCC refused by policy.");
+        }
+        self.reply(Code::OK, "CCC ok, ending TLS on the control connection.");
+        self.tls.control = false;
+        self.events.push_back(ServerEvent::StopTls);
+    }
+
     fn on_user(&mut self, user: String) {
+        if self.config.tls.require_login && !self.tls.control && !matches!(self.login, Login::LoggedIn { .. }) {
+            return self.reply(Code::NOT_LOGGED_IN, "TLS required: send AUTH TLS before USER.");
+        }
         match self.login {
             Login::LoggedIn { .. } => self.reply(Code::NOT_LOGGED_IN, "Already logged in; cannot change user."),
             _ => {
@@ -201,6 +279,9 @@ impl ServerSession {
     fn feat(&mut self) {
         let mut lines: Vec<(&str, &str)> = VERBS.iter().filter_map(|v| v.feat).collect();
         lines.extend_from_slice(FEATURES_WITHOUT_VERB);
+        if self.config.tls.available {
+            lines.extend_from_slice(TLS_FEATURES);
+        }
         lines.sort_unstable();
         let mut f = Features::new();
         for (name, params) in lines {
@@ -317,6 +398,12 @@ impl ServerSession {
         let rest = self.rest.take();
         if self.data == Data::None {
             return self.reply(Code::CANT_OPEN_DATA, "Use PORT, EPRT, PASV or EPSV first.");
+        }
+        if self.config.tls.require_data && !self.tls.private {
+            return self.reply(
+                Code::new(521).unwrap_or(Code::CANT_OPEN_DATA),
+                "Data connections must be protected: PBSZ 0 and PROT P first.",
+            );
         }
         let path = match cmd {
             XferCmd::Stou => self.cwd.clone(),

@@ -89,6 +89,50 @@ pub struct ServerConfig {
     pub max_line: usize,
     /// Accept `\` in path arguments (a separator on Windows, so refused with 553 by default).
     pub allow_backslash: bool,
+    /// FTPS (RFC 4217) policy. Default: no TLS (AUTH gets 502).
+    pub tls: TlsPolicy,
+}
+
+/// What a protected data connection that did not resume the control connection's TLS session gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TlsReuse {
+    /// Refuse it: 522 (the default when TLS is required). Stops a third party that connects to a passive port
+    /// with its own TLS session from being served.
+    Require,
+    /// Serve it, but say so in the log.
+    #[default]
+    Warn,
+    /// Do not check.
+    Off,
+}
+
+/// FTPS policy as data (RFC 2228, RFC 4217). [`Default`] is "no TLS".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TlsPolicy {
+    /// The shell has a certificate: AUTH TLS/SSL is accepted and FEAT lists AUTH TLS, PBSZ and PROT.
+    pub available: bool,
+    /// USER (and so every login) only on a protected control connection: 530 before AUTH.
+    pub require_login: bool,
+    /// Transfers only over protected data connections: a transfer command under PROT C gets 521.
+    pub require_data: bool,
+    /// CCC (back to a clear control connection after login) is allowed; otherwise 534.
+    pub allow_ccc: bool,
+    /// The check that a protected data connection resumed this control connection's TLS session.
+    pub reuse: TlsReuse,
+}
+
+impl TlsPolicy {
+    /// TLS available and required for login and data, data connections bound to the control session (522
+    /// otherwise), CCC refused: the strict setting.
+    pub fn required() -> Self {
+        TlsPolicy {
+            available: true,
+            require_login: true,
+            require_data: true,
+            allow_ccc: false,
+            reuse: TlsReuse::Require,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -106,6 +150,7 @@ impl Default for ServerConfig {
             max_failed_logins: 3,
             max_line: 4096,
             allow_backslash: false,
+            tls: TlsPolicy::default(),
         }
     }
 }

@@ -97,6 +97,8 @@ pub enum ServerInput {
     Request,
     /// A data transfer command (RETR, STOR, APPE, STOU, LIST, NLST, MLSD).
     Transfer,
+    /// A security command: AUTH, PBSZ, PROT, CCC (RFC 2228, RFC 4217).
+    Security,
     /// A line that is no command (empty, too long, not UTF-8, bad syntax).
     BadLine,
     /// `complete` with the outcome of the request that is out (outcomes for other ids change nothing).
@@ -123,6 +125,7 @@ impl ServerInput {
             ServerInput::Immediate => "immediate command",
             ServerInput::Request => "request command",
             ServerInput::Transfer => "transfer command",
+            ServerInput::Security => "AUTH/PBSZ/PROT/CCC",
             ServerInput::BadLine => "bad line",
             ServerInput::Outcome => "outcome",
             ServerInput::DataAccepted => "data accepted",
@@ -177,7 +180,7 @@ const OPEN: &[ServerState] = &[
     S::Streaming,
 ];
 const ALL_COMMANDS: &[ServerInput] =
-    &[I::User, I::Pass, I::Quit, I::Abor, I::Stat, I::Immediate, I::Request, I::Transfer, I::BadLine];
+    &[I::User, I::Pass, I::Quit, I::Abor, I::Stat, I::Immediate, I::Request, I::Transfer, I::Security, I::BadLine];
 
 const fn row(
     from: &'static [ServerState],
@@ -193,6 +196,7 @@ const fn row(
 pub const TRANSITIONS: &[Transition] = &[
     // -- logging in
     row(LOGGED_OUT, I::User, "", Next::To(S::AwaitPass), "331"),
+    row(LOGGED_OUT, I::User, "TLS required for login, control in clear", Next::Same, "530"),
     row(&[S::AwaitUser], I::Pass, "", Next::Same, "503"),
     row(&[S::AwaitPass], I::Pass, "anonymous user, anonymous on", Next::To(S::Ready), "230, LoggedIn"),
     row(&[S::AwaitPass], I::Pass, "", Next::To(S::Authenticating), "Authenticate"),
@@ -212,13 +216,38 @@ pub const TRANSITIONS: &[Transition] = &[
     row(&[S::Ready], I::Stat, "", Next::Same, "211 (502 with a path)"),
     row(&[S::Ready], I::Abor, "", Next::Same, "226"),
     row(&[S::AwaitUser, S::AwaitPass, S::Ready], I::Quit, "", Next::To(S::Closed), "221, Close"),
+    // -- security (RFC 2228, RFC 4217)
+    row(&[S::AwaitUser], I::Security, "AUTH TLS/SSL, TLS available, control in clear", Next::Same, "234, StartTls"),
+    row(
+        &[S::AwaitPass],
+        I::Security,
+        "AUTH TLS/SSL, TLS available, control in clear",
+        Next::To(S::AwaitUser),
+        "234, StartTls",
+    ),
+    row(
+        &[S::AwaitUser, S::AwaitPass, S::Ready],
+        I::Security,
+        "AUTH refused (no TLS, already protected, after login, unknown mechanism)",
+        Next::Same,
+        "502/503/504",
+    ),
+    row(&[S::AwaitUser, S::AwaitPass, S::Ready], I::Security, "PBSZ, PROT", Next::Same, "200/503/536"),
+    row(&[S::Ready], I::Security, "CCC, control protected, CCC allowed", Next::Same, "200, StopTls"),
+    row(&[S::AwaitUser, S::AwaitPass, S::Ready], I::Security, "CCC refused", Next::Same, "533/534"),
     // -- requests
     row(&[S::Ready], I::Request, "", Next::To(S::Working), "Stat/Delete/Mkdir/Rmdir/Rename/Size/Mtime/ListenPassive"),
     row(&[S::Ready], I::Request, "refused (path, RNFR first, EPSV ALL, read-only)", Next::Same, "501/503/522/550/553"),
     row(&[S::Working], I::Outcome, "", Next::To(S::Ready), "the reply (CloseData for a bad passive port)"),
     // -- transfers
     row(&[S::Ready], I::Transfer, "", Next::To(S::Opening), "OpenRead/OpenWrite/List"),
-    row(&[S::Ready], I::Transfer, "no data channel, bad path or read-only", Next::Same, "425/550/553"),
+    row(
+        &[S::Ready],
+        I::Transfer,
+        "no data channel, bad path, read-only, PROT C when TLS is required",
+        Next::Same,
+        "425/521/550/553",
+    ),
     row(&[S::Opening], I::Outcome, "opened, active data channel", Next::To(S::Connecting), "ConnectActive"),
     row(&[S::Opening], I::Outcome, "opened, passive, no connection yet", Next::To(S::Accepting), ""),
     row(&[S::Opening], I::Outcome, "opened, passive, already connected", Next::To(S::Streaming), "125, Transfer"),
@@ -226,7 +255,7 @@ pub const TRANSITIONS: &[Transition] = &[
     row(&[S::Connecting], I::Outcome, "connected", Next::To(S::Streaming), "150, Transfer"),
     row(&[S::Connecting], I::Outcome, "failed", Next::To(S::Ready), "Cancel, CloseData, 425"),
     row(&[S::Accepting], I::DataAccepted, "from the client", Next::To(S::Streaming), "150, Transfer"),
-    row(&[S::Streaming], I::Outcome, "", Next::To(S::Ready), "CloseData, 226/426/451/452/552"),
+    row(&[S::Streaming], I::Outcome, "", Next::To(S::Ready), "CloseData, 226/425/426/451/452/522/552"),
     row(XFER, I::Abor, "", Next::To(S::Ready), "Cancel, CloseData, 426, 226"),
     row(&[S::Streaming], I::Stat, "without a path", Next::Same, "211"),
     // -- queueing while a request is out
@@ -238,6 +267,7 @@ pub const TRANSITIONS: &[Transition] = &[
     row(BUSY, I::Immediate, "queued", Next::Same, ""),
     row(BUSY, I::Request, "queued", Next::Same, ""),
     row(BUSY, I::Transfer, "queued", Next::Same, ""),
+    row(BUSY, I::Security, "queued", Next::Same, ""),
     row(BUSY, I::BadLine, "queued", Next::Same, ""),
     row(BUSY, I::Stat, "queue full", Next::To(S::Closed), "Cancel, 421, Close"),
     row(BUSY, I::Abor, "queue full", Next::To(S::Closed), "Cancel, 421, Close"),
@@ -247,6 +277,7 @@ pub const TRANSITIONS: &[Transition] = &[
     row(BUSY, I::Immediate, "queue full", Next::To(S::Closed), "Cancel, 421, Close"),
     row(BUSY, I::Request, "queue full", Next::To(S::Closed), "Cancel, 421, Close"),
     row(BUSY, I::Transfer, "queue full", Next::To(S::Closed), "Cancel, 421, Close"),
+    row(BUSY, I::Security, "queue full", Next::To(S::Closed), "Cancel, 421, Close"),
     row(BUSY, I::BadLine, "queue full", Next::To(S::Closed), "Cancel, 421, Close"),
     // -- inputs that change nothing here
     row(OPEN, I::Outcome, "for a request no longer out", Next::Same, "(ignored)"),

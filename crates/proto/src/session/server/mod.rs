@@ -67,6 +67,7 @@
 //!     [*] --> await_user
 //!     await_user --> await_pass: USER
 //!     await_user --> closed: QUIT, idle timeout
+//!     await_pass --> await_user: AUTH/PBSZ/PROT/CCC
 //!     await_pass --> authenticating: PASS
 //!     await_pass --> ready: PASS
 //!     await_pass --> closed: QUIT, idle timeout
@@ -100,6 +101,7 @@
 //! | from | input | when | to | outputs |
 //! | --- | --- | --- | --- | --- |
 //! | await-user, await-pass | USER |  | await-pass | 331 |
+//! | await-user, await-pass | USER | TLS required for login, control in clear | (same) | 530 |
 //! | await-user | PASS |  | (same) | 503 |
 //! | await-pass | PASS | anonymous user, anonymous on | ready | 230, LoggedIn |
 //! | await-pass | PASS |  | authenticating | Authenticate |
@@ -118,11 +120,17 @@
 //! | ready | STAT |  | (same) | 211 (502 with a path) |
 //! | ready | ABOR |  | (same) | 226 |
 //! | await-user, await-pass, ready | QUIT |  | closed | 221, Close |
+//! | await-user | AUTH/PBSZ/PROT/CCC | AUTH TLS/SSL, TLS available, control in clear | (same) | 234, StartTls |
+//! | await-pass | AUTH/PBSZ/PROT/CCC | AUTH TLS/SSL, TLS available, control in clear | await-user | 234, StartTls |
+//! | await-user, await-pass, ready | AUTH/PBSZ/PROT/CCC | AUTH refused (no TLS, already protected, after login, unknown mechanism) | (same) | 502/503/504 |
+//! | await-user, await-pass, ready | AUTH/PBSZ/PROT/CCC | PBSZ, PROT | (same) | 200/503/536 |
+//! | ready | AUTH/PBSZ/PROT/CCC | CCC, control protected, CCC allowed | (same) | 200, StopTls |
+//! | await-user, await-pass, ready | AUTH/PBSZ/PROT/CCC | CCC refused | (same) | 533/534 |
 //! | ready | request command |  | working | Stat/Delete/Mkdir/Rmdir/Rename/Size/Mtime/ListenPassive |
 //! | ready | request command | refused (path, RNFR first, EPSV ALL, read-only) | (same) | 501/503/522/550/553 |
 //! | working | outcome |  | ready | the reply (CloseData for a bad passive port) |
 //! | ready | transfer command |  | opening | OpenRead/OpenWrite/List |
-//! | ready | transfer command | no data channel, bad path or read-only | (same) | 425/550/553 |
+//! | ready | transfer command | no data channel, bad path, read-only, PROT C when TLS is required | (same) | 425/521/550/553 |
 //! | opening | outcome | opened, active data channel | connecting | ConnectActive |
 //! | opening | outcome | opened, passive, no connection yet | accepting |  |
 //! | opening | outcome | opened, passive, already connected | streaming | 125, Transfer |
@@ -130,7 +138,7 @@
 //! | connecting | outcome | connected | streaming | 150, Transfer |
 //! | connecting | outcome | failed | ready | Cancel, CloseData, 425 |
 //! | accepting | data accepted | from the client | streaming | 150, Transfer |
-//! | streaming | outcome |  | ready | CloseData, 226/426/451/452/552 |
+//! | streaming | outcome |  | ready | CloseData, 226/425/426/451/452/522/552 |
 //! | opening, connecting, accepting, streaming | ABOR |  | ready | Cancel, CloseData, 426, 226 |
 //! | streaming | STAT | without a path | (same) | 211 |
 //! | authenticating, working, opening, connecting, accepting, streaming | STAT | queued | (same) |  |
@@ -141,6 +149,7 @@
 //! | authenticating, working, opening, connecting, accepting, streaming | immediate command | queued | (same) |  |
 //! | authenticating, working, opening, connecting, accepting, streaming | request command | queued | (same) |  |
 //! | authenticating, working, opening, connecting, accepting, streaming | transfer command | queued | (same) |  |
+//! | authenticating, working, opening, connecting, accepting, streaming | AUTH/PBSZ/PROT/CCC | queued | (same) |  |
 //! | authenticating, working, opening, connecting, accepting, streaming | bad line | queued | (same) |  |
 //! | authenticating, working, opening, connecting, accepting, streaming | STAT | queue full | closed | Cancel, 421, Close |
 //! | authenticating, working, opening, connecting, accepting, streaming | ABOR | queue full | closed | Cancel, 421, Close |
@@ -150,6 +159,7 @@
 //! | authenticating, working, opening, connecting, accepting, streaming | immediate command | queue full | closed | Cancel, 421, Close |
 //! | authenticating, working, opening, connecting, accepting, streaming | request command | queue full | closed | Cancel, 421, Close |
 //! | authenticating, working, opening, connecting, accepting, streaming | transfer command | queue full | closed | Cancel, 421, Close |
+//! | authenticating, working, opening, connecting, accepting, streaming | AUTH/PBSZ/PROT/CCC | queue full | closed | Cancel, 421, Close |
 //! | authenticating, working, opening, connecting, accepting, streaming | bad line | queue full | closed | Cancel, 421, Close |
 //! | await-user, await-pass, authenticating, ready, working, opening, connecting, accepting, streaming | outcome | for a request no longer out | (same) | (ignored) |
 //! | await-user, await-pass, authenticating, ready, working, opening, connecting, accepting, streaming | data accepted |  | (same) | verdict Use or Refuse |
@@ -176,7 +186,8 @@
 //! | any time | USER | USER |
 //! | any time | PASS | PASS |
 //! | any time | QUIT | QUIT |
-//! | any time | immediate | ADAT AUTH CCC CONF ENC FEAT HELP HOST MIC NOOP PBSZ PROT SYST |
+//! | any time | immediate | ADAT CONF ENC FEAT HELP HOST MIC NOOP SYST |
+//! | any time | security | AUTH CCC PBSZ PROT |
 //! | after login (530 before) | ABOR | ABOR |
 //! | after login (530 before) | STAT | STAT |
 //! | after login (530 before) | immediate | ACCT ALLO EPRT LANG LPRT LPSV MODE OPTS PORT PWD REIN REST SITE SMNT STRU TYPE XPWD |
@@ -191,8 +202,27 @@
 //! <!-- end generated:server-verbs -->
 //!
 //! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT LPSV SITE
-//! LANG and STAT with a path get 502 (530 before login); the RFC 2228 verbs (AUTH ADAT PBSZ PROT CCC MIC CONF ENC)
-//! and HOST get 502 at any time (no TLS yet). ALLO gets 202.
+//! LANG and STAT with a path get 502 (530 before login); ADAT MIC CONF ENC and HOST get 502 at any time. ALLO
+//! gets 202.
+//!
+//! # FTPS (RFC 2228, RFC 4217)
+//!
+//! The policy is [`ServerConfig::tls`] ([`TlsPolicy`]); the session holds no key and does no cryptography.
+//! - `AUTH TLS` / `AUTH TLS-C` / `AUTH SSL` / `AUTH TLS-P` before login, when TLS is available and the control
+//!   connection is in clear: 234 and [`ServerEvent::StartTls`]; every byte that came after the AUTH line in clear
+//!   is dropped (no command injection before the handshake); a USER already sent must be sent again. `AUTH SSL`
+//!   and `AUTH TLS-P` also set PROT P (the old convention). Without TLS: 502; already protected or after login:
+//!   503; another mechanism: 504.
+//! - `PBSZ n` under TLS: `200 PBSZ=0`; in clear 503. `PROT` before PBSZ: 503; `PROT C`/`P`: 200; `S`/`E`: 536.
+//! - `CCC` under TLS after login: 200 and [`ServerEvent::StopTls`] when [`TlsPolicy::allow_ccc`], else 534; in
+//!   clear 533.
+//! - [`TlsPolicy::require_login`]: USER in clear gets 530. [`TlsPolicy::require_data`]: a transfer command under
+//!   PROT C gets 521.
+//! - Each data connection of a transfer is protected when [`ServerSession::data_protected`] (read when the
+//!   `Transfer` request comes); the shell asks [`ServerSession::data_tls_verdict`] whether a handshake that did not
+//!   resume the control connection's session may be used ([`TlsReuse`]); a refused one is answered
+//!   [`Outcome::TlsNotResumed`] → 522, a failed handshake [`Outcome::TlsHandshakeFailed`] → 425.
+//! - [`ServerSession::new_implicit_tls`]: implicit FTPS, protected from the first byte.
 //!
 //! Before login, a logged-in-only command gets 530. Argument errors found by the decoder get their
 //! [`reply_hint`](crate::command::CommandError::reply_hint) (501/504). `TYPE` takes `A`, `A N`, `I` and `L 8`;
@@ -244,11 +274,11 @@ pub mod machine;
 mod outcomes;
 mod values;
 
-pub use config::{Ipv4Net, Masquerade, ServerConfig};
+pub use config::{Ipv4Net, Masquerade, ServerConfig, TlsPolicy, TlsReuse};
 pub use machine::{ServerInput, ServerState};
 pub use values::{
     Access, DataType, DataVerdict, ListKind, Outcome, Refusal, ServerError, ServerEvent, ServerRequest,
-    ServerRequestId, TimeoutKind, WriteMode,
+    ServerRequestId, TimeoutKind, TlsVerdict, WriteMode,
 };
 
 use crate::command::{Command, CommandDecoder, CommandError, Handling, LoginGate};
@@ -343,6 +373,17 @@ enum Data {
 
 type Line = Result<Command<'static>, CommandError>;
 
+/// The session's FTPS state (RFC 4217).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Tls {
+    /// TLS runs on the control connection (after AUTH, or implicit).
+    control: bool,
+    /// PBSZ came under TLS (PROT may follow).
+    pbsz: bool,
+    /// PROT P: data connections are protected.
+    private: bool,
+}
+
 /// One FTP control connection, server side. See the [module docs](self) for the calling order.
 #[derive(Debug)]
 pub struct ServerSession {
@@ -365,6 +406,8 @@ pub struct ServerSession {
     rest: Option<u64>,
     rename_from: Option<VirtualPath>,
     epsv_all: bool,
+    /// FTPS state: control connection protected, PBSZ seen, PROT P.
+    tls: Tls,
     /// The one timer: its kind and deadline (see [`ServerState::timer`]).
     timer: Option<(TimeoutKind, Instant)>,
 }
@@ -385,6 +428,7 @@ fn input_of(line: &Line) -> ServerInput {
             Some(Handling::Stat) => ServerInput::Stat,
             Some(Handling::Request) => ServerInput::Request,
             Some(Handling::Transfer) => ServerInput::Transfer,
+            Some(Handling::Security) => ServerInput::Security,
             Some(Handling::Immediate) | None => ServerInput::Immediate,
         },
         Err(_) => ServerInput::BadLine,
@@ -417,6 +461,7 @@ impl ServerSession {
             rest: None,
             rename_from: None,
             epsv_all: false,
+            tls: Tls::default(),
             timer: None,
         };
         s.rearm(now, true);
@@ -484,6 +529,37 @@ impl ServerSession {
     /// True once the session has closed (after QUIT, a timeout or too many failed logins).
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// A session on a control connection that runs TLS from its first byte (implicit FTPS, port 990): the
+    /// shell has already made the TLS handshake; the 220 greeting is ready, as with [`new`](Self::new). AUTH gets
+    /// 503 (already protected); data connections are protected after PBSZ 0 and PROT P, as in explicit mode.
+    pub fn new_implicit_tls(config: ServerConfig, client: SocketAddr, server: SocketAddr, now: Instant) -> Self {
+        let mut s = Self::new(config, client, server, now);
+        s.tls.control = true;
+        s
+    }
+
+    /// True while TLS runs on the control connection (after AUTH and before CCC, or implicit).
+    pub fn control_protected(&self) -> bool {
+        self.tls.control
+    }
+
+    /// True when data connections are protected (PROT P): the shell runs TLS, as the TLS server, on the data
+    /// connection of each [`ServerRequest::Transfer`] (RFC 4217 §10, also in active mode).
+    pub fn data_protected(&self) -> bool {
+        self.tls.private
+    }
+
+    /// What to do with a protected data connection whose TLS handshake `resumed` (or not) the TLS session of
+    /// this control connection, by [`TlsPolicy::reuse`]. On [`TlsVerdict::Refuse`] close the connection and
+    /// answer the transfer with [`Outcome::TlsNotResumed`].
+    pub fn data_tls_verdict(&self, resumed: bool) -> TlsVerdict {
+        match (resumed, self.config.tls.reuse) {
+            (true, _) | (false, TlsReuse::Off) => TlsVerdict::Use,
+            (false, TlsReuse::Warn) => TlsVerdict::Warn,
+            (false, TlsReuse::Require) => TlsVerdict::Refuse,
+        }
     }
 
     /// The virtual working directory.

@@ -160,6 +160,11 @@ impl ServerSession {
             Outcome::ConnectionLost => (Code::TRANSFER_ABORTED, "Data connection lost; transfer aborted."),
             Outcome::NoSpace => (Code::INSUFFICIENT_STORAGE, "Insufficient storage space."),
             Outcome::QuotaExceeded => (Code::EXCEEDED_STORAGE, "Storage allocation exceeded."),
+            Outcome::TlsHandshakeFailed => (Code::CANT_OPEN_DATA, "TLS handshake on the data connection failed."),
+            Outcome::TlsNotResumed => (
+                Code::new(522).unwrap_or(Code::CANT_OPEN_DATA),
+                "Data connection refused: its TLS session does not resume the control connection's.",
+            ),
             _ => (Code::LOCAL_ERROR, "Transfer failed: local error."),
         };
         self.reply(code, text);

@@ -94,6 +94,21 @@ fn every_transition_row_is_taken() {
     let mut t = T::new(ServerConfig { anonymous: true, ..ServerConfig::default() });
     t.lines(&["USER ftp", "PASS x", "USER a", "PASS b", "NOOP", "STAT", "ABOR", "", "RNTO x", "RETR x"]);
     t.timeout();
+    // Security commands.
+    let tls = ServerConfig {
+        tls: TlsPolicy { available: true, allow_ccc: true, ..TlsPolicy::default() },
+        ..ServerConfig::default()
+    };
+    let mut t = T::new(tls.clone());
+    t.lines(&["USER a", "AUTH TLS"]);
+    let mut t = T::new(tls.clone());
+    t.lines(&["AUTH TLS", "AUTH TLS", "PBSZ 0", "PROT P", "CCC", "USER a", "AUTH TLS"]);
+    let mut t = T::new(ServerConfig { tls: TlsPolicy::required(), ..ServerConfig::default() });
+    t.lines(&["USER a", "PBSZ 0", "CCC"]);
+    let mut t = T::new(tls);
+    t.lines(&["AUTH TLS", "USER a", "PASS p", "PBSZ 0"]); // queued while authenticating
+    t.answer(Outcome::LoggedIn(Access::ReadWrite));
+    t.lines(&["PROT P", "AUTH TLS", "CCC"]);
     let mut t = T::new(ServerConfig::default());
     t.lines(&["QUIT"]);
     t.accept();
@@ -131,7 +146,7 @@ fn every_transition_row_is_taken() {
     t.s.shutdown();
     t.answer_stale(); // after the close
                       // A full queue closes, whatever the line that overflows it.
-    for last in ["STAT", "ABOR", "USER a", "PASS b", "QUIT", "NOOP", "CWD x", "RETR x", ""] {
+    for last in ["STAT", "ABOR", "USER a", "PASS b", "QUIT", "NOOP", "CWD x", "RETR x", "PBSZ 0", ""] {
         let mut t = T::logged_in();
         t.lines(&["SIZE x"]);
         for _ in 0..MAX_QUEUED_COMMANDS {
@@ -260,5 +275,183 @@ fn failure_tables() {
     ];
     for (cmd, o, want) in open {
         assert_eq!(open_failure(*cmd, o).0.get(), *want, "{cmd:?} {o:?}");
+    }
+}
+
+/// The replies of a session on `config` to `lines`, one per line (the greeting left out), with its events.
+fn replies(config: ServerConfig, implicit: bool, lines: &[&str]) -> (Vec<String>, Vec<ServerEvent>) {
+    let now = Instant::now();
+    let (client, server) = (SocketAddr::from(([192, 0, 2, 7], 50000)), SocketAddr::from(([192, 0, 2, 1], 21)));
+    let mut s = if implicit {
+        ServerSession::new_implicit_tls(config, client, server, now)
+    } else {
+        ServerSession::new(config, client, server, now)
+    };
+    let mut text = Vec::new();
+    let mut events = Vec::new();
+    while let Some(b) = s.poll_transmit() {
+        text.extend_from_slice(&b);
+    }
+    text.clear();
+    for l in lines {
+        let _ = s.handle_input(now, format!("{l}\r\n").as_bytes());
+        loop {
+            while let Some(b) = s.poll_transmit() {
+                text.extend_from_slice(&b);
+            }
+            while let Some(e) = s.poll_event() {
+                events.push(e);
+            }
+            let Some(r) = s.poll_request() else { break };
+            let o = match r {
+                ServerRequest::Authenticate { .. } => Outcome::LoggedIn(Access::ReadWrite),
+                ServerRequest::ListenPassive { .. } => Outcome::Bound(SocketAddr::from(([192, 0, 2, 1], 50000))),
+                _ => Outcome::Ok,
+            };
+            let _ = s.complete(now, r.id(), o);
+        }
+    }
+    let text = String::from_utf8(text).unwrap_or_default();
+    (text.lines().map(|l| l[..3.min(l.len())].to_owned()).collect(), events)
+}
+
+fn tls_on() -> ServerConfig {
+    ServerConfig { tls: TlsPolicy { available: true, ..TlsPolicy::default() }, ..ServerConfig::default() }
+}
+
+#[test]
+fn ftps_command_replies() {
+    // (config, implicit, lines, replies)
+    let required = ServerConfig { tls: TlsPolicy::required(), ..ServerConfig::default() };
+    let ccc = ServerConfig {
+        tls: TlsPolicy { available: true, allow_ccc: true, ..TlsPolicy::default() },
+        ..ServerConfig::default()
+    };
+    let cases: Vec<(ServerConfig, bool, Vec<&str>, Vec<&str>)> = vec![
+        // No certificate: AUTH is not implemented, PBSZ/PROT are out of sequence.
+        (ServerConfig::default(), false, vec!["AUTH TLS", "PBSZ 0", "PROT P"], vec!["502", "503", "503"]),
+        (tls_on(), false, vec!["AUTH TLS"], vec!["234"]),
+        (tls_on(), false, vec!["AUTH KERBEROS_V4"], vec!["504"]),
+        (tls_on(), false, vec!["PBSZ 0", "PROT P"], vec!["503", "503"]),
+        (
+            tls_on(),
+            false,
+            vec!["AUTH TLS", "PROT P", "PBSZ 0", "PROT S", "PROT E", "PROT C", "PROT P"],
+            vec!["234", "503", "200", "536", "536", "200", "200"],
+        ),
+        (tls_on(), false, vec!["AUTH TLS", "AUTH TLS"], vec!["234", "503"]),
+        (tls_on(), true, vec!["AUTH TLS", "PBSZ 0", "PROT P"], vec!["503", "200", "200"]),
+        // TLS required: USER in clear refused, a transfer under PROT C refused (521), PROT P served.
+        (required.clone(), false, vec!["USER a"], vec!["530"]),
+        (
+            required.clone(),
+            false,
+            vec!["AUTH TLS", "USER a", "PASS b", "PASV", "RETR x", "PBSZ 0", "PROT P", "PASV", "RETR x"],
+            vec!["234", "331", "230", "227", "521", "200", "200", "227"],
+        ),
+        (required.clone(), false, vec!["AUTH TLS", "USER a", "PASS b", "CCC"], vec!["234", "331", "230", "534"]),
+        (ccc.clone(), false, vec!["CCC"], vec!["533"]),
+        (
+            ccc.clone(),
+            false,
+            vec!["AUTH TLS", "USER a", "PASS b", "CCC", "CCC"],
+            vec!["234", "331", "230", "200", "533"],
+        ),
+        (ccc, false, vec!["AUTH TLS", "CCC"], vec!["234", "534"]),
+        (tls_on(), false, vec!["USER a", "PASS b", "AUTH TLS"], vec!["331", "230", "503"]),
+    ];
+    for (config, implicit, lines, want) in cases {
+        let (got, _) = replies(config, implicit, &lines);
+        assert_eq!(got, want, "{lines:?}");
+    }
+}
+
+#[test]
+fn auth_starts_tls_and_drops_what_came_after_it_in_clear() {
+    let now = Instant::now();
+    let (client, server) = (SocketAddr::from(([192, 0, 2, 7], 50000)), SocketAddr::from(([192, 0, 2, 1], 21)));
+    let mut s = ServerSession::new(tls_on(), client, server, now);
+    while s.poll_transmit().is_some() {}
+    // A STARTTLS-style injection: a command pipelined in clear behind AUTH must not run under TLS.
+    s.handle_input(now, b"USER a\r\nAUTH TLS\r\nPASS injected\r\n").unwrap();
+    let mut text = Vec::new();
+    while let Some(b) = s.poll_transmit() {
+        text.extend_from_slice(&b);
+    }
+    assert_eq!(s.poll_event(), Some(ServerEvent::StartTls));
+    assert!(s.poll_request().is_none(), "the PASS sent in clear after AUTH ran");
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.starts_with("331 ") && text.contains("\r\n234 ") && !text.contains("503"), "{text}");
+    assert!(s.control_protected() && !s.data_protected());
+    assert_eq!(s.state(), ServerState::AwaitUser);
+    // AUTH SSL implies a protected data channel.
+    let mut s = ServerSession::new(tls_on(), client, server, now);
+    s.handle_input(now, b"AUTH SSL\r\n").unwrap();
+    assert!(s.data_protected());
+}
+
+#[test]
+fn feat_lists_tls_only_when_available_and_verdicts_follow_the_policy() {
+    let feat = |config: ServerConfig| {
+        let now = Instant::now();
+        let mut s = ServerSession::new(
+            config,
+            SocketAddr::from(([192, 0, 2, 7], 1)),
+            SocketAddr::from(([192, 0, 2, 1], 21)),
+            now,
+        );
+        while s.poll_transmit().is_some() {}
+        s.handle_input(now, b"FEAT\r\n").unwrap();
+        let mut t = Vec::new();
+        while let Some(b) = s.poll_transmit() {
+            t.extend_from_slice(&b);
+        }
+        String::from_utf8(t).unwrap()
+    };
+    let with = feat(tls_on());
+    assert!(with.contains(" AUTH TLS\r\n") && with.contains(" PBSZ\r\n") && with.contains(" PROT\r\n"), "{with}");
+    let without = feat(ServerConfig::default());
+    assert!(!without.contains("AUTH") && !without.contains("PBSZ") && !without.contains("PROT"), "{without}");
+    let now = Instant::now();
+    let (c, sv) = (SocketAddr::from(([192, 0, 2, 7], 1)), SocketAddr::from(([192, 0, 2, 1], 21)));
+    for (reuse, want) in
+        [(TlsReuse::Require, TlsVerdict::Refuse), (TlsReuse::Warn, TlsVerdict::Warn), (TlsReuse::Off, TlsVerdict::Use)]
+    {
+        let config = ServerConfig {
+            tls: TlsPolicy { available: true, reuse, ..TlsPolicy::default() },
+            ..ServerConfig::default()
+        };
+        let s = ServerSession::new(config, c, sv, now);
+        assert_eq!(s.data_tls_verdict(false), want);
+        assert_eq!(s.data_tls_verdict(true), TlsVerdict::Use);
+    }
+}
+
+#[test]
+fn a_refused_or_failed_data_handshake_is_a_reply() {
+    for (outcome, code) in [(Outcome::TlsNotResumed, "522"), (Outcome::TlsHandshakeFailed, "425")] {
+        let mut t = T::new(ServerConfig { tls: TlsPolicy::required(), ..ServerConfig::default() });
+        let mut text = Vec::new();
+        for l in ["AUTH TLS", "USER a", "PASS b"] {
+            t.s.handle_input(t.now, format!("{l}\r\n").as_bytes()).unwrap();
+            while let Some(r) = t.s.poll_request() {
+                let _ = t.s.complete(t.now, r.id(), Outcome::LoggedIn(Access::ReadWrite));
+            }
+        }
+        t.drain();
+        t.lines(&["PBSZ 0", "PROT P", "PASV"]);
+        t.answer(Outcome::Bound(SocketAddr::from(([192, 0, 2, 1], 50000))));
+        t.lines(&["RETR x"]);
+        t.answer(Outcome::Ok);
+        t.accept();
+        assert!(t.s.data_protected());
+        let r = t.out.remove(0);
+        let _ = t.s.complete(t.now, r.id(), outcome);
+        while let Some(b) = t.s.poll_transmit() {
+            text.extend_from_slice(&b);
+        }
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.starts_with(code), "{text}");
+        assert_eq!(t.s.state(), ServerState::Ready);
     }
 }

@@ -238,6 +238,12 @@ pub enum Outcome {
     PassiveRangeExhausted,
     /// Anything else; the text is for the caller's logs and never sent to the client.
     Failed(String),
+    /// `Transfer` on a protected data connection: the TLS handshake failed (garbage, cut off, refused
+    /// certificate): 425.
+    TlsHandshakeFailed,
+    /// `Transfer` on a protected data connection: the handshake did not resume this control connection's TLS
+    /// session and [`ServerSession::data_tls_verdict`] said refuse: 522.
+    TlsNotResumed,
 }
 
 impl Outcome {
@@ -263,6 +269,8 @@ impl Outcome {
             Outcome::QuotaExceeded => "quota_exceeded",
             Outcome::PassiveRangeExhausted => "passive_range_exhausted",
             Outcome::Failed(_) => "failed",
+            Outcome::TlsHandshakeFailed => "tls_handshake_failed",
+            Outcome::TlsNotResumed => "tls_not_resumed",
         }
     }
 }
@@ -290,6 +298,25 @@ pub enum ServerEvent {
     },
     /// Write the remaining bytes from `poll_transmit`, then close the control connection. The session is closed.
     Close,
+    /// AUTH was accepted (234): write the remaining bytes from `poll_transmit` in clear, then run the TLS
+    /// handshake on the control connection (the shell is the TLS server). Every byte after the AUTH line that
+    /// came in clear was dropped by the session.
+    StartTls,
+    /// CCC was accepted (200): after writing the remaining bytes under TLS, end TLS on the control connection
+    /// (close_notify both ways) and go on in clear.
+    StopTls,
+}
+
+/// What the shell does with a protected data connection, by whether its TLS handshake resumed the control
+/// connection's session ([`ServerSession::data_tls_verdict`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsVerdict {
+    /// Use it.
+    Use,
+    /// Use it, and log that it did not resume the control session.
+    Warn,
+    /// Close it and answer the transfer [`Outcome::TlsNotResumed`] (522).
+    Refuse,
 }
 
 /// The verdict on a passive data connection reported with [`ServerSession::handle_data_accepted`].

@@ -1,0 +1,278 @@
+//! FTPS for the server (feature `tls`): certificates, the per-control-connection TLS configuration that binds
+//! data connections to their control connection's TLS session, and protected transfers.
+//!
+//! **Binding.** Each control connection gets its own session store. Its control handshake stores there the TLS
+//! 1.2 session ID or the TLS 1.3 tickets it issues (stateful tickets: the server never issues stateless ones, so
+//! a ticket is only good where it is stored). Its data connections use a read-only view of the same store: a data
+//! handshake can resume only a session this control connection's handshake made, so "the handshake resumed"
+//! ([`rustls::HandshakeKind::Resumed`]) means "it resumed *this* control connection's session". A third party that
+//! connects to the passive port with a TLS session of its own makes a full handshake, and the session's policy
+//! ([`TlsReuse`](crate::proto::session::server::TlsReuse)) refuses it with 522. The view also lets one ticket be
+//! used by many data connections (OpenSSL clients reuse the one session they hold), which the single-use tickets
+//! of a shared cache would refuse after the first.
+
+use super::data::Opened;
+use super::fs::Upload;
+use crate::proto::session::server::{Outcome, TlsVerdict};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::StoresServerSessions;
+use std::collections::VecDeque;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+
+/// Sessions one control connection keeps (each TLS 1.3 handshake stores a few tickets).
+const STORE_ENTRIES: usize = 16;
+
+/// Loads a PEM certificate chain and its private key into a TLS server configuration (rustls, `ring`).
+///
+/// # Errors
+/// A file that cannot be read, holds no certificate or key, or a key that does not fit the certificate.
+pub fn load_pem(cert: &Path, key: &Path) -> io::Result<Arc<rustls::ServerConfig>> {
+    let bad =
+        |what: &str, e: &dyn std::fmt::Display| io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"));
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad(&cert.display().to_string(), &e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(&cert.display().to_string(), &e))?;
+    if certs.is_empty() {
+        return Err(bad(&cert.display().to_string(), &"no certificate in the file"));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(&key.display().to_string(), &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad("TLS versions", &e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad("certificate and key", &e))?;
+    Ok(Arc::new(config))
+}
+
+/// The server's current TLS configuration; [`reload`](Self::reload) swaps it for new connections.
+#[derive(Debug)]
+pub(crate) struct TlsShared {
+    current: RwLock<Arc<rustls::ServerConfig>>,
+}
+
+impl TlsShared {
+    pub(crate) fn new(config: Arc<rustls::ServerConfig>) -> Self {
+        TlsShared { current: RwLock::new(config) }
+    }
+
+    pub(crate) fn reload(&self, config: Arc<rustls::ServerConfig>) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = config;
+    }
+
+    /// The configurations of one control connection: its own store, read-only for its data connections.
+    pub(crate) fn for_session(&self) -> SessionTls {
+        let base = self.current.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let entries: Entries = Arc::new(Mutex::new(VecDeque::new()));
+        let mut control = (*base).clone();
+        control.session_storage = Arc::new(BoundStore { entries: entries.clone(), writable: true });
+        control.ticketer = Arc::new(NoTickets);
+        let mut data = (*base).clone();
+        data.session_storage = Arc::new(BoundStore { entries, writable: false });
+        data.ticketer = Arc::new(NoTickets);
+        data.send_tls13_tickets = 0;
+        SessionTls { control: TlsAcceptor::from(Arc::new(control)), data: TlsAcceptor::from(Arc::new(data)) }
+    }
+}
+
+/// The acceptors of one control connection.
+#[derive(Clone)]
+pub(crate) struct SessionTls {
+    pub control: TlsAcceptor,
+    pub data: TlsAcceptor,
+}
+
+/// Never issues stateless tickets (every resumption goes through the control connection's store).
+#[derive(Debug)]
+struct NoTickets;
+
+impl rustls::server::ProducesTickets for NoTickets {
+    fn enabled(&self) -> bool {
+        false
+    }
+    fn lifetime(&self) -> u32 {
+        0
+    }
+    fn encrypt(&self, _plain: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+    fn decrypt(&self, _cipher: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// Stored sessions, oldest first: (session ID or ticket, session).
+type Entries = Arc<Mutex<VecDeque<(Vec<u8>, Vec<u8>)>>>;
+
+/// One control connection's sessions: written by its control handshake, read by its data handshakes.
+#[derive(Debug)]
+struct BoundStore {
+    entries: Entries,
+    writable: bool,
+}
+
+impl StoresServerSessions for BoundStore {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        if !self.writable {
+            return false;
+        }
+        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        e.retain(|(k, _)| *k != key);
+        if e.len() >= STORE_ENTRIES {
+            e.pop_front();
+        }
+        e.push_back((key, value));
+        true
+    }
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        e.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        // Data connections may resume the control connection's session as often as they come.
+        self.get(key)
+    }
+    fn can_cache(&self) -> bool {
+        self.writable
+    }
+}
+
+/// The control connection, in clear or under TLS.
+pub(crate) type TlsControl = tokio_rustls::server::TlsStream<TcpStream>;
+
+/// Runs the server's side of a TLS handshake on `stream` within `limit`.
+pub(crate) async fn accept(acceptor: &TlsAcceptor, stream: TcpStream, limit: Duration) -> io::Result<TlsControl> {
+    match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+        Ok(r) => r,
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out")),
+    }
+}
+
+/// Bytes a protected download or upload moves per read.
+const BLOCK: usize = 256 * 1024;
+
+/// One protected transfer: the TLS handshake on the data connection (the server is the TLS server in passive and
+/// active mode, RFC 4217 §10), the check that it resumed the control connection's session (`unresumed` is the
+/// session's verdict for one that did not), then the data through a read/write loop (no sendfile under TLS).
+pub(crate) async fn transfer(
+    acceptor: TlsAcceptor,
+    stream: TcpStream,
+    opened: Opened,
+    unresumed: TlsVerdict,
+    timeout: Duration,
+) -> (Outcome, Option<Upload>) {
+    let peer = stream.peer_addr().ok();
+    let mut tls = match accept(&acceptor, stream, timeout).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::info!(?peer, error = %e, "TLS handshake on the data connection failed");
+            return (Outcome::TlsHandshakeFailed, None);
+        }
+    };
+    let resumed = tls.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+    match (resumed, unresumed) {
+        (true, _) | (false, TlsVerdict::Use) => {}
+        (false, TlsVerdict::Warn) => {
+            tracing::warn!(?peer, "data connection did not resume the control connection's TLS session (served)")
+        }
+        (false, _) => {
+            tracing::warn!(?peer, "data connection refused: it did not resume the control connection's TLS session");
+            let _ = tls.shutdown().await;
+            return (Outcome::TlsNotResumed, None);
+        }
+    }
+    tracing::debug!(?peer, resumed, "protected data connection");
+    let timed = |d: Duration| {
+        move |r: Result<io::Result<()>, tokio::time::error::Elapsed>| match r {
+            Ok(r) => r,
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("no progress in {d:?}"))),
+        }
+    };
+    let sent = match opened {
+        Opened::Write(upload) => return receive(tls, upload, timeout).await,
+        Opened::Listing(bytes) => {
+            timed(timeout)(tokio::time::timeout(timeout, tls.write_all(&bytes)).await).map(|()| bytes.len() as u64)
+        }
+        Opened::Read(file) => {
+            let mut file = tokio::fs::File::from_std(file);
+            let mut buf = vec![0u8; BLOCK];
+            let mut total = 0u64;
+            loop {
+                let n = match file.read(&mut buf).await {
+                    Ok(0) => break Ok(total),
+                    Ok(n) => n,
+                    Err(e) => break Err(e),
+                };
+                if let Err(e) = timed(timeout)(tokio::time::timeout(timeout, tls.write_all(&buf[..n])).await) {
+                    break Err(e);
+                }
+                total += n as u64;
+            }
+        }
+    };
+    match sent {
+        Ok(bytes) => {
+            // close_notify, then the TCP FIN: the client knows the data ended here.
+            match tokio::time::timeout(timeout, tls.shutdown()).await {
+                Ok(Ok(())) => (Outcome::TransferDone { bytes }, None),
+                _ => (Outcome::ConnectionLost, None),
+            }
+        }
+        Err(_) => (Outcome::ConnectionLost, None),
+    }
+}
+
+async fn receive(mut tls: TlsControl, upload: Upload, timeout: Duration) -> (Outcome, Option<Upload>) {
+    let mut upload = Some(upload);
+    let mut buf = vec![0u8; BLOCK];
+    let mut total = 0u64;
+    loop {
+        let n = match tokio::time::timeout(timeout, tls.read(&mut buf)).await {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => n,
+            // A client that closes without close_notify (many do after an upload): the TCP end ends the data.
+            Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                tracing::debug!("upload ended without TLS close_notify");
+                break;
+            }
+            Ok(Err(_)) | Err(_) => {
+                if let Some(up) = upload.take() {
+                    let undone = up.abort();
+                    tracing::info!(?undone, "protected upload cut off");
+                }
+                return (Outcome::ConnectionLost, None);
+            }
+        };
+        let Some(mut up) = upload.take() else { return (Outcome::ConnectionLost, None) };
+        let chunk = buf[..n].to_vec();
+        let joined = tokio::task::spawn_blocking(move || {
+            let r = up.file().and_then(|f| std::io::Write::write_all(f, &chunk));
+            (up, r)
+        })
+        .await;
+        match joined {
+            Ok((up, Ok(()))) => upload = Some(up),
+            Ok((up, Err(e))) => {
+                let outcome = super::data::outcome_of(&e);
+                let _ = up.abort();
+                return match outcome {
+                    Outcome::NoSpace | Outcome::QuotaExceeded => (outcome, None),
+                    _ => (Outcome::Failed(e.to_string()), None),
+                };
+            }
+            Err(e) => return (Outcome::Failed(e.to_string()), None),
+        }
+        total += n as u64;
+    }
+    let _ = tls.shutdown().await;
+    (Outcome::TransferDone { bytes: total }, upload)
+}

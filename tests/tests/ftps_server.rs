@@ -1,0 +1,343 @@
+//! ftpkit's server with FTPS (RFC 4217) against real TLS clients: curl `--ssl-reqd` (explicit, passive) and
+//! `ftps://` (implicit), lftp with `ftp:ssl-force` + `ftp:ssl-protect-data` (passive and active), and Python's
+//! `ftplib.FTP_TLS` with `prot_p()`. The server requires TLS and requires every data connection to resume the
+//! control connection's TLS session; the hostile cases check that a data connection from another TLS session is
+//! refused with 522 and gets no data, that USER in clear gets 530, and that garbage instead of a ClientHello gets a
+//! reply and leaves the session working. The certificate (IP SAN 127.0.0.1, DNS SAN localhost) is made by the test
+//! with `openssl`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ftpkit::server::TlsPolicy;
+use ftpkit_interop::install::ensure_openssl;
+use ftpkit_interop::{curl, ftplib, lftp, sha256_hex, FtpkitOpts, FtpkitServer, FtpkitTls, RunOutput};
+
+type TestResult = Result<(), String>;
+
+/// A self-signed certificate and key for 127.0.0.1 / localhost in `dir`.
+fn make_cert(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
+    let openssl = ensure_openssl().map_err(|e| e.to_string())?;
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = Command::new(openssl)
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .map_err(|e| format!("openssl: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("openssl req failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok((cert, key))
+}
+
+/// A server requiring TLS for login and data, and session reuse on data connections (522 otherwise).
+fn start(dir: &Path, implicit: bool) -> Result<(FtpkitServer, PathBuf), String> {
+    let (cert, key) = make_cert(dir)?;
+    let tls = FtpkitTls { cert: cert.clone(), key, policy: TlsPolicy::required(), implicit };
+    let server =
+        FtpkitServer::start(FtpkitOpts { tls: Some(tls), ..FtpkitOpts::default() }).map_err(|e| e.to_string())?;
+    Ok((server, cert))
+}
+
+fn fail(server: &FtpkitServer, out: &RunOutput, why: &str) -> String {
+    format!("{why}\ncommand: {}\n{}\n=== server ===\n{}", out.command, out.describe(), server.log())
+}
+
+fn check_file(server: &FtpkitServer, out: &RunOutput, local: &Path) -> TestResult {
+    let bytes = std::fs::read(local).map_err(|e| fail(server, out, &format!("no downloaded file: {e}")))?;
+    let big = server.tree().big();
+    if bytes.len() as u64 != big.len || sha256_hex(&bytes) != big.sha256 {
+        return Err(fail(server, out, &format!("downloaded {} bytes, want {} (sha256 differs)", bytes.len(), big.len)));
+    }
+    Ok(())
+}
+
+fn check_disk(server: &FtpkitServer, out: &RunOutput, path: &str, want: &[u8]) -> TestResult {
+    let got = server.tree().read(path).map_err(|e| fail(server, out, &e.to_string()))?;
+    if got != want {
+        return Err(fail(server, out, &format!("{path}: {} bytes on disk, want {}", got.len(), want.len())));
+    }
+    Ok(())
+}
+
+fn upload_content(tag: &str) -> Vec<u8> {
+    let mut c = format!("ftpkit ftps upload {tag}\n\r\n\x00\u{ff}").into_bytes();
+    c.extend(std::iter::repeat_n(b"ftps\r\n".iter().copied(), 50_000).flatten());
+    c
+}
+
+#[test]
+fn curl_explicit_passive_download_and_upload_byte_exact() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, cert) = start(dir.path(), false)?;
+    let local = dir.path().join("big.bin");
+    let url = format!("ftp://127.0.0.1:{}/big.bin", server.port());
+    let out = curl(["-sS", "--ssl-reqd", "--cacert"].map(String::from).into_iter().chain([
+        cert.display().to_string(),
+        "-u".into(),
+        server.userpass(),
+        url,
+        "-o".into(),
+        local.display().to_string(),
+    ]))
+    .map_err(|e| e.to_string())?;
+    if !out.success() {
+        return Err(fail(&server, &out, "curl --ssl-reqd download failed"));
+    }
+    check_file(&server, &out, &local)?;
+    let up = dir.path().join("up.bin");
+    let content = upload_content("curl");
+    std::fs::write(&up, &content).map_err(|e| e.to_string())?;
+    let url = format!("ftp://127.0.0.1:{}/upload/curl.bin", server.port());
+    let out = curl(["-sS", "--ssl-reqd", "--cacert"].map(String::from).into_iter().chain([
+        cert.display().to_string(),
+        "-u".into(),
+        server.userpass(),
+        "-T".into(),
+        up.display().to_string(),
+        url,
+    ]))
+    .map_err(|e| e.to_string())?;
+    if !out.success() {
+        return Err(fail(&server, &out, "curl --ssl-reqd upload failed"));
+    }
+    check_disk(&server, &out, "upload/curl.bin", &content)
+}
+
+#[test]
+fn curl_implicit_ftps_download() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, cert) = start(dir.path(), true)?;
+    let port = server.implicit_addr().ok_or("no implicit listener")?.port();
+    let local = dir.path().join("big.bin");
+    let out = curl(["-sS", "--cacert"].map(String::from).into_iter().chain([
+        cert.display().to_string(),
+        "-u".into(),
+        server.userpass(),
+        format!("ftps://127.0.0.1:{port}/big.bin"),
+        "-o".into(),
+        local.display().to_string(),
+    ]))
+    .map_err(|e| e.to_string())?;
+    if !out.success() {
+        return Err(fail(&server, &out, "curl ftps:// (implicit) failed"));
+    }
+    check_file(&server, &out, &local)
+}
+
+fn lftp_tls(passive: bool) -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, cert) = start(dir.path(), false)?;
+    let local = dir.path().join("big.bin");
+    let up = dir.path().join("up.bin");
+    let content = upload_content(if passive { "lftp passive" } else { "lftp active" });
+    std::fs::write(&up, &content).map_err(|e| e.to_string())?;
+    let script = format!(
+        "set ftp:ssl-allow yes; set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:ca-file '{ca}'; \
+         open -u '{user}','{pass}' -p {port} 127.0.0.1; set ftp:passive-mode {mode}; ls; get big.bin -o '{big}'; \
+         put '{up}' -o upload/lftp.bin; bye",
+        ca = cert.display(),
+        user = server.user(),
+        pass = server.pass(),
+        port = server.port(),
+        mode = if passive { "on" } else { "off" },
+        big = local.display(),
+        up = up.display(),
+    );
+    let out = lftp(&script).map_err(|e| e.to_string())?;
+    if !out.success() {
+        return Err(fail(&server, &out, "lftp over TLS failed"));
+    }
+    check_file(&server, &out, &local)?;
+    check_disk(&server, &out, "upload/lftp.bin", &content)
+}
+
+#[test]
+fn lftp_tls_passive() -> TestResult {
+    lftp_tls(true)
+}
+
+#[test]
+fn lftp_tls_active() -> TestResult {
+    lftp_tls(false)
+}
+
+/// Python prelude: `Reuse` resumes the control connection's TLS session on data connections, `FTP_TLS` does not.
+fn python(server: &FtpkitServer, cert: &Path, body: &str) -> String {
+    format!(
+        "import ftplib, ssl, socket, threading, io, hashlib\n\
+         host, port, ca = '127.0.0.1', {port}, {ca:?}\n\
+         user, pw = {user:?}, {pass:?}\n\
+         ctx = ssl.create_default_context(cafile=ca)\n\
+         class Reuse(ftplib.FTP_TLS):\n\
+         \x20   def ntransfercmd(self, cmd, rest=None):\n\
+         \x20       conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)\n\
+         \x20       if self._prot_p:\n\
+         \x20           conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)\n\
+         \x20       return conn, size\n\
+         def login(cls):\n\
+         \x20   f = cls(context=ctx)\n\
+         \x20   f.connect(host, port, timeout=10)\n\
+         \x20   f.login(user, pw)\n\
+         \x20   f.prot_p()\n\
+         \x20   return f\n{body}",
+        port = server.port(),
+        ca = cert.display().to_string(),
+        user = server.user(),
+        pass = server.pass(),
+    )
+}
+
+fn values(out: &RunOutput) -> Vec<(String, String)> {
+    out.stdout_text().lines().filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned()))).collect()
+}
+
+fn expect(server: &FtpkitServer, out: &RunOutput, key: &str, want: &str) -> TestResult {
+    match values(out).iter().find(|(k, _)| k == key) {
+        Some((_, v)) if v == want => Ok(()),
+        other => Err(fail(server, out, &format!("{key}: got {other:?}, want {want:?}"))),
+    }
+}
+
+#[test]
+fn ftplib_resuming_the_session_works_on_tls13_and_tls12_and_stock_ftp_tls_gets_522() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, cert) = start(dir.path(), false)?;
+    let big = server.tree().big().sha256.clone();
+    let body = "f = login(Reuse)\nprint('FEAT=' + str('AUTH TLS' in f.sendcmd('FEAT')))\n\
+                for i in range(5):\n\
+                \x20   b = io.BytesIO(); f.retrbinary('RETR big.bin', b.write)\n\
+                \x20   f.storbinary('STOR upload/py%d.bin' % i, io.BytesIO(b.getvalue()))\n\
+                print('SHA=' + hashlib.sha256(b.getvalue()).hexdigest())\n\
+                print('VERSION=' + f.sock.version())\nf.quit()\n\
+                g = login(ftplib.FTP_TLS)\n\
+                try:\n\
+                \x20   g.retrbinary('RETR big.bin', lambda d: None)\n\
+                \x20   print('STOCK=served')\n\
+                except ftplib.error_perm as e:\n\
+                \x20   print('STOCK=' + str(e)[:3])\n\
+                print('AFTER=' + g.sendcmd('NOOP')[:3])\n\
+                ctx.maximum_version = ssl.TLSVersion.TLSv1_2\n\
+                h = login(Reuse)\n\
+                for i in range(3):\n\
+                \x20   b = io.BytesIO(); h.retrbinary('RETR big.bin', b.write)\n\
+                print('V12=' + h.sock.version())\n\
+                print('SHA12=' + hashlib.sha256(b.getvalue()).hexdigest())\n";
+    let out = ftplib(&python(&server, &cert, body)).map_err(|e| e.to_string())?;
+    expect(&server, &out, "FEAT", "True")?;
+    expect(&server, &out, "V12", "TLSv1.2")?;
+    expect(&server, &out, "SHA12", &big)?;
+    expect(&server, &out, "SHA", &big)?;
+    expect(&server, &out, "STOCK", "522")?;
+    expect(&server, &out, "AFTER", "200")?;
+    let bytes = server.tree().read("upload/py4.bin").map_err(|e| fail(&server, &out, &e.to_string()))?;
+    if sha256_hex(&bytes) != big {
+        return Err(fail(&server, &out, "upload over a resumed data connection differs"));
+    }
+    eprintln!(
+        "ftps_server: ftplib resumed 10 data connections on {}",
+        values(&out).iter().find(|(k, _)| k == "VERSION").map_or("?", |(_, v)| v)
+    );
+    Ok(())
+}
+
+#[test]
+fn hostile_a_thief_on_the_passive_port_gets_522_and_no_data() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, cert) = start(dir.path(), false)?;
+    // The client opens a passive port; a second party (same address, its own TLS session) connects first and
+    // makes its handshake when the server starts TLS for the client's RETR.
+    let body = "f = login(Reuse)\n\
+                r = f.sendcmd('PASV')\n\
+                nums = r[r.index('(') + 1:r.index(')')].split(',')\n\
+                dport = int(nums[4]) * 256 + int(nums[5])\n\
+                got = {}\n\
+                def thief():\n\
+                \x20   s = socket.create_connection((host, dport), timeout=10)\n\
+                \x20   try:\n\
+                \x20       t = ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname=host)\n\
+                \x20       n = 0\n\
+                \x20       while True:\n\
+                \x20           d = t.recv(65536)\n\
+                \x20           if not d: break\n\
+                \x20           n += len(d)\n\
+                \x20       got['n'] = n\n\
+                \x20   except Exception as e:\n\
+                \x20       got['n'] = 0\n\
+                th = threading.Thread(target=thief); th.start()\n\
+                import time; time.sleep(0.5)\n\
+                f.putcmd('RETR big.bin')\n\
+                try:\n\
+                \x20   print('PRE=' + f.getresp()[:3])\n\
+                \x20   print('FINAL=' + f.getresp()[:3])\n\
+                except ftplib.all_errors as e:\n\
+                \x20   print('FINAL=' + str(e)[:3])\n\
+                th.join(15)\n\
+                print('THIEF=' + str(got.get('n')))\n\
+                print('AFTER=' + f.sendcmd('NOOP')[:3])\n";
+    let out = ftplib(&python(&server, &cert, body)).map_err(|e| e.to_string())?;
+    expect(&server, &out, "FINAL", "522")?;
+    expect(&server, &out, "THIEF", "0")?;
+    expect(&server, &out, "AFTER", "200")
+}
+
+#[test]
+fn hostile_user_in_clear_gets_530_and_garbage_for_a_client_hello_gets_a_reply() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, cert) = start(dir.path(), false)?;
+    let body = "p = ftplib.FTP()\np.connect(host, port, timeout=10)\n\
+                try:\n\
+                \x20   p.login(user, pw)\n\
+                \x20   print('CLEAR=logged in')\n\
+                except ftplib.error_perm as e:\n\
+                \x20   print('CLEAR=' + str(e)[:3])\n\
+                f = login(Reuse)\n\
+                r = f.sendcmd('PASV')\n\
+                nums = r[r.index('(') + 1:r.index(')')].split(',')\n\
+                s = socket.create_connection((host, int(nums[4]) * 256 + int(nums[5])), timeout=10)\n\
+                s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n' * 64)\n\
+                f.putcmd('RETR big.bin')\n\
+                try:\n\
+                \x20   print('PRE=' + f.getresp()[:3])\n\
+                \x20   print('FINAL=' + f.getresp()[:3])\n\
+                except ftplib.all_errors as e:\n\
+                \x20   print('FINAL=' + str(e)[:3])\n\
+                s.close()\n\
+                b = io.BytesIO(); f.retrbinary('RETR big.bin', b.write)\n\
+                print('THEN=' + str(len(b.getvalue())))\n";
+    let out = ftplib(&python(&server, &cert, body)).map_err(|e| e.to_string())?;
+    expect(&server, &out, "CLEAR", "530")?;
+    expect(&server, &out, "FINAL", "425")?;
+    expect(&server, &out, "THEN", &server.tree().big().len.to_string())
+}
+
+#[test]
+fn a_reloaded_certificate_serves_new_connections_without_a_restart() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, old) = start(dir.path(), false)?;
+    let second = dir.path().join("second");
+    std::fs::create_dir(&second).map_err(|e| e.to_string())?;
+    let (new, new_key) = make_cert(&second)?;
+    let list = |ca: &Path| {
+        curl(["-sS", "--ssl-reqd", "--cacert"].map(String::from).into_iter().chain([
+            ca.display().to_string(),
+            "-u".into(),
+            server.userpass(),
+            format!("ftp://127.0.0.1:{}/", server.port()),
+        ]))
+        .map_err(|e| e.to_string())
+    };
+    let before = list(&old)?;
+    if !before.success() || list(&new)?.success() {
+        return Err(fail(&server, &before, "before the reload only the first certificate should verify"));
+    }
+    server.reload_tls(&new, &new_key).map_err(|e| e.to_string())?;
+    let after = list(&new)?;
+    if !after.success() || list(&old)?.success() {
+        return Err(fail(&server, &after, "after the reload only the new certificate should verify"));
+    }
+    Ok(())
+}
