@@ -128,22 +128,14 @@ impl Client {
     /// Wraps an already connected control connection and reads the greeting (after the TLS handshake, for
     /// implicit FTPS).
     pub fn from_stream(ctrl: TcpStream, opts: Options) -> Result<Client> {
-        ctrl.set_nodelay(true)?;
-        client::set_keepalive(socket2::SockRef::from(&ctrl), opts.keepalive)?;
-        let peer = ctrl.peer_addr()?;
-        let config = opts.driver_config(peer, ctrl.local_addr()?);
-        #[cfg(feature = "tls")]
-        let tls = match opts.tls.mode {
-            TlsMode::Off => None,
-            _ => Some(crate::tls::Tls::new(&opts.tls_config, peer)?),
-        };
+        let setup = client::setup(socket2::SockRef::from(&ctrl), ctrl.peer_addr()?, ctrl.local_addr()?, &opts)?;
         let mut c = Client {
             ctrl: Stream::Plain(ctrl),
-            driver: ClientDriver::new(config, Instant::now()),
+            driver: setup.driver,
             opts,
             rbuf: vec![0; client::CONTROL_READ],
             #[cfg(feature = "tls")]
-            tls,
+            tls: setup.tls,
             data: None,
             listener: None,
         };

@@ -3,7 +3,7 @@
 //! ([`ClientDriver`](crate::proto::driver::ClientDriver)); the two clients are IO loops that perform its actions.
 
 pub use crate::proto::driver::{parse_entries, parse_names, ClientMode, TlsMode, TlsPolicy, TraceLine};
-use crate::proto::driver::{DriverConfig, DriverError, Outcome};
+use crate::proto::driver::{ClientDriver, DriverConfig, DriverError, Outcome};
 use crate::proto::listing::{Date, DateTime};
 use crate::proto::reply::Reply;
 use crate::proto::session::client::{CloseReason, SessionError, TransferFailure};
@@ -189,6 +189,30 @@ impl Options {
         config.trace = self.trace.is_some();
         config.with_tls(self.tls)
     }
+}
+
+/// What both clients set up on a fresh control connection from `local` to `peer`: no Nagle delay, keep-alive
+/// as the options say, the driver (waiting for the greeting) and, for FTPS, the TLS state.
+pub(crate) struct Setup {
+    pub(crate) driver: ClientDriver,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::Tls>,
+}
+
+pub(crate) fn setup(sock: socket2::SockRef<'_>, peer: SocketAddr, local: SocketAddr, opts: &Options) -> Result<Setup> {
+    sock.set_tcp_nodelay(true)?;
+    set_keepalive(sock, opts.keepalive)?;
+    let driver = ClientDriver::new(opts.driver_config(peer, local), std::time::Instant::now());
+    #[cfg(feature = "tls")]
+    let tls = match opts.tls.mode {
+        TlsMode::Off => None,
+        _ => Some(crate::tls::Tls::new(&opts.tls_config, peer)?),
+    };
+    Ok(Setup {
+        driver,
+        #[cfg(feature = "tls")]
+        tls,
+    })
 }
 
 /// The size of a client's control-connection read buffer.

@@ -130,21 +130,13 @@ impl Client {
 
     /// Wraps an already connected control connection and reads the greeting.
     pub async fn from_stream(ctrl: TcpStream, opts: Options) -> Result<Client> {
-        ctrl.set_nodelay(true)?;
-        client::set_keepalive(socket2::SockRef::from(&ctrl), opts.keepalive)?;
-        let peer = ctrl.peer_addr()?;
-        let config = opts.driver_config(peer, ctrl.local_addr()?);
-        #[cfg(feature = "tls")]
-        let tls = match opts.tls.mode {
-            TlsMode::Off => None,
-            _ => Some(crate::tls::Tls::new(&opts.tls_config, peer)?),
-        };
+        let setup = client::setup(socket2::SockRef::from(&ctrl), ctrl.peer_addr()?, ctrl.local_addr()?, &opts)?;
         let mut c = Client {
             ctrl: Conn::Plain(ctrl),
-            driver: ClientDriver::new(config, StdInstant::now()),
+            driver: setup.driver,
             opts,
             #[cfg(feature = "tls")]
-            tls,
+            tls: setup.tls,
             rbuf: vec![0; client::CONTROL_READ],
             wbuf: Vec::new(),
             data: None,
