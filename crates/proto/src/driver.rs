@@ -17,7 +17,7 @@
 //!   data connection connected / failed ───────────► handle_connected / handle_connect_failed
 //!   listener bound / failed, connection accepted ─► handle_listening / handle_listen_failed / handle_accepted
 //!   the deadline passed ──────────────────────────► handle_timeout(now)
-//!   what to do ◄───────────────────────────────────  poll_action: Send, Connect, Listen, Accept, CloseData, Trace,
+//!   what to do ◄───────────────────────────────────  poll_action: Send, Connect, Listen, StartTls, CloseData, Trace,
 //!                                                     Log, then Done(result) last
 //!   until when to wait ◄───────────────────────────  poll_timeout
 //! ```
@@ -101,7 +101,7 @@
 //!                     None => break,
 //!                 }
 //!             }
-//!             _ => {} // Listen, Accept, CloseData, Trace, Log: not needed here
+//!             _ => {} // Listen, CloseData, Trace, Log: not needed here
 //!         }
 //!     }
 //!     if !driver.is_busy() {
