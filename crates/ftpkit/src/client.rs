@@ -1,6 +1,6 @@
 //! What the blocking and the tokio clients share: options, errors, the trace hook, and their request methods
 //! (written once, in the `client_calls!` macro). Every protocol decision is the one client driver's
-//! ([`ClientDriver`](crate::proto::driver::ClientDriver)); the two clients are IO loops that perform its actions.
+//! ([`ClientDriver`]); the two clients are IO loops that perform its actions.
 
 pub use crate::proto::driver::{parse_entries, parse_names, ClientMode, TlsMode, TlsPolicy, TraceLine};
 use crate::proto::driver::{ClientDriver, DriverConfig, DriverError, Outcome};
