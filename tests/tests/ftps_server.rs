@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ftpkit::server::TlsPolicy;
+use ftpkit::server::{TlsPolicy, TlsReuse};
 use ftpkit_interop::install::ensure_openssl;
-use ftpkit_interop::{curl, ftplib, lftp, sha256_hex, FtpkitOpts, FtpkitServer, FtpkitTls, RunOutput};
+use ftpkit_interop::{curl, ftplib, lftp, sha256_hex, Certs, FtpkitOpts, FtpkitServer, FtpkitTls, RunOutput};
 
 type TestResult = Result<(), String>;
 
@@ -176,10 +176,11 @@ fn python(server: &FtpkitServer, cert: &Path, body: &str) -> String {
          \x20   def ntransfercmd(self, cmd, rest=None):\n\
          \x20       conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)\n\
          \x20       if self._prot_p:\n\
-         \x20           conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session)\n\
+         \x20           conn = self.context.wrap_socket(conn, server_hostname=self.host, session=self.sock.session or self.kept)\n\
          \x20       return conn, size\n\
          def login(cls):\n\
          \x20   f = cls(context=ctx)\n\
+         \x20   f.kept = None\n\
          \x20   f.connect(host, port, timeout=10)\n\
          \x20   f.login(user, pw)\n\
          \x20   f.prot_p()\n\
@@ -200,6 +201,10 @@ fn expect(server: &FtpkitServer, out: &RunOutput, key: &str, want: &str) -> Test
         Some((_, v)) if v == want => Ok(()),
         other => Err(fail(server, out, &format!("{key}: got {other:?}, want {want:?}"))),
     }
+}
+
+fn expect_all(server: &FtpkitServer, out: &RunOutput, want: &[(&str, &str)]) -> TestResult {
+    want.iter().try_for_each(|(key, value)| expect(server, out, key, value))
 }
 
 #[test]
@@ -279,9 +284,7 @@ fn hostile_a_thief_on_the_passive_port_gets_522_and_no_data() -> TestResult {
                 print('THIEF=' + str(got.get('n')))\n\
                 print('AFTER=' + f.sendcmd('NOOP')[:3])\n";
     let out = ftplib(&python(&server, &cert, body)).map_err(|e| e.to_string())?;
-    expect(&server, &out, "FINAL", "522")?;
-    expect(&server, &out, "THIEF", "0")?;
-    expect(&server, &out, "AFTER", "200")
+    expect_all(&server, &out, &[("FINAL", "522"), ("THIEF", "0"), ("AFTER", "200")])
 }
 
 #[test]
@@ -340,4 +343,143 @@ fn a_reloaded_certificate_serves_new_connections_without_a_restart() -> TestResu
         return Err(fail(&server, &after, "after the reload only the new certificate should verify"));
     }
     Ok(())
+}
+
+/// A server like [`start`]'s (certificate signed by the test CA in `certs`) that also accepts CCC, checking data
+/// sessions as `reuse` says.
+fn start_ccc(certs: &Certs, reuse: TlsReuse) -> Result<FtpkitServer, String> {
+    let policy = TlsPolicy { allow_ccc: true, reuse, ..TlsPolicy::required() };
+    let tls = FtpkitTls { cert: certs.cert(), key: certs.key(), policy, implicit: false };
+    FtpkitServer::start(FtpkitOpts { tls: Some(tls), ..FtpkitOpts::default() }).map_err(|e| e.to_string())
+}
+
+/// CCC (RFC 4217 §6) with ftplib: after `ccc()` the control connection is a plain socket whose commands the server
+/// still reads (the close_notify exchange took exactly the TLS records), and data connections stay protected and
+/// resumed. With the default policy, CCC gets 534 and the session goes on under TLS.
+#[test]
+fn ccc_with_ftplib_clears_the_control_connection_and_data_stays_protected() -> TestResult {
+    let certs = Certs::new().map_err(|e| e.to_string())?;
+    let server = start_ccc(&certs, TlsReuse::Require)?;
+    let big = server.tree().big().sha256.clone();
+    // `unwrap()` keeps the socket object and drops its TLS state (`version()` is None then), and with it the
+    // session that data connections resume: kept aside first.
+    let body = "f = login(Reuse)\n\
+                f.kept = f.sock.session\n\
+                print('CCC=' + f.ccc()[:3])\n\
+                print('CLEAR=' + str(f.sock.version() is None))\n\
+                print('PWD=' + f.pwd())\n\
+                b = io.BytesIO(); f.retrbinary('RETR big.bin', b.write)\n\
+                print('SHA=' + hashlib.sha256(b.getvalue()).hexdigest())\n\
+                f.storbinary('STOR upload/after-ccc.bin', io.BytesIO(b'after ccc\\r\\n'))\n\
+                print('QUIT=' + f.quit()[:3])\n";
+    let out = ftplib(&python(&server, &certs.ca(), body)).map_err(|e| e.to_string())?;
+    expect_all(&server, &out, &[("CCC", "200"), ("CLEAR", "True"), ("PWD", "/"), ("SHA", &big), ("QUIT", "221")])?;
+    check_disk(&server, &out, "upload/after-ccc.bin", b"after ccc\r\n")?;
+    // The default (strict) policy refuses CCC and keeps the control connection protected.
+    let strict = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, cert) = start(strict.path(), false)?;
+    let body = "f = login(Reuse)\n\
+                try:\n\
+                \x20   f.ccc(); print('CCC=accepted')\n\
+                except ftplib.error_perm as e:\n\
+                \x20   print('CCC=' + str(e)[:3])\n\
+                print('TLS=' + str(f.sock.version() is not None))\n\
+                print('NOOP=' + f.voidcmd('NOOP')[:3])\n";
+    let out = ftplib(&python(&server, &cert, body)).map_err(|e| e.to_string())?;
+    expect_all(&server, &out, &[("CCC", "534"), ("TLS", "True"), ("NOOP", "200")])
+}
+
+/// curl `--ftp-ssl-ccc` in both of its modes. "active": curl sends its own close_notify, and its data connections
+/// resume the control session as the strict policy requires. "passive": curl never answers the server's
+/// close_notify and sends its next command in clear (which the server reads as such); OpenSSL then drops the
+/// session as not cleanly shut down, so data connections make full handshakes, which only a server that does not
+/// require reuse accepts (the strict server refuses them with 522, curl exit 18 with nothing written).
+#[test]
+fn ccc_with_curl_active_and_passive_shutdown() -> TestResult {
+    let certs = Certs::new().map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    for (mode, reuse, works) in
+        [("active", TlsReuse::Require, true), ("passive", TlsReuse::Warn, true), ("passive", TlsReuse::Require, false)]
+    {
+        let server = start_ccc(&certs, reuse)?;
+        let local = dir.path().join(format!("big-{mode}-{reuse:?}.bin"));
+        let url = format!("ftp://127.0.0.1:{}/big.bin", server.port());
+        let args = ["-sS", "-v", "--ssl-reqd", "--ftp-ssl-ccc", "--ftp-ssl-ccc-mode", mode, "--cacert"];
+        let out = curl(args.map(String::from).into_iter().chain([
+            certs.ca().display().to_string(),
+            "-u".into(),
+            server.userpass(),
+            url,
+            "-o".into(),
+            local.display().to_string(),
+        ]))
+        .map_err(|e| e.to_string())?;
+        let err = out.stderr_text();
+        // The first command after CCC went in clear and was answered.
+        if !err.contains("< 200 CCC ok") || !err.contains("< 257 ") {
+            return Err(fail(&server, &out, &format!("curl --ftp-ssl-ccc-mode {mode}: no clear PWD after CCC")));
+        }
+        match (works, out.success()) {
+            (true, true) => check_file(&server, &out, &local)?,
+            (false, false) if std::fs::metadata(&local).map_or(0, |m| m.len()) == 0 => {}
+            _ => return Err(fail(&server, &out, &format!("curl --ftp-ssl-ccc-mode {mode} with {reuse:?}"))),
+        }
+    }
+    Ok(())
+}
+
+/// ftpkit's own clients: `ccc()` after an explicit-FTPS login, then commands in clear and a protected download.
+#[test]
+fn ccc_with_ftpkits_clients() -> TestResult {
+    use ftpkit::client::{Options, TlsMode};
+    use ftpkit::tls::TlsConfig;
+    let certs = Certs::new().map_err(|e| e.to_string())?;
+    let server = start_ccc(&certs, TlsReuse::Require)?;
+    let opts = Options {
+        tls: ftpkit::client::TlsPolicy { mode: TlsMode::Explicit, ..Default::default() },
+        tls_config: TlsConfig { ca_file: Some(certs.ca()), ..TlsConfig::default() },
+        ..Options::default()
+    };
+    let big = server.tree().big().sha256.clone();
+    let mut c = ftpkit::blocking::Client::connect_with(server.addr(), opts.clone()).map_err(|e| e.to_string())?;
+    c.login(server.user(), server.pass()).map_err(|e| e.to_string())?;
+    c.ccc().map_err(|e| format!("blocking ccc: {e}\n{}", server.log()))?;
+    let pwd = c.pwd().map_err(|e| e.to_string())?;
+    let mut got = Vec::new();
+    c.retrieve_to("big.bin", &mut got).map_err(|e| format!("blocking retr after CCC: {e}\n{}", server.log()))?;
+    if pwd != "/" || sha256_hex(&got) != big {
+        return Err(format!("blocking: pwd {pwd:?}, {} bytes", got.len()));
+    }
+    c.quit().map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let mut c = ftpkit::tokio::Client::connect_with(server.addr(), opts).await.map_err(|e| e.to_string())?;
+        c.login(server.user(), server.pass()).await.map_err(|e| e.to_string())?;
+        c.ccc().await.map_err(|e| format!("tokio ccc: {e}"))?;
+        let names = c.nlst(None).await.map_err(|e| format!("tokio nlst after CCC: {e}"))?;
+        if !names.iter().any(|n| n.ends_with("big.bin")) {
+            return Err(format!("tokio: nlst after CCC: {names:?}"));
+        }
+        c.quit().await.map_err(|e| e.to_string())
+    })
+}
+
+/// A self-signed certificate made as `openssl req -x509` makes it (a CA certificate) is refused as a server's
+/// certificate even when the client trusts that file; the error says why and what to do.
+#[test]
+fn a_self_signed_ca_certificate_gets_an_error_that_says_what_to_do() -> TestResult {
+    use ftpkit::client::{Error as ClientError, Options, TlsMode};
+    use ftpkit::tls::TlsConfig;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, cert) = start(dir.path(), false)?;
+    let opts = Options {
+        tls: ftpkit::client::TlsPolicy { mode: TlsMode::Explicit, ..Default::default() },
+        tls_config: TlsConfig { ca_file: Some(cert), ..TlsConfig::default() },
+        ..Options::default()
+    };
+    let mut c = ftpkit::blocking::Client::connect_with(server.addr(), opts).map_err(|e| e.to_string())?;
+    match c.login(server.user(), server.pass()) {
+        Err(ClientError::Certificate(why)) if why.contains("basicConstraints=critical,CA:FALSE") => Ok(()),
+        other => Err(format!("{other:?}, want a certificate error naming the fix")),
+    }
 }

@@ -44,6 +44,10 @@ pub struct Args {
     /// warn, or do not check. Default: require with --require-tls, else warn.
     #[arg(long, value_parser = parse_reuse)]
     tls_reuse: Option<TlsReuse>,
+    /// Accept CCC after login: the control connection goes back to clear text (for firewalls' and NAT routers'
+    /// FTP helpers); data connections keep their protection. Default: CCC refused (534).
+    #[arg(long, requires = "tls_cert")]
+    allow_ccc: bool,
 }
 
 fn parse_reuse(s: &str) -> Result<TlsReuse, String> {
@@ -98,6 +102,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             if let Some(r) = args.tls_reuse {
                 policy.reuse = r;
             }
+            policy.allow_ccc = args.allow_ccc;
             b = b.tls_policy(policy);
             if let Some(addr) = args.tls_implicit_bind {
                 b = b.implicit_tls_bind(addr);

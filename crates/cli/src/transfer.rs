@@ -41,6 +41,10 @@ pub struct Common {
     /// change the session.
     #[arg(long)]
     insecure_skip_verify: bool,
+    /// FTPS: after login, CCC (clear command channel): the control connection goes back to clear text so that a
+    /// firewall's or NAT router's FTP helper can read PORT and 227 again; data connections stay protected.
+    #[arg(long)]
+    ccc: bool,
 }
 
 impl Common {
@@ -279,7 +283,10 @@ fn open_session(url: &str, common: &Common) -> Result<(FtpUrl, Session), Transfe
     let (url, implicit) = FtpUrl::parse_with_tls(url)?;
     let echo = if common.trace { Echo::Stderr } else { Echo::Quiet };
     let tls = common.tls(&url, implicit);
-    let session = Session::open_tls(&url, common.mode(), !common.pasv, echo, tls)?;
+    let mut session = Session::open_tls(&url, common.mode(), !common.pasv, echo, tls)?;
+    if common.ccc {
+        session.client.ccc().map_err(|source| TransferError::Ftp { what: "CCC".into(), source })?;
+    }
     Ok((url, session))
 }
 

@@ -155,8 +155,8 @@ impl Client {
         match self.handshake_control() {
             Ok(info) => self.driver.handle_tls_started(now, info),
             Err(e) => {
-                let certificate = certificate_error(&e);
-                self.driver.handle_tls_failed(now, e.to_string(), certificate);
+                let (reason, certificate) = tls_failure(&e);
+                self.driver.handle_tls_failed(now, reason, certificate);
             }
         }
     }
@@ -473,22 +473,18 @@ impl Client {
 
 /// A failed handshake as the client's error.
 pub(crate) fn tls_error(e: &io::Error) -> Error {
-    if certificate_error(e) {
-        Error::Certificate(e.to_string())
-    } else {
-        Error::Tls(e.to_string())
+    match tls_failure(e) {
+        (reason, true) => Error::Certificate(reason),
+        (reason, false) => Error::Tls(reason),
     }
 }
 
-/// True when a handshake error is the server's certificate failing verification.
-pub(crate) fn certificate_error(e: &io::Error) -> bool {
+/// A failed handshake: its reason for the user, and whether it is the server's certificate failing verification.
+pub(crate) fn tls_failure(e: &io::Error) -> (String, bool) {
     #[cfg(feature = "tls")]
-    return crate::tls::is_certificate_error(e);
+    return (crate::tls::failure_reason(e), crate::tls::is_certificate_error(e));
     #[cfg(not(feature = "tls"))]
-    return {
-        let _ = e;
-        false
-    };
+    return (e.to_string(), false);
 }
 
 fn copy(r: &mut impl Read, w: &mut impl Write, size: usize) -> Result<u64> {

@@ -365,6 +365,14 @@ macro_rules! client_calls {
             }
         }
 
+        /// CCC (RFC 4217 §6): ends TLS on the control connection after login (close_notify both ways) and goes on
+        /// in clear on the same TCP connection, so that a firewall's or NAT router's FTP helper can read the
+        /// PORT/EPRT commands and 227/229 replies again. Data connections keep the protection PROT set. The server
+        /// may refuse (534, the usual policy), and the call then fails with the reply.
+        pub $($async_)* fn ccc(&mut self) -> Result<()> {
+            self.call(Call::Ccc)$($await_)*.map(drop)
+        }
+
         /// Ends the session (QUIT) and closes the connection.
         pub $($async_)* fn quit(mut self) -> Result<()> {
             self.call(Call::Quit)$($await_)*.map(drop)

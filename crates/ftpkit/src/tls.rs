@@ -170,6 +170,21 @@ pub fn info(conn: &ClientConnection) -> TlsInfo {
     }
 }
 
+/// A failed handshake's reason, with what to do where the cause is a common set-up mistake: a self-signed
+/// certificate made as a CA (`openssl req -x509` marks it `CA:TRUE` by default), which WebPKI refuses as a
+/// server's certificate even when it is in the CA file.
+pub fn failure_reason(e: &io::Error) -> String {
+    let reason = e.to_string();
+    if reason.contains("CaUsedAsEndEntity") {
+        format!(
+            "{reason} (the server's certificate is a CA certificate: make a self-signed server certificate with \
+             `-addext basicConstraints=critical,CA:FALSE`, or sign it with a CA and trust the CA)"
+        )
+    } else {
+        reason
+    }
+}
+
 /// True when a handshake error is the server's certificate failing verification.
 pub fn is_certificate_error(e: &io::Error) -> bool {
     e.get_ref()

@@ -343,11 +343,7 @@ async fn drain(
                 }
                 ServerEvent::Close => closed = true,
                 ServerEvent::StartTls => start_tls(wr, io, shared, peer).await?,
-                ServerEvent::StopTls => {
-                    // CCC is refused by the default policy; this adapter cannot hand the socket back in clear.
-                    tracing::warn!(%peer, "CCC accepted by the policy but not supported by this adapter; closing");
-                    return Err(io::Error::new(io::ErrorKind::Unsupported, "CCC"));
-                }
+                ServerEvent::StopTls => stop_tls(wr, shared, peer).await?,
                 other => tracing::debug!(?other, "event not handled by this adapter"),
             }
         }
@@ -391,6 +387,38 @@ async fn start_tls(wr: &mut Ctrl, io: &Io, shared: &Arc<Shared>, peer: SocketAdd
     let _ = (io, shared);
     tracing::error!(%peer, "AUTH accepted without a TLS configuration");
     Err(io::Error::new(io::ErrorKind::Unsupported, "no TLS"))
+}
+
+/// CCC was accepted (its 200 already written under TLS): close_notify both ways, then the same TCP connection in
+/// clear.
+///
+/// The client's answer is read record by record off the socket, never more: a client may send its next command
+/// in clear right behind its close_notify, and a TLS reader would swallow it. A client that does not answer with
+/// a close_notify (curl's default "passive" CCC mode) sends its next command in clear instead; that is taken as
+/// the end of TLS too, and the command is left in the socket for the session.
+async fn stop_tls(wr: &mut Ctrl, shared: &Arc<Shared>, peer: SocketAddr) -> io::Result<()> {
+    wr.flush().await?;
+    #[cfg(feature = "tls")]
+    if matches!(wr, Ctrl::Tls(_)) {
+        let Ctrl::Tls(mut tls) = std::mem::replace(wr, Ctrl::Gone) else { return Ok(()) };
+        tls.get_mut().1.send_close_notify();
+        tls.flush().await?;
+        let (mut tcp, mut conn) = (*tls).into_inner();
+        let limit = shared.settings.session.idle_timeout;
+        match tokio::time::timeout(limit, super::tls::take_close_notify(&mut tcp, &mut conn)).await {
+            Ok(Ok(answered)) => tracing::debug!(%peer, answered, "control connection back in clear (CCC)"),
+            Ok(Err(e)) => {
+                tracing::info!(%peer, error = %e, "CCC: the client's TLS shutdown failed");
+                return Err(e);
+            }
+            Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "CCC: no answer to close_notify")),
+        }
+        *wr = Ctrl::Plain(tcp);
+        return Ok(());
+    }
+    let _ = shared;
+    tracing::error!(%peer, "CCC accepted on a control connection not under TLS");
+    Err(io::Error::new(io::ErrorKind::InvalidInput, "CCC without TLS"))
 }
 
 /// Runs a blocking file system operation against the jail on the blocking pool.

@@ -149,6 +149,53 @@ impl StoresServerSessions for BoundStore {
 /// The control connection, in clear or under TLS.
 pub(crate) type TlsControl = tokio_rustls::server::TlsStream<TcpStream>;
 
+/// After the server's close_notify (CCC): takes the client's TLS records off `tcp` one whole record at a time
+/// (peeked, so not a byte past the record is read) until its close_notify. Returns true when the client answered
+/// with one, false when the next bytes are not a TLS record (a command in clear: left in the socket).
+///
+/// # Errors
+/// The connection closed, a record rustls refuses, or application data under TLS after CCC.
+pub(crate) async fn take_close_notify(tcp: &mut TcpStream, conn: &mut rustls::ServerConnection) -> io::Result<bool> {
+    /// TLS record header: content type, version (2), length (2).
+    const HEADER: usize = 5;
+    /// The largest record TLS allows (2^14 + 2048 of expansion), with its header.
+    const MAX_RECORD: usize = HEADER + (1 << 14) + 2048;
+    let mut buf = vec![0u8; MAX_RECORD];
+    loop {
+        let n = tcp.peek(&mut buf).await?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "closed during CCC"));
+        }
+        // A TLS record starts with content type 20..=24 and major version 3; a command starts with a letter.
+        if !(20..=24).contains(&buf[0]) || (n >= 2 && buf[1] != 3) {
+            return Ok(false);
+        }
+        // Until the whole record is queued, peek again shortly (bounded by the caller's timeout).
+        if n < HEADER {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        }
+        let len = HEADER + usize::from(u16::from_be_bytes([buf[3], buf[4]]));
+        if len > MAX_RECORD {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "CCC: oversized TLS record"));
+        }
+        if n < len {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        }
+        let mut record = vec![0u8; len];
+        tcp.read_exact(&mut record).await?;
+        conn.read_tls(&mut record.as_slice())?;
+        let state = conn.process_new_packets().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        if state.plaintext_bytes_to_read() > 0 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "CCC: data under TLS after CCC"));
+        }
+        if state.peer_has_closed() {
+            return Ok(true);
+        }
+    }
+}
+
 /// Runs the server's side of a TLS handshake on `stream` within `limit`.
 pub(crate) async fn accept(acceptor: &TlsAcceptor, stream: TcpStream, limit: Duration) -> io::Result<TlsControl> {
     match tokio::time::timeout(limit, acceptor.accept(stream)).await {

@@ -160,8 +160,8 @@ impl Client {
         match result {
             Ok(info) => self.driver.handle_tls_started(now, info),
             Err(e) => {
-                let certificate = crate::blocking::certificate_error(&e);
-                self.driver.handle_tls_failed(now, e.to_string(), certificate);
+                let (reason, certificate) = crate::blocking::tls_failure(&e);
+                self.driver.handle_tls_failed(now, reason, certificate);
             }
         }
     }

@@ -847,11 +847,10 @@ impl ClientSession {
     pub fn tls_done(&mut self) -> Result<(), SessionError> {
         match self.state {
             State::Tls => {
+                // CCC clears the control connection only: data connections keep the protection PROT set (the
+                // server's session does the same; so do curl --ftp-ssl-ccc, ftplib's ccc() and lftp's
+                // ftp:ssl-use-ccc, and servers report "control: off (cleared), data: private" after it).
                 self.memory.control_tls = !self.memory.control_tls;
-                if !self.memory.control_tls {
-                    // Without TLS on the control connection there is no protected data connection (RFC 4217 §6).
-                    self.memory.data_tls = false;
-                }
                 self.state = State::Idle;
                 self.pump();
                 Ok(())
