@@ -1,10 +1,9 @@
 //! `ftpkit explain [FILE]`: a transcript in, its data connections as the seed's numbered steps out.
 
 use crate::Example;
-use ftpkit_proto::firewall::{Mode, Side};
-use ftpkit_proto::timeline::{self, Context, DataConnection, End, Step, Timeline, Warning};
+use ftpkit_proto::timeline::{self, Context, Timeline};
 use ftpkit_proto::transcript::{self, Item};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::io::{self, Read, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -65,55 +64,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn side(s: Side) -> &'static str {
-    match s {
-        Side::Client => "client",
-        Side::Server => "server",
-    }
-}
-
-fn end_json(e: &End) -> Value {
-    json!({
-        "side": side(e.side),
-        "ip": e.ip.map(|ip| ip.to_string()),
-        "port": e.port,
-        "port_label": if e.port.is_none() { Some(e.port_label.as_str()) } else { None },
-    })
-}
-
-fn step_json(s: &Step) -> Value {
-    json!({
-        "step": s.number,
-        "from": end_json(&s.from),
-        "to": end_json(&s.to),
-        "what": s.what,
-        "new_inbound_at": s.new_inbound_at.map(side),
-    })
-}
-
-fn warning_json(w: &Warning) -> Value {
-    json!({ "line": w.line, "text": w.text })
-}
-
-fn connection_json(dc: &DataConnection) -> Value {
-    json!({
-        "index": dc.index,
-        "mode": match dc.mode { Mode::Active => "active", Mode::Passive => "passive" },
-        "announced_by": dc.endpoint.form.label(),
-        "announced_at": dc.announced_at,
-        "endpoint": { "ip": dc.endpoint.ip.map(|ip| ip.to_string()), "port": dc.endpoint.port },
-        "command": dc.command,
-        "command_at": dc.command_at,
-        "outcome": dc.outcome,
-        "steps": dc.steps.iter().map(step_json).collect::<Vec<_>>(),
-        "warnings": dc.warnings.iter().map(warning_json).collect::<Vec<_>>(),
-    })
-}
-
-/// The whole timeline as one JSON object: `{"connections": [...], "notes": [...]}`.
+/// The whole timeline as one JSON object, as the core renders it: `{"connections": [...], "notes": [...]}`.
 pub fn timeline_json(tl: &Timeline) -> Value {
-    json!({
-        "connections": tl.connections.iter().map(connection_json).collect::<Vec<_>>(),
-        "notes": tl.warnings.iter().map(warning_json).collect::<Vec<_>>(),
-    })
+    serde_json::from_str(&ftpkit_proto::transcript::json::timeline(tl)).unwrap_or(Value::Null)
 }

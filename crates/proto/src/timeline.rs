@@ -104,6 +104,9 @@ pub struct DataConnection {
     pub outcome: Option<u16>,
     /// The seed's four steps.
     pub steps: [Step; 4],
+    /// The control connection was under TLS when the endpoint was announced (after `AUTH` and its `234`, until
+    /// `CCC` and its `200`): no firewall or NAT helper on the path could read the announcement.
+    pub control_protected: bool,
     /// NAT and firewall warnings for this connection.
     pub warnings: Vec<Warning>,
 }
@@ -237,8 +240,31 @@ impl DataConnection {
             command_at: None,
             outcome: None,
             steps,
+            control_protected: false,
             warnings,
         }
+    }
+
+    /// Marks the connection as announced inside TLS, with what that means for the firewalls and NAT on the path.
+    fn protect(&mut self) {
+        self.control_protected = true;
+        let label = self.endpoint.form.label();
+        let text = if self.endpoint.form.is_active() {
+            format!(
+                "{label} went inside TLS: no firewall or NAT router on the path can read it, so an FTP helper \
+                 (conntrack) neither opens the client's data port for the server's connection nor rewrites a private \
+                 address; active mode works only where the client's firewall allows the server's connection by \
+                 itself and no NAT is in between, or after CCC (the control connection back in clear)"
+            )
+        } else {
+            format!(
+                "{label} came inside TLS: no firewall or NAT router on the path can read it, so an FTP helper \
+                 (conntrack) opens nothing for this connection and rewrites nothing: the server's firewall must \
+                 allow its passive port range as such, and a server behind NAT must announce its public address \
+                 itself (masquerade); CCC puts the control connection back in clear"
+            )
+        };
+        self.warnings.push(Warning { line: self.announced_at, text });
     }
 }
 
@@ -308,12 +334,19 @@ pub fn build(items: &[Item], ctx: &Context) -> Timeline {
     let mut pending: Option<(Endpoint, usize)> = None;
     let mut current: Option<usize> = None;
     let mut last_command: Option<(String, usize, bool)> = None;
+    // TLS on the control connection: on after AUTH's 234, off after CCC's 200; and its state when the pending
+    // endpoint was announced.
+    let mut protected = false;
+    let mut pending_protected = false;
+    let mut last_verb = String::new();
     for item in items {
         match item {
             Item::Command(c) => {
                 if let Some(ep) = &c.endpoint {
                     replace_pending(&mut tl, &mut pending, ep, c.line);
+                    pending_protected = protected;
                 }
+                last_verb.clone_from(&c.verb);
                 let is_transfer = TRANSFER_VERBS.contains(&c.verb.as_str());
                 let text = match &c.arg {
                     Some(a) => format!("{} {a}", c.verb),
@@ -322,8 +355,14 @@ pub fn build(items: &[Item], ctx: &Context) -> Timeline {
                 last_command = Some((text, c.line, is_transfer));
             }
             Item::Reply(r) => {
+                match (last_verb.as_str(), r.code) {
+                    ("AUTH", 234) => protected = true,
+                    ("CCC", 200..=299) => protected = false,
+                    _ => {}
+                }
                 if let Some(ep) = &r.endpoint {
                     replace_pending(&mut tl, &mut pending, ep, r.line);
+                    pending_protected = protected;
                     continue;
                 }
                 // A PORT/EPRT the server refused is not an endpoint any more.
@@ -339,6 +378,9 @@ pub fn build(items: &[Item], ctx: &Context) -> Timeline {
                     if let Some((ep, at)) = pending.take() {
                         let index = tl.connections.len() + 1;
                         let mut dc = DataConnection::new(index, ep, at, ctx);
+                        if pending_protected {
+                            dc.protect();
+                        }
                         if let Some((cmd, line, _)) = &last_command {
                             dc.command = Some(cmd.clone());
                             dc.command_at = Some(*line);
@@ -387,6 +429,9 @@ pub fn render_text(tl: &Timeline) -> String {
         };
         let _ =
             write!(s, "data connection {} ({mode}, {} on line {}", dc.index, dc.endpoint.form.label(), dc.announced_at);
+        if dc.control_protected {
+            s.push_str(" inside TLS");
+        }
         if let (Some(cmd), Some(at)) = (&dc.command, dc.command_at) {
             let _ = write!(s, ", for {cmd} on line {at}");
         }

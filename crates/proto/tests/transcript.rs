@@ -217,3 +217,31 @@ fn every_byte_prefix_decodes_to_a_prefix_of_the_whole() {
     }
     assert!(compared > text.len() / 2, "only {compared} cuts were in the whole text's mode");
 }
+
+/// The control connection's TLS state follows AUTH's 234 and CCC's 200: an endpoint announced inside TLS is one no
+/// firewall or NAT helper could read, and the timeline says so (real traces of ftpkit's client and server).
+#[test]
+fn endpoints_announced_inside_tls_are_marked_and_warned_about() {
+    let name = "transcripts/ftpkit-ftps-active.trace.txt";
+    let items = transcript::decode(&testdata(name));
+    assert!(items.iter().all(|i| !matches!(i, Item::Error(_))), "{name}");
+    let tl = timeline::build(&items, &Context::default());
+    assert_eq!(tl.connections.len(), 1, "{name}");
+    let dc = &tl.connections[0];
+    assert!(dc.control_protected && dc.mode == Mode::Active, "{dc:?}");
+    assert!(dc.warnings.iter().any(|w| w.text.contains("inside TLS") && w.text.contains("CCC")), "{dc:?}");
+    assert!(timeline::render_text(&tl).contains("PORT on line 30 inside TLS"), "{}", timeline::render_text(&tl));
+
+    let name = "transcripts/ftpkit-ftps-ccc.trace.txt";
+    let tl = timeline::build(&transcript::decode(&testdata(name)), &Context::default());
+    assert_eq!(tl.connections.len(), 1, "{name}");
+    assert!(!tl.connections[0].control_protected && tl.connections[0].warnings.is_empty(), "{:?}", tl.connections);
+
+    // AUTH refused: still in clear. CCC refused: still inside TLS.
+    let refused = "AUTH TLS\n534 no\nPASV\n227 Entering Passive Mode (127,0,0,1,4,1).\nLIST\n150 ok\n226 done\n";
+    let tl = timeline::build(&transcript::decode(refused), &Context::default());
+    assert!(!tl.connections[0].control_protected);
+    let kept = "AUTH TLS\n234 go\nCCC\n534 no\nEPSV\n229 ok (|||1025|)\nLIST\n150 ok\n226 done\n";
+    let tl = timeline::build(&transcript::decode(kept), &Context::default());
+    assert!(tl.connections[0].control_protected);
+}

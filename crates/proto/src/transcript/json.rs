@@ -280,6 +280,7 @@ fn connection(dc: &DataConnection) -> String {
         .opt_num("command_at", dc.command_at.map(|l| l as u64))
         .opt_num("outcome", dc.outcome.map(u64::from))
         .raw("steps", &array(dc.steps.iter().map(step)))
+        .raw("control_protected", if dc.control_protected { "true" } else { "false" })
         .raw("warnings", &array(dc.warnings.iter().map(warning)))
         .finish()
 }
