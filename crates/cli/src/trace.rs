@@ -7,6 +7,7 @@
 //! each data connection) from the sockets.
 
 use ftpkit::client::{TraceLine, Tracer};
+use ftpkit_proto::driver::TlsInfo;
 use ftpkit_proto::firewall::Side;
 use ftpkit_proto::timeline::{self, Context, DataConnection, Timeline};
 use ftpkit_proto::transcript::{self, DEBUG_MARKER};
@@ -34,10 +35,20 @@ pub struct DataSockets {
     pub remote: SocketAddr,
 }
 
+/// A TLS handshake the session made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsStep {
+    /// On a data connection (else the control connection).
+    pub data: bool,
+    /// Version, cipher suite, and whether the handshake resumed an earlier session.
+    pub info: TlsInfo,
+}
+
 #[derive(Debug, Default)]
 struct Log {
     lines: Vec<String>,
     data: Vec<DataSockets>,
+    tls: Vec<TlsStep>,
 }
 
 /// Collects one session's trace.
@@ -88,6 +99,7 @@ impl Recorder {
                 // TLS steps are shown with --trace but kept out of the recorded transcript (which is decoded as
                 // `ftp -d` output).
                 TraceLine::Tls { data, info } => {
+                    log.tls.push(TlsStep { data: *data, info: info.clone() });
                     if echo == Echo::Stderr {
                         let _ = writeln!(
                             std::io::stderr().lock(),
@@ -118,6 +130,11 @@ impl Recorder {
     /// The lines recorded so far (commands with the `---> ` marker).
     pub fn lines(&self) -> Vec<String> {
         lock(&self.log).lines.clone()
+    }
+
+    /// The TLS handshakes made so far, in order.
+    pub fn tls_steps(&self) -> Vec<TlsStep> {
+        lock(&self.log).tls.clone()
     }
 
     /// The data connections established so far.

@@ -216,12 +216,8 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    /// Connects to the URL's host, logs in and sets binary type.
-    pub fn open(url: &FtpUrl, mode: ClientMode, extended_passive: bool, echo: Echo) -> Result<Session, TransferError> {
-        Session::open_tls(url, mode, extended_passive, echo, (TlsPolicy::default(), TlsConfig::default()))
-    }
-
-    /// [`Session::open`] with FTPS as `tls` says (explicit, implicit, or off).
+    /// Connects to the URL's host, logs in (with FTPS as `tls` says: explicit, implicit, or off) and sets binary
+    /// type.
     pub fn open_tls(
         url: &FtpUrl,
         mode: ClientMode,

@@ -26,7 +26,13 @@ fn demo_explains_both_modes_with_live_ports() {
     assert!(took < Duration::from_secs(20), "took {took:?}");
 
     let active = section(&text, "=== ACTIVE MODE", "=== PASSIVE MODE");
-    let passive = section(&text, "=== PASSIVE MODE", "The same explanations");
+    let passive = section(&text, "=== PASSIVE MODE", "=== FTPS ROUND");
+    let ftps = section(&text, "=== FTPS ROUND", "The same explanations");
+    // The FTPS round: AUTH TLS, every data connection resumed (the server requires it), and the 227s marked as
+    // inside TLS.
+    assert!(ftps.contains("---> AUTH TLS") && ftps.contains("---> PROT P"), "{ftps}");
+    assert!(ftps.contains("Result: 2 of 2 data connections resumed"), "{ftps}");
+    assert_eq!(ftps.matches("inside TLS, for ").count(), 2, "{ftps}");
 
     // Active: each PORT tuple decoded with its arithmetic, and the steps with the same port.
     let port_lines: Vec<&str> = active.lines().filter_map(|l| l.split_once("---> PORT ").map(|(_, a)| a)).collect();
@@ -92,13 +98,20 @@ fn demo_explains_both_modes_with_live_ports() {
 }
 
 #[test]
-fn demo_json_has_both_sessions() {
+fn demo_json_has_all_three_sessions() {
     let (out, _) = demo(&["--json"]);
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     let sessions = v["sessions"].as_array().expect("sessions");
-    assert_eq!(sessions.len(), 2);
-    for (s, (mode, inbound)) in sessions.iter().zip([("active", "client"), ("passive", "server")]) {
+    assert_eq!(sessions.len(), 3);
+    let ftps = &sessions[2];
+    assert_eq!(ftps["tls"], true);
+    let handshakes = ftps["tls_handshakes"].as_array().expect("handshakes");
+    let resumed: Vec<bool> = handshakes.iter().map(|h| h["resumed"] == true).collect();
+    assert_eq!(resumed, [false, true, true], "control full, both data connections resumed: {handshakes:?}");
+    for (s, (mode, inbound)) in
+        sessions.iter().zip([("active", "client"), ("passive", "server"), ("passive", "server")])
+    {
         assert_eq!(s["mode"], mode);
         assert_eq!(s["inbound_data_at"], inbound);
         let conns = s["timeline"]["connections"].as_array().expect("connections");
