@@ -184,7 +184,18 @@ fn python(server: &FtpkitServer, cert: &Path, body: &str) -> String {
          \x20   f.connect(host, port, timeout=10)\n\
          \x20   f.login(user, pw)\n\
          \x20   f.prot_p()\n\
-         \x20   return f\n{body}",
+         \x20   return f\n\
+         def pasv_port(f):\n\
+         \x20   r = f.sendcmd('PASV')\n\
+         \x20   nums = r[r.index('(') + 1:r.index(')')].split(',')\n\
+         \x20   return int(nums[4]) * 256 + int(nums[5])\n\
+         def replies(f, cmd):\n\
+         \x20   f.putcmd(cmd)\n\
+         \x20   try:\n\
+         \x20       print('PRE=' + f.getresp()[:3])\n\
+         \x20       print('FINAL=' + f.getresp()[:3])\n\
+         \x20   except ftplib.all_errors as e:\n\
+         \x20       print('FINAL=' + str(e)[:3])\n{body}",
         port = server.port(),
         ca = cert.display().to_string(),
         user = server.user(),
@@ -256,9 +267,7 @@ fn hostile_a_thief_on_the_passive_port_gets_522_and_no_data() -> TestResult {
     // The client opens a passive port; a second party (same address, its own TLS session) connects first and
     // makes its handshake when the server starts TLS for the client's RETR.
     let body = "f = login(Reuse)\n\
-                r = f.sendcmd('PASV')\n\
-                nums = r[r.index('(') + 1:r.index(')')].split(',')\n\
-                dport = int(nums[4]) * 256 + int(nums[5])\n\
+                dport = pasv_port(f)\n\
                 got = {}\n\
                 def thief():\n\
                 \x20   s = socket.create_connection((host, dport), timeout=10)\n\
@@ -274,12 +283,7 @@ fn hostile_a_thief_on_the_passive_port_gets_522_and_no_data() -> TestResult {
                 \x20       got['n'] = 0\n\
                 th = threading.Thread(target=thief); th.start()\n\
                 import time; time.sleep(0.5)\n\
-                f.putcmd('RETR big.bin')\n\
-                try:\n\
-                \x20   print('PRE=' + f.getresp()[:3])\n\
-                \x20   print('FINAL=' + f.getresp()[:3])\n\
-                except ftplib.all_errors as e:\n\
-                \x20   print('FINAL=' + str(e)[:3])\n\
+                replies(f, 'RETR big.bin')\n\
                 th.join(15)\n\
                 print('THIEF=' + str(got.get('n')))\n\
                 print('AFTER=' + f.sendcmd('NOOP')[:3])\n";
@@ -298,16 +302,9 @@ fn hostile_user_in_clear_gets_530_and_garbage_for_a_client_hello_gets_a_reply() 
                 except ftplib.error_perm as e:\n\
                 \x20   print('CLEAR=' + str(e)[:3])\n\
                 f = login(Reuse)\n\
-                r = f.sendcmd('PASV')\n\
-                nums = r[r.index('(') + 1:r.index(')')].split(',')\n\
-                s = socket.create_connection((host, int(nums[4]) * 256 + int(nums[5])), timeout=10)\n\
+                s = socket.create_connection((host, pasv_port(f)), timeout=10)\n\
                 s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n' * 64)\n\
-                f.putcmd('RETR big.bin')\n\
-                try:\n\
-                \x20   print('PRE=' + f.getresp()[:3])\n\
-                \x20   print('FINAL=' + f.getresp()[:3])\n\
-                except ftplib.all_errors as e:\n\
-                \x20   print('FINAL=' + str(e)[:3])\n\
+                replies(f, 'RETR big.bin')\n\
                 s.close()\n\
                 b = io.BytesIO(); f.retrbinary('RETR big.bin', b.write)\n\
                 print('THEN=' + str(len(b.getvalue())))\n";
@@ -315,6 +312,36 @@ fn hostile_user_in_clear_gets_530_and_garbage_for_a_client_hello_gets_a_reply() 
     expect(&server, &out, "CLEAR", "530")?;
     expect(&server, &out, "FINAL", "425")?;
     expect(&server, &out, "THEN", &server.tree().big().len.to_string())
+}
+
+/// A data connection whose ClientHello (a real one, made by Python's ssl module) stops half-way, the connection
+/// then closed: the transfer gets 425, no file data goes to that connection (at most a TLS alert), nothing
+/// panics, and the next transfer on the session works.
+#[test]
+fn hostile_a_client_hello_cut_off_half_way_gets_425_and_the_session_goes_on() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (server, cert) = start(dir.path(), false)?;
+    let body = "other = ssl.create_default_context(cafile=ca)\n\
+                bio_in, bio_out = ssl.MemoryBIO(), ssl.MemoryBIO()\n\
+                tls = other.wrap_bio(bio_in, bio_out, server_hostname='localhost')\n\
+                try:\n\
+                \x20   tls.do_handshake()\n\
+                except ssl.SSLWantReadError:\n\
+                \x20   pass\n\
+                hello = bio_out.read()\n\
+                print('HELLO=' + str(len(hello) > 100))\n\
+                f = login(Reuse)\n\
+                s = socket.create_connection((host, pasv_port(f)), timeout=10)\n\
+                s.sendall(hello[:len(hello) // 2])\n\
+                s.shutdown(socket.SHUT_WR)\n\
+                replies(f, 'RETR big.bin')\n\
+                print('DATA=' + str(len(s.recv(65536)) > 64))\n\
+                s.close()\n\
+                b = io.BytesIO(); f.retrbinary('RETR big.bin', b.write)\n\
+                print('THEN=' + str(len(b.getvalue())))\n";
+    let out = ftplib(&python(&server, &cert, body)).map_err(|e| e.to_string())?;
+    let big = server.tree().big().len.to_string();
+    expect_all(&server, &out, &[("HELLO", "True"), ("FINAL", "425"), ("DATA", "False"), ("THEN", &big)])
 }
 
 #[test]
