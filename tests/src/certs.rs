@@ -1,6 +1,6 @@
 //! Test certificates, made on the spot with Debian's `openssl` (installed when missing): a test CA and a server
 //! certificate it signed for `127.0.0.1`, `::1` and `localhost` (give [`Certs::ca`] to clients as the CA file), and,
-//! for the hostile cases, a second CA and certificate nobody trusts.
+//! for the hostile cases, a second CA and certificate nobody trusts; a client certificate from each CA (mutual TLS).
 
 use crate::install::ensure_openssl;
 use crate::process::run_with_timeout;
@@ -30,6 +30,11 @@ impl Certs {
              keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
         )
         .map_err(|e| Error::new("certs", format!("write leaf.ext: {e}")))?;
+        std::fs::write(
+            dir.path().join("client.ext"),
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
+        )
+        .map_err(|e| Error::new("certs", format!("write client.ext: {e}")))?;
         // Two CAs, each signing one server certificate: the tests trust `ca.pem` only.
         for (ca, cert, key) in [("ca", "cert.pem", "key.pem"), ("other-ca", "other.pem", "other-key.pem")] {
             let steps: [Vec<String>; 3] = [
@@ -38,6 +43,23 @@ impl Certs {
                 format!(
                     "x509 -req -in {ca}-leaf.csr -CA {ca}.pem -CAkey {ca}-key.pem -CAcreateserial -days 2 \
                      -extfile leaf.ext -out {cert}"
+                ),
+            ]
+            .map(|s| s.split_whitespace().map(str::to_owned).collect());
+            for args in steps {
+                let mut cmd = Command::new(&openssl);
+                cmd.current_dir(dir.path()).args(&args);
+                run_with_timeout(&mut cmd, None, Duration::from_secs(60))?.ok()?;
+            }
+        }
+        // A client certificate from each CA (mutual TLS): `client.pem` signed by the trusted CA, `other-client.pem`
+        // by the other.
+        for (ca, name) in [("ca", "client"), ("other-ca", "other-client")] {
+            let steps: [Vec<String>; 2] = [
+                format!("req -newkey rsa:2048 -nodes -subj /CN=ftpkit-{name} -keyout {name}-key.pem -out {name}.csr"),
+                format!(
+                    "x509 -req -in {name}.csr -CA {ca}.pem -CAkey {ca}-key.pem -CAcreateserial -days 2 \
+                     -extfile client.ext -out {name}.pem"
                 ),
             ]
             .map(|s| s.split_whitespace().map(str::to_owned).collect());
@@ -72,12 +94,23 @@ impl Certs {
             cert: self.dir.path().join("other.pem"),
             key: self.dir.path().join("other-key.pem"),
             implicit: false,
+            client_ca: None,
         }
+    }
+
+    /// A client certificate signed by the trusted CA, and its key (mutual TLS).
+    pub fn client(&self) -> (PathBuf, PathBuf) {
+        (self.dir.path().join("client.pem"), self.dir.path().join("client-key.pem"))
+    }
+
+    /// A client certificate signed by the CA nobody trusts, and its key.
+    pub fn untrusted_client(&self) -> (PathBuf, PathBuf) {
+        (self.dir.path().join("other-client.pem"), self.dir.path().join("other-client-key.pem"))
     }
 
     /// The trusted pair, for a server.
     pub fn server(&self) -> ServerTls {
-        ServerTls { cert: self.cert(), key: self.key(), implicit: false }
+        ServerTls { cert: self.cert(), key: self.key(), implicit: false, client_ca: None }
     }
 
     /// The directory.

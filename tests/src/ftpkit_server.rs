@@ -9,6 +9,7 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 use std::time::Duration;
 
+use ftpkit::server::tls::ClientCerts;
 use ftpkit::server::{Access, ActiveSource, Handle, Server, TlsPolicy};
 use tempfile::TempDir;
 
@@ -50,6 +51,8 @@ pub struct FtpkitTls {
     pub policy: TlsPolicy,
     /// Open an implicit-TLS listener on a free port as well.
     pub implicit: bool,
+    /// Ask for client certificates (mutual TLS).
+    pub client_certs: Option<ClientCerts>,
 }
 
 impl Default for FtpkitOpts {
@@ -113,6 +116,9 @@ impl FtpkitServer {
             .data_timeout(opts.data_timeout);
         if let Some(tls) = &opts.tls {
             builder = builder.tls_pem(&tls.cert, &tls.key).tls_policy(tls.policy);
+            if let Some(clients) = &tls.client_certs {
+                builder = builder.tls_client_certs(clients.clone());
+            }
             if tls.implicit {
                 builder = builder.implicit_tls_bind(SocketAddr::new(ip, 0));
             }

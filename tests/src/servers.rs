@@ -48,6 +48,8 @@ pub struct ServerTls {
     /// Implicit FTPS (vsftpd `implicit_ssl=YES`): TLS from the first byte; the harness then waits for the port to
     /// accept connections instead of reading the greeting.
     pub implicit: bool,
+    /// Require a client certificate signed by a CA in this file (vsftpd `require_cert=YES`, `validate_cert=YES`).
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Default for ServerOpts {
@@ -398,10 +400,14 @@ impl Vsftpd {
                         Some(t) => format!(
                             "ssl_enable=YES\nrsa_cert_file={}\nrsa_private_key_file={}\nallow_anon_ssl=YES\n\
                              force_anon_logins_ssl=YES\nforce_anon_data_ssl=YES\nrequire_ssl_reuse=YES\n\
-                             ssl_sslv2=NO\nssl_sslv3=NO\nssl_ciphers=HIGH\nimplicit_ssl={}\n",
+                             ssl_sslv2=NO\nssl_sslv3=NO\nssl_ciphers=HIGH\nimplicit_ssl={}\n{}",
                             t.cert.display(),
                             t.key.display(),
-                            if t.implicit { "YES" } else { "NO" }
+                            if t.implicit { "YES" } else { "NO" },
+                            t.client_ca.as_ref().map_or_else(String::new, |ca| format!(
+                                "require_cert=YES\nvalidate_cert=YES\nca_certs_file={}\n",
+                                ca.display()
+                            ))
                         ),
                         None => String::new(),
                     },

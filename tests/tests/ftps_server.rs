@@ -36,7 +36,7 @@ fn make_cert(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
 /// A server requiring TLS for login and data, and session reuse on data connections (522 otherwise).
 fn start(dir: &Path, implicit: bool) -> Result<(FtpkitServer, PathBuf), String> {
     let (cert, key) = make_cert(dir)?;
-    let tls = FtpkitTls { cert: cert.clone(), key, policy: TlsPolicy::required(), implicit };
+    let tls = FtpkitTls { cert: cert.clone(), key, policy: TlsPolicy::required(), implicit, client_certs: None };
     let server =
         FtpkitServer::start(FtpkitOpts { tls: Some(tls), ..FtpkitOpts::default() }).map_err(|e| e.to_string())?;
     Ok((server, cert))
@@ -376,7 +376,7 @@ fn a_reloaded_certificate_serves_new_connections_without_a_restart() -> TestResu
 /// sessions as `reuse` says.
 fn start_ccc(certs: &Certs, reuse: TlsReuse) -> Result<FtpkitServer, String> {
     let policy = TlsPolicy { allow_ccc: true, reuse, ..TlsPolicy::required() };
-    let tls = FtpkitTls { cert: certs.cert(), key: certs.key(), policy, implicit: false };
+    let tls = FtpkitTls { cert: certs.cert(), key: certs.key(), policy, implicit: false, client_certs: None };
     FtpkitServer::start(FtpkitOpts { tls: Some(tls), ..FtpkitOpts::default() }).map_err(|e| e.to_string())
 }
 

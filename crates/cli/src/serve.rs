@@ -1,5 +1,6 @@
 //! `ftpkit serve`: the embedded tokio server on a directory.
 
+use ftpkit::server::tls::ClientCerts;
 use ftpkit::server::{Access, Masquerade, Server, TlsPolicy, TlsReuse};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -48,6 +49,13 @@ pub struct Args {
     /// FTP helpers); data connections keep their protection. Default: CCC refused (534).
     #[arg(long, requires = "tls_cert")]
     allow_ccc: bool,
+    /// FTPS: ask clients for a certificate signed by a CA in this PEM file (mutual TLS); a client whose certificate
+    /// does not verify fails its handshake.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+    /// With --tls-client-ca: refuse a client without a certificate (else it may go on without one).
+    #[arg(long, requires = "tls_client_ca")]
+    tls_require_client_cert: bool,
 }
 
 fn parse_reuse(s: &str) -> Result<TlsReuse, String> {
@@ -98,6 +106,9 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         }
         if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
             b = b.tls_pem(cert, key);
+            if let Some(ca) = &args.tls_client_ca {
+                b = b.tls_client_certs(ClientCerts { ca_file: ca.clone(), required: args.tls_require_client_cert });
+            }
             let mut policy = if args.require_tls { TlsPolicy::required() } else { TlsPolicy::default() };
             if let Some(r) = args.tls_reuse {
                 policy.reuse = r;

@@ -41,6 +41,12 @@ pub struct Common {
     /// change the session.
     #[arg(long)]
     insecure_skip_verify: bool,
+    /// FTPS: present this client certificate chain (PEM) to servers that ask for one (mutual TLS).
+    #[arg(long, value_name = "PATH", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// FTPS: the private key (PEM) of --client-cert.
+    #[arg(long, value_name = "PATH", requires = "client_cert")]
+    client_key: Option<PathBuf>,
     /// FTPS: after login, CCC (clear command channel): the control connection goes back to clear text so that a
     /// firewall's or NAT router's FTP helper can read PORT and 227 again; data connections stay protected.
     #[arg(long)]
@@ -59,6 +65,7 @@ impl Common {
             server_name: Some(url.host.clone()),
             ca_file: self.ca_file.clone(),
             insecure_skip_verify: self.insecure_skip_verify,
+            client_cert: self.client_cert.clone().zip(self.client_key.clone()),
             ..TlsConfig::default()
         };
         (TlsPolicy { mode, ..TlsPolicy::default() }, config)

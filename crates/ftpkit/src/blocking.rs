@@ -467,8 +467,19 @@ impl Client {
         while self.driver.poll_action().is_some() {}
         self.data = None;
         self.listener = None;
-        Error::Io(e)
+        control_error(e)
     }
+}
+
+/// A failed control connection as the client's error: a TLS failure (an alert from the server, such as a client
+/// certificate it refused after the handshake, or a bad record) as [`Error::Tls`]/[`Error::Certificate`], the
+/// rest as [`Error::Io`].
+pub(crate) fn control_error(e: io::Error) -> Error {
+    #[cfg(feature = "tls")]
+    if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+        return tls_error(&e);
+    }
+    Error::Io(e)
 }
 
 /// A failed handshake as the client's error.

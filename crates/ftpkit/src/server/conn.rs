@@ -373,8 +373,10 @@ async fn start_tls(wr: &mut Ctrl, io: &Io, shared: &Arc<Shared>, peer: SocketAdd
         let Ctrl::Plain(stream) = std::mem::replace(wr, Ctrl::Gone) else { return Ok(()) };
         match super::tls::accept(&t.control, stream, shared.settings.data_timeout).await {
             Ok(tls) => {
-                let (version, suite) = (tls.get_ref().1.protocol_version(), tls.get_ref().1.negotiated_cipher_suite());
-                tracing::debug!(%peer, ?version, suite = ?suite.map(|s| s.suite()), "control connection under TLS");
+                let conn = tls.get_ref().1;
+                let (version, suite) = (conn.protocol_version(), conn.negotiated_cipher_suite());
+                let client_cert = conn.peer_certificates().is_some_and(|c| !c.is_empty());
+                tracing::debug!(%peer, ?version, suite = ?suite.map(|s| s.suite()), client_cert, "control connection under TLS");
                 *wr = Ctrl::Tls(Box::new(tls));
                 return Ok(());
             }

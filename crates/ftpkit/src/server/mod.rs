@@ -120,6 +120,8 @@ pub struct Builder {
     tls: Option<TlsSource>,
     #[cfg(feature = "tls")]
     implicit_bind: Option<SocketAddr>,
+    #[cfg(feature = "tls")]
+    client_certs: Option<tls::ClientCerts>,
     settings: Settings,
     users: StaticUsers,
     auth: Option<Arc<dyn Authenticator>>,
@@ -206,6 +208,14 @@ impl Builder {
         self.tls = Some(TlsSource::Config(config));
         self
     }
+    /// FTPS with client certificates (mutual TLS) for [`tls_pem`](Self::tls_pem): signed by a CA in the file,
+    /// required or optional. A client whose certificate does not verify fails its handshake (and, on the control
+    /// connection, the session ends before USER).
+    #[cfg(feature = "tls")]
+    pub fn tls_client_certs(mut self, clients: tls::ClientCerts) -> Self {
+        self.client_certs = Some(clients);
+        self
+    }
     /// Implicit FTPS: a second listener where TLS starts at the first byte (port 990 by convention).
     #[cfg(feature = "tls")]
     pub fn implicit_tls_bind(mut self, addr: SocketAddr) -> Self {
@@ -226,8 +236,10 @@ impl Builder {
         fs::Jail::open(&settings.root)?;
         #[cfg(feature = "tls")]
         let tls = match self.tls {
-            Some(TlsSource::Pem(cert, key)) => Some(tls::TlsShared::new(tls::load_pem(&cert, &key)?)),
-            Some(TlsSource::Config(c)) => Some(tls::TlsShared::new(c)),
+            Some(TlsSource::Pem(cert, key)) => {
+                Some(tls::TlsShared::new(tls::load_pem(&cert, &key, self.client_certs.as_ref())?, self.client_certs))
+            }
+            Some(TlsSource::Config(c)) => Some(tls::TlsShared::new(c, None)),
             None => None,
         };
         #[cfg(feature = "tls")]
@@ -325,7 +337,7 @@ impl Handle {
         let Some(t) = &self.shared.tls else {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "this server was built without TLS"));
         };
-        t.reload(tls::load_pem(cert, key)?);
+        t.reload(tls::load_pem(cert, key, t.client_certs())?);
         Ok(())
     }
 
@@ -355,6 +367,8 @@ impl Server {
             tls: None,
             #[cfg(feature = "tls")]
             implicit_bind: None,
+            #[cfg(feature = "tls")]
+            client_certs: None,
         }
     }
 

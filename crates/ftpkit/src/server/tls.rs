@@ -29,11 +29,23 @@ use tokio_rustls::TlsAcceptor;
 /// Sessions one control connection keeps (each TLS 1.3 handshake stores a few tickets).
 const STORE_ENTRIES: usize = 16;
 
-/// Loads a PEM certificate chain and its private key into a TLS server configuration (rustls, `ring`).
+/// Client certificates (mutual TLS): the CA file whose certificates may sign them, and whether a client without
+/// one is refused at the handshake (else it may go on without).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCerts {
+    /// PEM file of the CA certificates that sign acceptable client certificates.
+    pub ca_file: std::path::PathBuf,
+    /// Refuse a handshake without a client certificate.
+    pub required: bool,
+}
+
+/// Loads a PEM certificate chain and its private key into a TLS server configuration (rustls, `ring`), asking
+/// for client certificates as `clients` says (none by default).
 ///
 /// # Errors
-/// A file that cannot be read, holds no certificate or key, or a key that does not fit the certificate.
-pub fn load_pem(cert: &Path, key: &Path) -> io::Result<Arc<rustls::ServerConfig>> {
+/// A file that cannot be read, holds no certificate or key, or a key that does not fit the certificate; a client
+/// CA file without a usable certificate.
+pub fn load_pem(cert: &Path, key: &Path, clients: Option<&ClientCerts>) -> io::Result<Arc<rustls::ServerConfig>> {
     let bad =
         |what: &str, e: &dyn std::fmt::Display| io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"));
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
@@ -45,12 +57,26 @@ pub fn load_pem(cert: &Path, key: &Path) -> io::Result<Arc<rustls::ServerConfig>
     }
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(&key.display().to_string(), &e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| bad("TLS versions", &e))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| bad("certificate and key", &e))?;
+        .map_err(|e| bad("TLS versions", &e))?;
+    let builder = match clients {
+        None => builder.with_no_client_auth(),
+        Some(c) => {
+            let name = c.ca_file.display().to_string();
+            let mut roots = rustls::RootCertStore::empty();
+            for der in CertificateDer::pem_file_iter(&c.ca_file).map_err(|e| bad(&name, &e))? {
+                roots.add(der.map_err(|e| bad(&name, &e))?).map_err(|e| bad(&name, &e))?;
+            }
+            if roots.is_empty() {
+                return Err(bad(&name, &"no CA certificate in the file"));
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+            let verifier = if c.required { verifier } else { verifier.allow_unauthenticated() };
+            builder.with_client_cert_verifier(verifier.build().map_err(|e| bad(&name, &e))?)
+        }
+    };
+    let config = builder.with_single_cert(certs, key).map_err(|e| bad("certificate and key", &e))?;
     Ok(Arc::new(config))
 }
 
@@ -58,11 +84,17 @@ pub fn load_pem(cert: &Path, key: &Path) -> io::Result<Arc<rustls::ServerConfig>
 #[derive(Debug)]
 pub(crate) struct TlsShared {
     current: RwLock<Arc<rustls::ServerConfig>>,
+    /// The client-certificate policy the PEM files were loaded with, kept for reloads.
+    clients: Option<ClientCerts>,
 }
 
 impl TlsShared {
-    pub(crate) fn new(config: Arc<rustls::ServerConfig>) -> Self {
-        TlsShared { current: RwLock::new(config) }
+    pub(crate) fn new(config: Arc<rustls::ServerConfig>, clients: Option<ClientCerts>) -> Self {
+        TlsShared { current: RwLock::new(config), clients }
+    }
+
+    pub(crate) fn client_certs(&self) -> Option<&ClientCerts> {
+        self.clients.as_ref()
     }
 
     pub(crate) fn reload(&self, config: Arc<rustls::ServerConfig>) {

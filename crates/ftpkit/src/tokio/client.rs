@@ -405,7 +405,7 @@ impl Client {
         if !self.wbuf.is_empty() {
             match timeout(self.opts.reply_timeout, self.ctrl.write_all(&self.wbuf)).await {
                 Ok(Ok(())) => self.wbuf.clear(),
-                Ok(Err(e)) => return Err(self.abandon(Error::Io(e))),
+                Ok(Err(e)) => return Err(self.abandon(crate::blocking::control_error(e))),
                 Err(_) => return Err(self.abandon(Error::Timeout("the control connection to take a command"))),
             }
         }
@@ -512,7 +512,7 @@ impl Client {
             Woke::Read(Ok(0)) => self.driver.handle_control_closed(now),
             Woke::Read(Ok(n)) => self.driver.handle_control(now, self.rbuf.get(..n).unwrap_or_default()),
             Woke::Read(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-            Woke::Read(Err(e)) => return Err(self.abandon(Error::Io(e))),
+            Woke::Read(Err(e)) => return Err(self.abandon(crate::blocking::control_error(e))),
             Woke::Slept => self.driver.handle_timeout(now),
         }
         Ok(())
