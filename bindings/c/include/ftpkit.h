@@ -20,6 +20,10 @@
  * - Text out, lent: (const uint8_t **ptr, size_t *len) points into memory owned by a handle, valid until the call
  *   named in that function's comment (a decoder's next _feed/_next/_free; a transcript's or entry's _free). Not
  *   NUL-terminated.
+ * - Lent structs: ftpkit_reply, ftpkit_command (lent by their decoders) and ftpkit_action (written into the
+ *   caller's struct) are plain C structs whose fields may be read directly, with the same lifetimes as above; their
+ *   byte strings are ftpkit_bytes / pointer + length, never NULL. Reading fields costs no call (the fast path); the
+ *   accessor functions return the same values.
  * - Accessors that cannot fail return a value directly (0, false or NULL for a NULL handle).
  * - Sans-IO: nothing here opens a socket, spawns a thread or reads the clock. The caller moves the bytes (see
  *   examples/alg.c for a gateway on poll(2), examples/pasv_list.c for a client).
@@ -350,9 +354,6 @@ typedef struct ftpkit_client ftpkit_client;
 // thread-safe (one thread at a time).
 typedef struct ftpkit_client_config ftpkit_client_config;
 
-// A command lent by its decoder: valid until the next `ftpkit_command_decoder_feed`, `_next` or `_free`.
-typedef struct ftpkit_command ftpkit_command;
-
 // A streaming command decoder: bytes from a client in, one parsed command per line out, lines bounded.
 // Owned by the caller (`_new`/`_free`); not thread-safe (one thread at a time; it may move between threads).
 typedef struct ftpkit_command_decoder ftpkit_command_decoder;
@@ -367,10 +368,6 @@ typedef struct ftpkit_features ftpkit_features;
 
 // One item of a transcript, lent by it: valid until `ftpkit_transcript_free`.
 typedef struct ftpkit_item ftpkit_item;
-
-// A decoded reply lent by its decoder: valid until the next `ftpkit_reply_decoder_feed`,
-// `ftpkit_reply_decoder_next` or `ftpkit_reply_decoder_free` on that decoder. Never freed by the caller.
-typedef struct ftpkit_reply ftpkit_reply;
 
 // A streaming reply decoder: bytes from the control connection in, complete replies out, with bounded memory.
 // Owned by the caller (`_new`/`_free`); not thread-safe (use one thread at a time; it may move between threads).
@@ -452,6 +449,34 @@ typedef struct ftpkit_bytes {
   // The length in bytes.
   size_t len;
 } ftpkit_bytes;
+
+// A command lent by its decoder: valid until the next `ftpkit_command_decoder_feed`, `_next` or `_free`. Its
+// fields may be read directly (no call per field: the fast way) or through `ftpkit_command_verb` and
+// `ftpkit_command_arg`; they are the same values.
+typedef struct ftpkit_command {
+  // The verb (UTF-8) in canonical (upper) case for known commands, as sent for others.
+  struct ftpkit_bytes verb;
+  // The argument (UTF-8) as the wire shows it (canonical for typed arguments: PORT, EPRT, TYPE...); empty
+  // without one.
+  struct ftpkit_bytes arg;
+  // Whether the command has an argument.
+  bool has_arg;
+} ftpkit_command;
+
+// A decoded reply lent by its decoder: valid until the next `ftpkit_reply_decoder_feed`,
+// `ftpkit_reply_decoder_next` or `ftpkit_reply_decoder_free` on that decoder. Never freed by the caller. Its fields
+// may be read directly (no call per field: the fast way) or through `ftpkit_reply_code`, `_raw`, `_line_count`,
+// `_line`, `_lines`; they are the same values.
+typedef struct ftpkit_reply {
+  // The reply code (100-599).
+  uint16_t code;
+  // The whole reply as received (line ends included, Telnet commands stripped).
+  struct ftpkit_bytes raw;
+  // The text lines (see `ftpkit_reply_line`): `line_count` entries, each pointing into `raw`.
+  const struct ftpkit_bytes *lines;
+  // How many text lines (1 for a single-line reply).
+  size_t line_count;
+} ftpkit_reply;
 
 // Success.
 #define FTPKIT_OK 0
