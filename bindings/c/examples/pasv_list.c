@@ -1,10 +1,11 @@
 /*
  * pasv_list: list a directory over FTP with plain POSIX sockets, driving libftpkit's sans-IO client.
  *
- *   pasv_list [--pasv] [--trace] HOST PORT USER PASS [PATH]
+ *   pasv_list [--pasv | --active] [--trace] HOST PORT USER PASS [PATH]
  *
  * Logs in, opens a passive data connection (EPSV, falling back to PASV when the server refuses it; --pasv: PASV
- * only), sends LIST [PATH], prints the listing's lines on stdout (CRLF as LF), and QUITs. Exit 0 on success; on a
+ * only; --active: the server connects to a listener of ours, EPRT/PORT, for comparison), sends LIST [PATH], prints
+ * the listing's lines on stdout (CRLF as LF), and QUITs. Exit 0 on success; on a
  * failure it prints the typed error (ftpkit_result_name, the reply code, the message) on stderr and exits 1 (2:
  * usage, 3: the control connection could not be made). --trace prints the control exchange on stderr, ftp -d style.
  *
@@ -109,10 +110,11 @@ fail:;
     return -1;
 }
 
-/* The session: the control socket, the data socket the library asked for, and the client. */
+/* The session: the control socket, the data socket and listener the library asked for, and the client. */
 typedef struct {
     int ctrl;
     int data;
+    int listener;
     ftpkit_client *client;
 } session;
 
@@ -145,18 +147,58 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
     return 0;
 }
 
-/* Waits on the control connection until the client's deadline, and reports what came. */
+/* Active mode: binds a listener on the IP the library names (port 0) and reports its address. */
+static void listen_on(session *s, const ftpkit_hostport *ip) {
+    struct sockaddr_storage at;
+    socklen_t len = from_hostport(ip, &at), al = sizeof at;
+    ftpkit_hostport bound;
+    int fd = socket(at.ss_family, SOCK_STREAM, 0);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&at, len) == 0 && listen(fd, 4) == 0 &&
+        getsockname(fd, (struct sockaddr *)&at, &al) == 0 && to_hostport(&at, &bound) == 0) {
+        s->listener = fd;
+        ftpkit_client_handle_listening(s->client, now_ms(), &bound);
+        return;
+    }
+    const char *why = strerror(errno);
+    if (fd >= 0) close(fd);
+    ftpkit_client_handle_listen_failed(s->client, now_ms(), (const uint8_t *)why, strlen(why));
+}
+
+/* Active mode: accepts a connection on the listener; the library says whether it is the server's data connection. */
+static void accept_data(session *s) {
+    struct sockaddr_storage from, local;
+    socklen_t fl = sizeof from, ll = sizeof local;
+    int fd = accept(s->listener, (struct sockaddr *)&from, &fl);
+    ftpkit_hostport from_hp, local_hp;
+    if (fd < 0 || to_hostport(&from, &from_hp) != 0) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    int known = getsockname(fd, (struct sockaddr *)&local, &ll) == 0 && to_hostport(&local, &local_hp) == 0;
+    bool use = false;
+    ftpkit_client_handle_accepted(s->client, now_ms(), &from_hp, known ? &local_hp : NULL, &use);
+    if (use) s->data = fd;
+    else close(fd);
+}
+
+/* Waits on the control connection (and the listener while the library wants the server's connection) until the
+ * client's deadline, and reports what came. */
 static void wait_control(session *s) {
     bool has = false;
     uint64_t at = 0;
     ftpkit_client_poll_timeout(s->client, &has, &at);
     uint64_t now = now_ms();
     int wait = has ? (at > now ? (int)(at - now > 600000 ? 600000 : at - now) : 0) : 600000;
-    struct pollfd p = {s->ctrl, POLLIN, 0};
-    int r = poll(&p, 1, wait);
+    struct pollfd p[2] = {{s->ctrl, POLLIN, 0}, {s->listener, POLLIN, 0}};
+    int accepting = s->listener >= 0 && ftpkit_client_wants_accept(s->client);
+    int r = poll(p, accepting ? 2 : 1, wait);
     if (r < 0 && errno == EINTR) return;
     if (r == 0) {
         ftpkit_client_handle_timeout(s->client, now_ms());
+        return;
+    }
+    if (accepting && (p[1].revents & POLLIN)) {
+        accept_data(s);
         return;
     }
     uint8_t buf[4096];
@@ -200,13 +242,11 @@ static void run_call(session *s, outcome *out) {
             ftpkit_client_handle_connected(s->client, now_ms(), known ? &local : NULL, known ? &remote : NULL);
             break;
         }
-        case FTPKIT_ACTION_LISTEN: {
-            /* Active mode is never configured here; say so rather than hang. */
-            static const char why[] = "pasv_list only uses passive mode";
-            ftpkit_client_handle_listen_failed(s->client, now_ms(), (const uint8_t *)why, sizeof why - 1);
+        case FTPKIT_ACTION_LISTEN: listen_on(s, &a.addr); break;
+        case FTPKIT_ACTION_STOP_LISTENING:
+            if (s->listener >= 0) close(s->listener);
+            s->listener = -1;
             break;
-        }
-        case FTPKIT_ACTION_STOP_LISTENING: break;
         case FTPKIT_ACTION_CLOSE_DATA: close_data(s, a.reset); break;
         case FTPKIT_ACTION_TRACE:
             if (!trace) break;
@@ -276,18 +316,19 @@ static int copy_listing(session *s) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: pasv_list [--pasv] [--trace] HOST PORT USER PASS [PATH]\n");
+    fprintf(stderr, "usage: pasv_list [--pasv | --active] [--trace] HOST PORT USER PASS [PATH]\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
-    int pasv_only = 0, i = 1;
+    int pasv_only = 0, active = 0, i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--pasv") == 0) pasv_only = 1;
+        else if (strcmp(argv[i], "--active") == 0) active = 1;
         else if (strcmp(argv[i], "--trace") == 0) trace = 1;
         else return usage();
     }
-    if (argc - i != 4 && argc - i != 5) return usage();
+    if ((argc - i != 4 && argc - i != 5) || (pasv_only && active)) return usage();
     const char *host = argv[i], *port = argv[i + 1], *user = argv[i + 2], *pass = argv[i + 3];
     const char *path = argc - i == 5 ? argv[i + 4] : NULL;
 
@@ -300,7 +341,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "pasv_list: %s: %s\n", host, gai_strerror(gai));
         return 3;
     }
-    session s = {-1, -1, NULL};
+    session s = {-1, -1, -1, NULL};
     struct sockaddr_storage peer;
     for (struct addrinfo *ai = res; ai != NULL && s.ctrl < 0; ai = ai->ai_next) {
         memset(&peer, 0, sizeof peer);
@@ -330,6 +371,7 @@ int main(int argc, char **argv) {
     if (pasv_only) flags &= ~(uint32_t)FTPKIT_CLIENT_EXTENDED_PASSIVE;
     if (r == FTPKIT_OK) r = ftpkit_client_config_set_flags(cfg, flags);
     if (r == FTPKIT_OK) r = ftpkit_client_config_set_timeouts(cfg, 30000, 30000);
+    if (r == FTPKIT_OK && active) r = ftpkit_client_config_set_mode(cfg, FTPKIT_CLIENT_ACTIVE);
     if (r == FTPKIT_OK) r = ftpkit_client_new(cfg, now_ms(), &s.client);
     ftpkit_client_config_free(cfg);
     if (r != FTPKIT_OK) {
@@ -367,6 +409,7 @@ api_error:
     fprintf(stderr, "pasv_list: %s\n", ftpkit_result_name(r));
 out:
     close_data(&s, 0);
+    if (s.listener >= 0) close(s.listener);
     close(s.ctrl);
     ftpkit_client_free(s.client);
     return ok ? 0 : 1;

@@ -1,7 +1,7 @@
 //! The C example `pasv_list` (POSIX sockets driving `ftpkit_client`) against real servers: ftpkit's own and
 //! vsftpd. Its listing must be byte for byte what curl prints for the same directory (curl's LIST, CRLF as LF),
-//! and name for name what ftpkit's Rust client lists (what `ftpkit ls` prints); EPSV and PASV (`--pasv`) must
-//! each be the command the trace shows; a refused login (and, on ftpkit's server, a missing directory) must exit
+//! and name for name what ftpkit's Rust client lists (what `ftpkit ls` prints); EPSV, PASV (`--pasv`) and active
+//! mode's PORT (`--active`) must each be the command the trace shows; a refused login (and, on ftpkit's server, a missing directory) must exit
 //! non-zero with the typed error; a port with nothing listening too.
 //!
 //! `bindings/c/tests/run.sh` (run by `cargo xtask c`) compiles `examples/pasv_list.c` against the installed library
@@ -40,15 +40,23 @@ fn names_of(listing: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// pasv_list's modes: name, flag, the command the trace must show, commands it must not show, curl's flags for the
+/// same mode.
+type Mode = (&'static str, Option<&'static str>, &'static str, [&'static str; 2], &'static [&'static str]);
+const MODES: [Mode; 3] = [
+    ("EPSV", None, "---> EPSV", ["---> PASV", "---> PORT"], &[]),
+    ("PASV", Some("--pasv"), "---> PASV", ["---> EPSV", "---> PORT"], &["--disable-epsv"]),
+    // Active: the server connects to pasv_list's listener (the C API's LISTEN and accept on real sockets).
+    ("active", Some("--active"), "---> PORT 127,0,0,1,", ["---> EPSV", "---> PASV"], &["-P", "127.0.0.1"]),
+];
+
 /// pasv_list, curl and ftpkit's client on the same directories of one server.
 fn check_server(addr: SocketAddr, user: &str, pass: &str, dirs: &[&str], missing_dir_fails: bool) {
     let (host, port) = (addr.ip().to_string(), addr.port().to_string());
     for dir in dirs {
-        for mode in ["EPSV", "PASV"] {
+        for (mode, flag, sent, not_sent, curl_flags) in MODES {
             let mut args = vec!["--trace"];
-            if mode == "PASV" {
-                args.push("--pasv");
-            }
+            args.extend(flag);
             args.extend([host.as_str(), port.as_str(), user, pass]);
             if !dir.is_empty() {
                 args.push(dir);
@@ -56,8 +64,10 @@ fn check_server(addr: SocketAddr, user: &str, pass: &str, dirs: &[&str], missing
             let out = pasv_list(&args);
             let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
             assert!(out.status.success(), "pasv_list {args:?} failed: {stderr}");
-            assert!(stderr.lines().any(|l| l == format!("---> {mode}")), "{mode} not sent: {stderr}");
-            assert!(!stderr.contains(if mode == "PASV" { "---> EPSV" } else { "---> PASV" }), "{stderr}");
+            assert!(stderr.lines().any(|l| l.starts_with(sent)), "{mode}: {sent:?} not sent: {stderr}");
+            for other in not_sent {
+                assert!(!stderr.contains(other), "{mode}: {other:?} sent: {stderr}");
+            }
             assert!(stderr.lines().any(|l| l.starts_with("---> LIST")) && stderr.contains("---> QUIT"), "{stderr}");
             assert!(!stdout.is_empty() && !stdout.contains('\r'), "listing of {dir:?}: {stdout:?}");
 
@@ -65,9 +75,7 @@ fn check_server(addr: SocketAddr, user: &str, pass: &str, dirs: &[&str], missing
             let mut curl_args = vec!["-sS", "--max-time", "30", "-u"];
             let userpass = format!("{user}:{pass}");
             curl_args.push(&userpass);
-            if mode == "PASV" {
-                curl_args.push("--disable-epsv");
-            }
+            curl_args.extend(curl_flags);
             curl_args.push(&url);
             let by_curl = curl(&curl_args).expect("curl runs");
             assert!(by_curl.status.is_some_and(|s| s.success()), "curl {url}: {}", text(&by_curl.stderr));

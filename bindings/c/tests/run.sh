@@ -109,6 +109,9 @@ grep -q 'file.txt' "$OUT/pasv_list.out" && grep -q 'dir one' "$OUT/pasv_list.out
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$OUT/pasv_list_asan" --pasv 127.0.0.1 "$PORT" u p \
   > "$OUT/pasv_list_asan.out"
 grep -q 'file.txt' "$OUT/pasv_list_asan.out"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$OUT/pasv_list_asan" --active 127.0.0.1 "$PORT" u p \
+  > "$OUT/pasv_list_asan.out"
+grep -q 'dir one' "$OUT/pasv_list_asan.out"
 if ASAN_OPTIONS=detect_leaks=1 "$OUT/pasv_list_asan" 127.0.0.1 "$PORT" u wrong 2>"$OUT/pasv_list.err"; then
   echo "pasv_list accepted a wrong password"; exit 1
 fi
