@@ -1,6 +1,6 @@
 //! The C library's tasks: `c-header [--check]` (cbindgen, pinned in Cargo.toml), `c-install --prefix DIR`, and
-//! the CI step `c` (header check, C tests under valgrind and ASan, examples, decode parity, the ALG interop run,
-//! the install check, the FFI benchmark).
+//! the CI step `c` (header check, C tests under valgrind and ASan, examples, decode parity, the ALG and pasv_list
+//! interop runs, the install check, the FFI benchmark).
 
 use crate::{cargo, root, run, Result};
 use std::path::{Path, PathBuf};

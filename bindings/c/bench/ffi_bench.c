@@ -1,7 +1,8 @@
 /*
  * ffi_bench: the C half of the FFI benchmark (the Rust half is benches/ffi.rs, which runs this program in the same
  * run and prints the ratio). Decodes the core bench's reply and command streams through the C API, fed in 4 KiB
- * chunks like the core bench, touching each reply's code and text lines and each command's verb and argument.
+ * chunks like the core bench, touching each reply's code and text lines and each command's verb and argument (read
+ * from the lent structs' fields: one library call per reply or command, as a C program would).
  *
  *   ffi_bench REPLY_STREAM_FILE COMMAND_STREAM_FILE ROUNDS
  *
@@ -63,18 +64,9 @@ static uint64_t replies(const uint8_t *s, size_t len) {
                 continue;
             }
             if (!r) break;
-            acc += ftpkit_reply_code(r);
-            ftpkit_bytes lines[64];
-            size_t count = 0;
-            if (ftpkit_reply_lines(r, lines, 64, &count) == FTPKIT_OK) {
-                for (size_t i = 0; i < count; i++) acc += lines[i].len;
-            } else { /* a long reply (FEAT, HELP, STAT): line by line */
-                for (size_t i = 0; i < count; i++) {
-                    const uint8_t *p;
-                    size_t l;
-                    if (ftpkit_reply_line(r, i, &p, &l) == FTPKIT_OK) acc += l;
-                }
-            }
+            /* The lent reply's fields, read directly: one call per reply. */
+            acc += r->code;
+            for (size_t i = 0; i < r->line_count; i++) acc += r->lines[i].len;
         }
     }
     uint64_t t = now_ns(), *b = &block_ns[(len - 1) / BLOCK];
@@ -103,11 +95,9 @@ static uint64_t commands(const uint8_t *s, size_t len) {
                 continue;
             }
             if (!c) break;
-            const uint8_t *p;
-            size_t l;
-            bool has;
-            if (ftpkit_command_verb(c, &p, &l) == FTPKIT_OK) acc += l;
-            if (ftpkit_command_arg(c, &p, &l, &has) == FTPKIT_OK && has) acc += l;
+            /* The lent command's fields, read directly: one call per command. */
+            acc += c->verb.len;
+            if (c->has_arg) acc += c->arg.len;
         }
     }
     uint64_t t = now_ns(), *b = &block_ns[(len - 1) / BLOCK];

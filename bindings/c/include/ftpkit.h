@@ -20,17 +20,31 @@
  * - Text out, lent: (const uint8_t **ptr, size_t *len) points into memory owned by a handle, valid until the call
  *   named in that function's comment (a decoder's next _feed/_next/_free; a transcript's or entry's _free). Not
  *   NUL-terminated.
+ * - Lent structs: ftpkit_reply, ftpkit_command (lent by their decoders) and ftpkit_action (written into the
+ *   caller's struct) are plain C structs whose fields may be read directly, with the same lifetimes as above; their
+ *   byte strings are ftpkit_bytes / pointer + length, never NULL. Reading fields costs no call (the fast path); the
+ *   accessor functions return the same values.
  * - Accessors that cannot fail return a value directly (0, false or NULL for a NULL handle).
  * - Sans-IO: nothing here opens a socket, spawns a thread or reads the clock. The caller moves the bytes (see
- *   examples/alg.c for a gateway on poll(2)).
+ *   examples/alg.c for a gateway on poll(2), examples/pasv_list.c for a client).
+ * - Time: timed calls take `uint64_t now_ms`, the caller's monotonic clock in milliseconds with an epoch the caller
+ *   picks (CLOCK_MONOTONIC is the obvious one); deadlines come back on the same clock (_poll_timeout). A handle is
+ *   made with a reading and maps later readings by their offset from it; an earlier reading counts as that first
+ *   one. (The library takes one std::time::Instant when a timed handle is made, only as the origin of that
+ *   arithmetic: no behaviour depends on it.)
+ * - Sessions (ftpkit_client, ftpkit_server_session) are driven by the caller: call or feed, then drain the poll
+ *   functions until they return nothing, then wait on the sockets until the deadline. ftpkit_client's actions come
+ *   as an ftpkit_action struct (kind + fields); addresses in and out are ftpkit_hostport structs (family 4 or 6 and
+ *   the address bytes in network order, port in host order: what a sockaddr_in/sockaddr_in6 holds).
  * - No Rust panic crosses this boundary: a bug inside the library returns FTPKIT_PANIC (or the accessor's 0/NULL);
  *   free the handle involved.
  *
  * OWNERSHIP AND THREADS
  * - The caller owns every handle it made and frees it once. Lent objects (ftpkit_reply, ftpkit_command,
- *   ftpkit_item, ftpkit_request) are never freed by the caller.
- * - Stateful handles (ftpkit_reply_decoder, ftpkit_command_decoder, ftpkit_server_session) are not thread-safe: use each from one thread
- *   at a time (it may move between threads). Immutable handles (ftpkit_transcript, ftpkit_features, ftpkit_entry)
+ *   ftpkit_item, ftpkit_request, an ftpkit_action's bytes) are never freed by the caller.
+ * - Stateful handles (ftpkit_reply_decoder, ftpkit_command_decoder, ftpkit_server_session, ftpkit_client,
+ *   ftpkit_client_config) are not thread-safe: use each from one thread at a time (it may move between threads).
+ *   ftpkit_client_new copies its config: free the config whenever you like. Immutable handles (ftpkit_transcript, ftpkit_features, ftpkit_entry)
  *   may be read from several threads at once. Stateless functions are thread-safe; ftpkit_error_detail is
  *   per-thread.
  */
@@ -43,6 +57,183 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+// Client mode: the client connects data connections to the server (EPSV, falling back to PASV). The default.
+#define FTPKIT_CLIENT_PASSIVE 0
+
+// Client mode: the server connects to a listener of the client's (EPRT for IPv6, PORT for IPv4).
+#define FTPKIT_CLIENT_ACTIVE 1
+
+// Config flag: passive mode tries EPSV first, falling back to PASV (without it: PASV only). Default on.
+#define FTPKIT_CLIENT_EXTENDED_PASSIVE 1
+
+// Config flag: a login asks FEAT afterwards (a refusal is no error). Default on.
+#define FTPKIT_CLIENT_FEAT_AFTER_LOGIN 2
+
+// Config flag: a login sets binary type (`TYPE I`) afterwards. Default on.
+#define FTPKIT_CLIENT_BINARY_AFTER_LOGIN 4
+
+// Config flag: emit `FTPKIT_ACTION_TRACE` actions (`ftp -d` style lines). Default off.
+#define FTPKIT_CLIENT_TRACE 8
+
+// The default flags.
+#define FTPKIT_CLIENT_DEFAULT_FLAGS ((FTPKIT_CLIENT_EXTENDED_PASSIVE | FTPKIT_CLIENT_FEAT_AFTER_LOGIN) | FTPKIT_CLIENT_BINARY_AFTER_LOGIN)
+
+// Call for `ftpkit_client_start`: `FEAT` (no argument). Ends with `FTPKIT_DONE_FEATURES`.
+#define FTPKIT_CALL_FEAT 1
+
+// Call: `PWD` (no argument). Ends with `FTPKIT_DONE_PATH`.
+#define FTPKIT_CALL_PWD 2
+
+// Call: `CWD <arg>`. Ends with `FTPKIT_DONE_OK`.
+#define FTPKIT_CALL_CWD 3
+
+// Call: `CDUP` (no argument). Ends with `FTPKIT_DONE_OK`.
+#define FTPKIT_CALL_CDUP 4
+
+// Call: `MKD <arg>`. Ends with `FTPKIT_DONE_PATH` (the 257 path) or `FTPKIT_DONE_OK` (no readable path).
+#define FTPKIT_CALL_MKD 5
+
+// Call: `RMD <arg>`. Ends with `FTPKIT_DONE_OK`.
+#define FTPKIT_CALL_RMD 6
+
+// Call: `DELE <arg>`. Ends with `FTPKIT_DONE_OK`.
+#define FTPKIT_CALL_DELE 7
+
+// Call: `SIZE <arg>`. Ends with `FTPKIT_DONE_SIZE` (`value`).
+#define FTPKIT_CALL_SIZE 8
+
+// Call: `MDTM <arg>`. Ends with `FTPKIT_DONE_MODIFIED` (`time`).
+#define FTPKIT_CALL_MDTM 9
+
+// Call: `NOOP` (no argument). Ends with `FTPKIT_DONE_OK`.
+#define FTPKIT_CALL_NOOP 10
+
+// Call: `SITE <arg>`. Ends with `FTPKIT_DONE_OK`.
+#define FTPKIT_CALL_SITE 11
+
+// Call: a raw command line `<arg>` (no line end): parsed, checked for injection, sent. Ends with
+// `FTPKIT_DONE_REPLY` whatever the final code.
+#define FTPKIT_CALL_RAW 12
+
+// Call: `QUIT` (no argument). Ends with `FTPKIT_DONE_QUIT` on 221 or when the server closes the connection.
+#define FTPKIT_CALL_QUIT 13
+
+// Transfer for `ftpkit_client_open`: `RETR <path>` (download).
+#define FTPKIT_TRANSFER_RETR 1
+
+// Transfer: `STOR <path>` (upload).
+#define FTPKIT_TRANSFER_STOR 2
+
+// Transfer: `STOU` (upload under a name the server picks; no path).
+#define FTPKIT_TRANSFER_STOU 3
+
+// Transfer: `APPE <path>` (upload, appended).
+#define FTPKIT_TRANSFER_APPE 4
+
+// Transfer: `LIST [path]` (a listing for people; `ftpkit_entry_parse_list` reads its lines).
+#define FTPKIT_TRANSFER_LIST 5
+
+// Transfer: `NLST [path]` (names only).
+#define FTPKIT_TRANSFER_NLST 6
+
+// Transfer: `MLSD [path]` (facts; `ftpkit_entry_parse_mlsd` reads its lines).
+#define FTPKIT_TRANSFER_MLSD 7
+
+// Transfer: the driver's choice of listing: MLSD when the server's FEAT (asked at login) lists it, else LIST.
+#define FTPKIT_TRANSFER_LISTING 8
+
+// `ftpkit_client_finish`: a download's data ended (the server closed its side after the last byte).
+#define FTPKIT_DATA_EOF 1
+
+// `ftpkit_client_finish`: an upload's data is all sent and the client closed its side.
+#define FTPKIT_DATA_CLOSED 2
+
+// Action: none; wait for the control connection (and for the listener while `ftpkit_client_wants_accept`), until
+// `ftpkit_client_poll_timeout`'s deadline.
+#define FTPKIT_ACTION_NONE 0
+
+// Action: write `bytes` to the control connection. If the write fails, call `ftpkit_client_close`.
+#define FTPKIT_ACTION_SEND 1
+
+// Action (passive): connect a data connection to `addr` within `timeout_ms`, then report
+// `ftpkit_client_handle_connected` or `_handle_connect_failed`.
+#define FTPKIT_ACTION_CONNECT 2
+
+// Action (active): bind a listener on `addr` (its IP; port 0), then report `ftpkit_client_handle_listening` or
+// `_handle_listen_failed`; accept on it while `ftpkit_client_wants_accept` and report `_handle_accepted`.
+#define FTPKIT_ACTION_LISTEN 3
+
+// Action (active): the listener is no longer needed; close it.
+#define FTPKIT_ACTION_STOP_LISTENING 4
+
+// Action: close the data connection the caller holds; with `reset`, set `SO_LINGER` 0 first (the server then sees
+// a reset and cannot take cut-off data for a whole file).
+#define FTPKIT_ACTION_CLOSE_DATA 5
+
+// Action: a trace line (only with `FTPKIT_CLIENT_TRACE`): `detail` is `FTPKIT_TRACE_*`.
+#define FTPKIT_ACTION_TRACE 6
+
+// Action: a message for the caller's log in `bytes`; `detail` is `FTPKIT_LOG_*`.
+#define FTPKIT_ACTION_LOG 7
+
+// Action: the call ended; always its last action. `result` is `FTPKIT_OK` or the call's error; on success
+// `detail` is `FTPKIT_DONE_*`.
+#define FTPKIT_ACTION_DONE 8
+
+// Trace: a command sent (`bytes`, no line end; PASS arguments masked as XXXX).
+#define FTPKIT_TRACE_SENT 1
+
+// Trace: a reply line received (`bytes`, no line end; a line split across reads comes once, whole).
+#define FTPKIT_TRACE_RECEIVED 2
+
+// Trace: a data connection was established: `addr` is the client's end, `peer` the server's.
+#define FTPKIT_TRACE_DATA 3
+
+// Trace: another kind of line, rendered as text in `bytes` (TLS lines; not produced by this API yet).
+#define FTPKIT_TRACE_OTHER 99
+
+// Log level: worth telling an operator (a 227 address replaced, a foreign data connection refused).
+#define FTPKIT_LOG_INFO 1
+
+// Log level: detail (an event of another request passed over).
+#define FTPKIT_LOG_DEBUG 2
+
+// Done: the greeting (the client's first call, started by `ftpkit_client_new`); `code`, `bytes` its text.
+#define FTPKIT_DONE_GREETING 1
+
+// Done: logged in (with FEAT and TYPE as configured); `code`, `bytes` the login's reply.
+#define FTPKIT_DONE_LOGGED_IN 2
+
+// Done: FEAT answered (the driver keeps the features).
+#define FTPKIT_DONE_FEATURES 3
+
+// Done: a request with nothing more to report succeeded; `code`, `bytes` the final reply.
+#define FTPKIT_DONE_OK 4
+
+// Done: a 257 path in `bytes` (PWD, MKD).
+#define FTPKIT_DONE_PATH 5
+
+// Done: SIZE in `value`.
+#define FTPKIT_DONE_SIZE 6
+
+// Done: MDTM in `time` (seconds since the Unix epoch, UTC).
+#define FTPKIT_DONE_MODIFIED 7
+
+// Done: a raw command's final reply, whatever its code; `code`, `bytes`.
+#define FTPKIT_DONE_REPLY 8
+
+// Done: QUIT answered (or the server closed the connection).
+#define FTPKIT_DONE_QUIT 9
+
+// Done: the transfer's data may flow now over the caller's data connection: move it, then `ftpkit_client_finish`.
+#define FTPKIT_DONE_DATA_READY 10
+
+// Done: the transfer completed; `code`, `bytes` the final reply (226).
+#define FTPKIT_DONE_TRANSFERRED 11
+
+// Done: the transfer was aborted; `code`, `bytes` ABOR's reply when there was one (`code` 0 otherwise).
+#define FTPKIT_DONE_ABORTED 12
 
 // `mode`: active FTP (the server opens the data connection).
 #define FTPKIT_FW_ACTIVE 1
@@ -155,8 +346,13 @@
 // `ftpkit_item_kind`: a line that could not be decoded (its error is kept).
 #define FTPKIT_ITEM_ERROR 3
 
-// A command lent by its decoder: valid until the next `ftpkit_command_decoder_feed`, `_next` or `_free`.
-typedef struct ftpkit_command ftpkit_command;
+// A client on one control connection: the driver, the caller's clock, and what the last action lends. Owned by
+// the caller (`_new`/`_free`); not thread-safe (one thread at a time; it may move between threads).
+typedef struct ftpkit_client ftpkit_client;
+
+// A client's settings, before `ftpkit_client_new` copies them. Owned by the caller (`_new`/`_free`); not
+// thread-safe (one thread at a time).
+typedef struct ftpkit_client_config ftpkit_client_config;
 
 // A streaming command decoder: bytes from a client in, one parsed command per line out, lines bounded.
 // Owned by the caller (`_new`/`_free`); not thread-safe (one thread at a time; it may move between threads).
@@ -172,10 +368,6 @@ typedef struct ftpkit_features ftpkit_features;
 
 // One item of a transcript, lent by it: valid until `ftpkit_transcript_free`.
 typedef struct ftpkit_item ftpkit_item;
-
-// A decoded reply lent by its decoder: valid until the next `ftpkit_reply_decoder_feed`,
-// `ftpkit_reply_decoder_next` or `ftpkit_reply_decoder_free` on that decoder. Never freed by the caller.
-typedef struct ftpkit_reply ftpkit_reply;
 
 // A streaming reply decoder: bytes from the control connection in, complete replies out, with bounded memory.
 // Owned by the caller (`_new`/`_free`); not thread-safe (use one thread at a time; it may move between threads).
@@ -215,6 +407,41 @@ typedef struct ftpkit_hostport {
   size_t span_end;
 } ftpkit_hostport;
 
+// One action, written by `ftpkit_client_poll_action` into a struct the caller owns. Which fields mean something
+// depends on `kind` (`FTPKIT_ACTION_*`); the others are 0 (`bytes` is never NULL: `len` 0 when empty). `bytes`
+// is lent by the client until its next `_poll_action` or `_free`; not NUL-terminated (a reply may hold NUL: use
+// `len`).
+typedef struct ftpkit_action {
+  // `FTPKIT_ACTION_*`.
+  uint32_t kind;
+  // TRACE: `FTPKIT_TRACE_*`; LOG: `FTPKIT_LOG_*`; DONE: `FTPKIT_DONE_*` (0 when the call failed).
+  uint32_t detail;
+  // DONE: `FTPKIT_OK`, or the call's error (`FTPKIT_REFUSED` for a refusal, `FTPKIT_INCOMPLETE` for a timeout
+  // or a failed transfer, `FTPKIT_CLOSED`, `FTPKIT_UNEXPECTED_INPUT`, `FTPKIT_INVALID_STATE`, ...).
+  ftpkit_result result;
+  // DONE: the reply code that ended the call (also for a refusal), 0 when there was none.
+  uint16_t code;
+  // CONNECT/LISTEN: the data connection will be protected by TLS (never, until TLS is in the C API).
+  bool secure;
+  // CLOSE_DATA: reset the connection (linger 0) rather than close it.
+  bool reset;
+  // SEND: the bytes to write. TRACE: the line. LOG: the message. DONE: the final reply's text (lines joined
+  // by LF), the path of a `FTPKIT_DONE_PATH`, or the error's message when the call failed.
+  const uint8_t *bytes;
+  // The length of `bytes`.
+  size_t len;
+  // CONNECT: where to connect. LISTEN: the IP to listen on (port 0). TRACE (DATA): the client's end.
+  struct ftpkit_hostport addr;
+  // TRACE (DATA): the server's end.
+  struct ftpkit_hostport peer;
+  // CONNECT: how long the connect may take, in milliseconds.
+  uint64_t timeout_ms;
+  // DONE (SIZE): the size in bytes.
+  uint64_t value;
+  // DONE (MODIFIED): seconds since the Unix epoch, UTC.
+  int64_t time;
+} ftpkit_action;
+
 // A byte string lent by a handle: `len` bytes at `ptr` (not NUL-terminated; may hold NUL).
 typedef struct ftpkit_bytes {
   // The first byte (never NULL when written by the library, even for an empty string).
@@ -222,6 +449,34 @@ typedef struct ftpkit_bytes {
   // The length in bytes.
   size_t len;
 } ftpkit_bytes;
+
+// A command lent by its decoder: valid until the next `ftpkit_command_decoder_feed`, `_next` or `_free`. Its
+// fields may be read directly (no call per field: the fast way) or through `ftpkit_command_verb` and
+// `ftpkit_command_arg`; they are the same values.
+typedef struct ftpkit_command {
+  // The verb (UTF-8) in canonical (upper) case for known commands, as sent for others.
+  struct ftpkit_bytes verb;
+  // The argument (UTF-8) as the wire shows it (canonical for typed arguments: PORT, EPRT, TYPE...); empty
+  // without one.
+  struct ftpkit_bytes arg;
+  // Whether the command has an argument.
+  bool has_arg;
+} ftpkit_command;
+
+// A decoded reply lent by its decoder: valid until the next `ftpkit_reply_decoder_feed`,
+// `ftpkit_reply_decoder_next` or `ftpkit_reply_decoder_free` on that decoder. Never freed by the caller. Its fields
+// may be read directly (no call per field: the fast way) or through `ftpkit_reply_code`, `_raw`, `_line_count`,
+// `_line`, `_lines`; they are the same values.
+typedef struct ftpkit_reply {
+  // The reply code (100-599).
+  uint16_t code;
+  // The whole reply as received (line ends included, Telnet commands stripped).
+  struct ftpkit_bytes raw;
+  // The text lines (see `ftpkit_reply_line`): `line_count` entries, each pointing into `raw`.
+  const struct ftpkit_bytes *lines;
+  // How many text lines (1 for a single-line reply).
+  size_t line_count;
+} ftpkit_reply;
 
 // Success.
 #define FTPKIT_OK 0
@@ -285,6 +540,257 @@ extern "C" {
 
 // The library's version (`"0.1.0"`), a static NUL-terminated string. Never NULL; never free it.
 const char *ftpkit_version(void);
+
+// Makes a config for a control connection from `*local` to `*server` (their `family`, `addr`, `port`), with the
+// driver's defaults: passive, `FTPKIT_CLIENT_DEFAULT_FLAGS`, 30 s reply and data timeouts. `*server` is where
+// passive addresses are checked against (a 227 naming another host is replaced by it); `*local`'s IP is where
+// active mode listens.
+//
+// # Safety
+// `server`/`local` readable; `out` writable.
+ftpkit_result ftpkit_client_config_new(const struct ftpkit_hostport *server,
+                                       const struct ftpkit_hostport *local,
+                                       struct ftpkit_client_config **out);
+
+// Frees a config. NULL is a no-op.
+//
+// # Safety
+// NULL or from `ftpkit_client_config_new`, not freed before.
+void ftpkit_client_config_free(struct ftpkit_client_config *config);
+
+// Sets passive (`FTPKIT_CLIENT_PASSIVE`) or active (`FTPKIT_CLIENT_ACTIVE`) mode.
+//
+// # Safety
+// `config` live.
+ftpkit_result ftpkit_client_config_set_mode(struct ftpkit_client_config *config, uint32_t mode);
+
+// Sets the flags (`FTPKIT_CLIENT_*` or-ed together; every flag not given is off). An unknown bit is
+// `FTPKIT_INVALID_PARAMETER` and changes nothing.
+//
+// # Safety
+// `config` live.
+ftpkit_result ftpkit_client_config_set_flags(struct ftpkit_client_config *config, uint32_t flags);
+
+// Sets how long to wait for a reply (`reply_ms`; when it runs out the session is closed and the call fails with
+// `FTPKIT_INCOMPLETE`) and for a data connection (`data_ms`: a connect, or the server's connection in active
+// mode), in milliseconds. 0 is `FTPKIT_INVALID_PARAMETER`.
+//
+// # Safety
+// `config` live.
+ftpkit_result ftpkit_client_config_set_timeouts(struct ftpkit_client_config *config,
+                                                uint64_t reply_ms,
+                                                uint64_t data_ms);
+
+// Makes a client on a freshly connected control connection, with a copy of `*config` (free the config when you
+// like). `now_ms` is the caller's monotonic clock in milliseconds (any epoch; every later `now_ms` and deadline of
+// this client is on the same clock). Its first call, waiting for the greeting, is in progress: feed the server's
+// bytes and poll actions until `FTPKIT_ACTION_DONE` (`FTPKIT_DONE_GREETING`).
+//
+// # Safety
+// `config` live; `out` writable.
+ftpkit_result ftpkit_client_new(const struct ftpkit_client_config *config,
+                                uint64_t now_ms,
+                                struct ftpkit_client **out);
+
+// Frees a client (and what its last action lent). NULL is a no-op. The caller closes its own sockets.
+//
+// # Safety
+// NULL or from `ftpkit_client_new`, not freed before.
+void ftpkit_client_free(struct ftpkit_client *client);
+
+// Starts a login: `USER`, `PASS` (and `ACCT` when the server asks and `account` is not NULL), then FEAT and
+// `TYPE I` as configured. Ends with `FTPKIT_DONE_LOGGED_IN`, or `FTPKIT_REFUSED` (`code`: the refusal).
+// Texts are UTF-8; CR, LF or NUL in them is refused (`FTPKIT_INJECTION`, as the call's DONE).
+//
+// # Safety
+// `client` live; each text NULL with length 0 or `len` readable bytes (`account` NULL: none).
+ftpkit_result ftpkit_client_login(struct ftpkit_client *client,
+                                  uint64_t now_ms,
+                                  const uint8_t *user,
+                                  size_t user_len,
+                                  const uint8_t *password,
+                                  size_t password_len,
+                                  const uint8_t *account,
+                                  size_t account_len);
+
+// Starts a simple call (`FTPKIT_CALL_*`). `arg` (UTF-8) is required by CWD, MKD, RMD, DELE, SIZE, MDTM, SITE
+// and RAW (NULL is `FTPKIT_NULL_PARAMETER`) and must be NULL for the others (else `FTPKIT_INVALID_PARAMETER`).
+// Injection (CR, LF, NUL) and a raw line that is no command come as the call's DONE.
+//
+// # Safety
+// `client` live; `arg` NULL or `arg_len` readable bytes.
+ftpkit_result ftpkit_client_start(struct ftpkit_client *client,
+                                  uint64_t now_ms,
+                                  uint32_t call,
+                                  const uint8_t *arg,
+                                  size_t arg_len);
+
+// Starts a rename: `RNFR from`, then `RNTO to`. Ends with `FTPKIT_DONE_OK`.
+//
+// # Safety
+// `client` live; `from`/`to` point to their lengths in readable bytes.
+ftpkit_result ftpkit_client_rename(struct ftpkit_client *client,
+                                   uint64_t now_ms,
+                                   const uint8_t *from,
+                                   size_t from_len,
+                                   const uint8_t *to,
+                                   size_t to_len);
+
+// Starts a transfer (`FTPKIT_TRANSFER_*`): the data connection (CONNECT in passive mode, LISTEN in active mode),
+// `REST rest` when `rest` is not 0, and the transfer command. Ends with `FTPKIT_DONE_DATA_READY` once data may
+// flow: read the data connection to its end (a download) or write and close it (an upload), then call
+// `ftpkit_client_finish`. `path` (UTF-8) is required by RETR, STOR and APPE, optional for the listings (NULL:
+// none) and must be NULL for STOU.
+//
+// # Safety
+// `client` live; `path` NULL or `path_len` readable bytes.
+ftpkit_result ftpkit_client_open(struct ftpkit_client *client,
+                                 uint64_t now_ms,
+                                 uint32_t kind,
+                                 const uint8_t *path,
+                                 size_t path_len,
+                                 uint64_t rest);
+
+// Ends the open transfer's data (`FTPKIT_DATA_EOF` after a download's end, `FTPKIT_DATA_CLOSED` after an
+// upload's last byte and close): waits for the final reply. Ends with `FTPKIT_DONE_TRANSFERRED`; with no
+// transfer open the DONE carries `FTPKIT_INVALID_STATE`.
+//
+// # Safety
+// `client` live.
+ftpkit_result ftpkit_client_finish(struct ftpkit_client *client,
+                                   uint64_t now_ms,
+                                   uint32_t end);
+
+// Aborts the open transfer: `ABOR`, then CLOSE_DATA with `reset`. Ends with `FTPKIT_DONE_ABORTED`; with no
+// transfer open the DONE carries `FTPKIT_INVALID_STATE`.
+//
+// # Safety
+// `client` live.
+ftpkit_result ftpkit_client_abort(struct ftpkit_client *client,
+                                  uint64_t now_ms);
+
+// Switches passive (`FTPKIT_CLIENT_PASSIVE`) or active (`FTPKIT_CLIENT_ACTIVE`) mode for the next transfers.
+//
+// # Safety
+// `client` live.
+ftpkit_result ftpkit_client_set_mode(struct ftpkit_client *client,
+                                     uint32_t mode);
+
+// Feeds bytes read from the control connection (any split; a reply may arrive in pieces). Poll actions afterwards.
+// Bytes that cannot be framed as replies end the call with `FTPKIT_UNEXPECTED_INPUT`-class errors (as its DONE).
+//
+// # Safety
+// `client` live; `bytes` NULL with 0 or `len` readable bytes.
+ftpkit_result ftpkit_client_handle_control(struct ftpkit_client *client,
+                                           uint64_t now_ms,
+                                           const uint8_t *bytes,
+                                           size_t len);
+
+// The control connection reached its end (read returned 0) or failed. Poll actions afterwards: the call in
+// progress ends (QUIT successfully; any other with `FTPKIT_CLOSED`).
+//
+// # Safety
+// `client` live.
+ftpkit_result ftpkit_client_handle_control_closed(struct ftpkit_client *client,
+                                                  uint64_t now_ms);
+
+// The caller gives up on the session (a write to the control connection failed): it is closed and the call in
+// progress ends with `FTPKIT_CLOSED`. Poll actions afterwards.
+//
+// # Safety
+// `client` live.
+ftpkit_result ftpkit_client_close(struct ftpkit_client *client,
+                                  uint64_t now_ms);
+
+// The deadline of `ftpkit_client_poll_timeout` may have passed (harmless before it). When it has, the session is
+// closed (a late reply could be taken for the next request's) and the call ends with `FTPKIT_INCOMPLETE`.
+//
+// # Safety
+// `client` live.
+ftpkit_result ftpkit_client_handle_timeout(struct ftpkit_client *client,
+                                           uint64_t now_ms);
+
+// Passive: the data connection asked for by CONNECT is up. `local` and `remote` are its two ends, for the trace
+// (either may be NULL when unknown). Ignored when no data connection is awaited.
+//
+// # Safety
+// `client` live; `local`/`remote` NULL or readable.
+ftpkit_result ftpkit_client_handle_connected(struct ftpkit_client *client,
+                                             uint64_t now_ms,
+                                             const struct ftpkit_hostport *local,
+                                             const struct ftpkit_hostport *remote);
+
+// Passive: the connect asked for by CONNECT failed (`reason`: any text, e.g. `strerror(errno)`). The call ends as
+// the driver decides (the server's reply, or `FTPKIT_INCOMPLETE`).
+//
+// # Safety
+// `client` live; `reason` NULL with 0 or `reason_len` readable bytes.
+ftpkit_result ftpkit_client_handle_connect_failed(struct ftpkit_client *client,
+                                                  uint64_t now_ms,
+                                                  const uint8_t *reason_text,
+                                                  size_t reason_len);
+
+// Active: the listener asked for by LISTEN is bound at `*addr` (`getsockname`); the transfer command follows.
+//
+// # Safety
+// `client` live; `addr` readable.
+ftpkit_result ftpkit_client_handle_listening(struct ftpkit_client *client,
+                                             uint64_t now_ms,
+                                             const struct ftpkit_hostport *addr);
+
+// Active: binding the listener failed; the call ends with `FTPKIT_INCOMPLETE`.
+//
+// # Safety
+// `client` live; `reason` NULL with 0 or `reason_len` readable bytes.
+ftpkit_result ftpkit_client_handle_listen_failed(struct ftpkit_client *client,
+                                                 uint64_t now_ms,
+                                                 const uint8_t *reason_text,
+                                                 size_t reason_len);
+
+// Active: the listener accepted a connection from `*from` (`*local`: its local end, or NULL). `*use_it` says
+// whether to keep it as the data connection (true) or close it and accept again (false: not from the server, or
+// no transfer wants one). A connection that comes before the server was asked for it is kept and offered then.
+//
+// # Safety
+// `client` live; `from` readable; `local` NULL or readable; `use_it` writable.
+ftpkit_result ftpkit_client_handle_accepted(struct ftpkit_client *client,
+                                            uint64_t now_ms,
+                                            const struct ftpkit_hostport *from,
+                                            const struct ftpkit_hostport *local,
+                                            bool *use_it);
+
+// Writes the next action into `*out` (`FTPKIT_ACTION_NONE` when the caller must wait: on the control connection,
+// and on the listener while `ftpkit_client_wants_accept`, until `ftpkit_client_poll_timeout`). DONE comes last,
+// once all other actions of its call are out. Drain actions after every call and every `_handle_*`: an action may
+// ask for a `_handle_*` report (CONNECT, LISTEN), which may queue more. `out->bytes` is lent until the next
+// `_poll_action` or `_free`.
+//
+// # Safety
+// `client` live; `out` writable.
+ftpkit_result ftpkit_client_poll_action(struct ftpkit_client *client,
+                                        struct ftpkit_action *out);
+
+// The deadline until which the caller may wait before calling `ftpkit_client_handle_timeout`, on the caller's
+// clock (milliseconds, as `now_ms`): `*has` false when nothing is awaited from the network. Read it after every
+// call, `_handle_*` and `_poll_action`.
+//
+// # Safety
+// `client` live; `has`/`at_ms` writable.
+ftpkit_result ftpkit_client_poll_timeout(const struct ftpkit_client *client,
+                                         bool *has,
+                                         uint64_t *at_ms);
+
+// True while a call is in progress (its DONE not polled yet); false for NULL.
+//
+// # Safety
+// `client` NULL or live.
+bool ftpkit_client_is_busy(const struct ftpkit_client *client);
+
+// True while the caller should accept on its listener (active mode, no data connection held); false for NULL.
+//
+// # Safety
+// `client` NULL or live.
+bool ftpkit_client_wants_accept(const struct ftpkit_client *client);
 
 // Makes a command decoder accepting lines up to `max_line` bytes (0: the default, 8192). `*out` receives it.
 //
@@ -629,13 +1135,16 @@ ftpkit_result ftpkit_error_detail(uint8_t *buf,
 // Makes a session for a client at `*client` that reached the server at `*server` (only `family`, `addr`, `port`
 // are read). `anonymous` allows `USER anonymous`/`ftp` read-only without an authenticate request. The safe
 // defaults hold otherwise (bounce protection, no privileged active ports, passive data only from the client).
-// The 220 greeting is queued at once: call `_poll_transmit`.
+// The 220 greeting is queued at once: call `_poll_transmit`. `now_ms` is the caller's monotonic clock in
+// milliseconds (any epoch; every later `now_ms` and deadline of this session is on the same clock); the idle timer
+// (300 s) starts now.
 //
 // # Safety
 // `client`/`server` readable; `out` writable.
 ftpkit_result ftpkit_server_session_new(const struct ftpkit_hostport *client,
                                         const struct ftpkit_hostport *server,
                                         bool anonymous,
+                                        uint64_t now_ms,
                                         struct ftpkit_server_session **out);
 
 // Frees a session. NULL is a no-op.
@@ -644,11 +1153,12 @@ ftpkit_result ftpkit_server_session_new(const struct ftpkit_hostport *client,
 // NULL or from `ftpkit_server_session_new`, not freed before.
 void ftpkit_server_session_free(struct ftpkit_server_session *session);
 
-// Feeds bytes read from the client's control connection. `FTPKIT_CLOSED` once the session has closed.
+// Feeds bytes read from the client's control connection at `now_ms`. `FTPKIT_CLOSED` once the session has closed.
 //
 // # Safety
 // `session` live; `bytes` points to `len` readable bytes (or NULL with 0).
 ftpkit_result ftpkit_server_session_handle_input(struct ftpkit_server_session *session,
+                                                 uint64_t now_ms,
                                                  const uint8_t *bytes,
                                                  size_t len);
 
@@ -678,28 +1188,50 @@ ftpkit_result ftpkit_server_session_poll_event(struct ftpkit_server_session *ses
                                                const uint8_t **ptr,
                                                size_t *len);
 
+// The deadline of the session's one timer on the caller's clock (milliseconds, as `now_ms`): `*has` false when
+// none runs. The timer is the idle timeout (300 s without a command: 421 and close) or, while the session waits
+// for a data connection, the data-connect timeout (30 s: 425). Read it after every `_handle_input`, `_complete*`
+// and `_handle_timeout`, and wake up then to call `_handle_timeout`.
+//
+// # Safety
+// `session` live; `has`/`at_ms` writable.
+ftpkit_result ftpkit_server_session_poll_timeout(const struct ftpkit_server_session *session,
+                                                 bool *has,
+                                                 uint64_t *at_ms);
+
+// The caller's timer went off at `now_ms`. Harmless when early, late, spurious or after the session closed; when
+// the deadline has passed the session acts (421 and the `close` event for idleness; 425 for a data connection
+// that did not come): poll transmit, events and requests afterwards.
+//
+// # Safety
+// `session` live.
+ftpkit_result ftpkit_server_session_handle_timeout(struct ftpkit_server_session *session,
+                                                   uint64_t now_ms);
+
 // True once the session has closed (QUIT answered, too many failed logins, idle); false for NULL.
 //
 // # Safety
 // `session` NULL or live.
 bool ftpkit_server_session_is_closed(const struct ftpkit_server_session *session);
 
-// Answers request `id` with `outcome` (`FTPKIT_OUTCOME_*`; `value` is the size for `SIZE` and the byte count
+// Answers request `id` with `outcome` at `now_ms` (`FTPKIT_OUTCOME_*`; `value` is the size for `SIZE` and the byte count
 // for `TRANSFER_DONE`, ignored otherwise). An id that is not open is `FTPKIT_INVALID_STATE`; an outcome that does
 // not fit the request is the core's error.
 //
 // # Safety
 // `session` live.
 ftpkit_result ftpkit_server_session_complete(struct ftpkit_server_session *session,
+                                             uint64_t now_ms,
                                              uint64_t id,
                                              uint32_t outcome,
                                              uint64_t value);
 
-// Answers a listen-passive request: the caller's listener is bound at `*addr`.
+// Answers a listen-passive request at `now_ms`: the caller's listener is bound at `*addr`.
 //
 // # Safety
 // `session` live; `addr` readable.
 ftpkit_result ftpkit_server_session_complete_bound(struct ftpkit_server_session *session,
+                                                   uint64_t now_ms,
                                                    uint64_t id,
                                                    const struct ftpkit_hostport *addr);
 

@@ -19,6 +19,7 @@ macro_rules! ffi_boundary {
 pub(crate) use ffi_boundary;
 
 /// Calls `f`, returning `fallback` when it panics (the panic is recorded as the thread's last error detail).
+#[inline]
 pub(crate) fn catch<T>(f: impl FnOnce() -> T, fallback: T) -> T {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(v) => v,
@@ -44,7 +45,9 @@ pub(crate) fn set_detail(msg: String) {
     DETAIL.with(|d| *d.borrow_mut() = msg);
 }
 
-/// Records a detail and returns `code`: the one way functions fail.
+/// Records a detail and returns `code`: the one way functions fail (off the hot path: never inlined).
+#[cold]
+#[inline(never)]
 pub(crate) fn fail(code: ftpkit_result, msg: impl Into<String>) -> ftpkit_result {
     set_detail(msg.into());
     code
@@ -56,6 +59,8 @@ pub(crate) fn with_detail<T>(f: impl FnOnce(&str) -> T) -> T {
 }
 
 /// Fails with `FTPKIT_NULL_PARAMETER` naming the parameter.
+#[cold]
+#[inline(never)]
 pub(crate) fn null(name: &str) -> ftpkit_result {
     fail(result::FTPKIT_NULL_PARAMETER, format!("parameter `{name}` is NULL"))
 }
@@ -64,6 +69,7 @@ pub(crate) fn null(name: &str) -> ftpkit_result {
 ///
 /// # Safety
 /// `ptr` must be NULL or point to `len` readable bytes that stay valid and unmodified for `'a`.
+#[inline]
 pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8], ftpkit_result> {
     if ptr.is_null() {
         return if len == 0 { Ok(&[]) } else { Err(null(name)) };
@@ -88,6 +94,7 @@ pub(crate) unsafe fn text<'a>(ptr: *const u8, len: usize, name: &str) -> Result<
 ///
 /// # Safety
 /// `ptr` must be NULL or a handle returned by this library and not freed yet.
+#[inline]
 pub(crate) unsafe fn borrow<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, ftpkit_result> {
     // SAFETY: a live handle from this library (the caller's promise) is a valid, aligned T.
     unsafe { ptr.as_ref() }.ok_or_else(|| null(name))
@@ -97,6 +104,7 @@ pub(crate) unsafe fn borrow<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, f
 ///
 /// # Safety
 /// `ptr` must be NULL or a handle returned by this library, not freed, and not used by another thread meanwhile.
+#[inline]
 pub(crate) unsafe fn borrow_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, ftpkit_result> {
     // SAFETY: as above, plus exclusive use for the call (documented per handle in the header).
     unsafe { ptr.as_mut() }.ok_or_else(|| null(name))
@@ -106,6 +114,7 @@ pub(crate) unsafe fn borrow_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mu
 ///
 /// # Safety
 /// `ptr` must be NULL or point to a writable, aligned `T`.
+#[inline]
 pub(crate) unsafe fn out<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, ftpkit_result> {
     // SAFETY: the caller promises a writable, aligned T when non-NULL.
     unsafe { ptr.as_mut() }.ok_or_else(|| null(name))
@@ -159,6 +168,7 @@ pub(crate) unsafe fn copy_out(src: &[u8], buf: *mut u8, cap: usize, needed: *mut
 ///
 /// # Safety
 /// `ptr` and `len` must be NULL or writable.
+#[inline]
 pub(crate) unsafe fn lend(src: &[u8], ptr: *mut *const u8, len: *mut usize) -> ftpkit_result {
     // SAFETY: forwarded from the caller.
     let (Ok(p), Ok(l)) = (unsafe { out(ptr, "out_ptr") }, unsafe { out(len, "out_len") }) else {

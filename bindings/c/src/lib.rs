@@ -13,8 +13,10 @@
 // The C names are the API: `ftpkit_reply_decoder`, not `FtpkitReplyDecoder`.
 #![allow(non_camel_case_types)]
 
+pub(crate) mod clock;
 pub(crate) mod ffi;
 
+pub mod client;
 pub mod command_decoder;
 pub mod firewall;
 pub mod format;
@@ -42,6 +44,7 @@ mod boundary_tests {
     /// Every module's source, to check every export from the text itself.
     const SOURCES: &[(&str, &str)] = &[
         ("lib.rs", include_str!("lib.rs")),
+        ("client.rs", include_str!("client.rs")),
         ("command_decoder.rs", include_str!("command_decoder.rs")),
         ("firewall.rs", include_str!("firewall.rs")),
         ("format.rs", include_str!("format.rs")),

@@ -16,29 +16,44 @@ pub struct ftpkit_reply_decoder {
     inner: ReplyDecoder,
     /// The reply lent by the last `next` (its pointer goes stale at the next feed/next/free, as documented).
     current: ftpkit_reply,
+    /// The text lines `current.lines` points to; reused from reply to reply.
+    lines: Vec<ftpkit_bytes>,
 }
 
 /// A decoded reply lent by its decoder: valid until the next `ftpkit_reply_decoder_feed`,
-/// `ftpkit_reply_decoder_next` or `ftpkit_reply_decoder_free` on that decoder. Never freed by the caller.
+/// `ftpkit_reply_decoder_next` or `ftpkit_reply_decoder_free` on that decoder. Never freed by the caller. Its fields
+/// may be read directly (no call per field: the fast way) or through `ftpkit_reply_code`, `_raw`, `_line_count`,
+/// `_line`, `_lines`; they are the same values.
+#[repr(C)]
 #[derive(Debug)]
 pub struct ftpkit_reply {
-    code: u16,
-    raw: *const u8,
-    raw_len: usize,
-    /// Each text line as (offset, length) in `raw`; reused from reply to reply.
-    text: Vec<(usize, usize)>,
+    /// The reply code (100-599).
+    pub code: u16,
+    /// The whole reply as received (line ends included, Telnet commands stripped).
+    pub raw: ftpkit_bytes,
+    /// The text lines (see `ftpkit_reply_line`): `line_count` entries, each pointing into `raw`.
+    pub lines: *const ftpkit_bytes,
+    /// How many text lines (1 for a single-line reply).
+    pub line_count: usize,
 }
 
 impl ftpkit_reply {
     fn raw(&self) -> &[u8] {
-        if self.raw.is_null() {
-            return &[];
-        }
-        // SAFETY: `raw`/`raw_len` were taken from a `ReplyRef` of the owning decoder, whose buffer is neither freed
-        // nor moved until the next feed/next/free, which is exactly how long a reply may be used (the header says so).
-        unsafe { std::slice::from_raw_parts(self.raw, self.raw_len) }
+        // SAFETY: `raw` was taken from a `ReplyRef` of the owning decoder (or is the empty static string), whose
+        // buffer is neither freed nor moved until the next feed/next/free, which is exactly how long a reply may be
+        // used (the header says so).
+        unsafe { std::slice::from_raw_parts(self.raw.ptr, self.raw.len) }
+    }
+
+    fn text(&self) -> &[ftpkit_bytes] {
+        // SAFETY: `lines`/`line_count` describe the owning decoder's `lines` vector (or the empty static string),
+        // untouched until the next next/free.
+        unsafe { std::slice::from_raw_parts(self.lines, self.line_count) }
     }
 }
+
+/// An empty byte string whose pointer is not NULL.
+const EMPTY: ftpkit_bytes = ftpkit_bytes { ptr: b"".as_ptr(), len: 0 };
 
 /// Makes a reply decoder. `framing` is `FTPKIT_FRAMING_STRICT` or `FTPKIT_FRAMING_TOLERANT`; each limit 0 means
 /// its default (8192-byte lines, 1 MiB replies, 16384 lines). Exceeding a limit is an `FTPKIT_TOO_LONG` error for
@@ -71,7 +86,8 @@ pub unsafe extern "C" fn ftpkit_reply_decoder_new(
         };
         *out = ffi::into_handle(ftpkit_reply_decoder {
             inner: ReplyDecoder::new(framing, limits),
-            current: ftpkit_reply { code: 0, raw: std::ptr::null(), raw_len: 0, text: Vec::new() },
+            current: ftpkit_reply { code: 0, raw: EMPTY, lines: std::ptr::NonNull::dangling().as_ptr(), line_count: 0 },
+            lines: Vec::new(),
         });
         FTPKIT_OK
     })
@@ -131,14 +147,15 @@ pub unsafe extern "C" fn ftpkit_reply_decoder_next(
         match d.inner.decode() {
             Ok(Some(r)) => {
                 let raw = r.raw();
-                let base = raw.as_ptr() as usize;
-                let cur = &mut d.current;
-                cur.code = r.code().get();
-                cur.raw = raw.as_ptr();
-                cur.raw_len = raw.len();
-                cur.text.clear();
-                // Text lines are sub-slices of `raw`: record where each stands.
-                cur.text.extend(r.text_lines().map(|l| ((l.as_ptr() as usize).wrapping_sub(base), l.len())));
+                d.lines.clear();
+                // Text lines are sub-slices of `raw` (the decoder's buffer): lend them as they stand.
+                d.lines.extend(r.text_lines().map(|l| ftpkit_bytes { ptr: l.as_ptr(), len: l.len() }));
+                d.current = ftpkit_reply {
+                    code: r.code().get(),
+                    raw: ftpkit_bytes { ptr: raw.as_ptr(), len: raw.len() },
+                    lines: d.lines.as_ptr(),
+                    line_count: d.lines.len(),
+                };
                 *out = &d.current;
                 FTPKIT_OK
             }
@@ -213,7 +230,7 @@ pub unsafe extern "C" fn ftpkit_reply_raw(
 pub unsafe extern "C" fn ftpkit_reply_line_count(reply: *const ftpkit_reply) -> usize {
     ffi_boundary!(fallback: 0, {
         // SAFETY: the caller's promise above.
-        unsafe { ffi::borrow(reply, "reply") }.map_or(0, |r| r.text.len())
+        unsafe { ffi::borrow(reply, "reply") }.map_or(0, |r| r.line_count)
     })
 }
 
@@ -236,12 +253,11 @@ pub unsafe extern "C" fn ftpkit_reply_line(
             Ok(r) => r,
             Err(e) => return e,
         };
-        let Some(&(at, n)) = r.text.get(index) else {
-            return ffi::fail(result::FTPKIT_INVALID_PARAMETER, format!("line {index} of {}", r.text.len()));
+        let Some(line) = r.text().get(index) else {
+            return ffi::fail(result::FTPKIT_INVALID_PARAMETER, format!("line {index} of {}", r.line_count));
         };
-        let line = r.raw().get(at..at + n).unwrap_or_default();
-        // SAFETY: `ptr`/`len` forwarded.
-        unsafe { ffi::lend(line, ptr, len) }
+        // SAFETY: the line points into the reply's raw bytes, valid as long as the reply; `ptr`/`len` forwarded.
+        unsafe { ffi::lend(std::slice::from_raw_parts(line.ptr, line.len), ptr, len) }
     })
 }
 
@@ -274,7 +290,7 @@ pub unsafe extern "C" fn ftpkit_reply_lines(
             (Ok(r), Ok(c)) => (r, c),
             (Err(e), _) | (_, Err(e)) => return e,
         };
-        let n = r.text.len();
+        let n = r.line_count;
         *count = n;
         if cap < n {
             return ffi::fail(result::FTPKIT_BUFFER_TOO_SMALL, format!("{n} lines, room for {cap}"));
@@ -285,12 +301,8 @@ pub unsafe extern "C" fn ftpkit_reply_lines(
         if lines.is_null() {
             return ffi::null("lines");
         }
-        let raw = r.raw();
-        for (i, &(at, len)) in r.text.iter().enumerate() {
-            let line = raw.get(at..at + len).unwrap_or_default();
-            // SAFETY: `lines` has `cap >= n > i` writable entries (the caller's promise).
-            unsafe { *lines.add(i) = ftpkit_bytes { ptr: line.as_ptr(), len: line.len() } };
-        }
+        // SAFETY: `lines` has `cap >= n` writable entries (the caller's promise), and cannot overlap the decoder's.
+        unsafe { std::ptr::copy_nonoverlapping(r.lines, lines, n) };
         FTPKIT_OK
     })
 }

@@ -1,8 +1,10 @@
 //! `ftpkit_server_session`: the sans-IO FTP server session. Bytes from the client in; reply bytes, requests
 //! (work for the caller: check a login, open a file, connect a data socket...) and events out; the caller answers
-//! each request with an outcome. The caller owns every socket and file. The session's timers (idle, data connect)
-//! are not exposed to C yet; the binding passes the monotonic clock's reading as each call's `now`.
+//! each request with an outcome. The caller owns every socket and file, and the clock: every timed call takes
+//! `now_ms` (the caller's monotonic clock in milliseconds, see `clock.rs`), and the session's one timer (idle, or
+//! waiting for a data connection) comes out as a deadline on that clock (`_poll_timeout`, `_handle_timeout`).
 
+use crate::clock::Clock;
 use crate::ffi::{self, ffi_boundary};
 use crate::hostport::{ftpkit_hostport, to_addr};
 use crate::result::{self, ftpkit_result, FTPKIT_OK};
@@ -10,7 +12,6 @@ use ftpkit_proto::session::server::{
     Access, Outcome, ServerConfig, ServerEvent as Event, ServerRequest as Request, ServerRequestId as RequestId,
     ServerSession,
 };
-use std::time::Instant;
 
 /// Outcome: done (opened, deleted, connected...).
 pub const FTPKIT_OUTCOME_OK: u32 = 1;
@@ -50,6 +51,8 @@ pub const FTPKIT_OUTCOME_FAILED: u32 = 16;
 #[derive(Debug)]
 pub struct ftpkit_server_session {
     inner: ServerSession,
+    /// The caller's clock.
+    clock: Clock,
     /// The bytes lent by the last `_poll_transmit`.
     transmit: Vec<u8>,
     /// The request lent by the last `_poll_request`.
@@ -73,7 +76,9 @@ pub struct ftpkit_request {
 /// Makes a session for a client at `*client` that reached the server at `*server` (only `family`, `addr`, `port`
 /// are read). `anonymous` allows `USER anonymous`/`ftp` read-only without an authenticate request. The safe
 /// defaults hold otherwise (bounce protection, no privileged active ports, passive data only from the client).
-/// The 220 greeting is queued at once: call `_poll_transmit`.
+/// The 220 greeting is queued at once: call `_poll_transmit`. `now_ms` is the caller's monotonic clock in
+/// milliseconds (any epoch; every later `now_ms` and deadline of this session is on the same clock); the idle timer
+/// (300 s) starts now.
 ///
 /// # Safety
 /// `client`/`server` readable; `out` writable.
@@ -82,6 +87,7 @@ pub unsafe extern "C" fn ftpkit_server_session_new(
     client: *const ftpkit_hostport,
     server: *const ftpkit_hostport,
     anonymous: bool,
+    now_ms: u64,
     out: *mut *mut ftpkit_server_session,
 ) -> ftpkit_result {
     ffi_boundary!({
@@ -96,8 +102,14 @@ pub unsafe extern "C" fn ftpkit_server_session_new(
             (Err(e), _) | (_, Err(e)) => return e,
         };
         let config = ServerConfig { anonymous, ..ServerConfig::default() };
+        let clock = Clock::new(now_ms);
+        let now = match clock.at(now_ms) {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
         *out = ffi::into_handle(ftpkit_server_session {
-            inner: ServerSession::new(config, c, s, Instant::now()),
+            inner: ServerSession::new(config, c, s, now),
+            clock,
             transmit: Vec::new(),
             request: None,
             open: Vec::new(),
@@ -119,13 +131,14 @@ pub unsafe extern "C" fn ftpkit_server_session_free(session: *mut ftpkit_server_
     })
 }
 
-/// Feeds bytes read from the client's control connection. `FTPKIT_CLOSED` once the session has closed.
+/// Feeds bytes read from the client's control connection at `now_ms`. `FTPKIT_CLOSED` once the session has closed.
 ///
 /// # Safety
 /// `session` live; `bytes` points to `len` readable bytes (or NULL with 0).
 #[no_mangle]
 pub unsafe extern "C" fn ftpkit_server_session_handle_input(
     session: *mut ftpkit_server_session,
+    now_ms: u64,
     bytes: *const u8,
     len: usize,
 ) -> ftpkit_result {
@@ -135,7 +148,11 @@ pub unsafe extern "C" fn ftpkit_server_session_handle_input(
             (Ok(s), Ok(b)) => (s, b),
             (Err(e), _) | (_, Err(e)) => return e,
         };
-        match s.inner.handle_input(Instant::now(), b) {
+        let now = match s.clock.at(now_ms) {
+            Ok(n) => n,
+            Err(e) => return e,
+        };
+        match s.inner.handle_input(now, b) {
             Ok(()) => FTPKIT_OK,
             Err(e) => result::core_error(e.kind(), e),
         }
@@ -254,6 +271,56 @@ pub unsafe extern "C" fn ftpkit_server_session_poll_event(
     })
 }
 
+/// The deadline of the session's one timer on the caller's clock (milliseconds, as `now_ms`): `*has` false when
+/// none runs. The timer is the idle timeout (300 s without a command: 421 and close) or, while the session waits
+/// for a data connection, the data-connect timeout (30 s: 425). Read it after every `_handle_input`, `_complete*`
+/// and `_handle_timeout`, and wake up then to call `_handle_timeout`.
+///
+/// # Safety
+/// `session` live; `has`/`at_ms` writable.
+#[no_mangle]
+pub unsafe extern "C" fn ftpkit_server_session_poll_timeout(
+    session: *const ftpkit_server_session,
+    has: *mut bool,
+    at_ms: *mut u64,
+) -> ftpkit_result {
+    ffi_boundary!({
+        // SAFETY: the caller's promises above.
+        match unsafe { ffi::borrow(session, "session") } {
+            // SAFETY: as above.
+            Ok(x) => unsafe { x.clock.write_deadline(x.inner.poll_timeout(), has, at_ms) },
+            Err(e) => e,
+        }
+    })
+}
+
+/// The caller's timer went off at `now_ms`. Harmless when early, late, spurious or after the session closed; when
+/// the deadline has passed the session acts (421 and the `close` event for idleness; 425 for a data connection
+/// that did not come): poll transmit, events and requests afterwards.
+///
+/// # Safety
+/// `session` live.
+#[no_mangle]
+pub unsafe extern "C" fn ftpkit_server_session_handle_timeout(
+    session: *mut ftpkit_server_session,
+    now_ms: u64,
+) -> ftpkit_result {
+    ffi_boundary!({
+        // SAFETY: the caller's promise above.
+        let s = match unsafe { ffi::borrow_mut(session, "session") } {
+            Ok(s) => s,
+            Err(e) => return e,
+        };
+        match s.clock.at(now_ms) {
+            Ok(now) => {
+                s.inner.handle_timeout(now);
+                FTPKIT_OK
+            }
+            Err(e) => e,
+        }
+    })
+}
+
 /// True once the session has closed (QUIT answered, too many failed logins, idle); false for NULL.
 ///
 /// # Safety
@@ -266,18 +333,22 @@ pub unsafe extern "C" fn ftpkit_server_session_is_closed(session: *const ftpkit_
     })
 }
 
-fn finish(s: &mut ftpkit_server_session, id: u64, outcome: Outcome) -> ftpkit_result {
+fn finish(s: &mut ftpkit_server_session, now_ms: u64, id: u64, outcome: Outcome) -> ftpkit_result {
+    let now = match s.clock.at(now_ms) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
     let Some(at) = s.open.iter().position(|r| r.get() == id) else {
         return ffi::fail(result::FTPKIT_INVALID_STATE, format!("no open request has id {id}"));
     };
     let rid = s.open.remove(at);
-    match s.inner.complete(Instant::now(), rid, outcome) {
+    match s.inner.complete(now, rid, outcome) {
         Ok(()) => FTPKIT_OK,
         Err(e) => result::core_error(e.kind(), e),
     }
 }
 
-/// Answers request `id` with `outcome` (`FTPKIT_OUTCOME_*`; `value` is the size for `SIZE` and the byte count
+/// Answers request `id` with `outcome` at `now_ms` (`FTPKIT_OUTCOME_*`; `value` is the size for `SIZE` and the byte count
 /// for `TRANSFER_DONE`, ignored otherwise). An id that is not open is `FTPKIT_INVALID_STATE`; an outcome that does
 /// not fit the request is the core's error.
 ///
@@ -286,6 +357,7 @@ fn finish(s: &mut ftpkit_server_session, id: u64, outcome: Outcome) -> ftpkit_re
 #[no_mangle]
 pub unsafe extern "C" fn ftpkit_server_session_complete(
     session: *mut ftpkit_server_session,
+    now_ms: u64,
     id: u64,
     outcome: u32,
     value: u64,
@@ -315,17 +387,18 @@ pub unsafe extern "C" fn ftpkit_server_session_complete(
             FTPKIT_OUTCOME_FAILED => Outcome::Failed(String::from("failed (from C)")),
             other => return ffi::fail(result::FTPKIT_INVALID_PARAMETER, format!("unknown outcome {other}")),
         };
-        finish(s, id, o)
+        finish(s, now_ms, id, o)
     })
 }
 
-/// Answers a listen-passive request: the caller's listener is bound at `*addr`.
+/// Answers a listen-passive request at `now_ms`: the caller's listener is bound at `*addr`.
 ///
 /// # Safety
 /// `session` live; `addr` readable.
 #[no_mangle]
 pub unsafe extern "C" fn ftpkit_server_session_complete_bound(
     session: *mut ftpkit_server_session,
+    now_ms: u64,
     id: u64,
     addr: *const ftpkit_hostport,
 ) -> ftpkit_result {
@@ -336,7 +409,7 @@ pub unsafe extern "C" fn ftpkit_server_session_complete_bound(
             (Err(e), _) | (_, Err(e)) => return e,
         };
         match to_addr(a) {
-            Ok(a) => finish(s, id, Outcome::Bound(a)),
+            Ok(a) => finish(s, now_ms, id, Outcome::Bound(a)),
             Err(e) => e,
         }
     })

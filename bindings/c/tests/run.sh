@@ -3,7 +3,8 @@
 # tests and examples against the installed header and libraries (C11 and C++, -Wall -Wextra -Wpedantic -Werror,
 # through pkg-config, dynamic and static), run the API tests plain, under valgrind and under ASan+UBSan, check that
 # every header function is called by some C file, compare decode.c with `ftpkit decode --json`, run the ALG
-# interop test, and the FFI benchmark. Run by `cargo xtask c` (part of `cargo xtask ci`).
+# interop test, pasv_list against real servers (and under valgrind and ASan), and the FFI benchmark. Run by
+# `cargo xtask c` (part of `cargo xtask ci`).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 ROOT=$PWD
@@ -90,6 +91,34 @@ if [ -f "$CDIR/tests/alg_interop.sh" ]; then
   echo "--- alg: curl and ftpkit through the ALG, active and passive, to ftpkit's server and vsftpd"
   bash "$CDIR/tests/alg_interop.sh" "$OUT"
 fi
+
+echo "--- pasv_list: a POSIX-socket client on ftpkit_client, against ftpkit's server and vsftpd (vs curl, ftpkit ls)"
+FTPKIT_C_PASV_LIST="$OUT/pasv_list" "$CARGO" test -q -p ftpkit-c --test pasv_list_interop -- --ignored --test-threads=1
+# The same program under valgrind and ASan+UBSan, against `ftpkit serve` on a directory of its own.
+gcc -std=c11 -g -D_POSIX_C_SOURCE=200809L -fsanitize=address,undefined -fno-omit-frame-pointer "${WARN[@]}" $CFLAGS_PC \
+  "$CDIR/examples/pasv_list.c" "${STATIC_LINK[@]}" -o "$OUT/pasv_list_asan"
+mkdir -p "$OUT/serve/dir one" && printf 'x\n' > "$OUT/serve/file.txt"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"${CARGO_TARGET_DIR:-$ROOT/target}/debug/ftpkit" serve "$OUT/serve" --bind "127.0.0.1:$PORT" --user u:p 2>"$OUT/serve.log" &
+SERVE_PID=$!
+trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect "$OUT/pasv_list" \
+  --trace 127.0.0.1 "$PORT" u p > "$OUT/pasv_list.out" 2>"$OUT/pasv_list.err"
+grep -q 'file.txt' "$OUT/pasv_list.out" && grep -q 'dir one' "$OUT/pasv_list.out"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$OUT/pasv_list_asan" --pasv 127.0.0.1 "$PORT" u p \
+  > "$OUT/pasv_list_asan.out"
+grep -q 'file.txt' "$OUT/pasv_list_asan.out"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$OUT/pasv_list_asan" --active 127.0.0.1 "$PORT" u p \
+  > "$OUT/pasv_list_asan.out"
+grep -q 'dir one' "$OUT/pasv_list_asan.out"
+if ASAN_OPTIONS=detect_leaks=1 "$OUT/pasv_list_asan" 127.0.0.1 "$PORT" u wrong 2>"$OUT/pasv_list.err"; then
+  echo "pasv_list accepted a wrong password"; exit 1
+fi
+grep -q 'login failed: refused (reply 530)' "$OUT/pasv_list.err"
+kill $SERVE_PID
+trap - EXIT
+echo "pasv_list: valgrind and ASan runs clean"
 
 if [ -f "$CDIR/bench/ffi_bench.c" ]; then
   echo "--- FFI benchmark (C API vs Rust API, same run)"

@@ -120,6 +120,9 @@ static void test_reply_decoder(void) {
     CHECK_RESULT(ftpkit_reply_lines(NULL, lines, 4, &count), FTPKIT_NULL_PARAMETER);
     CHECK_RESULT(ftpkit_reply_raw(r, &p, &n), FTPKIT_OK);
     CHECK(n == 37 && memcmp(p, "211-Features:\r\n", 15) == 0);
+    /* The same values in the lent struct's fields. */
+    CHECK(r->code == 211 && r->raw.ptr == p && r->raw.len == n && r->line_count == 4);
+    for (size_t i = 0; i < 4; i++) CHECK(r->lines[i].ptr == lines[i].ptr && r->lines[i].len == lines[i].len);
     CHECK_RESULT(ftpkit_reply_decoder_next(d, &r), FTPKIT_OK);
     CHECK(r != NULL && ftpkit_reply_code(r) == 220);
     /* An over-long line (limit 64) is an error, then the stream goes on. */
@@ -185,9 +188,11 @@ static void test_command_decoder(void) {
     CHECK_RESULT(ftpkit_command_decoder_next(d, &c), FTPKIT_OK);
     CHECK_RESULT(ftpkit_command_arg(c, &p, &n, &has), FTPKIT_OK);
     CHECK(has && eq(p, n, "10,0,0,1,4,1"));
+    CHECK(c->has_arg && c->arg.ptr == p && c->arg.len == n && eq(c->verb.ptr, c->verb.len, "PORT"));
     CHECK_RESULT(ftpkit_command_decoder_next(d, &c), FTPKIT_OK);
     CHECK_RESULT(ftpkit_command_arg(c, &p, &n, &has), FTPKIT_OK);
     CHECK(!has && n == 0);
+    CHECK(!c->has_arg && c->arg.len == 0 && c->arg.ptr != NULL && eq(c->verb.ptr, c->verb.len, "NOOP"));
     /* An empty line: 500; a malformed PORT: 501. */
     CHECK_RESULT(ftpkit_command_decoder_next(d, &c), FTPKIT_SYNTAX);
     CHECK(ftpkit_command_decoder_reply_hint(d) == 500);
@@ -201,6 +206,19 @@ static void test_command_decoder(void) {
     CHECK_RESULT(ftpkit_command_decoder_feed(d, S("STOR \xff\xfe\r\n")), FTPKIT_OK);
     r = ftpkit_command_decoder_next(d, &c);
     CHECK(r != FTPKIT_OK && ftpkit_command_decoder_reply_hint(d) == 501);
+    /* An unknown verb and a text argument are lent from the decoder's own buffer; a line split across feeds, and
+     * feeding while a command is lent (valgrind and ASan watch the lent bytes). */
+    CHECK_RESULT(ftpkit_command_decoder_feed(d, S("XFOO bar baz\r\nRETR a")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_command_decoder_next(d, &c), FTPKIT_OK);
+    CHECK(c != NULL && eq(c->verb.ptr, c->verb.len, "XFOO") && c->has_arg && eq(c->arg.ptr, c->arg.len, "bar baz"));
+    CHECK_RESULT(ftpkit_command_decoder_next(d, &c), FTPKIT_OK);
+    CHECK(c == NULL);
+    for (int i = 0; i < 40; i++) CHECK_RESULT(ftpkit_command_decoder_feed(d, S("")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_command_decoder_feed(d, S(".txt\r\nTYPE a\r\n")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_command_decoder_next(d, &c), FTPKIT_OK);
+    CHECK(c != NULL && eq(c->verb.ptr, c->verb.len, "RETR") && eq(c->arg.ptr, c->arg.len, "a.txt"));
+    CHECK_RESULT(ftpkit_command_decoder_next(d, &c), FTPKIT_OK);
+    CHECK(c != NULL && eq(c->verb.ptr, c->verb.len, "TYPE") && eq(c->arg.ptr, c->arg.len, "A"));
     /* Bad parameters. */
     CHECK_RESULT(ftpkit_command_decoder_feed(NULL, S("x")), FTPKIT_NULL_PARAMETER);
     CHECK_RESULT(ftpkit_command_decoder_feed(d, NULL, 1), FTPKIT_NULL_PARAMETER);
@@ -547,21 +565,26 @@ static void drain(ftpkit_server_session *s, char *out, size_t cap) {
     }
 }
 
+/* A client at 127.0.0.1:40000 and a server at 127.0.0.1:21. */
+static void loopback_pair(ftpkit_hostport *client, ftpkit_hostport *server) {
+    memset(client, 0, sizeof *client);
+    client->family = 4; client->addr[0] = 127; client->addr[3] = 1; client->port = 40000;
+    *server = *client;
+    server->port = 21;
+}
+
 static void test_server_session(void) {
     ftpkit_hostport client, server;
-    memset(&client, 0, sizeof client);
-    client.family = 4; client.addr[0] = 127; client.addr[3] = 1; client.port = 40000;
-    server = client;
-    server.port = 21;
+    loopback_pair(&client, &server);
     ftpkit_server_session *s = NULL;
-    CHECK_RESULT(ftpkit_server_session_new(&client, &server, true, NULL), FTPKIT_NULL_PARAMETER);
-    CHECK_RESULT(ftpkit_server_session_new(NULL, &server, true, &s), FTPKIT_NULL_PARAMETER);
-    CHECK_RESULT(ftpkit_server_session_new(&client, &server, true, &s), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_new(&client, &server, true, 1000, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_new(NULL, &server, true, 1000, &s), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_new(&client, &server, true, 1000, &s), FTPKIT_OK);
     char out[4096];
     drain(s, out, sizeof out);
     CHECK(strncmp(out, "220 ", 4) == 0);
     /* Anonymous: logged in by the session itself, with an event. */
-    CHECK_RESULT(ftpkit_server_session_handle_input(s, S("USER anonymous\r\nPASS x@y\r\nPWD\r\n")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 1000, S("USER anonymous\r\nPASS x@y\r\nPWD\r\n")), FTPKIT_OK);
     drain(s, out, sizeof out);
     CHECK(strstr(out, "331") != NULL && strstr(out, "230") != NULL && strstr(out, "257 \"/\"") != NULL);
     const uint8_t *p;
@@ -571,7 +594,7 @@ static void test_server_session(void) {
     CHECK_RESULT(ftpkit_server_session_poll_event(s, &p, &n), FTPKIT_OK);
     CHECK(n == 0);
     /* SIZE asks the caller; the answer becomes 213. */
-    CHECK_RESULT(ftpkit_server_session_handle_input(s, S("SIZE /a b.txt\r\n")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 1000, S("SIZE /a b.txt\r\n")), FTPKIT_OK);
     const ftpkit_request *r = NULL;
     CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
     CHECK(r != NULL);
@@ -582,57 +605,561 @@ static void test_server_session(void) {
     CHECK_RESULT(ftpkit_request_fields(r, &name, &nl, NULL, &tl, &text2, &t2l), FTPKIT_NULL_PARAMETER);
     uint64_t id = ftpkit_request_id(r);
     CHECK(ftpkit_request_id(NULL) == 0);
-    CHECK_RESULT(ftpkit_server_session_complete(s, id + 1000, FTPKIT_OUTCOME_SIZE, 123), FTPKIT_INVALID_STATE);
-    CHECK_RESULT(ftpkit_server_session_complete(s, id, 999, 0), FTPKIT_INVALID_PARAMETER);
-    CHECK_RESULT(ftpkit_server_session_complete(s, id, FTPKIT_OUTCOME_SIZE, 123), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_complete(s, 1000, id + 1000, FTPKIT_OUTCOME_SIZE, 123), FTPKIT_INVALID_STATE);
+    CHECK_RESULT(ftpkit_server_session_complete(s, 1000, id, 999, 0), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_complete(s, 1000, id, FTPKIT_OUTCOME_SIZE, 123), FTPKIT_OK);
     drain(s, out, sizeof out);
     CHECK(strcmp(out, "213 123\r\n") == 0);
     /* Completed once: a second answer is a caller error. */
-    CHECK_RESULT(ftpkit_server_session_complete(s, id, FTPKIT_OUTCOME_SIZE, 1), FTPKIT_INVALID_STATE);
+    CHECK_RESULT(ftpkit_server_session_complete(s, 1000, id, FTPKIT_OUTCOME_SIZE, 1), FTPKIT_INVALID_STATE);
     /* Injection in a path argument never reaches the caller. */
-    CHECK_RESULT(ftpkit_server_session_handle_input(s, S("QUIT\r\n")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 1000, S("QUIT\r\n")), FTPKIT_OK);
     drain(s, out, sizeof out);
     CHECK(strncmp(out, "221", 3) == 0);
     CHECK(ftpkit_server_session_is_closed(s));
-    CHECK(ftpkit_server_session_handle_input(s, S("NOOP\r\n")) != FTPKIT_OK);
+    CHECK(ftpkit_server_session_handle_input(s, 1000, S("NOOP\r\n")) != FTPKIT_OK);
     ftpkit_server_session_free(s);
 
     /* A named user: the caller checks the password. */
-    CHECK_RESULT(ftpkit_server_session_new(&client, &server, false, &s), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_new(&client, &server, false, 1000, &s), FTPKIT_OK);
     drain(s, out, sizeof out);
-    CHECK_RESULT(ftpkit_server_session_handle_input(s, S("USER alice\r\nPASS secret\r\n")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 1000, S("USER alice\r\nPASS secret\r\n")), FTPKIT_OK);
     CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
     CHECK(r != NULL);
     CHECK_RESULT(ftpkit_request_fields(r, &name, &nl, &text, &tl, &text2, &t2l), FTPKIT_OK);
     CHECK(eq(name, nl, "authenticate") && eq(text, tl, "alice") && eq(text2, t2l, "secret"));
-    CHECK_RESULT(ftpkit_server_session_complete(s, ftpkit_request_id(r), FTPKIT_OUTCOME_LOGGED_IN_READ_WRITE, 0),
+    CHECK_RESULT(ftpkit_server_session_complete(s, 1000, ftpkit_request_id(r), FTPKIT_OUTCOME_LOGGED_IN_READ_WRITE, 0),
                  FTPKIT_OK);
     drain(s, out, sizeof out);
     CHECK(strstr(out, "230") != NULL);
     /* PASV: the caller binds a listener and says where. */
-    CHECK_RESULT(ftpkit_server_session_handle_input(s, S("PASV\r\n")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 1000, S("PASV\r\n")), FTPKIT_OK);
     CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
     CHECK(r != NULL);
     CHECK_RESULT(ftpkit_request_fields(r, &name, &nl, &text, &tl, &text2, &t2l), FTPKIT_OK);
     CHECK(eq(name, nl, "listen_passive"));
     ftpkit_hostport bound = server;
     bound.port = 50000;
-    CHECK_RESULT(ftpkit_server_session_complete_bound(s, ftpkit_request_id(r), NULL), FTPKIT_NULL_PARAMETER);
-    CHECK_RESULT(ftpkit_server_session_complete_bound(s, ftpkit_request_id(r), &bound), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_complete_bound(s, 2000, ftpkit_request_id(r), NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_complete_bound(s, 2000, ftpkit_request_id(r), &bound), FTPKIT_OK);
     drain(s, out, sizeof out);
     CHECK(strstr(out, "227 Entering Passive Mode (127,0,0,1,195,80)") != NULL);
     CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
     CHECK(r == NULL);
     /* Bad parameters. */
-    CHECK_RESULT(ftpkit_server_session_handle_input(NULL, S("x")), FTPKIT_NULL_PARAMETER);
-    CHECK_RESULT(ftpkit_server_session_handle_input(s, NULL, 1), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_handle_input(NULL, 1000, S("x")), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 1000, NULL, 1), FTPKIT_NULL_PARAMETER);
     CHECK_RESULT(ftpkit_server_session_poll_transmit(s, NULL, &n), FTPKIT_NULL_PARAMETER);
     CHECK_RESULT(ftpkit_server_session_poll_request(s, NULL), FTPKIT_NULL_PARAMETER);
     CHECK_RESULT(ftpkit_server_session_poll_event(NULL, &p, &n), FTPKIT_NULL_PARAMETER);
-    CHECK_RESULT(ftpkit_server_session_complete(NULL, 1, FTPKIT_OUTCOME_OK, 0), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_complete(NULL, 1000, 1, FTPKIT_OUTCOME_OK, 0), FTPKIT_NULL_PARAMETER);
     CHECK(!ftpkit_server_session_is_closed(NULL));
     ftpkit_server_session_free(s);
     ftpkit_server_session_free(NULL);
+}
+
+/* The server session's one timer on the caller's clock: idle (300 s), then data connect (30 s). */
+static void test_server_timers(void) {
+    ftpkit_hostport client, server;
+    loopback_pair(&client, &server);
+    ftpkit_server_session *s = NULL;
+    char out[4096];
+    bool has = false;
+    uint64_t at = 0;
+    CHECK_RESULT(ftpkit_server_session_new(&client, &server, true, 5000, &s), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK_RESULT(ftpkit_server_session_poll_timeout(s, &has, &at), FTPKIT_OK);
+    CHECK(has && at == 5000 + 300000);
+    /* Early and spurious calls change nothing; input re-arms the idle timer from its own now_ms. */
+    CHECK_RESULT(ftpkit_server_session_handle_timeout(s, at - 1), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(out[0] == 0 && !ftpkit_server_session_is_closed(s));
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 100000, S("USER anonymous\r\nPASS x@y\r\n")), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK_RESULT(ftpkit_server_session_poll_timeout(s, &has, &at), FTPKIT_OK);
+    CHECK(has && at == 100000 + 300000);
+    /* A reading earlier than the session's first counts as that first one (the clock is monotonic). */
+    CHECK_RESULT(ftpkit_server_session_handle_timeout(s, 0), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(out[0] == 0);
+    /* PASV: once the listener is bound, the timer waits for the client's data connection. */
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 110000, S("PASV\r\nLIST\r\n")), FTPKIT_OK);
+    const ftpkit_request *r = NULL;
+    CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
+    CHECK(r != NULL);
+    ftpkit_hostport bound = server;
+    bound.port = 50000;
+    CHECK_RESULT(ftpkit_server_session_complete_bound(s, 120000, ftpkit_request_id(r), &bound), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strstr(out, "227 ") != NULL);
+    /* LIST asks whether the path exists, then waits for the data connection. */
+    for (int i = 0; i < 4; i++) {
+        CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
+        if (r == NULL) break;
+        const uint8_t *name, *text, *text2;
+        size_t nl, tl, t2l;
+        CHECK_RESULT(ftpkit_request_fields(r, &name, &nl, &text, &tl, &text2, &t2l), FTPKIT_OK);
+        uint32_t o = eq(name, nl, "stat") ? FTPKIT_OUTCOME_DIR : FTPKIT_OUTCOME_OK;
+        if (eq(name, nl, "list") || eq(name, nl, "stat"))
+            CHECK_RESULT(ftpkit_server_session_complete(s, 120000, ftpkit_request_id(r), o, 0), FTPKIT_OK);
+    }
+    drain(s, out, sizeof out);
+    CHECK_RESULT(ftpkit_server_session_poll_timeout(s, &has, &at), FTPKIT_OK);
+    CHECK(has && at > 120000 && at <= 120000 + 30000);
+    CHECK_RESULT(ftpkit_server_session_handle_timeout(s, at), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strstr(out, "425 ") != NULL);
+    CHECK(!ftpkit_server_session_is_closed(s));
+    /* Back to idle; when it runs out: 421 and the close event. */
+    CHECK_RESULT(ftpkit_server_session_poll_timeout(s, &has, &at), FTPKIT_OK);
+    CHECK(has && at >= 120000 + 300000);
+    CHECK_RESULT(ftpkit_server_session_handle_timeout(s, at), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strncmp(out, "421 ", 4) == 0);
+    CHECK(ftpkit_server_session_is_closed(s));
+    const uint8_t *p;
+    size_t n;
+    int closed = 0;
+    for (int i = 0; i < 8; i++) {
+        CHECK_RESULT(ftpkit_server_session_poll_event(s, &p, &n), FTPKIT_OK);
+        if (n == 0) break;
+        if (eq(p, n, "close")) closed = 1;
+    }
+    CHECK(closed);
+    CHECK_RESULT(ftpkit_server_session_poll_timeout(s, &has, &at), FTPKIT_OK);
+    CHECK(!has && at == 0);
+    /* After the close a timeout is harmless. */
+    CHECK_RESULT(ftpkit_server_session_handle_timeout(s, UINT64_MAX), FTPKIT_OK);
+    /* Bad parameters. */
+    CHECK_RESULT(ftpkit_server_session_poll_timeout(NULL, &has, &at), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_poll_timeout(s, NULL, &at), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_poll_timeout(s, &has, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_handle_timeout(NULL, 1), FTPKIT_NULL_PARAMETER);
+    ftpkit_server_session_free(s);
+}
+
+/* ---- the client driver ---- */
+
+/* What a drain of the client's actions saw. */
+typedef struct {
+    char wire[2048];  /* SEND bytes, concatenated */
+    char trace[2048]; /* TRACE lines: "> sent", "< received", "= data", one per line */
+    char log[1024];   /* LOG messages, one per line */
+    char text[1024];  /* the DONE's bytes */
+    ftpkit_action last; /* the last action: DONE, or CONNECT/LISTEN (which stop the drain), or NONE */
+    int closes, resets, stops;
+} seen;
+
+static void append(char *dst, size_t cap, const char *prefix, const uint8_t *p, size_t n) {
+    size_t at = strlen(dst);
+    size_t pl = strlen(prefix);
+    if (at + pl + n + 2 > cap) return;
+    memcpy(dst + at, prefix, pl);
+    memcpy(dst + at + pl, p, n);
+    at += pl + n;
+    if (prefix[0]) dst[at++] = '\n';
+    dst[at] = 0;
+}
+
+/* Drains actions until NONE, DONE, CONNECT or LISTEN (those need the caller's answer). */
+static void run(ftpkit_client *c, seen *w) {
+    memset(w, 0, sizeof *w);
+    for (int i = 0; i < 64; i++) {
+        ftpkit_action a;
+        CHECK_RESULT(ftpkit_client_poll_action(c, &a), FTPKIT_OK);
+        w->last = a;
+        switch (a.kind) {
+        case FTPKIT_ACTION_SEND: append(w->wire, sizeof w->wire, "", a.bytes, a.len); break;
+        case FTPKIT_ACTION_TRACE:
+            if (a.detail == FTPKIT_TRACE_SENT) append(w->trace, sizeof w->trace, "> ", a.bytes, a.len);
+            else if (a.detail == FTPKIT_TRACE_RECEIVED) append(w->trace, sizeof w->trace, "< ", a.bytes, a.len);
+            else if (a.detail == FTPKIT_TRACE_DATA) {
+                CHECK(a.addr.family == 4 && a.peer.family == 4 && a.len == 0);
+                append(w->trace, sizeof w->trace, "= ", (const uint8_t *)"data", 4);
+            }
+            break;
+        case FTPKIT_ACTION_LOG:
+            CHECK(a.detail == FTPKIT_LOG_INFO || a.detail == FTPKIT_LOG_DEBUG);
+            append(w->log, sizeof w->log, "- ", a.bytes, a.len);
+            break;
+        case FTPKIT_ACTION_CLOSE_DATA: w->closes++; w->resets += a.reset; break;
+        case FTPKIT_ACTION_STOP_LISTENING: w->stops++; break;
+        case FTPKIT_ACTION_DONE:
+            append(w->text, sizeof w->text, "", a.bytes, a.len);
+            return;
+        default: return; /* NONE, CONNECT, LISTEN */
+        }
+    }
+    CHECK(0 && "more than 64 actions");
+}
+
+/* Feeds a reply and drains. */
+static void feed(ftpkit_client *c, uint64_t now, const char *bytes, seen *w) {
+    CHECK_RESULT(ftpkit_client_handle_control(c, now, (const uint8_t *)bytes, strlen(bytes)), FTPKIT_OK);
+    run(c, w);
+}
+
+static int done(const seen *w, uint32_t detail, uint16_t code) {
+    return w->last.kind == FTPKIT_ACTION_DONE && w->last.result == FTPKIT_OK && w->last.detail == detail &&
+           w->last.code == code;
+}
+
+static int failed(const seen *w, ftpkit_result result) {
+    return w->last.kind == FTPKIT_ACTION_DONE && w->last.result == result && w->last.detail == 0;
+}
+
+static ftpkit_hostport v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
+    ftpkit_hostport hp;
+    memset(&hp, 0, sizeof hp);
+    hp.family = 4; hp.addr[0] = a; hp.addr[1] = b; hp.addr[2] = c; hp.addr[3] = d; hp.port = port;
+    return hp;
+}
+
+/* A client logged in to a scripted server at 127.0.0.1:21 (FEAT lists MLSD), at now 1000. */
+static ftpkit_client *logged_in(uint32_t flags) {
+    ftpkit_hostport server = v4(127, 0, 0, 1, 21), local = v4(127, 0, 0, 1, 50000);
+    ftpkit_client_config *cfg = NULL;
+    CHECK_RESULT(ftpkit_client_config_new(&server, &local, &cfg), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_client_config_set_flags(cfg, flags), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_client_config_set_timeouts(cfg, 5000, 4000), FTPKIT_OK);
+    ftpkit_client *c = NULL;
+    CHECK_RESULT(ftpkit_client_new(cfg, 1000, &c), FTPKIT_OK);
+    ftpkit_client_config_free(cfg);
+    seen w;
+    feed(c, 1000, "220 ready\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_GREETING, 220));
+    CHECK_RESULT(ftpkit_client_login(c, 1000, S("alice"), S("secret"), NULL, 0), FTPKIT_OK);
+    run(c, &w);
+    feed(c, 1000, "331 Password please.\r\n", &w);
+    feed(c, 1000, "230 Welcome.\r\n", &w);
+    if (flags & FTPKIT_CLIENT_FEAT_AFTER_LOGIN) feed(c, 1000, "211-Features:\r\n MLSD\r\n SIZE\r\n211 End\r\n", &w);
+    if (flags & FTPKIT_CLIENT_BINARY_AFTER_LOGIN) feed(c, 1000, "200 Binary.\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_LOGGED_IN, 230));
+    return c;
+}
+
+static void test_client_config(void) {
+    ftpkit_hostport server = v4(127, 0, 0, 1, 21), local = v4(127, 0, 0, 1, 50000), bad = server;
+    bad.family = 5;
+    ftpkit_client_config *cfg = NULL;
+    CHECK_RESULT(ftpkit_client_config_new(NULL, &local, &cfg), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_config_new(&server, NULL, &cfg), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_config_new(&server, &local, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_config_new(&bad, &local, &cfg), FTPKIT_INVALID_PARAMETER);
+    CHECK(cfg == NULL);
+    CHECK_RESULT(ftpkit_client_config_new(&server, &local, &cfg), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_client_config_set_mode(cfg, 7), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_config_set_mode(NULL, FTPKIT_CLIENT_ACTIVE), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_config_set_flags(cfg, 0x100), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_config_set_flags(NULL, 0), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_config_set_timeouts(cfg, 0, 1000), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_config_set_timeouts(cfg, 1000, 0), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_config_set_timeouts(NULL, 1000, 1000), FTPKIT_NULL_PARAMETER);
+    /* Active mode, PASV only, no FEAT/TYPE after login: the config is copied by _new. */
+    CHECK_RESULT(ftpkit_client_config_set_mode(cfg, FTPKIT_CLIENT_ACTIVE), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_client_config_set_flags(cfg, 0), FTPKIT_OK);
+    ftpkit_client *c = NULL;
+    CHECK_RESULT(ftpkit_client_new(NULL, 0, &c), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_new(cfg, 0, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_new(cfg, 7, &c), FTPKIT_OK);
+    ftpkit_client_config_free(cfg);
+    ftpkit_client_config_free(NULL);
+    seen w;
+    /* The greeting in two pieces; no trace without the flag. */
+    feed(c, 7, "220 hel", &w);
+    CHECK(w.last.kind == FTPKIT_ACTION_NONE && ftpkit_client_is_busy(c));
+    feed(c, 7, "lo\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_GREETING, 220) && strcmp(w.text, "hello") == 0 && w.trace[0] == 0);
+    CHECK(!ftpkit_client_is_busy(c));
+    CHECK_RESULT(ftpkit_client_login(c, 7, S("bob"), S("pw"), S("acct")), FTPKIT_OK);
+    feed(c, 7, "", &w);
+    feed(c, 7, "331 pw\r\n", &w);
+    feed(c, 7, "332 account?\r\n", &w);
+    CHECK(strcmp(w.wire, "ACCT acct\r\n") == 0);
+    feed(c, 7, "230 in\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_LOGGED_IN, 230));
+    /* Active: LISTEN on the local IP; the port comes from the caller's listener. */
+    CHECK_RESULT(ftpkit_client_open(c, 7, FTPKIT_TRANSFER_NLST, NULL, 0, 0), FTPKIT_OK);
+    run(c, &w);
+    CHECK(w.last.kind == FTPKIT_ACTION_LISTEN && w.last.addr.family == 4 && w.last.addr.addr[0] == 127 &&
+          w.last.addr.port == 0 && !w.last.secure);
+    CHECK_RESULT(ftpkit_client_handle_listen_failed(c, 7, S("EADDRINUSE")), FTPKIT_OK);
+    run(c, &w);
+    CHECK(failed(&w, FTPKIT_INCOMPLETE) && strstr(w.text, "EADDRINUSE") != NULL);
+    CHECK_RESULT(ftpkit_client_handle_listen_failed(NULL, 7, S("x")), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_listen_failed(c, 7, NULL, 3), FTPKIT_NULL_PARAMETER);
+    /* Again: listening, PORT, the server's connection (first from a foreign host: refused), ABOR. */
+    CHECK_RESULT(ftpkit_client_open(c, 7, FTPKIT_TRANSFER_RETR, S("f.bin"), 0), FTPKIT_OK);
+    run(c, &w);
+    CHECK(w.last.kind == FTPKIT_ACTION_LISTEN);
+    ftpkit_hostport l = v4(127, 0, 0, 1, 50001);
+    CHECK_RESULT(ftpkit_client_handle_listening(c, 7, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_listening(c, 7, &bad), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_listening(c, 7, &l), FTPKIT_OK);
+    run(c, &w);
+    CHECK(strcmp(w.wire, "PORT 127,0,0,1,195,81\r\n") == 0);
+    feed(c, 7, "200 PORT ok\r\n", &w);
+    CHECK(strcmp(w.wire, "RETR f.bin\r\n") == 0);
+    CHECK(ftpkit_client_wants_accept(c));
+    feed(c, 7, "150 Opening.\r\n", &w);
+    bool use = true;
+    ftpkit_hostport foreign = v4(10, 9, 9, 9, 20), from = v4(127, 0, 0, 1, 20);
+    CHECK_RESULT(ftpkit_client_handle_accepted(c, 7, &foreign, NULL, &use), FTPKIT_OK);
+    CHECK(!use);
+    run(c, &w);
+    CHECK(strstr(w.log, "10.9.9.9") != NULL);
+    CHECK(ftpkit_client_wants_accept(c));
+    CHECK_RESULT(ftpkit_client_handle_accepted(c, 7, &from, NULL, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_accepted(c, 7, NULL, NULL, &use), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_accepted(c, 7, &bad, NULL, &use), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_accepted(c, 7, &from, &l, &use), FTPKIT_OK);
+    CHECK(use && !ftpkit_client_wants_accept(c));
+    run(c, &w);
+    CHECK(done(&w, FTPKIT_DONE_DATA_READY, 0) && w.stops == 1);
+    CHECK_RESULT(ftpkit_client_abort(c, 7), FTPKIT_OK);
+    run(c, &w);
+    CHECK(strcmp(w.wire, "ABOR\r\n") == 0 && w.closes == 1 && w.resets == 1);
+    feed(c, 7, "426 Aborted.\r\n226 ABOR done.\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_ABORTED, 226));
+    /* Nothing wants a connection now. */
+    CHECK_RESULT(ftpkit_client_handle_accepted(c, 7, &from, NULL, &use), FTPKIT_OK);
+    CHECK(!use);
+    /* Passive again for the next transfers, PASV only (the flag is off). */
+    CHECK_RESULT(ftpkit_client_set_mode(c, 9), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_set_mode(NULL, FTPKIT_CLIENT_PASSIVE), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_set_mode(c, FTPKIT_CLIENT_PASSIVE), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_client_open(c, 7, FTPKIT_TRANSFER_STOR, S("up.bin"), 100), FTPKIT_OK);
+    run(c, &w);
+    CHECK(strcmp(w.wire, "PASV\r\n") == 0);
+    feed(c, 7, "227 Entering Passive Mode (10,0,0,5,156,65).\r\n", &w);
+    /* The 227 names a private address: the control connection's peer is used instead (and logged). */
+    CHECK(w.last.kind == FTPKIT_ACTION_CONNECT && w.last.addr.addr[0] == 127 && w.last.addr.port == 40001 &&
+          w.last.timeout_ms == 30000);
+    CHECK_RESULT(ftpkit_client_handle_connect_failed(c, 7, S("Connection refused")), FTPKIT_OK);
+    run(c, &w);
+    CHECK(w.last.kind == FTPKIT_ACTION_DONE && w.last.result != FTPKIT_OK);
+    CHECK_RESULT(ftpkit_client_handle_connect_failed(NULL, 7, S("x")), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_connect_failed(c, 7, NULL, 1), FTPKIT_NULL_PARAMETER);
+    ftpkit_client_free(c);
+}
+
+static void test_client(void) {
+    test_client_config();
+    ftpkit_client *c = logged_in(FTPKIT_CLIENT_DEFAULT_FLAGS | FTPKIT_CLIENT_TRACE);
+    seen w;
+    ftpkit_action a;
+    bool has = false;
+    uint64_t at = 0;
+    /* Bad calls change nothing. */
+    CHECK_RESULT(ftpkit_client_start(c, 1000, FTPKIT_CALL_PWD, S("x")), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_start(c, 1000, FTPKIT_CALL_CWD, NULL, 0), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_start(c, 1000, 99, NULL, 0), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_start(c, 1000, FTPKIT_CALL_CWD, (const uint8_t *)"\xff", 1), FTPKIT_INVALID_UTF8);
+    CHECK_RESULT(ftpkit_client_start(NULL, 1000, FTPKIT_CALL_PWD, NULL, 0), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_login(c, 1000, (const uint8_t *)"\xc3", 1, S("x"), NULL, 0), FTPKIT_INVALID_UTF8);
+    CHECK_RESULT(ftpkit_client_login(c, 1000, S("x"), NULL, 3, NULL, 0), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_login(NULL, 1000, S("x"), S("y"), NULL, 0), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_poll_action(c, &a), FTPKIT_OK);
+    CHECK(a.kind == FTPKIT_ACTION_NONE && a.bytes != NULL && a.len == 0 && !ftpkit_client_is_busy(c));
+    CHECK_RESULT(ftpkit_client_poll_timeout(c, &has, &at), FTPKIT_OK);
+    CHECK(!has);
+    /* PWD, with the trace: the command sent, the reply received. */
+    CHECK_RESULT(ftpkit_client_start(c, 1000, FTPKIT_CALL_PWD, NULL, 0), FTPKIT_OK);
+    /* One call at a time. */
+    CHECK_RESULT(ftpkit_client_start(c, 1000, FTPKIT_CALL_NOOP, NULL, 0), FTPKIT_INVALID_STATE);
+    run(c, &w);
+    CHECK(strcmp(w.wire, "PWD\r\n") == 0 && strcmp(w.trace, "> PWD\n") == 0);
+    CHECK_RESULT(ftpkit_client_poll_timeout(c, &has, &at), FTPKIT_OK);
+    CHECK(has && at == 1000 + 5000);
+    feed(c, 1200, "257 \"/home/alice\" is the current directory\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_PATH, 0) && strcmp(w.text, "/home/alice") == 0);
+    CHECK(strcmp(w.trace, "< 257 \"/home/alice\" is the current directory\n") == 0);
+    /* SIZE, MDTM, CWD, CDUP, MKD, RMD, SITE, NOOP, FEAT. */
+    CHECK_RESULT(ftpkit_client_start(c, 1300, FTPKIT_CALL_SIZE, S("a b.txt")), FTPKIT_OK);
+    run(c, &w);
+    CHECK(strcmp(w.wire, "SIZE a b.txt\r\n") == 0);
+    feed(c, 1300, "213 1234\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_SIZE, 0) && w.last.value == 1234);
+    CHECK_RESULT(ftpkit_client_start(c, 1300, FTPKIT_CALL_MDTM, S("a b.txt")), FTPKIT_OK);
+    feed(c, 1300, "213 20200102030405\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_MODIFIED, 0) && w.last.time == 1577934245);
+    static const struct { uint32_t call; const char *arg, *sent, *reply; uint32_t detail; uint16_t code; } simple[] = {
+        {FTPKIT_CALL_CWD, "pub", "CWD pub\r\n", "250 Okay.\r\n", FTPKIT_DONE_OK, 250},
+        {FTPKIT_CALL_CDUP, NULL, "CDUP\r\n", "200 Okay.\r\n", FTPKIT_DONE_OK, 200},
+        {FTPKIT_CALL_MKD, "new", "MKD new\r\n", "257 \"/new\" created\r\n", FTPKIT_DONE_PATH, 0},
+        {FTPKIT_CALL_RMD, "new", "RMD new\r\n", "250 Removed.\r\n", FTPKIT_DONE_OK, 250},
+        {FTPKIT_CALL_SITE, "CHMOD 644 a", "SITE CHMOD 644 a\r\n", "200 Done.\r\n", FTPKIT_DONE_OK, 200},
+        {FTPKIT_CALL_NOOP, NULL, "NOOP\r\n", "200 Zzz.\r\n", FTPKIT_DONE_OK, 200},
+        {FTPKIT_CALL_FEAT, NULL, "FEAT\r\n", "211-Features:\r\n MLSD\r\n211 End\r\n", FTPKIT_DONE_FEATURES, 0},
+        {FTPKIT_CALL_RAW, "HELP", "HELP\r\n", "214 Help.\r\n", FTPKIT_DONE_REPLY, 214},
+        {FTPKIT_CALL_RAW, "STAT", "STAT\r\n", "502 Not here.\r\n", FTPKIT_DONE_REPLY, 502},
+    };
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+        const char *arg = simple[i].arg;
+        CHECK_RESULT(ftpkit_client_start(c, 1400, simple[i].call, (const uint8_t *)arg, arg ? strlen(arg) : 0),
+                     FTPKIT_OK);
+        run(c, &w);
+        CHECK(strcmp(w.wire, simple[i].sent) == 0);
+        feed(c, 1400, simple[i].reply, &w);
+        CHECK(done(&w, simple[i].detail, simple[i].code));
+    }
+    /* A refusal: the code and the message. */
+    CHECK_RESULT(ftpkit_client_start(c, 1500, FTPKIT_CALL_DELE, S("gone.txt")), FTPKIT_OK);
+    feed(c, 1500, "550 No such file.\r\n", &w);
+    CHECK(failed(&w, FTPKIT_REFUSED) && w.last.code == 550 && strstr(w.text, "No such file") != NULL);
+    char detail[256];
+    size_t n = 0;
+    CHECK_RESULT(ftpkit_error_detail((uint8_t *)detail, sizeof detail, &n), FTPKIT_OK);
+    CHECK(strstr(detail, "550") != NULL);
+    /* Injection never reaches the wire: the call fails at once. */
+    CHECK_RESULT(ftpkit_client_start(c, 1500, FTPKIT_CALL_RAW, S("NOOP\r\nDELE x")), FTPKIT_OK);
+    run(c, &w);
+    CHECK(w.last.kind == FTPKIT_ACTION_DONE && w.last.result != FTPKIT_OK && w.wire[0] == 0);
+    CHECK_RESULT(ftpkit_client_start(c, 1500, FTPKIT_CALL_CWD, S("a\r\nDELE b")), FTPKIT_OK);
+    run(c, &w);
+    CHECK(failed(&w, FTPKIT_INJECTION) && w.wire[0] == 0);
+    /* Rename: RNFR, 350, RNTO. */
+    CHECK_RESULT(ftpkit_client_rename(c, 1600, S("a"), S("b")), FTPKIT_OK);
+    run(c, &w);
+    CHECK(strcmp(w.wire, "RNFR a\r\n") == 0);
+    feed(c, 1600, "350 Go on.\r\n", &w);
+    CHECK(strcmp(w.wire, "RNTO b\r\n") == 0);
+    feed(c, 1600, "250 Renamed.\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_OK, 250));
+    CHECK_RESULT(ftpkit_client_rename(c, 1600, NULL, 1, S("b")), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_rename(NULL, 1600, S("a"), S("b")), FTPKIT_NULL_PARAMETER);
+    /* Finish or abort with no transfer open: the call's DONE says so. */
+    CHECK_RESULT(ftpkit_client_finish(c, 1600, FTPKIT_DATA_EOF), FTPKIT_OK);
+    run(c, &w);
+    CHECK(failed(&w, FTPKIT_INVALID_STATE));
+    CHECK_RESULT(ftpkit_client_abort(c, 1600), FTPKIT_OK);
+    run(c, &w);
+    CHECK(failed(&w, FTPKIT_INVALID_STATE));
+    CHECK_RESULT(ftpkit_client_finish(c, 1600, 42), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_finish(NULL, 1600, FTPKIT_DATA_EOF), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_abort(NULL, 1600), FTPKIT_NULL_PARAMETER);
+    /* A listing: the driver picks MLSD (FEAT listed it), EPSV first, the caller connects. */
+    CHECK_RESULT(ftpkit_client_open(c, 2000, 99, NULL, 0, 0), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_open(c, 2000, FTPKIT_TRANSFER_RETR, NULL, 0, 0), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_open(c, 2000, FTPKIT_TRANSFER_STOU, S("x"), 0), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_open(NULL, 2000, FTPKIT_TRANSFER_LIST, NULL, 0, 0), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_open(c, 2000, FTPKIT_TRANSFER_LISTING, S("/pub"), 0), FTPKIT_OK);
+    run(c, &w);
+    CHECK(strcmp(w.wire, "EPSV\r\n") == 0);
+    feed(c, 2000, "229 Entering Extended Passive Mode (|||40001|)\r\n", &w);
+    CHECK(w.last.kind == FTPKIT_ACTION_CONNECT && w.last.addr.family == 4 && w.last.addr.addr[0] == 127 &&
+          w.last.addr.addr[3] == 1 && w.last.addr.port == 40001 && w.last.timeout_ms == 4000 && !w.last.secure);
+    ftpkit_hostport dl = v4(127, 0, 0, 1, 51000), dr = v4(127, 0, 0, 1, 40001), bad = dl;
+    bad.family = 0;
+    CHECK_RESULT(ftpkit_client_handle_connected(NULL, 2000, NULL, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_connected(c, 2000, &bad, &dr), FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_connected(c, 2000, &dl, &dr), FTPKIT_OK);
+    run(c, &w);
+    CHECK(strcmp(w.wire, "MLSD /pub\r\n") == 0 && strstr(w.trace, "= data") != NULL);
+    feed(c, 2000, "150 Here it comes.\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_DATA_READY, 0));
+    CHECK_RESULT(ftpkit_client_finish(c, 2100, FTPKIT_DATA_EOF), FTPKIT_OK);
+    feed(c, 2100, "226 Done.\r\n", &w);
+    CHECK(done(&w, FTPKIT_DONE_TRANSFERRED, 226) && strcmp(w.text, "Done.") == 0);
+    /* LIST with EPSV refused: PASV follows. */
+    CHECK_RESULT(ftpkit_client_open(c, 2200, FTPKIT_TRANSFER_LIST, NULL, 0, 0), FTPKIT_OK);
+    feed(c, 2200, "", &w);
+    feed(c, 2200, "500 EPSV? Never heard of it.\r\n", &w);
+    CHECK(strcmp(w.wire, "PASV\r\n") == 0);
+    feed(c, 2200, "227 Entering Passive Mode (127,0,0,1,156,66).\r\n", &w);
+    CHECK(w.last.kind == FTPKIT_ACTION_CONNECT && w.last.addr.port == 40002);
+    CHECK_RESULT(ftpkit_client_handle_connected(c, 2200, NULL, NULL), FTPKIT_OK);
+    run(c, &w);
+    CHECK(strcmp(w.wire, "LIST\r\n") == 0);
+    /* The transfer fails on the server's side: the call's DONE carries the code. */
+    feed(c, 2200, "550 No listing.\r\n", &w);
+    CHECK(w.last.kind == FTPKIT_ACTION_DONE && w.last.result != FTPKIT_OK && w.last.code == 550);
+    /* Every other transfer kind's command. */
+    static const struct { uint32_t kind; const char *path; uint64_t rest; const char *sent; } kinds[] = {
+        {FTPKIT_TRANSFER_RETR, "a", 0, "RETR a\r\n"},       {FTPKIT_TRANSFER_RETR, "a", 10, "REST 10\r\n"},
+        {FTPKIT_TRANSFER_STOR, "b", 0, "STOR b\r\n"},       {FTPKIT_TRANSFER_APPE, "c", 0, "APPE c\r\n"},
+        {FTPKIT_TRANSFER_STOU, NULL, 0, "STOU\r\n"},        {FTPKIT_TRANSFER_NLST, NULL, 0, "NLST\r\n"},
+        {FTPKIT_TRANSFER_MLSD, "d", 0, "MLSD d\r\n"},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *p = kinds[i].path;
+        CHECK_RESULT(ftpkit_client_open(c, 3000, kinds[i].kind, (const uint8_t *)p, p ? strlen(p) : 0, kinds[i].rest),
+                     FTPKIT_OK);
+        feed(c, 3000, "", &w);
+        feed(c, 3000, "227 Entering Passive Mode (127,0,0,1,156,67).\r\n", &w); /* EPSV was refused above */
+        CHECK_RESULT(ftpkit_client_handle_connected(c, 3000, NULL, NULL), FTPKIT_OK);
+        run(c, &w);
+        CHECK(strcmp(w.wire, kinds[i].sent) == 0);
+        feed(c, 3000, kinds[i].rest ? "350 Restarting.\r\n" : "", &w);
+        feed(c, 3000, "425 No data connection.\r\n", &w);
+        CHECK(w.last.kind == FTPKIT_ACTION_DONE && w.last.result != FTPKIT_OK);
+    }
+    /* The deadline on the caller's clock: early timeouts do nothing; at the deadline the call ends. */
+    CHECK_RESULT(ftpkit_client_start(c, 10000, FTPKIT_CALL_NOOP, NULL, 0), FTPKIT_OK);
+    run(c, &w);
+    CHECK_RESULT(ftpkit_client_poll_timeout(c, &has, &at), FTPKIT_OK);
+    CHECK(has && at == 15000);
+    CHECK_RESULT(ftpkit_client_poll_timeout(NULL, &has, &at), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_poll_timeout(c, NULL, &at), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_poll_timeout(c, &has, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_timeout(c, 14999), FTPKIT_OK);
+    run(c, &w);
+    CHECK(w.last.kind == FTPKIT_ACTION_NONE && ftpkit_client_is_busy(c));
+    CHECK_RESULT(ftpkit_client_handle_timeout(c, 15000), FTPKIT_OK);
+    run(c, &w);
+    CHECK(failed(&w, FTPKIT_INCOMPLETE) && strstr(w.text, "timed out") != NULL);
+    CHECK_RESULT(ftpkit_client_handle_timeout(NULL, 1), FTPKIT_NULL_PARAMETER);
+    /* The session is over after a timeout. */
+    CHECK_RESULT(ftpkit_client_start(c, 16000, FTPKIT_CALL_NOOP, NULL, 0), FTPKIT_OK);
+    run(c, &w);
+    CHECK(failed(&w, FTPKIT_CLOSED));
+    /* Bad parameters of the remaining functions. */
+    CHECK_RESULT(ftpkit_client_poll_action(NULL, &a), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_poll_action(c, NULL), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_control(NULL, 1, S("x")), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_control(c, 1, NULL, 2), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_handle_control_closed(NULL, 1), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_client_close(NULL, 1), FTPKIT_NULL_PARAMETER);
+    CHECK(!ftpkit_client_is_busy(NULL) && !ftpkit_client_wants_accept(NULL));
+    ftpkit_client_free(c);
+    ftpkit_client_free(NULL);
+
+    /* QUIT: 221, or the server closing the connection. Any other call ends with FTPKIT_CLOSED when the connection
+     * ends, or when the caller gives up (ftpkit_client_close). */
+    static const struct { uint32_t flags, call; int how; uint32_t detail; ftpkit_result r; } ends[] = {
+        {0, FTPKIT_CALL_QUIT, 0, FTPKIT_DONE_QUIT, FTPKIT_OK},
+        {FTPKIT_CLIENT_FEAT_AFTER_LOGIN, FTPKIT_CALL_QUIT, 1, FTPKIT_DONE_QUIT, FTPKIT_OK},
+        {FTPKIT_CLIENT_BINARY_AFTER_LOGIN, FTPKIT_CALL_NOOP, 1, 0, FTPKIT_CLOSED},
+        {FTPKIT_CLIENT_DEFAULT_FLAGS, FTPKIT_CALL_PWD, 2, 0, FTPKIT_CLOSED},
+    };
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        c = logged_in(ends[i].flags);
+        CHECK_RESULT(ftpkit_client_start(c, 1000, ends[i].call, NULL, 0), FTPKIT_OK);
+        run(c, &w);
+        if (ends[i].how == 0) CHECK_RESULT(ftpkit_client_handle_control(c, 1000, S("221 Bye.\r\n")), FTPKIT_OK);
+        if (ends[i].how == 1) CHECK_RESULT(ftpkit_client_handle_control_closed(c, 1000), FTPKIT_OK);
+        if (ends[i].how == 2) CHECK_RESULT(ftpkit_client_close(c, 1000), FTPKIT_OK);
+        run(c, &w);
+        CHECK(w.last.kind == FTPKIT_ACTION_DONE && w.last.detail == ends[i].detail && w.last.result == ends[i].r);
+        ftpkit_client_free(c);
+    }
+
+    /* Bytes that are no replies end the session; a login refused. */
+    ftpkit_hostport server = v4(127, 0, 0, 1, 21), local = v4(127, 0, 0, 1, 50000);
+    ftpkit_client_config *cfg = NULL;
+    CHECK_RESULT(ftpkit_client_config_new(&server, &local, &cfg), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_client_new(cfg, 0, &c), FTPKIT_OK);
+    feed(c, 0, "HTTP/1.1 400 Bad Request\r\n", &w);
+    CHECK(w.last.kind == FTPKIT_ACTION_DONE && w.last.result != FTPKIT_OK && w.last.len > 0);
+    ftpkit_client_free(c);
+    CHECK_RESULT(ftpkit_client_new(cfg, 0, &c), FTPKIT_OK);
+    feed(c, 0, "220 hi\r\n", &w);
+    CHECK_RESULT(ftpkit_client_login(c, 0, S("alice"), S("wrong"), NULL, 0), FTPKIT_OK);
+    feed(c, 0, "331 pw\r\n", &w);
+    feed(c, 0, "530 Login incorrect.\r\n", &w);
+    CHECK(failed(&w, FTPKIT_REFUSED) && w.last.code == 530 && strstr(w.text, "Login incorrect") != NULL);
+    ftpkit_client_free(c);
+    ftpkit_client_config_free(cfg);
 }
 
 int main(void) {
@@ -646,6 +1173,8 @@ int main(void) {
     test_transcript();
     test_firewall();
     test_server_session();
+    test_server_timers();
+    test_client();
     printf("test_api: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }
