@@ -256,8 +256,35 @@ fn ensure_pure_ftpd_uncached() -> Result<PureFtpdBins> {
 }
 
 fn imports_pyftpdlib(python: &Path) -> bool {
-    run_with_timeout(Command::new(python).args(["-c", "import pyftpdlib"]), None, Duration::from_secs(60))
+    imports(python, "pyftpdlib")
+}
+
+fn imports(python: &Path, module: &str) -> bool {
+    run_with_timeout(Command::new(python).args(["-c", &format!("import {module}")]), None, Duration::from_secs(60))
         .is_ok_and(|o| o.success())
+}
+
+/// [`ensure_pyftpdlib`]'s interpreter, able to `import OpenSSL` as well (pyftpdlib's `TLS_FTPHandler` needs
+/// pyOpenSSL): `pip install pyopenssl` into it when missing.
+pub fn ensure_pyftpdlib_tls() -> Result<PathBuf> {
+    const PEER: &str = "pyopenssl";
+    let python = ensure_pyftpdlib()?;
+    if imports(&python, "OpenSSL") {
+        return Ok(python);
+    }
+    let _lock = install_lock(PEER)?;
+    if imports(&python, "OpenSSL") {
+        return Ok(python);
+    }
+    let start = Instant::now();
+    run_with_timeout(Command::new(&python).args(["-m", "pip", "install", "pyopenssl"]), None, PIP_TIMEOUT)?
+        .ok()
+        .map_err(|e| Error::new(PEER, format!("pip install pyopenssl failed: {e}")))?;
+    if !imports(&python, "OpenSSL") {
+        return Err(Error::new(PEER, "installed but `import OpenSSL` still fails"));
+    }
+    record(PEER, start.elapsed());
+    Ok(python)
 }
 
 fn ensure_pyftpdlib_uncached() -> Result<PathBuf> {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::install::{ensure_pure_ftpd, ensure_pyftpdlib, ensure_vsftpd};
+use crate::install::{ensure_pure_ftpd, ensure_pyftpdlib, ensure_pyftpdlib_tls, ensure_vsftpd};
 use crate::process::{kill_and_wait, run_with_timeout};
 use crate::tree::Tree;
 use crate::{Error, Result};
@@ -506,13 +506,24 @@ from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.servers import FTPServer
 
 host, port, root, low, high, user, password, log = sys.argv[1:9]
+tls = sys.argv[9:11]
 logging.basicConfig(filename=log, level=logging.DEBUG, format="%(asctime)s %(message)s")
 authorizer = DummyAuthorizer()
 authorizer.add_user(user, password, root, perm="elradfmwMT")
 authorizer.add_anonymous(root)
 
-class Handler(FTPHandler):
+if tls:
+    from pyftpdlib.handlers import TLS_FTPHandler as Base
+else:
+    Base = FTPHandler
+
+class Handler(Base):
     pass
+
+if tls:
+    Handler.certfile, Handler.keyfile = tls
+    Handler.tls_control_required = True
+    Handler.tls_data_required = True
 
 Handler.authorizer = authorizer
 Handler.passive_ports = range(int(low), int(high) + 1)
@@ -525,7 +536,7 @@ impl Pyftpdlib {
     /// handler's `passive_ports` set, default banner; DEBUG log (every command and reply) in `pyftpdlib.log`.
     pub fn start(opts: ServerOpts) -> Result<Server> {
         const NAME: &str = "pyftpdlib";
-        let python = ensure_pyftpdlib()?;
+        let python = if opts.tls.is_some() { ensure_pyftpdlib_tls()? } else { ensure_pyftpdlib()? };
         launch(
             NAME,
             &opts,
@@ -546,6 +557,9 @@ impl Pyftpdlib {
                     .arg(a.passive.end().to_string())
                     .args(["ftpkit", "ftpkitpw"])
                     .arg(&log);
+                if let Some(t) = &opts.tls {
+                    cmd.arg(&t.cert).arg(&t.key);
+                }
                 Ok((cmd, vec![log]))
             },
         )

@@ -93,8 +93,9 @@ fn check_trace_resumed(
 }
 
 fn blocking_session(server: &Server, certs: &Certs, mode: ClientMode, tls12_only: bool) -> TestResult {
-    // pure-ftpd neither requires nor grants resumption of the control session on data connections.
-    let resumed = server.name() == "vsftpd";
+    // pure-ftpd neither requires nor grants resumption of the control session on data connections; vsftpd
+    // requires it, pyftpdlib grants it.
+    let resumed = server.name() != "pure-ftpd";
     let (opts, trace) = options(certs.ca(), mode, tls12_only);
     let fail = |step: &str, e: &dyn std::fmt::Display| context(server, &trace, step, e);
     let version = if tls12_only { "TLSv1_2" } else { "TLSv1_3" };
@@ -160,42 +161,79 @@ fn fifty_consecutive_uploads_resume_every_time() -> TestResult {
     Ok(())
 }
 
-#[test]
-fn tokio_client_vsftpd_requiring_reuse_passive_and_active() -> TestResult {
-    let certs = Certs::new().map_err(|e| e.to_string())?;
-    let server = vsftpd_tls(&certs)?;
+/// The tokio client's session: login, the big file byte-exact, ten uploads read back; every data connection under
+/// TLS in the trace.
+async fn tokio_session(server: &Server, certs: &Certs, mode: ClientMode, tls12_only: bool) -> TestResult {
+    let (opts, trace) = options(certs.ca(), mode, tls12_only);
+    let fail = |step: &str, e: &dyn std::fmt::Display| {
+        format!("{mode:?} tls12_only {tls12_only}: {}", context(server, &trace, step, e))
+    };
+    let mut c = ftpkit::tokio::Client::connect_with(server.addr(), opts).await.map_err(|e| fail("connect", &e))?;
+    c.login(server.user(), server.pass()).await.map_err(|e| fail("login", &e))?;
+    let mut big = Vec::new();
+    c.retrieve_to("big.bin", &mut big).await.map_err(|e| fail("retr", &e))?;
+    if sha256_hex(&big) != server.tree().big().sha256 {
+        return Err(fail("retr big.bin", &"sha256 differs"));
+    }
+    for i in 0..10 {
+        let body = format!("tokio upload {i} {mode:?} {tls12_only}\n");
+        let name = format!("upload/tokio-{mode:?}-{tls12_only}-{i}.txt");
+        c.store_from(&name, &mut body.as_bytes()).await.map_err(|e| fail("stor", &e))?;
+        let back = std::fs::read(server.tree().root().join(&name)).map_err(|e| fail("read back", &e))?;
+        if back != body.as_bytes() {
+            return Err(fail("stor", &"content differs"));
+        }
+    }
+    c.quit().await.map_err(|e| fail("quit", &e))?;
+    // pure-ftpd neither requires nor grants resumption of the control session on data connections; vsftpd
+    // requires it, pyftpdlib grants it.
+    let resumed = server.name() != "pure-ftpd";
+    check_trace_resumed(&trace, if tls12_only { "TLSv1_2" } else { "TLSv1_3" }, 11, resumed)
+        .map_err(|e| fail("trace", &e))
+}
+
+/// [`tokio_session`] in both modes and both TLS versions.
+fn tokio_sessions(server: &Server, certs: &Certs) -> TestResult {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async {
         for mode in [ClientMode::Passive, ClientMode::Active] {
             for tls12_only in [false, true] {
-                let (opts, trace) = options(certs.ca(), mode, tls12_only);
-                let fail = |step: &str, e: &dyn std::fmt::Display| {
-                    format!("{mode:?} tls12_only {tls12_only}: {}", context(&server, &trace, step, e))
-                };
-                let mut c =
-                    ftpkit::tokio::Client::connect_with(server.addr(), opts).await.map_err(|e| fail("connect", &e))?;
-                c.login(server.user(), server.pass()).await.map_err(|e| fail("login", &e))?;
-                let mut big = Vec::new();
-                c.retrieve_to("big.bin", &mut big).await.map_err(|e| fail("retr", &e))?;
-                if sha256_hex(&big) != server.tree().big().sha256 {
-                    return Err(fail("retr big.bin", &"sha256 differs"));
-                }
-                for i in 0..10 {
-                    let body = format!("tokio upload {i} {mode:?} {tls12_only}\n");
-                    let name = format!("upload/tokio-{mode:?}-{tls12_only}-{i}.txt");
-                    c.store_from(&name, &mut body.as_bytes()).await.map_err(|e| fail("stor", &e))?;
-                    let back = std::fs::read(server.tree().root().join(&name)).map_err(|e| fail("read back", &e))?;
-                    if back != body.as_bytes() {
-                        return Err(fail("stor", &"content differs"));
-                    }
-                }
-                c.quit().await.map_err(|e| fail("quit", &e))?;
-                check_trace(&trace, if tls12_only { "TLSv1_2" } else { "TLSv1_3" }, 11)
-                    .map_err(|e| fail("trace", &e))?;
+                tokio_session(server, certs, mode, tls12_only).await?;
             }
         }
         Ok(())
     })
+}
+
+#[test]
+fn tokio_client_vsftpd_requiring_reuse_passive_and_active() -> TestResult {
+    let certs = Certs::new().map_err(|e| e.to_string())?;
+    tokio_sessions(&vsftpd_tls(&certs)?, &certs)
+}
+
+/// pure-ftpd with TLS required (`-Y 2`): the tokio client, passive and active, TLS 1.3 and 1.2.
+#[test]
+fn tokio_client_pure_ftpd_tls_required() -> TestResult {
+    let certs = Certs::new().map_err(|e| e.to_string())?;
+    let server = ftpkit_interop::PureFtpd::start(ServerOpts { tls: Some(certs.server()), ..ServerOpts::default() })
+        .map_err(|e| e.to_string())?;
+    tokio_sessions(&server, &certs)
+}
+
+/// pyftpdlib's `TLS_FTPHandler` (pyOpenSSL) with TLS required on control and data: both clients, passive and
+/// active, TLS 1.3 and 1.2, byte-exact.
+#[test]
+fn both_clients_pyftpdlib_tls_required() -> TestResult {
+    let certs = Certs::new().map_err(|e| e.to_string())?;
+    let server = ftpkit_interop::Pyftpdlib::start(ServerOpts { tls: Some(certs.server()), ..ServerOpts::default() })
+        .map_err(|e| e.to_string())?;
+    for mode in [ClientMode::Passive, ClientMode::Active] {
+        for tls12_only in [false, true] {
+            blocking_session(&server, &certs, mode, tls12_only)
+                .map_err(|e| format!("blocking {mode:?}, tls12_only {tls12_only}: {e}"))?;
+        }
+    }
+    tokio_sessions(&server, &certs)
 }
 
 /// A server certificate signed by no CA the client trusts: a typed error, and no login sent.

@@ -126,11 +126,14 @@ impl Tls {
         (self.config.clone(), self.name.clone())
     }
 
-    /// True when `conn` (a finished data-connection handshake) took the store's last TLS 1.3 ticket and has not
-    /// received a new one: read from it until [`has_new_ticket`] before moving data, or the next data connection
-    /// finds no ticket and makes a full handshake (which vsftpd refuses with `522`).
+    /// True when `conn` (a finished data-connection handshake) resumed with the store's last TLS 1.3 ticket and
+    /// has not received a new one: read from it until [`has_new_ticket`] before moving data, or the next data
+    /// connection finds no ticket and makes a full handshake (which vsftpd refuses with `522`). A handshake that
+    /// did not resume says the server does not resume data connections (pure-ftpd): no replacement ticket is
+    /// coming, and waiting for one would cost every transfer [`TICKET_WAIT`].
     pub fn wants_ticket(&self, conn: &ClientConnection) -> bool {
         conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3)
+            && conn.handshake_kind() == Some(HandshakeKind::Resumed)
             && conn.tls13_tickets_received() == 0
             && self.store.tickets() == 0
     }
