@@ -847,11 +847,10 @@ impl ClientSession {
     pub fn tls_done(&mut self) -> Result<(), SessionError> {
         match self.state {
             State::Tls => {
+                // CCC clears the control connection only: the protection level of the data connections stays as
+                // PROT set it (the server keeps it too: ftpkit's, curl's `--ftp-ssl-ccc` peers, ftplib's `ccc()`
+                // keeps `prot_p`), which is what CCC is for: NAT helpers read PORT/227 again, data stays private.
                 self.memory.control_tls = !self.memory.control_tls;
-                if !self.memory.control_tls {
-                    // Without TLS on the control connection there is no protected data connection (RFC 4217 §6).
-                    self.memory.data_tls = false;
-                }
                 self.state = State::Idle;
                 self.pump();
                 Ok(())
@@ -1114,8 +1113,8 @@ impl ClientSession {
     }
 
     /// `CCC` → [`Event::StopTls`] on `200`: the control connection goes back to clear text (for NAT helpers that
-    /// must read PORT/227); data protection is unchanged by the server but the shell must then call
-    /// [`tls_done`](Self::tls_done).
+    /// must read PORT/227) once the shell calls [`tls_done`](Self::tls_done); the data connections' protection
+    /// level is unchanged ([`data_protected`](Self::data_protected) stays as `PROT` set it), as on the server.
     ///
     /// # Errors
     /// [`SessionError::InvalidState`] without TLS on the control connection; as [`login`](Self::login).
