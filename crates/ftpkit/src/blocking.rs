@@ -117,7 +117,7 @@ impl Client {
     pub fn connect_with(addr: impl ToSocketAddrs, opts: Options) -> Result<Client> {
         let mut last = None;
         for a in addr.to_socket_addrs()? {
-            match TcpStream::connect_timeout(&a, opts.connect_timeout) {
+            match connect(a, opts.connect_timeout, client::bind_address(&opts, client::Conn::Control)) {
                 Ok(s) => return Client::from_stream(s, opts),
                 Err(e) => last = Some(e),
             }
@@ -381,14 +381,16 @@ impl Client {
                     return Err(self.abandon(e));
                 }
             }
-            Action::Connect { addr, timeout, .. } => match TcpStream::connect_timeout(&addr, timeout) {
-                Ok(sock) => {
-                    let (local, remote) = (sock.local_addr().ok(), sock.peer_addr().ok());
-                    self.data = Some(Stream::Plain(sock));
-                    self.driver.handle_connected(Instant::now(), local, remote);
+            Action::Connect { addr, timeout, .. } => {
+                match connect(addr, timeout, client::bind_address(&self.opts, client::Conn::Data)) {
+                    Ok(sock) => {
+                        let (local, remote) = (sock.local_addr().ok(), sock.peer_addr().ok());
+                        self.data = Some(Stream::Plain(sock));
+                        self.driver.handle_connected(Instant::now(), local, remote);
+                    }
+                    Err(e) => self.driver.handle_connect_failed(Instant::now(), e.to_string()),
                 }
-                Err(e) => self.driver.handle_connect_failed(Instant::now(), e.to_string()),
-            },
+            }
             Action::Listen { ip, .. } => match TcpListener::bind(SocketAddr::new(ip, 0)).and_then(|l| {
                 l.set_nonblocking(true)?;
                 Ok((l.local_addr()?, l))
@@ -469,6 +471,15 @@ impl Client {
         self.listener = None;
         Error::Io(e)
     }
+}
+
+/// Connects to `addr` within `timeout`, from `from` when given (bound first).
+fn connect(addr: SocketAddr, timeout: Duration, from: Option<SocketAddr>) -> io::Result<TcpStream> {
+    let Some(from) = from else { return TcpStream::connect_timeout(&addr, timeout) };
+    let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    sock.bind(&from.into())?;
+    sock.connect_timeout(&addr.into(), timeout)?;
+    Ok(sock.into())
 }
 
 /// A failed handshake as the client's error.
