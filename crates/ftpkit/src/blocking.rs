@@ -261,8 +261,21 @@ impl Client {
     }
 
     fn retrieve_at(&mut self, path: &str, offset: u64) -> Result<Download<'_>> {
-        self.open(TransferKind::Retr(path.to_owned()), (offset > 0).then_some(offset))?;
+        self.download(TransferKind::Retr(path.to_owned()), (offset > 0).then_some(offset))
+    }
+
+    /// Opens any download (`kind`: RETR, LIST, NLST, MLSD; from byte `rest`) as a stream, plain or under TLS: read
+    /// it to its end, then call [`Download::finish`].
+    pub fn download(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<Download<'_>> {
+        self.open(kind, rest)?;
         Ok(Download { client: self, eof: false, done: false })
+    }
+
+    /// Opens any upload (`kind`: STOR, APPE, STOU; from byte `rest`) as a stream, plain or under TLS: write the
+    /// data, then call [`Upload::finish`].
+    pub fn upload(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<Upload<'_>> {
+        self.open(kind, rest)?;
+        Ok(Upload { client: self, done: false })
     }
 
     /// Uploads `input` to `path` (STOR); returns the bytes sent.
@@ -282,8 +295,7 @@ impl Client {
 
     /// Starts an upload; write the file into the returned stream, then call [`Upload::finish`].
     pub fn store(&mut self, path: &str) -> Result<Upload<'_>> {
-        self.open(TransferKind::Stor(path.to_owned()), None)?;
-        Ok(Upload { client: self, done: false })
+        self.upload(TransferKind::Stor(path.to_owned()), None)
     }
 
     /// Opens any transfer (`kind`, from byte `rest`) and hands over its data connection, already set up and
@@ -325,8 +337,7 @@ impl Client {
 
     fn upload_from(&mut self, kind: TransferKind, rest: Option<u64>, input: &mut impl Read) -> Result<u64> {
         let size = self.opts.buffer_size;
-        self.open(kind, rest)?;
-        let mut up = Upload { client: self, done: false };
+        let mut up = self.upload(kind, rest)?;
         let n = copy(input, &mut up, size)?;
         up.finish()?;
         Ok(n)
@@ -334,8 +345,7 @@ impl Client {
 
     /// Downloads a whole data transfer into memory (listings).
     fn read_all(&mut self, kind: TransferKind) -> Result<Vec<u8>> {
-        self.open(kind, None)?;
-        let mut d = Download { client: self, eof: false, done: false };
+        let mut d = self.download(kind, None)?;
         let mut out = Vec::new();
         d.read_to_end(&mut out)?;
         d.finish()?;
