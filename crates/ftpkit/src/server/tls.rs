@@ -32,6 +32,9 @@ use tokio_rustls::TlsAcceptor;
 /// Sessions one control connection keeps (each TLS 1.3 handshake stores a few tickets).
 const STORE_ENTRIES: usize = 16;
 
+/// TLS 1.3 tickets the control connection's handshake issues (ftpkit's client keeps the newest 8).
+const CONTROL_TICKETS: usize = 8;
+
 /// Loads a PEM certificate chain and its private key into a TLS server configuration (rustls, `ring`).
 ///
 /// # Errors
@@ -79,12 +82,11 @@ impl TlsShared {
         let mut control = (*base).clone();
         control.session_storage = Arc::new(BoundStore { entries: entries.clone(), resumed: None });
         control.ticketer = Arc::new(NoTickets);
+        // Tickets for the data connections to come: a client that uses each TLS 1.3 ticket once (rustls) gets
+        // this many protected uploads in a row (uploads issue none, see `data`).
+        control.send_tls13_tickets = CONTROL_TICKETS;
         let mut data = (*base).clone();
         data.ticketer = Arc::new(NoTickets);
-        // One fresh ticket per data connection that resumed, replacing the one the client used up (TLS 1.3
-        // tickets are single-use for rustls and OpenSSL clients): without it a client runs out of tickets after
-        // the control connection's two, and its third data connection makes a full handshake (refused: 522).
-        data.send_tls13_tickets = 1;
         SessionTls { control: TlsAcceptor::from(Arc::new(control)), data: Arc::new(data), entries }
     }
 }
@@ -102,8 +104,15 @@ impl SessionTls {
     /// The acceptor of one data connection: it resumes this control connection's sessions, and keeps the ticket
     /// it issues only when its own handshake resumed one of them (so every stored session stays this control
     /// connection's: a third party's full handshake stores nothing).
-    pub(crate) fn data(&self) -> TlsAcceptor {
+    ///
+    /// A download (`upload` false) issues two fresh TLS 1.3 tickets: one replaces the ticket the client used up
+    /// (rustls clients use each ticket once; without it a client runs out after the control connection's, and
+    /// its next data connection makes a full handshake, refused with 522), the other pays for an upload. An
+    /// upload issues none: a client that writes and closes without reading (curl) would leave the ticket unread,
+    /// and its kernel would reset the connection instead of closing it, which reads as a cut-off upload (426).
+    pub(crate) fn data(&self, upload: bool) -> TlsAcceptor {
         let mut config = (*self.data).clone();
+        config.send_tls13_tickets = if upload { 0 } else { 2 };
         config.session_storage =
             Arc::new(BoundStore { entries: self.entries.clone(), resumed: Some(AtomicBool::new(false)) });
         TlsAcceptor::from(Arc::new(config))
