@@ -31,11 +31,11 @@ pub struct NativeServer {
 impl NativeServer {
     /// Starts serving `root` on `host:port` (port 0: any free port). FTPS with `tls=(cert PEM, key PEM)`:
     /// `tls_required` (login and data only under TLS), `tls_reuse` (`require`: 522 for a protected data
-    /// connection that did not resume this control connection's TLS session; `warn`; `off`), `implicit_port` (a
-    /// second listener with TLS from the first byte; 0: any free port). CCC is refused (534): the server's
-    /// adapter cannot hand a control connection back to clear text.
+    /// connection that did not resume this control connection's TLS session; `warn`; `off`), `allow_ccc` (CCC
+    /// after login clears the control connection; 534 otherwise), `implicit_port` (a second listener with TLS
+    /// from the first byte; 0: any free port).
     #[new]
-    #[pyo3(signature = (root, users, anonymous, write, host="127.0.0.1", port=0, passive_ports=None, masquerade=None, greeting=None, tls=None, tls_required=false, tls_reuse="require", implicit_port=None))]
+    #[pyo3(signature = (root, users, anonymous, write, host="127.0.0.1", port=0, passive_ports=None, masquerade=None, greeting=None, tls=None, tls_required=false, tls_reuse="require", allow_ccc=false, implicit_port=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -51,6 +51,7 @@ impl NativeServer {
         tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
         tls_required: bool,
         tls_reuse: &str,
+        allow_ccc: bool,
         implicit_port: Option<u16>,
     ) -> PyResult<Self> {
         let ip = host.parse().map_err(|e| PyValueError::new_err(format!("host {host:?}: {e}")))?;
@@ -87,7 +88,7 @@ impl NativeServer {
                     available: true,
                     require_login: tls_required,
                     require_data: tls_required,
-                    allow_ccc: false,
+                    allow_ccc,
                     reuse,
                 });
                 if let Some(p) = implicit_port {

@@ -72,11 +72,17 @@ def session(f: Client, user: str, passwd: str, upload_dir: str = "upload") -> li
     return out
 
 
-def protected_downloads(f: Client, n: int) -> str:
-    """Logs in, PROT P, downloads blob.bin ``n`` times (each a data connection resuming the control session),
-    quits; the sha256 of the last download."""
+def protected(cls: Maker, srv: ftpkit.Server, certs: Certs, passive: bool = True, tls12: bool = False) -> Client:
+    """A client of class ``cls`` connected to ``srv``, logged in (AUTH TLS first), data protected (PROT P)."""
+    f = connect(cls, srv.host, srv.port, certs, passive, tls12)
     f.login(USER, PASSWORD)
     f.prot_p()
+    return f
+
+
+def protected_downloads(f: Client, n: int) -> str:
+    """Downloads blob.bin ``n`` times (each a data connection resuming the control session), quits; the sha256
+    of the last download."""
     got = bytearray()
     for _ in range(n):
         got.clear()
@@ -120,9 +126,7 @@ def test_the_server_requiring_reuse_refuses_ftplib_and_serves_ftpkit(
     tls_root: Path, certs: Certs, passive: bool
 ) -> None:
     with tls_server(tls_root, certs, "require", required=False) as srv:
-        f = connect(ftplib.FTP_TLS, srv.host, srv.port, certs, passive)
-        f.login(USER, PASSWORD)
-        f.prot_p()
+        f = protected(ftplib.FTP_TLS, srv, certs, passive)
         with pytest.raises(ftplib.error_perm, match="^522"):
             f.retrbinary("RETR blob.bin", lambda b: None)
         f.close()
@@ -132,9 +136,7 @@ def test_the_server_requiring_reuse_refuses_ftplib_and_serves_ftpkit(
         # alone longer than the tickets held still runs dry, see docs/SECURITY.md).
         ours = connect(ftpkit.FTP_TLS, srv.host, srv.port, certs, passive)
         assert session(ours, USER, PASSWORD)[4] == sha(BLOB)
-        ours = connect(ftpkit.FTP_TLS, srv.host, srv.port, certs, passive)
-        ours.login(USER, PASSWORD)
-        ours.prot_p()
+        ours = protected(ftpkit.FTP_TLS, srv, certs, passive)
         for i in range(7):
             assert ours.storbinary(f"STOR upload/run{i}.bin", io.BytesIO(UPLOAD[:100])).startswith("226")
         for i in range(20):
@@ -147,9 +149,39 @@ def test_the_server_requiring_reuse_refuses_ftplib_and_serves_ftpkit(
         assert (tls_root / "upload" / f"n{i}.bin").read_bytes() == UPLOAD[: 1000 + i]
 
 
+@pytest.mark.parametrize("passive", [True, False], ids=["passive", "active"])
+def test_ccc_clears_the_control_connection_and_data_stays_protected(
+    tls_root: Path, certs: Certs, passive: bool
+) -> None:
+    # The server requires every data connection to resume the control connection's session: after CCC the
+    # control connection is clear, and ftpkit's data connections still resume that session.
+    with tls_server(tls_root, certs, "require", allow_ccc=True) as srv:
+        f = protected(ftpkit.FTP_TLS, srv, certs, passive)
+        assert f.ccc().startswith("200")
+        with pytest.raises(ValueError):
+            f.ccc()  # in clear now: ValueError, as ftplib's
+        assert f.pwd() == "/"
+        for _ in range(3):
+            got = bytearray()
+            assert f.retrbinary("RETR blob.bin", got.extend).startswith("226") and bytes(got) == BLOB
+        assert f.storbinary("STOR upload/after-ccc.bin", io.BytesIO(UPLOAD)).startswith("226")
+        assert f.quit().startswith("221")
+    assert (tls_root / "upload" / "after-ccc.bin").read_bytes() == UPLOAD
+
+
+def test_ccc_against_ftplib_with_a_server_not_requiring_reuse(tls_root: Path, certs: Certs) -> None:
+    results = []
+    with tls_server(tls_root, certs, "warn", allow_ccc=True) as srv:
+        for cls in (ftpkit.FTP_TLS, ftplib.FTP_TLS):
+            f = protected(cls, srv, certs)
+            got = bytearray()
+            results.append([f.ccc(), f.pwd(), f.retrbinary("RETR blob.bin", got.extend), sha(bytes(got)), f.quit()])
+    assert results[0] == results[1]
+    assert results[0][3] == sha(BLOB)
+
+
 def test_ccc_refused_by_the_server_raises_the_same_class(tls_root: Path, certs: Certs) -> None:
-    # No peer here clears the control connection (ftpkit's server refuses CCC with 534, pyftpdlib and vsftpd
-    # 3.0.3 do not know it): the refusal, and the session going on under TLS, are what can be compared.
+    # ftpkit's server without allow_ccc answers 534; the session goes on under TLS.
     with tls_server(tls_root, certs, "warn") as srv:
         for cls in (ftpkit.FTP_TLS, ftplib.FTP_TLS):
             f = connect(cls, srv.host, srv.port, certs)
@@ -233,9 +265,7 @@ def test_transfercmd_under_prot_p_raises_before_sending_and_works_under_prot_c(
     tls_root: Path, certs: Certs
 ) -> None:
     with tls_server(tls_root, certs, "require") as srv:
-        f = connect(ftpkit.FTP_TLS, srv.host, srv.port, certs)
-        f.login(USER, PASSWORD)
-        f.prot_p()
+        f = protected(ftpkit.FTP_TLS, srv, certs)
         with pytest.raises(ftpkit.Unsupported) as e:
             f.transfercmd("RETR blob.bin")
         assert isinstance(e.value, NotImplementedError) and "retrbinary" in str(e.value)
@@ -243,9 +273,7 @@ def test_transfercmd_under_prot_p_raises_before_sending_and_works_under_prot_c(
         f.quit()
     # Under PROT C (a server not requiring protected data) transfercmd gives a plain socket, as ftplib's.
     with ftpkit.Server(tls_root, users={USER: PASSWORD}, tls_cert=certs.cert, tls_key=certs.key) as srv:
-        f = connect(ftpkit.FTP_TLS, srv.host, srv.port, certs)
-        f.login(USER, PASSWORD)
-        f.prot_p()
+        f = protected(ftpkit.FTP_TLS, srv, certs)
         f.prot_c()
         conn = f.transfercmd("RETR blob.bin")
         got = bytearray()
@@ -268,7 +296,7 @@ def test_context_values_that_cannot_be_mapped_are_refused_up_front(certs: Certs)
 
 def test_tls12_only_context(tls_root: Path, certs: Certs) -> None:
     with tls_server(tls_root, certs, "require") as srv:
-        assert protected_downloads(connect(ftpkit.FTP_TLS, srv.host, srv.port, certs, tls12=True), 5) == sha(BLOB)
+        assert protected_downloads(protected(ftpkit.FTP_TLS, srv, certs, tls12=True), 5) == sha(BLOB)
 
 
 # -- (b) pyftpdlib's TLS_FTPHandler -----------------------------------------------------------------------------
@@ -348,7 +376,7 @@ def test_two_threads_download_over_tls_at_once(tls_root: Path, certs: Certs) -> 
         digests: list[str] = []
 
         def work() -> None:
-            digests.append(protected_downloads(connect(ftpkit.FTP_TLS, srv.host, srv.port, certs), 3))
+            digests.append(protected_downloads(protected(ftpkit.FTP_TLS, srv, certs), 3))
 
         threads = [threading.Thread(target=work) for _ in range(2)]
         for t in threads:

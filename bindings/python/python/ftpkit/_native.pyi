@@ -120,6 +120,7 @@ class Server:
         tls: Optional[tuple[str, str]] = None,
         tls_required: bool = False,
         tls_reuse: str = "require",
+        allow_ccc: bool = False,
         implicit_port: Optional[int] = None,
     ) -> None: ...
     @property

@@ -24,9 +24,9 @@ class Server:
     ``tls_required`` refuses a login (530) and transfers (521) without TLS; ``tls_reuse`` says what a protected
     data connection that did not resume *this* control connection's TLS session gets: ``"require"`` (the
     default: ``522``, as vsftpd's ``require_ssl_reuse=YES``), ``"warn"`` (served, logged) or ``"off"``;
-    ``implicit_port`` opens a second listener where TLS starts at the first byte (0: any free port; see
-    :attr:`implicit_port`). ``CCC`` is refused (534): the server cannot hand a control connection back to clear
-    text yet.
+    ``allow_ccc`` lets clients clear the control connection after login (``CCC``; 534 otherwise: the data
+    connections stay protected as ``PROT`` set them); ``implicit_port`` opens a second listener where TLS starts
+    at the first byte (0: any free port; see :attr:`implicit_port`).
 
     As a pytest fixture in place of a pyftpdlib server::
 
@@ -52,6 +52,7 @@ class Server:
         tls_key: Optional[Union[str, "os.PathLike[str]"]] = None,
         tls_required: bool = False,
         tls_reuse: str = "require",
+        allow_ccc: bool = False,
         implicit_port: Optional[int] = None,
     ) -> None:
         self.root = os.fspath(root)
@@ -60,7 +61,7 @@ class Server:
         tls = None if tls_cert is None or tls_key is None else (os.fspath(tls_cert), os.fspath(tls_key))
         self._native = _native.Server(
             self.root, sorted((users or {}).items()), anonymous, write, host, port, passive_ports, masquerade,
-            greeting, tls, tls_required, tls_reuse, implicit_port,
+            greeting, tls, tls_required, tls_reuse, allow_ccc, implicit_port,
         )
 
     @property

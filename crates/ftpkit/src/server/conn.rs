@@ -343,11 +343,7 @@ async fn drain(
                 }
                 ServerEvent::Close => closed = true,
                 ServerEvent::StartTls => start_tls(wr, io, shared, peer).await?,
-                ServerEvent::StopTls => {
-                    // CCC is refused by the default policy; this adapter cannot hand the socket back in clear.
-                    tracing::warn!(%peer, "CCC accepted by the policy but not supported by this adapter; closing");
-                    return Err(io::Error::new(io::ErrorKind::Unsupported, "CCC"));
-                }
+                ServerEvent::StopTls => stop_tls(wr, shared, peer).await?,
                 other => tracing::debug!(?other, "event not handled by this adapter"),
             }
         }
@@ -391,6 +387,29 @@ async fn start_tls(wr: &mut Ctrl, io: &Io, shared: &Arc<Shared>, peer: SocketAdd
     let _ = (io, shared);
     tracing::error!(%peer, "AUTH accepted without a TLS configuration");
     Err(io::Error::new(io::ErrorKind::Unsupported, "no TLS"))
+}
+
+/// CCC was accepted (200 already queued under TLS): TLS on the control connection ends, the TCP connection stays.
+async fn stop_tls(wr: &mut Ctrl, shared: &Arc<Shared>, peer: SocketAddr) -> io::Result<()> {
+    wr.flush().await?;
+    #[cfg(feature = "tls")]
+    if let Ctrl::Tls(_) = &*wr {
+        let Ctrl::Tls(tls) = std::mem::replace(wr, Ctrl::Gone) else { return Ok(()) };
+        match super::tls::stop(*tls, shared.settings.data_timeout).await {
+            Ok(tcp) => {
+                tracing::debug!(%peer, "control connection back in clear (CCC)");
+                *wr = Ctrl::Plain(tcp);
+                return Ok(());
+            }
+            Err(e) => {
+                tracing::info!(%peer, error = %e, "ending TLS on the control connection (CCC) failed");
+                return Err(e);
+            }
+        }
+    }
+    let _ = shared;
+    tracing::error!(%peer, "CCC accepted on a control connection without TLS");
+    Err(io::Error::new(io::ErrorKind::Unsupported, "CCC without TLS"))
 }
 
 /// Runs a blocking file system operation against the jail on the blocking pool.

@@ -192,6 +192,48 @@ pub(crate) async fn accept(acceptor: &TlsAcceptor, stream: TcpStream, limit: Dur
     }
 }
 
+/// The most TLS records read from the client while waiting for its close_notify after CCC.
+const CCC_RECORDS: usize = 8;
+
+/// The largest TLS record (RFC 8446 §5.2: 2^14 bytes of plaintext plus 256 of expansion).
+const RECORD_MAX: usize = (1 << 14) + 256;
+
+/// CCC: ends TLS on the control connection and gives the TCP connection back, in clear. This side's close_notify
+/// goes out (after the reply already written); then the client's is read one record at a time, straight from the
+/// socket: no byte behind it (the client's next command, in clear) is taken into the TLS layer and lost.
+pub(crate) async fn stop(mut tls: TlsControl, limit: Duration) -> io::Result<TcpStream> {
+    tls.get_mut().1.send_close_notify();
+    tls.flush().await?;
+    let (tcp, conn) = tls.get_mut();
+    let read = async {
+        for _ in 0..CCC_RECORDS {
+            let mut header = [0u8; 5];
+            tcp.read_exact(&mut header).await?;
+            let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            if len > RECORD_MAX {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "TLS record too long"));
+            }
+            let mut record = vec![0u8; 5 + len];
+            record[..5].copy_from_slice(&header);
+            tcp.read_exact(&mut record[5..]).await?;
+            let mut rest = &record[..];
+            while !rest.is_empty() {
+                conn.read_tls(&mut rest)?;
+            }
+            let state = conn.process_new_packets().map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            if state.peer_has_closed() {
+                return Ok(());
+            }
+        }
+        Err(io::Error::new(io::ErrorKind::InvalidData, "no close_notify from the client after CCC"))
+    };
+    match tokio::time::timeout(limit, read).await {
+        Ok(r) => r?,
+        Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "no close_notify from the client after CCC")),
+    }
+    Ok(tls.into_inner().0)
+}
+
 /// Bytes a protected download or upload moves per read.
 const BLOCK: usize = 256 * 1024;
 
