@@ -12,8 +12,9 @@ use crate::{root, run, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// What the tests need in the environment (pyftpdlib is the peer server; mypy checks the stubs).
-const TEST_PACKAGES: &[&str] = &["pytest", "mypy", "pyftpdlib", "maturin>=1.5,<2"];
+/// What the tests need in the environment (pyftpdlib is the peer server, with pyOpenSSL for its TLS handler;
+/// mypy checks the stubs).
+const TEST_PACKAGES: &[&str] = &["pytest", "mypy", "pyftpdlib", "pyopenssl", "maturin>=1.5,<2"];
 
 pub fn python(args: &[String]) -> Result {
     let bench = args.iter().any(|a| a == "--bench");

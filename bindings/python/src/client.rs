@@ -8,8 +8,8 @@
 //! core (`Command::parse`); no protocol decision is taken here.
 use crate::errors::make;
 use ftpkit::blocking::Client;
-use ftpkit::client::{ClientMode as Mode, Error, Options, TraceLine, Tracer};
-use ftpkit::proto::command::{Command, TransferType};
+use ftpkit::client::{ClientMode as Mode, Error, Options, TlsMode, TlsPolicy, TraceLine, Tracer};
+use ftpkit::proto::command::{Command, ProtectionLevel, TransferType};
 use ftpkit::proto::driver::DataEnd;
 use ftpkit::proto::listing::split_mlsd_line;
 use ftpkit::proto::reply::Reply;
@@ -17,12 +17,13 @@ use ftpkit::proto::reply::{Framing, Limits, ReplyDecoder};
 use ftpkit::proto::session::client::{Direction, TransferKind};
 use ftpkit::proto::timeline::{self, Context};
 use ftpkit::proto::transcript::{self, DEBUG_MARKER};
+use ftpkit::tls::TlsConfig;
 use pyo3::exceptions::{PyEOFError, PyOSError, PyTimeoutError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::IntoRawFd;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -272,7 +273,7 @@ fn client_error(py: Python<'_>, e: Error, last: Option<ReplyRec>) -> PyErr {
         make(py, reply_class(code).unwrap_or("error_reply"), text, &[])
     };
     match e {
-        Error::Refused(r) | Error::LoginFailed(r) => {
+        Error::Refused(r) | Error::LoginFailed(r) | Error::TlsRefused(r) => {
             let code = r.code.get();
             reply_err(code, format!("{code} {}", r.text()))
         }
@@ -288,8 +289,69 @@ fn client_error(py: Python<'_>, e: Error, last: Option<ReplyRec>) -> PyErr {
         Error::Timeout(what) => PyTimeoutError::new_err(format!("timed out waiting for {what}")),
         Error::Protocol(p) => make(py, "error_proto", p.to_string(), &[("kind", Some(p.kind().name().to_owned()))]),
         Error::Closed(reason) => PyEOFError::new_err(format!("connection closed ({reason:?})")),
+        // As Python's ssl module reports them (both are OSError subclasses, in ftplib.all_errors).
+        Error::Certificate(m) => ssl_error(py, "SSLCertVerificationError", format!("certificate verify failed: {m}")),
+        Error::Tls(m) => ssl_error(py, "SSLError", m),
         other => make(py, "error_proto", other.to_string(), &[]),
     }
+}
+
+/// An instance of `ssl.<class>` (the errors Python's own TLS raises, which ftplib callers catch).
+fn ssl_error(py: Python<'_>, class: &str, message: String) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let cls = py.import("ssl")?.getattr(class)?;
+        Ok(PyErr::from_value(cls.call1((message.clone(),))?))
+    };
+    build().unwrap_or_else(|_| PyOSError::new_err(message))
+}
+
+/// The FTPS settings of `ftpkit.FTP_TLS`, a dict built by the Python layer (`_ftp.py`): each maps one field of
+/// `ftpkit::tls::TlsConfig`.
+#[derive(Debug, FromPyObject)]
+#[pyo3(from_item_all)]
+struct TlsArgs {
+    /// The name the certificate must carry (the host connected to).
+    server_name: Option<String>,
+    /// `cafile=`: trust only the certificates in this PEM file.
+    ca_file: Option<std::path::PathBuf>,
+    /// The CA certificates (DER) loaded into the `ssl.SSLContext`.
+    ca_certs: Vec<Vec<u8>>,
+    /// `certfile`/`keyfile`: the client certificate chain and its key.
+    client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// False: accept any certificate (`verify_mode == CERT_NONE`).
+    verify: bool,
+    /// False: verify the chain, not the name (`check_hostname = False`).
+    check_hostname: bool,
+    /// TLS 1.2 only (`maximum_version == TLSv1_2`).
+    tls12_only: bool,
+}
+
+impl TlsArgs {
+    fn config(self) -> TlsConfig {
+        TlsConfig {
+            server_name: self.server_name,
+            ca_file: self.ca_file,
+            ca_certs: self.ca_certs,
+            client_cert: self.client_cert,
+            insecure_skip_verify: !self.verify,
+            skip_hostname_check: !self.check_hostname,
+            tls12_only: self.tls12_only,
+        }
+    }
+}
+
+/// `source_address` as ftplib takes it, `(host, port)` (`''`: any address), resolved to one socket address.
+fn source(addr: Option<(String, u16)>) -> PyResult<Option<SocketAddr>> {
+    let Some((host, port)) = addr else { return Ok(None) };
+    let host = if host.is_empty() { "0.0.0.0".to_owned() } else { host };
+    let target = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let found =
+        target.to_socket_addrs().map_err(|e| PyOSError::new_err(format!("source_address {target}: {e}")))?.next();
+    found.map(Some).ok_or_else(|| PyOSError::new_err(format!("source_address {target}: no address")))
 }
 
 /// Writes downloaded bytes to a Python callback, `blocksize` bytes a call at most, taking the GIL for each call.
@@ -358,9 +420,12 @@ fn reply_list(py: Python<'_>, r: Vec<ReplyRec>) -> PyResult<Py<PyAny>> {
 
 #[pymethods]
 impl NativeClient {
-    /// Connects to `host:port` and reads the greeting. `timeout` (seconds) bounds connecting and every wait.
+    /// Connects to `host:port` and reads the greeting. `timeout` (seconds) bounds connecting and every wait;
+    /// `source_address` `(host, port)` is the local address to connect from; `tls` (a dict, see `TlsArgs`) makes
+    /// it an FTPS client driven step by step (`TlsMode::Manual`: `auth`, `pbsz`, `prot`, `ccc` operations).
     #[new]
-    #[pyo3(signature = (host, port, timeout=None, passive=true, debuglevel=0))]
+    #[pyo3(signature = (host, port, timeout=None, passive=true, debuglevel=0, source_address=None, tls=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         host: &str,
@@ -368,6 +433,8 @@ impl NativeClient {
         timeout: Option<f64>,
         passive: bool,
         debuglevel: i32,
+        source_address: Option<(String, u16)>,
+        tls: Option<TlsArgs>,
     ) -> PyResult<Self> {
         let limit = match timeout {
             Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t),
@@ -396,6 +463,12 @@ impl NativeClient {
             data_timeout: limit,
             mode: if passive { Mode::Passive } else { Mode::Active },
             trace: Some(tracer),
+            source_address: source(source_address)?,
+            tls: match tls {
+                Some(_) => TlsPolicy { mode: TlsMode::Manual, ..TlsPolicy::default() },
+                None => TlsPolicy::default(),
+            },
+            tls_config: tls.map(TlsArgs::config).unwrap_or_default(),
             ..Options::default()
         };
         let target = format!(
@@ -446,6 +519,18 @@ impl NativeClient {
         .map(|(_, _)| ())
     }
 
+    /// True while TLS runs on the control connection (after `auth`, until `ccc`).
+    #[getter]
+    fn control_protected(&self, py: Python<'_>) -> PyResult<bool> {
+        self.with(py, |c| Ok(c.control_protected())).map(|(v, _)| v)
+    }
+
+    /// True while data connections are protected (after `prot('P')`, until `prot('C')`).
+    #[getter]
+    fn data_protected(&self, py: Python<'_>) -> PyResult<bool> {
+        self.with(py, |c| Ok(c.data_protected())).map(|(v, _)| v)
+    }
+
     /// True when the server's FEAT reply listed the feature (`MLST`, `EPSV`, ...).
     fn has_feature(&self, py: Python<'_>, name: &str) -> PyResult<bool> {
         let name = name.to_owned();
@@ -456,7 +541,8 @@ impl NativeClient {
     ///
     /// Operations: `login(user, passwd, acct?)`, `cwd(path)`, `pwd`, `mkd(path)`, `rmd(path)`, `dele(path)`,
     /// `rename(from, to)`, `size(path)`, `mdtm(path)` (unix seconds), `noop`, `site(text)`, `type(A|I)`,
-    /// `quit`, `nlst(path?)`, `list(path?)` (raw LIST lines), `mlsd(path?)` (`[(name, [(fact, value)])]`).
+    /// `quit`, `nlst(path?)`, `list(path?)` (raw LIST lines), `mlsd(path?)` (`[(name, [(fact, value)])]`); with
+    /// `tls`: `auth` (AUTH TLS and the handshake), `pbsz`, `prot(P|C)`, `ccc`.
     #[pyo3(signature = (op, a=None, b=None, c=None))]
     fn call(
         &self,
@@ -525,6 +611,27 @@ impl NativeClient {
                         "mdtm" => V::I64(c.mdtm(&arg()?).map_err(e)?.to_unix()),
                         "noop" => {
                             c.noop().map_err(e)?;
+                            V::None
+                        }
+                        "auth" => {
+                            c.auth().map_err(e)?;
+                            V::None
+                        }
+                        "pbsz" => {
+                            c.pbsz().map_err(e)?;
+                            V::None
+                        }
+                        "prot" => {
+                            let level = match arg()?.to_ascii_uppercase().as_str() {
+                                "P" => ProtectionLevel::Private,
+                                "C" => ProtectionLevel::Clear,
+                                other => return Err(Failure::Usage(format!("prot: P or C, not {other:?}"))),
+                            };
+                            c.prot(level).map_err(e)?;
+                            V::None
+                        }
+                        "ccc" => {
+                            c.ccc().map_err(e)?;
                             V::None
                         }
                         "site" => {
@@ -664,24 +771,24 @@ impl NativeClient {
             return Err(PyValueError::new_err(format!("{cmd:?} is an upload: use storbinary or storlines")));
         }
         let (reply, seen) = self.with(py, move |c| {
-            let mut sock = c.open_transfer(kind, rest).map_err(|e| Failure::Client(Box::new(e)))?;
+            // A stream over the data connection, plain or under TLS (resuming the control session).
+            let mut data = c.download(kind, rest).map_err(|e| Failure::Client(Box::new(e)))?;
             let mut w = CallbackWriter { callback: &callback, blocksize, error: None };
             // 256 KiB reads (the callback still gets blocks of at most `blocksize`): fewer system calls.
             let mut buf = vec![0u8; blocksize.max(256 << 10)];
             loop {
-                let n = match sock.read(&mut buf) {
+                let n = match data.read(&mut buf) {
                     Ok(0) => break,
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(abort_with(c, sock, Failure::Client(Box::new(Error::Io(e))))),
+                    Err(e) => return Err(aborted(data.abort(), Failure::Client(Box::new(Error::Io(e))))),
                 };
                 if w.write_all(buf.get(..n).unwrap_or_default()).is_err() {
                     let f = w.error.take().map_or(Failure::Usage("the callback failed".into()), Failure::Python);
-                    return Err(abort_with(c, sock, f));
+                    return Err(aborted(data.abort(), f));
                 }
             }
-            drop(sock);
-            c.finish_transfer(DataEnd::Eof).map_err(|e| Failure::Client(Box::new(e)))
+            data.finish().map_err(|e| Failure::Client(Box::new(e)))
         })?;
         check_reply(py, reply_text(&reply, &seen))
     }
@@ -703,7 +810,7 @@ impl NativeClient {
             return Err(PyValueError::new_err(format!("{cmd:?} is a download: use retrbinary or retrlines")));
         }
         let (reply, seen) = self.with(py, move |c| {
-            let mut sock = c.open_transfer(kind, rest).map_err(|e| Failure::Client(Box::new(e)))?;
+            let mut data = c.upload(kind, rest).map_err(|e| Failure::Client(Box::new(e)))?;
             let mut r = FileReader { fp: &fp, callback: callback.as_ref(), blocksize, error: None };
             let mut buf = vec![0u8; blocksize.max(1)];
             loop {
@@ -712,16 +819,15 @@ impl NativeClient {
                     Ok(n) => n,
                     Err(_) => {
                         let f = r.error.take().map_or(Failure::Usage("the file failed".into()), Failure::Python);
-                        return Err(abort_with(c, sock, f));
+                        return Err(aborted(data.abort(), f));
                     }
                 };
-                if let Err(e) = sock.write_all(buf.get(..n).unwrap_or_default()) {
-                    return Err(abort_with(c, sock, Failure::Client(Box::new(Error::Io(e)))));
+                if let Err(e) = data.write_all(buf.get(..n).unwrap_or_default()) {
+                    return Err(aborted(data.abort(), Failure::Client(Box::new(Error::Io(e)))));
                 }
             }
-            let _ = sock.shutdown(Shutdown::Write);
-            drop(sock);
-            c.finish_transfer(DataEnd::Closed).map_err(|e| Failure::Client(Box::new(e)))
+            // The end of the data (close_notify under TLS, then FIN), then the final reply.
+            data.finish().map_err(|e| Failure::Client(Box::new(e)))
         })?;
         check_reply(py, reply_text(&reply, &seen))
     }
@@ -739,11 +845,10 @@ impl NativeClient {
     }
 }
 
-/// A transfer failed on this side (the data connection, or the Python callback/file raised): drop the data
-/// connection, abort the transfer so the control connection stays in step, and report `failure`.
-fn abort_with(c: &mut Client, sock: TcpStream, failure: Failure) -> Failure {
-    drop(sock);
-    let _ = c.abort_transfer();
+/// A transfer failed on this side (the data connection, or the Python callback/file raised): it was aborted
+/// (ABOR, the data connection reset) so the control connection stays in step; report `failure`, not the abort's
+/// own outcome.
+fn aborted(_abort: Result<(), Error>, failure: Failure) -> Failure {
     failure
 }
 

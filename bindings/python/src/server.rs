@@ -1,6 +1,6 @@
 //! `ftpkit.Server`: the embedded tokio server (`ftpkit::server::Server`) on a runtime of its own, so Python code
 //! (a pytest fixture, say) gets a real FTP server on 127.0.0.1 without an event loop.
-use ftpkit::proto::session::server::{Access, Masquerade};
+use ftpkit::proto::session::server::{Access, Masquerade, TlsPolicy, TlsReuse};
 use ftpkit::server::{Handle, Server};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -23,14 +23,19 @@ struct Running {
 #[pyclass(module = "ftpkit._native", name = "Server")]
 pub struct NativeServer {
     addr: SocketAddr,
+    implicit: Option<SocketAddr>,
     running: Mutex<Option<Running>>,
 }
 
 #[pymethods]
 impl NativeServer {
-    /// Starts serving `root` on `host:port` (port 0: any free port).
+    /// Starts serving `root` on `host:port` (port 0: any free port). FTPS with `tls=(cert PEM, key PEM)`:
+    /// `tls_required` (login and data only under TLS), `tls_reuse` (`require`: 522 for a protected data
+    /// connection that did not resume this control connection's TLS session; `warn`; `off`), `allow_ccc` (CCC
+    /// after login clears the control connection; 534 otherwise), `implicit_port` (a second listener with TLS
+    /// from the first byte; 0: any free port).
     #[new]
-    #[pyo3(signature = (root, users, anonymous, write, host="127.0.0.1", port=0, passive_ports=None, masquerade=None, greeting=None))]
+    #[pyo3(signature = (root, users, anonymous, write, host="127.0.0.1", port=0, passive_ports=None, masquerade=None, greeting=None, tls=None, tls_required=false, tls_reuse="require", allow_ccc=false, implicit_port=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -43,6 +48,11 @@ impl NativeServer {
         passive_ports: Option<(u16, u16)>,
         masquerade: Option<&str>,
         greeting: Option<String>,
+        tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+        tls_required: bool,
+        tls_reuse: &str,
+        allow_ccc: bool,
+        implicit_port: Option<u16>,
     ) -> PyResult<Self> {
         let ip = host.parse().map_err(|e| PyValueError::new_err(format!("host {host:?}: {e}")))?;
         let access = if write { Access::ReadWrite } else { Access::ReadOnly };
@@ -66,6 +76,30 @@ impl NativeServer {
                 m.parse().map_err(|e| PyValueError::new_err(format!("masquerade {m:?}: not an IPv4 address: {e}")))?;
             b = b.masquerade(Masquerade::One(a));
         }
+        let reuse = match tls_reuse {
+            "require" => TlsReuse::Require,
+            "warn" => TlsReuse::Warn,
+            "off" => TlsReuse::Off,
+            other => return Err(PyValueError::new_err(format!("tls_reuse {other:?}: require, warn or off"))),
+        };
+        match tls {
+            Some((cert, key)) => {
+                b = b.tls_pem(cert, key).tls_policy(TlsPolicy {
+                    available: true,
+                    require_login: tls_required,
+                    require_data: tls_required,
+                    allow_ccc,
+                    reuse,
+                });
+                if let Some(p) = implicit_port {
+                    b = b.implicit_tls_bind(SocketAddr::new(ip, p));
+                }
+            }
+            None if tls_required || implicit_port.is_some() => {
+                return Err(PyValueError::new_err("tls_required and implicit_port need tls_cert and tls_key"));
+            }
+            None => {}
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ftpkit-server")
@@ -76,9 +110,16 @@ impl NativeServer {
             .detach(|| runtime.block_on(b.build()))
             .map_err(|e| PyOSError::new_err(format!("cannot start the server: {e}")))?;
         let addr = server.local_addr().map_err(|e| PyOSError::new_err(e.to_string()))?;
+        let implicit = server.implicit_addr();
         let handle = server.handle();
         runtime.spawn(server.run());
-        Ok(NativeServer { addr, running: Mutex::new(Some(Running { runtime, handle })) })
+        Ok(NativeServer { addr, implicit, running: Mutex::new(Some(Running { runtime, handle })) })
+    }
+
+    /// The implicit-FTPS listener's address `(host, port)`, when there is one.
+    #[getter]
+    fn implicit_address(&self) -> Option<(String, u16)> {
+        self.implicit.map(|a| (a.ip().to_string(), a.port()))
     }
 
     /// The address the server listens on, `(host, port)`.

@@ -119,3 +119,193 @@ class run_pyftpdlib:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join(10)
+
+
+# -- FTPS: certificates, pyftpdlib's TLS handler, vsftpd requiring session reuse -------------------------------
+
+
+class Certs:
+    """A test CA and a server certificate it signed, for 127.0.0.1 and localhost (PEM files in ``dir``); and a
+    second CA that signed nothing the servers use (for the refused-certificate cases)."""
+
+    def __init__(self, dir: Path) -> None:
+        import datetime
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        now = datetime.datetime.now(datetime.timezone.utc)
+
+        def name(cn: str) -> x509.Name:
+            return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+        def ca(cn: str) -> tuple[Any, Any]:
+            key = ec.generate_private_key(ec.SECP256R1())
+            cert = (
+                x509.CertificateBuilder()
+                .subject_name(name(cn))
+                .issuer_name(name(cn))
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=30))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(
+                    x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+                )
+                .sign(key, hashes.SHA256())
+            )
+            return key, cert
+
+        def pem(cert: Any) -> bytes:
+            return bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+        ca_key, ca_cert = ca("ftpkit test CA")
+        _, other_cert = ca("another CA")
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name("localhost"))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                critical=False,
+            )
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        self.ca = dir / "ca.pem"
+        self.other_ca = dir / "other-ca.pem"
+        self.cert = dir / "server.pem"
+        self.key = dir / "server.key"
+        self.ca.write_bytes(pem(ca_cert))
+        self.other_ca.write_bytes(pem(other_cert))
+        self.cert.write_bytes(pem(cert))
+        self.key.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        for p in (self.ca, self.other_ca, self.cert, self.key):
+            p.chmod(0o644)
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    return Certs(tmp_path_factory.mktemp("certs"))
+
+
+class run_pyftpdlib_tls(run_pyftpdlib):
+    """pyftpdlib's TLS_FTPHandler (pyOpenSSL): TLS required for login. It never checks reuse."""
+
+    def __init__(self, root: Path, certs: Certs) -> None:
+        super().__init__(root)
+        from pyftpdlib.handlers import TLS_FTPHandler
+
+        handler = self.server.handler
+
+        class Handler(TLS_FTPHandler):  # type: ignore[misc]
+            pass
+
+        Handler.authorizer = handler.authorizer
+        Handler.banner = "pyftpdlib TLS ready"
+        Handler.permit_foreign_addresses = False
+        Handler.certfile = os.fspath(certs.cert)
+        Handler.keyfile = os.fspath(certs.key)
+        Handler.tls_control_required = True
+        Handler.tls_data_required = False  # PROT C after PROT P must work (the scripted session does it)
+        self.server.handler = Handler
+
+
+def ensure_vsftpd() -> str:
+    """vsftpd, installed with apt-get when missing (as the interop harness does); the tests need root."""
+    import shutil
+    import subprocess
+
+    for p in (shutil.which("vsftpd"), "/usr/sbin/vsftpd"):
+        if p and os.path.exists(p):
+            return p
+    if os.geteuid() != 0:
+        pytest.fail("vsftpd is missing and the tests are not root (apt-get install vsftpd)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "install", "-y", "-qq", "vsftpd"], check=True, env=env, timeout=600)
+    return "/usr/sbin/vsftpd"
+
+
+class run_vsftpd_tls:
+    """vsftpd 3.0.3 on 127.0.0.1 with the interop harness's FTPS settings (tests/src/servers.rs): anonymous
+    login, TLS required for login and data, ``require_ssl_reuse=YES``, uploads into ``upload/``."""
+
+    def __init__(self, dir: Path, certs: Certs) -> None:
+        import pwd
+        import socket
+        import subprocess
+
+        self.bin = ensure_vsftpd()
+        self.root = dir / "root"
+        self.root.mkdir()
+        fill(self.root)
+        ftp = pwd.getpwnam("ftp")
+        os.chown(self.root / "upload", ftp.pw_uid, ftp.pw_gid)
+        os.chmod(self.root, 0o755)
+        (dir / "empty").mkdir()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        lo = 30000 + (self.port % 2000) * 10
+        conf = dir / "vsftpd.conf"
+        conf.write_text(
+            f"listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\npasv_address=127.0.0.1\n"
+            f"listen_port={self.port}\nbackground=NO\n"
+            "anonymous_enable=YES\nlocal_enable=NO\nno_anon_password=YES\nftp_username=ftp\n"
+            f"anon_root={self.root}\nwrite_enable=YES\nanon_upload_enable=YES\nanon_mkdir_write_enable=YES\n"
+            "anon_other_write_enable=YES\nanon_umask=022\n"
+            f"pasv_enable=YES\npasv_min_port={lo}\npasv_max_port={lo + 9}\n"
+            "port_enable=YES\nconnect_from_port_20=NO\n"
+            f"seccomp_sandbox=NO\nisolate=NO\nisolate_network=NO\nsecure_chroot_dir={dir / 'empty'}\n"
+            f"log_ftp_protocol=YES\nvsftpd_log_file={dir / 'vsftpd.log'}\nsyslog_enable=NO\n"
+            f"ssl_enable=YES\nrsa_cert_file={certs.cert}\nrsa_private_key_file={certs.key}\nallow_anon_ssl=YES\n"
+            "force_anon_logins_ssl=YES\nforce_anon_data_ssl=YES\nrequire_ssl_reuse=YES\n"
+            "ssl_sslv2=NO\nssl_sslv3=NO\nssl_ciphers=HIGH\n"
+        )
+        conf.chmod(0o600)
+        self.proc = subprocess.Popen([self.bin, str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        import time
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    if s.recv(64).startswith(b"220"):
+                        break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                err = self.proc.stdout.read() if self.proc.stdout else b""
+                self.close()
+                raise RuntimeError(f"vsftpd did not start: {err!r}")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def __enter__(self) -> "run_vsftpd_tls":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -117,7 +117,7 @@ impl Client {
     pub fn connect_with(addr: impl ToSocketAddrs, opts: Options) -> Result<Client> {
         let mut last = None;
         for a in addr.to_socket_addrs()? {
-            match TcpStream::connect_timeout(&a, opts.connect_timeout) {
+            match connect(a, opts.connect_timeout, client::bind_address(&opts, client::Conn::Control)) {
                 Ok(s) => return Client::from_stream(s, opts),
                 Err(e) => last = Some(e),
             }
@@ -261,8 +261,21 @@ impl Client {
     }
 
     fn retrieve_at(&mut self, path: &str, offset: u64) -> Result<Download<'_>> {
-        self.open(TransferKind::Retr(path.to_owned()), (offset > 0).then_some(offset))?;
+        self.download(TransferKind::Retr(path.to_owned()), (offset > 0).then_some(offset))
+    }
+
+    /// Opens any download (`kind`: RETR, LIST, NLST, MLSD; from byte `rest`) as a stream, plain or under TLS: read
+    /// it to its end, then call [`Download::finish`].
+    pub fn download(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<Download<'_>> {
+        self.open(kind, rest)?;
         Ok(Download { client: self, eof: false, done: false })
+    }
+
+    /// Opens any upload (`kind`: STOR, APPE, STOU; from byte `rest`) as a stream, plain or under TLS: write the
+    /// data, then call [`Upload::finish`].
+    pub fn upload(&mut self, kind: TransferKind, rest: Option<u64>) -> Result<Upload<'_>> {
+        self.open(kind, rest)?;
+        Ok(Upload { client: self, done: false })
     }
 
     /// Uploads `input` to `path` (STOR); returns the bytes sent.
@@ -282,8 +295,7 @@ impl Client {
 
     /// Starts an upload; write the file into the returned stream, then call [`Upload::finish`].
     pub fn store(&mut self, path: &str) -> Result<Upload<'_>> {
-        self.open(TransferKind::Stor(path.to_owned()), None)?;
-        Ok(Upload { client: self, done: false })
+        self.upload(TransferKind::Stor(path.to_owned()), None)
     }
 
     /// Opens any transfer (`kind`, from byte `rest`) and hands over its data connection, already set up and
@@ -325,8 +337,7 @@ impl Client {
 
     fn upload_from(&mut self, kind: TransferKind, rest: Option<u64>, input: &mut impl Read) -> Result<u64> {
         let size = self.opts.buffer_size;
-        self.open(kind, rest)?;
-        let mut up = Upload { client: self, done: false };
+        let mut up = self.upload(kind, rest)?;
         let n = copy(input, &mut up, size)?;
         up.finish()?;
         Ok(n)
@@ -334,8 +345,7 @@ impl Client {
 
     /// Downloads a whole data transfer into memory (listings).
     fn read_all(&mut self, kind: TransferKind) -> Result<Vec<u8>> {
-        self.open(kind, None)?;
-        let mut d = Download { client: self, eof: false, done: false };
+        let mut d = self.download(kind, None)?;
         let mut out = Vec::new();
         d.read_to_end(&mut out)?;
         d.finish()?;
@@ -381,14 +391,16 @@ impl Client {
                     return Err(self.abandon(e));
                 }
             }
-            Action::Connect { addr, timeout, .. } => match TcpStream::connect_timeout(&addr, timeout) {
-                Ok(sock) => {
-                    let (local, remote) = (sock.local_addr().ok(), sock.peer_addr().ok());
-                    self.data = Some(Stream::Plain(sock));
-                    self.driver.handle_connected(Instant::now(), local, remote);
+            Action::Connect { addr, timeout, .. } => {
+                match connect(addr, timeout, client::bind_address(&self.opts, client::Conn::Data)) {
+                    Ok(sock) => {
+                        let (local, remote) = (sock.local_addr().ok(), sock.peer_addr().ok());
+                        self.data = Some(Stream::Plain(sock));
+                        self.driver.handle_connected(Instant::now(), local, remote);
+                    }
+                    Err(e) => self.driver.handle_connect_failed(Instant::now(), e.to_string()),
                 }
-                Err(e) => self.driver.handle_connect_failed(Instant::now(), e.to_string()),
-            },
+            }
             Action::Listen { ip, .. } => match TcpListener::bind(SocketAddr::new(ip, 0)).and_then(|l| {
                 l.set_nonblocking(true)?;
                 Ok((l.local_addr()?, l))
@@ -480,6 +492,15 @@ pub(crate) fn control_error(e: io::Error) -> Error {
         return tls_error(&e);
     }
     Error::Io(e)
+}
+
+/// Connects to `addr` within `timeout`, from `from` when given (bound first).
+fn connect(addr: SocketAddr, timeout: Duration, from: Option<SocketAddr>) -> io::Result<TcpStream> {
+    let Some(from) = from else { return TcpStream::connect_timeout(&addr, timeout) };
+    let sock = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    sock.bind(&from.into())?;
+    sock.connect_timeout(&addr.into(), timeout)?;
+    Ok(sock.into())
 }
 
 /// A failed handshake as the client's error.

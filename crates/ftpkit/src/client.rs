@@ -48,6 +48,10 @@ pub struct Options {
     /// connections they have not seen traffic on for a few minutes; the probes keep their state alive. `None`
     /// leaves the socket as the system made it.
     pub keepalive: Option<KeepAlive>,
+    /// The local address to connect from (Python ftplib's `source_address`; default: the system's choice). The
+    /// control connection is bound to it; passive data connections to its IP (any port: its port is the control
+    /// connection's); active mode listens on the control connection's local IP, so on it too.
+    pub source_address: Option<SocketAddr>,
 }
 
 /// TCP keep-alive settings for the control connection; see [`Options::keepalive`].
@@ -63,6 +67,24 @@ impl Default for KeepAlive {
     fn default() -> Self {
         KeepAlive { idle: Duration::from_secs(60), interval: Duration::from_secs(15) }
     }
+}
+
+/// Which connection a socket is for, for [`bind_address`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Conn {
+    Control,
+    Data,
+}
+
+/// The local address a new connection is bound to before it connects, from [`Options::source_address`]: the
+/// whole address for the control connection, its IP with any port for a data connection. `None`: not bound (the
+/// system chooses).
+pub(crate) fn bind_address(opts: &Options, conn: Conn) -> Option<SocketAddr> {
+    let source = opts.source_address?;
+    Some(match conn {
+        Conn::Control => source,
+        Conn::Data => SocketAddr::new(source.ip(), 0),
+    })
 }
 
 /// Sets (or leaves alone, for `None`) TCP keep-alive on a control socket.
@@ -86,6 +108,7 @@ impl std::fmt::Debug for Options {
             .field("trace", &self.trace.is_some())
             .field("tls", &self.tls)
             .field("keepalive", &self.keepalive)
+            .field("source_address", &self.source_address)
             .finish()
     }
 }
@@ -106,6 +129,7 @@ impl Default for Options {
             #[cfg(feature = "tls")]
             tls_config: crate::tls::TlsConfig::default(),
             keepalive: Some(KeepAlive::default()),
+            source_address: None,
         }
     }
 }
@@ -257,6 +281,14 @@ pub(crate) fn unexpected(outcome: Outcome) -> Error {
     })
 }
 
+/// The final reply of a call that ends with [`Outcome::Done`].
+pub(crate) fn done(outcome: Outcome) -> Result<Reply> {
+    match outcome {
+        Outcome::Done(reply) => Ok(reply),
+        other => Err(unexpected(other)),
+    }
+}
+
 /// Hands a driver's log message to `tracing`.
 pub(crate) fn log(level: crate::proto::driver::LogLevel, message: &str) {
     match level {
@@ -340,10 +372,7 @@ macro_rules! client_calls {
 
         /// A SITE command; returns the server's reply.
         pub $($async_)* fn site(&mut self, text: &str) -> Result<Reply> {
-            match self.call(Call::Site(text.to_owned()))$($await_)*? {
-                Outcome::Done(reply) => Ok(reply),
-                other => Err(unexpected(other)),
-            }
+            client::done(self.call(Call::Site(text.to_owned()))$($await_)*?)
         }
 
         /// Sends one raw command line (no line end; CR, LF and NUL are refused before anything is sent) and returns
@@ -365,12 +394,39 @@ macro_rules! client_calls {
             }
         }
 
+        /// `AUTH TLS` and the TLS handshake on the control connection, on their own (for
+        /// [`TlsMode::Manual`](crate::client::TlsMode::Manual), ftplib's `FTP_TLS.auth()`); returns the `234`.
+        pub $($async_)* fn auth(&mut self) -> Result<Reply> {
+            client::done(self.call(Call::Auth)$($await_)*?)
+        }
+
+        /// `PBSZ 0` (needs TLS on the control connection); returns the reply.
+        pub $($async_)* fn pbsz(&mut self) -> Result<Reply> {
+            client::done(self.call(Call::Pbsz)$($await_)*?)
+        }
+
+        /// `PROT C` or `PROT P` (after [`pbsz`](Self::pbsz)): the next data connections in clear or under TLS,
+        /// resuming the control connection's session; returns the reply.
+        pub $($async_)* fn prot(&mut self, level: $crate::proto::command::ProtectionLevel) -> Result<Reply> {
+            client::done(self.call(Call::Prot(level))$($await_)*?)
+        }
+
         /// CCC (RFC 4217 §6): ends TLS on the control connection after login (close_notify both ways) and goes on
         /// in clear on the same TCP connection, so that a firewall's or NAT router's FTP helper can read the
-        /// PORT/EPRT commands and 227/229 replies again. Data connections keep the protection PROT set. The server
-        /// may refuse (534, the usual policy), and the call then fails with the reply.
-        pub $($async_)* fn ccc(&mut self) -> Result<()> {
-            self.call(Call::Ccc)$($await_)*.map(drop)
+        /// PORT/EPRT commands and 227/229 replies again. Data connections keep the protection PROT set. Returns the
+        /// `200`; the server may refuse (534, the usual policy), and the call then fails with the reply.
+        pub $($async_)* fn ccc(&mut self) -> Result<Reply> {
+            client::done(self.call(Call::Ccc)$($await_)*?)
+        }
+
+        /// True while data connections are protected (`PROT P`, or the login's when FTPS protects data).
+        pub fn data_protected(&self) -> bool {
+            self.driver.session().data_protected()
+        }
+
+        /// True while TLS runs on the control connection.
+        pub fn control_protected(&self) -> bool {
+            self.driver.session().control_protected()
         }
 
         /// Ends the session (QUIT) and closes the connection.

@@ -39,11 +39,18 @@ pub struct TlsConfig {
     pub server_name: Option<String>,
     /// Trust only the certificates in this PEM file (default: Mozilla's roots, compiled in).
     pub ca_file: Option<PathBuf>,
+    /// Trust these certificates (DER) too; with `ca_file` unset, only these (default: none, Mozilla's roots). For
+    /// callers holding certificates in memory (Python's `SSLContext.get_ca_certs(binary_form=True)`).
+    pub ca_certs: Vec<Vec<u8>>,
     /// A client certificate chain and its key (PEM), for servers that ask for one.
     pub client_cert: Option<(PathBuf, PathBuf)>,
     /// Accept any server certificate. Only for self-signed test servers: anyone in the path can read and
     /// change everything.
     pub insecure_skip_verify: bool,
+    /// Verify the server's certificate chain but not that it names the server (Python's
+    /// `SSLContext.check_hostname = False` with verification on): any certificate the roots vouch for is taken,
+    /// whichever host it was issued to.
+    pub skip_hostname_check: bool,
     /// TLS 1.2 only (default: 1.3 and 1.2).
     pub tls12_only: bool,
 }
@@ -75,6 +82,9 @@ impl Tls {
             .with_protocol_versions(versions)
             .map_err(|e| ConfigError(e.to_string()))?;
         let mut roots = rustls::RootCertStore::empty();
+        for der in &cfg.ca_certs {
+            roots.add(CertificateDer::from(der.clone())).map_err(|e| ConfigError(format!("CA certificate: {e}")))?;
+        }
         match &cfg.ca_file {
             Some(path) => {
                 let certs =
@@ -87,9 +97,11 @@ impl Tls {
                     return Err(ConfigError(format!("{}: no certificate in it", path.display())));
                 }
             }
-            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+            None if cfg.ca_certs.is_empty() => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+            None => {}
         }
-        let builder = builder.with_root_certificates(roots);
+        let roots = Arc::new(roots);
+        let builder = builder.with_root_certificates(roots.clone());
         let mut config = match &cfg.client_cert {
             Some((chain, key)) => {
                 let certs = CertificateDer::pem_file_iter(chain)
@@ -102,7 +114,12 @@ impl Tls {
             None => builder.with_no_client_auth(),
         };
         if cfg.insecure_skip_verify {
-            config.dangerous().set_certificate_verifier(Arc::new(NoVerification(provider)));
+            config.dangerous().set_certificate_verifier(Arc::new(Lenient { provider, chain: None }));
+        } else if cfg.skip_hostname_check {
+            let chain = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+                .build()
+                .map_err(|e| ConfigError(e.to_string()))?;
+            config.dangerous().set_certificate_verifier(Arc::new(Lenient { provider, chain: Some(chain) }));
         }
         let store = Arc::new(SessionStore::default());
         config.resumption = Resumption::store(store.clone());
@@ -266,23 +283,35 @@ impl ClientSessionStore for SessionStore {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// insecure_skip_verify
+// insecure_skip_verify, skip_hostname_check
 // ---------------------------------------------------------------------------------------------------------------
 
-/// Accepts any certificate (signatures are still checked, so the handshake is well-formed).
+/// A lenient certificate check (signatures are still checked, so the handshake is well-formed): with `chain`,
+/// rustls' own verification except that a certificate valid for another name is taken (webpki checks the chain
+/// — issuer, validity, usage — before the name, so `NotValidForName` means the chain itself was good); without,
+/// any certificate.
 #[derive(Debug)]
-struct NoVerification(Arc<CryptoProvider>);
+struct Lenient {
+    provider: Arc<CryptoProvider>,
+    chain: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+}
 
-impl ServerCertVerifier for NoVerification {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName | rustls::CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
     }
 
     fn verify_tls12_signature(
@@ -291,7 +320,7 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -300,10 +329,10 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }

@@ -172,3 +172,45 @@ fn aborted_download_and_dropped_upload_keep_the_session_usable() {
     assert!(!root.path().join("partial.bin").exists());
     c.quit().unwrap();
 }
+
+/// `source_address`: the control connection from 127.0.0.2 and, in both modes, the data connections too (the
+/// trace shows each data connection's client end; the server's data-source check refuses one whose IP is not the
+/// control connection's peer, so a served listing also shows where the control connection came from).
+#[test]
+fn source_address_binds_the_control_and_the_data_connections() {
+    use ftpkit::client::TraceLine;
+    use std::sync::{Arc, Mutex};
+    let root = tree();
+    let srv = serve(root.path());
+    let source: SocketAddr = "127.0.0.2:0".parse().unwrap();
+    for mode in [ClientMode::Passive, ClientMode::Active] {
+        let seen: Arc<Mutex<Vec<(SocketAddr, SocketAddr)>>> = Arc::default();
+        let sink = Arc::clone(&seen);
+        let opts = Options {
+            mode,
+            source_address: Some(source),
+            trace: Some(Arc::new(move |l: &TraceLine| {
+                if let TraceLine::Data { local, remote } = l {
+                    sink.lock().unwrap().push((*local, *remote));
+                }
+            })),
+            ..Options::default()
+        };
+        let mut c = Client::connect_with(srv.addr, opts).unwrap();
+        c.login("alice", "pw").unwrap();
+        assert_eq!(c.nlst(None).unwrap().len(), 3, "{mode:?}");
+        let mut got = Vec::new();
+        c.retrieve_to("readme.txt", &mut got).unwrap();
+        assert_eq!(got, b"hello\r\nworld\r\n");
+        c.quit().unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2, "{mode:?}: {seen:?}");
+        for (local, remote) in seen.iter() {
+            assert_eq!(local.ip(), source.ip(), "{mode:?}: the data connection's client end");
+            assert_eq!(remote.ip(), srv.addr.ip(), "{mode:?}");
+        }
+    }
+    // A source the machine does not have: the connect fails with the system's error, nothing is sent.
+    let opts = Options { source_address: Some("192.0.2.1:0".parse().unwrap()), ..Options::default() };
+    assert!(matches!(Client::connect_with(srv.addr, opts), Err(Error::Io(_))));
+}

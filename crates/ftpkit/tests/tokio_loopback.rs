@@ -521,3 +521,27 @@ async fn active_mode_takes_a_connection_made_before_the_port_reply() {
     assert_eq!(got, b"early bytes");
     c.quit().await.unwrap();
 }
+
+/// `source_address` on the tokio client: the data connection comes from the control connection's source IP too.
+#[tokio::test]
+async fn source_address_binds_the_data_connection_too() {
+    let root = tree();
+    let srv = serve(root.path()).await;
+    let (mut opts, lines) = traced(ClientMode::Passive);
+    opts.source_address = Some("127.0.0.2:0".parse().unwrap());
+    let mut c = Client::connect_with(srv, opts).await.unwrap();
+    c.login("alice", "pw").await.unwrap();
+    assert!(!c.nlst(None).await.unwrap().is_empty());
+    c.quit().await.unwrap();
+    let data: Vec<_> = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| match l {
+            TraceLine::Data { local, .. } => Some(*local),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(data.len(), 1);
+    assert_eq!(data[0].ip(), "127.0.0.2".parse::<std::net::IpAddr>().unwrap());
+}

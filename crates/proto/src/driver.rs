@@ -50,7 +50,7 @@
 //! | QUIT | the `221` or the server closing the connection both end `quit` successfully |
 //! | listings | MLSD when FEAT lists it, LIST otherwise ([`ClientDriver::listing_command`]); lines parsed by [`parse_entries`], `total` lines of `ls -l` dropped, nothing else |
 //! | trace | `ftp -d` style lines ([`TraceLine`]), a line split across reads traced once, `PASS` masked |
-//! | FTPS (RFC 4217) | [`TlsPolicy`]: explicit login is `AUTH TLS` → [`Action::StartTls`] → `USER`/`PASS` → `PBSZ 0` → `PROT P`; AUTH refused with [`TlsPolicy::require`]: the session ends before `USER` ([`DriverError::TlsRefused`]); a protected data connection is secured ([`Action::SecureData`]) once the server has answered the transfer command, and its TLS facts are traced |
+//! | FTPS (RFC 4217) | [`TlsPolicy`]: explicit login is `AUTH TLS` → [`Action::StartTls`] → `USER`/`PASS` → `PBSZ 0` → `PROT P`; AUTH refused with [`TlsPolicy::require`]: the session ends before `USER` ([`DriverError::TlsRefused`]); [`TlsMode::Manual`]: each step is the caller's call ([`Call::Auth`], [`Call::Pbsz`], [`Call::Prot`], [`Call::Ccc`]), as in ftplib; a protected data connection is secured ([`Action::SecureData`]) once the server has answered the transfer command, and its TLS facts are traced |
 //!
 //! # The reference drive loop
 //!
@@ -160,6 +160,10 @@ pub enum TlsMode {
     /// Implicit FTPS: the shell runs TLS on the control connection from its first byte (port 990); set
     /// [`Config::implicit_tls`] too (done by [`DriverConfig::with_tls`]).
     Implicit,
+    /// Explicit FTPS driven step by step by the caller, as Python's `ftplib.FTP_TLS` is: a login sends no `AUTH`,
+    /// `PBSZ` or `PROT` of its own; [`Call::Auth`], [`Call::Pbsz`], [`Call::Prot`] and [`Call::Ccc`] do each step.
+    /// The shell keeps its TLS configuration ready for them.
+    Manual,
 }
 
 /// The FTPS policy, as data.
@@ -311,6 +315,16 @@ pub enum Call {
     Abort,
     /// `CCC`: the control connection goes back to clear text ([`Action::StopTls`]). Ends with [`Outcome::Done`].
     Ccc,
+    /// `AUTH TLS` (`AUTH SSL` with [`TlsPolicy::auth_ssl`]) on its own, then the shell's handshake
+    /// ([`Action::StartTls`]). Ends with [`Outcome::Done`] (the `234`) once TLS runs on the control connection. For
+    /// [`TlsMode::Manual`]; in the other modes a login does it. Refused before anything is sent with
+    /// [`TlsMode::Off`] (the shell has no TLS configuration) or when TLS already runs.
+    Auth,
+    /// `PBSZ 0` (RFC 4217 §8). Ends with [`Outcome::Done`]. Needs TLS on the control connection.
+    Pbsz,
+    /// `PROT C` or `PROT P`: the data connections from now on are clear or protected (RFC 4217 §9). Ends with
+    /// [`Outcome::Done`]. Needs `PBSZ` first (RFC 2228).
+    Prot(ProtectionLevel),
 }
 
 /// How a transfer's data ended, told with [`Call::Finish`].
@@ -540,6 +554,8 @@ enum Wait {
     DataTls(RequestId),
     /// CCC: the shell's closing of TLS on the control connection.
     ClearControl(RequestId),
+    /// [`Call::Auth`]: the shell's handshake on the control connection after the `234`.
+    SecureControl(RequestId),
 }
 
 /// Which success events answer a simple request.
@@ -615,8 +631,8 @@ pub struct ClientDriver {
     trace: TraceBuf,
     /// The login's fields while AUTH runs.
     credentials: Option<Credentials>,
-    /// CCC's reply, while the shell closes TLS.
-    ccc_reply: Option<Reply>,
+    /// CCC's (or a lone AUTH's) reply, while the shell closes (or starts) TLS.
+    tls_reply: Option<Reply>,
 }
 
 impl ClientDriver {
@@ -636,7 +652,7 @@ impl ClientDriver {
             done: None,
             trace: TraceBuf::default(),
             credentials: None,
-            ccc_reply: None,
+            tls_reply: None,
         };
         d.await_reply(now, "a reply");
         d
@@ -717,6 +733,15 @@ impl ClientDriver {
                 }
             }
             Call::Ccc => self.session.ccc().map(|id| Wait::Request(id, Expect::Done)),
+            Call::Auth if self.config.tls.mode == TlsMode::Off => {
+                Err(SessionError::InvalidState { what: "AUTH", why: "FTPS is off (TlsMode::Off): no TLS to start" })
+            }
+            Call::Auth => {
+                let mechanism = if self.config.tls.auth_ssl { "SSL" } else { "TLS" };
+                self.session.auth(mechanism).map(|id| Wait::Request(id, Expect::Done))
+            }
+            Call::Pbsz => self.session.pbsz().map(|id| Wait::Request(id, Expect::Done)),
+            Call::Prot(level) => self.session.prot(level).map(|id| Wait::Request(id, Expect::Done)),
             Call::Feat => self.session.feat().map(|id| Wait::Request(id, Expect::Features)),
             Call::Type(t) => self.session.type_(t).map(|id| Wait::Request(id, Expect::Done)),
             Call::Pwd => self.session.pwd().map(|id| Wait::Request(id, Expect::Path)),
@@ -879,12 +904,23 @@ impl ClientDriver {
     /// for the trace, after the shell's implicit-TLS handshake before the greeting).
     pub fn handle_tls_started(&mut self, now: Instant, info: TlsInfo) {
         self.trace_line(TraceLine::Tls { data: false, info });
-        if let Wait::Login(_, LoginStep::Handshake) = self.wait {
-            if let Err(e) = self.session.tls_done() {
-                self.fail(e.into());
-                return;
+        match self.wait {
+            Wait::Login(_, LoginStep::Handshake) => {
+                if let Err(e) = self.session.tls_done() {
+                    self.fail(e.into());
+                    return;
+                }
+                self.login_after_tls(now);
             }
-            self.login_after_tls(now);
+            Wait::SecureControl(_) => {
+                match (self.session.tls_done(), self.tls_reply.take()) {
+                    (Ok(()), Some(reply)) => self.finish(Ok(Outcome::Done(reply))),
+                    (Ok(()), None) => self.finish(Err(DriverError::Busy)),
+                    (Err(e), _) => self.fail(e.into()),
+                }
+                self.pump(now);
+            }
+            _ => {}
         }
     }
 
@@ -901,7 +937,7 @@ impl ClientDriver {
     pub fn handle_tls_stopped(&mut self, now: Instant) {
         if let Wait::ClearControl(_) = self.wait {
             self.trace_line(TraceLine::TlsClosed);
-            match (self.session.tls_done(), self.ccc_reply.take()) {
+            match (self.session.tls_done(), self.tls_reply.take()) {
                 (Ok(()), Some(reply)) => self.finish(Ok(Outcome::Done(reply))),
                 (Ok(()), None) => self.finish(Err(DriverError::Busy)),
                 (Err(e), _) => self.fail(e.into()),
@@ -1065,13 +1101,19 @@ impl ClientDriver {
                     self.finish(Ok(Outcome::DataReady));
                 }
             }
-            Event::StartTls { id, .. } if awaited == Some(id) => {
-                self.wait = Wait::Login(id, LoginStep::Handshake);
+            Event::StartTls { id, reply } if awaited == Some(id) => {
+                self.wait = match self.wait {
+                    Wait::Login(..) => Wait::Login(id, LoginStep::Handshake),
+                    _ => {
+                        self.tls_reply = Some(reply);
+                        Wait::SecureControl(id)
+                    }
+                };
                 self.actions.push_back(Action::StartTls);
             }
             Event::StopTls { id, reply } if awaited == Some(id) => {
                 self.wait = Wait::ClearControl(id);
-                self.ccc_reply = Some(reply);
+                self.tls_reply = Some(reply);
                 self.actions.push_back(Action::StopTls);
             }
             Event::TransferFailed { id, failure, reply } => {
@@ -1191,8 +1233,10 @@ impl ClientDriver {
 
     /// The next step of a login after `done`: PBSZ and PROT (protected data), FEAT, TYPE, as configured.
     fn login_next(&mut self, now: Instant, done: LoginStep) {
-        let tls_data =
-            self.session.control_protected() && self.config.tls.protect_data && !self.session.data_protected();
+        let tls_data = self.config.tls.mode != TlsMode::Manual
+            && self.session.control_protected()
+            && self.config.tls.protect_data
+            && !self.session.data_protected();
         let next = match done {
             LoginStep::User if tls_data => Some(LoginStep::Pbsz),
             LoginStep::Pbsz => Some(LoginStep::Prot),
@@ -1235,7 +1279,8 @@ impl ClientDriver {
             | Wait::Transferred(id)
             | Wait::Aborted(id)
             | Wait::DataTls(id)
-            | Wait::ClearControl(id) => Some(id),
+            | Wait::ClearControl(id)
+            | Wait::SecureControl(id) => Some(id),
             Wait::Nothing | Wait::Greeting | Wait::Listen { .. } => None,
         }
     }

@@ -1,6 +1,8 @@
 """ftpkit: the FTP protocol for Python, on ftpkit's Rust core.
 
 - ``ftpkit.FTP``: ``ftplib.FTP``'s interface (change one import), the protocol run in Rust with the GIL released.
+- ``ftpkit.FTP_TLS``: ``ftplib.FTP_TLS``'s, FTPS on rustls, each data connection resuming the control
+  connection's TLS session (which servers requiring reuse insist on, and ftplib does not do).
 - ``ftpkit.Server``: an FTP server on a background thread, for test suites (a pytest fixture in place of
   pyftpdlib).
 - Parsers and formatters: ``parse_pasv``, ``parse_epsv``, ``parse_port``, ``parse_eprt``, ``parse_257``,
@@ -24,7 +26,7 @@ from ._analyze import (
     render_timeline,
     timeline,
 )
-from ._errors import Error, ParseError, all_errors, error_perm, error_proto, error_reply, error_temp
+from ._errors import Error, ParseError, Unsupported, all_errors, error_perm, error_proto, error_reply, error_temp
 from ._ftp import B_CRLF, CRLF, FTP, FTP_PORT, MSG_OOB
 from ._native import __version__
 from ._parse import (
@@ -58,13 +60,14 @@ from ._parse import (
     parse_reply,
 )
 from ._server import Server
+from ._tls import FTP_TLS
 from ._session import ClientSession, Message, ServerSession
 
 __all__ = [
     "__version__",
-    "FTP", "FTP_PORT", "MSG_OOB", "CRLF", "B_CRLF",
+    "FTP", "FTP_TLS", "FTP_PORT", "MSG_OOB", "CRLF", "B_CRLF",
     "Server", "ServerSession", "ClientSession", "Message",
-    "Error", "ParseError", "error_reply", "error_temp", "error_perm", "error_proto", "all_errors",
+    "Error", "ParseError", "error_reply", "error_temp", "error_perm", "error_proto", "Unsupported", "all_errors",
     "Reply", "Command", "HostPort", "Port", "Entry",
     "parse_reply", "format_reply", "parse_command", "format_command",
     "parse_pasv", "parse_epsv", "parse_port", "parse_eprt", "parse_lprt", "parse_lpsv",

@@ -18,6 +18,7 @@ __all__ = [
     "error_temp",
     "error_perm",
     "error_proto",
+    "Unsupported",
     "all_errors",
 ]
 
@@ -74,6 +75,11 @@ class error_perm(Error, ftplib.error_perm):
 
 class error_proto(Error, ftplib.error_proto):
     """The server broke the protocol (or the session is closed), as ``ftplib.error_proto``."""
+
+
+class Unsupported(Error, NotImplementedError):
+    """An ftplib feature ftpkit cannot give faithfully (the message says which, why, and what to use instead).
+    Not in ``all_errors``: a script relying on the feature should fail loudly, not be silently caught."""
 
 
 #: What ``ftpkit.FTP`` methods may raise, as ``ftplib.all_errors``.

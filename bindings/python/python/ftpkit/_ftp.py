@@ -11,7 +11,7 @@ import io
 import socket
 
 from types import TracebackType
-from typing import Any, BinaryIO, Callable, Iterator, Optional
+from typing import Any, BinaryIO, Callable, Iterator, Optional, TypeVar
 
 from . import _native
 from ._errors import ParseError, error_proto, error_reply
@@ -25,6 +25,7 @@ CRLF = "\r\n"
 B_CRLF = b"\r\n"
 
 _Replies = list[tuple[str, int, str]]
+_Self = TypeVar("_Self", bound="FTP")
 
 
 def print_line(line: str) -> None:
@@ -78,7 +79,10 @@ class FTP:
       parsed by the core before anything is sent: RETR, LIST, NLST, MLSD download; STOR, APPE, STOU upload;
       another command raises ``error_reply`` without being sent;
     - ``ntransfercmd`` returns ``None`` as the size (ftplib reads it from a ``(N bytes)`` 150 reply);
-    - ``source_address`` raises ``NotImplementedError``: the Rust client cannot bind a local address yet.
+    - ``source_address=(host, port)`` binds the control connection to that address, and the data connections
+      to its host with any port (ftplib binds passive data connections to the whole address, which fails with
+      a non-zero port while the control connection holds it); active mode listens on the control
+      connection's local address, so on ``host`` (ftplib listens on every address and announces that one).
     """
 
     host: str = ""
@@ -112,7 +116,7 @@ class FTP:
 
     # -- connection ------------------------------------------------------------------------------------------
 
-    def __enter__(self) -> "FTP":
+    def __enter__(self: _Self) -> _Self:
         return self
 
     def __exit__(
@@ -139,15 +143,20 @@ class FTP:
             self.timeout = timeout
         if source_address is not None:
             self.source_address = source_address
-        if self.source_address is not None:
-            raise NotImplementedError("source_address: ftpkit's client cannot bind the control connection yet")
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError("Non-blocking socket (timeout=0) is not supported")
         self.close()  # as ftplib, a new connect replaces the old connection
-        self._client = _native.Client(self.host, self.port, self.timeout, self.passiveserver, self.debugging)
+        self._client = _native.Client(
+            self.host, self.port, self.timeout, self.passiveserver, self.debugging, self.source_address,
+            self._tls_settings(),
+        )
         self._type = None
         self.welcome = self._client.welcome
         return self.welcome
+
+    def _tls_settings(self) -> Optional[dict[str, Any]]:
+        # Plain FTP; FTP_TLS gives its TLS settings.
+        return None
 
     def getwelcome(self) -> Optional[str]:
         """The greeting the server sent."""

@@ -117,9 +117,16 @@ class Server:
         passive_ports: Optional[tuple[int, int]] = None,
         masquerade: Optional[str] = None,
         greeting: Optional[str] = None,
+        tls: Optional[tuple[str, str]] = None,
+        tls_required: bool = False,
+        tls_reuse: str = "require",
+        allow_ccc: bool = False,
+        implicit_port: Optional[int] = None,
     ) -> None: ...
     @property
     def address(self) -> tuple[str, int]: ...
+    @property
+    def implicit_address(self) -> Optional[tuple[str, int]]: ...
     @property
     def sessions(self) -> int: ...
     @property
@@ -128,10 +135,21 @@ class Server:
 
 class Client:
     def __init__(
-        self, host: str, port: int, timeout: Optional[float] = None, passive: bool = True, debuglevel: int = 0
+        self,
+        host: str,
+        port: int,
+        timeout: Optional[float] = None,
+        passive: bool = True,
+        debuglevel: int = 0,
+        source_address: Optional[tuple[str, int]] = None,
+        tls: Optional[dict[str, Any]] = None,
     ) -> None: ...
     @property
     def welcome(self) -> str: ...
+    @property
+    def control_protected(self) -> bool: ...
+    @property
+    def data_protected(self) -> bool: ...
     @property
     def server(self) -> Optional[tuple[str, int]]: ...
     @property

@@ -20,6 +20,14 @@ class Server:
     ``(low, high)`` range for passive data connections; ``masquerade`` an IPv4 address to announce in 227
     replies (a server behind NAT). Use it as a context manager, or call :meth:`stop`.
 
+    FTPS with ``tls_cert`` and ``tls_key`` (PEM files): ``AUTH TLS`` is accepted and FEAT lists it;
+    ``tls_required`` refuses a login (530) and transfers (521) without TLS; ``tls_reuse`` says what a protected
+    data connection that did not resume *this* control connection's TLS session gets: ``"require"`` (the
+    default: ``522``, as vsftpd's ``require_ssl_reuse=YES``), ``"warn"`` (served, logged) or ``"off"``;
+    ``allow_ccc`` lets clients clear the control connection after login (``CCC``; 534 otherwise: the data
+    connections stay protected as ``PROT`` set them); ``implicit_port`` opens a second listener where TLS starts
+    at the first byte (0: any free port; see :attr:`implicit_port`).
+
     As a pytest fixture in place of a pyftpdlib server::
 
         @pytest.fixture
@@ -40,11 +48,20 @@ class Server:
         host: str = "127.0.0.1",
         port: int = 0,
         greeting: Optional[str] = None,
+        tls_cert: Optional[Union[str, "os.PathLike[str]"]] = None,
+        tls_key: Optional[Union[str, "os.PathLike[str]"]] = None,
+        tls_required: bool = False,
+        tls_reuse: str = "require",
+        allow_ccc: bool = False,
+        implicit_port: Optional[int] = None,
     ) -> None:
         self.root = os.fspath(root)
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        tls = None if tls_cert is None or tls_key is None else (os.fspath(tls_cert), os.fspath(tls_key))
         self._native = _native.Server(
             self.root, sorted((users or {}).items()), anonymous, write, host, port, passive_ports, masquerade,
-            greeting,
+            greeting, tls, tls_required, tls_reuse, allow_ccc, implicit_port,
         )
 
     @property
@@ -56,6 +73,12 @@ class Server:
     def port(self) -> int:
         """The port the server listens on."""
         return int(self._native.address[1])
+
+    @property
+    def implicit_port(self) -> Optional[int]:
+        """The implicit-FTPS listener's port (``implicit_port`` given), else ``None``."""
+        a = self._native.implicit_address
+        return None if a is None else int(a[1])
 
     @property
     def url(self) -> str:

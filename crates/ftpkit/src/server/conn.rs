@@ -544,7 +544,8 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
             let timeout = shared.settings.data_timeout;
             #[cfg(feature = "tls")]
             if let Some(unresumed) = io.protect {
-                let Some(acceptor) = io.tls.as_ref().map(|t| t.data.clone()) else {
+                let Some(acceptor) = io.tls.as_ref().map(|t| t.data(matches!(what, super::data::Opened::Write(_))))
+                else {
                     work.spawn(async move { Done { id, outcome: Outcome::TlsHandshakeFailed, extra: Extra::None } });
                     return;
                 };

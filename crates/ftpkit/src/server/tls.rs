@@ -3,9 +3,11 @@
 //!
 //! **Binding.** Each control connection gets its own session store. Its control handshake stores there the TLS
 //! 1.2 session ID or the TLS 1.3 tickets it issues (stateful tickets: the server never issues stateless ones, so
-//! a ticket is only good where it is stored). Its data connections use a read-only view of the same store: a data
-//! handshake can resume only a session this control connection's handshake made, so "the handshake resumed"
-//! ([`rustls::HandshakeKind::Resumed`]) means "it resumed *this* control connection's session". A third party that
+//! a ticket is only good where it is stored). Each data connection gets its own view of the same store: its
+//! handshake can resume only a session stored there, so "the handshake resumed"
+//! ([`rustls::HandshakeKind::Resumed`]) means "it resumed *this* control connection's session". A data handshake
+//! that resumed one stores the one fresh TLS 1.3 ticket it issues (a client such as rustls uses each ticket once,
+//! and would run out after the control connection's two); one that did not stores nothing. A third party that
 //! connects to the passive port with a TLS session of its own makes a full handshake, and the session's policy
 //! ([`TlsReuse`](crate::proto::session::server::TlsReuse)) refuses it with 522. The view also lets one ticket be
 //! used by many data connections (OpenSSL clients reuse the one session they hold), which the single-use tickets
@@ -20,6 +22,7 @@ use rustls::server::StoresServerSessions;
 use std::collections::VecDeque;
 use std::io;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,6 +31,9 @@ use tokio_rustls::TlsAcceptor;
 
 /// Sessions one control connection keeps (each TLS 1.3 handshake stores a few tickets).
 const STORE_ENTRIES: usize = 16;
+
+/// TLS 1.3 tickets the control connection's handshake issues (ftpkit's client keeps the newest 8).
+const CONTROL_TICKETS: usize = 8;
 
 /// Client certificates (mutual TLS): the CA file whose certificates may sign them, and whether a client without
 /// one is refused at the handshake (else it may go on without).
@@ -101,18 +107,19 @@ impl TlsShared {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = config;
     }
 
-    /// The configurations of one control connection: its own store, read-only for its data connections.
+    /// The configurations of one control connection: its own store, and the template of its data connections'.
     pub(crate) fn for_session(&self) -> SessionTls {
         let base = self.current.read().unwrap_or_else(|p| p.into_inner()).clone();
         let entries: Entries = Arc::new(Mutex::new(VecDeque::new()));
         let mut control = (*base).clone();
-        control.session_storage = Arc::new(BoundStore { entries: entries.clone(), writable: true });
+        control.session_storage = Arc::new(BoundStore { entries: entries.clone(), resumed: None });
         control.ticketer = Arc::new(NoTickets);
+        // Tickets for the data connections to come: a client that uses each TLS 1.3 ticket once (rustls) gets
+        // this many protected uploads in a row (uploads issue none, see `data`).
+        control.send_tls13_tickets = CONTROL_TICKETS;
         let mut data = (*base).clone();
-        data.session_storage = Arc::new(BoundStore { entries, writable: false });
         data.ticketer = Arc::new(NoTickets);
-        data.send_tls13_tickets = 0;
-        SessionTls { control: TlsAcceptor::from(Arc::new(control)), data: TlsAcceptor::from(Arc::new(data)) }
+        SessionTls { control: TlsAcceptor::from(Arc::new(control)), data: Arc::new(data), entries }
     }
 }
 
@@ -120,7 +127,28 @@ impl TlsShared {
 #[derive(Clone)]
 pub(crate) struct SessionTls {
     pub control: TlsAcceptor,
-    pub data: TlsAcceptor,
+    /// The data connections' configuration; each gets its own store view ([`SessionTls::data`]).
+    data: Arc<rustls::ServerConfig>,
+    entries: Entries,
+}
+
+impl SessionTls {
+    /// The acceptor of one data connection: it resumes this control connection's sessions, and keeps the ticket
+    /// it issues only when its own handshake resumed one of them (so every stored session stays this control
+    /// connection's: a third party's full handshake stores nothing).
+    ///
+    /// A download (`upload` false) issues two fresh TLS 1.3 tickets: one replaces the ticket the client used up
+    /// (rustls clients use each ticket once; without it a client runs out after the control connection's, and
+    /// its next data connection makes a full handshake, refused with 522), the other pays for an upload. An
+    /// upload issues none: a client that writes and closes without reading (curl) would leave the ticket unread,
+    /// and its kernel would reset the connection instead of closing it, which reads as a cut-off upload (426).
+    pub(crate) fn data(&self, upload: bool) -> TlsAcceptor {
+        let mut config = (*self.data).clone();
+        config.send_tls13_tickets = if upload { 0 } else { 2 };
+        config.session_storage =
+            Arc::new(BoundStore { entries: self.entries.clone(), resumed: Some(AtomicBool::new(false)) });
+        TlsAcceptor::from(Arc::new(config))
+    }
 }
 
 /// Never issues stateless tickets (every resumption goes through the control connection's store).
@@ -145,16 +173,19 @@ impl rustls::server::ProducesTickets for NoTickets {
 /// Stored sessions, oldest first: (session ID or ticket, session).
 type Entries = Arc<Mutex<VecDeque<(Vec<u8>, Vec<u8>)>>>;
 
-/// One control connection's sessions: written by its control handshake, read by its data handshakes.
+/// One control connection's sessions: written by its control handshake, read by its data handshakes, and
+/// written by a data handshake only after it resumed one of them.
 #[derive(Debug)]
 struct BoundStore {
     entries: Entries,
-    writable: bool,
+    /// `None`: the control connection's view (always writable). `Some`: one data connection's, set once its
+    /// handshake found a session here.
+    resumed: Option<AtomicBool>,
 }
 
 impl StoresServerSessions for BoundStore {
     fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
-        if !self.writable {
+        if self.resumed.as_ref().is_some_and(|r| !r.load(Ordering::Relaxed)) {
             return false;
         }
         let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
@@ -167,14 +198,18 @@ impl StoresServerSessions for BoundStore {
     }
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
         let e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        e.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+        let found = e.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        if let (Some(r), Some(_)) = (&self.resumed, &found) {
+            r.store(true, Ordering::Relaxed);
+        }
+        found
     }
     fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
         // Data connections may resume the control connection's session as often as they come.
         self.get(key)
     }
     fn can_cache(&self) -> bool {
-        self.writable
+        self.resumed.as_ref().is_none_or(|r| r.load(Ordering::Relaxed))
     }
 }
 

@@ -119,7 +119,7 @@ impl Client {
             timeout(limit, tokio::net::lookup_host(addr)).await.map_err(|_| Error::Timeout("a name lookup"))??;
         let mut last = None;
         for a in addrs {
-            match timeout(limit, TcpStream::connect(a)).await {
+            match timeout(limit, connect(a, client::bind_address(&opts, client::Conn::Control))).await {
                 Ok(Ok(s)) => return Client::from_stream(s, opts).await,
                 Ok(Err(e)) => last = Some(Error::Io(e)),
                 Err(_) => last = Some(Error::Timeout("the control connection")),
@@ -425,7 +425,8 @@ impl Client {
                         self.flush().await?;
                     }
                     Action::Connect { addr, timeout: limit, .. } => {
-                        match timeout(limit, TcpStream::connect(addr)).await {
+                        let from = client::bind_address(&self.opts, client::Conn::Data);
+                        match timeout(limit, connect(addr, from)).await {
                             Ok(Ok(sock)) => {
                                 let (local, remote) = (sock.local_addr().ok(), sock.peer_addr().ok());
                                 self.data = Some(Conn::Plain(sock));
@@ -542,6 +543,14 @@ impl io::Read for TryRead<'_> {
 }
 
 /// Linger 0: closing sends a reset, not a FIN, so the server cannot take cut-off data for a whole file.
+/// Connects to `addr`, from `from` when given (bound first).
+async fn connect(addr: SocketAddr, from: Option<SocketAddr>) -> io::Result<TcpStream> {
+    let Some(from) = from else { return TcpStream::connect(addr).await };
+    let sock = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    sock.bind(from)?;
+    sock.connect(addr).await
+}
+
 fn set_linger_zero(sock: Option<&TcpStream>) {
     let Some(sock) = sock else { return };
     if let Err(e) = socket2::SockRef::from(sock).set_linger(Some(Duration::ZERO)) {

@@ -567,3 +567,96 @@ fn ccc_returns_the_control_connection_to_clear_text() {
     assert!(matches!(r.done(), Some(Err(DriverError::Protocol(SessionError::InvalidState { .. })))));
     assert_eq!(r.sent(), "");
 }
+
+/// A greeted rig in [`TlsMode::Manual`] (ftplib's FTP_TLS: every TLS step is the caller's).
+fn manual() -> Rig {
+    let mut r = Rig::new(|c| {
+        c.feat_after_login = false;
+        c.binary_after_login = false;
+        *c = c.clone().with_tls(TlsPolicy { mode: TlsMode::Manual, ..TlsPolicy::default() });
+    });
+    r.reply("220 hi\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Greeting(_)))));
+    r
+}
+
+#[test]
+fn manual_tls_is_each_step_on_its_own_call() {
+    let mut r = manual();
+    r.start(Call::Auth);
+    assert!(r.done().is_none());
+    assert_eq!(r.sent(), "AUTH TLS\r\n");
+    r.reply("234 go\r\n");
+    assert!(r.done().is_none(), "the call waits for the handshake");
+    assert!(r.took(&Action::StartTls));
+    r.d.handle_tls_started(r.now, tls_info(false));
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(rep))) if rep.code.get() == 234));
+    assert!(r.d.session().control_protected() && !r.d.session().data_protected());
+    // The login is only USER/PASS: no PBSZ/PROT of its own.
+    r.start(Call::Login { user: "u".into(), password: "p".into(), account: None });
+    assert!(matches!(replies(&mut r, &["331 pw", "230 in"]), Some(Ok(Outcome::LoggedIn(_)))));
+    r.start(Call::Pbsz);
+    assert!(matches!(replies(&mut r, &["200 PBSZ=0"]), Some(Ok(Outcome::Done(_)))));
+    r.start(Call::Prot(ProtectionLevel::Private));
+    assert!(matches!(replies(&mut r, &["200 PROT now Private"]), Some(Ok(Outcome::Done(_)))));
+    assert!(r.d.session().data_protected());
+    r.start(Call::Prot(ProtectionLevel::Clear));
+    assert!(matches!(replies(&mut r, &["200 PROT now Clear"]), Some(Ok(Outcome::Done(_)))));
+    assert!(!r.d.session().data_protected());
+    assert_eq!(r.sent(), "AUTH TLS\r\nUSER u\r\nPASS p\r\nPBSZ 0\r\nPROT P\r\nPROT C\r\n");
+    // AUTH again while TLS runs: refused before anything is sent.
+    r.wire.clear();
+    r.start(Call::Auth);
+    assert!(matches!(r.done(), Some(Err(DriverError::Protocol(SessionError::InvalidState { .. })))));
+    assert_eq!(r.sent(), "");
+}
+
+#[test]
+fn manual_login_without_auth_stays_in_clear_and_a_refused_auth_is_the_servers_reply() {
+    let mut r = manual();
+    r.start(Call::Login { user: "u".into(), password: "p".into(), account: None });
+    assert!(matches!(replies(&mut r, &["230 in"]), Some(Ok(Outcome::LoggedIn(_)))));
+    assert_eq!(r.sent(), "USER u\r\n", "no AUTH, PBSZ or PROT of the login's own");
+    let mut r = manual();
+    r.start(Call::Auth);
+    assert!(
+        matches!(replies(&mut r, &["502 no TLS here"]), Some(Err(DriverError::Refused(rep))) if rep.code.get() == 502)
+    );
+    assert!(!r.d.session().is_closed(), "the caller decides what a refusal means");
+    // PBSZ/PROT without TLS, PROT before PBSZ: refused before anything is sent.
+    r.wire.clear();
+    r.start(Call::Pbsz);
+    assert!(matches!(r.done(), Some(Err(DriverError::Protocol(_)))));
+    r.start(Call::Prot(ProtectionLevel::Private));
+    assert!(matches!(r.done(), Some(Err(DriverError::Protocol(_)))));
+    assert_eq!(r.sent(), "");
+}
+
+#[test]
+fn auth_without_tls_configured_is_refused_before_anything_is_sent() {
+    let mut r = Rig::new(|_| {});
+    r.reply("220 hi\r\n");
+    r.done();
+    r.start(Call::Auth);
+    assert!(matches!(r.done(), Some(Err(DriverError::Protocol(SessionError::InvalidState { .. })))));
+    assert_eq!(r.sent(), "");
+}
+
+#[test]
+fn ccc_keeps_the_data_connections_protected() {
+    let mut r = protected_logged_in();
+    r.start(Call::Ccc);
+    r.reply("200 clear\r\n");
+    r.done();
+    r.d.handle_tls_stopped(r.now);
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+    assert!(!r.d.session().control_protected());
+    r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
+    r.reply("229 (|||50000|)\r\n");
+    r.done();
+    assert!(r.took(&Action::Connect {
+        addr: addr("192.0.2.10:50000"),
+        timeout: Duration::from_secs(30),
+        protected: true
+    }));
+}

@@ -981,7 +981,7 @@ fn auth_ssl_protects_data_without_prot() {
 }
 
 #[test]
-fn ccc_stops_tls_on_the_control_connection_and_data_protection_stays() {
+fn ccc_stops_tls_on_the_control_connection_and_data_protection_with_it() {
     let mut h = H::with(Config { implicit_tls: true, ..Config::new(sa(PEER)) });
     h.r("220 hi").unwrap();
     h.s.pbsz().unwrap();
@@ -997,7 +997,8 @@ fn ccc_stops_tls_on_the_control_connection_and_data_protection_stays() {
     assert_eq!(h.ev(), ["StopTls#3 200"]);
     assert!(h.out().is_empty(), "NOOP waits until TLS is closed");
     h.s.tls_done().unwrap();
-    assert!(!h.s.control_protected() && h.s.data_protected());
+    assert!(!h.s.control_protected(), "the control connection is clear");
+    assert!(h.s.data_protected(), "CCC leaves the data connections' protection as PROT P set it");
     assert_eq!(h.out(), ["NOOP"]);
     // A refused CCC (533, RFC 4217 §6) keeps TLS.
     let mut h = H::with(Config { implicit_tls: true, ..Config::new(sa(PEER)) });
