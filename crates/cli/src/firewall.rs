@@ -1,7 +1,9 @@
-//! `ftpkit firewall`: the channels a firewall must open for a mode, on one side, with real ports.
+//! `ftpkit firewall`: the channels a firewall must open for a mode, on one side, with real ports; or (`--nat`) the
+//! rules of a NAT router in front of one side. The rules and the texts are the core's (`ftpkit_proto::firewall`).
 
-use ftpkit_proto::firewall::{self, Mode, PortRange, Ports, Side};
+use ftpkit_proto::firewall::{self, DataMatch, Mode, NatRules, PortRange, Ports, Side};
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::process::ExitCode;
 
 /// Output format.
@@ -21,11 +23,26 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Active (PORT/EPRT: the server connects back) or passive (PASV/EPSV: the client connects).
-    #[arg(long, value_parser = parse_mode)]
-    mode: Mode,
+    #[arg(long, value_parser = parse_mode, required_unless_present = "nat")]
+    mode: Option<Mode>,
     /// Whose firewall: the server's or the client's.
-    #[arg(long, value_parser = parse_side)]
-    side: Side,
+    #[arg(long, value_parser = parse_side, required_unless_present = "nat", conflicts_with = "nat")]
+    side: Option<Side>,
+    /// The tight form: the kernel's FTP conntrack helper on the control connection (`ct helper set`), and data
+    /// connections only as `ct state related` (exactly the port PORT/227 announced; blind under TLS).
+    #[arg(long)]
+    conntrack_helper: bool,
+    /// Instead of a host firewall: the rules of a NAT router in front of the client (source NAT) or the server
+    /// (its control port and passive range forwarded); needs --inside and --public; with --conntrack-helper the
+    /// router's FTP helper rewrites PORT/227.
+    #[arg(long, value_parser = parse_side, requires_all = ["inside", "public"])]
+    nat: Option<Side>,
+    /// With --nat: the address of the host behind the router (the client's or the server's private address).
+    #[arg(long)]
+    inside: Option<IpAddr>,
+    /// With --nat: the router's public address.
+    #[arg(long)]
+    public: Option<IpAddr>,
     /// The server's control port.
     #[arg(long, default_value_t = 21)]
     control_port: u16,
@@ -70,16 +87,32 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     if let Some(r) = args.active_source {
         ports = ports.with_active_source(r);
     }
-    let channels = firewall::rules(args.mode, args.side, &ports);
     let format = if args.json { Format::Json } else { args.format };
-    let text = match format {
-        Format::Text => {
-            let why = firewall::explain(args.mode, args.side);
-            format!("{}\n{}\n", firewall::render_text(&channels).trim_end(), why.summary)
+    let data = if args.conntrack_helper { DataMatch::Helper } else { DataMatch::Ports };
+    let text = match (args.nat, args.inside, args.public, args.mode, args.side) {
+        (Some(side), Some(inside), Some(public), _, _) => {
+            let nat = NatRules::new(side, inside, public, ports)
+                .map_err(|e| e.to_string())?
+                .with_helper(args.conntrack_helper);
+            match format {
+                Format::Nft | Format::Text => firewall::render_nat_nft(&nat),
+                Format::Iptables => firewall::render_nat_iptables(&nat),
+                Format::Json => return Err("--nat writes nft or iptables rules, not JSON".into()),
+            }
         }
-        Format::Json => firewall::render_json(&channels),
-        Format::Nft => firewall::render_nft(&channels),
-        Format::Iptables => firewall::render_iptables(&channels),
+        (None, _, _, Some(mode), Some(side)) => {
+            let channels = firewall::rules(mode, side, &ports);
+            match format {
+                Format::Text => {
+                    let why = firewall::explain(mode, side);
+                    format!("{}\n{}\n", firewall::render_text(&channels).trim_end(), why.summary)
+                }
+                Format::Json => firewall::render_json(&channels),
+                Format::Nft => firewall::render_nft_with(&channels, data),
+                Format::Iptables => firewall::render_iptables_with(&channels, data),
+            }
+        }
+        _ => return Err("give --mode and --side, or --nat with --inside and --public".into()),
     };
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;

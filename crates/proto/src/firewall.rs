@@ -38,9 +38,15 @@ use core::fmt;
 use core::str::FromStr;
 use std::net::IpAddr;
 
+mod nat;
+mod predict;
 mod render;
 
-pub use render::{render_iptables, render_json, render_nft, render_text};
+pub use nat::{render_nat_iptables, render_nat_nft, NatRules};
+pub use predict::{predict, At, Check, Guard, Nat, NewConnection, Path, Prediction};
+pub use render::{
+    render_iptables, render_iptables_with, render_json, render_nft, render_nft_with, render_text, NFT_HELPER,
+};
 
 /// Errors building [`PortRange`] and [`Ports`] values or parsing the names of this module's enums.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +90,9 @@ pub enum FirewallError {
         /// The accepted names, for the message.
         expected: &'static str,
     },
+    /// A NAT router's inside and public addresses were of different families.
+    #[error("NAT addresses: the inside and the public address must both be IPv4 or both IPv6")]
+    MixedFamilies,
 }
 
 impl FirewallError {
@@ -93,7 +102,9 @@ impl FirewallError {
             FirewallError::ZeroPort { .. }
             | FirewallError::ReversedRange { .. }
             | FirewallError::PortTooLarge { .. } => crate::ErrorKind::Range,
-            FirewallError::BadRangeSyntax { .. } | FirewallError::UnknownName { .. } => crate::ErrorKind::Syntax,
+            FirewallError::BadRangeSyntax { .. } | FirewallError::UnknownName { .. } | FirewallError::MixedFamilies => {
+                crate::ErrorKind::Syntax
+            }
         }
     }
 }
@@ -185,6 +196,17 @@ named_enum!(
         Client => "client",
         /// The FTP server opened it.
         Server => "server",
+    }
+);
+
+named_enum!(
+    /// How a firewall recognises an FTP data connection.
+    DataMatch, "data match", "ports, helper", {
+        /// By its port ranges: a rule per data channel with `ct state new` (works under TLS; opens whole ranges).
+        Ports => "ports",
+        /// By the kernel's FTP conntrack helper: the control connection gets `ct helper set`, and a data connection
+        /// passes only as `related` to the PORT/227 the helper read (exactly one port; blind under TLS).
+        Helper => "helper",
     }
 );
 
