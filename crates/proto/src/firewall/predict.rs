@@ -245,7 +245,7 @@ impl Walk {
             Direction::Inbound => "in",
             Direction::Outbound => "out",
         };
-        let ports = format!("ports {} to {}", conn.local, conn.remote);
+        let ports = format!("this host's ports {}, the peer's {}", conn.local, conn.remote);
         if g.admits_new(&conn) {
             return self.check(3, at, true, format!("{what}: a rule lets it {dir} ({ports})"));
         }
