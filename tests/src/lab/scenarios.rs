@@ -43,6 +43,13 @@ pub enum Action {
     },
     /// A plain TCP connect from the client to the server's port `PROBE_PORT`, where a listener waits.
     Connect,
+    /// curl in active mode (`-P -`: EPRT, then PORT), in clear or with explicit FTPS on the control connection only
+    /// (`--ftp-ssl-control`: data in clear; the server then runs with `--tls-cert`). (After-login CCC, the other half
+    /// of the issue's scenario 7, has no row: ftpkit's server answers CCC with 534.)
+    CurlActive {
+        /// FTPS on the control connection.
+        ftps: bool,
+    },
 }
 
 /// One row's set-up.
@@ -213,6 +220,22 @@ pub fn specs() -> Vec<Spec> {
             action: Action::Connect,
             ..BASE
         },
+        Spec {
+            id: "4d",
+            title: "4c with curl as the client",
+            topology: ClientNat,
+            nat_helper: true,
+            action: Action::CurlActive { ftps: false },
+            ..BASE
+        },
+        Spec {
+            id: "7a",
+            title: "4d under FTPS (curl --ftp-ssl-control): the router's helper cannot read EPRT inside TLS",
+            topology: ClientNat,
+            nat_helper: true,
+            action: Action::CurlActive { ftps: true },
+            ..BASE
+        },
     ]
 }
 
@@ -236,6 +259,8 @@ impl Spec {
             Action::List { mode: Mode::Passive, pasv_only: true, .. } => "passive (PASV)",
             Action::List { mode: Mode::Passive, .. } => "passive (EPSV)",
             Action::Connect => "TCP connect",
+            Action::CurlActive { ftps: false } => "active (EPRT), curl",
+            Action::CurlActive { ftps: true } => "active (EPRT), curl, FTPS control",
         }
     }
 
@@ -257,10 +282,17 @@ impl Spec {
                     _ => (true, "connects".to_owned()),
                 }
             }
-            Action::List { mode, pasv_only, trust_227 } => {
+            Action::List { .. } | Action::CurlActive { .. } => {
+                let (mode, pasv_only, trust_227) = match self.action {
+                    Action::List { mode, pasv_only, trust_227 } => (mode, pasv_only, trust_227),
+                    _ => (Mode::Active, false, false),
+                };
                 let mut p = Path::new(mode, ports);
                 // ftpkit's client: PORT on IPv4 in active mode, EPSV (or PASV with --pasv) in passive mode.
-                p.extended = mode == Mode::Passive && !pasv_only;
+                // curl: EPRT in active mode.
+                p.extended = (mode == Mode::Passive && !pasv_only) || matches!(self.action, Action::CurlActive { .. });
+                // Under FTPS without CCC the EPRT travels inside TLS.
+                p.tls = matches!(self.action, Action::CurlActive { ftps: true });
                 p.client_firewall = self.guard(self.client_fw, Side::Client);
                 p.server_firewall = self.guard(self.server_fw, Side::Server);
                 p.nat = match self.topology {
@@ -471,6 +503,14 @@ pub fn run(spec: &Spec) -> Result<Row> {
     if let (true, Some(public)) = (spec.masquerade, a.public) {
         serve.extend(["--masquerade".into(), public.to_string()]);
     }
+    let certs = match spec.action {
+        Action::CurlActive { ftps: true } => Some(crate::Certs::new()?),
+        _ => None,
+    };
+    if let Some(c) = &certs {
+        serve.extend(["--tls-cert".into(), c.cert().to_string_lossy().into_owned()]);
+        serve.extend(["--tls-key".into(), c.key().to_string_lossy().into_owned()]);
+    }
     let serve_refs: Vec<&str> = serve.iter().map(String::as_str).collect();
     let mut server = lab.spawn(Host::Server, "server", &serve_refs)?;
     server.wait_for("serving", Duration::from_secs(20))?;
@@ -481,7 +521,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
             l.wait_for("serving", Duration::from_secs(20))?;
             Some(l)
         }
-        Action::List { .. } => None,
+        Action::List { .. } | Action::CurlActive { .. } => None,
     };
     let probe_script = format!("exec 3<>/dev/tcp/{}/{PROBE_PORT}", a.server_dial(spec.topology));
     let probe =
@@ -546,6 +586,32 @@ pub fn run(spec: &Spec) -> Result<Row> {
             };
             (ok, what)
         }
+        Action::CurlActive { ftps } => {
+            let url = format!("ftp://{}/", a.server_dial(spec.topology));
+            let curl = program("curl")?.to_string_lossy().into_owned();
+            let mut args =
+                vec![curl.as_str(), "-sS", "-v", "-P", "-", "--connect-timeout", CLIENT_TIMEOUT, "--max-time", "10"];
+            if ftps {
+                // The lab's certificate names 127.0.0.1, not the lab's addresses: -k.
+                args.extend(["-k", "--ftp-ssl-control"]);
+            }
+            args.push(&url);
+            let out = lab.client.run(&args, None, Duration::from_secs(30))?;
+            let ok = out.success() && out.stdout_text().contains("hello.txt");
+            evidence.push(format!("client: `curl {}`", args[1..].join(" ")));
+            let err = out.stderr_text();
+            let shown =
+                ["> AUTH", "< 234", "> PROT", "> EPRT", "> PORT", "< 200 E", "< 200 P", "< 4", "< 5", "< 226", "curl:"];
+            for l in err.lines().filter(|l| shown.iter().any(|m| l.starts_with(m))) {
+                evidence.push(l.to_owned());
+            }
+            let what = if ok {
+                "works: the listing arrived".to_owned()
+            } else {
+                format!("fails: {}", err.lines().rev().find(|l| l.starts_with("curl:")).unwrap_or("curl failed"))
+            };
+            (ok, what)
+        }
     };
 
     // Helper evidence: the tracked control connection.
@@ -558,7 +624,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
     } else {
         None
     };
-    if let (Some(h), Action::List { .. }) = (helper_host, spec.action) {
+    if let (Some(h), false) = (helper_host, spec.action == Action::Connect) {
         let out = lab.host(h)?.run(&["conntrack", "-L"], None, Duration::from_secs(10))?;
         let text = out.stdout_text();
         let tracked = text.lines().filter(|l| l.contains("helper=")).count();
@@ -738,7 +804,11 @@ pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
            203.0.113.1 (ftpkit's bounce protection); without it the server would dial an address it has no route to.\n\
            4c: the captures show the router's FTP helper rewriting the PORT line between the two sides.\n\
          - 5a: the client dials the private 198.51.100.10 the 227 names and has no route to it.\n\
-         - Scenario 7 of issue 18 (FTPS with the helper, then CCC) is not measured yet: the CLI client has no CCC.\n",
+         - 7a: under FTPS the router's helper sees only TLS records, so the EPRT/PORT reach the server with the private\n\
+           address, as predicted. The second half of scenario 7 (after CCC the helper reads PORT again) is not measured:\n\
+           ftpkit's server answers CCC with 534 (its adapter cannot return the socket to clear text) and no CCC-capable\n\
+           server is installed here. Note for that row: Linux's FTP helper reads a command only in a packet that follows a\n\
+           newline it saw in the same direction, so the first clear line after the TLS close_notify may go unread.\n",
         rows.len(),
         markdown(rows)
     )
