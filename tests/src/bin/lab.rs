@@ -51,12 +51,15 @@ fn main() -> ExitCode {
     for r in &rows {
         let mark = if r.agrees() { "ok  " } else { "MISMATCH" };
         println!(
-            "{mark} {:>3} {:<15} predicted: {}\n{:>24}observed:  {}",
+            "{mark} {:>3} {:<15} predicted: {}\n{:>24}observed:  {}\n{:>24}fails at:  {} (predicted) / {} (observed)",
             r.spec.id,
             r.spec.mode(),
             r.predicted,
             "",
-            r.observed
+            r.observed,
+            "",
+            scenarios::place(r.predicted_at),
+            scenarios::place(r.observed_at)
         );
         for e in &r.evidence {
             println!("{:>24}  {e}", "");

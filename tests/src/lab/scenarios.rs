@@ -13,7 +13,7 @@ use super::{ftpkit_bin, program};
 use crate::process::run_with_timeout;
 use crate::{Error, Result};
 use ftpkit::proto::firewall::{
-    predict, rules, DataMatch, Direction, Guard, Mode, Nat, NewConnection, Path, PortRange, Ports, Side,
+    predict, rules, At, DataMatch, Direction, Guard, Mode, Nat, NewConnection, Path, PortRange, Ports, Side,
 };
 use std::fmt::Write as _;
 use std::path::Path as FsPath;
@@ -264,8 +264,8 @@ impl Spec {
         }
     }
 
-    /// The core's prediction: (works, summary).
-    pub fn prediction(&self) -> (bool, String) {
+    /// The core's prediction: (works, summary, where it fails).
+    pub fn prediction(&self) -> (bool, String, Option<(u8, At)>) {
         let ports = self.ports();
         match self.action {
             Action::Connect => {
@@ -278,8 +278,9 @@ impl Spec {
                     Some(g) if !g.admits_new(&conn) => (
                         false,
                         format!("refused: no rule of the server's firewall passes a new connection to {PROBE_PORT}"),
+                        Some((3, At::ServerFirewall)),
                     ),
-                    _ => (true, "connects".to_owned()),
+                    _ => (true, "connects".to_owned(), None),
                 }
             }
             Action::List { .. } | Action::CurlActive { .. } => {
@@ -303,7 +304,7 @@ impl Spec {
                 p.masquerade = self.masquerade;
                 p.trust_227 = trust_227;
                 let pr = predict(&p);
-                (pr.works, pr.summary())
+                (pr.works, pr.summary(), pr.failure().map(|c| (c.step, c.at)))
             }
         }
     }
@@ -318,18 +319,22 @@ pub struct Row {
     pub predicted_works: bool,
     /// Its words.
     pub predicted: String,
+    /// Where the prediction says it fails: (the seed's step, where).
+    pub predicted_at: Option<(u8, At)>,
     /// What the kernel did.
     pub observed_works: bool,
     /// In words.
     pub observed: String,
+    /// Where it failed, as the client's words and the captures show.
+    pub observed_at: Option<(u8, At)>,
     /// Lines and packets that show it.
     pub evidence: Vec<String>,
 }
 
 impl Row {
-    /// Prediction and outcome agree.
+    /// Prediction and outcome agree: both work, or both fail at the same step and place.
     pub fn agrees(&self) -> bool {
-        self.predicted_works == self.observed_works
+        self.predicted_works == self.observed_works && self.predicted_at == self.observed_at
     }
 }
 
@@ -394,8 +399,17 @@ fn control_lines(pcap: &FsPath) -> Vec<String> {
     found
 }
 
-/// The data-connection SYNs in a capture (not port 21): `a > b` with how many SYNs and whether a SYN-ACK came.
-fn data_syns(pcap: &FsPath, where_: &str) -> Vec<String> {
+/// A data connection's opening as one capture saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SynFlow {
+    from: String,
+    to: String,
+    syns: u32,
+    answered: bool,
+}
+
+/// The data-connection SYNs in a capture (not port 21), grouped by connection, with whether a SYN-ACK came.
+fn syn_flows(pcap: &FsPath) -> Vec<SynFlow> {
     let f = pcap.to_string_lossy();
     let filter = "tcp[tcpflags] & tcp-syn != 0 and not port 21";
     let Ok(out) =
@@ -403,8 +417,7 @@ fn data_syns(pcap: &FsPath, where_: &str) -> Vec<String> {
     else {
         return Vec::new();
     };
-    // (from, to, syns, answered)
-    let mut flows: Vec<(String, String, u32, bool)> = Vec::new();
+    let mut flows: Vec<SynFlow> = Vec::new();
     for line in out.stdout_text().lines() {
         let Some(rest) = line.split(" IP ").nth(1) else { continue };
         let mut t = rest.split_whitespace();
@@ -412,25 +425,64 @@ fn data_syns(pcap: &FsPath, where_: &str) -> Vec<String> {
         else {
             continue;
         };
-        let b = b.trim_end_matches(':').to_owned();
-        let a = a.to_owned();
+        let (a, b) = (a.to_owned(), b.trim_end_matches(':').to_owned());
         if flags.starts_with("[S.]") {
-            if let Some(f) = flows.iter_mut().find(|f| f.0 == b && f.1 == a) {
-                f.3 = true;
+            if let Some(f) = flows.iter_mut().find(|f| f.from == b && f.to == a) {
+                f.answered = true;
             }
-        } else if let Some(f) = flows.iter_mut().find(|f| f.0 == a && f.1 == b) {
-            f.2 += 1;
+        } else if let Some(f) = flows.iter_mut().find(|f| f.from == a && f.to == b) {
+            f.syns += 1;
         } else {
-            flows.push((a, b, 1, false));
+            flows.push(SynFlow { from: a, to: b, syns: 1, answered: false });
         }
     }
     flows
-        .into_iter()
-        .map(|(a, b, n, answered)| {
-            let answer = if answered { "answered (SYN-ACK)" } else { "never answered" };
-            format!("at the {where_}: SYN {a} > {b} x{n}, {answer}")
+}
+
+fn describe_flows(flows: &[SynFlow], where_: &str) -> Vec<String> {
+    flows
+        .iter()
+        .map(|f| {
+            let answer = if f.answered { "answered (SYN-ACK)" } else { "never answered" };
+            format!("at the {where_}: SYN {} > {} x{}, {answer}", f.from, f.to, f.syns)
         })
         .collect()
+}
+
+/// Where the kernel stopped the transfer, read from what the client said and what the captures saw: a 5xx to
+/// PORT/EPRT is the server refusing it (step 2); "unreachable" is the client dialing an address with no route
+/// (step 2); a data SYN that reached the accepting host unanswered was dropped by that host's firewall, one that
+/// never left the opening host by its own (step 3). `None` when nothing shows.
+fn observed_failure(
+    action: Action,
+    client_text: &str,
+    at_client: &[SynFlow],
+    at_server: &[SynFlow],
+) -> Option<(u8, At)> {
+    let refused = client_text.lines().any(|l| {
+        let l = l.trim_start_matches(['<', ' ']);
+        ["500", "501", "504"].iter().any(|c| l.starts_with(c)) && (l.contains("PORT") || l.contains("EPRT"))
+    });
+    if refused {
+        return Some((2, At::Server));
+    }
+    if client_text.contains("unreachable") {
+        return Some((2, At::Client));
+    }
+    // Who accepts the data connection (or the probe), whose capture is at each end.
+    let server_accepts = matches!(action, Action::Connect | Action::List { mode: Mode::Passive, .. });
+    let (acceptor, opener, acceptor_fw, opener_fw) = if server_accepts {
+        (at_server, at_client, At::ServerFirewall, At::ClientFirewall)
+    } else {
+        (at_client, at_server, At::ClientFirewall, At::ServerFirewall)
+    };
+    if acceptor.iter().any(|f| !f.answered) {
+        return Some((3, acceptor_fw));
+    }
+    if opener.is_empty() && acceptor.is_empty() {
+        return Some((3, opener_fw));
+    }
+    None
 }
 
 /// The interesting lines of the client's `--trace`: the commands and replies that set up data connections, the
@@ -551,7 +603,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
     let (cap_c, pcap_c) = capture(&lab, Host::Client, "client-capture")?;
     let (cap_s, pcap_s) = capture(&lab, Host::Server, "server-capture")?;
 
-    let (observed_works, observed) = match spec.action {
+    let (observed_works, observed, client_text) = match spec.action {
         Action::Connect => {
             let out = probe(&lab)?;
             let ok = out.success();
@@ -560,7 +612,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
             } else {
                 format!("refused: no connection within 3 s ({})", if out.timed_out { "killed" } else { "timed out" })
             };
-            (ok, what)
+            (ok, what, out.stderr_text())
         }
         Action::List { mode, pasv_only, trust_227 } => {
             let url = format!("ftp://{}/", a.server_dial(spec.topology));
@@ -584,7 +636,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
                 let last = out.stderr_text().lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_owned();
                 format!("fails: {last}")
             };
-            (ok, what)
+            (ok, what, out.stderr_text())
         }
         Action::CurlActive { ftps } => {
             let url = format!("ftp://{}/", a.server_dial(spec.topology));
@@ -610,7 +662,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
             } else {
                 format!("fails: {}", err.lines().rev().find(|l| l.starts_with("curl:")).unwrap_or("curl failed"))
             };
-            (ok, what)
+            (ok, what, err)
         }
     };
 
@@ -658,13 +710,15 @@ pub fn run(spec: &Spec) -> Result<Row> {
         evidence.push(format!("on the wire at the client: {}", at_client.join(" / ")));
         evidence.push(format!("on the wire at the server: {}", at_server.join(" / ")));
     }
-    evidence.extend(data_syns(&pcap_c, "client"));
+    let (flows_c, flows_s) = (syn_flows(&pcap_c), syn_flows(&pcap_s));
+    evidence.extend(describe_flows(&flows_c, "client"));
     if spec.topology != Topology::Direct {
-        evidence.extend(data_syns(&pcap_s, "server"));
+        evidence.extend(describe_flows(&flows_s, "server"));
     }
-
-    let (predicted_works, predicted) = spec.prediction();
-    Ok(Row { spec: *spec, predicted_works, predicted, observed_works, observed, evidence })
+    let observed_at =
+        if observed_works { None } else { observed_failure(spec.action, &client_text, &flows_c, &flows_s) };
+    let (predicted_works, predicted, predicted_at) = spec.prediction();
+    Ok(Row { spec: *spec, predicted_works, predicted, predicted_at, observed_works, observed, observed_at, evidence })
 }
 
 /// Runs every spec, `parallel` at a time (each in its own namespaces), in table order.
@@ -691,24 +745,34 @@ pub fn run_all(specs: &[Spec], parallel: usize) -> Vec<Result<Row>> {
         .collect()
 }
 
+/// `step 3, the client's firewall`, or `-`.
+pub fn place(at: Option<(u8, At)>) -> String {
+    match at {
+        Some((step, at)) => format!("step {step}, {}", at.phrase()),
+        None => "-".to_owned(),
+    }
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
 /// The table in Markdown: scenario, mode, predicted, observed, agreement, evidence.
 pub fn markdown(rows: &[Row]) -> String {
-    let mut s = String::from("| # | scenario | topology | mode | ftpkit predicts | the kernel did | agree | evidence |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    let mut s = String::from("| # | scenario | topology | mode | ftpkit predicts | the kernel did | fails where (predicted / observed) | agree | evidence |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for r in rows {
         let ev: Vec<String> = r.evidence.iter().map(|e| format!("`{}`", e.replace('`', "'"))).collect();
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} / {} | {} | {} |",
             r.spec.id,
             cell(r.spec.title),
             cell(r.spec.topology.name()),
             r.spec.mode(),
             cell(&r.predicted),
             cell(&r.observed),
+            place(r.predicted_at),
+            place(r.observed_at),
             if r.agrees() { "yes" } else { "**NO**" },
             cell(&ev.join("<br>")),
         );
@@ -790,7 +854,10 @@ pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
          `ftpkit ls`). The prediction column is `ftpkit_proto::firewall::predict` on the same set-up (or, for a bare\n\
          connection, the rules' own `Guard::admits_new`); the lab never decides an outcome. The evidence is the client's\n\
          `--trace` lines, the PORT/227 lines as captured by tcpdump on each side when a router rewrote them, the data\n\
-         connections' SYNs, and the kernel's conntrack table for the helper rows.\n\n\
+         connections' SYNs, and the kernel's conntrack table for the helper rows. A row agrees when both work, or both fail\n\
+         at the same step and place: where the kernel stopped it is read from the client's words (a 5xx to PORT/EPRT: the\n\
+         server refused; \"unreachable\": no route) and the captures (a data SYN that reached the accepting host\n\
+         unanswered: that host's firewall dropped it).\n\n\
          Run it: `cargo xtask lab` (root; prints this table and writes this file), `cargo xtask lab --test` (the\n\
          integration tests `tests/tests/lab.rs`, part of `cargo xtask ci`). The harness is `tests/src/lab/`.\n\n\
          **Last run:** {agree} of {} rows agree; {rulesets} rulesets (every mode and side, with and without\n\
