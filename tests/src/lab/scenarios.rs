@@ -69,8 +69,11 @@ pub struct Spec {
     pub nat_helper: bool,
     /// The server and the rules use `--pasv-range` [`PASV_RANGE`].
     pub pasv_range: bool,
-    /// The server runs with `--masquerade` (the router's public address).
+    /// The server runs with `--masquerade` (the router's public address; vsftpd: `pasv_address`).
     pub masquerade: bool,
+    /// The server is vsftpd (active data from port 20, `pasv_min_port`/`pasv_max_port` for the range) instead of
+    /// `ftpkit serve`.
+    pub vsftpd: bool,
     /// What the client does.
     pub action: Action,
 }
@@ -88,6 +91,7 @@ const BASE: Spec = Spec {
     nat_helper: false,
     pasv_range: false,
     masquerade: false,
+    vsftpd: false,
     action: Action::Connect,
 };
 
@@ -218,6 +222,42 @@ pub fn specs() -> Vec<Spec> {
             title: "the same rules: a connection to port 40000 (a listener, another high port)",
             server_fw: Some((P, Helper)),
             action: Action::Connect,
+            ..BASE
+        },
+        Spec {
+            id: "3e",
+            title: "3c with vsftpd (pasv_min_port/pasv_max_port 30000-30009) as the server",
+            server_fw: Some((P, ByPorts)),
+            pasv_range: true,
+            vsftpd: true,
+            action: list(P),
+            ..BASE
+        },
+        Spec {
+            id: "3f",
+            title: "3a with vsftpd (connect_from_port_20=YES) as the server",
+            server_fw: Some((A, ByPorts)),
+            vsftpd: true,
+            action: list(A),
+            ..BASE
+        },
+        Spec {
+            id: "3g",
+            title: "3b with vsftpd: passive behind port-21-only rules",
+            server_fw: Some((A, ByPorts)),
+            pasv_range: true,
+            vsftpd: true,
+            action: list(P),
+            ..BASE
+        },
+        Spec {
+            id: "5e",
+            title: "5b with vsftpd (pasv_address=203.0.113.1) as the server",
+            topology: ServerNat,
+            pasv_range: true,
+            masquerade: true,
+            vsftpd: true,
+            action: Action::List { mode: P, pasv_only: true, trust_227: true },
             ..BASE
         },
         Spec {
@@ -514,6 +554,49 @@ fn trace_lines(stderr: &str, ok: bool) -> Vec<String> {
     out
 }
 
+/// Starts vsftpd (installed when missing) on the server host's port 21, anonymous, read-only, serving `tree`;
+/// returns once port 21 listens, with the settings that matter to the row.
+fn start_vsftpd(lab: &Lab, spec: &Spec, tree: &FsPath) -> Result<(Bg, String)> {
+    let bin = crate::install::ensure_vsftpd()?;
+    let dir = lab.dir.path();
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).map_err(|e| Error::new("vsftpd", e.to_string()))?;
+    let mut conf = format!(
+        "listen=YES\nlisten_ipv6=NO\nlisten_address={}\nlisten_port=21\nbackground=NO\n\
+         anonymous_enable=YES\nlocal_enable=NO\nno_anon_password=YES\nftp_username=ftp\nanon_root={}\n\
+         pasv_enable=YES\nport_enable=YES\nconnect_from_port_20=YES\n\
+         seccomp_sandbox=NO\nisolate=NO\nisolate_network=NO\nsecure_chroot_dir={}\n\
+         log_ftp_protocol=YES\nvsftpd_log_file={}\nsyslog_enable=NO\n",
+        lab.addrs.server,
+        tree.display(),
+        empty.display(),
+        dir.join("vsftpd.log").display()
+    );
+    if spec.pasv_range {
+        conf.push_str(&format!("pasv_min_port={}\npasv_max_port={}\n", PASV_RANGE.0, PASV_RANGE.1));
+    }
+    if let (true, Some(public)) = (spec.masquerade, lab.addrs.public) {
+        conf.push_str(&format!("pasv_address={public}\n"));
+    }
+    let path = dir.join("vsftpd.conf");
+    std::fs::write(&path, &conf).map_err(|e| Error::new("vsftpd", e.to_string()))?;
+    let (b, p) = (bin.to_string_lossy().into_owned(), path.to_string_lossy().into_owned());
+    let bg = lab.spawn(Host::Server, "vsftpd", &[&b, &p])?;
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = lab.server.run(&["ss", "-Hltn", "sport = :21"], None, Duration::from_secs(10))?;
+        if out.stdout_text().contains(":21") {
+            let settings: Vec<&str> =
+                conf.lines().filter(|l| l.starts_with("pasv_") || l.starts_with("connect_from")).collect();
+            return Ok((bg, settings.join(", ")));
+        }
+        if std::time::Instant::now() > end {
+            return Err(Error::new("vsftpd", format!("not listening on port 21 within 20 s: {}", bg.stderr_text())));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Builds the row's network, loads the rules, runs it and compares.
 pub fn run(spec: &Spec) -> Result<Row> {
     let ftpkit = ftpkit_bin()?;
@@ -547,25 +630,32 @@ pub fn run(spec: &Spec) -> Result<Row> {
     }
 
     // The server, and the listener a connect row probes.
-    let bind = format!("{}:21", a.server);
-    let mut serve: Vec<String> = [ftpkit_s.as_str(), "serve", &tree_s, "--bind", &bind].map(String::from).to_vec();
-    if spec.pasv_range {
-        serve.extend(["--pasv-range".into(), range_arg()]);
-    }
-    if let (true, Some(public)) = (spec.masquerade, a.public) {
-        serve.extend(["--masquerade".into(), public.to_string()]);
-    }
     let certs = match spec.action {
         Action::CurlActive { ftps: true } => Some(crate::Certs::new()?),
         _ => None,
     };
-    if let Some(c) = &certs {
-        serve.extend(["--tls-cert".into(), c.cert().to_string_lossy().into_owned()]);
-        serve.extend(["--tls-key".into(), c.key().to_string_lossy().into_owned()]);
-    }
-    let serve_refs: Vec<&str> = serve.iter().map(String::as_str).collect();
-    let mut server = lab.spawn(Host::Server, "server", &serve_refs)?;
-    server.wait_for("serving", Duration::from_secs(20))?;
+    let _server = if spec.vsftpd {
+        let (bg, settings) = start_vsftpd(&lab, spec, &tree)?;
+        evidence.push(format!("server: vsftpd with {settings}"));
+        bg
+    } else {
+        let bind = format!("{}:21", a.server);
+        let mut serve: Vec<String> = [ftpkit_s.as_str(), "serve", &tree_s, "--bind", &bind].map(String::from).to_vec();
+        if spec.pasv_range {
+            serve.extend(["--pasv-range".into(), range_arg()]);
+        }
+        if let (true, Some(public)) = (spec.masquerade, a.public) {
+            serve.extend(["--masquerade".into(), public.to_string()]);
+        }
+        if let Some(c) = &certs {
+            serve.extend(["--tls-cert".into(), c.cert().to_string_lossy().into_owned()]);
+            serve.extend(["--tls-key".into(), c.key().to_string_lossy().into_owned()]);
+        }
+        let serve_refs: Vec<&str> = serve.iter().map(String::as_str).collect();
+        let mut server = lab.spawn(Host::Server, "server", &serve_refs)?;
+        server.wait_for("serving", Duration::from_secs(20))?;
+        server
+    };
     let probe_bind = format!("{}:{PROBE_PORT}", a.server);
     let mut listener = match spec.action {
         Action::Connect => {
@@ -691,7 +781,6 @@ pub fn run(spec: &Spec) -> Result<Row> {
     cap_c.terminate(Duration::from_secs(3));
     cap_s.terminate(Duration::from_secs(3));
     listener.take();
-    drop(server);
 
     if std::env::var_os("FTPKIT_LAB_KEEP").is_some() {
         eprintln!("lab {}: keeping {}", spec.id, lab.dir.path().display());
@@ -850,8 +939,8 @@ pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
          Every claim `ftpkit firewall` and `ftpkit explain` make about firewalls and NAT is a row below, measured: the\n\
          hosts are Linux network namespaces joined by veth pairs (documentation addresses 192.0.2.0/24, 198.51.100.0/24,\n\
          203.0.113.0/24, which exist only inside them), each host loads the nftables rules `ftpkit firewall` prints, a\n\
-         NAT router loads `ftpkit firewall --nat ...`, and real sessions run across them (`ftpkit serve` on port 21,\n\
-         `ftpkit ls`). The prediction column is `ftpkit_proto::firewall::predict` on the same set-up (or, for a bare\n\
+         NAT router loads `ftpkit firewall --nat ...`, and real sessions run across them (`ftpkit serve` or vsftpd on port\n\
+         21; `ftpkit ls` or curl). The prediction column is `ftpkit_proto::firewall::predict` on the same set-up (or, for a bare\n\
          connection, the rules' own `Guard::admits_new`); the lab never decides an outcome. The evidence is the client's\n\
          `--trace` lines, the PORT/227 lines as captured by tcpdump on each side when a router rewrote them, the data\n\
          connections' SYNs, and the kernel's conntrack table for the helper rows. A row agrees when both work, or both fail\n\
