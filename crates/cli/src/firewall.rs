@@ -105,7 +105,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             match format {
                 Format::Text => {
                     let why = firewall::explain(mode, side);
-                    format!("{}\n{}\n", firewall::render_text(&channels).trim_end(), why.summary)
+                    format!("{}\n{}\n{}\n", firewall::render_text(&channels).trim_end(), why.summary, data.summary())
                 }
                 Format::Json => firewall::render_json(&channels),
                 Format::Nft => firewall::render_nft_with(&channels, data),

@@ -210,6 +210,24 @@ named_enum!(
     }
 );
 
+impl DataMatch {
+    /// One paragraph on what this form of the rules lets in, for the text rendering.
+    pub const fn summary(self) -> &'static str {
+        match self {
+            DataMatch::Ports => {
+                "Data connections are matched by port ranges: every port of the range is open to new connections, \
+                 whether or not a transfer announced it; this works under TLS too."
+            }
+            DataMatch::Helper => {
+                "With the conntrack helper only the control port is open to new connections: the kernel's FTP helper \
+                 reads each PORT/EPRT/227/229 on the control connection and lets exactly the announced data \
+                 connection in as related; no other port opens. It cannot read a control connection under TLS \
+                 (FTPS), where the data connections are then refused."
+            }
+        }
+    }
+}
+
 impl Side {
     /// The other end of the session.
     pub const fn peer(self) -> Side {

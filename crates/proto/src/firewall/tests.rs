@@ -441,5 +441,7 @@ fn helper_form_opens_the_control_port_only() {
     assert!(ipt.contains("*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"), "{ipt}");
     assert_eq!(render_iptables_with(&client, DataMatch::Ports), render_iptables(&client));
     assert_eq!("HELPER".parse::<DataMatch>(), Ok(DataMatch::Helper));
+    assert!(DataMatch::Helper.summary().contains("cannot read a control connection under TLS"));
+    assert!(DataMatch::Ports.summary().contains("under TLS too"));
     assert_eq!(FirewallError::MixedFamilies.kind(), crate::ErrorKind::Syntax);
 }
