@@ -288,7 +288,8 @@ fn walk(p: &Path, w: &mut Walk) -> bool {
         }
     }
     let readable = !p.tls;
-    let helper_note = if readable { "" } else { " (it cannot: the control connection is under TLS)" };
+    let helper_note =
+        if readable { "" } else { " (the FTP helper cannot read it: the control connection is under TLS)" };
     match p.mode {
         Mode::Passive => passive(p, w, readable, helper_note),
         Mode::Active => active(p, w, readable, helper_note),
