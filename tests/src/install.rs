@@ -135,6 +135,11 @@ fn record(peer: &str, elapsed: Duration) {
     }
 }
 
+/// `program`, installed with `apt-get install PACKAGE` when it is not on `PATH` (the lab's `nft`, `tcpdump`, ...).
+pub fn ensure_apt_program(program: &str, package: &str) -> Result<PathBuf> {
+    ensure_apt(program, program, package)
+}
+
 fn ensure_apt(peer: &str, program: &str, package: &str) -> Result<PathBuf> {
     if let Some(p) = find_program(program) {
         return Ok(p);

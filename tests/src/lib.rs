@@ -8,6 +8,8 @@
 //!   port and a passive range, waited on until their greeting arrives, killed by process group on drop.
 //! * [`FtpkitServer`]: ftpkit's own tokio server, embedded in a background runtime, serving a [`Tree`].
 //! * [`clients`]: `curl`, `lftp`, `ftplib` (Python) and `tnftp` runners, each with a timeout.
+//! * [`lab`]: the network-namespace lab: hosts, NAT routers and nftables rulesets in the kernel, real sessions across
+//!   them, and ftpkit's firewall predictions beside the outcomes.
 //!
 //! Every failure is an [`Error`] that says which peer and why; nothing is skipped silently.
 
@@ -18,6 +20,7 @@ pub mod certs;
 pub mod clients;
 pub mod ftpkit_server;
 pub mod install;
+pub mod lab;
 mod process;
 pub mod servers;
 mod tree;

@@ -12,11 +12,14 @@
 //! - `c`, `c-header [--check]`, `c-install --prefix DIR`: the C library (see `c.rs`).
 //! - `explainer`: builds the in-browser explainer (`--out DIR`), serves it (`--serve`) or tests it in headless
 //!   Chromium (`--test`); see [`explainer`].
+//! - `lab [--test]`: the network-namespace lab: prints ftpkit's firewall and NAT predictions beside the kernel's
+//!   outcomes and writes `docs/LAB.md`, or (`--test`, the CI step) runs its integration tests; see [`lab`].
 
 mod c;
 mod codegen;
 mod explainer;
 mod fuzz;
+mod lab;
 mod python;
 
 use std::env;
@@ -41,12 +44,14 @@ fn main() -> ExitCode {
         "c-install" => c::c_install(&args[1..]),
         "c" => c::ci_step(),
         "explainer" => explainer::explainer(&args[1..]),
+        "lab" => lab::lab(&args[1..]),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <ci|lint|test|fuzz|codegen|python|c|c-header|c-install|explainer|main-job>\n  \
+                "usage: cargo xtask <ci|lint|test|fuzz|codegen|python|c|c-header|c-install|explainer|lab|main-job>\n  \
                  codegen: [--check]\n  fuzz: --smoke [--time S] | --target NAME [--time S] | --seed-corpus | --list\n  \
                  python: [--bench] (the full benchmark instead of its quick smoke)\n  c-header: [--check]\n  c-install: \
-                 --prefix DIR\n  explainer: [--out DIR] [--serve [--port N]] [--test]"
+                 --prefix DIR\n  explainer: [--out DIR] [--serve [--port N]] [--test]\n  lab: [--test] [--only 2a,4c] (root: network \
+                 namespaces)"
             );
             Ok(())
         }
@@ -102,6 +107,9 @@ fn ci() -> Result {
     step("c library (header, C tests, valgrind, ASan, examples, ALG interop, install, bench)", c::ci_step)?;
     step("explainer (wasm build and size, end-to-end tests in headless Chromium)", || {
         explainer::explainer(&["--test".into()])
+    })?;
+    step("lab (network namespaces: ftpkit's firewall and NAT predictions against the kernel)", || {
+        lab::lab(&["--test".into()])
     })?;
     step("main job", main_job)?;
     Ok(())

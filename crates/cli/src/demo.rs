@@ -10,7 +10,7 @@
 use crate::trace::{DataSockets, Echo, Recorder, TlsStep};
 use crate::transfer::{Session, TransferError};
 use crate::url::{FtpUrl, ANONYMOUS_PASS, ANONYMOUS_USER};
-use ftpkit::client::{ClientMode, TlsMode, TlsPolicy as ClientTls};
+use ftpkit::client::{ClientMode, Options, TlsMode, TlsPolicy as ClientTls};
 use ftpkit::server::{Server, TlsPolicy, TlsReuse};
 use ftpkit::tls::TlsConfig;
 use ftpkit_proto::explain::endpoint_sentence;
@@ -92,7 +92,8 @@ fn session(addr: SocketAddr, mode: ClientMode, ca: Option<&Path>) -> Result<Run,
         None => (ClientTls::default(), TlsConfig::default()),
     };
     // Passive with PASV, so the 227 shows the seed's h1,h2,h3,h4,p1,p2 tuple and its port arithmetic.
-    let mut s = Session::open_tls(&url, mode, false, Echo::Quiet, tls).map_err(fail(label))?;
+    let opts = Options { mode, extended_passive: false, ..Options::default() };
+    let mut s = Session::open_tls(&url, opts, Echo::Quiet, tls).map_err(fail(label))?;
     let wrap = |source| TransferError::Ftp { what: format!("{label} session"), source };
     let entries = s.client.list(None).map_err(wrap).map_err(fail(label))?;
     let mut retrieved = Vec::new();

@@ -1,7 +1,9 @@
-//! `ftpkit firewall`: the channels a firewall must open for a mode, on one side, with real ports.
+//! `ftpkit firewall`: the channels a firewall must open for a mode, on one side, with real ports; or (`--nat`) the
+//! rules of a NAT router in front of one side. The rules and the texts are the core's (`ftpkit_proto::firewall`).
 
-use ftpkit_proto::firewall::{self, Mode, PortRange, Ports, Side};
+use ftpkit_proto::firewall::{self, predict, DataMatch, Guard, Mode, Nat, NatRules, Path, PortRange, Ports, Side};
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::process::ExitCode;
 
 /// Output format.
@@ -21,11 +23,54 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Active (PORT/EPRT: the server connects back) or passive (PASV/EPSV: the client connects).
-    #[arg(long, value_parser = parse_mode)]
-    mode: Mode,
+    #[arg(long, value_parser = parse_mode, required_unless_present = "nat")]
+    mode: Option<Mode>,
     /// Whose firewall: the server's or the client's.
+    #[arg(long, value_parser = parse_side, required_unless_present_any = ["nat", "predict"], conflicts_with_all = ["nat", "predict"])]
+    side: Option<Side>,
+    /// Instead of rules: predict whether a transfer in --mode gets through the firewalls and NAT described by
+    /// --client-rules, --server-rules, --nat (--conntrack-helper: the router's helper), --masquerade, --trust-227,
+    /// --extended, --tls; prints each step and where it fails. The model the lab (docs/LAB.md) checks.
+    #[arg(long, requires = "mode")]
+    predict: bool,
+    /// With --predict: the client host loads `ftpkit firewall --mode MODE --side client` (`MODE,helper`: with
+    /// --conntrack-helper).
+    #[arg(long, value_name = "MODE[,helper]", value_parser = parse_rules, requires = "predict")]
+    client_rules: Option<(Mode, DataMatch)>,
+    /// With --predict: the server host loads `ftpkit firewall --mode MODE --side server` (`MODE,helper`: with
+    /// --conntrack-helper).
+    #[arg(long, value_name = "MODE[,helper]", value_parser = parse_rules, requires = "predict")]
+    server_rules: Option<(Mode, DataMatch)>,
+    /// With --predict: the server advertises the NAT's public address in 227 (`ftpkit serve --masquerade`).
+    #[arg(long, requires = "predict")]
+    masquerade: bool,
+    /// With --predict: the client dials the address a 227 names (`ftpkit ls --pasv-address trust`).
+    #[arg(long, requires = "predict")]
+    trust_227: bool,
+    /// With --predict: EPSV/EPRT instead of PASV/PORT.
+    #[arg(long, requires = "predict")]
+    extended: bool,
+    /// With --predict: the control connection is under TLS (FTPS) when the endpoint is announced.
+    #[arg(long, requires = "predict")]
+    tls: bool,
+    /// With --predict: the server accepts PORT/EPRT naming another host (no bounce protection).
+    #[arg(long, requires = "predict")]
+    no_bounce_protection: bool,
+    /// The tight form: the kernel's FTP conntrack helper on the control connection (`ct helper set`), and data
+    /// connections only as `ct state related` (exactly the port PORT/227 announced; blind under TLS).
+    #[arg(long)]
+    conntrack_helper: bool,
+    /// Instead of a host firewall: the rules of a NAT router in front of the client (source NAT) or the server
+    /// (its control port and passive range forwarded); needs --inside and --public; with --conntrack-helper the
+    /// router's FTP helper rewrites PORT/227. With --predict: a NAT router in front of that side.
     #[arg(long, value_parser = parse_side)]
-    side: Side,
+    nat: Option<Side>,
+    /// With --nat: the address of the host behind the router (the client's or the server's private address).
+    #[arg(long)]
+    inside: Option<IpAddr>,
+    /// With --nat: the router's public address.
+    #[arg(long)]
+    public: Option<IpAddr>,
     /// The server's control port.
     #[arg(long, default_value_t = 21)]
     control_port: u16,
@@ -54,6 +99,46 @@ fn parse_side(s: &str) -> Result<Side, String> {
     s.parse().map_err(|e: firewall::FirewallError| e.to_string())
 }
 
+fn parse_rules(s: &str) -> Result<(Mode, DataMatch), String> {
+    let (mode, data) = match s.split_once(',') {
+        Some((m, "helper")) => (m, DataMatch::Helper),
+        Some(_) => return Err("expected MODE or MODE,helper".into()),
+        None => (s, DataMatch::Ports),
+    };
+    Ok((parse_mode(mode)?, data))
+}
+
+/// `--predict`: the core's walk of one transfer through the described path.
+fn prediction(args: &Args, mode: Mode, ports: Ports, format: Format) -> Result<String, String> {
+    let guard =
+        |rules: Option<(Mode, DataMatch)>, side| rules.map(|(m, d)| Guard::new(firewall::rules(m, side, &ports), d));
+    let mut path = Path::new(mode, ports);
+    path.client_firewall = guard(args.client_rules, Side::Client);
+    path.server_firewall = guard(args.server_rules, Side::Server);
+    path.nat = args.nat.map(|side| match side {
+        Side::Client => Nat::Client { helper: args.conntrack_helper },
+        Side::Server => Nat::Server { helper: args.conntrack_helper },
+    });
+    path.masquerade = args.masquerade;
+    path.trust_227 = args.trust_227;
+    path.extended = args.extended;
+    path.tls = args.tls;
+    path.bounce_protection = !args.no_bounce_protection;
+    let p = predict(&path);
+    Ok(match format {
+        Format::Json => {
+            let checks: Vec<serde_json::Value> = p
+                .checks
+                .iter()
+                .map(|c| serde_json::json!({"step": c.step, "at": c.at.phrase(), "passes": c.passes, "what": c.what}))
+                .collect();
+            format!("{}\n", serde_json::json!({"works": p.works, "summary": p.summary(), "checks": checks}))
+        }
+        Format::Text => format!("{}prediction: {}\n", p.render_text(), p.summary()),
+        Format::Nft | Format::Iptables => return Err("--predict writes text or JSON".into()),
+    })
+}
+
 fn parse_range(s: &str) -> Result<PortRange, String> {
     PortRange::parse_field(s, "port range").map_err(|e| e.to_string())
 }
@@ -70,16 +155,33 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     if let Some(r) = args.active_source {
         ports = ports.with_active_source(r);
     }
-    let channels = firewall::rules(args.mode, args.side, &ports);
     let format = if args.json { Format::Json } else { args.format };
-    let text = match format {
-        Format::Text => {
-            let why = firewall::explain(args.mode, args.side);
-            format!("{}\n{}\n", firewall::render_text(&channels).trim_end(), why.summary)
+    let data = if args.conntrack_helper { DataMatch::Helper } else { DataMatch::Ports };
+    let text = match (args.nat, args.inside, args.public, args.mode, args.side) {
+        (_, _, _, Some(mode), _) if args.predict => prediction(args, mode, ports, format)?,
+        (Some(side), Some(inside), Some(public), _, _) => {
+            let nat = NatRules::new(side, inside, public, ports)
+                .map_err(|e| e.to_string())?
+                .with_helper(args.conntrack_helper);
+            match format {
+                Format::Nft | Format::Text => firewall::render_nat_nft(&nat),
+                Format::Iptables => firewall::render_nat_iptables(&nat),
+                Format::Json => return Err("--nat writes nft or iptables rules, not JSON".into()),
+            }
         }
-        Format::Json => firewall::render_json(&channels),
-        Format::Nft => firewall::render_nft(&channels),
-        Format::Iptables => firewall::render_iptables(&channels),
+        (None, _, _, Some(mode), Some(side)) => {
+            let channels = firewall::rules(mode, side, &ports);
+            match format {
+                Format::Text => {
+                    let why = firewall::explain(mode, side);
+                    format!("{}\n{}\n{}\n", firewall::render_text(&channels).trim_end(), why.summary, data.summary())
+                }
+                Format::Json => firewall::render_json(&channels),
+                Format::Nft => firewall::render_nft_with(&channels, data),
+                Format::Iptables => firewall::render_iptables_with(&channels, data),
+            }
+        }
+        _ => return Err("give --mode and --side, or --nat with --inside and --public, or --predict with --mode".into()),
     };
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;

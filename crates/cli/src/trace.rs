@@ -197,7 +197,9 @@ impl Recorder {
 }
 
 /// Puts real ports (and addresses) into a connection's steps: the client's control port, and both ends of the data
-/// connection as the client's socket saw them.
+/// connection as the client's socket saw them. A data end's socket address replaces the announced one: when the
+/// client dialed another address than a 227 named (its NAT policy), the step shows where it really went, and the
+/// timeline's warning says why.
 pub fn fill_ports(dc: &mut DataConnection, control_client: Option<SocketAddr>, data: Option<DataSockets>) {
     for step in &mut dc.steps {
         let is_data = step.number >= 3;
@@ -210,7 +212,11 @@ pub fn fill_ports(dc: &mut DataConnection, control_client: Option<SocketAddr>, d
             };
             if let Some(a) = addr {
                 end.port = Some(a.port());
-                end.ip.get_or_insert(a.ip());
+                if is_data {
+                    end.ip = Some(a.ip());
+                } else {
+                    end.ip.get_or_insert(a.ip());
+                }
             }
         }
     }

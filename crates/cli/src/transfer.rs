@@ -3,7 +3,7 @@
 use crate::trace::{Echo, Recorder};
 use crate::url::{FtpUrl, UrlError};
 use ftpkit::blocking::Client;
-use ftpkit::client::{ClientMode, Error as ClientError, Options, TlsMode, TlsPolicy};
+use ftpkit::client::{ClientMode, Error as ClientError, Options, PasvAddressPolicy, TlsMode, TlsPolicy};
 use ftpkit::tls::TlsConfig;
 use ftpkit_proto::listing::{Entry, EntryKind};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -13,6 +13,7 @@ use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Options shared by `ls`, `get` and `put`.
 #[derive(Debug, Clone, clap::Args)]
@@ -51,6 +52,21 @@ pub struct Common {
     /// firewall's or NAT router's FTP helper can read PORT and 227 again; data connections stay protected.
     #[arg(long)]
     ccc: bool,
+    /// Seconds to wait for the control connection, each reply, and each data connection (default 10, 30, 30).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: Option<u64>,
+    /// Where to connect when a 227 names another address than the server's: `peer` (the control connection's
+    /// address, the default, as curl and ftplib do) or `trust` (the announced address, RFC 959's way).
+    #[arg(long, value_name = "POLICY", value_parser = parse_pasv_address)]
+    pasv_address: Option<PasvAddressPolicy>,
+}
+
+fn parse_pasv_address(s: &str) -> Result<PasvAddressPolicy, String> {
+    match s {
+        "peer" => Ok(PasvAddressPolicy::UseControlPeer),
+        "trust" => Ok(PasvAddressPolicy::TrustServer),
+        _ => Err("expected peer or trust".into()),
+    }
 }
 
 impl Common {
@@ -69,6 +85,18 @@ impl Common {
             ..TlsConfig::default()
         };
         (TlsPolicy { mode, ..TlsPolicy::default() }, config)
+    }
+
+    /// The client options these flags give (mode, timeouts, 227 policy); the caller adds trace and TLS.
+    fn options(&self) -> Options {
+        let mut o = Options { mode: self.mode(), extended_passive: !self.pasv, ..Options::default() };
+        if let Some(t) = self.timeout.map(Duration::from_secs) {
+            (o.connect_timeout, o.reply_timeout, o.data_timeout) = (t, t, t);
+        }
+        if let Some(p) = &self.pasv_address {
+            o.pasv_policy = p.clone();
+        }
+        o
     }
 
     fn mode(&self) -> ClientMode {
@@ -227,14 +255,12 @@ impl Session {
     /// type.
     pub fn open_tls(
         url: &FtpUrl,
-        mode: ClientMode,
-        extended_passive: bool,
+        opts: Options,
         echo: Echo,
         tls: (TlsPolicy, TlsConfig),
     ) -> Result<Session, TransferError> {
         let addr = url.authority();
         let connect_err = |source: ClientError| TransferError::Connect { addr: addr.clone(), source };
-        let opts = Options::default();
         let mut last = None;
         let mut stream = None;
         for a in addr.to_socket_addrs().map_err(|e| connect_err(e.into()))? {
@@ -255,8 +281,7 @@ impl Session {
         if let (Ok(l), Ok(p)) = (stream.local_addr(), stream.peer_addr()) {
             recorder.set_control(l, p);
         }
-        let opts =
-            Options { mode, extended_passive, trace: Some(recorder.tracer()), tls: tls.0, tls_config: tls.1, ..opts };
+        let opts = Options { trace: Some(recorder.tracer()), tls: tls.0, tls_config: tls.1, ..opts };
         let mut client = Client::from_stream(stream, opts).map_err(connect_err)?;
         client.login(&url.user, &url.password).map_err(|source| TransferError::Login {
             addr: addr.clone(),
@@ -286,7 +311,7 @@ fn open_session(url: &str, common: &Common) -> Result<(FtpUrl, Session), Transfe
     let (url, implicit) = FtpUrl::parse_with_tls(url)?;
     let echo = if common.trace { Echo::Stderr } else { Echo::Quiet };
     let tls = common.tls(&url, implicit);
-    let mut session = Session::open_tls(&url, common.mode(), !common.pasv, echo, tls)?;
+    let mut session = Session::open_tls(&url, common.options(), echo, tls)?;
     if common.ccc {
         session.client.ccc().map_err(|source| TransferError::Ftp { what: "CCC".into(), source })?;
     }

@@ -111,3 +111,53 @@ fn firewall_json_matches_the_seed_for_passive_server() {
     let bad = ftpkit(&["firewall", "--mode", "sideways", "--side", "server"], None);
     assert!(!bad.status.success());
 }
+
+#[test]
+fn firewall_helper_nat_and_predict_variants() {
+    let text = |args: &[&str]| {
+        let out = ftpkit(args, None);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let helper = text(&["firewall", "--mode", "passive", "--side", "server", "--conntrack-helper", "--format", "nft"]);
+    assert!(helper.contains("tcp dport 21 ct state new ct helper set \"ftpkit-ftp\" accept"), "{helper}");
+    assert!(!helper.contains("tcp dport 1024-65535"), "{helper}");
+    let nat = text(&[
+        "firewall",
+        "--nat",
+        "client",
+        "--inside",
+        "192.0.2.2",
+        "--public",
+        "203.0.113.1",
+        "--format",
+        "iptables",
+    ]);
+    assert!(nat.contains("-A POSTROUTING -s 192.0.2.2/32 -j SNAT --to-source 203.0.113.1"), "{nat}");
+    let no_public = ftpkit(&["firewall", "--nat", "client", "--inside", "192.0.2.2"], None);
+    assert!(!no_public.status.success());
+    // The seed's "main problem", and NAT breaking active mode unless the router's helper reads PORT in clear.
+    let p = text(&["firewall", "--predict", "--mode", "active", "--client-rules", "passive"]);
+    assert!(p.ends_with("prediction: fails at step 3 (the client's firewall): the server's data connection from port 20 to the client's port: dropped (this host's ports 1024-65535, the peer's 20): no rule lets it through as a new connection\n"), "{p}");
+    assert!(text(&["firewall", "--predict", "--mode", "active", "--client-rules", "passive,helper"])
+        .ends_with("prediction: works\n"));
+    assert!(text(&["firewall", "--predict", "--mode", "active", "--nat", "client", "--conntrack-helper"])
+        .ends_with("prediction: works\n"));
+    let tls = text(&[
+        "firewall",
+        "--predict",
+        "--mode",
+        "active",
+        "--nat",
+        "client",
+        "--conntrack-helper",
+        "--tls",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&tls).expect("JSON");
+    assert_eq!(v["works"], false);
+    assert_eq!(v["checks"][0]["at"], "the FTP server");
+    assert!(!ftpkit(&["firewall", "--predict", "--mode", "active", "--client-rules", "passive,nope"], None)
+        .status
+        .success());
+}

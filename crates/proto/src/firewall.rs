@@ -38,9 +38,15 @@ use core::fmt;
 use core::str::FromStr;
 use std::net::IpAddr;
 
+mod nat;
+mod predict;
 mod render;
 
-pub use render::{render_iptables, render_json, render_nft, render_text};
+pub use nat::{render_nat_iptables, render_nat_nft, NatRules};
+pub use predict::{predict, At, Check, Guard, Nat, NewConnection, Path, Prediction};
+pub use render::{
+    render_iptables, render_iptables_with, render_json, render_nft, render_nft_with, render_text, NFT_HELPER,
+};
 
 /// Errors building [`PortRange`] and [`Ports`] values or parsing the names of this module's enums.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +90,9 @@ pub enum FirewallError {
         /// The accepted names, for the message.
         expected: &'static str,
     },
+    /// A NAT router's inside and public addresses were of different families.
+    #[error("NAT addresses: the inside and the public address must both be IPv4 or both IPv6")]
+    MixedFamilies,
 }
 
 impl FirewallError {
@@ -93,7 +102,9 @@ impl FirewallError {
             FirewallError::ZeroPort { .. }
             | FirewallError::ReversedRange { .. }
             | FirewallError::PortTooLarge { .. } => crate::ErrorKind::Range,
-            FirewallError::BadRangeSyntax { .. } | FirewallError::UnknownName { .. } => crate::ErrorKind::Syntax,
+            FirewallError::BadRangeSyntax { .. } | FirewallError::UnknownName { .. } | FirewallError::MixedFamilies => {
+                crate::ErrorKind::Syntax
+            }
         }
     }
 }
@@ -187,6 +198,35 @@ named_enum!(
         Server => "server",
     }
 );
+
+named_enum!(
+    /// How a firewall recognises an FTP data connection.
+    DataMatch, "data match", "ports, helper", {
+        /// By its port ranges: a rule per data channel with `ct state new` (works under TLS; opens whole ranges).
+        Ports => "ports",
+        /// By the kernel's FTP conntrack helper: the control connection gets `ct helper set`, and a data connection
+        /// passes only as `related` to the PORT/227 the helper read (exactly one port; blind under TLS).
+        Helper => "helper",
+    }
+);
+
+impl DataMatch {
+    /// One paragraph on what this form of the rules lets in, for the text rendering.
+    pub const fn summary(self) -> &'static str {
+        match self {
+            DataMatch::Ports => {
+                "Data connections are matched by port ranges: every port of the range is open to new connections, \
+                 whether or not a transfer announced it; this works under TLS too."
+            }
+            DataMatch::Helper => {
+                "With the conntrack helper only the control port is open to new connections: the kernel's FTP helper \
+                 reads each PORT/EPRT/227/229 on the control connection and lets exactly the announced data \
+                 connection in as related; no other port opens. It cannot read a control connection under TLS \
+                 (FTPS), where the data connections are then refused."
+            }
+        }
+    }
+}
 
 impl Side {
     /// The other end of the session.

@@ -1,6 +1,6 @@
 //! Renderers: channels to text, JSON, nftables and iptables-save. Pure functions returning `String`.
 
-use super::{Channel, Direction, Host, PortRange, Side};
+use super::{Channel, DataMatch, Direction, Host, PortRange, Purpose, Side};
 use core::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -158,6 +158,29 @@ fn nft_addr(out: &mut String, which: &str, host: Host) {
     }
 }
 
+/// The name of the conntrack helper object the helper-form rules declare and assign.
+pub const NFT_HELPER: &str = "ftpkit-ftp";
+
+/// Why a channel gets no rule of its own, or `None` when it opens a connection that needs one.
+fn passed_without_rule(c: &Channel, data: DataMatch) -> Option<&'static str> {
+    if c.is_reply_traffic() {
+        return Some("passed by the established,related rule above");
+    }
+    if data == DataMatch::Helper && c.purpose == Purpose::Data {
+        return Some(
+            "passed as related: the FTP helper read the PORT/227 on the control connection and expects exactly that \
+             connection; no other port is open",
+        );
+    }
+    None
+}
+
+/// An nftables ruleset (for `nft -f`) that passes these channels and drops everything else: [`render_nft_with`]
+/// with [`DataMatch::Ports`].
+pub fn render_nft(channels: &[Channel]) -> String {
+    render_nft_with(channels, DataMatch::Ports)
+}
+
 /// An nftables ruleset (for `nft -f`) that passes these channels and drops everything else.
 ///
 /// Assumptions, stated in the output's header too:
@@ -168,37 +191,49 @@ fn nft_addr(out: &mut String, which: &str, host: Host) {
 /// - connection tracking: each chain first accepts `ct state established,related`, which carries all reply traffic
 ///   and the later packets of every accepted connection. Only channels that open a connection get a rule, with
 ///   `ct state new`; reply channels are listed as comments.
-/// - the FTP conntrack helper is not required: data connections are matched by their port ranges. With a helper the
-///   data rules could shrink to `related`, which this snippet does not assume.
+/// - [`DataMatch::Ports`]: data connections are matched by their port ranges; no helper is needed.
+///   [`DataMatch::Helper`]: the table declares a conntrack helper object of type `"ftp"` ([`NFT_HELPER`]), the
+///   control connection's rule assigns it (`ct helper set`), and data channels get no rule: the helper reads each
+///   PORT/EPRT/227/229 on the control connection and lets exactly the announced connection in as `related`. It
+///   cannot read a control connection under TLS.
 /// - roles without an address (`server`, `client`, `any`) match any address; [`Host::Addr`] becomes `ip`/`ip6 saddr`
 ///   or `daddr`.
-pub fn render_nft(channels: &[Channel]) -> String {
+pub fn render_nft_with(channels: &[Channel], data: DataMatch) -> String {
     let mut out = String::new();
     out.push_str(
         "# ftpkit FTP firewall rules for nftables (nft -f).\n\
          # Default-drop input and output chains; reply traffic passes as ct state established,related.\n\
          # Passes FTP only: add loopback, SSH and other services before loading this on a real host.\n",
     );
+    if data == DataMatch::Helper {
+        out.push_str(
+            "# Data connections: only those the kernel's FTP helper expects (ct state related); it cannot read\n\
+             # PORT/227 inside TLS.\n",
+        );
+    }
     out.push_str("table inet ftpkit {\n");
+    if data == DataMatch::Helper {
+        let _ = writeln!(out, "\tct helper {NFT_HELPER} {{\n\t\ttype \"ftp\" protocol tcp;\n\t\tl3proto inet;\n\t}}");
+    }
     for (chain, dir) in [("input", Direction::Inbound), ("output", Direction::Outbound)] {
         let _ = writeln!(out, "\tchain {chain} {{");
         let _ = writeln!(out, "\t\ttype filter hook {chain} priority 0; policy drop;");
         out.push_str("\t\tct state established,related accept\n");
         for c in channels.iter().filter(|c| c.direction == dir) {
             let _ = writeln!(out, "\t\t# {}", comment(c));
-            if c.is_reply_traffic() {
-                out.push_str("\t\t# (passed by the ct state established,related rule above)\n");
+            if let Some(why) = passed_without_rule(c, data) {
+                let _ = writeln!(out, "\t\t# ({why})");
                 continue;
             }
             out.push_str("\t\t");
             nft_addr(&mut out, "saddr", c.from.host);
             nft_addr(&mut out, "daddr", c.to.host);
-            let _ = writeln!(
-                out,
-                "tcp sport {} tcp dport {} ct state new accept",
-                nft_range(c.from.ports),
-                nft_range(c.to.ports)
-            );
+            let _ =
+                write!(out, "tcp sport {} tcp dport {} ct state new ", nft_range(c.from.ports), nft_range(c.to.ports));
+            if data == DataMatch::Helper && c.purpose == Purpose::Control {
+                let _ = write!(out, "ct helper set \"{NFT_HELPER}\" ");
+            }
+            out.push_str("accept\n");
         }
         out.push_str("\t}\n");
     }
@@ -226,6 +261,18 @@ fn ipt_addr(out: &mut String, flag: &str, host: Host) {
     }
 }
 
+/// iptables-save lines (for `iptables-restore`) that pass these channels and drop everything else:
+/// [`render_iptables_with`] with [`DataMatch::Ports`].
+pub fn render_iptables(channels: &[Channel]) -> String {
+    render_iptables_with(channels, DataMatch::Ports)
+}
+
+fn ipt_match(out: &mut String, c: &Channel) {
+    ipt_addr(out, "-s", c.from.host);
+    ipt_addr(out, "-d", c.to.host);
+    let _ = write!(out, " -p tcp -m tcp --sport {} --dport {}", ipt_range(c.from.ports), ipt_range(c.to.ports));
+}
+
 /// iptables-save lines (for `iptables-restore`) that pass these channels and drop everything else.
 ///
 /// Assumptions, stated in the output's header too:
@@ -234,35 +281,44 @@ fn ipt_addr(out: &mut String, flag: &str, host: Host) {
 ///   FTP only: loopback, SSH, DNS and the rest need their own rules before it is loaded on a real host.
 /// - conntrack: each chain first accepts `--ctstate RELATED,ESTABLISHED` (all reply traffic and later packets of
 ///   accepted connections); channels that open a connection get a `--ctstate NEW` rule; reply channels are comments.
+/// - [`DataMatch::Helper`]: a `raw` table assigns the kernel's `ftp` helper to the control connection (`-j CT
+///   --helper ftp`, in `PREROUTING` for an inbound control connection, `OUTPUT` for an outbound one) and data
+///   channels get no rule: they pass as `RELATED`.
 /// - ranges are written `A:B`, the iptables form. Addresses (from [`Host::Addr`]) are written as given: channels with
 ///   IPv6 addresses make an `ip6tables-restore` file, so do not mix address families in one call.
-pub fn render_iptables(channels: &[Channel]) -> String {
+pub fn render_iptables_with(channels: &[Channel], data: DataMatch) -> String {
     let mut out = String::new();
     out.push_str(
         "# ftpkit FTP firewall rules, iptables-save format (iptables-restore).\n\
          # filter table, default-drop INPUT and OUTPUT; reply traffic passes as RELATED,ESTABLISHED.\n\
-         # Passes FTP only: add loopback, SSH and other services before loading this on a real host.\n\
-         *filter\n\
-         :INPUT DROP [0:0]\n\
-         :OUTPUT DROP [0:0]\n",
+         # Passes FTP only: add loopback, SSH and other services before loading this on a real host.\n",
     );
+    if data == DataMatch::Helper {
+        out.push_str("# raw table: the kernel's FTP helper on the control connection; data passes as RELATED.\n*raw\n");
+        out.push_str(":PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+        for c in channels.iter().filter(|c| c.purpose == Purpose::Control && !c.is_reply_traffic()) {
+            let chain = match c.direction {
+                Direction::Inbound => "PREROUTING",
+                Direction::Outbound => "OUTPUT",
+            };
+            let _ = write!(out, "-A {chain}");
+            ipt_match(&mut out, c);
+            out.push_str(" -j CT --helper ftp\n");
+        }
+        out.push_str("COMMIT\n");
+    }
+    out.push_str("*filter\n:INPUT DROP [0:0]\n:OUTPUT DROP [0:0]\n");
     for (chain, dir) in [("INPUT", Direction::Inbound), ("OUTPUT", Direction::Outbound)] {
         let _ = writeln!(out, "-A {chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
         for c in channels.iter().filter(|c| c.direction == dir) {
             let _ = writeln!(out, "# {}", comment(c));
-            if c.is_reply_traffic() {
-                out.push_str("# (passed by the RELATED,ESTABLISHED rule above)\n");
+            if let Some(why) = passed_without_rule(c, data) {
+                let _ = writeln!(out, "# ({why})");
                 continue;
             }
             let _ = write!(out, "-A {chain}");
-            ipt_addr(&mut out, "-s", c.from.host);
-            ipt_addr(&mut out, "-d", c.to.host);
-            let _ = writeln!(
-                out,
-                " -p tcp -m tcp --sport {} --dport {} -m conntrack --ctstate NEW -j ACCEPT",
-                ipt_range(c.from.ports),
-                ipt_range(c.to.ports)
-            );
+            ipt_match(&mut out, c);
+            out.push_str(" -m conntrack --ctstate NEW -j ACCEPT\n");
         }
     }
     out.push_str("COMMIT\n");

@@ -413,3 +413,35 @@ fn empty_inputs() {
     assert!(render_nft(&[]).contains("policy drop"));
     assert!(render_iptables(&[]).ends_with("COMMIT\n"));
 }
+
+#[test]
+fn helper_form_opens_the_control_port_only() {
+    let server = rules(Mode::Passive, Side::Server, &Ports::default());
+    let nft = render_nft_with(&server, DataMatch::Helper);
+    let rules_only: Vec<&str> = nft.lines().map(str::trim).filter(|l| l.starts_with("tcp ")).collect();
+    assert_eq!(rules_only, ["tcp sport 1024-65535 tcp dport 21 ct state new ct helper set \"ftpkit-ftp\" accept"]);
+    assert!(
+        nft.contains("\tct helper ftpkit-ftp {\n\t\ttype \"ftp\" protocol tcp;\n\t\tl3proto inet;\n\t}\n"),
+        "{nft}"
+    );
+    assert!(nft.contains("# (passed as related: the FTP helper"), "{nft}");
+    assert_eq!(render_nft_with(&server, DataMatch::Ports), render_nft(&server));
+    let client = rules(Mode::Active, Side::Client, &Ports::default());
+    let ipt = render_iptables_with(&client, DataMatch::Helper);
+    let rules_only: Vec<&str> = ipt.lines().filter(|l| l.starts_with("-A ")).collect();
+    assert_eq!(
+        rules_only,
+        [
+            "-A OUTPUT -p tcp -m tcp --sport 1024:65535 --dport 21 -j CT --helper ftp",
+            "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+            "-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+            "-A OUTPUT -p tcp -m tcp --sport 1024:65535 --dport 21 -m conntrack --ctstate NEW -j ACCEPT",
+        ]
+    );
+    assert!(ipt.contains("*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"), "{ipt}");
+    assert_eq!(render_iptables_with(&client, DataMatch::Ports), render_iptables(&client));
+    assert_eq!("HELPER".parse::<DataMatch>(), Ok(DataMatch::Helper));
+    assert!(DataMatch::Helper.summary().contains("cannot read a control connection under TLS"));
+    assert!(DataMatch::Ports.summary().contains("under TLS too"));
+    assert_eq!(FirewallError::MixedFamilies.kind(), crate::ErrorKind::Syntax);
+}

@@ -1,0 +1,87 @@
+//! `cargo xtask lab` (or `cargo run -p ftpkit-interop --bin lab -- [--write FILE]`): runs every scenario of the
+//! network-namespace lab (`--only 2a,4c`: those rows), prints the table (ftpkit's prediction beside the kernel's
+//! outcome) and, with `--write FILE`, writes it as Markdown. Exits non-zero when a prediction and an outcome disagree or a row cannot run.
+
+use ftpkit_interop::lab::{self, scenarios};
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let write = args.iter().position(|a| a == "--write").and_then(|i| args.get(i + 1)).cloned();
+    match lab::gate() {
+        Ok(true) => {}
+        Ok(false) => return ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lab: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    if let Err(e) = lab::ensure_tools() {
+        eprintln!("lab: {e}");
+        return ExitCode::FAILURE;
+    }
+    let start = Instant::now();
+    let checked = match scenarios::check_rules_load() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("lab: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let only: Vec<&str> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.split(',').collect())
+        .unwrap_or_default();
+    let specs: Vec<_> = scenarios::specs().into_iter().filter(|s| only.is_empty() || only.contains(&s.id)).collect();
+    let results = scenarios::run_all(&specs, 4);
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for r in results {
+        match r {
+            Ok(row) => rows.push(row),
+            Err(e) => {
+                eprintln!("lab: a row could not run: {e}");
+                failed = true;
+            }
+        }
+    }
+    for r in &rows {
+        let mark = if r.agrees() { "ok  " } else { "MISMATCH" };
+        println!(
+            "{mark} {:>3} {:<15} predicted: {}\n{:>24}observed:  {}\n{:>24}fails at:  {} (predicted) / {} (observed)",
+            r.spec.id,
+            r.spec.mode(),
+            r.predicted,
+            "",
+            r.observed,
+            "",
+            scenarios::place(r.predicted_at),
+            scenarios::place(r.observed_at)
+        );
+        for e in &r.evidence {
+            println!("{:>24}  {e}", "");
+        }
+    }
+    let agree = rows.iter().filter(|r| r.agrees()).count();
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "\n{agree} of {} rows agree; {checked} rulesets loaded with nft -c / iptables-restore --test; {elapsed:.1} s",
+        rows.len()
+    );
+    if let Some(path) = write {
+        let doc = lab::scenarios::document(&rows, checked, elapsed);
+        if let Err(e) = std::fs::write(&path, doc) {
+            eprintln!("lab: cannot write {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+        println!("wrote {path}");
+    }
+    if failed || agree != rows.len() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
