@@ -65,6 +65,13 @@ pub fn ensure_lftp() -> Result<PathBuf> {
     ONCE.get_or_init(|| ensure_apt("lftp", "lftp", "lftp")).clone()
 }
 
+/// HAProxy (Debian's package; `/usr/sbin/haproxy`), installed with apt when missing. The tests start their own
+/// instance on loopback with their own config; the package's service is not used.
+pub fn ensure_haproxy() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| ensure_apt("haproxy", "haproxy", "haproxy")).clone()
+}
+
 /// `curl`, installed with apt when missing.
 pub fn ensure_curl() -> Result<PathBuf> {
     static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();

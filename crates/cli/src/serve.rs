@@ -1,6 +1,6 @@
 //! `ftpkit serve`: the embedded tokio server on a directory.
 
-use ftpkit::server::{Access, Masquerade, Server, TlsPolicy, TlsReuse};
+use ftpkit::server::{Access, Cidr, Masquerade, ProxyPolicy, Server, TlsPolicy, TlsReuse};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +44,14 @@ pub struct Args {
     /// warn, or do not check. Default: require with --require-tls, else warn.
     #[arg(long, value_parser = parse_reuse)]
     tls_reuse: Option<TlsReuse>,
+    /// Behind a load balancer (HAProxy `send-proxy`/`send-proxy-v2`): every control connection must come from a
+    /// --trusted-proxy and start with a PROXY protocol header (v1 or v2), whose client address the server then
+    /// checks and logs. Passive data connections from the proxy must carry one too.
+    #[arg(long, requires = "trusted_proxies")]
+    proxy_protocol: bool,
+    /// An address or network (CIDR) of the load balancer, e.g. 10.0.0.5 or 10.0.0.0/24 (repeatable).
+    #[arg(long = "trusted-proxy", requires = "proxy_protocol")]
+    trusted_proxies: Vec<Cidr>,
 }
 
 fn parse_reuse(s: &str) -> Result<TlsReuse, String> {
@@ -102,6 +110,9 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             if let Some(addr) = args.tls_implicit_bind {
                 b = b.implicit_tls_bind(addr);
             }
+        }
+        if args.proxy_protocol {
+            b = b.proxy_protocol(ProxyPolicy::new(args.trusted_proxies.clone()));
         }
         let server = b.build().await.map_err(|e| format!("cannot serve {} on {}: {e}", dir.display(), args.bind))?;
         let addr = server.local_addr().map_err(|e| e.to_string())?;

@@ -210,7 +210,19 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
                 finish(&mut session, &mut io, &mut work, done);
             },
             accepted = accept(io.listener.as_ref()), if io.listener.is_some() => {
-                if let Ok((stream, from)) = accepted {
+                if let Ok((mut stream, from)) = accepted {
+                    // Through a load balancer, the data connection's PROXY header names its real source. Read
+                    // here, bounded by the header timeout (a trusted proxy sends it at once).
+                    let from = match &shared.settings.proxy {
+                        None => from,
+                        Some(policy) => match super::proxy::client_of(policy, &mut stream, from, false).await {
+                            Ok((source, _)) => source,
+                            Err(e) => {
+                                tracing::info!(%peer, %from, error = %e, "data connection refused: PROXY protocol");
+                                continue;
+                            }
+                        },
+                    };
                     match session.handle_data_accepted(from) {
                         DataVerdict::Use => io.data = Some(stream),
                         DataVerdict::Refuse(why) => {

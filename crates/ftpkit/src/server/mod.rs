@@ -29,9 +29,11 @@
 mod conn;
 mod data;
 pub mod fs;
+mod proxy;
 #[cfg(feature = "tls")]
 pub mod tls;
 
+pub use crate::proto::proxy::{Cidr, ProxyPolicy};
 use crate::proto::session::server::ServerConfig;
 pub use crate::proto::session::server::{Access, Masquerade, TlsPolicy, TlsReuse};
 use std::collections::HashMap;
@@ -102,6 +104,8 @@ pub(crate) struct Settings {
     pub data_timeout: Duration,
     pub max_sessions: usize,
     pub max_per_ip: usize,
+    /// The PROXY protocol: off (`None`), or the trusted proxies every control connection must come from.
+    pub proxy: Option<ProxyPolicy>,
 }
 
 /// Where the server's certificate comes from.
@@ -185,6 +189,15 @@ impl Builder {
     /// At most this many sessions from one client address (default 16).
     pub fn max_sessions_per_ip(mut self, n: usize) -> Self {
         self.settings.max_per_ip = n;
+        self
+    }
+    /// The PROXY protocol (v1 or v2) on every control connection, for a server behind a load balancer such as
+    /// HAProxy (`send-proxy-v2`): connections are taken only from `policy.trusted`, each must begin with a valid
+    /// header (within `policy.header_timeout`), and the header's source address is the client the session checks
+    /// (bounce, data source), counts (per-address limit) and logs. A passive data connection from a trusted proxy
+    /// must carry a header too; one from elsewhere is checked by its own address. Off by default.
+    pub fn proxy_protocol(mut self, policy: ProxyPolicy) -> Self {
+        self.settings.proxy = Some(policy);
         self
     }
     /// The whole session policy at once (bounce protection, data-source check, greeting, ...).
@@ -348,6 +361,7 @@ impl Server {
                 data_timeout: Duration::from_secs(30),
                 max_sessions: 512,
                 max_per_ip: 16,
+                proxy: None,
             },
             users: StaticUsers::default(),
             auth: None,
@@ -407,28 +421,37 @@ impl Server {
         None
     }
 
-    fn admit(&self, stream: tokio::net::TcpStream, peer: SocketAddr, implicit: bool) {
+    fn admit(&self, stream: tokio::net::TcpStream, from: SocketAddr, implicit: bool) {
         let shared = self.shared.clone();
         let total = shared.sessions.fetch_add(1, Ordering::AcqRel) + 1;
-        let per_ip = {
-            let mut map = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-            let n = map.entry(peer.ip()).or_insert(0);
-            *n += 1;
-            *n
-        };
-        let refuse = if total > shared.settings.max_sessions {
-            Some("421 Too many sessions, try again later.\r\n")
-        } else if per_ip > shared.settings.max_per_ip {
-            Some("421 Too many sessions from your address.\r\n")
-        } else {
-            None
-        };
         tokio::spawn(async move {
-            let _guard = SessionGuard { shared: shared.clone(), ip: peer.ip() };
+            let mut guard = SessionGuard { shared: shared.clone(), ip: None };
+            let mut stream = stream;
+            // Behind a load balancer the client is the one its PROXY header names; no header, no session.
+            let peer = match &shared.settings.proxy {
+                None => from,
+                Some(policy) => match proxy::client_of(policy, &mut stream, from, true).await {
+                    Ok((peer, header)) => {
+                        tracing::info!(client = %peer, proxy = %from, version = header.map(|h| h.version), "PROXY header");
+                        peer
+                    }
+                    Err(e) => {
+                        tracing::warn!(%from, error = %e, "connection refused: PROXY protocol");
+                        return;
+                    }
+                },
+            };
+            let per_ip = guard.count(peer.ip());
+            let refuse = if total > shared.settings.max_sessions {
+                Some("421 Too many sessions, try again later.\r\n")
+            } else if per_ip > shared.settings.max_per_ip {
+                Some("421 Too many sessions from your address.\r\n")
+            } else {
+                None
+            };
             if let Some(text) = refuse {
                 tracing::info!(%peer, "session refused: {}", text.trim_end());
                 use tokio::io::AsyncWriteExt;
-                let mut stream = stream;
                 let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(text.as_bytes())).await;
                 return;
             }
@@ -449,17 +472,30 @@ async fn accept_implicit(l: Option<&TcpListener>) -> io::Result<(tokio::net::Tcp
 /// Decrements the session counters when a session task ends, however it ends.
 struct SessionGuard {
     shared: Arc<Shared>,
-    ip: IpAddr,
+    /// The client address counted in `per_ip`, once known (after the PROXY header, if any).
+    ip: Option<IpAddr>,
+}
+
+impl SessionGuard {
+    /// Counts one more session from `ip`; returns how many there are now.
+    fn count(&mut self, ip: IpAddr) -> usize {
+        let mut map = self.shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        *n += 1;
+        self.ip = Some(ip);
+        *n
+    }
 }
 
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         self.shared.sessions.fetch_sub(1, Ordering::AcqRel);
+        let Some(ip) = self.ip else { return };
         let mut map = self.shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = map.get_mut(&self.ip) {
+        if let Some(n) = map.get_mut(&ip) {
             *n -= 1;
             if *n == 0 {
-                map.remove(&self.ip);
+                map.remove(&ip);
             }
         }
     }
