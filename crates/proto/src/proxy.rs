@@ -36,6 +36,8 @@ pub const MAX_HEADER: usize = 16 + 1024;
 
 /// The v2 signature, the first 12 bytes of every v2 header.
 const V2_SIGNATURE: &[u8; 12] = b"\r\n\r\n\0\r\nQUIT\n";
+/// The longest v1 header, CRLF included (the spec's bound).
+const V1_MAX: usize = 107;
 /// The start of every v1 header.
 const V1_PREFIX: &[u8; 6] = b"PROXY ";
 
@@ -306,13 +308,18 @@ fn parse_v1(bytes: &[u8]) -> Result<HeaderStatus, ProxyError> {
     if bytes[..n] != V1_PREFIX[..n] {
         return Err(ProxyError::NoHeader);
     }
-    // The header ends at the first CR, which must be followed by LF (ppp checks); look no further than that.
-    let Some(cr) = memchr::memchr(b'\r', bytes) else {
-        return if bytes.len() >= 107 { Err(ProxyError::TooLong) } else { Ok(HeaderStatus::Incomplete) };
-    };
-    if cr + 1 >= bytes.len() {
-        return Ok(HeaderStatus::Incomplete);
+    // The header ends at the first CR, which must be followed by LF (ppp checks); look no further than that. Before
+    // it: printable ASCII only, at most 107 bytes with the CRLF (the spec's bound), found out as the bytes arrive.
+    let cr = memchr::memchr(b'\r', bytes);
+    let line = &bytes[..cr.unwrap_or(bytes.len())];
+    if let Some(bad) = line.iter().position(|b| !(0x20..=0x7e).contains(b)) {
+        let why = format!("byte {bad} is 0x{:02x}, not printable ASCII", line[bad]);
+        return Err(ProxyError::Malformed { version: 1, why });
     }
+    if line.len() + 2 > V1_MAX {
+        return Err(ProxyError::TooLong);
+    }
+    let Some(cr) = cr.filter(|&cr| cr + 1 < bytes.len()) else { return Ok(HeaderStatus::Incomplete) };
     let header =
         v1::Header::try_from(&bytes[..cr + 2]).map_err(|e| ProxyError::Malformed { version: 1, why: e.to_string() })?;
     let proxied = match header.addresses {
@@ -469,6 +476,15 @@ mod tests {
     fn headers_are_bounded() {
         let long = [b"PROXY TCP4 ".as_slice(), &[b'1'; 120]].concat();
         assert_eq!(parse_header(&long), Err(ProxyError::TooLong));
+        // Found by the fuzzer: a line end after the bound was taken for an incomplete header.
+        let long = [b"PROXY TCP4 ".as_slice(), &[b'1'; 120], b"\r"].concat();
+        assert_eq!(parse_header(&long), Err(ProxyError::TooLong));
+        let exact = format!("PROXY UNKNOWN {}\r\n", "x".repeat(91));
+        assert_eq!(exact.len(), 107);
+        assert!(matches!(parse_header(exact.as_bytes()), Ok(HeaderStatus::Complete(h)) if h.len == 107));
+        assert_eq!(parse_header(format!("PROXY UNKNOWN {}\r\n", "x".repeat(92)).as_bytes()), Err(ProxyError::TooLong));
+        // Binary bytes in a v1 line are refused as they arrive, not at the bound.
+        assert!(matches!(parse_header(b"PROXY TC\0"), Err(ProxyError::Malformed { version: 1, .. })));
         let mut v2 = V2_SIGNATURE.to_vec();
         v2.extend_from_slice(&[0x21, 0x11, 0xff, 0xff]);
         assert_eq!(parse_header(&v2), Err(ProxyError::TooLong));
