@@ -3,7 +3,8 @@
 //!
 //! Every protocol decision — login gating, FTP bounce and privileged-port refusal, the passive data connection's
 //! source check, path normalisation, reply codes — is the session's. This module only accepts connections, maps
-//! the session's requests onto the jailed file system ([`fs::Jail`]) and sockets, and reports back.
+//! the session's requests onto a storage back end ([`Storage`]: by default the jailed local file system,
+//! [`LocalStorage`] over [`fs::Jail`]) and sockets, and reports back.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -30,12 +31,13 @@ mod conn;
 mod data;
 pub mod fs;
 mod proxy;
+pub mod storage;
 #[cfg(feature = "tls")]
 pub mod tls;
 
 pub use crate::proto::proxy::{Cidr, ProxyPolicy};
 use crate::proto::session::server::ServerConfig;
-pub use crate::proto::session::server::{Access, Masquerade, TlsPolicy, TlsReuse};
+pub use crate::proto::session::server::{Access, Masquerade, StorageCaps, TlsPolicy, TlsReuse};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -44,6 +46,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+pub use storage::{LocalStorage, MemoryStorage, Storage};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -127,6 +130,7 @@ pub struct Builder {
     settings: Settings,
     users: StaticUsers,
     auth: Option<Arc<dyn Authenticator>>,
+    storage: Option<Arc<dyn Storage>>,
 }
 
 impl Builder {
@@ -200,6 +204,13 @@ impl Builder {
         self.settings.proxy = Some(policy);
         self
     }
+    /// Keeps the files in `storage` instead of the local root (every user sees the same tree; account roots and
+    /// the anonymous root apply to the local back end only). The session answers what the back end cannot do
+    /// (its [`Storage::capabilities`]) with 502/504.
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
     /// The whole session policy at once (bounce protection, data-source check, greeting, ...).
     pub fn session_config(mut self, c: ServerConfig) -> Self {
         self.settings.session = c;
@@ -235,8 +246,14 @@ impl Builder {
     pub async fn build(self) -> io::Result<Server> {
         #[allow(unused_mut)]
         let mut settings = self.settings;
-        // Fail early on a root that cannot be opened.
-        fs::Jail::open(&settings.root)?;
+        // Fail early on a root that cannot be opened; tell the session what the back end can do.
+        match &self.storage {
+            Some(s) => settings.session.storage = s.capabilities(),
+            None => {
+                fs::Jail::open(&settings.root)?;
+                settings.session.storage = StorageCaps::ALL;
+            }
+        }
         #[cfg(feature = "tls")]
         let tls = match self.tls {
             Some(TlsSource::Pem(cert, key)) => Some(tls::TlsShared::new(tls::load_pem(&cert, &key)?)),
@@ -274,6 +291,7 @@ impl Builder {
                 #[cfg(feature = "tls")]
                 tls,
                 auth,
+                storage: self.storage,
                 sessions: AtomicUsize::new(0),
                 per_ip: Mutex::new(HashMap::new()),
                 next_passive: AtomicU32::new(0),
@@ -292,6 +310,8 @@ pub(crate) struct Shared {
     #[cfg(feature = "tls")]
     pub tls: Option<tls::TlsShared>,
     pub auth: Arc<dyn Authenticator>,
+    /// A shared back end; `None`: each login opens its local root.
+    pub storage: Option<Arc<dyn Storage>>,
     pub sessions: AtomicUsize,
     pub per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Where the next passive port search starts, so consecutive sessions spread over the range.
@@ -365,6 +385,7 @@ impl Server {
             },
             users: StaticUsers::default(),
             auth: None,
+            storage: None,
             #[cfg(feature = "tls")]
             tls: None,
             #[cfg(feature = "tls")]
