@@ -53,7 +53,7 @@ enum Cmd {
     /// Explain a transcript's data connections as the seed's numbered steps, with NAT warnings.
     Explain(explain::Args),
     /// Serve a directory over FTP with the embedded server (anonymous read-only by default).
-    Serve(serve::Args),
+    Serve(Box<serve::Args>),
     /// The channels a firewall must open for a mode, on the server's or the client's side.
     Firewall(firewall::Args),
     /// List a directory: ftpkit ls ftp://[user[:pass]@]host[:port]/path

@@ -15,8 +15,8 @@
 //! through HAProxy passes the data-source check by its own PROXY header.
 
 use ftpkit_interop::install::ensure_haproxy;
-use ftpkit_interop::{curl, ftplib, lftp, sha256_hex};
-use std::io::{BufRead, BufReader, Read, Write};
+use ftpkit_interop::{curl, ftplib, lftp, read_reply, sha256_hex};
+use std::io::{BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -78,20 +78,6 @@ fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
         assert!(t0.elapsed() < limit, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// Reads one reply (its last line) from a control connection.
-fn reply(r: &mut BufReader<TcpStream>) -> String {
-    for _ in 0..32 {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap_or(0) == 0 {
-            return line;
-        }
-        if line.as_bytes().get(3) == Some(&b' ') {
-            return line;
-        }
-    }
-    String::new()
 }
 
 struct Setup {
@@ -350,22 +336,22 @@ fn through_haproxy_the_bounce_check_still_refuses_another_host_and_direct_connec
         ctrl.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
         let mut r = BufReader::new(ctrl.try_clone().expect("clone"));
         let mut w = ctrl;
-        assert!(reply(&mut r).starts_with("220 "), "{}", s.logs());
+        assert!(read_reply(&mut r).starts_with("220 "), "{}", s.logs());
         w.write_all(b"USER u\r\nPASS p\r\n").expect("login");
-        assert!(reply(&mut r).starts_with("331 "));
-        assert!(reply(&mut r).starts_with("230 "));
+        assert!(read_reply(&mut r).starts_with("331 "));
+        assert!(read_reply(&mut r).starts_with("230 "));
         (r, w)
     });
     // The client is 127.0.0.1: a PORT naming 127.0.0.3 is a bounce; naming HAProxy's own address (the connection's
     // source) too; naming the client is fine.
     for (port, want) in [("127,0,0,3,117,48", "501"), ("127,0,0,9,117,48", "501"), ("127,0,0,1,117,48", "200")] {
         w.write_all(format!("PORT {port}\r\n").as_bytes()).expect("PORT");
-        let got = reply(&mut r);
+        let got = read_reply(&mut r);
         assert!(got.starts_with(want), "PORT {port}: {got:?} (want {want})\n{}", s.logs());
     }
     // A passive port of this session, announced as HAProxy's address and in this instance's own range.
     w.write_all(b"PASV\r\n").expect("PASV");
-    let got = reply(&mut r);
+    let got = read_reply(&mut r);
     assert!(got.starts_with("227 ") && got.contains("(127,0,0,10,"), "{got:?}");
     let nums: Vec<u16> =
         got.rsplit_once('(').map(|(_, t)| t).unwrap_or("").split([',', ')']).filter_map(|n| n.parse().ok()).collect();
@@ -379,12 +365,12 @@ fn through_haproxy_the_bounce_check_still_refuses_another_host_and_direct_connec
     // client, so the source check passes).
     let data = TcpStream::connect((FRONT, port)).expect("data connection through HAProxy");
     w.write_all(b"NLST\r\n").expect("NLST");
-    let opened = reply(&mut r);
+    let opened = read_reply(&mut r);
     assert!(opened.starts_with("125 ") || opened.starts_with("150 "), "{opened:?}\n{}", s.logs());
     let mut names = String::new();
     BufReader::new(data).read_to_string(&mut names).expect("listing");
-    assert!(reply(&mut r).starts_with("226 "), "{}", s.logs());
+    assert!(read_reply(&mut r).starts_with("226 "), "{}", s.logs());
     assert_eq!(names, "");
     w.write_all(b"QUIT\r\n").expect("QUIT");
-    assert!(reply(&mut r).starts_with("221 "));
+    assert!(read_reply(&mut r).starts_with("221 "));
 }

@@ -31,6 +31,8 @@ mod conn;
 mod data;
 pub mod fs;
 mod proxy;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod storage;
 #[cfg(feature = "tls")]
 pub mod tls;
@@ -38,6 +40,8 @@ pub mod tls;
 pub use crate::proto::proxy::{Cidr, ProxyPolicy};
 use crate::proto::session::server::ServerConfig;
 pub use crate::proto::session::server::{Access, Masquerade, StorageCaps, TlsPolicy, TlsReuse};
+#[cfg(feature = "s3")]
+pub use s3::{S3Config, S3Storage};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
