@@ -15,6 +15,7 @@
 //! through HAProxy passes the data-source check by its own PROXY header.
 
 use ftpkit_interop::install::ensure_haproxy;
+use ftpkit_interop::seaweed::SeaweedFs;
 use ftpkit_interop::{curl, ftplib, lftp, read_reply, sha256_hex};
 use std::io::{BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
@@ -89,7 +90,8 @@ struct Setup {
 }
 
 impl Setup {
-    fn start() -> Setup {
+    /// Two instances over one directory, or over one S3 bucket (`s3`: SeaweedFS) as separate machines would share.
+    fn start(s3: Option<&SeaweedFs>) -> Setup {
         let haproxy = ensure_haproxy().expect("haproxy installs");
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().join("root");
@@ -103,21 +105,33 @@ impl Setup {
         let mut instances = Vec::new();
         for (i, (ip, base)) in [(INSTANCES[0], a), (INSTANCES[1], b)].into_iter().enumerate() {
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftpkit"));
-            cmd.env("FTPKIT_LOG", "ftpkit=info").args([
-                "serve".as_ref(),
-                root.as_os_str(),
-                "--bind".as_ref(),
-                SocketAddr::from((ip, ctrl)).to_string().as_ref(),
-                "--pasv-range".as_ref(),
-                format!("{base}-{}", base + RANGE - 1).as_ref(),
-                "--masquerade".as_ref(),
-                "127.0.0.10".as_ref(),
-                "--user".as_ref(),
-                "u:p".as_ref(),
-                "--write".as_ref(),
-                "--proxy-protocol".as_ref(),
-                "--trusted-proxy".as_ref(),
-                "127.0.0.9".as_ref(),
+            cmd.env("FTPKIT_LOG", "ftpkit=info").arg("serve");
+            match s3 {
+                None => {
+                    cmd.arg(&root);
+                }
+                Some(sw) => {
+                    cmd.env("AWS_ACCESS_KEY_ID", &sw.access_key).env("AWS_SECRET_ACCESS_KEY", &sw.secret_key).args([
+                        "--storage",
+                        &format!("s3://{}/shared", sw.bucket),
+                        "--s3-endpoint",
+                        &sw.endpoint,
+                    ]);
+                }
+            }
+            cmd.args([
+                "--bind",
+                &SocketAddr::from((ip, ctrl)).to_string(),
+                "--pasv-range",
+                &format!("{base}-{}", base + RANGE - 1),
+                "--masquerade",
+                "127.0.0.10",
+                "--user",
+                "u:p",
+                "--write",
+                "--proxy-protocol",
+                "--trusted-proxy",
+                "127.0.0.9",
             ]);
             instances.push(Proc::spawn(&mut cmd, dir.path().join(format!("instance-{i}.log"))));
         }
@@ -132,7 +146,8 @@ impl Setup {
              defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n\
              frontend ftp\n  bind 127.0.0.10:{ctrl}\n  bind [::1]:{ctrl}\n  default_backend ftp\n\
              backend ftp\n  balance roundrobin\n  source 127.0.0.9\n\
-             \x20 server a 127.0.0.11:{ctrl} send-proxy-v2\n  server b 127.0.0.12:{ctrl} send-proxy\n\
+             \x20 server a 127.0.0.11:{ctrl} send-proxy-v2 check check-send-proxy inter 300ms fall 2 rise 1\n\
+             \x20 server b 127.0.0.12:{ctrl} send-proxy check check-send-proxy inter 300ms fall 2 rise 1\n\
              frontend pasv_a\n  bind 127.0.0.10:{a}-{a_end}\n  bind [::1]:{a}-{a_end}\n  default_backend pasv_a\n\
              backend pasv_a\n  source 127.0.0.9\n  server a 127.0.0.11 send-proxy-v2\n\
              frontend pasv_b\n  bind 127.0.0.10:{b}-{b_end}\n  bind [::1]:{b}-{b_end}\n  default_backend pasv_b\n\
@@ -209,7 +224,7 @@ fn check_curl(out: &ftpkit_interop::RunOutput, what: &str, s: &Setup) {
 
 #[test]
 fn two_instances_behind_haproxy_see_the_real_client_in_both_modes() {
-    let s = Setup::start();
+    let s = Setup::start(None);
     let data = random_bytes(3 * 1024 * 1024 + 17);
     let src = s.dir.path().join("up.bin");
     std::fs::write(&src, &data).expect("up.bin");
@@ -322,7 +337,7 @@ print("ok")
 
 #[test]
 fn through_haproxy_the_bounce_check_still_refuses_another_host_and_direct_connections_get_nothing() {
-    let s = Setup::start();
+    let s = Setup::start(None);
     let mut direct = TcpStream::connect((INSTANCES[0], s.ctrl)).expect("connect to an instance directly");
     direct.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
     let mut buf = [0u8; 64];
@@ -373,4 +388,54 @@ fn through_haproxy_the_bounce_check_still_refuses_another_host_and_direct_connec
     assert_eq!(names, "");
     w.write_all(b"QUIT\r\n").expect("QUIT");
     assert!(read_reply(&mut r).starts_with("221 "));
+}
+
+/// The topology: two instances sharing one S3 bucket behind HAProxy. An upload through one instance is
+/// downloaded through the other byte-exact; the instance that took it is killed (SIGKILL), HAProxy's health checks
+/// (`check-send-proxy`: the checks carry PROXY headers too) take it out, and the upload is still served by the survivor.
+#[test]
+fn two_instances_on_one_bucket_and_a_killed_instance_loses_no_completed_upload() {
+    let sw = SeaweedFs::start("ftpkit").expect("SeaweedFS starts");
+    let mut s = Setup::start(Some(&sw));
+    let data = random_bytes(9 * 1024 * 1024 + 5);
+    let sha = sha256_hex(&data);
+    let src = s.dir.path().join("up.bin");
+    std::fs::write(&src, &data).expect("up.bin");
+    let url = s.url("127.0.0.10", "kept.bin");
+    // The store may take a moment after its port opens: the first upload is retried (bounded).
+    let mut up_on = None;
+    for _ in 0..20 {
+        let (on, out) =
+            s.on_which(|| curl(["-sS", "-u", "u:p", "-T", src.to_str().unwrap_or_default(), &url]).expect("curl"));
+        if out.success() {
+            up_on = Some(on);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let up_on = up_on.unwrap_or_else(|| panic!("no upload through HAProxy to S3\n{}\n{}", s.logs(), sw.log()));
+    let dst = s.dir.path().join("down.bin");
+    let mut other = false;
+    for _ in 0..4 {
+        let (on, out) =
+            s.on_which(|| curl(["-sS", "-u", "u:p", "-o", dst.to_str().unwrap_or_default(), &url]).expect("curl"));
+        check_curl(&out, "download through HAProxy from S3", &s);
+        assert_eq!(sha256_hex(&std::fs::read(&dst).unwrap_or_default()), sha);
+        if on != up_on {
+            other = true;
+            break;
+        }
+    }
+    assert!(other, "no download went through the other instance\n{}", s.logs());
+    // Kill the instance that took the upload; HAProxy's checks notice within about a second.
+    let _ = s.instances[up_on].child.kill();
+    let _ = s.instances[up_on].child.wait();
+    std::thread::sleep(Duration::from_millis(1500));
+    for round in 0..3 {
+        let out = curl(["-sS", "-u", "u:p", "-o", dst.to_str().unwrap_or_default(), &url]).expect("curl");
+        check_curl(&out, &format!("download {round} after the kill"), &s);
+        assert_eq!(sha256_hex(&std::fs::read(&dst).unwrap_or_default()), sha, "after the kill, round {round}");
+    }
+    let survivor = s.instances[1 - up_on].log();
+    assert!(survivor.contains("version=2") || survivor.contains("version=1"), "{survivor}");
 }
