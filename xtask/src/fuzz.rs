@@ -268,6 +268,7 @@ fn seed_corpus(all: &[String]) -> Result<usize> {
         let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         transcript_seeds(&name, &text, &mut seeds)?;
     }
+    proxy_seeds(&mut seeds);
     let mut written = 0;
     for t in all {
         let dir = fuzz_dir().join("corpus").join(t);
@@ -338,6 +339,22 @@ fn command_seeds(line: &str, seeds: &mut BTreeMap<&'static str, Vec<Vec<u8>>>) {
     if let Some(t) = by_verb {
         add(seeds, t, arg.as_bytes());
     }
+}
+
+/// PROXY headers as HAProxy writes them (v1 and v2, IPv4 and IPv6, LOCAL), each followed by the first bytes of a
+/// session.
+fn proxy_seeds(seeds: &mut BTreeMap<&'static str, Vec<Vec<u8>>>) {
+    use ftpkit_proto::proxy::{encode_v1, encode_v2, encode_v2_local};
+    let pairs = [("192.0.2.7:51000", "198.51.100.1:21"), ("[2001:db8::7]:51000", "[2001:db8::1]:21")];
+    for (src, dst) in pairs {
+        let (Ok(src), Ok(dst)) = (src.parse(), dst.parse()) else { continue };
+        for mut h in [encode_v1(src, dst).map(String::into_bytes), encode_v2(src, dst)].into_iter().flatten() {
+            h.extend_from_slice(b"USER anonymous\r\n");
+            add(seeds, "proxy_header", &h);
+        }
+    }
+    add(seeds, "proxy_header", &encode_v2_local());
+    add(seeds, "proxy_header", b"PROXY UNKNOWN\r\n");
 }
 
 fn vector_seeds(form: &str, input: &str, seeds: &mut BTreeMap<&'static str, Vec<Vec<u8>>>) {

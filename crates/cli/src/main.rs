@@ -53,7 +53,7 @@ enum Cmd {
     /// Explain a transcript's data connections as the seed's numbered steps, with NAT warnings.
     Explain(explain::Args),
     /// Serve a directory over FTP with the embedded server (anonymous read-only by default).
-    Serve(serve::Args),
+    Serve(Box<serve::Args>),
     /// The channels a firewall must open for a mode, on the server's or the client's side.
     Firewall(firewall::Args),
     /// List a directory: ftpkit ls ftp://[user[:pass]@]host[:port]/path
@@ -73,6 +73,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FTPKIT_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command {
         Cmd::Decode { json, example, lines } => decode::run(json, example, &lines).map_err(|e| e.to_string()),

@@ -1,7 +1,7 @@
 //! `ftpkit serve`: the embedded tokio server on a directory.
 
 use ftpkit::server::tls::ClientCerts;
-use ftpkit::server::{Access, Masquerade, Server, TlsPolicy, TlsReuse};
+use ftpkit::server::{Access, Cidr, Masquerade, ProxyPolicy, S3Config, S3Storage, Server, TlsPolicy, TlsReuse};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +56,80 @@ pub struct Args {
     /// With --tls-client-ca: refuse a client without a certificate (else it may go on without one).
     #[arg(long, requires = "tls_client_ca")]
     tls_require_client_cert: bool,
+    /// Behind a load balancer (HAProxy `send-proxy`/`send-proxy-v2`): every control connection must come from a
+    /// --trusted-proxy and start with a PROXY protocol header (v1 or v2), whose client address the server then
+    /// checks and logs. Passive data connections from the proxy must carry one too.
+    #[arg(long, requires = "trusted_proxies")]
+    proxy_protocol: bool,
+    /// An address or network (CIDR) of the load balancer, e.g. 10.0.0.5 or 10.0.0.0/24 (repeatable).
+    #[arg(long = "trusted-proxy", requires = "proxy_protocol")]
+    trusted_proxies: Vec<Cidr>,
+    /// Keep the files in an object store instead of DIR: s3://BUCKET[/PREFIX]. Credentials from AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or --s3-credentials.
+    #[arg(long, value_parser = parse_s3_url, conflicts_with = "dir")]
+    storage: Option<(String, String)>,
+    /// The S3 endpoint URL (an S3-compatible store, e.g. http://127.0.0.1:8333); default: AWS's for the region.
+    #[arg(long, requires = "storage")]
+    s3_endpoint: Option<String>,
+    /// The S3 region (default us-east-1).
+    #[arg(long, requires = "storage")]
+    s3_region: Option<String>,
+    /// An AWS credentials file (the [default] profile's aws_access_key_id and aws_secret_access_key).
+    #[arg(long, requires = "storage")]
+    s3_credentials: Option<PathBuf>,
+}
+
+/// `s3://bucket/prefix` -> (bucket, prefix).
+fn parse_s3_url(s: &str) -> Result<(String, String), String> {
+    let rest = s.strip_prefix("s3://").ok_or("expected s3://BUCKET[/PREFIX]")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err("no bucket in the s3:// URL".into());
+    }
+    Ok((bucket.to_owned(), prefix.trim_matches('/').to_owned()))
+}
+
+/// The S3 back end's settings: the URL's bucket and prefix, the endpoint and region flags, and the credentials from
+/// the file given, else the usual environment variables.
+fn s3_config(args: &Args, bucket: &str, prefix: &str) -> Result<S3Config, String> {
+    let (key, secret, token) = match &args.s3_credentials {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut in_default = false;
+            let (mut key, mut secret, mut token) = (None, None, None);
+            for line in text.lines().map(str::trim) {
+                if line.starts_with('[') {
+                    in_default = line == "[default]";
+                } else if let (true, Some((k, v))) = (in_default, line.split_once('=')) {
+                    let v = Some(v.trim().to_owned());
+                    match k.trim() {
+                        "aws_access_key_id" => key = v,
+                        "aws_secret_access_key" => secret = v,
+                        "aws_session_token" => token = v,
+                        _ => {}
+                    }
+                }
+            }
+            (key, secret, token)
+        }
+        None => (
+            std::env::var("AWS_ACCESS_KEY_ID").ok(),
+            std::env::var("AWS_SECRET_ACCESS_KEY").ok(),
+            std::env::var("AWS_SESSION_TOKEN").ok(),
+        ),
+    };
+    let (Some(access_key_id), Some(secret_access_key)) = (key, secret) else {
+        return Err("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --s3-credentials".into());
+    };
+    Ok(S3Config {
+        bucket: bucket.to_owned(),
+        prefix: prefix.to_owned(),
+        endpoint: args.s3_endpoint.clone(),
+        region: args.s3_region.clone(),
+        access_key_id,
+        secret_access_key,
+        session_token: token,
+    })
 }
 
 fn parse_reuse(s: &str) -> Result<TlsReuse, String> {
@@ -119,9 +193,20 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                 b = b.implicit_tls_bind(addr);
             }
         }
-        let server = b.build().await.map_err(|e| format!("cannot serve {} on {}: {e}", dir.display(), args.bind))?;
+        if let Some((bucket, prefix)) = &args.storage {
+            let s3 = S3Storage::new(&s3_config(args, bucket, prefix)?).map_err(|e| format!("S3: {e}"))?;
+            b = b.storage(std::sync::Arc::new(s3));
+        }
+        if args.proxy_protocol {
+            b = b.proxy_protocol(ProxyPolicy::new(args.trusted_proxies.clone()));
+        }
+        let what = match &args.storage {
+            Some((bucket, prefix)) => format!("s3://{bucket}/{prefix}"),
+            None => dir.display().to_string(),
+        };
+        let server = b.build().await.map_err(|e| format!("cannot serve {what} on {}: {e}", args.bind))?;
         let addr = server.local_addr().map_err(|e| e.to_string())?;
-        eprintln!("ftpkit: serving {} on ftp://{addr}/ (Ctrl-C to stop)", dir.display());
+        eprintln!("ftpkit: serving {what} on ftp://{addr}/ (Ctrl-C to stop)");
         if let Some(a) = server.implicit_addr() {
             eprintln!("ftpkit: implicit FTPS on ftps://{a}/");
         }

@@ -45,6 +45,7 @@ pub const TARGETS: &[Target] = &[
     ("list_formats", check_list_formats),
     ("transcript", check_transcript),
     ("firewall", check_firewall),
+    ("proxy_header", check_proxy_header),
     ("client_session", check_client_session),
     ("server_session", check_server_session),
 ];
@@ -557,6 +558,29 @@ pub fn check_firewall(data: &[u8]) {
     assert_eq!(r.len(), u32::from(r.end()) - u32::from(r.start()) + 1);
     let written = r.to_string();
     assert_eq!(written.parse::<PortRange>(), Ok(r), "formatted {written:?} reads differently");
+}
+
+/// `proxy_header`: a PROXY header (v1/v2) from any bytes. A complete header lies within the bytes and reads the same
+/// alone; an incomplete one is incomplete at every shorter prefix too (all its bytes are header bytes, so the server
+/// may consume them) and shorter than the bound; the bytes before an error's end are never a complete header.
+pub fn check_proxy_header(data: &[u8]) {
+    use crate::proxy::{parse_header, HeaderStatus, MAX_HEADER};
+    match parse_header(data) {
+        Ok(HeaderStatus::Complete(h)) => {
+            assert!(h.len >= 15 && h.len <= data.len() && h.len <= MAX_HEADER, "{h:?} from {} bytes", data.len());
+            assert_eq!(parse_header(&data[..h.len]), Ok(HeaderStatus::Complete(h)), "the header alone");
+            for end in 0..h.len {
+                assert_eq!(parse_header(&data[..end]), Ok(HeaderStatus::Incomplete), "prefix of {end} bytes");
+            }
+        }
+        Ok(HeaderStatus::Incomplete) => {
+            assert!(data.len() < MAX_HEADER, "incomplete at {} bytes", data.len());
+            for end in 0..data.len() {
+                assert_eq!(parse_header(&data[..end]), Ok(HeaderStatus::Incomplete), "prefix of {end} bytes");
+            }
+        }
+        Err(_) => {}
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ pub mod hostport;
 pub mod line;
 pub mod listing;
 pub mod path;
+pub mod proxy;
 pub mod reply;
 pub mod session;
 pub mod sim;

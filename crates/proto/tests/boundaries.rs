@@ -107,7 +107,7 @@ fn the_core_depends_on_parsing_crates_only() {
         .flatten()
         .filter(|name| !name.is_empty() && !name.starts_with('#'))
         .collect();
-    assert_eq!(deps, ["bytes", "memchr", "nom", "thiserror"], "crates/proto/Cargo.toml [dependencies]");
+    assert_eq!(deps, ["bytes", "memchr", "nom", "ppp", "thiserror"], "crates/proto/Cargo.toml [dependencies]");
 }
 
 /// One `unsafe` block, where its measured reason is written (`line::plain_prefix`), and the lint that refuses any

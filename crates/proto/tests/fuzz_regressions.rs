@@ -158,6 +158,7 @@ fn seeds_of(name: &str) -> Vec<Vec<u8>> {
         ],
         "transcript" => &[ftpkit_proto::transcript::SEED_ACTIVE, ftpkit_proto::transcript::SEED_PASSIVE],
         "firewall" => &["50000-50100", "21"],
+        "proxy_header" => &["PROXY TCP4 192.0.2.7 198.51.100.1 51000 21\r\nUSER x\r\n", "PROXY UNKNOWN\r\n"],
         _ => &[],
     };
     let mut out: Vec<Vec<u8>> = text.iter().map(|t| t.as_bytes().to_vec()).collect();
@@ -175,6 +176,11 @@ fn seeds_of(name: &str) -> Vec<Vec<u8>> {
             ]
             .concat(),
         ),
+        "proxy_header" => {
+            let (src, dst) = ("[2001:db8::7]:51000".parse().unwrap(), "[2001:db8::1]:21".parse().unwrap());
+            out.push([ftpkit_proto::proxy::encode_v2(src, dst).unwrap(), b"USER x\r\n".to_vec()].concat());
+            out.push(ftpkit_proto::proxy::encode_v2_local());
+        }
         _ => {}
     }
     out.extend(all_files().into_iter().filter(|(_, n, _)| n == name).map(|(_, _, bytes)| bytes));

@@ -5,7 +5,7 @@ use ftpkit_proto::listing::DateTime;
 use ftpkit_proto::reply::ReplyDecoder;
 use ftpkit_proto::session::server::{
     Access, DataVerdict, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, ServerConfig, ServerError, ServerEvent,
-    ServerRequest, ServerRequestId, ServerSession, TimeoutKind, WriteMode,
+    ServerRequest, ServerRequestId, ServerSession, StorageCaps, TimeoutKind, WriteMode,
 };
 use ftpkit_proto::vpath::VirtualPath;
 use ftpkit_proto::ErrorKind;
@@ -644,6 +644,31 @@ fn rest_applies_to_the_next_transfer_only() {
         h.log.iter().rev().find(|r| matches!(r, ServerRequest::OpenRead { .. })),
         Some(ServerRequest::OpenRead { offset: 0, .. })
     ));
+}
+
+/// A back end that cannot append or write from an offset (an object store) gets 502/504 for those, before any data
+/// connection; what it can do goes on as usual; a rename by copy says so.
+#[test]
+fn what_the_storage_cannot_do_is_refused_honestly() {
+    let caps = StorageCaps { append: false, rest_upload: false, atomic_rename: false };
+    let mut h = Harness::with(ServerConfig { storage: caps, ..ServerConfig::default() }, CLIENT, SERVER);
+    assert_eq!(h.take_codes(), [220]);
+    assert_eq!(h.send("USER alice"), [331]);
+    assert_eq!(h.send("PASS secret"), [230]);
+    h.send("PASV");
+    let opened = h.log.len();
+    assert_eq!(h.send("APPE /upload/x"), [502]);
+    assert_eq!(h.send("REST 7"), [350]);
+    assert_eq!(h.send("STOR /upload/x"), [504]);
+    assert!(!h.log[opened..].iter().any(|r| matches!(r, ServerRequest::OpenWrite { .. })), "{:?}", &h.log[opened..]);
+    // REST still serves downloads, and a whole STOR goes ahead.
+    assert_eq!(h.send("REST 7"), [350]);
+    assert_eq!(h.send("RETR readme.txt"), [150, 226]);
+    h.send("PASV");
+    assert_eq!(h.send("STOR /upload/x"), [150, 226]);
+    assert_eq!(h.send("RNFR readme.txt"), [350]);
+    let reply = h.text("RNTO moved.txt");
+    assert!(reply.starts_with("250 ") && reply.contains("not atomic"), "{reply}");
 }
 
 #[test]

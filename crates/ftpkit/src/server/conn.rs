@@ -6,8 +6,8 @@
 //! reply, which reply a failed request gets) is the session's; this loop only does IO and reads the clock. Work for a request runs on tokio's blocking pool (file system, sendfile)
 //! or as a small async task (binding and connecting data sockets); its outcome comes back through a `JoinSet`.
 
-use super::data::{self, Opened};
-use super::fs::Jail;
+use super::data::{self, Landing, Opened};
+use super::storage::{LocalStorage, ReadStream, Storage, WriteStream};
 use super::{ActiveSource, Shared};
 use crate::proto::session::server::{
     DataVerdict, Outcome, ServerError, ServerEvent, ServerRequest, ServerRequestId, ServerSession,
@@ -33,7 +33,7 @@ enum Extra {
     Opened(Opened),
     Root(Option<PathBuf>),
     /// A completed upload, to be put in place unless the transfer was aborted meanwhile.
-    Commit(super::fs::Upload),
+    Commit(Landing),
 }
 
 struct Done {
@@ -44,7 +44,8 @@ struct Done {
 
 /// The adapter's side of one session: sockets and files the session's requests produced.
 struct Io {
-    jail: Option<Arc<Jail>>,
+    /// The logged-in user's storage.
+    storage: Option<Arc<dyn Storage>>,
     /// The root of the account that just authenticated, until the session says `LoggedIn`.
     login_root: Option<PathBuf>,
     listener: Option<TcpListener>,
@@ -155,7 +156,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         (ServerSession::new(shared.settings.session.clone(), peer, local, now), Ctrl::Plain(stream))
     };
     let mut io = Io {
-        jail: None,
+        storage: None,
         login_root: None,
         listener: None,
         data: None,
@@ -210,7 +211,19 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
                 finish(&mut session, &mut io, &mut work, done);
             },
             accepted = accept(io.listener.as_ref()), if io.listener.is_some() => {
-                if let Ok((stream, from)) = accepted {
+                if let Ok((mut stream, from)) = accepted {
+                    // Through a load balancer, the data connection's PROXY header names its real source. Read
+                    // here, bounded by the header timeout (a trusted proxy sends it at once).
+                    let from = match &shared.settings.proxy {
+                        None => from,
+                        Some(policy) => match super::proxy::client_of(policy, &mut stream, from, false).await {
+                            Ok((source, _)) => source,
+                            Err(e) => {
+                                tracing::info!(%peer, %from, error = %e, "data connection refused: PROXY protocol");
+                                continue;
+                            }
+                        },
+                    };
                     match session.handle_data_accepted(from) {
                         DataVerdict::Use => io.data = Some(stream),
                         DataVerdict::Refuse(why) => {
@@ -282,9 +295,7 @@ fn finish(session: &mut ServerSession, io: &mut Io, work: &mut JoinSet<Done>, do
                 _ => (done.id, 0),
             };
             work.spawn(async move {
-                let outcome = tokio::task::spawn_blocking(move || data::commit(upload, bytes))
-                    .await
-                    .unwrap_or_else(|e| Outcome::Failed(e.to_string()));
+                let outcome = data::commit(upload, bytes).await;
                 Done { id, outcome, extra: Extra::None }
             });
             return;
@@ -320,11 +331,14 @@ async fn drain(
                     } else {
                         io.login_root.take().unwrap_or_else(|| shared.settings.root.clone())
                     };
-                    match Jail::open(&root) {
-                        Ok(j) => io.jail = Some(Arc::new(j)),
-                        Err(e) => {
-                            tracing::error!(%peer, error = %e, root = %root.display(), "cannot open the user's root")
-                        }
+                    match &shared.storage {
+                        Some(s) => io.storage = Some(s.clone()),
+                        None => match LocalStorage::open(&root) {
+                            Ok(s) => io.storage = Some(Arc::new(s)),
+                            Err(e) => {
+                                tracing::error!(%peer, error = %e, root = %root.display(), "cannot open the user's root")
+                            }
+                        },
                     }
                     tracing::info!(%peer, %user, ?access, anonymous, "logged in");
                 }
@@ -423,22 +437,20 @@ async fn stop_tls(wr: &mut Ctrl, shared: &Arc<Shared>, peer: SocketAddr) -> io::
     Err(io::Error::new(io::ErrorKind::InvalidInput, "CCC without TLS"))
 }
 
-/// Runs a blocking file system operation against the jail on the blocking pool.
-fn on_jail(
-    work: &mut JoinSet<Done>,
-    io: &Io,
-    id: ServerRequestId,
-    f: impl FnOnce(&Jail) -> (Outcome, Extra) + Send + 'static,
-) {
-    let Some(jail) = io.jail.clone() else {
+/// Runs a back-end operation for a request; its result is the request's outcome.
+fn on_storage<F, Fut>(work: &mut JoinSet<Done>, io: &Io, id: ServerRequestId, f: F)
+where
+    F: FnOnce(Arc<dyn Storage>) -> Fut,
+    Fut: std::future::Future<Output = (Outcome, Extra)> + Send + 'static,
+{
+    let Some(storage) = io.storage.clone() else {
         work.spawn(async move { Done { id, outcome: Outcome::PermissionDenied, extra: Extra::None } });
         return;
     };
+    let job = f(storage);
     work.spawn(async move {
-        match tokio::task::spawn_blocking(move || f(&jail)).await {
-            Ok((outcome, extra)) => Done { id, outcome, extra },
-            Err(e) => Done { id, outcome: Outcome::Failed(e.to_string()), extra: Extra::None },
-        }
+        let (outcome, extra) = job.await;
+        Done { id, outcome, extra }
     });
 }
 
@@ -461,61 +473,72 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 }
             });
         }
-        ServerRequest::Stat { path, .. } => on_jail(work, io, id, move |j| {
-            result(j.stat(path.as_str()).map(|info| Outcome::Entry(Box::new(data::entry_of(&info)))))
+        ServerRequest::Stat { path, .. } => on_storage(work, io, id, move |s| async move {
+            result(s.metadata(path.as_str()).await.map(|info| Outcome::Entry(Box::new(data::entry_of(&info)))))
         }),
-        ServerRequest::Size { path, .. } => on_jail(work, io, id, move |j| {
+        ServerRequest::Size { path, .. } => on_storage(work, io, id, move |s| async move {
             // The adapter reports what the path is; the session picks the reply for a directory.
-            result(j.stat(path.as_str()).map(|i| match i.kind {
+            result(s.metadata(path.as_str()).await.map(|i| match i.kind {
                 super::fs::Kind::File => Outcome::Size(i.size),
                 super::fs::Kind::Dir => Outcome::Dir,
                 _ => Outcome::NotFound,
             }))
         }),
-        ServerRequest::Mtime { path, .. } => on_jail(work, io, id, move |j| {
-            result(j.stat(path.as_str()).map(|i| match crate::proto::listing::DateTime::from_unix(i.mtime, 0) {
-                _ if i.kind == super::fs::Kind::Dir => Outcome::Dir,
-                Some(t) if i.kind == super::fs::Kind::File => Outcome::Time(t),
-                _ => Outcome::NotFound,
+        ServerRequest::Mtime { path, .. } => on_storage(work, io, id, move |s| async move {
+            result(s.metadata(path.as_str()).await.map(|i| {
+                match crate::proto::listing::DateTime::from_unix(i.mtime, 0) {
+                    _ if i.kind == super::fs::Kind::Dir => Outcome::Dir,
+                    Some(t) if i.kind == super::fs::Kind::File => Outcome::Time(t),
+                    _ => Outcome::NotFound,
+                }
             }))
         }),
         ServerRequest::Delete { path, .. } => {
-            on_jail(work, io, id, move |j| result(j.delete(path.as_str()).map(|()| Outcome::Ok)))
+            on_storage(
+                work,
+                io,
+                id,
+                move |s| async move { result(s.delete(path.as_str()).await.map(|()| Outcome::Ok)) },
+            )
         }
         ServerRequest::Mkdir { path, .. } => {
-            on_jail(work, io, id, move |j| result(j.mkdir(path.as_str()).map(|()| Outcome::Ok)))
+            on_storage(work, io, id, move |s| async move { result(s.mkdir(path.as_str()).await.map(|()| Outcome::Ok)) })
         }
         ServerRequest::Rmdir { path, .. } => {
-            on_jail(work, io, id, move |j| result(j.rmdir(path.as_str()).map(|()| Outcome::Ok)))
+            on_storage(work, io, id, move |s| async move { result(s.rmdir(path.as_str()).await.map(|()| Outcome::Ok)) })
         }
-        ServerRequest::Rename { from, to, .. } => {
-            on_jail(work, io, id, move |j| result(j.rename(from.as_str(), to.as_str()).map(|()| Outcome::Ok)))
-        }
-        ServerRequest::OpenRead { path, offset, .. } => {
-            on_jail(work, io, id, move |j| match j.open_read(path.as_str(), offset) {
-                Ok(f) => (Outcome::File, Extra::Opened(Opened::Read(f))),
+        ServerRequest::Rename { from, to, .. } => on_storage(work, io, id, move |s| async move {
+            result(s.rename(from.as_str(), to.as_str()).await.map(|()| Outcome::Ok))
+        }),
+        ServerRequest::OpenRead { path, offset, .. } => on_storage(work, io, id, move |s| async move {
+            match s.read(path.as_str(), offset).await {
+                Ok(r) => (Outcome::File, Extra::Opened(Opened::Read(r))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
-            })
-        }
-        ServerRequest::OpenWrite { path, mode, offset, .. } => {
-            on_jail(work, io, id, move |j| match data::open_write(j, path.as_str(), mode, offset) {
+            }
+        }),
+        ServerRequest::OpenWrite { path, mode, offset, .. } => on_storage(work, io, id, move |s| async move {
+            match s.write(path.as_str(), data::write_mode(mode, offset)).await {
                 Ok(up) => {
                     let outcome = if matches!(mode, crate::proto::session::server::WriteMode::Unique) {
-                        Outcome::UniqueName(up.name().to_owned())
+                        let name = match &up {
+                            WriteStream::File(f) => f.name().to_owned(),
+                            WriteStream::Sink(sink) => sink.name().to_owned(),
+                        };
+                        Outcome::UniqueName(name)
                     } else {
                         Outcome::Ok
                     };
                     (outcome, Extra::Opened(Opened::Write(up)))
                 }
                 Err(e) => (data::outcome_of(&e), Extra::None),
-            })
-        }
-        ServerRequest::List { path, kind, .. } => {
-            on_jail(work, io, id, move |j| match data::listing(j, path.as_str(), kind, data::today()) {
+            }
+        }),
+        ServerRequest::List { path, kind, .. } => on_storage(work, io, id, move |s| async move {
+            match data::listing(s.as_ref(), path.as_str(), kind, data::today()).await {
                 Ok(bytes) => (Outcome::Ok, Extra::Opened(Opened::Listing(bytes))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
-            })
-        }
+            }
+        }),
         ServerRequest::ListenPassive { ip, ports, .. } => {
             let start_at = shared.next_passive.fetch_add(1, Ordering::Relaxed);
             work.spawn(async move {
@@ -560,11 +583,24 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 });
                 return;
             }
+            // A back end's streams (not files): the async path, on this runtime.
+            if matches!(what, Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_))) {
+                if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
+                    io.transfer = Some((id, clone.into()));
+                }
+                work.spawn(async move {
+                    match data::transfer_stream(stream, what, timeout).await {
+                        (outcome, Some(landing)) => Done { id, outcome, extra: Extra::Commit(landing) },
+                        (outcome, None) => Done { id, outcome, extra: Extra::None },
+                    }
+                });
+                return;
+            }
             // Downloads of files go out from this runtime (non-blocking sendfile on readiness), not from a
             // blocking-pool thread: see `data::send_file_async`.
             #[cfg(any(target_os = "linux", target_os = "android"))]
             let what = match what {
-                Opened::Read(file) => {
+                Opened::Read(ReadStream::File(file)) => {
                     if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
                         io.transfer = Some((id, clone.into()));
                     }

@@ -1,8 +1,10 @@
-//! The work behind the session's requests: file system operations on the jail, listings, and transfers. Each
-//! function is blocking and runs on tokio's blocking pool, except `send_file_async` (file downloads, on the
-//! runtime); none makes a protocol decision.
+//! The work behind the session's requests: listings and transfers over a [`Storage`] back end. The file paths
+//! (a local back end's files) are blocking and run on tokio's blocking pool, except `send_file_async` (file
+//! downloads, on the runtime); the stream paths (any other back end, and TLS) are async. None makes a protocol
+//! decision.
 
 use super::fs::{Info, Jail, Kind, Upload, WriteMode};
+use super::storage::{ReadStream, Storage, UploadSink, WriteStream};
 use crate::proto::listing::{format_mlsd_entry, format_unix_list_line, Date, DateTime, Entry, EntryKind, ListFormat};
 use crate::proto::session::server::{ListKind, Outcome};
 use std::io::{self, Read, Write};
@@ -12,12 +14,21 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// What an open request prepared for the transfer that follows.
 #[derive(Debug)]
 pub(crate) enum Opened {
-    /// A file to send.
-    Read(std::fs::File),
+    /// Bytes to send.
+    Read(ReadStream),
     /// An upload to receive.
-    Write(Upload),
+    Write(WriteStream),
     /// A listing, already formatted.
     Listing(Vec<u8>),
+}
+
+/// A completed upload waiting to be put in place (unless the session aborted the transfer meanwhile).
+#[derive(Debug)]
+pub(crate) enum Landing {
+    /// A temporary file, renamed into place.
+    File(Upload),
+    /// A back end's upload, finished.
+    Sink(Box<dyn UploadSink>),
 }
 
 /// Maps an IO error onto the session's outcome vocabulary (the session picks the reply code; texts never reach
@@ -65,9 +76,9 @@ pub(crate) fn entry_of(info: &Info) -> Entry<'static> {
 }
 
 /// Formats a listing of `path` (a directory's entries, or the one file) as the data connection carries it.
-pub(crate) fn listing(jail: &Jail, path: &str, kind: ListKind, today: Date) -> io::Result<Vec<u8>> {
-    let me = jail.stat(path)?;
-    let infos = if me.kind == Kind::Dir { jail.list(path)? } else { vec![me] };
+pub(crate) async fn listing(storage: &dyn Storage, path: &str, kind: ListKind, today: Date) -> io::Result<Vec<u8>> {
+    let me = storage.metadata(path).await?;
+    let infos = if me.kind == Kind::Dir { storage.list(path).await?.collect().await? } else { vec![me] };
     let mut out = Vec::with_capacity(infos.len() * 64);
     for info in &infos {
         let entry = entry_of(info);
@@ -88,21 +99,15 @@ pub(crate) fn listing(jail: &Jail, path: &str, kind: ListKind, today: Date) -> i
     Ok(out)
 }
 
-/// Opens what a RETR, STOR/APPE/STOU or LIST needs, before any data connection exists.
-pub(crate) fn open_write(
-    jail: &Jail,
-    path: &str,
-    mode: crate::proto::session::server::WriteMode,
-    offset: u64,
-) -> io::Result<Upload> {
+/// The back end's write mode for a STOR/APPE/STOU (with REST's offset).
+pub(crate) fn write_mode(mode: crate::proto::session::server::WriteMode, offset: u64) -> WriteMode {
     use crate::proto::session::server::WriteMode as M;
-    let mode = match mode {
+    match mode {
         M::Create if offset > 0 => WriteMode::Resume(offset),
         M::Create => WriteMode::Replace,
         M::Append => WriteMode::Append,
         M::Unique => WriteMode::Unique,
-    };
-    jail.create_upload(path, mode)
+    }
 }
 
 /// Size of the blocks an upload is read in.
@@ -114,7 +119,7 @@ const UPLOAD_BLOCK: usize = 256 * 1024;
 ///
 /// On Linux, file downloads normally go through [`send_file_async`] instead; they come here only when the kernel
 /// refuses `sendfile` for the file.
-pub(crate) fn transfer(data: TcpStream, opened: Opened, timeout: Duration) -> (Outcome, Option<Upload>) {
+pub(crate) fn transfer(data: TcpStream, opened: Opened, timeout: Duration) -> (Outcome, Option<Landing>) {
     let setup = data
         .set_nonblocking(false)
         .and_then(|()| data.set_read_timeout(Some(timeout)))
@@ -124,9 +129,16 @@ pub(crate) fn transfer(data: TcpStream, opened: Opened, timeout: Duration) -> (O
     }
     let mut sock = &data;
     let sent = match opened {
-        Opened::Write(upload) => return receive(&data, upload),
-        Opened::Read(mut file) => copy_file(&mut file, &data),
+        Opened::Write(WriteStream::File(upload)) => {
+            let (outcome, upload) = receive(&data, upload);
+            return (outcome, upload.map(Landing::File));
+        }
+        Opened::Read(ReadStream::File(mut file)) => copy_file(&mut file, &data),
         Opened::Listing(bytes) => sock.write_all(&bytes).map(|()| bytes.len() as u64),
+        // Streams are the async path's (`transfer_stream`); the caller never sends them here.
+        Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_)) => {
+            return (Outcome::Failed("a stream on the blocking path".into()), None)
+        }
     };
     match sent {
         Ok(bytes) => (finish(&data, bytes), None),
@@ -192,9 +204,11 @@ pub(crate) async fn send_file_async(
                 // No sendfile for this file: the blocking path copies through a buffer (nothing was sent, so the
                 // file's own position is still the REST offset).
                 let Ok(sock) = data.into_std() else { return Outcome::ConnectionLost };
-                return tokio::task::spawn_blocking(move || transfer(sock, Opened::Read(file), timeout).0)
-                    .await
-                    .unwrap_or(Outcome::ConnectionLost);
+                return tokio::task::spawn_blocking(move || {
+                    transfer(sock, Opened::Read(ReadStream::File(file)), timeout).0
+                })
+                .await
+                .unwrap_or(Outcome::ConnectionLost);
             }
             Err(_) => return Outcome::ConnectionLost,
         }
@@ -252,10 +266,88 @@ fn receive(data: &TcpStream, mut upload: Upload) -> (Outcome, Option<Upload>) {
 }
 
 /// Puts a completed upload in place; the outcome the session answers with.
-pub(crate) fn commit(upload: Upload, bytes: u64) -> Outcome {
-    match upload.commit() {
+pub(crate) async fn commit(landing: Landing, bytes: u64) -> Outcome {
+    let done = match landing {
+        Landing::File(upload) => {
+            tokio::task::spawn_blocking(move || upload.commit()).await.unwrap_or_else(|e| Err(io::Error::other(e)))
+        }
+        Landing::Sink(sink) => sink.finish().await,
+    };
+    match done {
         Ok(()) => Outcome::TransferDone { bytes },
         Err(e) => outcome_of(&e),
+    }
+}
+
+/// One transfer over any data stream (plain TCP or TLS) for a back end's streams: a download copied from its
+/// reader, an upload written to its sink (a completed one comes back to be finished; a cut-off one is aborted), a
+/// listing written. Every read and write is bounded by the data timeout; the end is a clean shutdown (FIN, or
+/// close_notify and FIN under TLS).
+pub(crate) async fn transfer_stream<S>(mut data: S, opened: Opened, timeout: Duration) -> (Outcome, Option<Landing>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let timed = |r: Result<io::Result<usize>, tokio::time::error::Elapsed>| {
+        r.unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "no progress within the data timeout")))
+    };
+    let mut buf = vec![0u8; UPLOAD_BLOCK];
+    let sent = match opened {
+        Opened::Write(WriteStream::Sink(mut sink)) => {
+            let mut total = 0u64;
+            loop {
+                let n = match timed(tokio::time::timeout(timeout, data.read(&mut buf)).await) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    // A TLS client that closes without close_notify: the TCP end ends the data.
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                    Err(_) => {
+                        let undone = sink.abort().await;
+                        tracing::info!(?undone, "upload cut off");
+                        return (Outcome::ConnectionLost, None);
+                    }
+                };
+                if let Err(e) = sink.write(&buf[..n]).await {
+                    let outcome = outcome_of(&e);
+                    let _ = sink.abort().await;
+                    return (outcome, None);
+                }
+                total += n as u64;
+            }
+            let _ = data.shutdown().await;
+            return (Outcome::TransferDone { bytes: total }, Some(Landing::Sink(sink)));
+        }
+        Opened::Read(ReadStream::Stream(mut reader)) => {
+            let mut total = 0u64;
+            loop {
+                let n = match reader.read(&mut buf).await {
+                    Ok(0) => break Ok(total),
+                    Ok(n) => n,
+                    Err(e) => break Err(e),
+                };
+                if let Err(e) =
+                    timed(tokio::time::timeout(timeout, data.write_all(&buf[..n])).await.map(|r| r.map(|()| n)))
+                {
+                    break Err(e);
+                }
+                total += n as u64;
+            }
+        }
+        Opened::Listing(bytes) => {
+            timed(tokio::time::timeout(timeout, data.write_all(&bytes)).await.map(|r| r.map(|()| bytes.len())))
+                .map(|n| n as u64)
+        }
+        // Files are the file paths' (sendfile, the blocking pool): the caller never sends them here.
+        Opened::Read(ReadStream::File(_)) | Opened::Write(WriteStream::File(_)) => {
+            return (Outcome::Failed("a file on the stream path".into()), None)
+        }
+    };
+    match sent {
+        Ok(bytes) => match tokio::time::timeout(timeout, data.shutdown()).await {
+            Ok(Ok(())) => (Outcome::TransferDone { bytes }, None),
+            _ => (Outcome::ConnectionLost, None),
+        },
+        Err(_) => (Outcome::ConnectionLost, None),
     }
 }
 

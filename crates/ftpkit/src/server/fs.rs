@@ -277,6 +277,14 @@ impl Jail {
         self.dir.rename(from, &self.dir, to)
     }
 
+    /// Sets the modification time of a file or directory (seconds since the Unix epoch).
+    pub fn set_mtime(&self, vpath: &str, mtime: i64) -> io::Result<()> {
+        let file = self.dir.open(relative(vpath)?)?.into_std();
+        let secs = std::time::Duration::from_secs(mtime.unsigned_abs());
+        let at = if mtime >= 0 { UNIX_EPOCH.checked_add(secs) } else { UNIX_EPOCH.checked_sub(secs) };
+        file.set_modified(at.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "time out of range"))?)
+    }
+
     /// True when the error means a path led outside the root (as opposed to not found, say).
     pub fn is_escape(e: &io::Error) -> bool {
         is_outside(e)

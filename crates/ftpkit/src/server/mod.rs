@@ -3,7 +3,8 @@
 //!
 //! Every protocol decision — login gating, FTP bounce and privileged-port refusal, the passive data connection's
 //! source check, path normalisation, reply codes — is the session's. This module only accepts connections, maps
-//! the session's requests onto the jailed file system ([`fs::Jail`]) and sockets, and reports back.
+//! the session's requests onto a storage back end ([`Storage`]: by default the jailed local file system,
+//! [`LocalStorage`] over [`fs::Jail`]) and sockets, and reports back.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -29,11 +30,18 @@
 mod conn;
 mod data;
 pub mod fs;
+mod proxy;
+#[cfg(feature = "s3")]
+pub mod s3;
+pub mod storage;
 #[cfg(feature = "tls")]
 pub mod tls;
 
+pub use crate::proto::proxy::{Cidr, ProxyPolicy};
 use crate::proto::session::server::ServerConfig;
-pub use crate::proto::session::server::{Access, Masquerade, TlsPolicy, TlsReuse};
+pub use crate::proto::session::server::{Access, Masquerade, StorageCaps, TlsPolicy, TlsReuse};
+#[cfg(feature = "s3")]
+pub use s3::{S3Config, S3Storage};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -42,6 +50,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+pub use storage::{LocalStorage, MemoryStorage, Storage};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -102,6 +111,8 @@ pub(crate) struct Settings {
     pub data_timeout: Duration,
     pub max_sessions: usize,
     pub max_per_ip: usize,
+    /// The PROXY protocol: off (`None`), or the trusted proxies every control connection must come from.
+    pub proxy: Option<ProxyPolicy>,
 }
 
 /// Where the server's certificate comes from.
@@ -125,6 +136,7 @@ pub struct Builder {
     settings: Settings,
     users: StaticUsers,
     auth: Option<Arc<dyn Authenticator>>,
+    storage: Option<Arc<dyn Storage>>,
 }
 
 impl Builder {
@@ -189,6 +201,22 @@ impl Builder {
         self.settings.max_per_ip = n;
         self
     }
+    /// The PROXY protocol (v1 or v2) on every control connection, for a server behind a load balancer such as
+    /// HAProxy (`send-proxy-v2`): connections are taken only from `policy.trusted`, each must begin with a valid
+    /// header (within `policy.header_timeout`), and the header's source address is the client the session checks
+    /// (bounce, data source), counts (per-address limit) and logs. A passive data connection from a trusted proxy
+    /// must carry a header too; one from elsewhere is checked by its own address. Off by default.
+    pub fn proxy_protocol(mut self, policy: ProxyPolicy) -> Self {
+        self.settings.proxy = Some(policy);
+        self
+    }
+    /// Keeps the files in `storage` instead of the local root (every user sees the same tree; account roots and
+    /// the anonymous root apply to the local back end only). The session answers what the back end cannot do
+    /// (its [`Storage::capabilities`]) with 502/504.
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
     /// The whole session policy at once (bounce protection, data-source check, greeting, ...).
     pub fn session_config(mut self, c: ServerConfig) -> Self {
         self.settings.session = c;
@@ -232,8 +260,14 @@ impl Builder {
     pub async fn build(self) -> io::Result<Server> {
         #[allow(unused_mut)]
         let mut settings = self.settings;
-        // Fail early on a root that cannot be opened.
-        fs::Jail::open(&settings.root)?;
+        // Fail early on a root that cannot be opened; tell the session what the back end can do.
+        match &self.storage {
+            Some(s) => settings.session.storage = s.capabilities(),
+            None => {
+                fs::Jail::open(&settings.root)?;
+                settings.session.storage = StorageCaps::ALL;
+            }
+        }
         #[cfg(feature = "tls")]
         let tls = match self.tls {
             Some(TlsSource::Pem(cert, key)) => {
@@ -273,6 +307,7 @@ impl Builder {
                 #[cfg(feature = "tls")]
                 tls,
                 auth,
+                storage: self.storage,
                 sessions: AtomicUsize::new(0),
                 per_ip: Mutex::new(HashMap::new()),
                 next_passive: AtomicU32::new(0),
@@ -291,6 +326,8 @@ pub(crate) struct Shared {
     #[cfg(feature = "tls")]
     pub tls: Option<tls::TlsShared>,
     pub auth: Arc<dyn Authenticator>,
+    /// A shared back end; `None`: each login opens its local root.
+    pub storage: Option<Arc<dyn Storage>>,
     pub sessions: AtomicUsize,
     pub per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Where the next passive port search starts, so consecutive sessions spread over the range.
@@ -360,9 +397,11 @@ impl Server {
                 data_timeout: Duration::from_secs(30),
                 max_sessions: 512,
                 max_per_ip: 16,
+                proxy: None,
             },
             users: StaticUsers::default(),
             auth: None,
+            storage: None,
             #[cfg(feature = "tls")]
             tls: None,
             #[cfg(feature = "tls")]
@@ -421,28 +460,37 @@ impl Server {
         None
     }
 
-    fn admit(&self, stream: tokio::net::TcpStream, peer: SocketAddr, implicit: bool) {
+    fn admit(&self, stream: tokio::net::TcpStream, from: SocketAddr, implicit: bool) {
         let shared = self.shared.clone();
         let total = shared.sessions.fetch_add(1, Ordering::AcqRel) + 1;
-        let per_ip = {
-            let mut map = shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-            let n = map.entry(peer.ip()).or_insert(0);
-            *n += 1;
-            *n
-        };
-        let refuse = if total > shared.settings.max_sessions {
-            Some("421 Too many sessions, try again later.\r\n")
-        } else if per_ip > shared.settings.max_per_ip {
-            Some("421 Too many sessions from your address.\r\n")
-        } else {
-            None
-        };
         tokio::spawn(async move {
-            let _guard = SessionGuard { shared: shared.clone(), ip: peer.ip() };
+            let mut guard = SessionGuard { shared: shared.clone(), ip: None };
+            let mut stream = stream;
+            // Behind a load balancer the client is the one its PROXY header names; no header, no session.
+            let peer = match &shared.settings.proxy {
+                None => from,
+                Some(policy) => match proxy::client_of(policy, &mut stream, from, true).await {
+                    Ok((peer, header)) => {
+                        tracing::info!(client = %peer, proxy = %from, version = header.map(|h| h.version), "PROXY header");
+                        peer
+                    }
+                    Err(e) => {
+                        tracing::warn!(%from, error = %e, "connection refused: PROXY protocol");
+                        return;
+                    }
+                },
+            };
+            let per_ip = guard.count(peer.ip());
+            let refuse = if total > shared.settings.max_sessions {
+                Some("421 Too many sessions, try again later.\r\n")
+            } else if per_ip > shared.settings.max_per_ip {
+                Some("421 Too many sessions from your address.\r\n")
+            } else {
+                None
+            };
             if let Some(text) = refuse {
                 tracing::info!(%peer, "session refused: {}", text.trim_end());
                 use tokio::io::AsyncWriteExt;
-                let mut stream = stream;
                 let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(text.as_bytes())).await;
                 return;
             }
@@ -463,17 +511,30 @@ async fn accept_implicit(l: Option<&TcpListener>) -> io::Result<(tokio::net::Tcp
 /// Decrements the session counters when a session task ends, however it ends.
 struct SessionGuard {
     shared: Arc<Shared>,
-    ip: IpAddr,
+    /// The client address counted in `per_ip`, once known (after the PROXY header, if any).
+    ip: Option<IpAddr>,
+}
+
+impl SessionGuard {
+    /// Counts one more session from `ip`; returns how many there are now.
+    fn count(&mut self, ip: IpAddr) -> usize {
+        let mut map = self.shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        *n += 1;
+        self.ip = Some(ip);
+        *n
+    }
 }
 
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         self.shared.sessions.fetch_sub(1, Ordering::AcqRel);
+        let Some(ip) = self.ip else { return };
         let mut map = self.shared.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = map.get_mut(&self.ip) {
+        if let Some(n) = map.get_mut(&ip) {
             *n -= 1;
             if *n == 0 {
-                map.remove(&self.ip);
+                map.remove(&ip);
             }
         }
     }

@@ -13,8 +13,9 @@
 //! used by many data connections (OpenSSL clients reuse the one session they hold), which the single-use tickets
 //! of a shared cache would refuse after the first.
 
-use super::data::Opened;
+use super::data::{Landing, Opened};
 use super::fs::Upload;
+use super::storage::{ReadStream, WriteStream};
 use crate::proto::session::server::{Outcome, TlsVerdict};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -283,7 +284,7 @@ pub(crate) async fn transfer(
     opened: Opened,
     unresumed: TlsVerdict,
     timeout: Duration,
-) -> (Outcome, Option<Upload>) {
+) -> (Outcome, Option<Landing>) {
     let peer = stream.peer_addr().ok();
     let mut tls = match accept(&acceptor, stream, timeout).await {
         Ok(t) => t,
@@ -312,11 +313,18 @@ pub(crate) async fn transfer(
         }
     };
     let sent = match opened {
-        Opened::Write(upload) => return receive(tls, upload, timeout).await,
+        Opened::Write(WriteStream::File(upload)) => {
+            let (outcome, upload) = receive(tls, upload, timeout).await;
+            return (outcome, upload.map(Landing::File));
+        }
+        // A back end's streams: the same async path as in clear, over TLS.
+        other @ (Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_))) => {
+            return super::data::transfer_stream(tls, other, timeout).await
+        }
         Opened::Listing(bytes) => {
             timed(timeout)(tokio::time::timeout(timeout, tls.write_all(&bytes)).await).map(|()| bytes.len() as u64)
         }
-        Opened::Read(file) => {
+        Opened::Read(ReadStream::File(file)) => {
             let mut file = tokio::fs::File::from_std(file);
             let mut buf = vec![0u8; BLOCK];
             let mut total = 0u64;

@@ -416,6 +416,16 @@ impl ServerSession {
             XferCmd::Retr | XferCmd::Stor => rest.unwrap_or(0),
             _ => 0,
         };
+        // What the storage back end cannot do is refused here, before any data connection is opened.
+        if cmd == XferCmd::Appe && !self.config.storage.append {
+            return self.reply(Code::NOT_IMPLEMENTED, "APPE is not supported by this server's storage.");
+        }
+        if cmd == XferCmd::Stor && offset > 0 && !self.config.storage.rest_upload {
+            return self.reply(
+                Code::PARAMETER_NOT_IMPLEMENTED,
+                "STOR after REST is not supported by this server's storage; upload the whole file.",
+            );
+        }
         let id = self.issue();
         let p = path.clone();
         self.requests.push_back(match cmd {

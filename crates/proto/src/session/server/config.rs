@@ -91,6 +91,33 @@ pub struct ServerConfig {
     pub allow_backslash: bool,
     /// FTPS (RFC 4217) policy. Default: no TLS (AUTH gets 502).
     pub tls: TlsPolicy,
+    /// What the storage back end can do; the session refuses the rest honestly (502/504) instead of pretending.
+    /// Default: everything (a local file system).
+    pub storage: StorageCaps,
+}
+
+/// What a storage back end can do, as the session needs to know it to answer. An object store, say, cannot append
+/// to an object or write into the middle of one, and renames by copy and delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StorageCaps {
+    /// APPE: append to an existing file. Without it, APPE gets 502.
+    pub append: bool,
+    /// STOR after REST n: write from byte n of an existing file. Without it, such a STOR gets 504 (REST itself is
+    /// still taken: it also serves RETR).
+    pub rest_upload: bool,
+    /// RNFR/RNTO is atomic (a rename). Without it (copy, then delete), the 250 says so.
+    pub atomic_rename: bool,
+}
+
+impl StorageCaps {
+    /// Everything: a local file system.
+    pub const ALL: StorageCaps = StorageCaps { append: true, rest_upload: true, atomic_rename: true };
+}
+
+impl Default for StorageCaps {
+    fn default() -> Self {
+        StorageCaps::ALL
+    }
 }
 
 /// What a protected data connection that did not resume the control connection's TLS session gets.
@@ -151,6 +178,7 @@ impl Default for ServerConfig {
             max_line: 4096,
             allow_backslash: false,
             tls: TlsPolicy::default(),
+            storage: StorageCaps::ALL,
         }
     }
 }

@@ -244,9 +244,9 @@ pub const TRANSITIONS: &[Transition] = &[
     row(
         &[S::Ready],
         I::Transfer,
-        "no data channel, bad path, read-only, PROT C when TLS is required",
+        "no data channel, bad path, read-only, PROT C when TLS is required, not in the storage's capabilities",
         Next::Same,
-        "425/521/550/553",
+        "425/502/504/521/550/553",
     ),
     row(&[S::Opening], I::Outcome, "opened, active data channel", Next::To(S::Connecting), "ConnectActive"),
     row(&[S::Opening], I::Outcome, "opened, passive, no connection yet", Next::To(S::Accepting), ""),

@@ -130,7 +130,7 @@
 //! | ready | request command | refused (path, RNFR first, EPSV ALL, read-only) | (same) | 501/503/522/550/553 |
 //! | working | outcome |  | ready | the reply (CloseData for a bad passive port) |
 //! | ready | transfer command |  | opening | OpenRead/OpenWrite/List |
-//! | ready | transfer command | no data channel, bad path, read-only, PROT C when TLS is required | (same) | 425/521/550/553 |
+//! | ready | transfer command | no data channel, bad path, read-only, PROT C when TLS is required, not in the storage's capabilities | (same) | 425/502/504/521/550/553 |
 //! | opening | outcome | opened, active data channel | connecting | ConnectActive |
 //! | opening | outcome | opened, passive, no connection yet | accepting |  |
 //! | opening | outcome | opened, passive, already connected | streaming | 125, Transfer |
@@ -274,7 +274,7 @@ pub mod machine;
 mod outcomes;
 mod values;
 
-pub use config::{Ipv4Net, Masquerade, ServerConfig, TlsPolicy, TlsReuse};
+pub use config::{Ipv4Net, Masquerade, ServerConfig, StorageCaps, TlsPolicy, TlsReuse};
 pub use machine::{ServerInput, ServerState};
 pub use values::{
     Access, DataType, DataVerdict, ListKind, Outcome, Refusal, ServerError, ServerEvent, ServerRequest,

@@ -36,6 +36,9 @@ impl ServerSession {
                 self.reply(Code::PENDING_FURTHER_INFO, "Ready for RNTO.")
             }
             (Op::Mlst { path }, o @ (Outcome::Dir | Outcome::File | Outcome::Entry(_))) => self.mlst(&path, o),
+            (Op::Rename, Outcome::Ok) if !self.config.storage.atomic_rename => {
+                self.reply(Code::FILE_ACTION_OK, "Done (copied, then the original deleted: not atomic).")
+            }
             (Op::Delete | Op::Rmdir | Op::Rename, Outcome::Ok) => self.reply(Code::FILE_ACTION_OK, "Done."),
             (Op::Mkdir { path }, Outcome::Ok) => {
                 let text = match QuotedPath::new(path.as_str()) {

@@ -1,0 +1,492 @@
+//! Where the server's files live: the [`Storage`] trait, its default implementation on the local file system
+//! ([`LocalStorage`], the jailed root of [`fs`](super::fs)), and an in-memory object store ([`MemoryStorage`]).
+//!
+//! Every operation is async and takes a *virtual* path as the session resolved it (`/`, `/pub/a.txt`: absolute,
+//! normalised, no `..`). A back end reports what it can do ([`StorageCaps`]: append, write from an offset, atomic
+//! rename); the session refuses the rest with `502`/`504` before anything is opened.
+//!
+//! Reads and writes are streams, with a fast path for back ends that have real files:
+//!
+//! - [`Storage::read`] gives a [`ReadStream`]: `File` (the server sends it with `sendfile(2)`), or any `AsyncRead`.
+//! - [`Storage::write`] gives a [`WriteStream`]: `File` (a temporary file on disk, received on the blocking pool
+//!   and renamed into place when complete: [`fs::Upload`](super::fs::Upload)), or an [`UploadSink`] that takes the
+//!   bytes as they come and is [`finish`](UploadSink::finish)ed when the transfer completed or
+//!   [`abort`](UploadSink::abort)ed (nothing left under the final name) when it did not.
+//! - [`Storage::list`] gives a [`Listing`]: entries as the back end produces them (a page at a time for an object
+//!   store), through a bounded channel.
+
+use super::fs::{Info, Jail, Kind, Upload, WriteMode};
+pub use crate::proto::session::server::StorageCaps;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::io::AsyncRead;
+use tokio::sync::mpsc;
+
+/// A boxed future, as the trait's methods return (the trait is object safe: the server holds `Arc<dyn Storage>`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A file's bytes from an offset.
+pub enum ReadStream {
+    /// A real file, positioned at the offset: the server sends it with `sendfile(2)` where it can.
+    File(std::fs::File),
+    /// Any other source of bytes.
+    Stream(Pin<Box<dyn AsyncRead + Send + Sync>>),
+}
+
+impl std::fmt::Debug for ReadStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadStream::File(file) => f.debug_tuple("File").field(file).finish(),
+            ReadStream::Stream(_) => f.write_str("Stream(..)"),
+        }
+    }
+}
+
+/// Where an upload's bytes go until it is finished or aborted.
+#[derive(Debug)]
+pub enum WriteStream {
+    /// A file on disk, put in place by [`Upload::commit`] (a rename) or undone by [`Upload::abort`].
+    File(Upload),
+    /// Any other destination.
+    Sink(Box<dyn UploadSink>),
+}
+
+/// An upload in progress on a back end without files. Dropping it without [`finish`](Self::finish) must leave
+/// nothing under the final name (an implementation that needs IO to clean up spawns it).
+pub trait UploadSink: Send + Sync + std::fmt::Debug {
+    /// The next bytes of the upload.
+    fn write<'a>(&'a mut self, bytes: &'a [u8]) -> BoxFuture<'a, io::Result<()>>;
+    /// The transfer completed: make the data visible under its name, atomically.
+    fn finish(self: Box<Self>) -> BoxFuture<'static, io::Result<()>>;
+    /// The transfer failed: drop what arrived.
+    fn abort(self: Box<Self>) -> BoxFuture<'static, io::Result<()>>;
+    /// The final name (STOU's reply names it).
+    fn name(&self) -> &str;
+}
+
+/// A directory's entries as the back end produces them. Dropping it stops the producer.
+#[derive(Debug)]
+pub struct Listing {
+    rx: mpsc::Receiver<io::Result<Info>>,
+}
+
+/// How many entries a listing holds between its producer and the server.
+const LISTING_QUEUE: usize = 256;
+
+impl Listing {
+    /// A listing and the sender its producer fills (bounded: a slow reader holds the producer back).
+    pub fn channel() -> (mpsc::Sender<io::Result<Info>>, Listing) {
+        let (tx, rx) = mpsc::channel(LISTING_QUEUE);
+        (tx, Listing { rx })
+    }
+
+    /// A listing of entries already at hand (fed from a task, as a paged producer would).
+    pub fn of(entries: Vec<Info>) -> Listing {
+        let (tx, listing) = Listing::channel();
+        tokio::spawn(async move {
+            for e in entries {
+                if tx.send(Ok(e)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        listing
+    }
+
+    /// The next entry, or `None` at the end.
+    pub async fn next(&mut self) -> Option<io::Result<Info>> {
+        self.rx.recv().await
+    }
+
+    /// Every entry (the server formats a listing whole, as before back ends existed).
+    pub async fn collect(mut self) -> io::Result<Vec<Info>> {
+        let mut out = Vec::new();
+        while let Some(e) = self.next().await {
+            out.push(e?);
+        }
+        Ok(out)
+    }
+}
+
+/// A place the server keeps its files. See the module docs.
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// What this back end can do; the session answers the rest with 502/504.
+    fn capabilities(&self) -> StorageCaps;
+    /// The facts about one entry (a listing's line, SIZE, MDTM).
+    fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Info>>;
+    /// A directory's entries.
+    fn list<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Listing>>;
+    /// A file's bytes from `offset` (REST).
+    fn read<'a>(&'a self, path: &'a str, offset: u64) -> BoxFuture<'a, io::Result<ReadStream>>;
+    /// Starts an upload (STOR, STOR after REST, APPE, STOU: see [`WriteMode`]).
+    fn write<'a>(&'a self, path: &'a str, mode: WriteMode) -> BoxFuture<'a, io::Result<WriteStream>>;
+    /// RNFR/RNTO.
+    fn rename<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, io::Result<()>>;
+    /// DELE.
+    fn delete<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<()>>;
+    /// MKD.
+    fn mkdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<()>>;
+    /// RMD (an empty directory).
+    fn rmdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<()>>;
+    /// Sets a file's modification time (seconds since the Unix epoch).
+    fn set_mtime<'a>(&'a self, path: &'a str, mtime: i64) -> BoxFuture<'a, io::Result<()>>;
+}
+
+/// The local file system under a jailed root (the default back end): every operation runs on tokio's blocking
+/// pool through [`Jail`]; downloads are files (sendfile), uploads temporary files renamed into place.
+#[derive(Debug, Clone)]
+pub struct LocalStorage {
+    jail: Arc<Jail>,
+}
+
+impl LocalStorage {
+    /// Opens `root` (it must exist and be a directory).
+    pub fn open(root: &std::path::Path) -> io::Result<LocalStorage> {
+        Ok(LocalStorage { jail: Arc::new(Jail::open(root)?) })
+    }
+
+    /// Runs `f` on the jail on the blocking pool.
+    fn blocking<'a, T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Jail) -> io::Result<T> + Send + 'static,
+    ) -> BoxFuture<'a, io::Result<T>> {
+        let jail = self.jail.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || f(&jail)).await.unwrap_or_else(|e| Err(io::Error::other(e)))
+        })
+    }
+}
+
+impl Storage for LocalStorage {
+    fn capabilities(&self) -> StorageCaps {
+        StorageCaps::ALL
+    }
+    fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Info>> {
+        let path = path.to_owned();
+        self.blocking(move |j| j.stat(&path))
+    }
+    fn list<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Listing>> {
+        let path = path.to_owned();
+        let entries = self.blocking(move |j| j.list(&path));
+        Box::pin(async move {
+            let entries = entries.await?;
+            Ok(Listing::of(entries))
+        })
+    }
+    fn read<'a>(&'a self, path: &'a str, offset: u64) -> BoxFuture<'a, io::Result<ReadStream>> {
+        let path = path.to_owned();
+        let f = self.blocking(move |j| j.open_read(&path, offset));
+        Box::pin(async move { f.await.map(ReadStream::File) })
+    }
+    fn write<'a>(&'a self, path: &'a str, mode: WriteMode) -> BoxFuture<'a, io::Result<WriteStream>> {
+        let path = path.to_owned();
+        let f = self.blocking(move |j| j.create_upload(&path, mode));
+        Box::pin(async move { f.await.map(WriteStream::File) })
+    }
+    fn rename<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.blocking(move |j| j.rename(&from, &to))
+    }
+    fn delete<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        let path = path.to_owned();
+        self.blocking(move |j| j.delete(&path))
+    }
+    fn mkdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        let path = path.to_owned();
+        self.blocking(move |j| j.mkdir(&path))
+    }
+    fn rmdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        let path = path.to_owned();
+        self.blocking(move |j| j.rmdir(&path))
+    }
+    fn set_mtime<'a>(&'a self, path: &'a str, mtime: i64) -> BoxFuture<'a, io::Result<()>> {
+        let path = path.to_owned();
+        self.blocking(move |j| j.set_mtime(&path, mtime))
+    }
+}
+
+/// A node of [`MemoryStorage`].
+#[derive(Debug, Clone)]
+enum Node {
+    Dir { mtime: i64 },
+    File { data: Arc<Vec<u8>>, mtime: i64 },
+}
+
+/// An in-memory store with an object store's semantics: a file is written whole and appears only when its upload
+/// finishes, there is no append and no writing from an offset (502/504), and a rename is a copy then a delete (not
+/// atomic, and the 250 says so). For tests and embedding; its contents go with the process.
+#[derive(Debug, Clone)]
+pub struct MemoryStorage {
+    nodes: Arc<Mutex<BTreeMap<String, Node>>>,
+}
+
+impl Default for MemoryStorage {
+    fn default() -> Self {
+        MemoryStorage::new()
+    }
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+fn not_found(path: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, format!("{path}: no such file or directory"))
+}
+
+/// `/a/b` -> (`/a`, `b`); `/a` -> (`/`, `a`); `/` -> None.
+fn split(path: &str) -> Option<(&str, &str)> {
+    let (parent, name) = path.rsplit_once('/')?;
+    if name.is_empty() {
+        return None;
+    }
+    Some((if parent.is_empty() { "/" } else { parent }, name))
+}
+
+/// Whether `path` is directly inside `dir`.
+fn child_of<'a>(dir: &str, path: &'a str) -> Option<&'a str> {
+    let rest = if dir == "/" { path.strip_prefix('/')? } else { path.strip_prefix(dir)?.strip_prefix('/')? };
+    (!rest.is_empty() && !rest.contains('/')).then_some(rest)
+}
+
+impl MemoryStorage {
+    /// An empty store (just `/`).
+    pub fn new() -> MemoryStorage {
+        let mut nodes = BTreeMap::new();
+        nodes.insert("/".to_owned(), Node::Dir { mtime: now_secs() });
+        MemoryStorage { nodes: Arc::new(Mutex::new(nodes)) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Node>> {
+        self.nodes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Puts a file in place (for setting up a tree).
+    pub fn put(&self, path: &str, data: Vec<u8>) -> io::Result<()> {
+        let mut nodes = self.lock();
+        let (parent, _) = split(path).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+        match nodes.get(parent) {
+            Some(Node::Dir { .. }) => {}
+            _ => return Err(not_found(parent)),
+        }
+        if matches!(nodes.get(path), Some(Node::Dir { .. })) {
+            return Err(io::Error::new(io::ErrorKind::IsADirectory, "the target is a directory"));
+        }
+        nodes.insert(path.to_owned(), Node::File { data: Arc::new(data), mtime: now_secs() });
+        Ok(())
+    }
+
+    /// Makes a directory (for setting up a tree).
+    pub fn put_dir(&self, path: &str) -> io::Result<()> {
+        let mut nodes = self.lock();
+        let (parent, _) = split(path).ok_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists))?;
+        if !matches!(nodes.get(parent), Some(Node::Dir { .. })) {
+            return Err(not_found(parent));
+        }
+        if nodes.contains_key(path) {
+            return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+        }
+        nodes.insert(path.to_owned(), Node::Dir { mtime: now_secs() });
+        Ok(())
+    }
+
+    /// A file's bytes, if it exists.
+    pub fn get(&self, path: &str) -> Option<Arc<Vec<u8>>> {
+        match self.lock().get(path) {
+            Some(Node::File { data, .. }) => Some(data.clone()),
+            _ => None,
+        }
+    }
+
+    /// Every path in the store, sorted (directories too).
+    pub fn paths(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
+    fn info(name: &str, node: &Node) -> Info {
+        let (kind, size, mtime, mode) = match node {
+            Node::Dir { mtime } => (Kind::Dir, 0, *mtime, 0o755),
+            Node::File { data, mtime } => (Kind::File, data.len() as u64, *mtime, 0o644),
+        };
+        Info { name: name.to_owned(), kind, size, mtime, mode, nlink: 1, uid: 0, gid: 0, link_target: None }
+    }
+
+    fn sync<'a, T: Send + 'a>(&self, f: impl FnOnce(&Self) -> io::Result<T>) -> BoxFuture<'a, io::Result<T>> {
+        let r = f(self);
+        Box::pin(async move { r })
+    }
+}
+
+/// Bytes shared with the store, read from an offset.
+struct Shared(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// An upload into a [`MemoryStorage`]: buffered, and put in place at `finish`.
+#[derive(Debug)]
+struct MemoryUpload {
+    store: MemoryStorage,
+    path: String,
+    name: String,
+    data: Vec<u8>,
+}
+
+impl UploadSink for MemoryUpload {
+    fn write<'a>(&'a mut self, bytes: &'a [u8]) -> BoxFuture<'a, io::Result<()>> {
+        self.data.extend_from_slice(bytes);
+        Box::pin(async { Ok(()) })
+    }
+    fn finish(self: Box<Self>) -> BoxFuture<'static, io::Result<()>> {
+        let r = self.store.put(&self.path, self.data);
+        Box::pin(async move { r })
+    }
+    fn abort(self: Box<Self>) -> BoxFuture<'static, io::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn capabilities(&self) -> StorageCaps {
+        StorageCaps { append: false, rest_upload: false, atomic_rename: false }
+    }
+    fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Info>> {
+        self.sync(|s| {
+            let nodes = s.lock();
+            let node = nodes.get(path).ok_or_else(|| not_found(path))?;
+            Ok(Self::info(split(path).map_or("/", |(_, n)| n), node))
+        })
+    }
+    fn list<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Listing>> {
+        let entries: io::Result<Vec<Info>> = {
+            let nodes = self.lock();
+            match nodes.get(path) {
+                Some(Node::Dir { .. }) => {
+                    Ok(nodes.iter().filter_map(|(p, n)| child_of(path, p).map(|name| Self::info(name, n))).collect())
+                }
+                Some(Node::File { .. }) => Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
+                None => Err(not_found(path)),
+            }
+        };
+        Box::pin(async move {
+            let entries = entries?;
+            Ok(Listing::of(entries))
+        })
+    }
+    fn read<'a>(&'a self, path: &'a str, offset: u64) -> BoxFuture<'a, io::Result<ReadStream>> {
+        self.sync(|s| {
+            let data = match s.lock().get(path) {
+                Some(Node::File { data, .. }) => data.clone(),
+                Some(Node::Dir { .. }) => return Err(io::Error::new(io::ErrorKind::InvalidInput, "a directory")),
+                None => return Err(not_found(path)),
+            };
+            let mut cursor = std::io::Cursor::new(Shared(data));
+            cursor.set_position(offset);
+            Ok(ReadStream::Stream(Box::pin(cursor)))
+        })
+    }
+    fn write<'a>(&'a self, path: &'a str, mode: WriteMode) -> BoxFuture<'a, io::Result<WriteStream>> {
+        self.sync(|s| {
+            let nodes = s.lock();
+            let (dir, target) = match mode {
+                WriteMode::Replace => {
+                    let (parent, name) = split(path).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+                    if matches!(nodes.get(path), Some(Node::Dir { .. })) {
+                        return Err(io::Error::new(io::ErrorKind::IsADirectory, "the target is a directory"));
+                    }
+                    (parent.to_owned(), name.to_owned())
+                }
+                WriteMode::Unique => {
+                    let name = (0u32..)
+                        .map(|n| format!("ftpkit-{:x}-{n}", now_secs()))
+                        .find(|n| !nodes.contains_key(&format!("{}/{n}", path.trim_end_matches('/'))))
+                        .unwrap_or_default();
+                    (path.to_owned(), name)
+                }
+                WriteMode::Append | WriteMode::Resume(_) => {
+                    return Err(io::Error::new(io::ErrorKind::Unsupported, "no append or offset writes here"))
+                }
+            };
+            if !matches!(nodes.get(&dir), Some(Node::Dir { .. })) {
+                return Err(not_found(&dir));
+            }
+            let path = format!("{}/{target}", dir.trim_end_matches('/'));
+            let sink = MemoryUpload { store: s.clone(), path, name: target, data: Vec::new() };
+            Ok(WriteStream::Sink(Box::new(sink)))
+        })
+    }
+    fn rename<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        self.sync(|s| {
+            let mut nodes = s.lock();
+            let node = match nodes.get(from) {
+                Some(n @ Node::File { .. }) => n.clone(),
+                Some(Node::Dir { .. }) => {
+                    return Err(io::Error::new(io::ErrorKind::Unsupported, "directories are not renamed here"))
+                }
+                None => return Err(not_found(from)),
+            };
+            let parent = split(to).map(|(p, _)| p).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+            if !matches!(nodes.get(parent), Some(Node::Dir { .. })) || matches!(nodes.get(to), Some(Node::Dir { .. })) {
+                return Err(not_found(to));
+            }
+            // As an object store does it: a copy, then the delete.
+            nodes.insert(to.to_owned(), node);
+            nodes.remove(from);
+            Ok(())
+        })
+    }
+    fn delete<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        self.sync(|s| {
+            let mut nodes = s.lock();
+            match nodes.get(path) {
+                Some(Node::File { .. }) => {
+                    nodes.remove(path);
+                    Ok(())
+                }
+                Some(Node::Dir { .. }) => Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory")),
+                None => Err(not_found(path)),
+            }
+        })
+    }
+    fn mkdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        self.sync(|s| s.put_dir(path))
+    }
+    fn rmdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        self.sync(|s| {
+            let mut nodes = s.lock();
+            if path == "/" {
+                return Err(io::Error::new(io::ErrorKind::PermissionDenied, "the root cannot be removed"));
+            }
+            match nodes.get(path) {
+                Some(Node::Dir { .. }) if nodes.keys().any(|p| child_of(path, p).is_some()) => {
+                    Err(io::Error::from(io::ErrorKind::DirectoryNotEmpty))
+                }
+                Some(Node::Dir { .. }) => {
+                    nodes.remove(path);
+                    Ok(())
+                }
+                Some(Node::File { .. }) => Err(io::Error::from(io::ErrorKind::NotADirectory)),
+                None => Err(not_found(path)),
+            }
+        })
+    }
+    fn set_mtime<'a>(&'a self, path: &'a str, mtime: i64) -> BoxFuture<'a, io::Result<()>> {
+        self.sync(|s| match s.lock().get_mut(path) {
+            Some(Node::File { mtime: m, .. } | Node::Dir { mtime: m }) => {
+                *m = mtime;
+                Ok(())
+            }
+            None => Err(not_found(path)),
+        })
+    }
+}
