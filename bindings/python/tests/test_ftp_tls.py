@@ -81,8 +81,9 @@ def protected(cls: Maker, srv: ftpkit.Server, certs: Certs, passive: bool = True
 
 
 def protected_downloads(f: Client, n: int) -> str:
-    """Downloads blob.bin ``n`` times (each a data connection resuming the control session), quits; the sha256
-    of the last download."""
+    """PROT P (again: harmless), downloads blob.bin ``n`` times (each a data connection resuming the control
+    session), quits; the sha256 of the last download."""
+    f.prot_p()
     got = bytearray()
     for _ in range(n):
         got.clear()
@@ -316,6 +317,34 @@ def test_same_session_as_ftplib_against_pyftpdlib_tls(pyftpdlib_tls: Any, certs:
     theirs = session(connect(ftplib.FTP_TLS, srv.host, srv.port, certs, passive), USER, PASSWORD)
     assert ours == theirs
     assert ours[4] == sha(BLOB)
+
+
+def test_client_certificates_with_certfile_and_keyfile(tmp_path: Path, certs: Certs) -> None:
+    """pyftpdlib asking for a client certificate signed by the test CA: given as certfile/keyfile (ftplib's
+    arguments), both clients get in and transfer; without one, both fail with an OSError (the server's TLS
+    alert: after the handshake under TLS 1.3, so on the next read)."""
+    fill(tmp_path)
+    with_cert = context(certs)
+    with_cert.load_cert_chain(str(certs.client), str(certs.client_key))  # ftplib 3.12 takes it from the context
+    clients: list[tuple[Callable[[], Client], Callable[[], Client]]] = [
+        (
+            lambda: ftpkit.FTP_TLS(certfile=certs.client, keyfile=certs.client_key, cafile=certs.ca, timeout=10),
+            lambda: ftpkit.FTP_TLS(cafile=certs.ca, timeout=10),
+        ),
+        (lambda: ftplib.FTP_TLS(context=with_cert, timeout=10), lambda: ftplib.FTP_TLS(context=context(certs))),
+    ]
+    with run_pyftpdlib_tls(tmp_path, certs, client_certs=True) as srv:
+        for make, make_without in clients:
+            f = make()
+            f.connect(srv.host, srv.port)
+            assert f.login(USER, PASSWORD).startswith("230")
+            assert protected_downloads(f, 3) == sha(BLOB)
+            f = make_without()
+            f.connect(srv.host, srv.port)
+            with pytest.raises(OSError):
+                f.login(USER, PASSWORD)
+                f.pwd()
+            f.close()
 
 
 def test_pyftpdlib_has_no_ccc_and_both_clients_raise_the_same_class(pyftpdlib_tls: Any, certs: Certs) -> None:
