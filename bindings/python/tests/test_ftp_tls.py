@@ -413,3 +413,23 @@ def test_two_threads_download_over_tls_at_once(tls_root: Path, certs: Certs) -> 
         for t in threads:
             t.join(60)
         assert digests == [sha(BLOB)] * 2
+
+
+def test_debug_trace_shows_each_handshake_and_that_data_connections_resumed(
+    tls_root: Path, certs: Certs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with tls_server(tls_root, certs, "require", allow_ccc=True) as srv:
+        f = connect(ftpkit.FTP_TLS, srv.host, srv.port, certs)
+        f.set_debuglevel(1)
+        f.login(USER, PASSWORD)
+        f.prot_p()
+        f.nlst()
+        f.ccc()
+        f.nlst()
+        f.quit()
+    out = capsys.readouterr().out
+    assert "---> AUTH TLS" in out
+    assert "TLS control connection: TLSv1_3" in out and "resumed: no" in out
+    assert out.count("TLS data connection: TLSv1_3") == 2
+    assert out.count("resumed: yes") == 2, out
+    assert "TLS control connection: closed (CCC)" in out

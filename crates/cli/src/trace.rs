@@ -87,22 +87,9 @@ impl Recorder {
                 }
                 // TLS steps are shown with --trace but kept out of the recorded transcript (which is decoded as
                 // `ftp -d` output).
-                TraceLine::Tls { data, info } => {
-                    if echo == Echo::Stderr {
-                        let _ = writeln!(
-                            std::io::stderr().lock(),
-                            "TLS {}: {}, {}, resumed: {}",
-                            if *data { "data connection" } else { "control connection" },
-                            info.version,
-                            info.cipher,
-                            if info.resumed { "yes" } else { "no" }
-                        );
-                    }
-                    return;
-                }
-                TraceLine::TlsClosed => {
-                    if echo == Echo::Stderr {
-                        let _ = writeln!(std::io::stderr().lock(), "TLS control connection: closed (CCC)");
+                TraceLine::Tls { .. } | TraceLine::TlsClosed => {
+                    if let (Echo::Stderr, Some(text)) = (echo, line.tls_text()) {
+                        let _ = writeln!(std::io::stderr().lock(), "{text}");
                     }
                     return;
                 }
