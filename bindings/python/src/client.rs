@@ -125,6 +125,12 @@ impl Shared {
                 }
             }
             TraceLine::Data { local, remote } if debug > 0 => lock(&self.log).pending.push((*local, *remote)),
+            // FTPS: each handshake (and whether a data connection resumed the control session), and CCC.
+            TraceLine::Tls { .. } | TraceLine::TlsClosed if debug > 0 => {
+                if let Some(text) = line.tls_text() {
+                    print_line(&text);
+                }
+            }
             _ => {}
         }
     }
@@ -305,7 +311,7 @@ fn ssl_error(py: Python<'_>, class: &str, message: String) -> PyErr {
     build().unwrap_or_else(|_| PyOSError::new_err(message))
 }
 
-/// The FTPS settings of `ftpkit.FTP_TLS`, a dict built by the Python layer (`_ftp.py`): each maps one field of
+/// The FTPS settings of `ftpkit.FTP_TLS`, a dict built by the Python layer (`_tls.py`): each maps one field of
 /// `ftpkit::tls::TlsConfig`.
 #[derive(Debug, FromPyObject)]
 #[pyo3(from_item_all)]

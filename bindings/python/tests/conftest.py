@@ -125,8 +125,9 @@ class run_pyftpdlib:
 
 
 class Certs:
-    """A test CA and a server certificate it signed, for 127.0.0.1 and localhost (PEM files in ``dir``); and a
-    second CA that signed nothing the servers use (for the refused-certificate cases)."""
+    """A test CA and a server certificate it signed, for 127.0.0.1 and localhost (PEM files in ``dir``); a client
+    certificate it signed (``client``, ``client_key``); and a second CA that signed nothing the servers use (for
+    the refused-certificate cases)."""
 
     def __init__(self, dir: Path) -> None:
         import datetime
@@ -165,37 +166,50 @@ class Certs:
 
         ca_key, ca_cert = ca("ftpkit test CA")
         _, other_cert = ca("another CA")
-        key = ec.generate_private_key(ec.SECP256R1())
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name("localhost"))
-            .issuer_name(ca_cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(
-                x509.SubjectAlternativeName(
-                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-                ),
-                critical=False,
+
+        def leaf(cn: str, sans: list[Any], usage: Any) -> tuple[Any, Any]:
+            key = ec.generate_private_key(ec.SECP256R1())
+            cert = (
+                x509.CertificateBuilder()
+                .subject_name(name(cn))
+                .issuer_name(ca_cert.subject)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=30))
+                .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+                .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+                .sign(ca_key, hashes.SHA256())
             )
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256())
+            return key, cert
+
+        def key_pem(key: Any) -> bytes:
+            return bytes(
+                key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            )
+
+        usage = x509.oid.ExtendedKeyUsageOID
+        key, cert = leaf(
+            "localhost",
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
+            usage.SERVER_AUTH,
         )
+        client_key, client_cert = leaf("ftpkit test client", [x509.DNSName("client.test")], usage.CLIENT_AUTH)
         self.ca = dir / "ca.pem"
         self.other_ca = dir / "other-ca.pem"
         self.cert = dir / "server.pem"
         self.key = dir / "server.key"
+        self.client = dir / "client.pem"
+        self.client_key = dir / "client.key"
         self.ca.write_bytes(pem(ca_cert))
         self.other_ca.write_bytes(pem(other_cert))
         self.cert.write_bytes(pem(cert))
-        self.key.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        for p in (self.ca, self.other_ca, self.cert, self.key):
+        self.key.write_bytes(key_pem(key))
+        self.client.write_bytes(pem(client_cert))
+        self.client_key.write_bytes(key_pem(client_key))
+        for p in (self.ca, self.other_ca, self.cert, self.key, self.client, self.client_key):
             p.chmod(0o644)
 
 
@@ -207,7 +221,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
 class run_pyftpdlib_tls(run_pyftpdlib):
     """pyftpdlib's TLS_FTPHandler (pyOpenSSL): TLS required for login. It never checks reuse."""
 
-    def __init__(self, root: Path, certs: Certs) -> None:
+    def __init__(self, root: Path, certs: Certs, client_certs: bool = False) -> None:
         super().__init__(root)
         from pyftpdlib.handlers import TLS_FTPHandler
 
@@ -223,6 +237,19 @@ class run_pyftpdlib_tls(run_pyftpdlib):
         Handler.keyfile = os.fspath(certs.key)
         Handler.tls_control_required = True
         Handler.tls_data_required = False  # PROT C after PROT P must work (the scripted session does it)
+        if client_certs:
+            # Only clients with a certificate the test CA signed get through the handshake.
+            from OpenSSL import SSL
+
+            ctx = SSL.Context(SSL.TLS_METHOD)
+            ctx.use_certificate_chain_file(os.fspath(certs.cert))
+            ctx.use_privatekey_file(os.fspath(certs.key))
+            ctx.load_verify_locations(os.fspath(certs.ca))
+            ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, lambda conn, cert, err, depth, ok: bool(ok))
+            # OpenSSL resumes no session of a context that verifies clients without a session ID context (the
+            # handshake fails: "session id context uninitialized"); vsftpd sets one too.
+            ctx.set_session_id(b"ftpkit-tests")
+            Handler.ssl_context = ctx
         self.server.handler = Handler
 
 

@@ -81,8 +81,9 @@ def protected(cls: Maker, srv: ftpkit.Server, certs: Certs, passive: bool = True
 
 
 def protected_downloads(f: Client, n: int) -> str:
-    """Downloads blob.bin ``n`` times (each a data connection resuming the control session), quits; the sha256
-    of the last download."""
+    """PROT P (again: harmless), downloads blob.bin ``n`` times (each a data connection resuming the control
+    session), quits; the sha256 of the last download."""
+    f.prot_p()
     got = bytearray()
     for _ in range(n):
         got.clear()
@@ -318,6 +319,34 @@ def test_same_session_as_ftplib_against_pyftpdlib_tls(pyftpdlib_tls: Any, certs:
     assert ours[4] == sha(BLOB)
 
 
+def test_client_certificates_with_certfile_and_keyfile(tmp_path: Path, certs: Certs) -> None:
+    """pyftpdlib asking for a client certificate signed by the test CA: given as certfile/keyfile (ftplib's
+    arguments), both clients get in and transfer; without one, both fail with an OSError (the server's TLS
+    alert: after the handshake under TLS 1.3, so on the next read)."""
+    fill(tmp_path)
+    with_cert = context(certs)
+    with_cert.load_cert_chain(str(certs.client), str(certs.client_key))  # ftplib 3.12 takes it from the context
+    clients: list[tuple[Callable[[], Client], Callable[[], Client]]] = [
+        (
+            lambda: ftpkit.FTP_TLS(certfile=certs.client, keyfile=certs.client_key, cafile=certs.ca, timeout=10),
+            lambda: ftpkit.FTP_TLS(cafile=certs.ca, timeout=10),
+        ),
+        (lambda: ftplib.FTP_TLS(context=with_cert, timeout=10), lambda: ftplib.FTP_TLS(context=context(certs))),
+    ]
+    with run_pyftpdlib_tls(tmp_path, certs, client_certs=True) as srv:
+        for make, make_without in clients:
+            f = make()
+            f.connect(srv.host, srv.port)
+            assert f.login(USER, PASSWORD).startswith("230")
+            assert protected_downloads(f, 3) == sha(BLOB)
+            f = make_without()
+            f.connect(srv.host, srv.port)
+            with pytest.raises(OSError):
+                f.login(USER, PASSWORD)
+                f.pwd()
+            f.close()
+
+
 def test_pyftpdlib_has_no_ccc_and_both_clients_raise_the_same_class(pyftpdlib_tls: Any, certs: Certs) -> None:
     srv = pyftpdlib_tls
     for cls in (ftpkit.FTP_TLS, ftplib.FTP_TLS):
@@ -384,3 +413,23 @@ def test_two_threads_download_over_tls_at_once(tls_root: Path, certs: Certs) -> 
         for t in threads:
             t.join(60)
         assert digests == [sha(BLOB)] * 2
+
+
+def test_debug_trace_shows_each_handshake_and_that_data_connections_resumed(
+    tls_root: Path, certs: Certs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with tls_server(tls_root, certs, "require", allow_ccc=True) as srv:
+        f = connect(ftpkit.FTP_TLS, srv.host, srv.port, certs)
+        f.set_debuglevel(1)
+        f.login(USER, PASSWORD)
+        f.prot_p()
+        f.nlst()
+        f.ccc()
+        f.nlst()
+        f.quit()
+    out = capsys.readouterr().out
+    assert "---> AUTH TLS" in out
+    assert "TLS control connection: TLSv1_3" in out and "resumed: no" in out
+    assert out.count("TLS data connection: TLSv1_3") == 2
+    assert out.count("resumed: yes") == 2, out
+    assert "TLS control connection: closed (CCC)" in out

@@ -98,23 +98,12 @@ impl Recorder {
                 }
                 // TLS steps are shown with --trace but kept out of the recorded transcript (which is decoded as
                 // `ftp -d` output).
-                TraceLine::Tls { data, info } => {
-                    log.tls.push(TlsStep { data: *data, info: info.clone() });
-                    if echo == Echo::Stderr {
-                        let _ = writeln!(
-                            std::io::stderr().lock(),
-                            "TLS {}: {}, {}, resumed: {}",
-                            if *data { "data connection" } else { "control connection" },
-                            info.version,
-                            info.cipher,
-                            if info.resumed { "yes" } else { "no" }
-                        );
+                TraceLine::Tls { .. } | TraceLine::TlsClosed => {
+                    if let TraceLine::Tls { data, info } = line {
+                        log.tls.push(TlsStep { data: *data, info: info.clone() });
                     }
-                    return;
-                }
-                TraceLine::TlsClosed => {
-                    if echo == Echo::Stderr {
-                        let _ = writeln!(std::io::stderr().lock(), "TLS control connection: closed (CCC)");
+                    if let (Echo::Stderr, Some(text)) = (echo, line.tls_text()) {
+                        let _ = writeln!(std::io::stderr().lock(), "{text}");
                     }
                     return;
                 }

@@ -453,6 +453,24 @@ pub enum TraceLine {
     TlsClosed,
 }
 
+impl TraceLine {
+    /// A TLS step as one trace line (`TLS data connection: TLSv1_3, TLS13_AES_256_GCM_SHA384, resumed: yes`);
+    /// `None` for the other lines.
+    pub fn tls_text(&self) -> Option<String> {
+        match self {
+            TraceLine::Tls { data, info } => Some(format!(
+                "TLS {}: {}, {}, resumed: {}",
+                if *data { "data connection" } else { "control connection" },
+                info.version,
+                info.cipher,
+                if info.resumed { "yes" } else { "no" }
+            )),
+            TraceLine::TlsClosed => Some("TLS control connection: closed (CCC)".to_owned()),
+            _ => None,
+        }
+    }
+}
+
 /// How loud a [`Action::Log`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LogLevel {
