@@ -510,3 +510,58 @@ fn a_self_signed_ca_certificate_gets_an_error_that_says_what_to_do() -> TestResu
         other => Err(format!("{other:?}, want a certificate error naming the fix")),
     }
 }
+
+/// Protected uploads in a row from ftpkit's own clients, nothing downloaded in between, against ftpkit's server
+/// requiring every data connection to resume the control session. The server sends no TLS 1.3 ticket on uploads
+/// (curl would reset them) and rustls clients use each ticket once, so each upload spends one of the control
+/// connection's 32: every one of 20 resumes, none gets 522 (with 8, as before, the ninth did).
+#[test]
+fn twenty_protected_uploads_in_a_row_from_ftpkits_clients_all_resume() -> TestResult {
+    use ftpkit::client::{Options, TlsMode, TraceLine};
+    use ftpkit::tls::TlsConfig;
+    use std::sync::{Arc, Mutex};
+    let certs = Certs::new().map_err(|e| e.to_string())?;
+    let server = start_ccc(&certs, TlsReuse::Require)?;
+    let resumed = Arc::new(Mutex::new(Vec::new()));
+    let sink = resumed.clone();
+    let opts = Options {
+        tls: ftpkit::client::TlsPolicy { mode: TlsMode::Explicit, ..Default::default() },
+        tls_config: TlsConfig { ca_file: Some(certs.ca()), ..TlsConfig::default() },
+        trace: Some(Arc::new(move |l: &TraceLine| {
+            if let (TraceLine::Tls { data: true, info }, Ok(mut v)) = (l, sink.lock()) {
+                v.push(info.resumed);
+            }
+        })),
+        ..Options::default()
+    };
+    let body = |i: usize| format!("upload {i} of twenty\n").into_bytes();
+    let mut c = ftpkit::blocking::Client::connect_with(server.addr(), opts.clone()).map_err(|e| e.to_string())?;
+    c.login(server.user(), server.pass()).map_err(|e| e.to_string())?;
+    for i in 0..20 {
+        c.store_from(&format!("upload/b{i}.txt"), &mut body(i).as_slice())
+            .map_err(|e| format!("blocking upload {i}: {e}\n{}", server.log()))?;
+    }
+    c.quit().map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let mut c = ftpkit::tokio::Client::connect_with(server.addr(), opts).await.map_err(|e| e.to_string())?;
+        c.login(server.user(), server.pass()).await.map_err(|e| e.to_string())?;
+        for i in 0..20 {
+            c.store_from(&format!("upload/t{i}.txt"), &mut body(i).as_slice())
+                .await
+                .map_err(|e| format!("tokio upload {i}: {e}"))?;
+        }
+        c.quit().await.map_err(|e| e.to_string())
+    })?;
+    for (prefix, i) in ["b", "t"].iter().flat_map(|p| (0..20).map(move |i| (p, i))) {
+        let got = server.tree().read(&format!("upload/{prefix}{i}.txt")).map_err(|e| e.to_string())?;
+        if got != body(i) {
+            return Err(format!("upload/{prefix}{i}.txt differs"));
+        }
+    }
+    let resumed = resumed.lock().map(|v| v.clone()).unwrap_or_default();
+    if resumed.len() != 40 || resumed.iter().any(|r| !r) {
+        return Err(format!("data handshakes resumed: {resumed:?}, want 40 × true"));
+    }
+    Ok(())
+}

@@ -132,8 +132,8 @@ def test_the_server_requiring_reuse_refuses_ftplib_and_serves_ftpkit(
             f.retrbinary("RETR blob.bin", lambda b: None)
         f.close()
         # ftpkit's data connections resume the control session: every transfer goes through, many in a row
-        # (rustls uses each TLS 1.3 ticket once; ftpkit's server issues 8 on the control connection, 2 on each
-        # download, none on uploads: 7 uploads in a row, then listings and uploads alternating; a run of uploads
+        # (rustls uses each TLS 1.3 ticket once; ftpkit's server issues 32 on the control connection, 2 on each
+        # download, none on uploads: 7 uploads in a row here, then listings and uploads alternating; a run of uploads
         # alone longer than the tickets held still runs dry, see docs/SECURITY.md).
         ours = connect(ftpkit.FTP_TLS, srv.host, srv.port, certs, passive)
         assert session(ours, USER, PASSWORD)[4] == sha(BLOB)

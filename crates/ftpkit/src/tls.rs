@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 pub const TICKET_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How many TLS 1.3 tickets a control connection's store keeps (the newest).
-pub const TICKETS_KEPT: usize = 8;
+pub const TICKETS_KEPT: usize = 32;
 
 /// The certificate side of FTPS, for [`Options::tls_config`](crate::client::Options::tls_config).
 #[derive(Debug, Clone, Default)]

@@ -30,11 +30,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
-/// Sessions one control connection keeps (each TLS 1.3 handshake stores a few tickets).
-const STORE_ENTRIES: usize = 16;
+/// Sessions one control connection keeps (each TLS 1.3 handshake stores a few tickets): room for the control
+/// handshake's [`CONTROL_TICKETS`] and the downloads' fresh ones.
+const STORE_ENTRIES: usize = 64;
 
-/// TLS 1.3 tickets the control connection's handshake issues (ftpkit's client keeps the newest 8).
-const CONTROL_TICKETS: usize = 8;
+/// TLS 1.3 tickets the control connection's handshake issues (ftpkit's client keeps the newest 32): one per
+/// protected upload in a row, since uploads issue none (about 200 bytes each, sent once per session).
+const CONTROL_TICKETS: usize = 32;
 
 /// Client certificates (mutual TLS): the CA file whose certificates may sign them, and whether a client without
 /// one is refused at the handshake (else it may go on without).
