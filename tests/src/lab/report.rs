@@ -72,8 +72,9 @@ pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
          - 7a: under FTPS the router's helper sees only TLS records, so the EPRT/PORT reach the server with the private\n\
            address, as predicted. The second half of scenario 7 (after CCC the helper reads PORT again) is not measured:\n\
            ftpkit's server answers CCC with 534 (its adapter cannot return the socket to clear text) and no CCC-capable\n\
-           server is installed here. Note for that row: Linux's FTP helper reads a command only in a packet that follows a\n\
-           newline it saw in the same direction, so the first clear line after the TLS close_notify may go unread.\n",
+           server is installed here. To measure with that row: Linux's FTP helper (`nf_conntrack_ftp.c`, `find_nl_seq`)\n\
+           parses a packet only when it starts right after a newline it saw in that direction, so the first clear command\n\
+           after the TLS close_notify may go unread; `firewall::predict` does not model that yet.\n",
         rows.len(),
         markdown(rows)
     )
