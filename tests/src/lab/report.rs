@@ -45,9 +45,11 @@ pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
     format!(
         "# The lab: ftpkit's firewall and NAT predictions against the Linux kernel\n\n\
          <!-- written by `cargo xtask lab`; do not edit by hand -->\n\n\
-         Every claim `ftpkit firewall` and `ftpkit explain` make about firewalls and NAT is a row below, measured: the\n\
+         The firewall and NAT claims behind `ftpkit firewall` and `ftpkit explain` (the seed's scenarios) are rows below,\n\
+         measured: the\n\
          hosts are Linux network namespaces joined by veth pairs (documentation addresses 192.0.2.0/24, 198.51.100.0/24,\n\
-         203.0.113.0/24, which exist only inside them), each host loads the nftables rules `ftpkit firewall` prints, a\n\
+         203.0.113.0/24, which exist only inside them), each host loads the nftables rules `ftpkit firewall` prints (the iptables form in the rows\n\
+         that say so), a\n\
          NAT router loads `ftpkit firewall --nat ...`, and real sessions run across them (`ftpkit serve` or vsftpd on port\n\
          21; `ftpkit ls` or curl). The prediction column is `ftpkit_proto::firewall::predict` on the same set-up (or, for a bare\n\
          connection, the rules' own `Guard::admits_new`); the lab never decides an outcome. The evidence is the client's\n\

@@ -76,6 +76,8 @@ pub struct Spec {
     /// The server is vsftpd (active data from port 20, `pasv_min_port`/`pasv_max_port` for the range) instead of
     /// `ftpkit serve`.
     pub vsftpd: bool,
+    /// Every host loads the iptables form (`--format iptables`, `iptables-restore`) instead of nftables.
+    pub iptables: bool,
     /// What the client does.
     pub action: Action,
 }
@@ -94,6 +96,7 @@ const BASE: Spec = Spec {
     pasv_range: false,
     masquerade: false,
     vsftpd: false,
+    iptables: false,
     action: Action::Connect,
 };
 
@@ -263,6 +266,49 @@ pub fn specs() -> Vec<Spec> {
             ..BASE
         },
         Spec {
+            id: "2d",
+            title: "2a with the iptables form (policy DROP, RELATED,ESTABLISHED)",
+            client_fw: Some((P, ByPorts)),
+            iptables: true,
+            action: list(A),
+            ..BASE
+        },
+        Spec {
+            id: "2e",
+            title: "2c with the iptables form (raw table CT --helper ftp, iptables-restore)",
+            client_fw: Some((P, Helper)),
+            iptables: true,
+            action: list(A),
+            ..BASE
+        },
+        Spec {
+            id: "3h",
+            title: "3c with the iptables form",
+            server_fw: Some((P, ByPorts)),
+            pasv_range: true,
+            iptables: true,
+            action: list(P),
+            ..BASE
+        },
+        Spec {
+            id: "3i",
+            title: "3h's rules: a connection to port 40000",
+            server_fw: Some((P, ByPorts)),
+            pasv_range: true,
+            iptables: true,
+            action: Action::Connect,
+            ..BASE
+        },
+        Spec {
+            id: "4e",
+            title: "4c with the router's iptables form (raw CT --helper ftp, nat SNAT)",
+            topology: ClientNat,
+            nat_helper: true,
+            iptables: true,
+            action: list(A),
+            ..BASE
+        },
+        Spec {
             id: "4d",
             title: "4c with curl as the client",
             topology: ClientNat,
@@ -282,6 +328,15 @@ pub fn specs() -> Vec<Spec> {
 }
 
 impl Spec {
+    /// The `ftpkit firewall --format` the row loads.
+    fn format(&self) -> &'static str {
+        if self.iptables {
+            "iptables"
+        } else {
+            "nft"
+        }
+    }
+
     fn ports(&self) -> Ports {
         let p = Ports::default();
         match (self.pasv_range, PortRange::new(PASV_RANGE.0, PASV_RANGE.1)) {
@@ -391,8 +446,14 @@ fn range_arg() -> String {
 
 /// The `ftpkit firewall` arguments of a host's rules.
 fn host_rule_args(spec: &Spec, (mode, data): (Mode, DataMatch), side: Side) -> Vec<String> {
-    let mut a =
-        vec!["--mode".into(), mode.name().into(), "--side".into(), side.name().into(), "--format".into(), "nft".into()];
+    let mut a = vec![
+        "--mode".into(),
+        mode.name().into(),
+        "--side".into(),
+        side.name().into(),
+        "--format".into(),
+        spec.format().into(),
+    ];
     if spec.pasv_range {
         a.extend(["--pasv-range".into(), range_arg()]);
     }
@@ -463,17 +524,25 @@ pub fn run(spec: &Spec) -> Result<Row> {
             Topology::ServerNat => ("server", a.server),
             _ => ("client", a.client),
         };
-        let mut args: Vec<String> =
-            ["--nat", side, "--inside", &inside.to_string(), "--public", &public.to_string(), "--format", "nft"]
-                .map(String::from)
-                .to_vec();
+        let mut args: Vec<String> = [
+            "--nat",
+            side,
+            "--inside",
+            &inside.to_string(),
+            "--public",
+            &public.to_string(),
+            "--format",
+            spec.format(),
+        ]
+        .map(String::from)
+        .to_vec();
         if spec.pasv_range {
             args.extend(["--pasv-range".into(), range_arg()]);
         }
         if spec.nat_helper {
             args.push("--conntrack-helper".into());
         }
-        lab.load_nft(Host::Router, &ftpkit_firewall(&ftpkit, &args)?)?;
+        lab.load_rules(Host::Router, spec.iptables, &ftpkit_firewall(&ftpkit, &args)?)?;
         evidence.push(format!("router: `ftpkit firewall {}`", args.join(" ")));
     }
 
@@ -533,7 +602,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
     {
         if let Some(fw) = fw {
             let args = host_rule_args(spec, fw, side);
-            lab.load_nft(host, &ftpkit_firewall(&ftpkit, &args)?)?;
+            lab.load_rules(host, spec.iptables, &ftpkit_firewall(&ftpkit, &args)?)?;
             evidence.push(format!("{side}: `ftpkit firewall {}`", args.join(" ")));
         }
     }
