@@ -45,13 +45,12 @@ pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
     format!(
         "# The lab: ftpkit's firewall and NAT predictions against the Linux kernel\n\n\
          <!-- written by `cargo xtask lab`; do not edit by hand -->\n\n\
-         The firewall and NAT claims behind `ftpkit firewall` and `ftpkit explain` (the seed's scenarios) are rows below,\n\
-         measured: the\n\
-         hosts are Linux network namespaces joined by veth pairs (documentation addresses 192.0.2.0/24, 198.51.100.0/24,\n\
-         203.0.113.0/24, which exist only inside them), each host loads the nftables rules `ftpkit firewall` prints (the iptables form in the rows\n\
-         that say so), a\n\
-         NAT router loads `ftpkit firewall --nat ...`, and real sessions run across them (`ftpkit serve` or vsftpd on port\n\
-         21; `ftpkit ls` or curl). The prediction column is `ftpkit_proto::firewall::predict` on the same set-up (or, for a bare\n\
+         The firewall and NAT claims behind `ftpkit firewall` and `ftpkit explain` (the seed's scenarios) are rows\n\
+         below, measured: the hosts are Linux network namespaces joined by veth pairs (documentation addresses\n\
+         192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, which exist only inside them), each host loads the nftables\n\
+         rules `ftpkit firewall` prints (the iptables form in the rows that say so), a NAT router loads `ftpkit firewall\n\
+         --nat ...`, and real sessions run across them (`ftpkit serve` or vsftpd on port 21; `ftpkit ls` or curl). The\n\
+         prediction column is `ftpkit_proto::firewall::predict` on the same set-up (or, for a bare\n\
          connection, the rules' own `Guard::admits_new`); the lab never decides an outcome. The evidence is the client's\n\
          `--trace` lines, the PORT/227 lines as captured by tcpdump on each side when a router rewrote them, the data\n\
          connections' SYNs, and the kernel's conntrack table for the helper rows. A row agrees when both work, or both fail\n\
