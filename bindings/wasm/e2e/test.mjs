@@ -178,7 +178,9 @@ await check('NAT before the client: the PORT fails without a helper and is rewri
   await page.click('#seed-active');
   await page.check('input[name=nat-side][value=client]');
   assert.match(await page.textContent('#nat-fail'), /private address/);
+  assert.match(await page.textContent('#nat-predict'), /^✕ ftpkit predicts: fails at step 2 \(the FTP server\): PORT names the client's private address/);
   await page.check('#nat-helper');
+  assert.equal(await page.textContent('#nat-predict'), '✓ ftpkit predicts: works');
   assert.equal(await page.textContent('#nat-after mark.tuple'), '203,0,113,5,14,178');
   assert.match(await page.textContent('#nat-after'), /^PORT 203,0,113,5,14,178$/);
   await (await page.$('#nat-section')).screenshot({ path: join(shots, '08-nat-client-helper.png') });
@@ -190,6 +192,8 @@ await check('NAT before the server: the 227 is rewritten, a private or foreign 2
   assert.equal(await page.textContent('#nat-after mark.tuple'), '203,0,113,5,195,149');
   await page.uncheck('#nat-helper');
   assert.match(await page.textContent('#nat-fail'), /private address/);
+  assert.equal(await page.textContent('#nat-predict'), "✓ ftpkit predicts for a client that dials the control connection's address (ftpkit, curl, ftplib): works");
+  assert.match(await page.textContent('p[data-predict=trust]'), /^✕ for a client that dials the 227's address: fails at step 2 \(the FTP client\)/);
   // The server's control address differs from the 227's: the core warns.
   await page.click('summary');
   await page.fill('#ctx-server', '198.51.100.2');

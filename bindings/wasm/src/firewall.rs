@@ -108,3 +108,60 @@ pub fn firewall_rules(
         client_ip.as_deref(),
     ))
 }
+
+/// The core's prediction (`firewall::predict`) for one transfer through a NAT router in front of `nat_side`
+/// (`"client"`, `"server"` or empty for none): `{"works":..,"summary":..,"checks":[{"step","at","passes","what"}]}`.
+/// `options` is a comma-separated list of: `helper` (the router's FTP helper), `extended` (EPRT/EPSV), `trust-227`
+/// (the client dials the 227's address), `masquerade` (the server advertises the public address), `tls` (the
+/// control connection is under TLS). The same model the network-namespace lab checks against the kernel
+/// (docs/LAB.md).
+pub fn predict_json(mode: &str, nat_side: &str, options: &str) -> Result<String, Failure> {
+    let mode: Mode = mode.parse().map_err(fail)?;
+    let mut path = firewall::Path::new(mode, Ports::default());
+    let mut helper = false;
+    for word in options.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        match word {
+            "helper" => helper = true,
+            "extended" => path.extended = true,
+            "trust-227" => path.trust_227 = true,
+            "masquerade" => path.masquerade = true,
+            "tls" => path.tls = true,
+            other => {
+                return Err(Failure::new(
+                    ErrorKind::Syntax,
+                    format!("options: {other:?} is not one of helper, extended, trust-227, masquerade, tls"),
+                ))
+            }
+        }
+    }
+    path.nat = match nat_side.trim() {
+        "" | "none" => None,
+        s => Some(match s.parse::<Side>().map_err(fail)? {
+            Side::Client => firewall::Nat::Client { helper },
+            Side::Server => firewall::Nat::Server { helper },
+        }),
+    };
+    let p = firewall::predict(&path);
+    let checks: Vec<String> = p
+        .checks
+        .iter()
+        .map(|c| {
+            Obj::new()
+                .num("step", c.step.into())
+                .str("at", c.at.phrase())
+                .bool("passes", c.passes)
+                .str("what", &c.what)
+                .finish()
+        })
+        .collect();
+    let checks = format!("[{}]", checks.join(","));
+    Ok(Obj::new().bool("works", p.works).str("summary", &p.summary()).raw("checks", &checks).finish())
+}
+
+/// Whether one transfer gets through a NAT in front of `natSide` (`"client"`, `"server"`, or `""`), and if not
+/// where it fails: the core's `firewall::predict`. `options`: comma-separated `helper`, `extended`, `trust-227`,
+/// `masquerade`, `tls`. Throws naming a bad mode, side or option.
+#[wasm_bindgen(js_name = predictNat)]
+pub fn predict_nat(mode: &str, nat_side: &str, options: &str) -> Result<JsValue, JsValue> {
+    export(predict_json(mode, nat_side, options))
+}

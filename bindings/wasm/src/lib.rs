@@ -22,7 +22,7 @@ mod sim;
 
 pub use decode::{decode_line_json, decode_transcript_json, other_mode_json, timeline_json};
 pub use error::Failure;
-pub use firewall::firewall_json;
+pub use firewall::{firewall_json, predict_json};
 pub use hostport::{format_json, parse_json, rewrite_json};
 pub use sim::SimWorld;
 

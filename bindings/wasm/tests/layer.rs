@@ -1,8 +1,8 @@
 //! The binding layer, natively: what each export hands JavaScript (JSON text) or throws (a Failure).
 
 use ftpkit_wasm::{
-    decode_line_json, decode_transcript_json, firewall_json, format_json, parse_json, rewrite_json, timeline_json,
-    SimWorld,
+    decode_line_json, decode_transcript_json, firewall_json, format_json, parse_json, predict_json, rewrite_json,
+    timeline_json, SimWorld,
 };
 use serde_json::Value;
 
@@ -65,6 +65,26 @@ fn host_ports_parse_format_and_rewrite_by_span() {
     assert_eq!(f.kind, "syntax");
     assert!(f.field.is_some());
     assert_eq!(format_json("port", "::1", 1).unwrap_err().kind, "unsupported");
+}
+
+#[test]
+fn nat_predictions_are_the_cores() {
+    // Active mode behind a client-side NAT: refused at PORT without a helper, works with one, fails again under TLS.
+    let j = v(&predict_json("active", "client", "").unwrap());
+    assert_eq!(j["works"], false);
+    assert_eq!(j["checks"][0]["step"], 2);
+    assert_eq!(j["checks"][0]["at"], "the FTP server");
+    assert!(j["summary"].as_str().unwrap().starts_with("fails at step 2 (the FTP server): PORT names"));
+    assert_eq!(v(&predict_json("active", "client", "helper").unwrap())["works"], true);
+    assert_eq!(v(&predict_json("active", "client", "helper,tls").unwrap())["works"], false);
+    // A server behind NAT: a client trusting a private 227 fails; the careful default and EPSV work.
+    assert_eq!(v(&predict_json("passive", "server", "trust-227").unwrap())["works"], false);
+    assert_eq!(v(&predict_json("passive", "server", "").unwrap())["works"], true);
+    assert_eq!(v(&predict_json("passive", "server", "extended, trust-227").unwrap())["works"], true);
+    assert_eq!(v(&predict_json("passive", "", "").unwrap())["summary"], "works");
+    assert_eq!(predict_json("passive", "router", "").unwrap_err().kind, "syntax");
+    assert_eq!(predict_json("passive", "server", "helper,sideways").unwrap_err().kind, "syntax");
+    assert_eq!(v(&predict_json("passive", "server", "trust-227,masquerade").unwrap())["works"], true);
 }
 
 #[test]

@@ -321,10 +321,27 @@ function renderNat(items) {
       // Without a helper, the core's timeline says what breaks, seen with the NAT's public address.
       const tl = ftp.timeline(state.bytes, side === 'client' ? pub : ctx.client || undefined, side === 'server' ? pub : ctx.server || undefined, undefined);
       const warns = tl.connections.flatMap((c) => c.warnings).concat(tl.notes);
-      box.append(el('p', { class: 'fail-box', id: 'nat-fail' }, side === 'client'
-        ? `✕ Nothing rewrites the PORT: the server is told to connect to ${ep.ip}:${ep.port}, a private address behind the client's NAT. The connection never arrives (or a bounce-protecting server refuses the PORT): the data connection fails.`
-        : `✕ Nothing rewrites the 227: the client is told to connect to ${ep.ip}:${ep.port}, the server's private address. A client that trusts it cannot reach it; a careful client (ftpkit, curl, ftplib) connects to ${pub} instead, and the NAT must forward the port.`));
+      // What happens then is the core's prediction, below.
+      box.append(el('p', { class: 'warn-box', id: 'nat-fail' }, side === 'client'
+        ? `⚠ Nothing rewrites the PORT: the server is told to connect to ${ep.ip}:${ep.port}, a private address behind the client's NAT, while the control connection comes from ${pub}.`
+        : `⚠ Nothing rewrites the 227: the client is told to connect to ${ep.ip}:${ep.port}, the server's private address, while it reached the server at ${pub}.`));
       for (const w of warns) box.append(el('p', { class: 'warn-box' }, `⚠ ${w.text}`));
+    }
+    // The core's prediction for this path (firewall::predict: the model the network-namespace lab checks against the
+    // kernel, docs/LAB.md); for a server-side NAT and a 227, also for a client that trusts the 227's address.
+    const extended = ep.form === 'EPRT' || ep.form === '229';
+    const trustMatters = side === 'server' && ep.mode === 'passive' && !extended;
+    const variants = [[trustMatters ? "ftpkit predicts for a client that dials the control connection's address (ftpkit, curl, ftplib)" : 'ftpkit predicts', false]];
+    if (trustMatters) variants.push(["for a client that dials the 227's address", true]);
+    for (const [label, trust] of variants) {
+      try {
+        const p = ftp.predictNat(ep.mode, side, [helper && 'helper', extended && 'extended', trust && 'trust-227'].filter(Boolean).join(','));
+        const attrs = { class: p.works ? 'ok-box' : 'fail-box', 'data-predict': trust ? 'trust' : 'default' };
+        if (!trust) attrs.id = 'nat-predict';
+        box.append(el('p', attrs, `${p.works ? '✓' : '✕'} ${label}: ${p.summary}`));
+      } catch (e) {
+        box.append(el('p', { class: 'err' }, `${e.kind}: ${e.message}`));
+      }
     }
     parts.push(box);
   }

@@ -3,7 +3,11 @@
 //! FTP uses two connections, and which end opens the data connection depends on the mode. A firewall on either end
 //! has to let four packet flows through per mode. This module states those four flows for each mode and each side as
 //! [`Channel`] values filled with the real ports ([`Ports`]), and renders them as text, JSON, an nftables snippet or
-//! iptables-save lines (see [`render_text`], [`render_json`], [`render_nft`], [`render_iptables`]).
+//! iptables-save lines (see [`render_text`], [`render_json`], [`render_nft`], [`render_iptables`]; the tight form
+//! with the kernel's FTP conntrack helper: [`render_nft_with`], [`render_iptables_with`] and [`DataMatch`]). A NAT
+//! router's rules in front of either side are [`NatRules`] ([`render_nat_nft`], [`render_nat_iptables`]), and
+//! [`predict`] walks one transfer through firewalls, NAT, TLS and the client's 227 policy to say whether and where
+//! it fails. The network-namespace lab (`tests/src/lab/`, `docs/LAB.md`) checks all of it against the kernel.
 //!
 //! ```text
 //!   active : command  client >1023 ──► server 21        passive: command  client >1023 ──► server 21

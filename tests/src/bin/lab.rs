@@ -65,6 +65,28 @@ fn main() -> ExitCode {
             println!("{:>24}  {e}", "");
         }
     }
+    // The table itself: one line a row.
+    println!(
+        "\n{:<3} {:<34} {:<9} {:<9} {:<44} agree",
+        "#", "mode", "predicted", "observed", "fails where (predicted = observed)"
+    );
+    for r in &rows {
+        let word = |w: bool| if w { "works" } else { "fails" };
+        let place = if r.predicted_at == r.observed_at {
+            scenarios::place(r.predicted_at)
+        } else {
+            format!("{} / {}", scenarios::place(r.predicted_at), scenarios::place(r.observed_at))
+        };
+        println!(
+            "{:<3} {:<34} {:<9} {:<9} {:<44} {}",
+            r.spec.id,
+            r.spec.mode(),
+            word(r.predicted_works),
+            word(r.observed_works),
+            place,
+            if r.agrees() { "yes" } else { "NO" }
+        );
+    }
     let agree = rows.iter().filter(|r| r.agrees()).count();
     let elapsed = start.elapsed().as_secs_f64();
     println!(

@@ -10,7 +10,10 @@
 //! or a failure when `FTPKIT_LAB_REQUIRE=1` (the CI's lab step sets it unless `FTPKIT_LAB_ALLOW_SKIP=1`).
 //! Every namespace and process is removed on drop and on SIGINT/SIGTERM ([`net`]); every command has a timeout.
 
+mod evidence;
 pub mod net;
+mod report;
+mod rules;
 pub mod scenarios;
 
 pub use net::{availability, Addrs, Bg, Host, Lab, Netns, Topology, PREFIX};

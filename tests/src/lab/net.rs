@@ -416,9 +416,10 @@ impl Lab {
         self.host(which)?.spawn(label, args, self.dir.path())
     }
 
-    /// Loads an nftables ruleset into a host's kernel (`nft -f -`).
-    pub fn load_nft(&self, which: Host, rules: &str) -> Result<()> {
-        self.host(which)?.must(&["nft", "-f", "-"], Some(rules.as_bytes()))?;
+    /// Loads a ruleset into a host's kernel: nftables (`nft -f -`) or iptables-save text (`iptables-restore`).
+    pub fn load_rules(&self, which: Host, iptables: bool, rules: &str) -> Result<()> {
+        let tool: &[&str] = if iptables { &["iptables-restore"] } else { &["nft", "-f", "-"] };
+        self.host(which)?.must(tool, Some(rules.as_bytes()))?;
         Ok(())
     }
 }

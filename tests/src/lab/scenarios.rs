@@ -8,14 +8,16 @@
 //! [`Guard::admits_new`]); the lab never decides an outcome itself. A row whose prediction and outcome differ is a
 //! bug in one of them.
 
+use super::evidence::{capture, control_lines, describe_flows, observed_failure, syn_flows, trace_lines};
 use super::net::{Bg, Host, Lab, Topology};
+pub use super::report::{document, markdown, place};
+pub use super::rules::check_rules_load;
 use super::{ftpkit_bin, program};
 use crate::process::run_with_timeout;
 use crate::{Error, Result};
 use ftpkit::proto::firewall::{
     predict, rules, At, DataMatch, Direction, Guard, Mode, Nat, NewConnection, Path, PortRange, Ports, Side,
 };
-use std::fmt::Write as _;
 use std::path::Path as FsPath;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -74,6 +76,8 @@ pub struct Spec {
     /// The server is vsftpd (active data from port 20, `pasv_min_port`/`pasv_max_port` for the range) instead of
     /// `ftpkit serve`.
     pub vsftpd: bool,
+    /// Every host loads the iptables form (`--format iptables`, `iptables-restore`) instead of nftables.
+    pub iptables: bool,
     /// What the client does.
     pub action: Action,
 }
@@ -92,6 +96,7 @@ const BASE: Spec = Spec {
     pasv_range: false,
     masquerade: false,
     vsftpd: false,
+    iptables: false,
     action: Action::Connect,
 };
 
@@ -261,6 +266,49 @@ pub fn specs() -> Vec<Spec> {
             ..BASE
         },
         Spec {
+            id: "2d",
+            title: "2a with the iptables form (policy DROP, RELATED,ESTABLISHED)",
+            client_fw: Some((P, ByPorts)),
+            iptables: true,
+            action: list(A),
+            ..BASE
+        },
+        Spec {
+            id: "2e",
+            title: "2c with the iptables form (raw table CT --helper ftp, iptables-restore)",
+            client_fw: Some((P, Helper)),
+            iptables: true,
+            action: list(A),
+            ..BASE
+        },
+        Spec {
+            id: "3h",
+            title: "3c with the iptables form",
+            server_fw: Some((P, ByPorts)),
+            pasv_range: true,
+            iptables: true,
+            action: list(P),
+            ..BASE
+        },
+        Spec {
+            id: "3i",
+            title: "3h's rules: a connection to port 40000",
+            server_fw: Some((P, ByPorts)),
+            pasv_range: true,
+            iptables: true,
+            action: Action::Connect,
+            ..BASE
+        },
+        Spec {
+            id: "4e",
+            title: "4c with the router's iptables form (raw CT --helper ftp, nat SNAT)",
+            topology: ClientNat,
+            nat_helper: true,
+            iptables: true,
+            action: list(A),
+            ..BASE
+        },
+        Spec {
             id: "4d",
             title: "4c with curl as the client",
             topology: ClientNat,
@@ -280,6 +328,15 @@ pub fn specs() -> Vec<Spec> {
 }
 
 impl Spec {
+    /// The `ftpkit firewall --format` the row loads.
+    fn format(&self) -> &'static str {
+        if self.iptables {
+            "iptables"
+        } else {
+            "nft"
+        }
+    }
+
     fn ports(&self) -> Ports {
         let p = Ports::default();
         match (self.pasv_range, PortRange::new(PASV_RANGE.0, PASV_RANGE.1)) {
@@ -378,7 +435,7 @@ impl Row {
     }
 }
 
-fn ftpkit_firewall(ftpkit: &FsPath, args: &[String]) -> Result<String> {
+pub(crate) fn ftpkit_firewall(ftpkit: &FsPath, args: &[String]) -> Result<String> {
     let out = run_with_timeout(Command::new(ftpkit).arg("firewall").args(args), None, Duration::from_secs(10))?.ok()?;
     Ok(out.stdout_text())
 }
@@ -389,8 +446,14 @@ fn range_arg() -> String {
 
 /// The `ftpkit firewall` arguments of a host's rules.
 fn host_rule_args(spec: &Spec, (mode, data): (Mode, DataMatch), side: Side) -> Vec<String> {
-    let mut a =
-        vec!["--mode".into(), mode.name().into(), "--side".into(), side.name().into(), "--format".into(), "nft".into()];
+    let mut a = vec![
+        "--mode".into(),
+        mode.name().into(),
+        "--side".into(),
+        side.name().into(),
+        "--format".into(),
+        spec.format().into(),
+    ];
     if spec.pasv_range {
         a.extend(["--pasv-range".into(), range_arg()]);
     }
@@ -398,160 +461,6 @@ fn host_rule_args(spec: &Spec, (mode, data): (Mode, DataMatch), side: Side) -> V
         a.push("--conntrack-helper".into());
     }
     a
-}
-
-/// Starts tcpdump on a host, writing `<dir>/<label>.pcap`.
-fn capture(lab: &Lab, which: Host, label: &str) -> Result<(Bg, std::path::PathBuf)> {
-    let file = lab.dir.path().join(format!("{label}.pcap"));
-    let f = file.to_string_lossy().into_owned();
-    let mut bg = lab.spawn(
-        which,
-        label,
-        &["tcpdump", "-i", "any", "-nn", "-U", "--immediate-mode", "-Z", "root", "-w", &f, "tcp"],
-    )?;
-    bg.wait_for("listening on", Duration::from_secs(20))?;
-    Ok((bg, file))
-}
-
-/// The control lines carrying an address (PORT/EPRT/227/229) in a capture, as the host saw them.
-fn control_lines(pcap: &FsPath) -> Vec<String> {
-    let f = pcap.to_string_lossy();
-    let Ok(out) = run_with_timeout(
-        Command::new("tcpdump").args(["-r", &f, "-nn", "-A", "tcp port 21"]),
-        None,
-        Duration::from_secs(10),
-    ) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for line in out.stdout_text().lines() {
-        for marker in ["PORT ", "EPRT ", "227 ", "229 "] {
-            let Some(i) = line.find(marker) else { continue };
-            let text = &line[i..];
-            let next = text.as_bytes().get(marker.len()).copied().unwrap_or(b' ');
-            let numeric = next.is_ascii_digit() || next == b'|';
-            if (marker.starts_with('2') || numeric) && !found.iter().any(|f: &String| f == text.trim_end_matches(".."))
-            {
-                found.push(text.trim_end_matches("..").to_owned());
-            }
-        }
-    }
-    found
-}
-
-/// A data connection's opening as one capture saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct SynFlow {
-    from: String,
-    to: String,
-    syns: u32,
-    answered: bool,
-}
-
-/// The data-connection SYNs in a capture (not port 21), grouped by connection, with whether a SYN-ACK came.
-fn syn_flows(pcap: &FsPath) -> Vec<SynFlow> {
-    let f = pcap.to_string_lossy();
-    let filter = "tcp[tcpflags] & tcp-syn != 0 and not port 21";
-    let Ok(out) =
-        run_with_timeout(Command::new("tcpdump").args(["-r", &f, "-nn", filter]), None, Duration::from_secs(10))
-    else {
-        return Vec::new();
-    };
-    let mut flows: Vec<SynFlow> = Vec::new();
-    for line in out.stdout_text().lines() {
-        let Some(rest) = line.split(" IP ").nth(1) else { continue };
-        let mut t = rest.split_whitespace();
-        let (Some(a), Some(_), Some(b), Some(_), Some(flags)) = (t.next(), t.next(), t.next(), t.next(), t.next())
-        else {
-            continue;
-        };
-        let (a, b) = (a.to_owned(), b.trim_end_matches(':').to_owned());
-        if flags.starts_with("[S.]") {
-            if let Some(f) = flows.iter_mut().find(|f| f.from == b && f.to == a) {
-                f.answered = true;
-            }
-        } else if let Some(f) = flows.iter_mut().find(|f| f.from == a && f.to == b) {
-            f.syns += 1;
-        } else {
-            flows.push(SynFlow { from: a, to: b, syns: 1, answered: false });
-        }
-    }
-    flows
-}
-
-fn describe_flows(flows: &[SynFlow], where_: &str) -> Vec<String> {
-    flows
-        .iter()
-        .map(|f| {
-            let answer = if f.answered { "answered (SYN-ACK)" } else { "never answered" };
-            format!("at the {where_}: SYN {} > {} x{}, {answer}", f.from, f.to, f.syns)
-        })
-        .collect()
-}
-
-/// Where the kernel stopped the transfer, read from what the client said and what the captures saw: a 5xx to
-/// PORT/EPRT is the server refusing it (step 2); "unreachable" is the client dialing an address with no route
-/// (step 2); a data SYN that reached the accepting host unanswered was dropped by that host's firewall, one that
-/// never left the opening host by its own (step 3). `None` when nothing shows.
-fn observed_failure(
-    action: Action,
-    client_text: &str,
-    at_client: &[SynFlow],
-    at_server: &[SynFlow],
-) -> Option<(u8, At)> {
-    let refused = client_text.lines().any(|l| {
-        let l = l.trim_start_matches(['<', ' ']);
-        ["500", "501", "504"].iter().any(|c| l.starts_with(c)) && (l.contains("PORT") || l.contains("EPRT"))
-    });
-    if refused {
-        return Some((2, At::Server));
-    }
-    if client_text.contains("unreachable") {
-        return Some((2, At::Client));
-    }
-    // Who accepts the data connection (or the probe), whose capture is at each end.
-    let server_accepts = matches!(action, Action::Connect | Action::List { mode: Mode::Passive, .. });
-    let (acceptor, opener, acceptor_fw, opener_fw) = if server_accepts {
-        (at_server, at_client, At::ServerFirewall, At::ClientFirewall)
-    } else {
-        (at_client, at_server, At::ClientFirewall, At::ServerFirewall)
-    };
-    if acceptor.iter().any(|f| !f.answered) {
-        return Some((3, acceptor_fw));
-    }
-    if opener.is_empty() && acceptor.is_empty() {
-        return Some((3, opener_fw));
-    }
-    None
-}
-
-/// The interesting lines of the client's `--trace`: the commands and replies that set up data connections, the
-/// timeline's step 3, and the error.
-fn trace_lines(stderr: &str, ok: bool) -> Vec<String> {
-    let lines: Vec<&str> = stderr.lines().collect();
-    let mut out = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        let cmd = ["---> PORT", "---> EPRT", "---> PASV", "---> EPSV"].iter().any(|m| l.starts_with(m));
-        if cmd {
-            out.push((*l).to_owned());
-            if let Some(reply) = lines.get(i + 1) {
-                out.push((*reply).to_owned());
-            }
-        } else if l.trim_start().starts_with("3. ")
-            || l.trim_start().starts_with("warning")
-            || l.starts_with("425")
-            || l.starts_with("226")
-        {
-            out.push(l.trim().to_owned());
-        }
-    }
-    if !ok {
-        if let Some(last) = lines.iter().rev().find(|l| !l.trim().is_empty()) {
-            out.push((*last).to_owned());
-        }
-    }
-    out.dedup();
-    out
 }
 
 /// Starts vsftpd (installed when missing) on the server host's port 21, anonymous, read-only, serving `tree`;
@@ -615,17 +524,25 @@ pub fn run(spec: &Spec) -> Result<Row> {
             Topology::ServerNat => ("server", a.server),
             _ => ("client", a.client),
         };
-        let mut args: Vec<String> =
-            ["--nat", side, "--inside", &inside.to_string(), "--public", &public.to_string(), "--format", "nft"]
-                .map(String::from)
-                .to_vec();
+        let mut args: Vec<String> = [
+            "--nat",
+            side,
+            "--inside",
+            &inside.to_string(),
+            "--public",
+            &public.to_string(),
+            "--format",
+            spec.format(),
+        ]
+        .map(String::from)
+        .to_vec();
         if spec.pasv_range {
             args.extend(["--pasv-range".into(), range_arg()]);
         }
         if spec.nat_helper {
             args.push("--conntrack-helper".into());
         }
-        lab.load_nft(Host::Router, &ftpkit_firewall(&ftpkit, &args)?)?;
+        lab.load_rules(Host::Router, spec.iptables, &ftpkit_firewall(&ftpkit, &args)?)?;
         evidence.push(format!("router: `ftpkit firewall {}`", args.join(" ")));
     }
 
@@ -685,7 +602,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
     {
         if let Some(fw) = fw {
             let args = host_rule_args(spec, fw, side);
-            lab.load_nft(host, &ftpkit_firewall(&ftpkit, &args)?)?;
+            lab.load_rules(host, spec.iptables, &ftpkit_firewall(&ftpkit, &args)?)?;
             evidence.push(format!("{side}: `ftpkit firewall {}`", args.join(" ")));
         }
     }
@@ -832,140 +749,4 @@ pub fn run_all(specs: &[Spec], parallel: usize) -> Vec<Result<Row>> {
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(Error::new("lab", "a row did not run"))))
         .collect()
-}
-
-/// `step 3, the client's firewall`, or `-`.
-pub fn place(at: Option<(u8, At)>) -> String {
-    match at {
-        Some((step, at)) => format!("step {step}, {}", at.phrase()),
-        None => "-".to_owned(),
-    }
-}
-
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
-/// The table in Markdown: scenario, mode, predicted, observed, agreement, evidence.
-pub fn markdown(rows: &[Row]) -> String {
-    let mut s = String::from("| # | scenario | topology | mode | ftpkit predicts | the kernel did | fails where (predicted / observed) | agree | evidence |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-    for r in rows {
-        let ev: Vec<String> = r.evidence.iter().map(|e| format!("`{}`", e.replace('`', "'"))).collect();
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} / {} | {} | {} |",
-            r.spec.id,
-            cell(r.spec.title),
-            cell(r.spec.topology.name()),
-            r.spec.mode(),
-            cell(&r.predicted),
-            cell(&r.observed),
-            place(r.predicted_at),
-            place(r.observed_at),
-            if r.agrees() { "yes" } else { "**NO**" },
-            cell(&ev.join("<br>")),
-        );
-    }
-    s
-}
-
-/// Checks that every ruleset `ftpkit firewall` prints loads: nft output with `nft -c -f -` and iptables output with
-/// `iptables-restore --test`, for every mode and side with and without `--conntrack-helper`, and both `--nat`
-/// variants, inside a throwaway namespace. Returns how many rulesets were checked.
-pub fn check_rules_load() -> Result<usize> {
-    let ftpkit = ftpkit_bin()?;
-    program("nft")?;
-    program("iptables-restore")?;
-    let ns = super::Netns::create("rules")?;
-    let mut variants: Vec<Vec<String>> = Vec::new();
-    for mode in ["active", "passive"] {
-        for side in ["server", "client"] {
-            for helper in [false, true] {
-                let mut v: Vec<String> =
-                    ["--mode", mode, "--side", side, "--pasv-range", "30000-30009"].map(String::from).to_vec();
-                if helper {
-                    v.push("--conntrack-helper".into());
-                }
-                variants.push(v);
-            }
-        }
-    }
-    for (nat, inside) in [("client", "192.0.2.2"), ("server", "198.51.100.10")] {
-        for helper in [false, true] {
-            let mut v: Vec<String> =
-                ["--nat", nat, "--inside", inside, "--public", "203.0.113.1"].map(String::from).to_vec();
-            if helper {
-                v.push("--conntrack-helper".into());
-            }
-            variants.push(v);
-        }
-    }
-    let mut checked = 0;
-    for v in &variants {
-        for (format, check) in
-            [("nft", &["nft", "-c", "-f", "-"][..]), ("iptables", &["iptables-restore", "--test"][..])]
-        {
-            let mut args = v.clone();
-            args.extend(["--format".into(), format.into()]);
-            let text = ftpkit_firewall(&ftpkit, &args)?;
-            let out = ns.run(check, Some(text.as_bytes()), Duration::from_secs(20))?;
-            if !out.success() {
-                return Err(Error::new(
-                    format!("ftpkit firewall {}", args.join(" ")),
-                    format!("does not load: {}\n{text}", out.describe()),
-                ));
-            }
-            checked += 1;
-        }
-    }
-    // And the checkers do refuse a broken ruleset (so the loop above can fail).
-    let broken = ns.run(
-        &["nft", "-c", "-f", "-"],
-        Some(b"table inet x { chain y { tcp dport 99999 accept } }\n"),
-        Duration::from_secs(20),
-    )?;
-    if broken.success() {
-        return Err(Error::new("nft -c", "accepted a broken ruleset: the check proves nothing"));
-    }
-    Ok(checked)
-}
-
-/// docs/LAB.md: what the lab is, how to run it, and the table of the last run.
-pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
-    let agree = rows.iter().filter(|r| r.agrees()).count();
-    format!(
-        "# The lab: ftpkit's firewall and NAT predictions against the Linux kernel\n\n\
-         <!-- written by `cargo xtask lab`; do not edit by hand -->\n\n\
-         Every claim `ftpkit firewall` and `ftpkit explain` make about firewalls and NAT is a row below, measured: the\n\
-         hosts are Linux network namespaces joined by veth pairs (documentation addresses 192.0.2.0/24, 198.51.100.0/24,\n\
-         203.0.113.0/24, which exist only inside them), each host loads the nftables rules `ftpkit firewall` prints, a\n\
-         NAT router loads `ftpkit firewall --nat ...`, and real sessions run across them (`ftpkit serve` or vsftpd on port\n\
-         21; `ftpkit ls` or curl). The prediction column is `ftpkit_proto::firewall::predict` on the same set-up (or, for a bare\n\
-         connection, the rules' own `Guard::admits_new`); the lab never decides an outcome. The evidence is the client's\n\
-         `--trace` lines, the PORT/227 lines as captured by tcpdump on each side when a router rewrote them, the data\n\
-         connections' SYNs, and the kernel's conntrack table for the helper rows. A row agrees when both work, or both fail\n\
-         at the same step and place: where the kernel stopped it is read from the client's words (a 5xx to PORT/EPRT: the\n\
-         server refused; \"unreachable\": no route) and the captures (a data SYN that reached the accepting host\n\
-         unanswered: that host's firewall dropped it).\n\n\
-         Run it: `cargo xtask lab` (root; prints this table and writes this file), `cargo xtask lab --test` (the\n\
-         integration tests `tests/tests/lab.rs`, part of `cargo xtask ci`). The harness is `tests/src/lab/`.\n\n\
-         **Last run:** {agree} of {} rows agree; {rulesets} rulesets (every mode and side, with and without\n\
-         `--conntrack-helper`, and the `--nat` variants; nft and iptables) load with `nft -c -f` and\n\
-         `iptables-restore --test`; {seconds:.0} s on 2 cores.\n\n{}\n\
-         Notes\n\n\
-         - 2a: the server's SYNs from port 20 reach the client's host and are dropped by its firewall (the seed's \"main\n\
-           problem with active mode\"); 2c: with `--conntrack-helper` the client's kernel reads the outgoing PORT and lets\n\
-           exactly that connection in as `related`.\n\
-         - 4b: the server refuses the PORT because it names 192.0.2.2 while the control connection comes from\n\
-           203.0.113.1 (ftpkit's bounce protection); without it the server would dial an address it has no route to.\n\
-           4c: the captures show the router's FTP helper rewriting the PORT line between the two sides.\n\
-         - 5a: the client dials the private 198.51.100.10 the 227 names and has no route to it.\n\
-         - 7a: under FTPS the router's helper sees only TLS records, so the EPRT/PORT reach the server with the private\n\
-           address, as predicted. The second half of scenario 7 (after CCC the helper reads PORT again) is not measured:\n\
-           ftpkit's server answers CCC with 534 (its adapter cannot return the socket to clear text) and no CCC-capable\n\
-           server is installed here. Note for that row: Linux's FTP helper reads a command only in a packet that follows a\n\
-           newline it saw in the same direction, so the first clear line after the TLS close_notify may go unread.\n",
-        rows.len(),
-        markdown(rows)
-    )
 }

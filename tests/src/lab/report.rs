@@ -1,0 +1,82 @@
+//! The table as Markdown, and `docs/LAB.md` around it.
+
+use super::scenarios::Row;
+use ftpkit::proto::firewall::At;
+use std::fmt::Write as _;
+
+/// `step 3, the client's firewall`, or `-`.
+pub fn place(at: Option<(u8, At)>) -> String {
+    match at {
+        Some((step, at)) => format!("step {step}, {}", at.phrase()),
+        None => "-".to_owned(),
+    }
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The table in Markdown: scenario, mode, predicted, observed, agreement, evidence.
+pub fn markdown(rows: &[Row]) -> String {
+    let mut s = String::from("| # | scenario | topology | mode | ftpkit predicts | the kernel did | fails where (predicted / observed) | agree | evidence |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for r in rows {
+        let ev: Vec<String> = r.evidence.iter().map(|e| format!("`{}`", e.replace('`', "'"))).collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} / {} | {} | {} |",
+            r.spec.id,
+            cell(r.spec.title),
+            cell(r.spec.topology.name()),
+            r.spec.mode(),
+            cell(&r.predicted),
+            cell(&r.observed),
+            place(r.predicted_at),
+            place(r.observed_at),
+            if r.agrees() { "yes" } else { "**NO**" },
+            cell(&ev.join("<br>")),
+        );
+    }
+    s
+}
+
+/// docs/LAB.md: what the lab is, how to run it, and the table of the last run.
+pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
+    let agree = rows.iter().filter(|r| r.agrees()).count();
+    format!(
+        "# The lab: ftpkit's firewall and NAT predictions against the Linux kernel\n\n\
+         <!-- written by `cargo xtask lab`; do not edit by hand -->\n\n\
+         The firewall and NAT claims behind `ftpkit firewall` and `ftpkit explain` (the seed's scenarios) are rows\n\
+         below, measured: the hosts are Linux network namespaces joined by veth pairs (documentation addresses\n\
+         192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, which exist only inside them), each host loads the nftables\n\
+         rules `ftpkit firewall` prints (the iptables form in the rows that say so), a NAT router loads `ftpkit firewall\n\
+         --nat ...`, and real sessions run across them (`ftpkit serve` or vsftpd on port 21; `ftpkit ls` or curl). The\n\
+         prediction column is `ftpkit_proto::firewall::predict` on the same set-up (or, for a bare\n\
+         connection, the rules' own `Guard::admits_new`); the lab never decides an outcome. The evidence is the client's\n\
+         `--trace` lines, the PORT/227 lines as captured by tcpdump on each side when a router rewrote them, the data\n\
+         connections' SYNs, and the kernel's conntrack table for the helper rows. A row agrees when both work, or both fail\n\
+         at the same step and place: where the kernel stopped it is read from the client's words (a 5xx to PORT/EPRT: the\n\
+         server refused; \"unreachable\": no route) and the captures (a data SYN that reached the accepting host\n\
+         unanswered: that host's firewall dropped it).\n\n\
+         Run it: `cargo xtask lab` (root; prints this table and writes this file), `cargo xtask lab --test` (the\n\
+         integration tests `tests/tests/lab.rs`, part of `cargo xtask ci`). The harness is `tests/src/lab/`.\n\n\
+         **Last run:** {agree} of {} rows agree; {rulesets} rulesets (every mode and side, with and without\n\
+         `--conntrack-helper`, and the `--nat` variants; nft and iptables) load with `nft -c -f` and\n\
+         `iptables-restore --test`; {seconds:.0} s on 2 cores.\n\n{}\n\
+         Notes\n\n\
+         - 2a: the server's SYNs from port 20 reach the client's host and are dropped by its firewall (the seed's \"main\n\
+           problem with active mode\"); 2c: with `--conntrack-helper` the client's kernel reads the outgoing PORT and lets\n\
+           exactly that connection in as `related`.\n\
+         - 4b: the server refuses the PORT because it names 192.0.2.2 while the control connection comes from\n\
+           203.0.113.1 (ftpkit's bounce protection); without it the server would dial an address it has no route to.\n\
+           4c: the captures show the router's FTP helper rewriting the PORT line between the two sides.\n\
+         - 5a: the client dials the private 198.51.100.10 the 227 names and has no route to it.\n\
+         - 7a: under FTPS the router's helper sees only TLS records, so the EPRT/PORT reach the server with the private\n\
+           address, as predicted. The second half of scenario 7 (after CCC the helper reads PORT again) is not measured:\n\
+           ftpkit's server answers CCC with 534 (its adapter cannot return the socket to clear text) and no CCC-capable\n\
+           server is installed here. To measure with that row: Linux's FTP helper (`nf_conntrack_ftp.c`, `find_nl_seq`)\n\
+           parses a packet only when it starts right after a newline it saw in that direction, so the first clear command\n\
+           after the TLS close_notify may go unread; `firewall::predict` does not model that yet.\n",
+        rows.len(),
+        markdown(rows)
+    )
+}
