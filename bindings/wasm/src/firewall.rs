@@ -2,7 +2,7 @@
 
 use crate::error::Failure;
 use crate::export;
-use ftpkit_proto::firewall::{self, FirewallError, Hosts, Mode, Ports, Purpose, Side};
+use ftpkit_proto::firewall::{self, ControlTls, FirewallError, Hosts, Mode, Ports, Purpose, Side};
 use ftpkit_proto::transcript::json::{self, Obj};
 use ftpkit_proto::ErrorKind;
 use std::net::IpAddr;
@@ -113,7 +113,9 @@ pub fn firewall_rules(
 /// (`"client"`, `"server"` or empty for none): `{"works":..,"summary":..,"checks":[{"step","at","passes","what"}]}`.
 /// `options` is a comma-separated list of: `helper` (the router's FTP helper), `extended` (EPRT/EPSV), `trust-227`
 /// (the client dials the 227's address), `masquerade` (the server advertises the public address), `tls` (the
-/// control connection is under TLS). The same model the network-namespace lab checks against the kernel
+/// control connection is under TLS), `ccc` (under TLS, then CCC after login: back in clear text, a clear
+/// command before the endpoint's), `ccc-first` (the same with the endpoint the first clear command after CCC,
+/// which Linux's FTP helper skips). The same model the network-namespace lab checks against the kernel
 /// (docs/LAB.md).
 pub fn predict_json(mode: &str, nat_side: &str, options: &str) -> Result<String, Failure> {
     let mode: Mode = mode.parse().map_err(fail)?;
@@ -125,11 +127,17 @@ pub fn predict_json(mode: &str, nat_side: &str, options: &str) -> Result<String,
             "extended" => path.extended = true,
             "trust-227" => path.trust_227 = true,
             "masquerade" => path.masquerade = true,
-            "tls" => path.tls = true,
+            // CCC implies TLS before it, whichever order the words come in.
+            "tls" if path.tls == ControlTls::Clear => path.tls = ControlTls::Protected,
+            "tls" => {}
+            "ccc" => path.tls = ControlTls::ClearedByCcc { resynced: true },
+            "ccc-first" => path.tls = ControlTls::ClearedByCcc { resynced: false },
             other => {
                 return Err(Failure::new(
                     ErrorKind::Syntax,
-                    format!("options: {other:?} is not one of helper, extended, trust-227, masquerade, tls"),
+                    format!(
+                        "options: {other:?} is not one of helper, extended, trust-227, masquerade, tls, ccc, ccc-first"
+                    ),
                 ))
             }
         }

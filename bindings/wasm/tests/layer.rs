@@ -77,6 +77,12 @@ fn nat_predictions_are_the_cores() {
     assert!(j["summary"].as_str().unwrap().starts_with("fails at step 2 (the FTP server): PORT names"));
     assert_eq!(v(&predict_json("active", "client", "helper").unwrap())["works"], true);
     assert_eq!(v(&predict_json("active", "client", "helper,tls").unwrap())["works"], false);
+    // CCC after login hands the control connection back in clear: the helper rewrites the PORT again.
+    assert_eq!(v(&predict_json("active", "client", "helper,tls,ccc").unwrap())["works"], true);
+    assert_eq!(v(&predict_json("active", "client", "ccc,tls,helper").unwrap())["works"], true);
+    assert_eq!(v(&predict_json("active", "client", "tls,ccc").unwrap())["works"], false);
+    // ... unless the PORT is the first clear line after CCC: Linux's helper skips it.
+    assert_eq!(v(&predict_json("active", "client", "helper,ccc-first").unwrap())["works"], false);
     // A server behind NAT: a client trusting a private 227 fails; the careful default and EPSV work.
     assert_eq!(v(&predict_json("passive", "server", "trust-227").unwrap())["works"], false);
     assert_eq!(v(&predict_json("passive", "server", "").unwrap())["works"], true);

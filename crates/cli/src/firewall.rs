@@ -1,7 +1,9 @@
 //! `ftpkit firewall`: the channels a firewall must open for a mode, on one side, with real ports; or (`--nat`) the
 //! rules of a NAT router in front of one side. The rules and the texts are the core's (`ftpkit_proto::firewall`).
 
-use ftpkit_proto::firewall::{self, predict, DataMatch, Guard, Mode, Nat, NatRules, Path, PortRange, Ports, Side};
+use ftpkit_proto::firewall::{
+    self, predict, ControlTls, DataMatch, Guard, Mode, Nat, NatRules, Path, PortRange, Ports, Side,
+};
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -53,6 +55,11 @@ pub struct Args {
     /// With --predict: the control connection is under TLS (FTPS) when the endpoint is announced.
     #[arg(long, requires = "predict")]
     tls: bool,
+    /// With --predict and --tls: CCC after login puts the control connection back in clear text. `first`: the
+    /// PORT/EPRT/PASV is the first clear command after it (`ftpkit ls --tls --ccc`), which Linux's FTP helper skips;
+    /// `resynced`: another command crossed in clear before it (curl sends PWD), and the helper reads it.
+    #[arg(long, value_name = "first|resynced", value_parser = parse_ccc, requires = "tls")]
+    ccc: Option<bool>,
     /// With --predict: the server accepts PORT/EPRT naming another host (no bounce protection).
     #[arg(long, requires = "predict")]
     no_bounce_protection: bool,
@@ -99,6 +106,14 @@ fn parse_side(s: &str) -> Result<Side, String> {
     s.parse().map_err(|e: firewall::FirewallError| e.to_string())
 }
 
+fn parse_ccc(s: &str) -> Result<bool, String> {
+    match s {
+        "first" => Ok(false),
+        "resynced" => Ok(true),
+        _ => Err("expected first or resynced".into()),
+    }
+}
+
 fn parse_rules(s: &str) -> Result<(Mode, DataMatch), String> {
     let (mode, data) = match s.split_once(',') {
         Some((m, "helper")) => (m, DataMatch::Helper),
@@ -122,7 +137,11 @@ fn prediction(args: &Args, mode: Mode, ports: Ports, format: Format) -> Result<S
     path.masquerade = args.masquerade;
     path.trust_227 = args.trust_227;
     path.extended = args.extended;
-    path.tls = args.tls;
+    path.tls = match (args.tls, args.ccc) {
+        (false, _) => ControlTls::Clear,
+        (true, None) => ControlTls::Protected,
+        (true, Some(resynced)) => ControlTls::ClearedByCcc { resynced },
+    };
     path.bounce_protection = !args.no_bounce_protection;
     let p = predict(&path);
     Ok(match format {

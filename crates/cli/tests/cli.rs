@@ -157,6 +157,13 @@ fn firewall_helper_nat_and_predict_variants() {
     let v: Value = serde_json::from_str(&tls).expect("JSON");
     assert_eq!(v["works"], false);
     assert_eq!(v["checks"][0]["at"], "the FTP server");
+    // CCC after login: the helper reads the PORT again once a clear line resynchronised it, not as the first one.
+    let ccc = ["firewall", "--predict", "--mode", "active", "--nat", "client", "--conntrack-helper", "--tls", "--ccc"];
+    assert!(text(&[&ccc[..], &["resynced"]].concat()).ends_with("prediction: works\n"));
+    let first = text(&[&ccc[..], &["first"]].concat());
+    assert!(first.contains("fails at step 2 (the FTP server)") && first.contains("first clear line"), "{first}");
+    assert!(!ftpkit(&[&ccc[..], &["sometimes"]].concat(), None).status.success());
+    assert!(!ftpkit(&["firewall", "--predict", "--mode", "active", "--ccc", "first"], None).status.success());
     assert!(!ftpkit(&["firewall", "--predict", "--mode", "active", "--client-rules", "passive,nope"], None)
         .status
         .success());

@@ -47,7 +47,7 @@ mod predict;
 mod render;
 
 pub use nat::{render_nat_iptables, render_nat_nft, NatRules};
-pub use predict::{predict, At, Check, Guard, Nat, NewConnection, Path, Prediction};
+pub use predict::{predict, At, Check, ControlTls, Guard, Nat, NewConnection, Path, Prediction};
 pub use render::{
     render_iptables, render_iptables_with, render_json, render_nft, render_nft_with, render_text, NFT_HELPER,
 };

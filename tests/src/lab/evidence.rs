@@ -142,7 +142,7 @@ pub(crate) fn trace_lines(stderr: &str, ok: bool) -> Vec<String> {
     let lines: Vec<&str> = stderr.lines().collect();
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let cmd = ["---> PORT", "---> EPRT", "---> PASV", "---> EPSV"].iter().any(|m| l.starts_with(m));
+        let cmd = ["---> CCC", "---> PORT", "---> EPRT", "---> PASV", "---> EPSV"].iter().any(|m| l.starts_with(m));
         if cmd {
             out.push((*l).to_owned());
             if let Some(reply) = lines.get(i + 1) {

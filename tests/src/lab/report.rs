@@ -71,11 +71,16 @@ pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
            4c: the captures show the router's FTP helper rewriting the PORT line between the two sides.\n\
          - 5a: the client dials the private 198.51.100.10 the 227 names and has no route to it.\n\
          - 7a: under FTPS the router's helper sees only TLS records, so the EPRT/PORT reach the server with the private\n\
-           address, as predicted. The second half of scenario 7 (after CCC the helper reads PORT again) is not measured:\n\
-           ftpkit's server answers CCC with 534 (its adapter cannot return the socket to clear text) and no CCC-capable\n\
-           server is installed here. To measure with that row: Linux's FTP helper (`nf_conntrack_ftp.c`, `find_nl_seq`)\n\
-           parses a packet only when it starts right after a newline it saw in that direction, so the first clear command\n\
-           after the TLS close_notify may go unread; `firewall::predict` does not model that yet.\n",
+           address, as predicted.\n\
+         - 7b, 7c: after CCC (`serve --allow-ccc`) the control connection is in clear again, but Linux's FTP helper\n\
+           (`nf_conntrack_ftp.c`, `find_nl_seq`) parses a segment only when it starts right after a newline it saw in that\n\
+           direction, and the TLS records gave it none: the first clear line after CCC goes unread and only\n\
+           resynchronises it. Observed: `ftpkit ls --tls --ccc` sends the PORT as its first clear command (TYPE went\n\
+           under TLS), the helper does not read it, and the server's capture shows the PORT arriving with 192.0.2.2,\n\
+           refused (7b); curl sends PWD first, so its EPRT is read and rewritten to 203.0.113.1 (7c, captured on both\n\
+           sides). `firewall::predict` models it as `ControlTls::ClearedByCcc {{ resynced }}` (`ftpkit firewall --predict\n\
+           --tls --ccc first|resynced`). curl keeps its data in clear here (`--ftp-ssl-control`): its active-mode data\n\
+           under PROT P times out against ftpkit's server with or without CCC, which these rows are not about.\n",
         rows.len(),
         markdown(rows)
     )

@@ -16,7 +16,7 @@ use super::{ftpkit_bin, program};
 use crate::process::run_with_timeout;
 use crate::{Error, Result};
 use ftpkit::proto::firewall::{
-    predict, rules, At, DataMatch, Direction, Guard, Mode, Nat, NewConnection, Path, PortRange, Ports, Side,
+    predict, rules, At, ControlTls, DataMatch, Direction, Guard, Mode, Nat, NewConnection, Path, PortRange, Ports, Side,
 };
 use std::path::Path as FsPath;
 use std::process::Command;
@@ -45,13 +45,11 @@ pub enum Action {
     },
     /// A plain TCP connect from the client to the server's port `PROBE_PORT`, where a listener waits.
     Connect,
-    /// curl in active mode (`-P -`: EPRT, then PORT), in clear or with explicit FTPS on the control connection only
-    /// (`--ftp-ssl-control`: data in clear; the server then runs with `--tls-cert`). (After-login CCC, the other half
-    /// of the scenario 7, has no row: ftpkit's server answers CCC with 534.)
-    CurlActive {
-        /// FTPS on the control connection.
-        ftps: bool,
-    },
+    /// curl in active mode (`-P -`: EPRT, then PORT), in clear or under the row's [`Spec::tls`]: explicit FTPS on
+    /// the control connection only (`--ftp-ssl-control`: data in clear), and with CCC after login
+    /// (`--ftp-ssl-ccc --ftp-ssl-ccc-mode active`). (Data stays in clear: curl's active-mode data under PROT P
+    /// times out against ftpkit's server, CCC or not, which is not what these rows are about.)
+    CurlActive,
 }
 
 /// One row's set-up.
@@ -78,6 +76,10 @@ pub struct Spec {
     pub vsftpd: bool,
     /// Every host loads the iptables form (`--format iptables`, `iptables-restore`) instead of nftables.
     pub iptables: bool,
+    /// FTPS: the server runs with `--tls-cert` (and `--allow-ccc` for [`ControlTls::ClearedByCcc`]); the client
+    /// uses explicit FTPS (`ftpkit ls --tls`, curl `--ftp-ssl-control`), and sends CCC after login for
+    /// `ClearedByCcc` (`ftpkit ls --tls --ccc`, curl `--ftp-ssl-ccc`). The core's [`Path::tls`] as is.
+    pub tls: ControlTls,
     /// What the client does.
     pub action: Action,
 }
@@ -97,6 +99,7 @@ const BASE: Spec = Spec {
     masquerade: false,
     vsftpd: false,
     iptables: false,
+    tls: ControlTls::Clear,
     action: Action::Connect,
 };
 
@@ -313,7 +316,7 @@ pub fn specs() -> Vec<Spec> {
             title: "4c with curl as the client",
             topology: ClientNat,
             nat_helper: true,
-            action: Action::CurlActive { ftps: false },
+            action: Action::CurlActive,
             ..BASE
         },
         Spec {
@@ -321,7 +324,29 @@ pub fn specs() -> Vec<Spec> {
             title: "4d under FTPS (curl --ftp-ssl-control): the router's helper cannot read EPRT inside TLS",
             topology: ClientNat,
             nat_helper: true,
-            action: Action::CurlActive { ftps: true },
+            tls: ControlTls::Protected,
+            action: Action::CurlActive,
+            ..BASE
+        },
+        // After CCC: ftpkit's client sends the PORT as its first clear command (TYPE went under TLS); curl sends
+        // PWD first. That is the `resynced` of the core's model: Linux's helper skips the first clear line.
+        Spec {
+            id: "7b",
+            title:
+                "4c under FTPS with CCC after login (ls --tls --ccc, serve --allow-ccc): PORT is the first clear line",
+            topology: ClientNat,
+            nat_helper: true,
+            tls: ControlTls::ClearedByCcc { resynced: false },
+            action: list(A),
+            ..BASE
+        },
+        Spec {
+            id: "7c",
+            title: "7a with CCC after login (curl --ftp-ssl-ccc --ftp-ssl-ccc-mode active): PWD, then EPRT in clear",
+            topology: ClientNat,
+            nat_helper: true,
+            tls: ControlTls::ClearedByCcc { resynced: true },
+            action: Action::CurlActive,
             ..BASE
         },
     ]
@@ -351,13 +376,23 @@ impl Spec {
 
     /// The mode column.
     pub fn mode(&self) -> &'static str {
+        match (self.action, self.tls) {
+            (Action::List { mode: Mode::Active, .. }, ControlTls::ClearedByCcc { .. }) => {
+                "active (PORT), FTPS then CCC"
+            }
+            (Action::CurlActive, ControlTls::Protected) => "active (EPRT), curl, FTPS control",
+            (Action::CurlActive, ControlTls::ClearedByCcc { .. }) => "active (EPRT), curl, FTPS then CCC",
+            _ => self.plain_mode(),
+        }
+    }
+
+    fn plain_mode(&self) -> &'static str {
         match self.action {
             Action::List { mode: Mode::Active, .. } => "active (PORT)",
             Action::List { mode: Mode::Passive, pasv_only: true, .. } => "passive (PASV)",
             Action::List { mode: Mode::Passive, .. } => "passive (EPSV)",
             Action::Connect => "TCP connect",
-            Action::CurlActive { ftps: false } => "active (EPRT), curl",
-            Action::CurlActive { ftps: true } => "active (EPRT), curl, FTPS control",
+            Action::CurlActive => "active (EPRT), curl",
         }
     }
 
@@ -380,7 +415,7 @@ impl Spec {
                     _ => (true, "connects".to_owned(), None),
                 }
             }
-            Action::List { .. } | Action::CurlActive { .. } => {
+            Action::List { .. } | Action::CurlActive => {
                 let (mode, pasv_only, trust_227) = match self.action {
                     Action::List { mode, pasv_only, trust_227 } => (mode, pasv_only, trust_227),
                     _ => (Mode::Active, false, false),
@@ -388,9 +423,9 @@ impl Spec {
                 let mut p = Path::new(mode, ports);
                 // ftpkit's client: PORT on IPv4 in active mode, EPSV (or PASV with --pasv) in passive mode.
                 // curl: EPRT in active mode.
-                p.extended = (mode == Mode::Passive && !pasv_only) || matches!(self.action, Action::CurlActive { .. });
-                // Under FTPS without CCC the EPRT travels inside TLS.
-                p.tls = matches!(self.action, Action::CurlActive { ftps: true });
+                p.extended = (mode == Mode::Passive && !pasv_only) || self.action == Action::CurlActive;
+                // Under FTPS without CCC the PORT/EPRT travels inside TLS; after CCC in clear again.
+                p.tls = self.tls;
                 p.client_firewall = self.guard(self.client_fw, Side::Client);
                 p.server_firewall = self.guard(self.server_fw, Side::Server);
                 p.nat = match self.topology {
@@ -547,9 +582,9 @@ pub fn run(spec: &Spec) -> Result<Row> {
     }
 
     // The server, and the listener a connect row probes.
-    let certs = match spec.action {
-        Action::CurlActive { ftps: true } => Some(crate::Certs::new()?),
-        _ => None,
+    let certs = match spec.tls {
+        ControlTls::Clear => None,
+        ControlTls::Protected | ControlTls::ClearedByCcc { .. } => Some(crate::Certs::new()?),
     };
     let _server = if spec.vsftpd {
         let (bg, settings) = start_vsftpd(&lab, spec, &tree)?;
@@ -568,6 +603,9 @@ pub fn run(spec: &Spec) -> Result<Row> {
             serve.extend(["--tls-cert".into(), c.cert().to_string_lossy().into_owned()]);
             serve.extend(["--tls-key".into(), c.key().to_string_lossy().into_owned()]);
         }
+        if let ControlTls::ClearedByCcc { .. } = spec.tls {
+            serve.push("--allow-ccc".into());
+        }
         let serve_refs: Vec<&str> = serve.iter().map(String::as_str).collect();
         let mut server = lab.spawn(Host::Server, "server", &serve_refs)?;
         server.wait_for("serving", Duration::from_secs(20))?;
@@ -580,7 +618,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
             l.wait_for("serving", Duration::from_secs(20))?;
             Some(l)
         }
-        Action::List { .. } | Action::CurlActive { .. } => None,
+        Action::List { .. } | Action::CurlActive => None,
     };
     let probe_script = format!("exec 3<>/dev/tcp/{}/{PROBE_PORT}", a.server_dial(spec.topology));
     let probe =
@@ -633,6 +671,13 @@ pub fn run(spec: &Spec) -> Result<Row> {
             if trust_227 {
                 args.extend(["--pasv-address", "trust"]);
             }
+            if spec.tls != ControlTls::Clear {
+                // The lab's certificate names 127.0.0.1, not the lab's addresses.
+                args.extend(["--tls", "--insecure-skip-verify"]);
+            }
+            if let ControlTls::ClearedByCcc { .. } = spec.tls {
+                args.push("--ccc");
+            }
             let out = lab.client.run(&args, None, Duration::from_secs(40))?;
             let ok = out.success() && out.stdout_text().contains("hello.txt");
             evidence.push(format!("client: `ftpkit {}`", args[1..].join(" ")));
@@ -645,22 +690,28 @@ pub fn run(spec: &Spec) -> Result<Row> {
             };
             (ok, what, out.stderr_text())
         }
-        Action::CurlActive { ftps } => {
+        Action::CurlActive => {
             let url = format!("ftp://{}/", a.server_dial(spec.topology));
             let curl = program("curl")?.to_string_lossy().into_owned();
             let mut args =
                 vec![curl.as_str(), "-sS", "-v", "-P", "-", "--connect-timeout", CLIENT_TIMEOUT, "--max-time", "10"];
-            if ftps {
-                // The lab's certificate names 127.0.0.1, not the lab's addresses: -k.
-                args.extend(["-k", "--ftp-ssl-control"]);
+            // The lab's certificate names 127.0.0.1, not the lab's addresses: -k.
+            match spec.tls {
+                ControlTls::Clear => {}
+                ControlTls::Protected => args.extend(["-k", "--ftp-ssl-control"]),
+                ControlTls::ClearedByCcc { .. } => {
+                    args.extend(["-k", "--ftp-ssl-control", "--ftp-ssl-ccc", "--ftp-ssl-ccc-mode", "active"])
+                }
             }
             args.push(&url);
             let out = lab.client.run(&args, None, Duration::from_secs(30))?;
             let ok = out.success() && out.stdout_text().contains("hello.txt");
             evidence.push(format!("client: `curl {}`", args[1..].join(" ")));
             let err = out.stderr_text();
-            let shown =
-                ["> AUTH", "< 234", "> PROT", "> EPRT", "> PORT", "< 200 E", "< 200 P", "< 4", "< 5", "< 226", "curl:"];
+            let shown = [
+                "> AUTH", "< 234", "> PROT", "> CCC", "< 200 C", "> PWD", "> EPRT", "> PORT", "< 200 E", "< 200 P",
+                "< 4", "< 5", "< 226", "curl:",
+            ];
             for l in err.lines().filter(|l| shown.iter().any(|m| l.starts_with(m))) {
                 evidence.push(l.to_owned());
             }

@@ -125,8 +125,9 @@ pub struct Path {
     /// The client connects to the address a 227 names (RFC 959, `TrustServer`) instead of the control connection's
     /// peer (ftpkit's, curl's and ftplib's default).
     pub trust_227: bool,
-    /// The control connection is under TLS when the endpoint is announced: no helper can read it.
-    pub tls: bool,
+    /// TLS on the control connection when the endpoint is announced: under TLS no helper can read it; cleared by
+    /// CCC it can again.
+    pub tls: ControlTls,
     /// The server refuses a PORT/EPRT naming another address than the control connection's peer (ftpkit's and
     /// vsftpd's default).
     pub bounce_protection: bool,
@@ -145,9 +146,41 @@ impl Path {
             nat: None,
             masquerade: false,
             trust_227: false,
-            tls: false,
+            tls: ControlTls::Clear,
             bounce_protection: true,
         }
+    }
+}
+
+/// TLS on the control connection at the moment PORT/EPRT or 227 crosses it: what decides whether a conntrack FTP
+/// helper (on a host's firewall or a NAT router) can read the endpoint and open or rewrite for it. The data
+/// connection's own protection (`PROT P`) does not matter to a helper: it never reads data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ControlTls {
+    /// Plain FTP: the helper reads every command and reply.
+    #[default]
+    Clear,
+    /// FTPS (explicit `AUTH TLS` or implicit): the endpoint travels inside TLS records; no helper can read it.
+    Protected,
+    /// FTPS, then `CCC` after login (RFC 4217 section 12.3): the control connection is back in clear text when the
+    /// endpoint is announced (the data connections stay protected).
+    ///
+    /// Clear is not enough for Linux's helper (`nf_conntrack_ftp`): it parses a segment only when the segment
+    /// starts right after a newline it saw in that direction, and the TLS records before CCC's end gave it none.
+    /// So the first clear line in each direction after CCC goes unread (it only resynchronises the helper):
+    /// `resynced` says whether another command and its reply crossed in clear before the endpoint's (curl sends
+    /// PWD first). Without, the PORT/EPRT (or the 227 answering a first PASV) is that first line and the helper
+    /// misses it as if it were still under TLS. Measured in docs/LAB.md, rows 7b-7d.
+    ClearedByCcc {
+        /// A clear command and its reply crossed after CCC before the one announcing the endpoint.
+        resynced: bool,
+    },
+}
+
+impl ControlTls {
+    /// A helper can read the endpoint's announcement.
+    pub fn readable(self) -> bool {
+        matches!(self, ControlTls::Clear | ControlTls::ClearedByCcc { resynced: true })
     }
 }
 
@@ -287,9 +320,17 @@ fn walk(p: &Path, w: &mut Walk) -> bool {
             return false;
         }
     }
-    let readable = !p.tls;
-    let helper_note =
-        if readable { "" } else { " (the FTP helper cannot read it: the control connection is under TLS)" };
+    let readable = p.tls.readable();
+    let helper_note = match p.tls {
+        ControlTls::Clear => "",
+        ControlTls::Protected => " (the FTP helper cannot read it: the control connection is under TLS)",
+        ControlTls::ClearedByCcc { resynced: true } => {
+            " (the control connection is back in clear text after CCC, and a clear line before resynchronised it)"
+        }
+        ControlTls::ClearedByCcc { resynced: false } => {
+            " (the FTP helper skips it: back in clear after CCC, but it is the first clear line, and Linux's helper parses only segments that start after a newline it saw)"
+        }
+    };
     match p.mode {
         Mode::Passive => passive(p, w, readable, helper_note),
         Mode::Active => active(p, w, readable, helper_note),
@@ -311,7 +352,7 @@ fn passive(p: &Path, w: &mut Walk, readable: bool, helper_note: &str) -> bool {
                 2,
                 At::Router,
                 true,
-                "227 names the server's private address; the router's FTP helper rewrites it to the router's",
+                format!("227 names the server's private address; the router's FTP helper{helper_note} rewrites it to the router's"),
             );
         } else if !p.trust_227 {
             w.check(
@@ -320,7 +361,7 @@ fn passive(p: &Path, w: &mut Walk, readable: bool, helper_note: &str) -> bool {
                 true,
                 format!(
                     "227 names the server's private address{}; the client dials the control connection's address instead (its policy)",
-                    if helper { ", which the router's helper cannot rewrite under TLS" } else { "" }
+                    if helper { format!(", which the router's helper cannot rewrite{helper_note}") } else { String::new() }
                 ),
             );
         } else {
@@ -357,7 +398,7 @@ fn active(p: &Path, w: &mut Walk, readable: bool, helper_note: &str) -> bool {
     // Step 2: the server checks the address the PORT/EPRT names.
     if let Some(Nat::Client { helper }) = p.nat {
         if helper && readable {
-            w.check(2, At::Router, true, format!("{verb} names the client's private address; the router's FTP helper rewrites it to the router's and will forward the connection back"));
+            w.check(2, At::Router, true, format!("{verb} names the client's private address; the router's FTP helper{helper_note} rewrites it to the router's and will forward the connection back"));
         } else {
             let why = if helper { helper_note } else { " (no FTP helper on the router)" };
             let what = if p.bounce_protection {
@@ -428,7 +469,15 @@ mod tests {
         let cnat_helper: &dyn Fn(&mut Path) = &|p| p.nat = Some(Nat::Client { helper: true });
         let cnat_helper_tls: &dyn Fn(&mut Path) = &|p| {
             p.nat = Some(Nat::Client { helper: true });
-            p.tls = true;
+            p.tls = ControlTls::Protected;
+        };
+        let cnat_helper_ccc: &dyn Fn(&mut Path) = &|p| {
+            p.nat = Some(Nat::Client { helper: true });
+            p.tls = ControlTls::ClearedByCcc { resynced: true };
+        };
+        let cnat_helper_ccc_first: &dyn Fn(&mut Path) = &|p| {
+            p.nat = Some(Nat::Client { helper: true });
+            p.tls = ControlTls::ClearedByCcc { resynced: false };
         };
         let snat_trust: &dyn Fn(&mut Path) = &|p| {
             p.nat = Some(Nat::Server { helper: false });
@@ -456,6 +505,8 @@ mod tests {
             ("4 active", path(A, d, cnat), false, Some((2, At::Server))),
             ("4 helper active", path(A, d, cnat_helper), true, None),
             ("7 helper tls active", path(A, d, cnat_helper_tls), false, Some((2, At::Server))),
+            ("7 helper tls+ccc active", path(A, d, cnat_helper_ccc), true, None),
+            ("7 helper tls+ccc, PORT first", path(A, d, cnat_helper_ccc_first), false, Some((2, At::Server))),
             ("5 trust passive", path(P, d, snat_trust), false, Some((2, At::Client))),
             ("5 masquerade passive", path(P, d, snat_trust_masq), true, None),
             ("5 peer policy passive", path(P, d, snat_peer), true, None),
@@ -505,12 +556,72 @@ mod tests {
         let d = Ports::default();
         let mut p = Path::new(Mode::Passive, d);
         p.server_firewall = guard(Mode::Passive, Side::Server, &d, DataMatch::Helper);
-        p.tls = true;
+        p.tls = ControlTls::Protected;
         let pr = predict(&p);
         assert!(!pr.works);
         assert!(pr.summary().contains("cannot read"), "{}", pr.summary());
         p.server_firewall = guard(Mode::Passive, Side::Server, &d, DataMatch::Ports);
         assert!(predict(&p).works, "port rules do not need to read the control connection");
+    }
+
+    /// CCC hands the control connection back in clear: every helper that TLS blinds reads the endpoint again, on
+    /// a host's firewall and on either NAT router, in both modes, once a clear line resynchronised it; as the
+    /// first clear line the endpoint stays unread. The checks say why.
+    #[test]
+    fn ccc_gives_helpers_their_sight_back() {
+        let d = Ports::default();
+        let server_helper = |mode| {
+            let mut p = Path::new(mode, d);
+            p.server_firewall = guard(Mode::Passive, Side::Server, &d, DataMatch::Helper);
+            p
+        };
+        let client_helper = |mode| {
+            let mut p = Path::new(mode, d);
+            p.client_firewall = guard(Mode::Passive, Side::Client, &d, DataMatch::Helper);
+            p
+        };
+        let nat = |mode, n| {
+            let mut p = Path::new(mode, d);
+            p.nat = Some(n);
+            p
+        };
+        let cases = [
+            server_helper(Mode::Passive),
+            client_helper(Mode::Active),
+            nat(Mode::Active, Nat::Client { helper: true }),
+            {
+                let mut p = nat(Mode::Passive, Nat::Server { helper: true });
+                p.trust_227 = true;
+                p
+            },
+        ];
+        for mut p in cases {
+            p.tls = ControlTls::Clear;
+            assert!(predict(&p).works, "clear: {}", predict(&p).render_text());
+            p.tls = ControlTls::Protected;
+            assert!(!predict(&p).works, "under TLS: {}", predict(&p).render_text());
+            p.tls = ControlTls::ClearedByCcc { resynced: true };
+            let pr = predict(&p);
+            assert!(pr.works, "after CCC: {}", pr.render_text());
+            p.tls = ControlTls::ClearedByCcc { resynced: false };
+            let pr = predict(&p);
+            assert!(!pr.works, "after CCC, the endpoint first: {}", pr.render_text());
+        }
+        // The NAT rows name CCC where the helper rewrites, and the first-line rule where it does not.
+        let mut p = nat(Mode::Active, Nat::Client { helper: true });
+        p.tls = ControlTls::ClearedByCcc { resynced: true };
+        let text = predict(&p).render_text();
+        assert!(text.contains("back in clear text after CCC"), "{text}");
+        p.tls = ControlTls::ClearedByCcc { resynced: false };
+        let summary = predict(&p).summary();
+        assert!(summary.contains("first clear line") && summary.contains("bounce protection"), "{summary}");
+        // Without a helper CCC changes nothing: the PORT still names the private address.
+        p.tls = ControlTls::ClearedByCcc { resynced: true };
+        p.nat = Some(Nat::Client { helper: false });
+        assert_eq!(outcome(&p), (false, Some((2, At::Server))));
+        assert!(ControlTls::Clear.readable() && ControlTls::ClearedByCcc { resynced: true }.readable());
+        assert!(!ControlTls::Protected.readable() && !ControlTls::ClearedByCcc { resynced: false }.readable());
+        assert_eq!(Path::new(Mode::Active, d).tls, ControlTls::default());
     }
 
     #[test]
