@@ -38,6 +38,10 @@ pub(crate) fn control_lines(pcap: &FsPath) -> Vec<String> {
     for line in out.stdout_text().lines() {
         for marker in ["PORT ", "EPRT ", "227 ", "229 "] {
             let Some(i) = line.find(marker) else { continue };
+            // Not the tail of a number in tcpdump's header (a timestamp, `TS val 1055763227`).
+            if line.as_bytes().get(i.wrapping_sub(1)).is_some_and(u8::is_ascii_digit) {
+                continue;
+            }
             let text = &line[i..];
             let next = text.as_bytes().get(marker.len()).copied().unwrap_or(b' ');
             let numeric = next.is_ascii_digit() || next == b'|';
@@ -142,7 +146,9 @@ pub(crate) fn trace_lines(stderr: &str, ok: bool) -> Vec<String> {
     let lines: Vec<&str> = stderr.lines().collect();
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let cmd = ["---> CCC", "---> PORT", "---> EPRT", "---> PASV", "---> EPSV"].iter().any(|m| l.starts_with(m));
+        let cmd = ["---> CCC", "---> SIZE", "---> PORT", "---> EPRT", "---> PASV", "---> EPSV"]
+            .iter()
+            .any(|m| l.starts_with(m));
         if cmd {
             out.push((*l).to_owned());
             if let Some(reply) = lines.get(i + 1) {

@@ -72,15 +72,17 @@ pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
          - 5a: the client dials the private 198.51.100.10 the 227 names and has no route to it.\n\
          - 7a: under FTPS the router's helper sees only TLS records, so the EPRT/PORT reach the server with the private\n\
            address, as predicted.\n\
-         - 7b, 7c: after CCC (`serve --allow-ccc`) the control connection is in clear again, but Linux's FTP helper\n\
+         - 7b-7d: after CCC (`serve --allow-ccc`) the control connection is in clear again, but Linux's FTP helper\n\
            (`nf_conntrack_ftp.c`, `find_nl_seq`) parses a segment only when it starts right after a newline it saw in that\n\
            direction, and the TLS records gave it none: the first clear line after CCC goes unread and only\n\
-           resynchronises it. Observed: `ftpkit ls --tls --ccc` sends the PORT as its first clear command (TYPE went\n\
-           under TLS), the helper does not read it, and the server's capture shows the PORT arriving with 192.0.2.2,\n\
-           refused (7b); curl sends PWD first, so its EPRT is read and rewritten to 203.0.113.1 (7c, captured on both\n\
-           sides). `firewall::predict` models it as `ControlTls::ClearedByCcc {{ resynced }}` (`ftpkit firewall --predict\n\
-           --tls --ccc first|resynced`). curl keeps its data in clear here (`--ftp-ssl-control`): its active-mode data\n\
-           under PROT P times out against ftpkit's server with or without CCC, which these rows are not about.\n",
+           resynchronises it. Observed: `ftpkit get --tls --ccc` sends SIZE first, so its PORT is read and rewritten to\n\
+           203.0.113.1 and the file arrives over a protected data connection (7b); curl sends PWD first and its EPRT is\n\
+           rewritten (7c); `ftpkit ls --tls --ccc` sends the PORT as its first clear command (its TYPE went under TLS),\n\
+           the helper does not read it, and the server's capture shows it arriving with 192.0.2.2, refused (7d). All\n\
+           three on both sides of the router. `firewall::predict` models it as `ControlTls::ClearedByCcc {{ resynced }}`\n\
+           (`ftpkit firewall --predict --tls --ccc first|resynced`). curl keeps its data in clear here\n\
+           (`--ftp-ssl-control`): its active-mode data under PROT P times out against ftpkit's server with or without\n\
+           CCC, which these rows are not about.\n",
         rows.len(),
         markdown(rows)
     )

@@ -28,6 +28,8 @@ use std::time::Duration;
 pub const PASV_RANGE: (u16, u16) = (30000, 30009);
 /// The port of the extra listener a connect row probes (outside the passive range).
 pub const PROBE_PORT: u16 = 40000;
+/// The served file's content.
+const HELLO: &[u8] = b"hello from the lab\n";
 /// The client's `--timeout` in seconds: how long a dropped connection is waited for.
 const CLIENT_TIMEOUT: &str = "4";
 
@@ -43,6 +45,8 @@ pub enum Action {
         /// `--pasv-address trust`: dial the address a 227 names.
         trust_227: bool,
     },
+    /// `ftpkit get` of `hello.txt` in active mode (PORT), which sends SIZE before the PORT.
+    GetActive,
     /// A plain TCP connect from the client to the server's port `PROBE_PORT`, where a listener waits.
     Connect,
     /// curl in active mode (`-P -`: EPRT, then PORT), in clear or under the row's [`Spec::tls`]: explicit FTPS on
@@ -328,16 +332,15 @@ pub fn specs() -> Vec<Spec> {
             action: Action::CurlActive,
             ..BASE
         },
-        // After CCC: ftpkit's client sends the PORT as its first clear command (TYPE went under TLS); curl sends
-        // PWD first. That is the `resynced` of the core's model: Linux's helper skips the first clear line.
+        // After CCC the PORT/EPRT is read only when another clear line came first (the core's `resynced`):
+        // `ftpkit get` sends SIZE, curl PWD; `ftpkit ls` sends the PORT first (its TYPE went under TLS).
         Spec {
             id: "7b",
-            title:
-                "4c under FTPS with CCC after login (ls --tls --ccc, serve --allow-ccc): PORT is the first clear line",
+            title: "4c under FTPS, CCC after login (get --tls --ccc, serve --allow-ccc; data PROT P): SIZE, then PORT",
             topology: ClientNat,
             nat_helper: true,
-            tls: ControlTls::ClearedByCcc { resynced: false },
-            action: list(A),
+            tls: ControlTls::ClearedByCcc { resynced: true },
+            action: Action::GetActive,
             ..BASE
         },
         Spec {
@@ -347,6 +350,15 @@ pub fn specs() -> Vec<Spec> {
             nat_helper: true,
             tls: ControlTls::ClearedByCcc { resynced: true },
             action: Action::CurlActive,
+            ..BASE
+        },
+        Spec {
+            id: "7d",
+            title: "7b with ftpkit ls: the PORT is the first clear line after CCC",
+            topology: ClientNat,
+            nat_helper: true,
+            tls: ControlTls::ClearedByCcc { resynced: false },
+            action: list(A),
             ..BASE
         },
     ]
@@ -380,6 +392,7 @@ impl Spec {
             (Action::List { mode: Mode::Active, .. }, ControlTls::ClearedByCcc { .. }) => {
                 "active (PORT), FTPS then CCC"
             }
+            (Action::GetActive, ControlTls::ClearedByCcc { .. }) => "active (PORT), get, FTPS then CCC",
             (Action::CurlActive, ControlTls::Protected) => "active (EPRT), curl, FTPS control",
             (Action::CurlActive, ControlTls::ClearedByCcc { .. }) => "active (EPRT), curl, FTPS then CCC",
             _ => self.plain_mode(),
@@ -393,6 +406,7 @@ impl Spec {
             Action::List { mode: Mode::Passive, .. } => "passive (EPSV)",
             Action::Connect => "TCP connect",
             Action::CurlActive => "active (EPRT), curl",
+            Action::GetActive => "active (PORT), get",
         }
     }
 
@@ -415,7 +429,7 @@ impl Spec {
                     _ => (true, "connects".to_owned(), None),
                 }
             }
-            Action::List { .. } | Action::CurlActive => {
+            Action::List { .. } | Action::CurlActive | Action::GetActive => {
                 let (mode, pasv_only, trust_227) = match self.action {
                     Action::List { mode, pasv_only, trust_227 } => (mode, pasv_only, trust_227),
                     _ => (Mode::Active, false, false),
@@ -548,7 +562,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
     let lab = Lab::build(spec.topology)?;
     let tree = lab.dir.path().join("pub");
     std::fs::create_dir_all(&tree).map_err(|e| Error::new("lab", e.to_string()))?;
-    std::fs::write(tree.join("hello.txt"), b"hello from the lab\n").map_err(|e| Error::new("lab", e.to_string()))?;
+    std::fs::write(tree.join("hello.txt"), HELLO).map_err(|e| Error::new("lab", e.to_string()))?;
     let tree_s = tree.to_string_lossy().into_owned();
     let a = lab.addrs;
     let mut evidence = Vec::new();
@@ -618,7 +632,7 @@ pub fn run(spec: &Spec) -> Result<Row> {
             l.wait_for("serving", Duration::from_secs(20))?;
             Some(l)
         }
-        Action::List { .. } | Action::CurlActive => None,
+        Action::List { .. } | Action::CurlActive | Action::GetActive => None,
     };
     let probe_script = format!("exec 3<>/dev/tcp/{}/{PROBE_PORT}", a.server_dial(spec.topology));
     let probe =
@@ -659,9 +673,20 @@ pub fn run(spec: &Spec) -> Result<Row> {
             };
             (ok, what, out.stderr_text())
         }
-        Action::List { mode, pasv_only, trust_227 } => {
+        Action::List { .. } | Action::GetActive => {
+            let (mode, pasv_only, trust_227) = match spec.action {
+                Action::List { mode, pasv_only, trust_227 } => (mode, pasv_only, trust_227),
+                _ => (Mode::Active, false, false),
+            };
+            let got = lab.dir.path().join("got.txt").to_string_lossy().into_owned();
             let url = format!("ftp://{}/", a.server_dial(spec.topology));
-            let mut args = vec![ftpkit_s.as_str(), "ls", &url, "--trace", "--timeout", CLIENT_TIMEOUT];
+            let file_url = format!("{url}hello.txt");
+            let mut args = if spec.action == Action::GetActive {
+                vec![ftpkit_s.as_str(), "get", &file_url, "-o", &got]
+            } else {
+                vec![ftpkit_s.as_str(), "ls", &url]
+            };
+            args.extend(["--trace", "--timeout", CLIENT_TIMEOUT]);
             if mode == Mode::Active {
                 args.push("--active");
             }
@@ -679,10 +704,16 @@ pub fn run(spec: &Spec) -> Result<Row> {
                 args.push("--ccc");
             }
             let out = lab.client.run(&args, None, Duration::from_secs(40))?;
-            let ok = out.success() && out.stdout_text().contains("hello.txt");
-            evidence.push(format!("client: `ftpkit {}`", args[1..].join(" ")));
+            let ok = out.success()
+                && match spec.action {
+                    Action::GetActive => std::fs::read(&got).is_ok_and(|b| b == HELLO),
+                    _ => out.stdout_text().contains("hello.txt"),
+                };
+            evidence.push(format!("client: `ftpkit {}`", args[1..].join(" ").replace(&got, "got.txt")));
             evidence.extend(trace_lines(&out.stderr_text(), ok));
-            let what = if ok {
+            let what = if ok && spec.action == Action::GetActive {
+                "works: the file arrived".to_owned()
+            } else if ok {
                 "works: the listing arrived".to_owned()
             } else {
                 let last = out.stderr_text().lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_owned();
@@ -763,7 +794,8 @@ pub fn run(spec: &Spec) -> Result<Row> {
         }
     }
     let (at_client, at_server) = (control_lines(&pcap_c), control_lines(&pcap_s));
-    if !at_client.is_empty() && !at_server.is_empty() && at_client != at_server {
+    // Shown where a router rewrote them, and on the helper rows also where it did not (7d).
+    if !at_client.is_empty() && !at_server.is_empty() && (at_client != at_server || spec.nat_helper) {
         evidence.push(format!("on the wire at the client: {}", at_client.join(" / ")));
         evidence.push(format!("on the wire at the server: {}", at_server.join(" / ")));
     }
