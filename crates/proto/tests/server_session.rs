@@ -721,6 +721,39 @@ fn bounce_and_privileged_ports_refused_before_any_connection() {
     assert_eq!(h.send("EPSV 1"), [522]);
 }
 
+/// The counters the adapters turn into metrics, counted where the session decides.
+#[test]
+fn stats_count_commands_replies_logins_transfers_and_data_failures() {
+    let mut h = Harness::new();
+    assert_eq!(h.take_codes(), [220]);
+    h.send("USER a");
+    assert_eq!(h.send("PASS bad"), [530]);
+    h.send("USER a");
+    assert_eq!(h.send("PASS good"), [230]);
+    h.send("EPSV");
+    assert_eq!(h.send("RETR readme.txt"), [150, 226]);
+    h.send("EPSV");
+    assert_eq!(h.send("STOR upload/x"), [150, 226]);
+    h.send("EPSV");
+    assert_eq!(h.send("NLST"), [150, 226]);
+    assert_eq!(h.send("NOOP"), [200]);
+    // A foreign passive connection, then none at all: 425 at the data timeout.
+    h.auto_accept = false;
+    h.send("EPSV");
+    h.send("RETR readme.txt");
+    assert_eq!(h.s.handle_data_accepted(addr("198.51.100.9:40000")), DataVerdict::Refuse(Refusal::ForeignPeer));
+    h.fire(Duration::from_secs(31));
+    assert_eq!(h.take_codes(), [425]);
+    let st = *h.s.stats();
+    assert_eq!(st.commands, 13);
+    assert_eq!((st.logins, st.failed_logins), (1, 1));
+    // 1xx: 150 x3; 2xx: 220, 230, 229 x4, 226 x3, 200; 3xx: 331 x2; 4xx: 425; 5xx: 530.
+    assert_eq!(st.replies, [3, 10, 2, 1, 1]);
+    assert_eq!((st.transfers.download, st.transfers.upload, st.transfers.listing), (1, 1, 1));
+    assert_eq!((st.bytes.download, st.bytes.upload, st.bytes.listing), (48, 48, 48));
+    assert_eq!((st.data_failures.refused_source, st.data_failures.no_connection), (1, 1));
+}
+
 #[test]
 fn foreign_data_source_refused_and_session_keeps_waiting() {
     let mut h = Harness::logged_in();

@@ -28,20 +28,9 @@ fn median(v: &mut [f64]) -> Option<f64> {
 }
 
 fn main() -> ExitCode {
-    let mut size_mib: usize = 1024;
-    let mut rounds: usize = 3;
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().and_then(|v| v.parse::<usize>().ok()).filter(|v| *v > 0);
-        match (flag.as_str(), value) {
-            ("--size-mib", Some(v)) => size_mib = v,
-            ("--rounds", Some(v)) => rounds = v,
-            _ => {
-                eprintln!("{USAGE}");
-                return ExitCode::from(2);
-            }
-        }
-    }
+    let Some((size_mib, rounds)) = ftpkit_interop::size_and_rounds(USAGE, 1024, 3) else {
+        return ExitCode::from(2);
+    };
     match run(size_mib, rounds) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -173,9 +173,14 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let mut stop = shared.shutdown.clone();
     let mut stopping = *stop.borrow();
     let mut buf = [0u8; 2048];
+    let mut counted = crate::proto::session::server::ServerStats::default();
     tracing::debug!(%peer, "session opened");
     loop {
-        match drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await {
+        let drained = drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await;
+        if let Some(m) = &shared.metrics {
+            m.absorb(session.stats(), &mut counted);
+        }
+        match drained {
             Ok(false) => {}
             Ok(true) => break,
             Err(e) => {
@@ -407,9 +412,15 @@ async fn start_tls(wr: &mut Ctrl, io: &Io, shared: &Arc<Shared>, peer: SocketAdd
     Err(io::Error::new(io::ErrorKind::Unsupported, "no TLS"))
 }
 
-/// Runs a back-end operation for a request; its result is the request's outcome.
-fn on_storage<F, Fut>(work: &mut JoinSet<Done>, io: &Io, id: ServerRequestId, f: F)
-where
+/// Runs a back-end operation for a request; its result is the request's outcome (and its time, with metrics on).
+fn on_storage<F, Fut>(
+    work: &mut JoinSet<Done>,
+    io: &Io,
+    shared: &Arc<Shared>,
+    id: ServerRequestId,
+    op: &'static str,
+    f: F,
+) where
     F: FnOnce(Arc<dyn Storage>) -> Fut,
     Fut: std::future::Future<Output = (Outcome, Extra)> + Send + 'static,
 {
@@ -418,8 +429,13 @@ where
         return;
     };
     let job = f(storage);
+    let shared = shared.metrics.is_some().then(|| shared.clone());
     work.spawn(async move {
+        let t0 = Instant::now();
         let (outcome, extra) = job.await;
+        if let Some(m) = shared.as_ref().and_then(|s| s.metrics.as_ref()) {
+            m.storage_op(op, t0.elapsed());
+        }
         Done { id, outcome, extra }
     });
 }
@@ -431,6 +447,7 @@ fn result(r: io::Result<Outcome>) -> (Outcome, Extra) {
 /// Starts the work for one request.
 fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<Shared>) {
     let id = request.id();
+    let op = request.name();
     match request {
         ServerRequest::Authenticate { user, password, .. } => {
             let auth = shared.auth.clone();
@@ -443,10 +460,10 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 }
             });
         }
-        ServerRequest::Stat { path, .. } => on_storage(work, io, id, move |s| async move {
+        ServerRequest::Stat { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(s.metadata(path.as_str()).await.map(|info| Outcome::Entry(Box::new(data::entry_of(&info)))))
         }),
-        ServerRequest::Size { path, .. } => on_storage(work, io, id, move |s| async move {
+        ServerRequest::Size { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             // The adapter reports what the path is; the session picks the reply for a directory.
             result(s.metadata(path.as_str()).await.map(|i| match i.kind {
                 super::fs::Kind::File => Outcome::Size(i.size),
@@ -454,7 +471,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 _ => Outcome::NotFound,
             }))
         }),
-        ServerRequest::Mtime { path, .. } => on_storage(work, io, id, move |s| async move {
+        ServerRequest::Mtime { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(s.metadata(path.as_str()).await.map(|i| {
                 match crate::proto::listing::DateTime::from_unix(i.mtime, 0) {
                     _ if i.kind == super::fs::Kind::Dir => Outcome::Dir,
@@ -463,47 +480,44 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 }
             }))
         }),
-        ServerRequest::Delete { path, .. } => {
-            on_storage(
-                work,
-                io,
-                id,
-                move |s| async move { result(s.delete(path.as_str()).await.map(|()| Outcome::Ok)) },
-            )
-        }
-        ServerRequest::Mkdir { path, .. } => {
-            on_storage(work, io, id, move |s| async move { result(s.mkdir(path.as_str()).await.map(|()| Outcome::Ok)) })
-        }
-        ServerRequest::Rmdir { path, .. } => {
-            on_storage(work, io, id, move |s| async move { result(s.rmdir(path.as_str()).await.map(|()| Outcome::Ok)) })
-        }
-        ServerRequest::Rename { from, to, .. } => on_storage(work, io, id, move |s| async move {
+        ServerRequest::Delete { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(s.delete(path.as_str()).await.map(|()| Outcome::Ok))
+        }),
+        ServerRequest::Mkdir { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(s.mkdir(path.as_str()).await.map(|()| Outcome::Ok))
+        }),
+        ServerRequest::Rmdir { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(s.rmdir(path.as_str()).await.map(|()| Outcome::Ok))
+        }),
+        ServerRequest::Rename { from, to, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(s.rename(from.as_str(), to.as_str()).await.map(|()| Outcome::Ok))
         }),
-        ServerRequest::OpenRead { path, offset, .. } => on_storage(work, io, id, move |s| async move {
+        ServerRequest::OpenRead { path, offset, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             match s.read(path.as_str(), offset).await {
                 Ok(r) => (Outcome::File, Extra::Opened(Opened::Read(r))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
             }
         }),
-        ServerRequest::OpenWrite { path, mode, offset, .. } => on_storage(work, io, id, move |s| async move {
-            match s.write(path.as_str(), data::write_mode(mode, offset)).await {
-                Ok(up) => {
-                    let outcome = if matches!(mode, crate::proto::session::server::WriteMode::Unique) {
-                        let name = match &up {
-                            WriteStream::File(f) => f.name().to_owned(),
-                            WriteStream::Sink(sink) => sink.name().to_owned(),
+        ServerRequest::OpenWrite { path, mode, offset, .. } => {
+            on_storage(work, io, shared, id, op, move |s| async move {
+                match s.write(path.as_str(), data::write_mode(mode, offset)).await {
+                    Ok(up) => {
+                        let outcome = if matches!(mode, crate::proto::session::server::WriteMode::Unique) {
+                            let name = match &up {
+                                WriteStream::File(f) => f.name().to_owned(),
+                                WriteStream::Sink(sink) => sink.name().to_owned(),
+                            };
+                            Outcome::UniqueName(name)
+                        } else {
+                            Outcome::Ok
                         };
-                        Outcome::UniqueName(name)
-                    } else {
-                        Outcome::Ok
-                    };
-                    (outcome, Extra::Opened(Opened::Write(up)))
+                        (outcome, Extra::Opened(Opened::Write(up)))
+                    }
+                    Err(e) => (data::outcome_of(&e), Extra::None),
                 }
-                Err(e) => (data::outcome_of(&e), Extra::None),
-            }
-        }),
-        ServerRequest::List { path, kind, .. } => on_storage(work, io, id, move |s| async move {
+            })
+        }
+        ServerRequest::List { path, kind, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             match data::listing(s.as_ref(), path.as_str(), kind, data::today()).await {
                 Ok(bytes) => (Outcome::Ok, Extra::Opened(Opened::Listing(bytes))),
                 Err(e) => (data::outcome_of(&e), Extra::None),

@@ -30,6 +30,7 @@
 mod conn;
 mod data;
 pub mod fs;
+mod metrics;
 mod proxy;
 #[cfg(feature = "s3")]
 pub mod s3;
@@ -135,6 +136,7 @@ pub struct Builder {
     users: StaticUsers,
     auth: Option<Arc<dyn Authenticator>>,
     storage: Option<Arc<dyn Storage>>,
+    metrics_bind: Option<SocketAddr>,
 }
 
 impl Builder {
@@ -215,6 +217,13 @@ impl Builder {
         self.storage = Some(storage);
         self
     }
+    /// Metrics in Prometheus' text format on `GET /metrics` at this address (sessions, logins, commands and replies
+    /// by class, transfers and bytes by direction, data-connection failures by cause, back-end latency). Off by
+    /// default.
+    pub fn metrics_bind(mut self, addr: SocketAddr) -> Self {
+        self.metrics_bind = Some(addr);
+        self
+    }
     /// The whole session policy at once (bounce protection, data-source check, greeting, ...).
     pub fn session_config(mut self, c: ServerConfig) -> Self {
         self.settings.session = c;
@@ -281,6 +290,10 @@ impl Builder {
             settings.session.tls.available = false;
         }
         let listener = TcpListener::bind(self.bind).await?;
+        let metrics_listener = match self.metrics_bind {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         let (tx, rx) = watch::channel(false);
         let auth: Arc<dyn Authenticator> = match self.auth {
             Some(a) => a,
@@ -288,6 +301,7 @@ impl Builder {
         };
         Ok(Server {
             listener,
+            metrics_listener,
             #[cfg(feature = "tls")]
             implicit,
             shared: Arc::new(Shared {
@@ -296,6 +310,7 @@ impl Builder {
                 tls,
                 auth,
                 storage: self.storage,
+                metrics: self.metrics_bind.map(|_| metrics::Metrics::default()),
                 sessions: AtomicUsize::new(0),
                 per_ip: Mutex::new(HashMap::new()),
                 next_passive: AtomicU32::new(0),
@@ -316,6 +331,8 @@ pub(crate) struct Shared {
     pub auth: Arc<dyn Authenticator>,
     /// A shared back end; `None`: each login opens its local root.
     pub storage: Option<Arc<dyn Storage>>,
+    /// The totals a metrics scrape reads, when metrics are on.
+    pub metrics: Option<metrics::Metrics>,
     pub sessions: AtomicUsize,
     pub per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Where the next passive port search starts, so consecutive sessions spread over the range.
@@ -327,6 +344,7 @@ pub(crate) struct Shared {
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     #[cfg(feature = "tls")]
     implicit: Option<TcpListener>,
     shared: Arc<Shared>,
@@ -390,6 +408,7 @@ impl Server {
             users: StaticUsers::default(),
             auth: None,
             storage: None,
+            metrics_bind: None,
             #[cfg(feature = "tls")]
             tls: None,
             #[cfg(feature = "tls")]
@@ -403,6 +422,11 @@ impl Server {
         self.implicit.as_ref().and_then(|l| l.local_addr().ok())
     }
 
+    /// The address of the metrics listener, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// The address the server listens on.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
@@ -414,8 +438,11 @@ impl Server {
     }
 
     /// Accepts connections until shut down.
-    pub async fn run(self) {
+    pub async fn run(mut self) {
         let mut stop = self.shared.shutdown.clone();
+        if let Some(l) = self.metrics_listener.take() {
+            tokio::spawn(metrics::serve(l, self.shared.clone(), stop.clone()));
+        }
         loop {
             tokio::select! {
                 _ = stop.changed() => break,
@@ -449,6 +476,9 @@ impl Server {
     fn admit(&self, stream: tokio::net::TcpStream, from: SocketAddr, implicit: bool) {
         let shared = self.shared.clone();
         let total = shared.sessions.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Some(m) = &shared.metrics {
+            m.connections.fetch_add(1, Ordering::Relaxed);
+        }
         tokio::spawn(async move {
             let mut guard = SessionGuard { shared: shared.clone(), ip: None };
             let mut stream = stream;
@@ -462,6 +492,9 @@ impl Server {
                     }
                     Err(e) => {
                         tracing::warn!(%from, error = %e, "connection refused: PROXY protocol");
+                        if let Some(m) = &shared.metrics {
+                            m.proxy_refused.fetch_add(1, Ordering::Relaxed);
+                        }
                         return;
                     }
                 },
