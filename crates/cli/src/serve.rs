@@ -62,6 +62,12 @@ pub struct Args {
     /// The S3 region (default us-east-1).
     #[arg(long, requires = "storage")]
     s3_region: Option<String>,
+    /// At most this many sessions at once; more get 421.
+    #[arg(long, default_value_t = 512)]
+    max_sessions: usize,
+    /// At most this many sessions from one client address (the PROXY header's, behind a load balancer).
+    #[arg(long, default_value_t = 16)]
+    max_sessions_per_ip: usize,
     /// Metrics in Prometheus' text format on http://ADDR/metrics (e.g. 127.0.0.1:9121).
     #[arg(long)]
     metrics_bind: Option<SocketAddr>,
@@ -184,6 +190,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             let s3 = S3Storage::new(&s3_config(args, bucket, prefix)?).map_err(|e| format!("S3: {e}"))?;
             b = b.storage(std::sync::Arc::new(s3));
         }
+        b = b.max_sessions(args.max_sessions).max_sessions_per_ip(args.max_sessions_per_ip);
         if let Some(addr) = args.metrics_bind {
             b = b.metrics_bind(addr);
         }
