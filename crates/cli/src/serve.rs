@@ -68,12 +68,22 @@ pub struct Args {
     /// At most this many sessions from one client address (the PROXY header's, behind a load balancer).
     #[arg(long, default_value_t = 16)]
     max_sessions_per_ip: usize,
+    /// Logs as JSON lines (one object a line; `FTPKIT_LOG=info` for a line per session and per transfer).
+    #[arg(long)]
+    log_json: bool,
     /// Metrics in Prometheus' text format on http://ADDR/metrics (e.g. 127.0.0.1:9121).
     #[arg(long)]
     metrics_bind: Option<SocketAddr>,
     /// An AWS credentials file (the [default] profile's aws_access_key_id and aws_secret_access_key).
     #[arg(long, requires = "storage")]
     s3_credentials: Option<PathBuf>,
+}
+
+impl Args {
+    /// Whether the logs are to be JSON lines.
+    pub fn log_json(&self) -> bool {
+        self.log_json
+    }
 }
 
 /// `s3://bucket/prefix` -> (bucket, prefix).

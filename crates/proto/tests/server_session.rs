@@ -4,8 +4,8 @@ mod common;
 use ftpkit_proto::listing::DateTime;
 use ftpkit_proto::reply::ReplyDecoder;
 use ftpkit_proto::session::server::{
-    Access, DataVerdict, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, ServerConfig, ServerError, ServerEvent,
-    ServerRequest, ServerRequestId, ServerSession, StorageCaps, TimeoutKind, WriteMode,
+    Access, DataVerdict, Direction, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, ServerConfig, ServerError,
+    ServerEvent, ServerRequest, ServerRequestId, ServerSession, StorageCaps, TimeoutKind, WriteMode,
 };
 use ftpkit_proto::vpath::VirtualPath;
 use ftpkit_proto::ErrorKind;
@@ -752,6 +752,20 @@ fn stats_count_commands_replies_logins_transfers_and_data_failures() {
     assert_eq!((st.transfers.download, st.transfers.upload, st.transfers.listing), (1, 1, 1));
     assert_eq!((st.bytes.download, st.bytes.upload, st.bytes.listing), (48, 48, 48));
     assert_eq!((st.data_failures.refused_source, st.data_failures.no_connection), (1, 1));
+    // One transfer-log event per transfer.
+    let logged: Vec<_> = h.events.iter().filter(|e| matches!(e, ServerEvent::Transferred { .. })).collect();
+    assert_eq!(logged.len(), 3, "{logged:?}");
+    assert_eq!(
+        logged[0],
+        &ServerEvent::Transferred {
+            direction: Direction::Download,
+            path: "/readme.txt".into(),
+            bytes: 48,
+            completed: true
+        }
+    );
+    assert!(matches!(logged[1], ServerEvent::Transferred { direction: Direction::Upload, completed: true, .. }));
+    assert!(matches!(logged[2], ServerEvent::Transferred { direction: Direction::Listing, completed: true, .. }));
 }
 
 #[test]

@@ -46,6 +46,10 @@ struct Done {
 struct Io {
     /// The logged-in user's storage.
     storage: Option<Arc<dyn Storage>>,
+    /// The logged-in user (for the transfer log).
+    user: String,
+    /// When the running transfer started (for the transfer log).
+    started: Option<Instant>,
     /// The root of the account that just authenticated, until the session says `LoggedIn`.
     login_root: Option<PathBuf>,
     listener: Option<TcpListener>,
@@ -157,6 +161,8 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     };
     let mut io = Io {
         storage: None,
+        user: String::new(),
+        started: None,
         login_root: None,
         listener: None,
         data: None,
@@ -346,6 +352,7 @@ async fn drain(
                         },
                     }
                     tracing::info!(%peer, %user, ?access, anonymous, "logged in");
+                    io.user = user;
                 }
                 ServerEvent::CloseData => {
                     io.listener = None;
@@ -366,6 +373,13 @@ async fn drain(
                     // CCC is refused by the default policy; this adapter cannot hand the socket back in clear.
                     tracing::warn!(%peer, "CCC accepted by the policy but not supported by this adapter; closing");
                     return Err(io::Error::new(io::ErrorKind::Unsupported, "CCC"));
+                }
+                ServerEvent::Transferred { direction, path, bytes, completed } => {
+                    // One line per transfer, in the spirit of xferlog.
+                    let ms =
+                        io.started.take().map_or(0, |t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX));
+                    let (user, direction) = (&io.user, direction.name());
+                    tracing::info!(target: "ftpkit::transfer", %peer, %user, direction, %path, bytes, completed, ms, "transfer");
                 }
                 other => tracing::debug!(?other, "event not handled by this adapter"),
             }
@@ -544,6 +558,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
             });
         }
         ServerRequest::Transfer { opened, .. } => {
+            io.started = Some(Instant::now());
             let (Some(stream), Some(what)) = (io.data.take(), io.opened.remove(&opened)) else {
                 work.spawn(async move { Done { id, outcome: Outcome::ConnectionLost, extra: Extra::None } });
                 return;

@@ -138,7 +138,7 @@
 //! | connecting | outcome | connected | streaming | 150, Transfer |
 //! | connecting | outcome | failed | ready | Cancel, CloseData, 425 |
 //! | accepting | data accepted | from the client | streaming | 150, Transfer |
-//! | streaming | outcome |  | ready | CloseData, 226/425/426/451/452/522/552 |
+//! | streaming | outcome |  | ready | Transferred, CloseData, 226/425/426/451/452/522/552 |
 //! | opening, connecting, accepting, streaming | ABOR |  | ready | Cancel, CloseData, 426, 226 |
 //! | streaming | STAT | without a path | (same) | 211 |
 //! | authenticating, working, opening, connecting, accepting, streaming | STAT | queued | (same) |  |
@@ -277,8 +277,8 @@ mod values;
 pub use config::{Ipv4Net, Masquerade, ServerConfig, StorageCaps, TlsPolicy, TlsReuse};
 pub use machine::{ServerInput, ServerState};
 pub use values::{
-    Access, DataFailures, DataType, DataVerdict, ListKind, Outcome, Refusal, ServerError, ServerEvent, ServerRequest,
-    ServerRequestId, ServerStats, TimeoutKind, TlsVerdict, TransferCounts, WriteMode,
+    Access, DataFailures, DataType, DataVerdict, Direction, ListKind, Outcome, Refusal, ServerError, ServerEvent,
+    ServerRequest, ServerRequestId, ServerStats, TimeoutKind, TlsVerdict, TransferCounts, WriteMode,
 };
 
 use crate::command::{Command, CommandDecoder, CommandError, Handling, LoginGate};

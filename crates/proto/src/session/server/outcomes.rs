@@ -159,6 +159,21 @@ impl ServerSession {
     }
 
     pub(super) fn on_transferred(&mut self, xfer: Xfer, outcome: Outcome) -> Result<(), ServerError> {
+        let (direction, path) = match xfer.cmd {
+            XferCmd::Retr => (Direction::Download, xfer.path.as_str().to_owned()),
+            XferCmd::List(_) => (Direction::Listing, xfer.path.as_str().to_owned()),
+            XferCmd::Stou => {
+                let dir = xfer.path.as_str().trim_end_matches('/');
+                (Direction::Upload, format!("{dir}/{}", xfer.unique.as_deref().unwrap_or("")))
+            }
+            XferCmd::Stor | XferCmd::Appe => (Direction::Upload, xfer.path.as_str().to_owned()),
+        };
+        let bytes = match outcome {
+            Outcome::TransferDone { bytes } => bytes,
+            _ => 0,
+        };
+        let completed = matches!(outcome, Outcome::TransferDone { .. });
+        self.events.push_back(ServerEvent::Transferred { direction, path, bytes, completed });
         self.drop_data();
         let count = |c: &mut TransferCounts, by: u64| match xfer.cmd {
             XferCmd::Retr => c.download += by,

@@ -305,6 +305,39 @@ pub enum ServerEvent {
     /// CCC was accepted (200): after writing the remaining bytes under TLS, end TLS on the control connection
     /// (close_notify both ways) and go on in clear.
     StopTls,
+    /// A transfer ended (its 226, or its error reply, is in `poll_transmit`): for a transfer log line.
+    Transferred {
+        /// Download, upload or listing.
+        direction: Direction,
+        /// The file (for STOU, the directory), or the listed path.
+        path: String,
+        /// Bytes moved (0 unless it completed).
+        bytes: u64,
+        /// It completed (226).
+        completed: bool,
+    },
+}
+
+/// Which way a transfer went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// RETR.
+    Download,
+    /// STOR, APPE, STOU.
+    Upload,
+    /// LIST, NLST, MLSD.
+    Listing,
+}
+
+impl Direction {
+    /// `download`, `upload`, `listing`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Download => "download",
+            Direction::Upload => "upload",
+            Direction::Listing => "listing",
+        }
+    }
 }
 
 /// What the shell does with a protected data connection, by whether its TLS handshake resumed the control
