@@ -7,7 +7,7 @@
 //! or as a small async task (binding and connecting data sockets); its outcome comes back through a `JoinSet`.
 
 use super::data::{self, Landing, Opened};
-use super::storage::{LocalStorage, ReadStream, Storage, WriteStream};
+use super::storage::{ReadStream, Storage, WriteStream};
 use super::{ActiveSource, Shared};
 use crate::proto::session::server::{
     DataVerdict, Outcome, ServerError, ServerEvent, ServerRequest, ServerRequestId, ServerSession,
@@ -344,8 +344,8 @@ async fn drain(
                     };
                     match &shared.storage {
                         Some(s) => io.storage = Some(s.clone()),
-                        None => match LocalStorage::open(&root) {
-                            Ok(s) => io.storage = Some(Arc::new(s)),
+                        None => match shared.local_root(&root) {
+                            Ok(s) => io.storage = Some(s),
                             Err(e) => {
                                 tracing::error!(%peer, error = %e, root = %root.display(), "cannot open the user's root")
                             }

@@ -311,6 +311,7 @@ impl Builder {
                 auth,
                 storage: self.storage,
                 metrics: self.metrics_bind.map(|_| metrics::Metrics::default()),
+                roots: Mutex::new(HashMap::new()),
                 sessions: AtomicUsize::new(0),
                 per_ip: Mutex::new(HashMap::new()),
                 next_passive: AtomicU32::new(0),
@@ -333,11 +334,28 @@ pub(crate) struct Shared {
     pub storage: Option<Arc<dyn Storage>>,
     /// The totals a metrics scrape reads, when metrics are on.
     pub metrics: Option<metrics::Metrics>,
+    /// Local roots open now, shared by the sessions logged in to them (one descriptor a root, not a session).
+    pub roots: Mutex<HashMap<PathBuf, std::sync::Weak<LocalStorage>>>,
     pub sessions: AtomicUsize,
     pub per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Where the next passive port search starts, so consecutive sessions spread over the range.
     pub next_passive: AtomicU32,
     pub shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// The local back end on `root`: the one the sessions on it already share, or a newly opened one. An idle
+    /// logged-in session then holds one descriptor (its socket) rather than two.
+    pub(crate) fn local_root(&self, root: &std::path::Path) -> io::Result<Arc<LocalStorage>> {
+        let mut roots = self.roots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = roots.get(root).and_then(std::sync::Weak::upgrade) {
+            return Ok(s);
+        }
+        let s = Arc::new(LocalStorage::open(root)?);
+        roots.retain(|_, w| w.strong_count() > 0);
+        roots.insert(root.to_path_buf(), Arc::downgrade(&s));
+        Ok(s)
+    }
 }
 
 /// A running FTP server.
@@ -556,5 +574,59 @@ impl Drop for SessionGuard {
                 map.remove(&ip);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Access, Server};
+    use std::io::{BufRead, BufReader, Write};
+    use std::time::Duration;
+
+    fn open_fds() -> usize {
+        std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+    }
+
+    /// Logged-in idle sessions on one root share the root's handle: each holds its socket and nothing else (the
+    /// client's end of each connection is in this process too, so two descriptors a session in all).
+    #[test]
+    fn idle_sessions_share_their_root_handle() {
+        let root = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let server = rt.block_on(async {
+            Server::builder(root.path())
+                .bind("127.0.0.1:0".parse().unwrap())
+                .user("u", "p", Access::ReadOnly)
+                .max_sessions_per_ip(100)
+                .build()
+                .await
+                .unwrap()
+        });
+        let addr = server.local_addr().unwrap();
+        rt.spawn(server.run());
+        let login = || {
+            let c = std::net::TcpStream::connect(addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut r = BufReader::new(c.try_clone().unwrap());
+            (&c).write_all(b"USER u\r\nPASS p\r\nPWD\r\n").unwrap();
+            let mut seen = 0;
+            while seen < 4 {
+                let mut line = String::new();
+                match r.read_line(&mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => panic!("{e} after {seen} replies"),
+                }
+                seen += usize::from(line.as_bytes().get(3) == Some(&b' '));
+            }
+            assert_eq!(seen, 4, "220, 331, 230, 257");
+            c
+        };
+        let first = login();
+        let before = open_fds();
+        let held: Vec<_> = (0..20).map(|_| login()).collect();
+        let grown = open_fds() - before;
+        assert!(grown <= 2 * held.len() + 2, "{grown} descriptors for {} idle sessions", held.len());
+        drop((first, held));
     }
 }
