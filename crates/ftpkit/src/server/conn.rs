@@ -681,7 +681,6 @@ async fn connect_active(
 
 #[cfg(test)]
 mod tests {
-    use crate::server::{Access, Server};
     use std::io::{BufRead, BufReader, Write};
     use std::time::Duration;
 
@@ -703,17 +702,7 @@ mod tests {
     #[test]
     fn a_line_end_sent_as_urgent_data_still_ends_the_command() {
         let root = tempfile::tempdir().unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let server = rt.block_on(async {
-            Server::builder(root.path())
-                .bind("127.0.0.1:0".parse().unwrap())
-                .user("u", "p", Access::ReadOnly)
-                .build()
-                .await
-                .unwrap()
-        });
-        let addr = server.local_addr().unwrap();
-        rt.spawn(server.run());
+        let (_rt, addr) = crate::server::tests::serve_on(root.path(), |b| b);
 
         let ctrl = std::net::TcpStream::connect(addr).unwrap();
         ctrl.set_read_timeout(Some(Duration::from_secs(3))).unwrap();

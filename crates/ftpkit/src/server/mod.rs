@@ -583,6 +583,20 @@ mod tests {
     use std::io::{BufRead, BufReader, Write};
     use std::time::Duration;
 
+    /// A server on `root` (user `u`/`p`, read-only, on a free loopback port) with `more` settings, running on its own
+    /// one-thread runtime (keep the runtime as long as the server is needed).
+    pub(crate) fn serve_on(
+        root: &std::path::Path,
+        more: impl FnOnce(super::Builder) -> super::Builder,
+    ) -> (tokio::runtime::Runtime, std::net::SocketAddr) {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let b = Server::builder(root).bind("127.0.0.1:0".parse().unwrap()).user("u", "p", Access::ReadOnly);
+        let server = rt.block_on(more(b).build()).unwrap();
+        let addr = server.local_addr().unwrap();
+        rt.spawn(server.run());
+        (rt, addr)
+    }
+
     fn open_fds() -> usize {
         std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
     }
@@ -592,18 +606,7 @@ mod tests {
     #[test]
     fn idle_sessions_share_their_root_handle() {
         let root = tempfile::tempdir().unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let server = rt.block_on(async {
-            Server::builder(root.path())
-                .bind("127.0.0.1:0".parse().unwrap())
-                .user("u", "p", Access::ReadOnly)
-                .max_sessions_per_ip(100)
-                .build()
-                .await
-                .unwrap()
-        });
-        let addr = server.local_addr().unwrap();
-        rt.spawn(server.run());
+        let (_rt, addr) = serve_on(root.path(), |b| b.max_sessions_per_ip(100));
         let login = || {
             let c = std::net::TcpStream::connect(addr).unwrap();
             c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
