@@ -461,6 +461,9 @@ impl Server {
         if let Some(l) = self.metrics_listener.take() {
             tokio::spawn(metrics::serve(l, self.shared.clone(), stop.clone()));
         }
+        // One descriptor kept in reserve: when accept fails for lack of descriptors, it is given up to accept the
+        // waiting client and tell it so, instead of leaving it without a word.
+        let mut reserve = std::fs::File::open("/dev/null").ok();
         loop {
             tokio::select! {
                 _ = stop.changed() => break,
@@ -468,6 +471,9 @@ impl Server {
                     Ok((stream, peer)) => self.admit(stream, peer, false),
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
+                        if matches!(e.raw_os_error(), Some(23 | 24)) {
+                            shed(&self.listener, &mut reserve).await;
+                        }
                         // Out of file descriptors and the like: back off instead of spinning.
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
@@ -536,6 +542,19 @@ impl Server {
             }
         });
     }
+}
+
+/// Out of file descriptors (EMFILE/ENFILE): frees the reserve descriptor, accepts one waiting client, answers it
+/// 421 and closes it, then takes the reserve back. No session exists yet, so the reply is this adapter's.
+async fn shed(listener: &TcpListener, reserve: &mut Option<std::fs::File>) {
+    use tokio::io::AsyncWriteExt;
+    *reserve = None;
+    if let Ok(Ok((mut stream, peer))) = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await {
+        tracing::warn!(%peer, "out of file descriptors: session refused with 421");
+        let text = "421 Too many sessions: the server is out of file descriptors, try again later.\r\n";
+        let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(text.as_bytes())).await;
+    }
+    *reserve = std::fs::File::open("/dev/null").ok();
 }
 
 async fn accept_implicit(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
