@@ -1,30 +1,17 @@
 //! Out of file descriptors, `ftpkit serve` answers new clients `421` instead of leaving them without a word: the
 //! server runs under `prlimit --nofile=40` and the test opens 60 connections at once.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+use std::time::Duration;
 
 #[test]
 fn a_server_out_of_descriptors_answers_421() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let mut child = Command::new("prlimit")
-        .arg("--nofile=40:40")
-        .arg(env!("CARGO_BIN_EXE_ftpkit"))
-        .arg("serve")
-        .arg(dir.path())
-        .args(["--bind", &format!("127.0.0.1:{port}"), "--max-sessions", "1000", "--max-sessions-per-ip", "1000"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prlimit ftpkit serve");
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() && t0.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let limits = ["--max-sessions", "1000", "--max-sessions-per-ip", "1000"];
+    let (mut child, port) = common::serve(&["prlimit", "--nofile=40:40"], dir.path(), &limits, &[], false);
     std::thread::sleep(Duration::from_millis(300));
     let conns: Vec<TcpStream> = (0..60).filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok()).collect();
     let firsts: Vec<String> = conns

@@ -1,9 +1,10 @@
 //! `ftpkit serve --max-sessions N --max-sessions-per-ip M`: the limits are the user's, and one over gets 421.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+use std::time::Duration;
 
 fn greeting(port: u16) -> String {
     let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -17,21 +18,7 @@ fn greeting(port: u16) -> String {
 fn session_limits_are_flags_and_one_over_gets_421() {
     let dir = tempfile::tempdir().expect("temp dir");
     for (flags, open) in [(["--max-sessions", "2"], 2), (["--max-sessions-per-ip", "1"], 1)] {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
-            .arg("serve")
-            .arg(dir.path())
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .args(flags)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ftpkit serve");
-        let t0 = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() && t0.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let (mut child, port) = common::serve(&[], dir.path(), &flags, &[], false);
         std::thread::sleep(Duration::from_millis(200));
         // Held open: each takes a session.
         let held: Vec<TcpStream> = (0..open)

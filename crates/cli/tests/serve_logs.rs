@@ -1,29 +1,16 @@
 //! `ftpkit serve --log-json`: JSON lines, one per transfer among them (direction, path, bytes, user, client).
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn log_json_writes_one_line_per_transfer() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("a.bin"), vec![5u8; 54_321]).expect("a.bin");
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
-        .env("FTPKIT_LOG", "info")
-        .arg("serve")
-        .arg(dir.path())
-        .args(["--bind", &format!("127.0.0.1:{port}"), "--user", "u:p", "--log-json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ftpkit serve");
-    let t0 = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() && t0.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut child, port) =
+        common::serve(&[], dir.path(), &["--user", "u:p", "--log-json"], &[("FTPKIT_LOG", "info")], true);
     let url = format!("ftp://127.0.0.1:{port}/a.bin");
     let out = ftpkit_interop::curl(["-sS", "-u", "u:p", "-o", "/dev/null", &url]).expect("curl");
     assert!(out.success(), "{}", out.describe());
