@@ -186,6 +186,70 @@ fn apt_install(peer: &str, packages: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// `apt-get download PACKAGES` into `dir/debs` (after `apt-get update` if the first try fails), then `dpkg-deb -x`
+/// each into `dir/root`: the programs without installing the packages (no service started, no conflict).
+fn unpack_debs(peer: &str, dir: &Path, packages: &[&str]) -> Result<()> {
+    let debs = dir.join("debs");
+    let _ = fs::remove_dir_all(&debs);
+    fs::create_dir_all(&debs).map_err(|e| Error::new(peer, format!("cannot create {}: {e}", debs.display())))?;
+    let mut args = vec!["download"];
+    args.extend_from_slice(packages);
+    let download = || run_with_timeout(apt_command(&args).current_dir(&debs), None, APT_TIMEOUT).and_then(|o| o.ok());
+    if let Err(first) = download() {
+        run_with_timeout(&mut apt_command(&["update"]), None, APT_TIMEOUT).and_then(|o| o.ok()).map_err(|e| {
+            Error::new(peer, format!("apt-get download failed ({first}), then apt-get update failed: {e}"))
+        })?;
+        download().map_err(|e| Error::new(peer, format!("apt-get download failed after apt-get update: {e}")))?;
+    }
+    let entries = fs::read_dir(&debs).map_err(|e| Error::new(peer, format!("cannot read {}: {e}", debs.display())))?;
+    let mut unpacked = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "deb") {
+            run_with_timeout(Command::new("dpkg-deb").arg("-x").arg(&path).arg(dir.join("root")), None, APT_TIMEOUT)
+                .and_then(|o| o.ok())
+                .map_err(|e| Error::new(peer, format!("dpkg-deb -x failed: {e}")))?;
+            unpacked += 1;
+        }
+    }
+    if unpacked < packages.len() {
+        return Err(Error::new(
+            peer,
+            format!("apt-get download gave {unpacked} .deb files, expected {}", packages.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// Prometheus's `promtool` (to check the server's metrics text), unpacked from Debian's `prometheus` package into
+/// `<cache_dir>/promtool/root` (not installed: the package would start a Prometheus server).
+pub fn ensure_promtool() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        const PEER: &str = "promtool";
+        if let Some(p) = find_program("promtool") {
+            return Ok(p);
+        }
+        let dir = cache_dir().join("promtool");
+        let bin = dir.join("root/usr/bin/promtool");
+        if bin.is_file() {
+            return Ok(bin);
+        }
+        let _lock = install_lock(PEER)?;
+        if !bin.is_file() {
+            let start = Instant::now();
+            unpack_debs(PEER, &dir, &["prometheus"])?;
+            record(PEER, start.elapsed());
+        }
+        if bin.is_file() {
+            Ok(bin)
+        } else {
+            Err(Error::new(PEER, format!("unpacked, but no {}", bin.display())))
+        }
+    })
+    .clone()
+}
+
 fn pure_ftpd_bins(root: &Path) -> PureFtpdBins {
     PureFtpdBins { pure_ftpd: root.join("usr/sbin/pure-ftpd"), pure_pw: root.join("usr/bin/pure-pw") }
 }
@@ -212,42 +276,7 @@ fn ensure_pure_ftpd_uncached() -> Result<PureFtpdBins> {
     }
     let start = Instant::now();
     if !(bins.pure_ftpd.is_file() && bins.pure_pw.is_file()) {
-        let debs = dir.join("debs");
-        let _ = fs::remove_dir_all(&debs);
-        fs::create_dir_all(&debs).map_err(|e| Error::new(PEER, format!("cannot create {}: {e}", debs.display())))?;
-        let download = || {
-            run_with_timeout(
-                apt_command(&["download", "pure-ftpd", "pure-ftpd-common"]).current_dir(&debs),
-                None,
-                APT_TIMEOUT,
-            )
-            .and_then(|o| o.ok())
-        };
-        if let Err(first) = download() {
-            run_with_timeout(&mut apt_command(&["update"]), None, APT_TIMEOUT).and_then(|o| o.ok()).map_err(|e| {
-                Error::new(PEER, format!("apt-get download failed ({first}), then apt-get update failed: {e}"))
-            })?;
-            download().map_err(|e| Error::new(PEER, format!("apt-get download failed after apt-get update: {e}")))?;
-        }
-        let entries =
-            fs::read_dir(&debs).map_err(|e| Error::new(PEER, format!("cannot read {}: {e}", debs.display())))?;
-        let mut unpacked = 0;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "deb") {
-                run_with_timeout(
-                    Command::new("dpkg-deb").arg("-x").arg(&path).arg(dir.join("root")),
-                    None,
-                    APT_TIMEOUT,
-                )
-                .and_then(|o| o.ok())
-                .map_err(|e| Error::new(PEER, format!("dpkg-deb -x failed: {e}")))?;
-                unpacked += 1;
-            }
-        }
-        if unpacked < 2 {
-            return Err(Error::new(PEER, format!("apt-get download gave {unpacked} .deb files, expected 2")));
-        }
+        unpack_debs(PEER, &dir, &["pure-ftpd", "pure-ftpd-common"])?;
     }
     if !(bins.pure_ftpd.is_file() && bins.pure_pw.is_file()) {
         return Err(Error::new(

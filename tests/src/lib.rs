@@ -90,3 +90,21 @@ pub fn cache_dir() -> PathBuf {
     }
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("ftpkit-interop")
 }
+
+/// A benchmark's `--size-mib N --rounds R` from the command line (both above 0), starting from the defaults; `None`
+/// (after printing `usage`) for anything else.
+pub fn size_and_rounds(usage: &str, mut size_mib: usize, mut rounds: usize) -> Option<(usize, usize)> {
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().and_then(|v| v.parse::<usize>().ok()).filter(|v| *v > 0);
+        match (flag.as_str(), value) {
+            ("--size-mib", Some(v)) => size_mib = v,
+            ("--rounds", Some(v)) => rounds = v,
+            _ => {
+                eprintln!("{usage}");
+                return None;
+            }
+        }
+    }
+    Some((size_mib, rounds))
+}

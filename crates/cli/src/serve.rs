@@ -74,9 +74,28 @@ pub struct Args {
     /// The S3 region (default us-east-1).
     #[arg(long, requires = "storage")]
     s3_region: Option<String>,
+    /// At most this many sessions at once; more get 421.
+    #[arg(long, default_value_t = 512)]
+    max_sessions: usize,
+    /// At most this many sessions from one client address (the PROXY header's, behind a load balancer).
+    #[arg(long, default_value_t = 16)]
+    max_sessions_per_ip: usize,
+    /// Logs as JSON lines (one object a line; `FTPKIT_LOG=info` for a line per session and per transfer).
+    #[arg(long)]
+    log_json: bool,
+    /// Metrics in Prometheus' text format on http://ADDR/metrics (e.g. 127.0.0.1:9121).
+    #[arg(long)]
+    metrics_bind: Option<SocketAddr>,
     /// An AWS credentials file (the [default] profile's aws_access_key_id and aws_secret_access_key).
     #[arg(long, requires = "storage")]
     s3_credentials: Option<PathBuf>,
+}
+
+impl Args {
+    /// Whether the logs are to be JSON lines.
+    pub fn log_json(&self) -> bool {
+        self.log_json
+    }
 }
 
 /// `s3://bucket/prefix` -> (bucket, prefix).
@@ -197,6 +216,10 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             let s3 = S3Storage::new(&s3_config(args, bucket, prefix)?).map_err(|e| format!("S3: {e}"))?;
             b = b.storage(std::sync::Arc::new(s3));
         }
+        b = b.max_sessions(args.max_sessions).max_sessions_per_ip(args.max_sessions_per_ip);
+        if let Some(addr) = args.metrics_bind {
+            b = b.metrics_bind(addr);
+        }
         if args.proxy_protocol {
             b = b.proxy_protocol(ProxyPolicy::new(args.trusted_proxies.clone()));
         }
@@ -207,6 +230,9 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         let server = b.build().await.map_err(|e| format!("cannot serve {what} on {}: {e}", args.bind))?;
         let addr = server.local_addr().map_err(|e| e.to_string())?;
         eprintln!("ftpkit: serving {what} on ftp://{addr}/ (Ctrl-C to stop)");
+        if let Some(a) = server.metrics_addr() {
+            eprintln!("ftpkit: metrics on http://{a}/metrics");
+        }
         if let Some(a) = server.implicit_addr() {
             eprintln!("ftpkit: implicit FTPS on ftps://{a}/");
         }

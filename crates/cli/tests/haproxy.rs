@@ -392,7 +392,8 @@ fn through_haproxy_the_bounce_check_still_refuses_another_host_and_direct_connec
 
 /// The topology: two instances sharing one S3 bucket behind HAProxy. An upload through one instance is
 /// downloaded through the other byte-exact; the instance that took it is killed (SIGKILL), HAProxy's health checks
-/// (`check-send-proxy`: the checks carry PROXY headers too) take it out, and the upload is still served by the survivor.
+/// (`check-send-proxy`: the checks carry PROXY headers too) take it out, and the upload is still served by the
+/// survivor.
 #[test]
 fn two_instances_on_one_bucket_and_a_killed_instance_loses_no_completed_upload() {
     let sw = SeaweedFs::start("ftpkit").expect("SeaweedFS starts");

@@ -4,8 +4,8 @@ mod common;
 use ftpkit_proto::listing::DateTime;
 use ftpkit_proto::reply::ReplyDecoder;
 use ftpkit_proto::session::server::{
-    Access, DataVerdict, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, ServerConfig, ServerError, ServerEvent,
-    ServerRequest, ServerRequestId, ServerSession, StorageCaps, TimeoutKind, WriteMode,
+    Access, DataVerdict, Direction, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, ServerConfig, ServerError,
+    ServerEvent, ServerRequest, ServerRequestId, ServerSession, StorageCaps, TimeoutKind, WriteMode,
 };
 use ftpkit_proto::vpath::VirtualPath;
 use ftpkit_proto::ErrorKind;
@@ -719,6 +719,53 @@ fn bounce_and_privileged_ports_refused_before_any_connection() {
     assert_eq!(h.send("PASV"), [425]);
     assert_eq!(h.send("EPSV 2"), [229]);
     assert_eq!(h.send("EPSV 1"), [522]);
+}
+
+/// The counters the adapters turn into metrics, counted where the session decides.
+#[test]
+fn stats_count_commands_replies_logins_transfers_and_data_failures() {
+    let mut h = Harness::new();
+    assert_eq!(h.take_codes(), [220]);
+    h.send("USER a");
+    assert_eq!(h.send("PASS bad"), [530]);
+    h.send("USER a");
+    assert_eq!(h.send("PASS good"), [230]);
+    h.send("EPSV");
+    assert_eq!(h.send("RETR readme.txt"), [150, 226]);
+    h.send("EPSV");
+    assert_eq!(h.send("STOR upload/x"), [150, 226]);
+    h.send("EPSV");
+    assert_eq!(h.send("NLST"), [150, 226]);
+    assert_eq!(h.send("NOOP"), [200]);
+    // A foreign passive connection, then none at all: 425 at the data timeout.
+    h.auto_accept = false;
+    h.send("EPSV");
+    h.send("RETR readme.txt");
+    assert_eq!(h.s.handle_data_accepted(addr("198.51.100.9:40000")), DataVerdict::Refuse(Refusal::ForeignPeer));
+    h.fire(Duration::from_secs(31));
+    assert_eq!(h.take_codes(), [425]);
+    let st = *h.s.stats();
+    assert_eq!(st.commands, 13);
+    assert_eq!((st.logins, st.failed_logins), (1, 1));
+    // 1xx: 150 x3; 2xx: 220, 230, 229 x4, 226 x3, 200; 3xx: 331 x2; 4xx: 425; 5xx: 530.
+    assert_eq!(st.replies, [3, 10, 2, 1, 1]);
+    assert_eq!((st.transfers.download, st.transfers.upload, st.transfers.listing), (1, 1, 1));
+    assert_eq!((st.bytes.download, st.bytes.upload, st.bytes.listing), (48, 48, 48));
+    assert_eq!((st.data_failures.refused_source, st.data_failures.no_connection), (1, 1));
+    // One transfer-log event per transfer.
+    let logged: Vec<_> = h.events.iter().filter(|e| matches!(e, ServerEvent::Transferred { .. })).collect();
+    assert_eq!(logged.len(), 3, "{logged:?}");
+    assert_eq!(
+        logged[0],
+        &ServerEvent::Transferred {
+            direction: Direction::Download,
+            path: "/readme.txt".into(),
+            bytes: 48,
+            completed: true
+        }
+    );
+    assert!(matches!(logged[1], ServerEvent::Transferred { direction: Direction::Upload, completed: true, .. }));
+    assert!(matches!(logged[2], ServerEvent::Transferred { direction: Direction::Listing, completed: true, .. }));
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! or as a small async task (binding and connecting data sockets); its outcome comes back through a `JoinSet`.
 
 use super::data::{self, Landing, Opened};
-use super::storage::{LocalStorage, ReadStream, Storage, WriteStream};
+use super::storage::{ReadStream, Storage, WriteStream};
 use super::{ActiveSource, Shared};
 use crate::proto::session::server::{
     DataVerdict, Outcome, ServerError, ServerEvent, ServerRequest, ServerRequestId, ServerSession,
@@ -46,6 +46,10 @@ struct Done {
 struct Io {
     /// The logged-in user's storage.
     storage: Option<Arc<dyn Storage>>,
+    /// The logged-in user (for the transfer log).
+    user: String,
+    /// When the running transfer started (for the transfer log).
+    started: Option<Instant>,
     /// The root of the account that just authenticated, until the session says `LoggedIn`.
     login_root: Option<PathBuf>,
     listener: Option<TcpListener>,
@@ -157,6 +161,8 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     };
     let mut io = Io {
         storage: None,
+        user: String::new(),
+        started: None,
         login_root: None,
         listener: None,
         data: None,
@@ -173,9 +179,14 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let mut stop = shared.shutdown.clone();
     let mut stopping = *stop.borrow();
     let mut buf = [0u8; 2048];
+    let mut counted = crate::proto::session::server::ServerStats::default();
     tracing::debug!(%peer, "session opened");
     loop {
-        match drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await {
+        let drained = drain(&mut session, &mut wr, &mut io, &mut work, &shared, peer).await;
+        if let Some(m) = &shared.metrics {
+            m.absorb(session.stats(), &mut counted);
+        }
+        match drained {
             Ok(false) => {}
             Ok(true) => break,
             Err(e) => {
@@ -333,14 +344,15 @@ async fn drain(
                     };
                     match &shared.storage {
                         Some(s) => io.storage = Some(s.clone()),
-                        None => match LocalStorage::open(&root) {
-                            Ok(s) => io.storage = Some(Arc::new(s)),
+                        None => match shared.local_root(&root) {
+                            Ok(s) => io.storage = Some(s),
                             Err(e) => {
                                 tracing::error!(%peer, error = %e, root = %root.display(), "cannot open the user's root")
                             }
                         },
                     }
                     tracing::info!(%peer, %user, ?access, anonymous, "logged in");
+                    io.user = user;
                 }
                 ServerEvent::CloseData => {
                     io.listener = None;
@@ -358,6 +370,13 @@ async fn drain(
                 ServerEvent::Close => closed = true,
                 ServerEvent::StartTls => start_tls(wr, io, shared, peer).await?,
                 ServerEvent::StopTls => stop_tls(wr, shared, peer).await?,
+                ServerEvent::Transferred { direction, path, bytes, completed } => {
+                    // One line per transfer, in the spirit of xferlog.
+                    let ms =
+                        io.started.take().map_or(0, |t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX));
+                    let (user, direction) = (&io.user, direction.name());
+                    tracing::info!(target: "ftpkit::transfer", %peer, %user, direction, %path, bytes, completed, ms, "transfer");
+                }
                 other => tracing::debug!(?other, "event not handled by this adapter"),
             }
         }
@@ -437,9 +456,15 @@ async fn stop_tls(wr: &mut Ctrl, shared: &Arc<Shared>, peer: SocketAddr) -> io::
     Err(io::Error::new(io::ErrorKind::InvalidInput, "CCC without TLS"))
 }
 
-/// Runs a back-end operation for a request; its result is the request's outcome.
-fn on_storage<F, Fut>(work: &mut JoinSet<Done>, io: &Io, id: ServerRequestId, f: F)
-where
+/// Runs a back-end operation for a request; its result is the request's outcome (and its time, with metrics on).
+fn on_storage<F, Fut>(
+    work: &mut JoinSet<Done>,
+    io: &Io,
+    shared: &Arc<Shared>,
+    id: ServerRequestId,
+    op: &'static str,
+    f: F,
+) where
     F: FnOnce(Arc<dyn Storage>) -> Fut,
     Fut: std::future::Future<Output = (Outcome, Extra)> + Send + 'static,
 {
@@ -448,8 +473,13 @@ where
         return;
     };
     let job = f(storage);
+    let shared = shared.metrics.is_some().then(|| shared.clone());
     work.spawn(async move {
+        let t0 = Instant::now();
         let (outcome, extra) = job.await;
+        if let Some(m) = shared.as_ref().and_then(|s| s.metrics.as_ref()) {
+            m.storage_op(op, t0.elapsed());
+        }
         Done { id, outcome, extra }
     });
 }
@@ -461,6 +491,7 @@ fn result(r: io::Result<Outcome>) -> (Outcome, Extra) {
 /// Starts the work for one request.
 fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<Shared>) {
     let id = request.id();
+    let op = request.name();
     match request {
         ServerRequest::Authenticate { user, password, .. } => {
             let auth = shared.auth.clone();
@@ -473,10 +504,10 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 }
             });
         }
-        ServerRequest::Stat { path, .. } => on_storage(work, io, id, move |s| async move {
+        ServerRequest::Stat { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(s.metadata(path.as_str()).await.map(|info| Outcome::Entry(Box::new(data::entry_of(&info)))))
         }),
-        ServerRequest::Size { path, .. } => on_storage(work, io, id, move |s| async move {
+        ServerRequest::Size { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             // The adapter reports what the path is; the session picks the reply for a directory.
             result(s.metadata(path.as_str()).await.map(|i| match i.kind {
                 super::fs::Kind::File => Outcome::Size(i.size),
@@ -484,7 +515,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 _ => Outcome::NotFound,
             }))
         }),
-        ServerRequest::Mtime { path, .. } => on_storage(work, io, id, move |s| async move {
+        ServerRequest::Mtime { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(s.metadata(path.as_str()).await.map(|i| {
                 match crate::proto::listing::DateTime::from_unix(i.mtime, 0) {
                     _ if i.kind == super::fs::Kind::Dir => Outcome::Dir,
@@ -493,47 +524,44 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 }
             }))
         }),
-        ServerRequest::Delete { path, .. } => {
-            on_storage(
-                work,
-                io,
-                id,
-                move |s| async move { result(s.delete(path.as_str()).await.map(|()| Outcome::Ok)) },
-            )
-        }
-        ServerRequest::Mkdir { path, .. } => {
-            on_storage(work, io, id, move |s| async move { result(s.mkdir(path.as_str()).await.map(|()| Outcome::Ok)) })
-        }
-        ServerRequest::Rmdir { path, .. } => {
-            on_storage(work, io, id, move |s| async move { result(s.rmdir(path.as_str()).await.map(|()| Outcome::Ok)) })
-        }
-        ServerRequest::Rename { from, to, .. } => on_storage(work, io, id, move |s| async move {
+        ServerRequest::Delete { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(s.delete(path.as_str()).await.map(|()| Outcome::Ok))
+        }),
+        ServerRequest::Mkdir { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(s.mkdir(path.as_str()).await.map(|()| Outcome::Ok))
+        }),
+        ServerRequest::Rmdir { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(s.rmdir(path.as_str()).await.map(|()| Outcome::Ok))
+        }),
+        ServerRequest::Rename { from, to, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(s.rename(from.as_str(), to.as_str()).await.map(|()| Outcome::Ok))
         }),
-        ServerRequest::OpenRead { path, offset, .. } => on_storage(work, io, id, move |s| async move {
+        ServerRequest::OpenRead { path, offset, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             match s.read(path.as_str(), offset).await {
                 Ok(r) => (Outcome::File, Extra::Opened(Opened::Read(r))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
             }
         }),
-        ServerRequest::OpenWrite { path, mode, offset, .. } => on_storage(work, io, id, move |s| async move {
-            match s.write(path.as_str(), data::write_mode(mode, offset)).await {
-                Ok(up) => {
-                    let outcome = if matches!(mode, crate::proto::session::server::WriteMode::Unique) {
-                        let name = match &up {
-                            WriteStream::File(f) => f.name().to_owned(),
-                            WriteStream::Sink(sink) => sink.name().to_owned(),
+        ServerRequest::OpenWrite { path, mode, offset, .. } => {
+            on_storage(work, io, shared, id, op, move |s| async move {
+                match s.write(path.as_str(), data::write_mode(mode, offset)).await {
+                    Ok(up) => {
+                        let outcome = if matches!(mode, crate::proto::session::server::WriteMode::Unique) {
+                            let name = match &up {
+                                WriteStream::File(f) => f.name().to_owned(),
+                                WriteStream::Sink(sink) => sink.name().to_owned(),
+                            };
+                            Outcome::UniqueName(name)
+                        } else {
+                            Outcome::Ok
                         };
-                        Outcome::UniqueName(name)
-                    } else {
-                        Outcome::Ok
-                    };
-                    (outcome, Extra::Opened(Opened::Write(up)))
+                        (outcome, Extra::Opened(Opened::Write(up)))
+                    }
+                    Err(e) => (data::outcome_of(&e), Extra::None),
                 }
-                Err(e) => (data::outcome_of(&e), Extra::None),
-            }
-        }),
-        ServerRequest::List { path, kind, .. } => on_storage(work, io, id, move |s| async move {
+            })
+        }
+        ServerRequest::List { path, kind, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             match data::listing(s.as_ref(), path.as_str(), kind, data::today()).await {
                 Ok(bytes) => (Outcome::Ok, Extra::Opened(Opened::Listing(bytes))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
@@ -560,6 +588,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
             });
         }
         ServerRequest::Transfer { opened, .. } => {
+            io.started = Some(Instant::now());
             let (Some(stream), Some(what)) = (io.data.take(), io.opened.remove(&opened)) else {
                 work.spawn(async move { Done { id, outcome: Outcome::ConnectionLost, extra: Extra::None } });
                 return;
@@ -683,7 +712,6 @@ async fn connect_active(
 
 #[cfg(test)]
 mod tests {
-    use crate::server::{Access, Server};
     use std::io::{BufRead, BufReader, Write};
     use std::time::Duration;
 
@@ -705,17 +733,7 @@ mod tests {
     #[test]
     fn a_line_end_sent_as_urgent_data_still_ends_the_command() {
         let root = tempfile::tempdir().unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let server = rt.block_on(async {
-            Server::builder(root.path())
-                .bind("127.0.0.1:0".parse().unwrap())
-                .user("u", "p", Access::ReadOnly)
-                .build()
-                .await
-                .unwrap()
-        });
-        let addr = server.local_addr().unwrap();
-        rt.spawn(server.run());
+        let (_rt, addr) = crate::server::tests::serve_on(root.path(), |b| b);
 
         let ctrl = std::net::TcpStream::connect(addr).unwrap();
         ctrl.set_read_timeout(Some(Duration::from_secs(3))).unwrap();

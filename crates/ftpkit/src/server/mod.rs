@@ -30,6 +30,7 @@
 mod conn;
 mod data;
 pub mod fs;
+mod metrics;
 mod proxy;
 #[cfg(feature = "s3")]
 pub mod s3;
@@ -137,6 +138,7 @@ pub struct Builder {
     users: StaticUsers,
     auth: Option<Arc<dyn Authenticator>>,
     storage: Option<Arc<dyn Storage>>,
+    metrics_bind: Option<SocketAddr>,
 }
 
 impl Builder {
@@ -217,6 +219,13 @@ impl Builder {
         self.storage = Some(storage);
         self
     }
+    /// Metrics in Prometheus' text format on `GET /metrics` at this address (sessions, logins, commands and replies
+    /// by class, transfers and bytes by direction, data-connection failures by cause, back-end latency). Off by
+    /// default.
+    pub fn metrics_bind(mut self, addr: SocketAddr) -> Self {
+        self.metrics_bind = Some(addr);
+        self
+    }
     /// The whole session policy at once (bounce protection, data-source check, greeting, ...).
     pub fn session_config(mut self, c: ServerConfig) -> Self {
         self.settings.session = c;
@@ -293,6 +302,10 @@ impl Builder {
             settings.session.tls.available = false;
         }
         let listener = TcpListener::bind(self.bind).await?;
+        let metrics_listener = match self.metrics_bind {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         let (tx, rx) = watch::channel(false);
         let auth: Arc<dyn Authenticator> = match self.auth {
             Some(a) => a,
@@ -300,6 +313,7 @@ impl Builder {
         };
         Ok(Server {
             listener,
+            metrics_listener,
             #[cfg(feature = "tls")]
             implicit,
             shared: Arc::new(Shared {
@@ -308,6 +322,8 @@ impl Builder {
                 tls,
                 auth,
                 storage: self.storage,
+                metrics: self.metrics_bind.map(|_| metrics::Metrics::default()),
+                roots: Mutex::new(HashMap::new()),
                 sessions: AtomicUsize::new(0),
                 per_ip: Mutex::new(HashMap::new()),
                 next_passive: AtomicU32::new(0),
@@ -328,6 +344,10 @@ pub(crate) struct Shared {
     pub auth: Arc<dyn Authenticator>,
     /// A shared back end; `None`: each login opens its local root.
     pub storage: Option<Arc<dyn Storage>>,
+    /// The totals a metrics scrape reads, when metrics are on.
+    pub metrics: Option<metrics::Metrics>,
+    /// Local roots open now, shared by the sessions logged in to them (one descriptor a root, not a session).
+    pub roots: Mutex<HashMap<PathBuf, std::sync::Weak<LocalStorage>>>,
     pub sessions: AtomicUsize,
     pub per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Where the next passive port search starts, so consecutive sessions spread over the range.
@@ -335,10 +355,26 @@ pub(crate) struct Shared {
     pub shutdown: watch::Receiver<bool>,
 }
 
+impl Shared {
+    /// The local back end on `root`: the one the sessions on it already share, or a newly opened one. An idle
+    /// logged-in session then holds one descriptor (its socket) rather than two.
+    pub(crate) fn local_root(&self, root: &std::path::Path) -> io::Result<Arc<LocalStorage>> {
+        let mut roots = self.roots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = roots.get(root).and_then(std::sync::Weak::upgrade) {
+            return Ok(s);
+        }
+        let s = Arc::new(LocalStorage::open(root)?);
+        roots.retain(|_, w| w.strong_count() > 0);
+        roots.insert(root.to_path_buf(), Arc::downgrade(&s));
+        Ok(s)
+    }
+}
+
 /// A running FTP server.
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     #[cfg(feature = "tls")]
     implicit: Option<TcpListener>,
     shared: Arc<Shared>,
@@ -402,6 +438,7 @@ impl Server {
             users: StaticUsers::default(),
             auth: None,
             storage: None,
+            metrics_bind: None,
             #[cfg(feature = "tls")]
             tls: None,
             #[cfg(feature = "tls")]
@@ -417,6 +454,11 @@ impl Server {
         self.implicit.as_ref().and_then(|l| l.local_addr().ok())
     }
 
+    /// The address of the metrics listener, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// The address the server listens on.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
@@ -428,8 +470,14 @@ impl Server {
     }
 
     /// Accepts connections until shut down.
-    pub async fn run(self) {
+    pub async fn run(mut self) {
         let mut stop = self.shared.shutdown.clone();
+        if let Some(l) = self.metrics_listener.take() {
+            tokio::spawn(metrics::serve(l, self.shared.clone(), stop.clone()));
+        }
+        // One descriptor kept in reserve: when accept fails for lack of descriptors, it is given up to accept the
+        // waiting client and tell it so, instead of leaving it without a word.
+        let mut reserve = std::fs::File::open("/dev/null").ok();
         loop {
             tokio::select! {
                 _ = stop.changed() => break,
@@ -437,6 +485,9 @@ impl Server {
                     Ok((stream, peer)) => self.admit(stream, peer, false),
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
+                        if matches!(e.raw_os_error(), Some(23 | 24)) {
+                            shed(&self.listener, &mut reserve).await;
+                        }
                         // Out of file descriptors and the like: back off instead of spinning.
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
@@ -463,6 +514,9 @@ impl Server {
     fn admit(&self, stream: tokio::net::TcpStream, from: SocketAddr, implicit: bool) {
         let shared = self.shared.clone();
         let total = shared.sessions.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Some(m) = &shared.metrics {
+            m.connections.fetch_add(1, Ordering::Relaxed);
+        }
         tokio::spawn(async move {
             let mut guard = SessionGuard { shared: shared.clone(), ip: None };
             let mut stream = stream;
@@ -476,6 +530,9 @@ impl Server {
                     }
                     Err(e) => {
                         tracing::warn!(%from, error = %e, "connection refused: PROXY protocol");
+                        if let Some(m) = &shared.metrics {
+                            m.proxy_refused.fetch_add(1, Ordering::Relaxed);
+                        }
                         return;
                     }
                 },
@@ -499,6 +556,19 @@ impl Server {
             }
         });
     }
+}
+
+/// Out of file descriptors (EMFILE/ENFILE): frees the reserve descriptor, accepts one waiting client, answers it
+/// 421 and closes it, then takes the reserve back. No session exists yet, so the reply is this adapter's.
+async fn shed(listener: &TcpListener, reserve: &mut Option<std::fs::File>) {
+    use tokio::io::AsyncWriteExt;
+    *reserve = None;
+    if let Ok(Ok((mut stream, peer))) = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await {
+        tracing::warn!(%peer, "out of file descriptors: session refused with 421");
+        let text = "421 Too many sessions: the server is out of file descriptors, try again later.\r\n";
+        let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(text.as_bytes())).await;
+    }
+    *reserve = std::fs::File::open("/dev/null").ok();
 }
 
 async fn accept_implicit(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
@@ -537,5 +607,62 @@ impl Drop for SessionGuard {
                 map.remove(&ip);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Access, Server};
+    use std::io::{BufRead, BufReader, Write};
+    use std::time::Duration;
+
+    /// A server on `root` (user `u`/`p`, read-only, on a free loopback port) with `more` settings, running on its own
+    /// one-thread runtime (keep the runtime as long as the server is needed).
+    pub(crate) fn serve_on(
+        root: &std::path::Path,
+        more: impl FnOnce(super::Builder) -> super::Builder,
+    ) -> (tokio::runtime::Runtime, std::net::SocketAddr) {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let b = Server::builder(root).bind("127.0.0.1:0".parse().unwrap()).user("u", "p", Access::ReadOnly);
+        let server = rt.block_on(more(b).build()).unwrap();
+        let addr = server.local_addr().unwrap();
+        rt.spawn(server.run());
+        (rt, addr)
+    }
+
+    fn open_fds() -> usize {
+        std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+    }
+
+    /// Logged-in idle sessions on one root share the root's handle: each holds its socket and nothing else (the
+    /// client's end of each connection is in this process too, so two descriptors a session in all).
+    #[test]
+    fn idle_sessions_share_their_root_handle() {
+        let root = tempfile::tempdir().unwrap();
+        let (_rt, addr) = serve_on(root.path(), |b| b.max_sessions_per_ip(100));
+        let login = || {
+            let c = std::net::TcpStream::connect(addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut r = BufReader::new(c.try_clone().unwrap());
+            (&c).write_all(b"USER u\r\nPASS p\r\nPWD\r\n").unwrap();
+            let mut seen = 0;
+            while seen < 4 {
+                let mut line = String::new();
+                match r.read_line(&mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => panic!("{e} after {seen} replies"),
+                }
+                seen += usize::from(line.as_bytes().get(3) == Some(&b' '));
+            }
+            assert_eq!(seen, 4, "220, 331, 230, 257");
+            c
+        };
+        let first = login();
+        let before = open_fds();
+        let held: Vec<_> = (0..20).map(|_| login()).collect();
+        let grown = open_fds() - before;
+        assert!(grown <= 2 * held.len() + 2, "{grown} descriptors for {} idle sessions", held.len());
+        drop((first, held));
     }
 }

@@ -265,6 +265,7 @@ impl ServerSession {
     }
 
     pub(super) fn logged_in(&mut self, user: String, access: Access, anonymous: bool) {
+        self.stats.logins += 1;
         self.events.push_back(ServerEvent::LoggedIn { user: user.clone(), access, anonymous });
         self.login = Login::LoggedIn { user, access };
         self.cwd = VirtualPath::root();

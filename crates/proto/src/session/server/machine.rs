@@ -255,7 +255,7 @@ pub const TRANSITIONS: &[Transition] = &[
     row(&[S::Connecting], I::Outcome, "connected", Next::To(S::Streaming), "150, Transfer"),
     row(&[S::Connecting], I::Outcome, "failed", Next::To(S::Ready), "Cancel, CloseData, 425"),
     row(&[S::Accepting], I::DataAccepted, "from the client", Next::To(S::Streaming), "150, Transfer"),
-    row(&[S::Streaming], I::Outcome, "", Next::To(S::Ready), "CloseData, 226/425/426/451/452/522/552"),
+    row(&[S::Streaming], I::Outcome, "", Next::To(S::Ready), "Transferred, CloseData, 226/425/426/451/452/522/552"),
     row(XFER, I::Abor, "", Next::To(S::Ready), "Cancel, CloseData, 426, 226"),
     row(&[S::Streaming], I::Stat, "without a path", Next::Same, "211"),
     // -- queueing while a request is out

@@ -138,7 +138,7 @@
 //! | connecting | outcome | connected | streaming | 150, Transfer |
 //! | connecting | outcome | failed | ready | Cancel, CloseData, 425 |
 //! | accepting | data accepted | from the client | streaming | 150, Transfer |
-//! | streaming | outcome |  | ready | CloseData, 226/425/426/451/452/522/552 |
+//! | streaming | outcome |  | ready | Transferred, CloseData, 226/425/426/451/452/522/552 |
 //! | opening, connecting, accepting, streaming | ABOR |  | ready | Cancel, CloseData, 426, 226 |
 //! | streaming | STAT | without a path | (same) | 211 |
 //! | authenticating, working, opening, connecting, accepting, streaming | STAT | queued | (same) |  |
@@ -277,8 +277,8 @@ mod values;
 pub use config::{Ipv4Net, Masquerade, ServerConfig, StorageCaps, TlsPolicy, TlsReuse};
 pub use machine::{ServerInput, ServerState};
 pub use values::{
-    Access, DataType, DataVerdict, ListKind, Outcome, Refusal, ServerError, ServerEvent, ServerRequest,
-    ServerRequestId, TimeoutKind, TlsVerdict, WriteMode,
+    Access, DataFailures, DataType, DataVerdict, Direction, ListKind, Outcome, Refusal, ServerError, ServerEvent,
+    ServerRequest, ServerRequestId, ServerStats, TimeoutKind, TlsVerdict, TransferCounts, WriteMode,
 };
 
 use crate::command::{Command, CommandDecoder, CommandError, Handling, LoginGate};
@@ -410,6 +410,8 @@ pub struct ServerSession {
     tls: Tls,
     /// The one timer: its kind and deadline (see [`ServerState::timer`]).
     timer: Option<(TimeoutKind, Instant)>,
+    /// Counters for metrics.
+    stats: ServerStats,
 }
 
 /// Reply text with control characters replaced, so a reply can always be written.
@@ -454,6 +456,7 @@ impl ServerSession {
             closed: false,
             login: Login::AwaitUser,
             failed_logins: 0,
+            stats: ServerStats::default(),
             wait: Wait::Idle,
             data: Data::None,
             cwd: VirtualPath::root(),
@@ -611,12 +614,18 @@ impl ServerSession {
             }
             TimeoutKind::DataConnect => {
                 self.cancel_wait();
+                self.stats.data_failures.no_connection += 1;
                 self.reply(Code::CANT_OPEN_DATA, "No data connection came in time.");
                 self.step(before, ServerInput::DataTimeout);
                 self.pump();
             }
         }
         self.rearm(now, false);
+    }
+
+    /// What this session has done so far (counters for metrics). Any time; it only grows.
+    pub fn stats(&self) -> &ServerStats {
+        &self.stats
     }
 
     /// The server is shutting down: abandon the request that is out (if any), write 421 and close. Call it once
@@ -655,6 +664,7 @@ impl ServerSession {
             _ => return DataVerdict::Refuse(Refusal::NotListening),
         }
         if self.config.check_data_source && canonical(peer.ip()) != canonical(self.client.ip()) {
+            self.stats.data_failures.refused_source += 1;
             return DataVerdict::Refuse(Refusal::ForeignPeer);
         }
         self.data = Data::Passive { peer: Some(peer) };
@@ -787,6 +797,7 @@ impl ServerSession {
     }
 
     fn on_line(&mut self, line: Line) {
+        self.stats.commands += 1;
         let before = self.state();
         let input = input_of(&line);
         self.handle_line(line);
@@ -878,6 +889,9 @@ impl ServerSession {
     }
 
     fn reply_lines(&mut self, code: Code, lines: Vec<String>) {
+        if let Some(n) = self.stats.replies.get_mut(usize::from(code.get() / 100).saturating_sub(1)) {
+            *n += 1;
+        }
         let reply = Reply::multiline(code, lines.iter().map(|l| clean(l)));
         if reply.encode(&mut self.out).is_err() {
             // Unreachable: every line was cleaned of control characters.

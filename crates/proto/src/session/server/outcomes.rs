@@ -15,6 +15,7 @@ impl ServerSession {
         match (op, outcome) {
             (Op::Auth { user }, Outcome::LoggedIn(access)) => self.logged_in(user, access, false),
             (Op::Auth { .. }, o) => {
+                self.stats.failed_logins += 1;
                 self.failed_logins = self.failed_logins.saturating_add(1);
                 self.reply(Code::NOT_LOGGED_IN, "Login incorrect.");
                 if self.failed_logins >= self.config.max_failed_logins {
@@ -126,6 +127,7 @@ impl ServerSession {
         }
         self.events.push_back(ServerEvent::Cancel { id: xfer.opened });
         self.drop_data();
+        self.stats.data_failures.no_connection += 1;
         self.reply(Code::CANT_OPEN_DATA, "Cannot open the data connection.");
         unexpected("connect_active", &outcome, expected_failure(&outcome))
     }
@@ -156,8 +158,37 @@ impl ServerSession {
         }
     }
 
-    pub(super) fn on_transferred(&mut self, _xfer: Xfer, outcome: Outcome) -> Result<(), ServerError> {
+    pub(super) fn on_transferred(&mut self, xfer: Xfer, outcome: Outcome) -> Result<(), ServerError> {
+        let (direction, path) = match xfer.cmd {
+            XferCmd::Retr => (Direction::Download, xfer.path.as_str().to_owned()),
+            XferCmd::List(_) => (Direction::Listing, xfer.path.as_str().to_owned()),
+            XferCmd::Stou => {
+                let dir = xfer.path.as_str().trim_end_matches('/');
+                (Direction::Upload, format!("{dir}/{}", xfer.unique.as_deref().unwrap_or("")))
+            }
+            XferCmd::Stor | XferCmd::Appe => (Direction::Upload, xfer.path.as_str().to_owned()),
+        };
+        let bytes = match outcome {
+            Outcome::TransferDone { bytes } => bytes,
+            _ => 0,
+        };
+        let completed = matches!(outcome, Outcome::TransferDone { .. });
+        self.events.push_back(ServerEvent::Transferred { direction, path, bytes, completed });
         self.drop_data();
+        let count = |c: &mut TransferCounts, by: u64| match xfer.cmd {
+            XferCmd::Retr => c.download += by,
+            XferCmd::List(_) => c.listing += by,
+            XferCmd::Stor | XferCmd::Appe | XferCmd::Stou => c.upload += by,
+        };
+        match &outcome {
+            Outcome::TransferDone { bytes } => {
+                count(&mut self.stats.transfers, 1);
+                count(&mut self.stats.bytes, *bytes);
+            }
+            Outcome::TlsNotResumed => self.stats.data_failures.tls_not_resumed += 1,
+            Outcome::TlsHandshakeFailed => self.stats.data_failures.tls_handshake += 1,
+            _ => count(&mut self.stats.failed_transfers, 1),
+        }
         let (code, text) = match &outcome {
             Outcome::TransferDone { .. } => (Code::CLOSING_DATA, "Transfer complete."),
             Outcome::ConnectionLost => (Code::TRANSFER_ABORTED, "Data connection lost; transfer aborted."),

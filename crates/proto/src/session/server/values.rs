@@ -305,6 +305,39 @@ pub enum ServerEvent {
     /// CCC was accepted (200): after writing the remaining bytes under TLS, end TLS on the control connection
     /// (close_notify both ways) and go on in clear.
     StopTls,
+    /// A transfer ended (its 226, or its error reply, is in `poll_transmit`): for a transfer log line.
+    Transferred {
+        /// Download, upload or listing.
+        direction: Direction,
+        /// The file (for STOU, the directory), or the listed path.
+        path: String,
+        /// Bytes moved (0 unless it completed).
+        bytes: u64,
+        /// It completed (226).
+        completed: bool,
+    },
+}
+
+/// Which way a transfer went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// RETR.
+    Download,
+    /// STOR, APPE, STOU.
+    Upload,
+    /// LIST, NLST, MLSD.
+    Listing,
+}
+
+impl Direction {
+    /// `download`, `upload`, `listing`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Download => "download",
+            Direction::Upload => "upload",
+            Direction::Listing => "listing",
+        }
+    }
 }
 
 /// What the shell does with a protected data connection, by whether its TLS handshake resumed the control
@@ -380,4 +413,52 @@ impl ServerError {
             ServerError::UnknownRequest { .. } | ServerError::UnexpectedOutcome { .. } => ErrorKind::InvalidState,
         }
     }
+}
+
+/// What a session has done so far, as counters for metrics: the adapter reads [`ServerSession::stats`](super::ServerSession::stats)
+/// after each drain and adds what changed into its own totals. Counted by the session where it decides, so every
+/// adapter counts the same things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ServerStats {
+    /// Command lines received (bad lines included).
+    pub commands: u64,
+    /// Replies written, by class: `replies[0]` 1xx ... `replies[4]` 5xx.
+    pub replies: [u64; 5],
+    /// Successful logins.
+    pub logins: u64,
+    /// Refused logins (530 after PASS).
+    pub failed_logins: u64,
+    /// Completed transfers (226): downloads (RETR), uploads (STOR, APPE, STOU), listings.
+    pub transfers: TransferCounts,
+    /// Transfers that ended in an error reply (425/426/451/452/522/552 after the transfer started).
+    pub failed_transfers: TransferCounts,
+    /// Bytes of completed transfers: downloads, uploads, listings.
+    pub bytes: TransferCounts,
+    /// Data connections that could not be set up, by cause.
+    pub data_failures: DataFailures,
+}
+
+/// A count per transfer direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TransferCounts {
+    /// RETR.
+    pub download: u64,
+    /// STOR, APPE, STOU.
+    pub upload: u64,
+    /// LIST, NLST, MLSD.
+    pub listing: u64,
+}
+
+/// Data connections that could not be set up, by cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DataFailures {
+    /// No passive connection came in time, or the active connection could not be made (425).
+    pub no_connection: u64,
+    /// A passive connection from another address than the client's, refused.
+    pub refused_source: u64,
+    /// A protected data connection that did not resume the control connection's TLS session (522).
+    pub tls_not_resumed: u64,
+    /// A TLS handshake on the data connection that failed (425).
+    pub tls_handshake: u64,
 }
