@@ -41,7 +41,7 @@ fn rust_replies(stream: &[u8], blocks: &mut [u64]) -> u64 {
     let mut acc = 0u64;
     let mut t0 = Instant::now();
     for (k, chunk) in stream.chunks(corpus::CHUNK).enumerate() {
-        if k > 0 && (k * corpus::CHUNK) % BLOCK == 0 {
+        if k > 0 && (k * corpus::CHUNK).is_multiple_of(BLOCK) {
             lap(blocks, k * corpus::CHUNK / BLOCK - 1, &mut t0);
         }
         decoder.feed(chunk);
@@ -67,7 +67,7 @@ fn rust_commands(stream: &[u8], blocks: &mut [u64]) -> u64 {
     let mut acc = 0u64;
     let mut t0 = Instant::now();
     for (k, chunk) in stream.chunks(corpus::CHUNK).enumerate() {
-        if k > 0 && (k * corpus::CHUNK) % BLOCK == 0 {
+        if k > 0 && (k * corpus::CHUNK).is_multiple_of(BLOCK) {
             lap(blocks, k * corpus::CHUNK / BLOCK - 1, &mut t0);
         }
         decoder.feed(chunk);

@@ -45,7 +45,7 @@ impl TimeError {
 
 /// True when `year` is a leap year in the proleptic Gregorian calendar.
 pub const fn is_leap_year(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// The number of days in `month` (1-12) of `year`; 0 for a month outside 1-12.
