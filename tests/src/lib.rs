@@ -94,17 +94,22 @@ pub fn cache_dir() -> PathBuf {
 /// A benchmark's `--size-mib N --rounds R` from the command line (both above 0), starting from the defaults; `None`
 /// (after printing `usage`) for anything else.
 pub fn size_and_rounds(usage: &str, mut size_mib: usize, mut rounds: usize) -> Option<(usize, usize)> {
+    usize_flags(usage, &mut [("--size-mib", &mut size_mib), ("--rounds", &mut rounds)]).then_some((size_mib, rounds))
+}
+
+/// A benchmark's `--NAME N` flags from the command line (each above 0) into their defaults in `flags`; false (after
+/// printing `usage`) for anything else.
+pub fn usize_flags(usage: &str, flags: &mut [(&str, &mut usize)]) -> bool {
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().and_then(|v| v.parse::<usize>().ok()).filter(|v| *v > 0);
-        match (flag.as_str(), value) {
-            ("--size-mib", Some(v)) => size_mib = v,
-            ("--rounds", Some(v)) => rounds = v,
+        match (flags.iter_mut().find(|(name, _)| *name == flag), value) {
+            (Some((_, slot)), Some(v)) => **slot = v,
             _ => {
                 eprintln!("{usage}");
-                return None;
+                return false;
             }
         }
     }
-    Some((size_mib, rounds))
+    true
 }

@@ -35,18 +35,10 @@ fn median(v: &mut [f64]) -> Option<f64> {
 
 fn main() -> ExitCode {
     let (mut size_mib, mut rounds, mut sessions) = (1024usize, 3usize, 200usize);
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().and_then(|v| v.parse::<usize>().ok()).filter(|v| *v > 0);
-        match (flag.as_str(), value) {
-            ("--size-mib", Some(v)) => size_mib = v,
-            ("--rounds", Some(v)) => rounds = v,
-            ("--sessions", Some(v)) => sessions = v,
-            _ => {
-                eprintln!("{USAGE}");
-                return ExitCode::from(2);
-            }
-        }
+    let flags: &mut [(&str, &mut usize)] =
+        &mut [("--size-mib", &mut size_mib), ("--rounds", &mut rounds), ("--sessions", &mut sessions)];
+    if !ftpkit_interop::usize_flags(USAGE, flags) {
+        return ExitCode::from(2);
     }
     match run(size_mib, rounds, sessions) {
         Ok(()) => ExitCode::SUCCESS,
