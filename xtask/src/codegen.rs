@@ -149,7 +149,11 @@ fn server_verbs() -> String {
     let gates = [
         (LoginGate::Always, "any time"),
         (LoginGate::Login, "after login (530 before)"),
-        (LoginGate::Write, "after a read-write login (550 read-only)"),
+        (LoginGate::Read, "with the read right (550 without)"),
+        (LoginGate::Write, "with the write right (550 without)"),
+        (LoginGate::Delete, "with the delete right (550 without)"),
+        (LoginGate::Mkdir, "with the mkdir right (550 without)"),
+        (LoginGate::Rename, "with the rename right (550 without)"),
     ];
     let kinds = [
         (Handling::User, "USER"),

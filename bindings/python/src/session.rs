@@ -4,8 +4,8 @@
 use crate::errors::error;
 use ftpkit_proto::listing::DateTime;
 use ftpkit_proto::session::server::{
-    Access, DataType, DataVerdict, ListKind, Outcome, ServerConfig, ServerEvent as Event, ServerRequest as Request,
-    ServerRequestId as RequestId, ServerSession, TimeoutKind, WriteMode,
+    Access, DataType, DataVerdict, ListKind, Outcome, Rights, ServerConfig, ServerEvent as Event,
+    ServerRequest as Request, ServerRequestId as RequestId, ServerSession, TimeoutKind, WriteMode,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -37,9 +37,10 @@ fn addr(py: Python<'_>, what: &str, s: &str) -> PyResult<SocketAddr> {
 }
 
 fn access_name(a: Access) -> &'static str {
-    match a {
-        Access::ReadOnly => "read_only",
-        _ => "read_write",
+    match a.rights() {
+        Rights::READ => "read_only",
+        Rights::ALL => "read_write",
+        _ => "custom",
     }
 }
 

@@ -214,3 +214,60 @@ fn source_address_binds_the_control_and_the_data_connections() {
     let opts = Options { source_address: Some("192.0.2.1:0".parse().unwrap()), ..Options::default() };
     assert!(matches!(Client::connect_with(srv.addr, opts), Err(Error::Io(_))));
 }
+
+/// Per-user rights and homes through the Builder: a user with `read,mkdir` in `home/carol` sees that directory as
+/// `/`, cannot leave it, gets 550 for STOR/DELE/RNFR (and no file appears), and may make a directory; the older
+/// `user(.., Access::ReadOnly)` is the `read` right alone.
+#[test]
+fn per_user_rights_and_homes() {
+    use ftpkit::server::{Account, Rights};
+    let root = tree();
+    std::fs::create_dir_all(root.path().join("home/carol")).unwrap();
+    std::fs::write(root.path().join("home/carol/mine.txt"), b"carol's").unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let home = root.path().join("home/carol");
+    let server = rt.block_on(async {
+        Server::builder(root.path())
+            .bind("127.0.0.1:0".parse().unwrap())
+            .passive_ports(41000..=41999)
+            .account(
+                "carol",
+                "pw",
+                Account { access: Access::Rights(Rights::READ.union(Rights::MKDIR)), root: Some(home.clone()) },
+            )
+            .user("reader", "pw", Access::ReadOnly)
+            .build()
+            .await
+            .unwrap()
+    });
+    let addr = server.local_addr().unwrap();
+    rt.spawn(server.run());
+
+    let refused = |r: Result<(), Error>| match r {
+        Err(Error::Refused(reply)) | Err(Error::Transfer { reply: Some(reply), .. }) => reply.code.get(),
+        other => panic!("{other:?}"),
+    };
+    let mut c = Client::connect(addr).unwrap();
+    c.login("carol", "pw").unwrap();
+    assert_eq!(c.nlst(None).unwrap(), ["mine.txt"], "the home is the user's root");
+    c.cwd("..").unwrap();
+    assert_eq!(c.pwd().unwrap(), "/");
+    assert_eq!(c.nlst(None).unwrap(), ["mine.txt"], "and cannot be left");
+    let mut got = Vec::new();
+    c.retrieve_to("mine.txt", &mut got).unwrap();
+    assert_eq!(got, b"carol's");
+    assert_eq!(refused(c.store_from("new.txt", &mut &b"x"[..]).map(drop)), 550);
+    assert_eq!(refused(c.delete("mine.txt")), 550);
+    assert_eq!(refused(c.rename("mine.txt", "theirs.txt")), 550);
+    c.mkdir("made").unwrap();
+    assert!(home.join("made").is_dir());
+    assert!(!home.join("new.txt").exists() && home.join("mine.txt").exists());
+    c.quit().unwrap();
+
+    let mut c = Client::connect(addr).unwrap();
+    c.login("reader", "pw").unwrap();
+    assert_eq!(c.nlst(None).unwrap(), ["big.bin", "home", "readme.txt", "sub"]);
+    assert_eq!(refused(c.mkdir("x").map(drop)), 550);
+    assert_eq!(refused(c.store_from("x", &mut &b"x"[..]).map(drop)), 550);
+    assert!(!root.path().join("x").exists());
+}

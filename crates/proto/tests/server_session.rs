@@ -4,7 +4,7 @@ mod common;
 use ftpkit_proto::listing::DateTime;
 use ftpkit_proto::reply::ReplyDecoder;
 use ftpkit_proto::session::server::{
-    Access, DataVerdict, Direction, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, ServerConfig, ServerError,
+    Access, DataVerdict, Direction, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, Rights, ServerConfig, ServerError,
     ServerEvent, ServerRequest, ServerRequestId, ServerSession, StorageCaps, TimeoutKind, WriteMode,
 };
 use ftpkit_proto::vpath::VirtualPath;
@@ -358,6 +358,118 @@ fn anonymous_read_only() {
     h.send("USER anonymous");
     h.send("PASS x");
     assert!(matches!(h.log[0], ServerRequest::Authenticate { .. }));
+}
+
+/// The verbs each right gates (the `Rights` table), each with an argument the fake tree accepts.
+const GATED: &[(Rights, &[&str])] = &[
+    (
+        Rights::READ,
+        &["RETR readme.txt", "LIST", "NLST", "MLSD", "MLST readme.txt", "SIZE readme.txt", "MDTM readme.txt"],
+    ),
+    (Rights::WRITE, &["STOR /upload/x", "APPE /upload/x", "STOU"]),
+    (Rights::DELETE, &["DELE readme.txt", "RMD subdir", "XRMD subdir"]),
+    (Rights::MKDIR, &["MKD d", "XMKD d"]),
+    (Rights::RENAME, &["RNFR readme.txt", "RNTO y"]),
+];
+
+/// A session logged in as `alice` with `access` (answered by hand), on EPSV so transfers can run.
+fn logged_in_with(access: Access) -> Harness {
+    let mut h = Harness::new();
+    h.auto = false;
+    h.take_codes();
+    h.send("USER alice");
+    h.send("PASS secret");
+    assert_eq!(h.complete(Outcome::LoggedIn(access)), [230]);
+    h.auto = true;
+    h.log.clear();
+    h
+}
+
+/// Sends `line` (after RNFR for RNTO, after EPSV for a transfer) and says whether the session refused it with 550
+/// before asking for anything.
+fn refused_550(h: &mut Harness, line: &str) -> bool {
+    if line.starts_with("RNTO") && !h.send("RNFR readme.txt").contains(&350) {
+        // Without the rename right RNFR is refused, and RNTO then has no RNFR: its gate still answers first.
+        h.log.clear();
+    }
+    let transfer = ["RETR", "LIST", "NLST", "MLSD", "STOR", "APPE", "STOU"].iter().any(|v| line.starts_with(v));
+    if transfer {
+        h.send("EPSV");
+    }
+    h.log.clear();
+    let codes = h.send(line);
+    let refused = codes == [550];
+    if refused {
+        assert!(h.log.is_empty(), "{line}: a refused command asks for nothing");
+        assert!(String::from_utf8_lossy(&h.wire).is_empty());
+    }
+    refused
+}
+
+#[test]
+fn each_right_gates_its_verbs_and_nothing_else() {
+    for (right, _) in GATED {
+        // Only this right: its verbs run, every other gated verb gets 550.
+        let access = Access::Rights(*right);
+        for (other, verbs) in GATED {
+            for line in *verbs {
+                let mut h = logged_in_with(access);
+                assert_eq!(refused_550(&mut h, line), other != right, "{line} with only {right}");
+            }
+        }
+        // Every right but this one: only its verbs get 550.
+        let all_but = Rights::NAMED.iter().filter(|(r, _)| r != right).fold(Rights::NONE, |a, (r, _)| a.union(*r));
+        for (other, verbs) in GATED {
+            for line in *verbs {
+                let mut h = logged_in_with(Access::Rights(all_but));
+                assert_eq!(refused_550(&mut h, line), other == right, "{line} with {all_but}");
+            }
+        }
+    }
+    // No right: moving about and the session's own commands still work.
+    let mut h = logged_in_with(Access::Rights(Rights::NONE));
+    for (line, want) in [("CWD subdir", 250), ("PWD", 257), ("CDUP", 250), ("TYPE I", 200), ("FEAT", 211)] {
+        assert_eq!(h.send(line), [want], "{line}");
+    }
+    assert!(h.text("RETR readme.txt").contains("no read right"));
+    assert!(h.text("STAT").contains("Logged in, rights: none."));
+    let mut h = logged_in_with(Access::Rights(Rights::READ.union(Rights::MKDIR)));
+    assert!(h.text("STAT").contains("Logged in, rights: read,mkdir."));
+    // The two named sets are their rights.
+    let mut h = logged_in_with(Access::ReadOnly);
+    assert!(h.text("DELE readme.txt").contains("read-only session"));
+    assert!(h.text("STAT").contains("Logged in, read-only."));
+    assert_eq!(Access::ReadOnly.rights(), Rights::READ);
+    assert_eq!(Access::ReadWrite.rights(), Rights::ALL);
+}
+
+#[test]
+fn rights_text_form() {
+    assert_eq!("read, write".parse::<Rights>().unwrap(), Rights::READ.union(Rights::WRITE));
+    assert_eq!("ALL".parse::<Rights>().unwrap(), Rights::ALL);
+    assert_eq!("".parse::<Rights>().unwrap(), Rights::NONE);
+    assert_eq!("none".parse::<Rights>().unwrap().to_string(), "none");
+    assert_eq!(Rights::ALL.to_string(), "read,write,delete,mkdir,rename");
+    let e = "read,chmod".parse::<Rights>().unwrap_err();
+    assert_eq!(e.name, "chmod");
+    assert_eq!(e.kind(), ErrorKind::Syntax);
+    let long = "é".repeat(100);
+    assert!(long.parse::<Rights>().unwrap_err().name.len() <= 64);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Any set of rights: a gated verb gets 550 exactly when its right is missing.
+    #[test]
+    fn any_rights_gate_exactly_their_verbs(bits in proptest::collection::vec(any::<bool>(), 5), pick in 0usize..17) {
+        let rights = Rights::NAMED.iter().zip(&bits).filter(|(_, on)| **on).fold(Rights::NONE, |a, ((r, _), _)| a.union(*r));
+        let (right, line) = GATED.iter().flat_map(|(r, vs)| vs.iter().map(move |v| (*r, *v))).nth(pick).unwrap();
+        let mut h = logged_in_with(Access::Rights(rights));
+        prop_assert_eq!(refused_550(&mut h, line), !rights.contains(right), "{} with {}", line, rights);
+        // The text form goes both ways.
+        prop_assert_eq!(rights.to_string().parse::<Rights>().unwrap(), rights);
+    }
 }
 
 /// Every command's codes once logged in (fresh session each time), with the request it made.

@@ -40,7 +40,7 @@ pub mod tls;
 
 pub use crate::proto::proxy::{Cidr, ProxyPolicy};
 use crate::proto::session::server::ServerConfig;
-pub use crate::proto::session::server::{Access, Masquerade, StorageCaps, TlsPolicy, TlsReuse};
+pub use crate::proto::session::server::{Access, Masquerade, Rights, StorageCaps, TlsPolicy, TlsReuse};
 #[cfg(feature = "s3")]
 pub use s3::{S3Config, S3Storage};
 use std::collections::HashMap;
@@ -55,12 +55,14 @@ pub use storage::{LocalStorage, MemoryStorage, Storage};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// A user account: its password, rights and root.
+/// A user account: its rights and home.
 #[derive(Debug, Clone)]
 pub struct Account {
-    /// Read-only or read-write.
+    /// What the user may do: read-only, read-write, or any set of [`Rights`] (`Access::Rights`); the session
+    /// answers 550 to a command whose right is missing.
     pub access: Access,
-    /// The user's root; `None` means the server's root.
+    /// The user's home, which is also the user's root: the user sees it as `/` and cannot leave it (on the local
+    /// back end; a shared [`Builder::storage`] has no per-user roots). `None` means the server's root.
     pub root: Option<PathBuf>,
 }
 
@@ -160,6 +162,11 @@ impl Builder {
     /// Adds a user with a password, rooted at the server's root.
     pub fn user(mut self, name: &str, password: &str, access: Access) -> Self {
         self.users.add(name, password, Account { access, root: None });
+        self
+    }
+    /// Adds a user with a password and an account: its rights and its home (the user's root).
+    pub fn account(mut self, name: &str, password: &str, account: Account) -> Self {
+        self.users.add(name, password, account);
         self
     }
     /// Uses an application's own user store instead of (not besides) the users added with [`Builder::user`].

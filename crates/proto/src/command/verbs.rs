@@ -8,6 +8,7 @@
 //! verb is one row here plus its server handler.
 
 use super::*;
+use crate::session::server::Rights;
 
 /// What may run a command before or after login (the server's login gate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16,8 +17,30 @@ pub enum LoginGate {
     Always,
     /// After login only (530 before).
     Login,
-    /// After a login with write access only (530 before login, 550 on a read-only login).
+    /// After a login with the [`Rights::READ`] right (530 before login, 550 without it): downloads and listings.
+    Read,
+    /// After a login with the [`Rights::WRITE`] right (530 before login, 550 without it): uploads.
     Write,
+    /// After a login with the [`Rights::DELETE`] right (530 before login, 550 without it).
+    Delete,
+    /// After a login with the [`Rights::MKDIR`] right (530 before login, 550 without it).
+    Mkdir,
+    /// After a login with the [`Rights::RENAME`] right (530 before login, 550 without it).
+    Rename,
+}
+
+impl LoginGate {
+    /// The right a logged-in user needs for it (`None`: a login is enough, or nothing at all).
+    pub const fn right(self) -> Option<Rights> {
+        match self {
+            LoginGate::Always | LoginGate::Login => None,
+            LoginGate::Read => Some(Rights::READ),
+            LoginGate::Write => Some(Rights::WRITE),
+            LoginGate::Delete => Some(Rights::DELETE),
+            LoginGate::Mkdir => Some(Rights::MKDIR),
+            LoginGate::Rename => Some(Rights::RENAME),
+        }
+    }
 }
 
 /// How the server session handles a verb: the input it is in the session's transition table.
@@ -136,29 +159,29 @@ commands! {
         Smnt = "SMNT", Refused, "`SMNT <path>`: mount a file system structure (RFC 959)."
             => "mounts a different file system structure", Login, Immediate, help: false, feat: None;
         Retr = "RETR", Refused, "`RETR <path>`: download (RFC 959)."
-            => "downloads a file over the data connection", Login, Transfer, help: true, feat: None;
+            => "downloads a file over the data connection", Read, Transfer, help: true, feat: None;
         Stor = "STOR", Refused, "`STOR <path>`: upload (RFC 959)."
             => "uploads a file over the data connection", Write, Transfer, help: true, feat: None;
         Appe = "APPE", Refused, "`APPE <path>`: append (RFC 959)."
             => "appends to a file over the data connection", Write, Transfer, help: true, feat: None;
         Rnfr = "RNFR", Refused, "`RNFR <path>`: rename from (RFC 959)."
-            => "names the file to rename", Write, Request, help: true, feat: None;
+            => "names the file to rename", Rename, Request, help: true, feat: None;
         Rnto = "RNTO", Refused, "`RNTO <path>`: rename to (RFC 959)."
-            => "gives the new name of the file named by RNFR", Write, Request, help: true, feat: None;
+            => "gives the new name of the file named by RNFR", Rename, Request, help: true, feat: None;
         Dele = "DELE", Refused, "`DELE <path>`: delete a file (RFC 959)."
-            => "deletes a file", Write, Request, help: true, feat: None;
+            => "deletes a file", Delete, Request, help: true, feat: None;
         Rmd = "RMD", Refused, "`RMD <path>`: remove a directory (RFC 959)."
-            => "removes a directory", Write, Request, help: true, feat: None;
+            => "removes a directory", Delete, Request, help: true, feat: None;
         Mkd = "MKD", Refused, "`MKD <path>`: make a directory (RFC 959)."
-            => "makes a directory", Write, Request, help: true, feat: None;
+            => "makes a directory", Mkdir, Request, help: true, feat: None;
         Site = "SITE", Refused, "`SITE <site command and arguments>` (RFC 959)."
             => "sends a server-specific command", Login, Immediate, help: false, feat: None;
         Opts = "OPTS", Refused, "`OPTS <command> [<options>]` (RFC 2389)."
             => "sets an option of a command", Login, Immediate, help: true, feat: Some(("UTF8", ""));
         Size = "SIZE", Refused, "`SIZE <path>` (RFC 3659)."
-            => "asks for a file's size", Login, Request, help: true, feat: Some(("SIZE", ""));
+            => "asks for a file's size", Read, Request, help: true, feat: Some(("SIZE", ""));
         Mdtm = "MDTM", Refused, "`MDTM <path>`: modification time (RFC 3659)."
-            => "asks for a file's modification time", Login, Request, help: true, feat: Some(("MDTM", ""));
+            => "asks for a file's modification time", Read, Request, help: true, feat: Some(("MDTM", ""));
         Auth = "AUTH", Refused, "`AUTH <mechanism>, e.g. TLS` (RFC 2228, RFC 4217)."
             => "starts a security mechanism such as TLS", Always, Security, help: false, feat: None;
         Adat = "ADAT", Refused, "`ADAT <base64 data>` (RFC 2228)."
@@ -174,25 +197,25 @@ commands! {
         Xcwd = "XCWD", Refused, "`XCWD <path>`: CWD under its RFC 775 name."
             => "changes the working directory", Login, Request, help: true, feat: None;
         Xmkd = "XMKD", Refused, "`XMKD <path>`: MKD under its RFC 775 name."
-            => "makes a directory", Write, Request, help: true, feat: None;
+            => "makes a directory", Mkdir, Request, help: true, feat: None;
         Xrmd = "XRMD", Refused, "`XRMD <path>`: RMD under its RFC 775 name."
-            => "removes a directory", Write, Request, help: true, feat: None;
+            => "removes a directory", Delete, Request, help: true, feat: None;
     }
     optional {
         Stou = "STOU", "`STOU [<name>]`: store under a unique name (RFC 959 takes no argument; servers commonly accept a name or prefix)."
             => "uploads a file under a name the server picks", Write, Transfer, help: true, feat: None;
         List = "LIST", "`LIST [<path or options>]` (RFC 959)."
-            => "lists a directory in a human format over the data connection", Login, Transfer, help: true, feat: None;
+            => "lists a directory in a human format over the data connection", Read, Transfer, help: true, feat: None;
         Nlst = "NLST", "`NLST [<path or options>]` (RFC 959)."
-            => "lists names only over the data connection", Login, Transfer, help: true, feat: None;
+            => "lists names only over the data connection", Read, Transfer, help: true, feat: None;
         Stat = "STAT", "`STAT [<path>]` (RFC 959)."
             => "asks for status", Login, Stat, help: true, feat: None;
         Help = "HELP", "`HELP [<verb>]` (RFC 959)."
             => "asks for help", Always, Immediate, help: true, feat: None;
         Mlst = "MLST", "`MLST [<path>]` (RFC 3659)."
-            => "asks for one entry's facts on the control connection", Login, Request, help: true, feat: Some(("MLST", "type*;size*;modify*;"));
+            => "asks for one entry's facts on the control connection", Read, Request, help: true, feat: Some(("MLST", "type*;size*;modify*;"));
         Mlsd = "MLSD", "`MLSD [<path>]` (RFC 3659)."
-            => "lists a directory as machine-readable facts over the data connection", Login, Transfer, help: true, feat: None;
+            => "lists a directory as machine-readable facts over the data connection", Read, Transfer, help: true, feat: None;
         Lang = "LANG", "`LANG [<language tag>]` (RFC 2640)."
             => "selects the language of the server's replies", Login, Immediate, help: false, feat: None;
     }

@@ -49,9 +49,9 @@ impl ServerSession {
         let rename_from = self.rename_from.take();
         match (gate(&cmd), &self.login) {
             (LoginGate::Always, _) => {}
-            (_, Login::LoggedIn { access, .. }) => {
-                if gate(&cmd) == LoginGate::Write && *access == Access::ReadOnly {
-                    return self.reply(Code::FILE_UNAVAILABLE, "Permission denied: read-only session.");
+            (gate, Login::LoggedIn { access, .. }) => {
+                if let Some(right) = gate.right().filter(|r| !access.rights().contains(*r)) {
+                    return self.refuse_right(right);
                 }
             }
             _ => return self.reply(Code::NOT_LOGGED_IN, "Please log in with USER and PASS first."),
@@ -272,6 +272,16 @@ impl ServerSession {
         self.reply(Code::LOGGED_IN, if anonymous { "Anonymous login ok, read-only." } else { "Logged in." })
     }
 
+    /// 550 for a command whose right the logged-in user does not have.
+    pub(super) fn refuse_right(&mut self, right: Rights) {
+        let text = if self.user().is_some_and(|(_, a)| a.rights() == Rights::READ) {
+            String::from("Permission denied: read-only session.")
+        } else {
+            format!("Permission denied: no {right} right.")
+        };
+        self.reply(Code::FILE_UNAVAILABLE, &text)
+    }
+
     fn quit(&mut self) {
         self.reply(Code::CLOSING, "Goodbye.");
         self.close();
@@ -294,9 +304,10 @@ impl ServerSession {
 
     fn stat(&mut self) {
         let user = match &self.login {
-            Login::LoggedIn { access: Access::ReadOnly, .. } => "Logged in, read-only.",
-            Login::LoggedIn { .. } => "Logged in.",
-            _ => "Not logged in.",
+            Login::LoggedIn { access, .. } if access.rights() == Rights::READ => String::from("Logged in, read-only."),
+            Login::LoggedIn { access, .. } if access.rights() == Rights::ALL => String::from("Logged in."),
+            Login::LoggedIn { access, .. } => format!("Logged in, rights: {}.", access.rights()),
+            _ => String::from("Not logged in."),
         };
         let data = match self.data {
             Data::None => "No data connection.",
@@ -308,7 +319,7 @@ impl ServerSession {
             DataType::Ascii => "TYPE: ASCII; STRU: File; MODE: Stream",
             DataType::Binary => "TYPE: BINARY; STRU: File; MODE: Stream",
         };
-        let lines = ["ftpkit status:", user, ty, data, "End of status."];
+        let lines = ["ftpkit status:", &user, ty, data, "End of status."];
         self.reply_lines(Code::SYSTEM_STATUS, lines.iter().map(|s| (*s).to_owned()).collect());
     }
 

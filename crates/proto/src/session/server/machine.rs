@@ -237,14 +237,14 @@ pub const TRANSITIONS: &[Transition] = &[
     row(&[S::AwaitUser, S::AwaitPass, S::Ready], I::Security, "CCC refused", Next::Same, "533/534"),
     // -- requests
     row(&[S::Ready], I::Request, "", Next::To(S::Working), "Stat/Delete/Mkdir/Rmdir/Rename/Size/Mtime/ListenPassive"),
-    row(&[S::Ready], I::Request, "refused (path, RNFR first, EPSV ALL, read-only)", Next::Same, "501/503/522/550/553"),
+    row(&[S::Ready], I::Request, "refused (path, RNFR first, EPSV ALL, no right)", Next::Same, "501/503/522/550/553"),
     row(&[S::Working], I::Outcome, "", Next::To(S::Ready), "the reply (CloseData for a bad passive port)"),
     // -- transfers
     row(&[S::Ready], I::Transfer, "", Next::To(S::Opening), "OpenRead/OpenWrite/List"),
     row(
         &[S::Ready],
         I::Transfer,
-        "no data channel, bad path, read-only, PROT C when TLS is required, not in the storage's capabilities",
+        "no data channel, bad path, no right, PROT C when TLS is required, not in the storage's capabilities",
         Next::Same,
         "425/502/504/521/550/553",
     ),

@@ -2,7 +2,7 @@
 //!
 //! [`ServerSession`] is one control connection. It opens no socket and reads no file or clock: it decodes the
 //! client's commands, keeps the session state (login, working directory, data channel, REST/RNFR sequencing),
-//! takes every policy decision (login gating, read-only sessions, FTP bounce, privileged ports, the data
+//! takes every policy decision (login gating, per-user rights, FTP bounce, privileged ports, the data
 //! connection's source address, path escape), writes the replies, and asks its caller to do the IO through
 //! [`ServerRequest`]s. The caller answers each request with [`ServerSession::complete`].
 //!
@@ -127,10 +127,10 @@
 //! | ready | AUTH/PBSZ/PROT/CCC | CCC, control protected, CCC allowed | (same) | 200, StopTls |
 //! | await-user, await-pass, ready | AUTH/PBSZ/PROT/CCC | CCC refused | (same) | 533/534 |
 //! | ready | request command |  | working | Stat/Delete/Mkdir/Rmdir/Rename/Size/Mtime/ListenPassive |
-//! | ready | request command | refused (path, RNFR first, EPSV ALL, read-only) | (same) | 501/503/522/550/553 |
+//! | ready | request command | refused (path, RNFR first, EPSV ALL, no right) | (same) | 501/503/522/550/553 |
 //! | working | outcome |  | ready | the reply (CloseData for a bad passive port) |
 //! | ready | transfer command |  | opening | OpenRead/OpenWrite/List |
-//! | ready | transfer command | no data channel, bad path, read-only, PROT C when TLS is required, not in the storage's capabilities | (same) | 425/502/504/521/550/553 |
+//! | ready | transfer command | no data channel, bad path, no right, PROT C when TLS is required, not in the storage's capabilities | (same) | 425/502/504/521/550/553 |
 //! | opening | outcome | opened, active data channel | connecting | ConnectActive |
 //! | opening | outcome | opened, passive, no connection yet | accepting |  |
 //! | opening | outcome | opened, passive, already connected | streaming | 125, Transfer |
@@ -191,10 +191,13 @@
 //! | after login (530 before) | ABOR | ABOR |
 //! | after login (530 before) | STAT | STAT |
 //! | after login (530 before) | immediate | ACCT ALLO EPRT LANG LPRT LPSV MODE OPTS PORT PWD REIN REST SITE SMNT STRU TYPE XPWD |
-//! | after login (530 before) | request | CDUP CWD EPSV MDTM MLST PASV SIZE XCUP XCWD |
-//! | after login (530 before) | transfer | LIST MLSD NLST RETR |
-//! | after a read-write login (550 read-only) | request | DELE MKD RMD RNFR RNTO XMKD XRMD |
-//! | after a read-write login (550 read-only) | transfer | APPE STOR STOU |
+//! | after login (530 before) | request | CDUP CWD EPSV PASV XCUP XCWD |
+//! | with the read right (550 without) | request | MDTM MLST SIZE |
+//! | with the read right (550 without) | transfer | LIST MLSD NLST RETR |
+//! | with the write right (550 without) | transfer | APPE STOR STOU |
+//! | with the delete right (550 without) | request | DELE RMD XRMD |
+//! | with the mkdir right (550 without) | request | MKD XMKD |
+//! | with the rename right (550 without) | request | RNFR RNTO |
 //!
 //! HELP lists: ABOR APPE CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
 //!
@@ -277,8 +280,9 @@ mod values;
 pub use config::{Ipv4Net, Masquerade, ServerConfig, StorageCaps, TlsPolicy, TlsReuse};
 pub use machine::{ServerInput, ServerState};
 pub use values::{
-    Access, DataFailures, DataType, DataVerdict, Direction, ListKind, Outcome, Refusal, ServerError, ServerEvent,
-    ServerRequest, ServerRequestId, ServerStats, TimeoutKind, TlsVerdict, TransferCounts, WriteMode,
+    Access, DataFailures, DataType, DataVerdict, Direction, ListKind, Outcome, Refusal, Rights, RightsError,
+    ServerError, ServerEvent, ServerRequest, ServerRequestId, ServerStats, TimeoutKind, TlsVerdict, TransferCounts,
+    WriteMode,
 };
 
 use crate::command::{Command, CommandDecoder, CommandError, Handling, LoginGate};

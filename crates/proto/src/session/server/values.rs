@@ -20,14 +20,148 @@ impl ServerRequestId {
     }
 }
 
-/// What a logged-in user may do.
+/// What a logged-in user may do: [`Access::ReadOnly`] and [`Access::ReadWrite`] are the two common sets of
+/// [`Rights`], [`Access::Rights`] any other. What each right gates is [`Rights`]' table; [`Access::rights`] is the
+/// meaning (compare rights, not variants: `Rights(Rights::ALL)` grants what `ReadWrite` grants).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Access {
-    /// Read and list only: every write command gets 550.
+    /// Read and list only ([`Rights::READ`]): every other gated command gets 550.
     ReadOnly,
-    /// Everything.
+    /// Everything ([`Rights::ALL`]).
     #[default]
     ReadWrite,
+    /// Exactly these rights.
+    Rights(Rights),
+}
+
+impl Access {
+    /// The rights this access grants.
+    pub const fn rights(self) -> Rights {
+        match self {
+            Access::ReadOnly => Rights::READ,
+            Access::ReadWrite => Rights::ALL,
+            Access::Rights(r) => r,
+        }
+    }
+}
+
+/// A set of rights of a logged-in user, each gating its own verbs (the verb table's [`LoginGate`]; a verb
+/// without one of these gates needs only a login). A command the user has no right for gets 550.
+///
+/// | right | name | verbs |
+/// | --- | --- | --- |
+/// | [`READ`](Rights::READ) | `read` | RETR, LIST, NLST, MLSD, MLST, SIZE, MDTM (file contents and names) |
+/// | [`WRITE`](Rights::WRITE) | `write` | STOR, APPE, STOU (uploads) |
+/// | [`DELETE`](Rights::DELETE) | `delete` | DELE, RMD, XRMD |
+/// | [`MKDIR`](Rights::MKDIR) | `mkdir` | MKD, XMKD |
+/// | [`RENAME`](Rights::RENAME) | `rename` | RNFR, RNTO |
+///
+/// CWD, CDUP and PWD need only a login, so a user with `write` alone can move about and upload without seeing
+/// what is there (a drop box). The names are the text form ([`Display`](std::fmt::Display), [`FromStr`]): a
+/// comma-separated list such as `read,write,mkdir`, or `all`, or `none` (the empty set).
+///
+/// [`LoginGate`]: crate::command::LoginGate
+/// [`FromStr`]: std::str::FromStr
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Rights(u8);
+
+impl Rights {
+    /// No right: log in, move about, nothing else.
+    pub const NONE: Rights = Rights(0);
+    /// Download and list.
+    pub const READ: Rights = Rights(1);
+    /// Upload (STOR, APPE, STOU).
+    pub const WRITE: Rights = Rights(1 << 1);
+    /// Delete files and remove directories.
+    pub const DELETE: Rights = Rights(1 << 2);
+    /// Make directories.
+    pub const MKDIR: Rights = Rights(1 << 3);
+    /// Rename.
+    pub const RENAME: Rights = Rights(1 << 4);
+    /// Every right.
+    pub const ALL: Rights = Rights(0b1_1111);
+    /// Each right with its name, in the order the text form writes them.
+    pub const NAMED: [(Rights, &'static str); 5] = [
+        (Rights::READ, "read"),
+        (Rights::WRITE, "write"),
+        (Rights::DELETE, "delete"),
+        (Rights::MKDIR, "mkdir"),
+        (Rights::RENAME, "rename"),
+    ];
+
+    /// True when every right of `other` is in `self`.
+    pub const fn contains(self, other: Rights) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Both sets together.
+    #[must_use]
+    pub const fn union(self, other: Rights) -> Rights {
+        Rights(self.0 | other.0)
+    }
+}
+
+impl std::fmt::Display for Rights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if *self == Rights::NONE {
+            return f.write_str("none");
+        }
+        let mut first = true;
+        for (r, name) in Rights::NAMED {
+            if self.contains(r) {
+                if !first {
+                    f.write_str(",")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A rights list with a name that is not a right.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown right {name:?} (rights are read, write, delete, mkdir, rename, all, none)")]
+pub struct RightsError {
+    /// The name that is not a right (cut to 64 bytes).
+    pub name: String,
+}
+
+impl RightsError {
+    /// The stable error class: [`ErrorKind::Syntax`].
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::Syntax
+    }
+}
+
+impl std::str::FromStr for Rights {
+    type Err = RightsError;
+
+    /// `read,write`, `all`, `none`; spaces around names and empty items are ignored (so the empty text is `none`).
+    fn from_str(text: &str) -> Result<Rights, RightsError> {
+        let mut rights = Rights::NONE;
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let lower = item.to_ascii_lowercase();
+            rights = rights.union(match lower.as_str() {
+                "all" => Rights::ALL,
+                "none" => Rights::NONE,
+                name => match Rights::NAMED.iter().find(|(_, n)| *n == name) {
+                    Some((r, _)) => *r,
+                    None => {
+                        let mut name = item.to_owned();
+                        let mut cut = name.len().min(64);
+                        while !name.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        name.truncate(cut);
+                        return Err(RightsError { name });
+                    }
+                },
+            });
+        }
+        Ok(rights)
+    }
 }
 
 /// How `OpenWrite` opens its file.
