@@ -10,6 +10,7 @@ mod demo;
 mod explain;
 mod firewall;
 mod mirror;
+mod passwd;
 mod serve;
 mod trace;
 mod transfer;
@@ -54,6 +55,9 @@ enum Cmd {
     Explain(explain::Args),
     /// Serve a directory over FTP with the embedded server (anonymous read-only by default).
     Serve(Box<serve::Args>),
+    /// Add or change a user of a users file (ftpkit serve --users FILE): password from standard input (asked
+    /// without echo on a terminal), hashed with Argon2id; home and rights.
+    Passwd(passwd::Args),
     /// The channels a firewall must open for a mode, on the server's or the client's side.
     Firewall(firewall::Args),
     /// List a directory: ftpkit ls ftp://[user[:pass]@]host[:port]/path
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Cmd::Explain(args) => explain::run(&args),
         Cmd::Firewall(args) => firewall::run(&args),
         Cmd::Serve(args) => serve::run(&args),
+        Cmd::Passwd(args) => passwd::run(&args),
         Cmd::Ls(args) => Ok(transfer::finish(transfer::ls(&args))),
         Cmd::Get(args) => Ok(transfer::finish(transfer::get(&args))),
         Cmd::Put(args) => Ok(transfer::finish(transfer::put(&args))),

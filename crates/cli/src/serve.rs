@@ -1,6 +1,7 @@
 //! `ftpkit serve`: the embedded tokio server on a directory.
 
 use ftpkit::server::tls::ClientCerts;
+use ftpkit::server::users::UsersFile;
 use ftpkit::server::{Access, Cidr, Masquerade, ProxyPolicy, S3Config, S3Storage, Server, TlsPolicy, TlsReuse};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -26,8 +27,12 @@ pub struct Args {
     /// Give the users read-write access (anonymous logins are always read-only).
     #[arg(long)]
     write: bool,
-    /// Refuse anonymous logins (only with --user).
-    #[arg(long, requires = "users")]
+    /// The users file (`ftpkit passwd` writes it): one `name:argon2-hash:home:rights` line a user. Read again when
+    /// it changes (checked at each login): new logins use the new file, sessions in progress keep going.
+    #[arg(long = "users", value_name = "FILE", conflicts_with_all = ["users", "write"])]
+    users_file: Option<PathBuf>,
+    /// Refuse anonymous logins (only with --user or --users).
+    #[arg(long)]
     no_anonymous: bool,
     /// FTPS: the certificate chain (PEM). AUTH TLS is then offered on the control port.
     #[arg(long, requires = "tls_key")]
@@ -184,6 +189,9 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         Some(d) => d.clone(),
         None => std::env::current_dir().map_err(|e| e.to_string())?,
     };
+    if args.no_anonymous && args.users.is_empty() && args.users_file.is_none() {
+        return Err("--no-anonymous needs --user or --users (else nobody could log in)".into());
+    }
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     rt.block_on(async {
         let mut b = Server::builder(&dir).bind(args.bind).anonymous(!args.no_anonymous);
@@ -196,6 +204,10 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         let access = if args.write { Access::ReadWrite } else { Access::ReadOnly };
         for (u, p) in &args.users {
             b = b.user(u, p, access);
+        }
+        if let Some(file) = &args.users_file {
+            let users = UsersFile::open(file, &dir).map_err(|e| e.to_string())?;
+            b = b.authenticator(std::sync::Arc::new(users));
         }
         if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
             b = b.tls_pem(cert, key);

@@ -37,6 +37,7 @@ pub mod s3;
 pub mod storage;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod users;
 
 pub use crate::proto::proxy::{Cidr, ProxyPolicy};
 use crate::proto::session::server::ServerConfig;

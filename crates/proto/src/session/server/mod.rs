@@ -275,6 +275,7 @@ mod commands;
 mod config;
 pub mod machine;
 mod outcomes;
+pub mod users;
 mod values;
 
 pub use config::{Ipv4Net, Masquerade, ServerConfig, StorageCaps, TlsPolicy, TlsReuse};

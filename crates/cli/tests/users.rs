@@ -1,0 +1,184 @@
+//! `ftpkit passwd` and `ftpkit serve --users FILE`, end to end: users written with passwd, logins with curl and
+//! with ftpkit's own client, a wrong password refused, rights enforced (a read-only user's STOR gets 550 and no
+//! file appears), homes as roots, and an edited file seen by the next login while a session in progress goes on.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// `ftpkit passwd --file FILE ARGS` with `password` on standard input.
+fn passwd(file: &Path, args: &[&str], password: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .arg("passwd")
+        .arg("--file")
+        .arg(file)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ftpkit passwd starts");
+    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("password written");
+    child.wait_with_output().expect("ftpkit passwd ends")
+}
+
+fn ok(out: &Output) {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A control connection logged in by hand, to keep a session open across an edit of the file.
+struct Raw {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Raw {
+    fn login(port: u16, user: &str, pass: &str) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        let reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut r = Raw { stream, reader };
+        assert_eq!(r.code(), 220);
+        assert_eq!(r.send(&format!("USER {user}")), 331);
+        assert_eq!(r.send(&format!("PASS {pass}")), 230);
+        r
+    }
+    /// The next reply's code (multi-line replies read to their end).
+    fn code(&mut self) -> u16 {
+        loop {
+            let mut line = String::new();
+            assert!(self.reader.read_line(&mut line).expect("reply") > 0, "connection closed");
+            if line.as_bytes().get(3) == Some(&b' ') {
+                return line[..3].parse().expect("code");
+            }
+        }
+    }
+    fn send(&mut self, line: &str) -> u16 {
+        self.stream.write_all(format!("{line}\r\n").as_bytes()).expect("send");
+        self.code()
+    }
+}
+
+fn curl(args: &[&str]) -> ftpkit_interop::RunOutput {
+    let mut all = vec!["-sS", "--max-time", "20"];
+    all.extend_from_slice(args);
+    ftpkit_interop::curl(all).expect("curl runs")
+}
+
+#[test]
+fn passwd_writes_users_that_serve_authenticates_enforces_and_reloads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("alice")).expect("alice's home");
+    std::fs::write(root.join("alice/hello.txt"), b"hello alice\n").expect("a file");
+    std::fs::write(root.join("shared.txt"), b"shared\n").expect("a file");
+    let file = dir.path().join("users");
+
+    // passwd: a new file (mode 0600), two users, the password from standard input.
+    ok(&passwd(&file, &["alice", "--home", "alice", "--rights", "read,write,mkdir"], "alice-pw-1"));
+    ok(&passwd(&file, &["reader"], "reader-pw"));
+    let text = std::fs::read_to_string(&file).expect("users file");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("alice:$argon2id$v=19$m=19456,t=2,p=1$") && lines[0].ends_with(":alice:read,write,mkdir")
+    );
+    assert!(lines[1].starts_with("reader:$argon2id$") && lines[1].ends_with("::read"), "a new user gets read only");
+    assert!(!text.contains("alice-pw-1") && !text.contains("reader-pw"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777, 0o600);
+    }
+    // A bad rights list and a bad name are refused before anything is written.
+    let bad = passwd(&file, &["carol", "--rights", "read,fly"], "x");
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("fly"));
+    assert!(!passwd(&file, &["car ol"], "x").status.success());
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), text);
+
+    let (mut child, port) =
+        common::serve(&[], &root, &["--users", file.to_str().expect("utf-8 path"), "--no-anonymous"], &[], false);
+    let url = |user: &str, pass: &str, path: &str| format!("ftp://{user}:{pass}@127.0.0.1:{port}{path}");
+
+    // curl: alice lists her home (her root), downloads, uploads into it.
+    let out = curl(&["--list-only", &url("alice", "alice-pw-1", "/")]);
+    assert!(out.success(), "{}", out.describe());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hello.txt");
+    let up = dir.path().join("up.txt");
+    std::fs::write(&up, b"uploaded by alice\n").expect("upload source");
+    let out = curl(&["-T", up.to_str().expect("path"), &url("alice", "alice-pw-1", "/up.txt")]);
+    assert!(out.success(), "{}", out.describe());
+    assert_eq!(std::fs::read(root.join("alice/up.txt")).expect("uploaded"), b"uploaded by alice\n");
+    // A wrong password is refused (curl: 67, login denied).
+    let out = curl(&["--list-only", &url("alice", "wrong", "/")]);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(67), "{}", out.describe());
+    // The read-only user: downloads the whole root, STOR gets 550 and no file appears.
+    let out = curl(&[&url("reader", "reader-pw", "/shared.txt")]);
+    assert_eq!(out.stdout, b"shared\n", "{}", out.describe());
+    let out = curl(&["-T", up.to_str().expect("path"), &url("reader", "reader-pw", "/nope.txt")]);
+    assert!(!out.success() && String::from_utf8_lossy(&out.stderr).contains("550"), "{}", out.describe());
+    assert!(!root.join("nope.txt").exists());
+
+    // ftpkit's own client.
+    let ls = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args(["ls", &url("alice", "alice-pw-1", "/")])
+        .output()
+        .expect("ftpkit ls runs");
+    assert!(ls.status.success(), "{}", String::from_utf8_lossy(&ls.stderr));
+    let listed = String::from_utf8_lossy(&ls.stdout);
+    assert!(listed.contains("hello.txt") && listed.contains("up.txt"), "{listed}");
+    let ls = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args(["ls", &url("alice", "wrong", "/")])
+        .output()
+        .expect("ftpkit ls runs");
+    assert!(!ls.status.success());
+
+    // A session logged in before the edit, and the edit: a new password for alice, write for reader.
+    let mut before = Raw::login(port, "alice", "alice-pw-1");
+    ok(&passwd(&file, &["alice"], "alice-pw-2"));
+    ok(&passwd(&file, &["reader", "--rights", "read,write"], "reader-pw"));
+    assert!(
+        std::fs::read_to_string(&file).expect("file").contains(":alice:read,write,mkdir\n"),
+        "home and rights kept"
+    );
+    let out = curl(&["--list-only", &url("alice", "alice-pw-1", "/")]);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(67), "the old password no longer works: {}", out.describe());
+    let out = curl(&["--list-only", &url("alice", "alice-pw-2", "/")]);
+    assert!(out.success(), "the new one does: {}", out.describe());
+    let out = curl(&["-T", up.to_str().expect("path"), &url("reader", "reader-pw", "/now.txt")]);
+    assert!(out.success(), "{}", out.describe());
+    assert!(root.join("now.txt").exists());
+    // The session from before goes on, as it was.
+    assert_eq!(before.send("PWD"), 257);
+    assert_eq!(before.send("MKD made"), 257);
+    assert!(root.join("alice/made").is_dir());
+    assert_eq!(before.send("QUIT"), 221);
+
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A users file with a bad line: serve refuses to start and names the line.
+#[test]
+fn serve_refuses_a_bad_users_file_with_its_line_number() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("users");
+    std::fs::write(
+        &file,
+        "# users\nalice:$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA::read\nbob:nohash::read\n",
+    )
+    .expect("file");
+    let out = Command::new(env!("CARGO_BIN_EXE_ftpkit"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--users", file.to_str().expect("path")])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("ftpkit serve runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("PHC"), "{err}");
+}
