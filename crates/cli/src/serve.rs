@@ -2,7 +2,9 @@
 
 use ftpkit::server::tls::ClientCerts;
 use ftpkit::server::users::UsersFile;
-use ftpkit::server::{Access, Cidr, Masquerade, ProxyPolicy, S3Config, S3Storage, Server, TlsPolicy, TlsReuse};
+use ftpkit::server::{
+    Access, BackoffPolicy, Cidr, Masquerade, ProxyPolicy, S3Config, S3Storage, Server, TlsPolicy, TlsReuse,
+};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,6 +87,14 @@ pub struct Args {
     /// At most this many sessions from one client address (the PROXY header's, behind a load balancer).
     #[arg(long, default_value_t = 16)]
     max_sessions_per_ip: usize,
+    /// Failed logins from one client address (across connections) before every login from it is refused with
+    /// 421 for --login-ban seconds; from the fourth failure on, the answer to PASS is delayed (1 s, doubling, at
+    /// most 30 s). 0: never refused (still delayed).
+    #[arg(long, default_value_t = 10)]
+    max_failed_logins_per_ip: u32,
+    /// How long an address is refused after --max-failed-logins-per-ip failures, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    login_ban: u64,
     /// Logs as JSON lines (one object a line; `FTPKIT_LOG=info` for a line per session and per transfer).
     #[arg(long)]
     log_json: bool,
@@ -229,6 +239,11 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             b = b.storage(std::sync::Arc::new(s3));
         }
         b = b.max_sessions(args.max_sessions).max_sessions_per_ip(args.max_sessions_per_ip);
+        b = b.login_backoff(BackoffPolicy {
+            refuse_after: args.max_failed_logins_per_ip,
+            refuse_for: std::time::Duration::from_secs(args.login_ban),
+            ..BackoffPolicy::default()
+        });
         if let Some(addr) = args.metrics_bind {
             b = b.metrics_bind(addr);
         }

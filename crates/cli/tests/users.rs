@@ -182,3 +182,31 @@ fn serve_refuses_a_bad_users_file_with_its_line_number() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 3") && err.contains("PHC"), "{err}");
 }
+
+/// `--max-failed-logins-per-ip 2`: two wrong passwords from 127.0.0.1 (two connections) and the right one is
+/// refused with 421; from 127.0.0.2 the right one still logs in.
+#[test]
+fn failed_logins_per_address_are_refused_across_connections() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("users");
+    ok(&passwd(&file, &["alice"], "right"));
+    let (mut child, port) = common::serve(
+        &[],
+        dir.path(),
+        &["--users", file.to_str().expect("path"), "--max-failed-logins-per-ip", "2", "--login-ban", "60"],
+        &[],
+        false,
+    );
+    for _ in 0..2 {
+        let out = curl(&["--list-only", &format!("ftp://alice:wrong@127.0.0.1:{port}/")]);
+        assert_eq!(out.status.and_then(|s| s.code()), Some(67), "{}", out.describe());
+    }
+    let out = curl(&["--list-only", &format!("ftp://alice:right@127.0.0.1:{port}/")]);
+    assert!(!out.success(), "{}", out.describe());
+    let out = curl(&["-v", "--list-only", &format!("ftp://alice:right@127.0.0.1:{port}/")]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("< 421 Too many failed logins"), "{}", out.describe());
+    let out = curl(&["--interface", "127.0.0.2", "--list-only", &format!("ftp://alice:right@127.0.0.1:{port}/")]);
+    assert!(out.success(), "{}", out.describe());
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -271,3 +271,84 @@ fn per_user_rights_and_homes() {
     assert_eq!(refused(c.store_from("x", &mut &b"x"[..]).map(drop)), 550);
     assert!(!root.path().join("x").exists());
 }
+
+/// One login attempt on a new connection from `source` (127.0.0.x): the answer to PASS and how long it took.
+fn attempt(addr: SocketAddr, source: [u8; 4], user: &str, pass: &str) -> (u16, std::time::Duration) {
+    use std::io::BufRead;
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.bind(&SocketAddr::from((source, 0)).into()).unwrap();
+    sock.connect(&addr.into()).unwrap();
+    let mut stream: std::net::TcpStream = sock.into();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut next = || loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "closed before a reply");
+        if line.as_bytes().get(3) == Some(&b' ') {
+            return line[..3].parse::<u16>().unwrap();
+        }
+    };
+    assert_eq!(next(), 220);
+    stream.write_all(format!("USER {user}\r\n").as_bytes()).unwrap();
+    assert_eq!(next(), 331);
+    stream.write_all(format!("PASS {pass}\r\n").as_bytes()).unwrap();
+    let t0 = std::time::Instant::now();
+    let code = next();
+    (code, t0.elapsed())
+}
+
+/// Failed logins from one address, each on a new connection: the first three are answered at once, the next ones
+/// only after the back-off's delay, and at five the address is refused with 421 even with the right password.
+/// Another address is not touched: its correct login and its wrong password are answered at once.
+#[test]
+fn failed_logins_back_off_by_address_across_reconnects() {
+    use ftpkit::server::BackoffPolicy;
+    use std::time::Duration;
+    let root = tree();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let policy = BackoffPolicy {
+        free_failures: 2,
+        base_delay: Duration::from_millis(300),
+        max_delay: Duration::from_millis(600),
+        refuse_after: 5,
+        refuse_for: Duration::from_secs(60),
+        forget_after: Duration::from_secs(60),
+        max_addresses: 100,
+    };
+    let server = rt.block_on(async {
+        Server::builder(root.path())
+            .bind("127.0.0.1:0".parse().unwrap())
+            .user("alice", "pw", Access::ReadOnly)
+            .login_backoff(policy)
+            .build()
+            .await
+            .unwrap()
+    });
+    let addr = server.local_addr().unwrap();
+    rt.spawn(server.run());
+    let quick = Duration::from_millis(250);
+    let bad = [127, 0, 0, 1];
+    let mut took = Vec::new();
+    for _ in 0..5 {
+        let (code, t) = attempt(addr, bad, "alice", "wrong");
+        assert_eq!(code, 530);
+        took.push(t);
+    }
+    // Two failures behind it, the third attempt is still free; the fourth waits 300 ms, the fifth 600 ms.
+    assert!(took[..3].iter().all(|t| *t < quick), "{took:?}");
+    let wants = [300, 600].map(Duration::from_millis);
+    for (t, want) in took[3..].iter().zip(wants) {
+        assert!(*t >= want && *t < want + Duration::from_secs(5), "{took:?}");
+    }
+    // Refused now, the right password too, at once.
+    let (code, t) = attempt(addr, bad, "alice", "pw");
+    assert_eq!(code, 421, "{t:?}");
+    assert!(t < quick, "{t:?}");
+    // Another address: untouched.
+    let (code, t) = attempt(addr, [127, 0, 0, 2], "alice", "pw");
+    assert_eq!(code, 230);
+    assert!(t < quick, "{t:?}");
+    let (code, t) = attempt(addr, [127, 0, 0, 3], "alice", "wrong");
+    assert_eq!(code, 530);
+    assert!(t < quick, "{t:?}");
+}

@@ -9,6 +9,7 @@
 use super::data::{self, Landing, Opened};
 use super::storage::{ReadStream, Storage, WriteStream};
 use super::{ActiveSource, Shared};
+use crate::proto::session::server::backoff::LoginVerdict;
 use crate::proto::session::server::{
     DataVerdict, Outcome, ServerError, ServerEvent, ServerRequest, ServerRequestId, ServerSession,
 };
@@ -60,6 +61,8 @@ struct Io {
     transfer: Option<(ServerRequestId, std::net::TcpStream)>,
     /// The server's address on the control connection (active connections come from it).
     local_ip: IpAddr,
+    /// The client's address (the PROXY header's behind a load balancer): what the login back-off counts.
+    peer_ip: IpAddr,
     /// This control connection's TLS acceptors (its own session store).
     #[cfg(feature = "tls")]
     tls: Option<super::tls::SessionTls>,
@@ -170,6 +173,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         cancelled: HashSet::new(),
         transfer: None,
         local_ip: local.ip(),
+        peer_ip: peer.ip(),
         #[cfg(feature = "tls")]
         tls: session_tls,
         #[cfg(feature = "tls")]
@@ -495,9 +499,20 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
     match request {
         ServerRequest::Authenticate { user, password, .. } => {
             let auth = shared.auth.clone();
+            let (shared, ip) = (shared.clone(), io.peer_ip);
             work.spawn(async move {
+                // The back-off's verdict first: refuse (421) or wait as it says, then check.
+                match shared.login_verdict(ip) {
+                    LoginVerdict::Allow => {}
+                    LoginVerdict::Delay(d) => tokio::time::sleep(d).await,
+                    LoginVerdict::Refuse(left) => {
+                        tracing::warn!(client = %ip, %user, refused_for = ?left, "login refused: too many failed logins");
+                        return Done { id, outcome: Outcome::Throttled, extra: Extra::None };
+                    }
+                }
                 let account =
                     tokio::task::spawn_blocking(move || auth.authenticate(&user, &password)).await.ok().flatten();
+                shared.login_result(ip, account.is_some());
                 match account {
                     Some(a) => Done { id, outcome: Outcome::LoggedIn(a.access), extra: Extra::Root(a.root) },
                     None => Done { id, outcome: Outcome::Denied, extra: Extra::None },

@@ -40,6 +40,8 @@ pub mod tls;
 pub mod users;
 
 pub use crate::proto::proxy::{Cidr, ProxyPolicy};
+pub use crate::proto::session::server::backoff::BackoffPolicy;
+use crate::proto::session::server::backoff::{LoginBackoff, LoginVerdict};
 use crate::proto::session::server::ServerConfig;
 pub use crate::proto::session::server::{Access, Masquerade, Rights, StorageCaps, TlsPolicy, TlsReuse};
 #[cfg(feature = "s3")]
@@ -117,6 +119,8 @@ pub(crate) struct Settings {
     pub max_per_ip: usize,
     /// The PROXY protocol: off (`None`), or the trusted proxies every control connection must come from.
     pub proxy: Option<ProxyPolicy>,
+    /// Failed logins per client address, across connections.
+    pub login_backoff: BackoffPolicy,
 }
 
 /// Where the server's certificate comes from.
@@ -218,6 +222,13 @@ impl Builder {
     /// must carry a header too; one from elsewhere is checked by its own address. Off by default.
     pub fn proxy_protocol(mut self, policy: ProxyPolicy) -> Self {
         self.settings.proxy = Some(policy);
+        self
+    }
+    /// Failed logins per client address, counted across connections (default [`BackoffPolicy::default`]: 3 free,
+    /// then the answer to PASS delayed 1 s doubling to 30 s, every login from the address refused with 421 for 15
+    /// minutes at 10). The arithmetic is the core's ([`crate::proto::session::server::backoff`]).
+    pub fn login_backoff(mut self, policy: BackoffPolicy) -> Self {
+        self.settings.login_backoff = policy;
         self
     }
     /// Keeps the files in `storage` instead of the local root (every user sees the same tree; account roots and
@@ -325,6 +336,7 @@ impl Builder {
             #[cfg(feature = "tls")]
             implicit,
             shared: Arc::new(Shared {
+                backoff: Mutex::new(LoginBackoff::new(settings.login_backoff)),
                 settings,
                 #[cfg(feature = "tls")]
                 tls,
@@ -358,12 +370,30 @@ pub(crate) struct Shared {
     pub roots: Mutex<HashMap<PathBuf, std::sync::Weak<LocalStorage>>>,
     pub sessions: AtomicUsize,
     pub per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Failed logins per client address (the core's table; this only locks it and reads the clock).
+    pub backoff: Mutex<LoginBackoff>,
     /// Where the next passive port search starts, so consecutive sessions spread over the range.
     pub next_passive: AtomicU32,
     pub shutdown: watch::Receiver<bool>,
 }
 
 impl Shared {
+    /// What to do with a login from `ip` now.
+    pub(crate) fn login_verdict(&self, ip: IpAddr) -> LoginVerdict {
+        let now = tokio::time::Instant::now().into_std();
+        self.backoff.lock().unwrap_or_else(|p| p.into_inner()).check(ip, now)
+    }
+
+    /// A login from `ip` was checked: it succeeded or failed.
+    pub(crate) fn login_result(&self, ip: IpAddr, ok: bool) {
+        let mut b = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+        if ok {
+            b.succeeded(ip);
+        } else {
+            b.failed(ip, tokio::time::Instant::now().into_std());
+        }
+    }
+
     /// The local back end on `root`: the one the sessions on it already share, or a newly opened one. An idle
     /// logged-in session then holds one descriptor (its socket) rather than two.
     pub(crate) fn local_root(&self, root: &std::path::Path) -> io::Result<Arc<LocalStorage>> {
@@ -442,6 +472,7 @@ impl Server {
                 max_sessions: 512,
                 max_per_ip: 16,
                 proxy: None,
+                login_backoff: BackoffPolicy::default(),
             },
             users: StaticUsers::default(),
             auth: None,

@@ -203,6 +203,7 @@ pub const TRANSITIONS: &[Transition] = &[
     row(&[S::Authenticating], I::Outcome, "LoggedIn", Next::To(S::Ready), "230, LoggedIn"),
     row(&[S::Authenticating], I::Outcome, "refused", Next::To(S::AwaitUser), "530"),
     row(&[S::Authenticating], I::Outcome, "refused, max_failed_logins reached", Next::To(S::Closed), "530, 421, Close"),
+    row(&[S::Authenticating], I::Outcome, "Throttled (the address is backed off)", Next::To(S::Closed), "421, Close"),
     row(&[S::Ready], I::User, "", Next::Same, "530"),
     row(&[S::Ready], I::Pass, "", Next::Same, "230"),
     // -- commands answered at once

@@ -108,6 +108,7 @@
 //! | authenticating | outcome | LoggedIn | ready | 230, LoggedIn |
 //! | authenticating | outcome | refused | await-user | 530 |
 //! | authenticating | outcome | refused, max_failed_logins reached | closed | 530, 421, Close |
+//! | authenticating | outcome | Throttled (the address is backed off) | closed | 421, Close |
 //! | ready | USER |  | (same) | 530 |
 //! | ready | PASS |  | (same) | 230 |
 //! | await-user, await-pass | immediate command |  | (same) | the reply (530 for verbs that need a login) |
@@ -235,7 +236,7 @@
 //!
 //! | request | good outcomes → reply | bad outcomes → reply |
 //! | --- | --- | --- |
-//! | `Authenticate` | `LoggedIn(access)` → 230 | `Denied`/other → 530 (after `max_failed_logins`: 530, 421, close) |
+//! | `Authenticate` | `LoggedIn(access)` → 230 | `Denied`/other → 530 (after `max_failed_logins`: 530, 421, close); `Throttled` → 421, close ([`backoff`]) |
 //! | `Stat` (CWD, CDUP, RNFR, MLST) | `Dir` → 250 / `File`,`Dir` → 350 / `Entry` → 250 facts | `File` for CWD, `NotFound`, ... → 550 |
 //! | `OpenRead`, `List` | `Ok`/`File`/`Dir` → data connection | `NotFound`, `PermissionDenied`, `Dir` (RETR) → 550; `Failed` → 451 |
 //! | `OpenWrite` | `Ok`, `UniqueName(n)` (STOU) → data connection | `PermissionDenied`,`NotFound`,`Exists` → 553; `NoSpace` → 452 |
@@ -271,6 +272,7 @@
 //! - STOU's argument is ignored; the caller picks a unique name in the working directory and answers
 //!   `UniqueName`; the name must be one plain segment.
 //! - Reply texts never echo a client's user name or an adapter's error text (which may name real paths).
+pub mod backoff;
 mod commands;
 mod config;
 pub mod machine;

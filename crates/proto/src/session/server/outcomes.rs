@@ -14,6 +14,11 @@ impl ServerSession {
     pub(super) fn on_reply(&mut self, op: Op, request: &'static str, outcome: Outcome) -> Result<(), ServerError> {
         match (op, outcome) {
             (Op::Auth { user }, Outcome::LoggedIn(access)) => self.logged_in(user, access, false),
+            (Op::Auth { .. }, Outcome::Throttled) => {
+                self.stats.failed_logins += 1;
+                self.reply(Code::SERVICE_NOT_AVAILABLE, "Too many failed logins from your address; try again later.");
+                self.close();
+            }
             (Op::Auth { .. }, o) => {
                 self.stats.failed_logins += 1;
                 self.failed_logins = self.failed_logins.saturating_add(1);

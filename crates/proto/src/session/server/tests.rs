@@ -91,6 +91,9 @@ fn every_transition_row_is_taken() {
     let mut t = T::new(ServerConfig { max_failed_logins: 1, ..ServerConfig::default() });
     t.lines(&["USER a", "PASS p"]);
     t.answer(Outcome::Denied);
+    let mut t = T::new(ServerConfig::default());
+    t.lines(&["USER a", "PASS p"]);
+    t.answer(Outcome::Throttled);
     let mut t = T::new(ServerConfig { anonymous: true, ..ServerConfig::default() });
     t.lines(&["USER ftp", "PASS x", "USER a", "PASS b", "NOOP", "STAT", "ABOR", "", "RNTO x", "RETR x"]);
     t.timeout();

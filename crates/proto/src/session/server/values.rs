@@ -349,6 +349,9 @@ pub enum Outcome {
     LoggedIn(Access),
     /// `Authenticate`: refused.
     Denied,
+    /// `Authenticate`: not checked, the client's address has too many failed logins behind it
+    /// ([`backoff::LoginVerdict::Refuse`](super::backoff::LoginVerdict::Refuse)): 421, and the session closes.
+    Throttled,
     /// `OpenWrite` with [`WriteMode::Unique`]: the new file's name (one segment, in the requested directory).
     UniqueName(String),
     /// `Transfer`: done; `bytes` moved over the data connection.
@@ -393,6 +396,7 @@ impl Outcome {
             Outcome::Bound(_) => "bound",
             Outcome::LoggedIn(_) => "logged_in",
             Outcome::Denied => "denied",
+            Outcome::Throttled => "throttled",
             Outcome::UniqueName(_) => "unique_name",
             Outcome::TransferDone { .. } => "transfer_done",
             Outcome::ConnectionLost => "connection_lost",
