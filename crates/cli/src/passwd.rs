@@ -6,6 +6,7 @@
 //! at a login sees the old file or the new one, never half of one. A running server picks the change up at the
 //! next login.
 
+use ftpkit::proto::session::server::rate::{parse_rate, RateLimits};
 use ftpkit::proto::session::server::users::{self, UserEntry};
 use ftpkit::proto::session::server::Rights;
 use ftpkit::server::users::hash_password;
@@ -29,6 +30,24 @@ pub struct Args {
     /// user, unchanged for an existing one.
     #[arg(long)]
     rights: Option<Rights>,
+    /// The user's download limit, bytes a second for all of the user's sessions (1048576, 512K, 1M), or `none`.
+    /// Default: none for a new user, unchanged for an existing one.
+    #[arg(long, value_name = "BYTES/S", value_parser = parse_limit)]
+    max_rate_down: Option<Limit>,
+    /// The user's upload limit, as --max-rate-down.
+    #[arg(long, value_name = "BYTES/S", value_parser = parse_limit)]
+    max_rate_up: Option<Limit>,
+}
+
+/// A limit flag: a rate, or `none` to remove one.
+#[derive(Debug, Clone, Copy)]
+struct Limit(Option<u64>);
+
+fn parse_limit(text: &str) -> Result<Limit, String> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(Limit(None));
+    }
+    parse_rate(text).map(|r| Limit(Some(r)))
 }
 
 /// Reads the password: twice without echo on a terminal, else one line of standard input.
@@ -113,6 +132,13 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         hash: String::new(),
         home: args.home.clone().or_else(|| old.as_ref().map(|o| o.home.clone())).unwrap_or_default(),
         rights: args.rights.or(old.as_ref().map(|o| o.rights)).unwrap_or(Rights::READ),
+        rates: {
+            let was = old.as_ref().map(|o| o.rates).unwrap_or_default();
+            RateLimits {
+                down: args.max_rate_down.map_or(was.down, |l| l.0),
+                up: args.max_rate_up.map_or(was.up, |l| l.0),
+            }
+        },
     };
     // Check the name and home before asking for a password (a placeholder hash of the right shape).
     users::check_entry(&UserEntry { hash: String::from("$check"), ..entry.clone() }).map_err(|e| e.to_string())?;

@@ -1,5 +1,6 @@
 //! `ftpkit serve`: the embedded tokio server on a directory.
 
+use ftpkit::proto::session::server::rate::parse_rate;
 use ftpkit::server::tls::ClientCerts;
 use ftpkit::server::users::UsersFile;
 use ftpkit::server::{
@@ -95,6 +96,13 @@ pub struct Args {
     /// How long an address is refused after --max-failed-logins-per-ip failures, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 900)]
     login_ban: u64,
+    /// At most this many bytes a second to the client on each session's data connections (downloads, listings),
+    /// e.g. 1048576, 512K, 1M. Users in the --users file may have their own limit on top.
+    #[arg(long, value_name = "BYTES/S", value_parser = parse_rate)]
+    max_rate_down: Option<u64>,
+    /// At most this many bytes a second from the client on each session's data connections (uploads).
+    #[arg(long, value_name = "BYTES/S", value_parser = parse_rate)]
+    max_rate_up: Option<u64>,
     /// Logs as JSON lines (one object a line; `FTPKIT_LOG=info` for a line per session and per transfer).
     #[arg(long)]
     log_json: bool,
@@ -239,6 +247,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             b = b.storage(std::sync::Arc::new(s3));
         }
         b = b.max_sessions(args.max_sessions).max_sessions_per_ip(args.max_sessions_per_ip);
+        b = b.max_rate_down(args.max_rate_down).max_rate_up(args.max_rate_up);
         b = b.login_backoff(BackoffPolicy {
             refuse_after: args.max_failed_logins_per_ip,
             refuse_for: std::time::Duration::from_secs(args.login_ban),

@@ -210,3 +210,54 @@ fn failed_logins_per_address_are_refused_across_connections() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Bandwidth limits from `serve --max-rate-up 1M` (each session) and from the users file (`passwd --max-rate-down
+/// 1M`: the user's, shared by the user's sessions), measured with curl over 2 MiB: at least 1.8 s where a limit
+/// applies (the bucket starts with a tenth of a second's worth), at most a generous 8 s; bob, without a download
+/// limit, is not slowed.
+#[test]
+fn rate_limits_from_flags_and_from_the_users_file() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(&root).expect("root");
+    let two_mib: Vec<u8> = (0..2u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8).collect();
+    std::fs::write(root.join("two.bin"), &two_mib).expect("file");
+    std::fs::write(root.join("one.bin"), &two_mib[..1 << 20]).expect("file");
+    let file = dir.path().join("users");
+    ok(&passwd(&file, &["alice", "--max-rate-down", "1M"], "a"));
+    ok(&passwd(&file, &["bob", "--rights", "all"], "b"));
+    assert!(std::fs::read_to_string(&file).expect("file").contains("::read:1048576:\n"));
+    let (mut child, port) =
+        common::serve(&[], &root, &["--users", file.to_str().expect("path"), "--max-rate-up", "1M"], &[], false);
+    let within = |t: Duration| t >= Duration::from_millis(1800) && t <= Duration::from_secs(8);
+
+    let out = curl(&["-o", "/dev/null", &format!("ftp://alice:a@127.0.0.1:{port}/two.bin")]);
+    assert!(out.success() && within(out.elapsed), "alice down: {:?} {}", out.elapsed, out.describe());
+    let alice = out.elapsed;
+    let out = curl(&["-o", "/dev/null", &format!("ftp://bob:b@127.0.0.1:{port}/two.bin")]);
+    assert!(out.success() && out.elapsed < Duration::from_millis(1500), "bob down: {:?}", out.elapsed);
+    let bob = out.elapsed;
+    let up = dir.path().join("up.bin");
+    std::fs::write(&up, &two_mib).expect("upload source");
+    let out = curl(&["-T", up.to_str().expect("path"), &format!("ftp://bob:b@127.0.0.1:{port}/up.bin")]);
+    assert!(out.success() && within(out.elapsed), "bob up: {:?} {}", out.elapsed, out.describe());
+    assert_eq!(std::fs::read(root.join("up.bin")).expect("uploaded"), two_mib);
+    // Two of alice's sessions at once share her 1 MiB/s: 2 x 1 MiB take as long as 2 MiB alone.
+    let t0 = std::time::Instant::now();
+    let both: Vec<_> = (0..2)
+        .map(|_| {
+            let url = format!("ftp://alice:a@127.0.0.1:{port}/one.bin");
+            std::thread::spawn(move || curl(&["-o", "/dev/null", &url]))
+        })
+        .collect();
+    for t in both {
+        let out = t.join().expect("curl thread");
+        assert!(out.success(), "{}", out.describe());
+    }
+    let shared = t0.elapsed();
+    println!("2 MiB: alice (1 MiB/s) {alice:?}, bob (no limit) {bob:?}; alice's two 1 MiB at once {shared:?}");
+    assert!(within(shared), "alice's two sessions together: {shared:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

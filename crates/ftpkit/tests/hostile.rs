@@ -434,16 +434,28 @@ fn sessions_beyond_the_limits_get_421() {
 fn guessed_passwords_close_the_session_after_three_failures() {
     let _gate = support::shared();
     let env = Env::start(Limits::default());
-    for round in 0..5 {
+    // The back-off (Limits: 6 free failures, then 100 ms doubling to 200 ms, refused at 12) counts across the
+    // reconnects: rounds 0-1 are answered at once, rounds 2-3 slowly, and the 12th failure refuses the address.
+    let mut took = Vec::new();
+    for round in 0..4 {
         let mut c = env.raw();
+        let t0 = Instant::now();
         for attempt in 1..=3 {
             assert_eq!(c.cmd("USER alice").0, 331);
             let (code, text) = c.cmd(&format!("PASS guess-{round}-{attempt}"));
             assert_eq!(code, 530, "{text}");
         }
+        took.push(t0.elapsed());
         assert_eq!(c.reply(), (421, "421 Too many failed logins; closing.".into()));
         assert!(c.closed());
     }
+    // Round 2: the 7th attempt is still free, then 100 + 200 ms; round 3: 200 ms each.
+    assert!(took[2] >= Duration::from_millis(300) && took[3] >= Duration::from_millis(600), "{took:?}");
+    // Refused now, whatever the password.
+    let mut c = env.raw();
+    assert_eq!(c.cmd("USER alice").0, 331);
+    assert_eq!(c.cmd("PASS pw"), (421, "421 Too many failed logins from your address; try again later.".into()));
+    assert!(c.closed());
     env.wait_sessions(0);
     env.check_still_serving();
 }

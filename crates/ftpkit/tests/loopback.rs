@@ -14,13 +14,14 @@ struct Running {
 }
 
 fn serve(root: &Path) -> Running {
+    serve_with(root, |b| b.anonymous(true).user("alice", "pw", Access::ReadWrite))
+}
+
+/// A server on `root` on loopback (passive ports 40000-40999) with the users and settings `more` adds.
+fn serve_with(root: &Path, more: impl FnOnce(ftpkit::server::Builder) -> ftpkit::server::Builder) -> Running {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let server = rt.block_on(async {
-        Server::builder(root)
-            .bind("127.0.0.1:0".parse().unwrap())
-            .passive_ports(40000..=40999)
-            .anonymous(true)
-            .user("alice", "pw", Access::ReadWrite)
+        more(Server::builder(root).bind("127.0.0.1:0".parse().unwrap()).passive_ports(40000..=40999))
             .build()
             .await
             .unwrap()
@@ -224,24 +225,14 @@ fn per_user_rights_and_homes() {
     let root = tree();
     std::fs::create_dir_all(root.path().join("home/carol")).unwrap();
     std::fs::write(root.path().join("home/carol/mine.txt"), b"carol's").unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let home = root.path().join("home/carol");
-    let server = rt.block_on(async {
-        Server::builder(root.path())
-            .bind("127.0.0.1:0".parse().unwrap())
-            .passive_ports(41000..=41999)
-            .account(
-                "carol",
-                "pw",
-                Account { access: Access::Rights(Rights::READ.union(Rights::MKDIR)), root: Some(home.clone()) },
-            )
-            .user("reader", "pw", Access::ReadOnly)
-            .build()
-            .await
-            .unwrap()
-    });
-    let addr = server.local_addr().unwrap();
-    rt.spawn(server.run());
+    let carol = Account {
+        access: Access::Rights(Rights::READ.union(Rights::MKDIR)),
+        root: Some(home.clone()),
+        ..Account::default()
+    };
+    let srv = serve_with(root.path(), |b| b.account("carol", "pw", carol).user("reader", "pw", Access::ReadOnly));
+    let addr = srv.addr;
 
     let refused = |r: Result<(), Error>| match r {
         Err(Error::Refused(reply)) | Err(Error::Transfer { reply: Some(reply), .. }) => reply.code.get(),
@@ -305,7 +296,6 @@ fn failed_logins_back_off_by_address_across_reconnects() {
     use ftpkit::server::BackoffPolicy;
     use std::time::Duration;
     let root = tree();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let policy = BackoffPolicy {
         free_failures: 2,
         base_delay: Duration::from_millis(300),
@@ -315,17 +305,8 @@ fn failed_logins_back_off_by_address_across_reconnects() {
         forget_after: Duration::from_secs(60),
         max_addresses: 100,
     };
-    let server = rt.block_on(async {
-        Server::builder(root.path())
-            .bind("127.0.0.1:0".parse().unwrap())
-            .user("alice", "pw", Access::ReadOnly)
-            .login_backoff(policy)
-            .build()
-            .await
-            .unwrap()
-    });
-    let addr = server.local_addr().unwrap();
-    rt.spawn(server.run());
+    let srv = serve_with(root.path(), |b| b.user("alice", "pw", Access::ReadOnly).login_backoff(policy));
+    let addr = srv.addr;
     let quick = Duration::from_millis(250);
     let bad = [127, 0, 0, 1];
     let mut took = Vec::new();
@@ -351,4 +332,33 @@ fn failed_logins_back_off_by_address_across_reconnects() {
     let (code, t) = attempt(addr, [127, 0, 0, 3], "alice", "wrong");
     assert_eq!(code, 530);
     assert!(t < quick, "{t:?}");
+}
+
+/// `max_rate_down`/`max_rate_up` at 1 MiB/s: 2 MiB down and 2 MiB up each take about two seconds (at least 1.8 s:
+/// the bucket starts with a tenth of a second's worth; at most a generous 8 s), and arrive whole. A correctness
+/// check of the limit with wide margins, not a speed figure.
+#[test]
+fn bandwidth_limits_pace_downloads_and_uploads() {
+    use std::time::{Duration, Instant};
+    let root = tree();
+    let two_mib: Vec<u8> = (0..2u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    std::fs::write(root.path().join("two.bin"), &two_mib).unwrap();
+    let srv = serve_with(root.path(), |b| {
+        b.user("alice", "pw", Access::ReadWrite).max_rate_down(Some(1 << 20)).max_rate_up(Some(1 << 20))
+    });
+    let addr = srv.addr;
+    let mut c = Client::connect(addr).unwrap();
+    c.login("alice", "pw").unwrap();
+    let within = |t: Duration| t >= Duration::from_millis(1800) && t <= Duration::from_secs(8);
+    let t0 = Instant::now();
+    let mut got = Vec::new();
+    c.retrieve_to("two.bin", &mut got).unwrap();
+    let down = t0.elapsed();
+    assert!(got == two_mib, "the download arrived whole");
+    let t0 = Instant::now();
+    c.store_from("up.bin", &mut &two_mib[..]).unwrap();
+    let up = t0.elapsed();
+    assert!(std::fs::read(root.path().join("up.bin")).unwrap() == two_mib, "the upload arrived whole");
+    println!("2 MiB at 1 MiB/s: down {down:?}, up {up:?}");
+    assert!(within(down) && within(up), "down {down:?}, up {up:?}");
 }

@@ -7,9 +7,11 @@
 //! or as a small async task (binding and connecting data sockets); its outcome comes back through a `JoinSet`.
 
 use super::data::{self, Landing, Opened};
+use super::pace::{Paced, Pacer};
 use super::storage::{ReadStream, Storage, WriteStream};
 use super::{ActiveSource, Shared};
 use crate::proto::session::server::backoff::LoginVerdict;
+use crate::proto::session::server::rate::RateLimits;
 use crate::proto::session::server::{
     DataVerdict, Outcome, ServerError, ServerEvent, ServerRequest, ServerRequestId, ServerSession,
 };
@@ -32,7 +34,8 @@ enum Extra {
     Listener(TcpListener),
     Data(TcpStream),
     Opened(Opened),
-    Root(Option<PathBuf>),
+    /// The account's root and bandwidth limits.
+    Root(Option<PathBuf>, RateLimits),
     /// A completed upload, to be put in place unless the transfer was aborted meanwhile.
     Commit(Landing),
 }
@@ -53,6 +56,10 @@ struct Io {
     started: Option<Instant>,
     /// The root of the account that just authenticated, until the session says `LoggedIn`.
     login_root: Option<PathBuf>,
+    /// The bandwidth limits of the account that just authenticated, until the session says `LoggedIn`.
+    login_rates: RateLimits,
+    /// The logged-in session's pacing of downloads and of uploads (empty: not paced).
+    pace: (Pacer, Pacer),
     listener: Option<TcpListener>,
     data: Option<TcpStream>,
     opened: HashMap<ServerRequestId, Opened>,
@@ -167,6 +174,8 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         user: String::new(),
         started: None,
         login_root: None,
+        login_rates: RateLimits::default(),
+        pace: (Pacer::default(), Pacer::default()),
         listener: None,
         data: None,
         opened: HashMap::new(),
@@ -303,7 +312,10 @@ fn finish(session: &mut ServerSession, io: &mut Io, work: &mut JoinSet<Done>, do
         Extra::Opened(o) => {
             io.opened.insert(done.id, o);
         }
-        Extra::Root(r) => io.login_root = r,
+        Extra::Root(r, rates) => {
+            io.login_root = r;
+            io.login_rates = rates;
+        }
         Extra::Commit(upload) => {
             let (id, bytes) = match done.outcome {
                 Outcome::TransferDone { bytes } => (done.id, bytes),
@@ -355,6 +367,15 @@ async fn drain(
                             }
                         },
                     }
+                    // The session's own buckets, and the user's shared ones (anonymous users have none).
+                    let rates = if anonymous { RateLimits::default() } else { std::mem::take(&mut io.login_rates) };
+                    let pacer = |down: bool, session: Option<u64>, user_rate: Option<u64>| {
+                        let mut buckets: Vec<_> = session.map(super::pace::bucket).into_iter().collect();
+                        buckets.extend(user_rate.map(|r| shared.user_bucket(&user, down, r)));
+                        Pacer::new(buckets)
+                    };
+                    let limits = shared.settings.max_rate;
+                    io.pace = (pacer(true, limits.down, rates.down), pacer(false, limits.up, rates.up));
                     tracing::info!(%peer, %user, ?access, anonymous, "logged in");
                     io.user = user;
                 }
@@ -514,7 +535,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                     tokio::task::spawn_blocking(move || auth.authenticate(&user, &password)).await.ok().flatten();
                 shared.login_result(ip, account.is_some());
                 match account {
-                    Some(a) => Done { id, outcome: Outcome::LoggedIn(a.access), extra: Extra::Root(a.root) },
+                    Some(a) => Done { id, outcome: Outcome::LoggedIn(a.access), extra: Extra::Root(a.root, a.rates) },
                     None => Done { id, outcome: Outcome::Denied, extra: Extra::None },
                 }
             });
@@ -619,9 +640,25 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
                     io.transfer = Some((id, clone.into()));
                 }
+                let pacer = if matches!(what, Opened::Write(_)) { io.pace.1.clone() } else { io.pace.0.clone() };
                 work.spawn(async move {
-                    match super::tls::transfer(acceptor, stream, what, unresumed, timeout).await {
+                    match super::tls::transfer(acceptor, stream, what, unresumed, timeout, pacer).await {
                         (outcome, Some(upload)) => Done { id, outcome, extra: Extra::Commit(upload) },
+                        (outcome, None) => Done { id, outcome, extra: Extra::None },
+                    }
+                });
+                return;
+            }
+            // Paced (a bandwidth limit): the stream path through the pacer, in bounded chunks (no sendfile).
+            let pacer = if matches!(what, Opened::Write(_)) { &io.pace.1 } else { &io.pace.0 };
+            if !pacer.is_empty() {
+                if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
+                    io.transfer = Some((id, clone.into()));
+                }
+                let paced = Paced::new(stream, pacer.clone());
+                work.spawn(async move {
+                    match data::transfer_stream(paced, super::pace::as_streams(what), timeout).await {
+                        (outcome, Some(landing)) => Done { id, outcome, extra: Extra::Commit(landing) },
                         (outcome, None) => Done { id, outcome, extra: Extra::None },
                     }
                 });

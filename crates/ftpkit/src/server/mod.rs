@@ -31,6 +31,7 @@ mod conn;
 mod data;
 pub mod fs;
 mod metrics;
+mod pace;
 mod proxy;
 #[cfg(feature = "s3")]
 pub mod s3;
@@ -42,6 +43,8 @@ pub mod users;
 pub use crate::proto::proxy::{Cidr, ProxyPolicy};
 pub use crate::proto::session::server::backoff::BackoffPolicy;
 use crate::proto::session::server::backoff::{LoginBackoff, LoginVerdict};
+pub use crate::proto::session::server::rate::RateLimits;
+use crate::proto::session::server::rate::TokenBucket;
 use crate::proto::session::server::ServerConfig;
 pub use crate::proto::session::server::{Access, Masquerade, Rights, StorageCaps, TlsPolicy, TlsReuse};
 #[cfg(feature = "s3")]
@@ -58,8 +61,8 @@ pub use storage::{LocalStorage, MemoryStorage, Storage};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// A user account: its rights and home.
-#[derive(Debug, Clone)]
+/// A user account: its rights, home and bandwidth limits.
+#[derive(Debug, Clone, Default)]
 pub struct Account {
     /// What the user may do: read-only, read-write, or any set of [`Rights`] (`Access::Rights`); the session
     /// answers 550 to a command whose right is missing.
@@ -67,6 +70,9 @@ pub struct Account {
     /// The user's home, which is also the user's root: the user sees it as `/` and cannot leave it (on the local
     /// back end; a shared [`Builder::storage`] has no per-user roots). `None` means the server's root.
     pub root: Option<PathBuf>,
+    /// The user's bandwidth limits, bytes a second, for all of the user's sessions together (on top of the
+    /// per-session limits of [`Builder::max_rate_down`] and [`Builder::max_rate_up`]).
+    pub rates: RateLimits,
 }
 
 /// Checks user names and passwords. Implement it to plug in an application's own user store.
@@ -121,6 +127,8 @@ pub(crate) struct Settings {
     pub proxy: Option<ProxyPolicy>,
     /// Failed logins per client address, across connections.
     pub login_backoff: BackoffPolicy,
+    /// Each session's bandwidth limits.
+    pub max_rate: RateLimits,
 }
 
 /// Where the server's certificate comes from.
@@ -166,7 +174,7 @@ impl Builder {
     }
     /// Adds a user with a password, rooted at the server's root.
     pub fn user(mut self, name: &str, password: &str, access: Access) -> Self {
-        self.users.add(name, password, Account { access, root: None });
+        self.users.add(name, password, Account { access, ..Account::default() });
         self
     }
     /// Adds a user with a password and an account: its rights and its home (the user's root).
@@ -229,6 +237,17 @@ impl Builder {
     /// minutes at 10). The arithmetic is the core's ([`crate::proto::session::server::backoff`]).
     pub fn login_backoff(mut self, policy: BackoffPolicy) -> Self {
         self.settings.login_backoff = policy;
+        self
+    }
+    /// At most this many bytes a second to the client (downloads, listings) on each session's data connections
+    /// (default: no limit). A paced transfer goes through the async stream path, not `sendfile(2)`.
+    pub fn max_rate_down(mut self, bytes_per_second: Option<u64>) -> Self {
+        self.settings.max_rate.down = bytes_per_second;
+        self
+    }
+    /// At most this many bytes a second from the client (uploads) on each session's data connections.
+    pub fn max_rate_up(mut self, bytes_per_second: Option<u64>) -> Self {
+        self.settings.max_rate.up = bytes_per_second;
         self
     }
     /// Keeps the files in `storage` instead of the local root (every user sees the same tree; account roots and
@@ -337,6 +356,7 @@ impl Builder {
             implicit,
             shared: Arc::new(Shared {
                 backoff: Mutex::new(LoginBackoff::new(settings.login_backoff)),
+                user_buckets: Mutex::new(HashMap::new()),
                 settings,
                 #[cfg(feature = "tls")]
                 tls,
@@ -353,6 +373,9 @@ impl Builder {
         })
     }
 }
+
+/// A user's bucket, held by the user's logged-in sessions (dropped with the last one).
+type UserBucket = std::sync::Weak<Mutex<TokenBucket>>;
 
 /// State shared by the accept loop and the sessions.
 #[derive(Debug)]
@@ -372,6 +395,8 @@ pub(crate) struct Shared {
     pub per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Failed logins per client address (the core's table; this only locks it and reads the clock).
     pub backoff: Mutex<LoginBackoff>,
+    /// The users' bandwidth buckets (user, download?), shared by each user's sessions while any is logged in.
+    pub user_buckets: Mutex<HashMap<(String, bool), UserBucket>>,
     /// Where the next passive port search starts, so consecutive sessions spread over the range.
     pub next_passive: AtomicU32,
     pub shutdown: watch::Receiver<bool>,
@@ -382,6 +407,21 @@ impl Shared {
     pub(crate) fn login_verdict(&self, ip: IpAddr) -> LoginVerdict {
         let now = tokio::time::Instant::now().into_std();
         self.backoff.lock().unwrap_or_else(|p| p.into_inner()).check(ip, now)
+    }
+
+    /// The bucket of `user`'s transfers in one direction at `rate`: the one the user's sessions share, or a new one.
+    pub(crate) fn user_bucket(&self, user: &str, down: bool, rate: u64) -> pace::Bucket {
+        let mut map = self.user_buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (user.to_owned(), down);
+        if let Some(b) = map.get(&key).and_then(std::sync::Weak::upgrade) {
+            if b.lock().unwrap_or_else(|p| p.into_inner()).rate() == rate {
+                return b;
+            }
+        }
+        let b = pace::bucket(rate);
+        map.retain(|_, w| w.strong_count() > 0);
+        map.insert(key, Arc::downgrade(&b));
+        b
     }
 
     /// A login from `ip` was checked: it succeeded or failed.
@@ -473,6 +513,7 @@ impl Server {
                 max_per_ip: 16,
                 proxy: None,
                 login_backoff: BackoffPolicy::default(),
+                max_rate: RateLimits::default(),
             },
             users: StaticUsers::default(),
             auth: None,

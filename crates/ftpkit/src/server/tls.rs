@@ -286,6 +286,7 @@ pub(crate) async fn transfer(
     opened: Opened,
     unresumed: TlsVerdict,
     timeout: Duration,
+    pacer: super::pace::Pacer,
 ) -> (Outcome, Option<Landing>) {
     let peer = stream.peer_addr().ok();
     let mut tls = match accept(&acceptor, stream, timeout).await {
@@ -308,6 +309,11 @@ pub(crate) async fn transfer(
         }
     }
     tracing::debug!(?peer, resumed, "protected data connection");
+    if !pacer.is_empty() {
+        // A bandwidth limit: the stream path through the pacer (the TLS records of at most a chunk at a time).
+        let paced = super::pace::Paced::new(tls, pacer);
+        return super::data::transfer_stream(paced, super::pace::as_streams(opened), timeout).await;
+    }
     let timed = |d: Duration| {
         move |r: Result<io::Result<()>, tokio::time::error::Elapsed>| match r {
             Ok(r) => r,

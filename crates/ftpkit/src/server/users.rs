@@ -218,7 +218,8 @@ fn load(path: &Path, root: &Path) -> Result<(Stamp, HashMap<String, Loaded>), Us
             return Err(UsersError::Hash { path: path.to_owned(), line, reason });
         }
         let root = (!e.home.is_empty()).then(|| root.join(&e.home));
-        out.insert(e.name, Loaded { hash: e.hash, account: Account { access: Access::Rights(e.rights), root } });
+        let account = Account { access: Access::Rights(e.rights), root, rates: e.rates };
+        out.insert(e.name, Loaded { hash: e.hash, account });
     }
     Ok((stamp(&meta), out))
 }
@@ -274,7 +275,10 @@ mod tests {
         }
         std::fs::write(&path, "x:y\n").unwrap();
         let e = UsersFile::open(&path, dir.path()).unwrap_err();
-        assert!(e.to_string().ends_with("line 1: expected 4 fields name:hash:home:rights, found 2"), "{e}");
+        assert!(
+            e.to_string().ends_with("line 1: expected 4 to 6 fields name:hash:home:rights[:down[:up]], found 2"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -22,11 +22,26 @@ pub struct Limits {
     pub data: Duration,
     pub max_sessions: usize,
     pub max_per_ip: usize,
+    /// The failed-login back-off (by address: every test here connects from 127.0.0.1).
+    pub backoff: ftpkit::server::BackoffPolicy,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { idle: Duration::from_secs(30), data: Duration::from_secs(5), max_sessions: 64, max_per_ip: 32 }
+        let backoff = ftpkit::server::BackoffPolicy {
+            free_failures: 6,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(200),
+            refuse_after: 12,
+            ..ftpkit::server::BackoffPolicy::default()
+        };
+        Limits {
+            idle: Duration::from_secs(30),
+            data: Duration::from_secs(5),
+            max_sessions: 64,
+            max_per_ip: 32,
+            backoff,
+        }
     }
 }
 
@@ -89,6 +104,7 @@ impl Env {
                 .data_timeout(limits.data)
                 .max_sessions(limits.max_sessions)
                 .max_sessions_per_ip(limits.max_per_ip)
+                .login_backoff(limits.backoff)
                 .build()
                 .await
                 .unwrap()

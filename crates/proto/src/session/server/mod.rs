@@ -277,6 +277,7 @@ mod commands;
 mod config;
 pub mod machine;
 mod outcomes;
+pub mod rate;
 pub mod users;
 mod values;
 

@@ -1,9 +1,9 @@
 //! The users file: one account a line, parsed and edited here, read and verified by the shell.
 //!
 //! ```text
-//! # name:password hash (PHC string):home:rights
+//! # name:password hash (PHC string):home:rights[:max down:max up]
 //! alice:$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA:alice:read,write,mkdir
-//! bob:$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA::read
+//! bob:$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA::read:1M:256K
 //! ```
 //!
 //! - Fields are separated by `:`; none may hold one (PHC strings never do; a home with a `:` cannot be written).
@@ -14,12 +14,15 @@
 //!   relative paths are taken from the server's root.
 //! - `rights`: a [`Rights`] list (`read,write,delete,mkdir,rename`, `all`, `none`); it may not be empty (write
 //!   `none` for none).
+//! - `max down`, `max up` (optional, either may be empty): the user's bandwidth limits in bytes a second across
+//!   all of the user's sessions, as [`parse_rate`] reads them (`1048576`, `512K`, `1M`); absent or empty: none.
 //! - Blank lines and lines whose first non-blank character is `#` are kept as they are and mean nothing.
 //!
 //! [`parse`] reads a whole file into [`UserEntry`] values, or fails with the first bad line's number and what is
 //! wrong with it ([`UsersFileError`]); [`set_entry`] adds or replaces one user's line, leaving every other line
 //! (comments too) as it was.
 
+use super::rate::{parse_rate, RateLimits};
 use super::values::{Rights, RightsError};
 use crate::ErrorKind;
 
@@ -37,6 +40,8 @@ pub struct UserEntry {
     pub home: String,
     /// What the user may do.
     pub rights: Rights,
+    /// The user's bandwidth limits (all of the user's sessions together).
+    pub rates: RateLimits,
 }
 
 impl UserEntry {
@@ -46,7 +51,12 @@ impl UserEntry {
     /// A field the format cannot hold (see [`check_entry`]); the line would not read back as this entry.
     pub fn to_line(&self) -> Result<String, UsersErrorKind> {
         check_entry(self)?;
-        Ok(format!("{}:{}:{}:{}", self.name, self.hash, self.home, self.rights))
+        let mut line = format!("{}:{}:{}:{}", self.name, self.hash, self.home, self.rights);
+        if self.rates != RateLimits::default() {
+            let rate = |r: Option<u64>| r.map(|n| n.to_string()).unwrap_or_default();
+            line.push_str(&format!(":{}:{}", rate(self.rates.down), rate(self.rates.up)));
+        }
+        Ok(line)
     }
 }
 
@@ -54,8 +64,8 @@ impl UserEntry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UsersErrorKind {
-    /// Not four `:`-separated fields.
-    #[error("expected 4 fields name:hash:home:rights, found {found}")]
+    /// Not four to six `:`-separated fields.
+    #[error("expected 4 to 6 fields name:hash:home:rights[:down[:up]], found {found}")]
     Fields {
         /// How many fields the line has.
         found: usize,
@@ -75,6 +85,9 @@ pub enum UsersErrorKind {
     /// The rights field names something that is not a right.
     #[error(transparent)]
     Rights(#[from] RightsError),
+    /// A rate is not bytes a second.
+    #[error("{0}")]
+    Rate(String),
     /// The name was already on an earlier line.
     #[error("user {name:?} is already on line {first}")]
     Duplicate {
@@ -129,14 +142,28 @@ pub fn check_entry(entry: &UserEntry) -> Result<(), UsersErrorKind> {
 fn parse_line(line: &str) -> Result<UserEntry, UsersErrorKind> {
     let line = line.strip_suffix('\r').unwrap_or(line);
     let fields: Vec<&str> = line.split(':').collect();
-    let [name, hash, home, rights] = fields[..] else {
+    let (&[name, hash, home, rights], rates) = (fields.get(..4).unwrap_or(&fields[..]), fields.get(4..).unwrap_or(&[]))
+    else {
         return Err(UsersErrorKind::Fields { found: fields.len() });
     };
+    if rates.len() > 2 {
+        return Err(UsersErrorKind::Fields { found: fields.len() });
+    }
+    let rate = |i: usize| match rates.get(i).map(|r| r.trim()) {
+        None | Some("") => Ok(None),
+        Some(r) => parse_rate(r).map(Some).map_err(UsersErrorKind::Rate),
+    };
+    let rates = RateLimits { down: rate(0)?, up: rate(1)? };
     if rights.trim().is_empty() {
         return Err(UsersErrorKind::NoRights);
     }
-    let entry =
-        UserEntry { name: name.to_owned(), hash: hash.to_owned(), home: home.to_owned(), rights: rights.parse()? };
+    let entry = UserEntry {
+        name: name.to_owned(),
+        hash: hash.to_owned(),
+        home: home.to_owned(),
+        rights: rights.parse()?,
+        rates,
+    };
     check_entry(&entry)?;
     Ok(entry)
 }
@@ -197,7 +224,7 @@ mod tests {
     const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 
     fn entry(name: &str, home: &str, rights: Rights) -> UserEntry {
-        UserEntry { name: name.into(), hash: HASH.into(), home: home.into(), rights }
+        UserEntry { name: name.into(), hash: HASH.into(), home: home.into(), rights, rates: RateLimits::default() }
     }
 
     #[test]
@@ -208,10 +235,29 @@ mod tests {
     }
 
     #[test]
+    fn rates_are_optional_fields() {
+        let text = format!("a:{HASH}::read:1M\nb:{HASH}::read::512K\nc:{HASH}::read:2048:1K\nd:{HASH}::read::\n");
+        let users = parse(&text).unwrap();
+        let rates: Vec<RateLimits> = users.iter().map(|u| u.rates).collect();
+        assert_eq!(
+            rates,
+            [
+                RateLimits { down: Some(1 << 20), up: None },
+                RateLimits { down: None, up: Some(512 << 10) },
+                RateLimits { down: Some(2048), up: Some(1024) },
+                RateLimits::default(),
+            ]
+        );
+        assert_eq!(users[1].to_line().unwrap(), format!("b:{HASH}::read::524288"));
+        assert_eq!(users[3].to_line().unwrap(), format!("d:{HASH}::read"));
+    }
+
+    #[test]
     fn bad_lines_are_named_by_number() {
         let cases: &[(&str, UsersErrorKind)] = &[
             ("alice", UsersErrorKind::Fields { found: 1 }),
-            ("alice:$x:home:read:extra", UsersErrorKind::Fields { found: 5 }),
+            ("alice:$x:home:read:1M:2M:3M", UsersErrorKind::Fields { found: 7 }),
+            ("alice:$x:home:read:fast", UsersErrorKind::Rate(parse_rate("fast").unwrap_err())),
             (":$x::read", UsersErrorKind::Name),
             ("al ice:$x::read", UsersErrorKind::Name),
             ("alice:plain::read", UsersErrorKind::Hash),
