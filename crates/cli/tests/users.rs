@@ -261,3 +261,27 @@ fn rate_limits_from_flags_and_from_the_users_file() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Under TLS (`--require-tls`, curl `--ssl-reqd`, PROT P): `--max-rate-down 1M` paces the protected download too.
+#[test]
+fn rate_limits_apply_under_tls() {
+    use std::time::Duration;
+    let certs = ftpkit_interop::Certs::new().expect("certificates");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let two_mib: Vec<u8> = (0..2u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 9) as u8).collect();
+    std::fs::write(dir.path().join("two.bin"), &two_mib).expect("file");
+    let (cert, key) = (certs.cert(), certs.key());
+    let args = ["--user", "u:p", "--tls-cert", cert.to_str().expect("path"), "--tls-key", key.to_str().expect("path")];
+    let (mut child, port) =
+        common::serve(&[], dir.path(), &[&args[..], &["--require-tls", "--max-rate-down", "1M"]].concat(), &[], false);
+    let got = dir.path().join("got.bin");
+    let ca = certs.ca();
+    let url = format!("ftp://u:p@127.0.0.1:{port}/two.bin");
+    let out = curl(&["--ssl-reqd", "--cacert", ca.to_str().expect("path"), "-o", got.to_str().expect("path"), &url]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(out.success(), "{}", out.describe());
+    assert!(std::fs::read(&got).expect("downloaded") == two_mib, "arrived whole");
+    println!("2 MiB at 1 MiB/s under TLS: {:?}", out.elapsed);
+    assert!(out.elapsed >= Duration::from_millis(1800) && out.elapsed <= Duration::from_secs(8), "{:?}", out.elapsed);
+}
