@@ -11,6 +11,7 @@ use super::data::Opened;
 use super::fs::Upload;
 use super::storage::{BoxFuture, ReadStream, UploadSink, WriteStream};
 use crate::proto::session::server::rate::TokenBucket;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -90,8 +91,6 @@ impl<S> Paced<S> {
         }
     }
 }
-
-use std::future::Future;
 
 impl<S: AsyncRead + Unpin> AsyncRead for Paced<S> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
