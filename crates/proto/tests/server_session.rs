@@ -114,6 +114,19 @@ fn fs_answer(req: &ServerRequest, server: SocketAddr) -> Outcome {
             Some(_) => Outcome::Time(DateTime::new(2023, 3, 14, 15, 9, 26, 0).unwrap()),
             None => Outcome::NotFound,
         },
+        ServerRequest::ListLines { path, .. } => match (is_dir(path), is_file(path)) {
+            (true, _) => Outcome::Lines(
+                FILES
+                    .iter()
+                    .filter(|(f, _)| {
+                        f.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/" } else { d }) == Some(path.as_str())
+                    })
+                    .map(|(f, n)| format!("-rw-r--r-- 1 0 0 {n} Mar 14 2023 {}", f.rsplit('/').next().unwrap_or(f)))
+                    .collect(),
+            ),
+            (_, Some(n)) => Outcome::Lines(vec![format!("-rw-r--r-- 1 0 0 {n} Mar 14 2023 {}", path.as_str())]),
+            _ => Outcome::NotFound,
+        },
         ServerRequest::ListenPassive { ports, .. } => Outcome::Bound(SocketAddr::new(server.ip(), *ports.start())),
         ServerRequest::ConnectActive { .. } => Outcome::Ok,
         ServerRequest::Transfer { .. } => Outcome::TransferDone { bytes: 48 },
@@ -416,7 +429,8 @@ fn logged_in_command_table() {
         (&["RNFR readme.txt", "RNTO hello world.txt"], &[553]),
         (&["RNFR readme.txt", "NOOP", "RNTO new.txt"], &[503]),
         (&["STAT"], &[211]),
-        (&["STAT x"], &[502]),
+        (&["STAT x"], &[550]),
+        (&["STAT subdir"], &[213]),
         (&["HELP"], &[214]),
         (&["HELP RETR"], &[214]),
         (&["SYST"], &[215]),
@@ -544,6 +558,9 @@ fn multi_line_replies_follow_their_grammar() {
         ("mlst", Harness::logged_in, &[], "MLST /readme.txt", "250"),
         ("mlst", Harness::logged_in, &[], "MLST", "250"),
         ("mlst", Harness::logged_in, &["CWD subdir"], "MLST nested.txt", "250"),
+        ("stat", Harness::logged_in, &[], "STAT /", "213"),
+        ("stat", Harness::logged_in, &[], "STAT /readme.txt", "213"),
+        ("stat", Harness::logged_in, &["CWD subdir"], "STAT -l .", "213"),
     ];
     for (rule, make, before, command, code) in cases {
         let mut h = make();
@@ -559,6 +576,8 @@ fn multi_line_replies_follow_their_grammar() {
         let inner = &lines[1..lines.len() - 1];
         match *rule {
             "feat" => assert!(inner.iter().all(|l| l.starts_with(' ') && !l.starts_with("  ")), "{wire:?}"),
+            // RFC 959 §4.2: an inner line without the code must not start with a digit (it would read as one).
+            "stat" => assert!(inner.iter().all(|l| !l.starts_with(|c: char| c.is_ascii_digit())), "{wire:?}"),
             "mlst" => {
                 assert_eq!(inner.len(), 1, "one entry line: {wire:?}");
                 assert!(inner[0].starts_with(' ') && !inner[0].starts_with("  "), "{wire:?}");

@@ -488,6 +488,28 @@ fn result(r: io::Result<Outcome>) -> (Outcome, Extra) {
     (r.unwrap_or_else(|e| data::outcome_of(&e)), Extra::None)
 }
 
+/// LIST's lines of `path` (a directory's entries, or the one file) for STAT with a path: at most `max + 1` are
+/// read from the back end (one more than the reply carries, so the session can say it cut the listing), so the
+/// memory a huge directory takes stays bounded.
+async fn list_lines(storage: &dyn Storage, path: &str, max: usize) -> io::Result<Vec<String>> {
+    use crate::proto::listing::format_unix_list_line;
+    let today = data::today();
+    let line = |info: &super::fs::Info| format_unix_list_line(&data::entry_of(info), today).ok();
+    let me = storage.metadata(path).await?;
+    if me.kind != super::fs::Kind::Dir {
+        return Ok(line(&me).into_iter().collect());
+    }
+    let mut listing = storage.list(path).await?;
+    let mut lines = Vec::new();
+    while lines.len() <= max {
+        match listing.next().await {
+            Some(info) => lines.extend(line(&info?)),
+            None => break,
+        }
+    }
+    Ok(lines)
+}
+
 /// Starts the work for one request.
 fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<Shared>) {
     let id = request.id();
@@ -566,6 +588,9 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 Ok(bytes) => (Outcome::Ok, Extra::Opened(Opened::Listing(bytes))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
             }
+        }),
+        ServerRequest::ListLines { path, max, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(list_lines(s.as_ref(), path.as_str(), max).await.map(Outcome::Lines))
         }),
         ServerRequest::ListenPassive { ip, ports, .. } => {
             let start_at = shared.next_passive.fetch_add(1, Ordering::Relaxed);

@@ -67,7 +67,14 @@ impl ServerSession {
             C::Feat => self.feat(),
             C::Help(_) => self.reply_lines(Code::HELP, help_lines()),
             C::Stat(None) => self.stat(),
-            C::Stat(Some(_)) => self.reply(Code::NOT_IMPLEMENTED, "STAT with a path is not implemented."),
+            C::Stat(Some(p)) => {
+                // `STAT -la dir` as clients send it: the options are skipped as for LIST.
+                let arg = strip_list_options(&p).to_owned();
+                self.with_path(&arg, |s, path| {
+                    let max = MAX_STAT_LINES;
+                    s.ask(Op::StatList { path: path.clone() }, |id| ServerRequest::ListLines { id, path, max })
+                })
+            }
             // -- not implemented (recognised)
             C::Auth(mech) => self.on_auth(&mech),
             C::Pbsz(_) => self.on_pbsz(),

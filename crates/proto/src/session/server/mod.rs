@@ -74,7 +74,7 @@
 //!     authenticating --> await_user: outcome
 //!     authenticating --> ready: outcome
 //!     authenticating --> closed: outcome, queue full, idle timeout
-//!     ready --> working: request command
+//!     ready --> working: STAT, request command
 //!     ready --> opening: transfer command
 //!     ready --> closed: QUIT, idle timeout
 //!     working --> ready: outcome
@@ -117,7 +117,8 @@
 //! | await-user, await-pass | ABOR |  | (same) | 530 |
 //! | await-user, await-pass, ready | bad line |  | (same) | 500/501/504 |
 //! | ready | immediate command |  | (same) | the reply |
-//! | ready | STAT |  | (same) | 211 (502 with a path) |
+//! | ready | STAT | without a path, or a refused path | (same) | 211 (553 for a refused path) |
+//! | ready | STAT | with a path | working | ListLines |
 //! | ready | ABOR |  | (same) | 226 |
 //! | await-user, await-pass, ready | QUIT |  | closed | 221, Close |
 //! | await-user | AUTH/PBSZ/PROT/CCC | AUTH TLS/SSL, TLS available, control in clear | (same) | 234, StartTls |
@@ -128,7 +129,7 @@
 //! | await-user, await-pass, ready | AUTH/PBSZ/PROT/CCC | CCC refused | (same) | 533/534 |
 //! | ready | request command |  | working | Stat/Delete/Mkdir/Rmdir/Rename/Size/Mtime/ListenPassive |
 //! | ready | request command | refused (path, RNFR first, EPSV ALL, read-only) | (same) | 501/503/522/550/553 |
-//! | working | outcome |  | ready | the reply (CloseData for a bad passive port) |
+//! | working | outcome |  | ready | the reply (213 and the listing for STAT with a path; CloseData for a bad passive port) |
 //! | ready | transfer command |  | opening | OpenRead/OpenWrite/List |
 //! | ready | transfer command | no data channel, bad path, read-only, PROT C when TLS is required, not in the storage's capabilities | (same) | 425/502/504/521/550/553 |
 //! | opening | outcome | opened, active data channel | connecting | ConnectActive |
@@ -202,8 +203,12 @@
 //! <!-- end generated:server-verbs -->
 //!
 //! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT LPSV SITE
-//! LANG and STAT with a path get 502 (530 before login); ADAT MIC CONF ENC and HOST get 502 at any time. ALLO
-//! gets 202.
+//! and LANG get 502 (530 before login); ADAT MIC CONF ENC and HOST get 502 at any time. ALLO gets 202.
+//!
+//! `STAT <path>` (RFC 959) asks for [`ServerRequest::ListLines`] and sends the listing on the control connection:
+//! `213-Status of <path>:`, LIST's lines as they are (one that starts with a digit indented by a space, so it can
+//! never read as a reply's end), `213 End of status.`, at most [`MAX_STAT_LINES`] lines. No data connection is
+//! opened, so it is the one listing no firewall or NAT in between can break.
 //!
 //! # FTPS (RFC 2228, RFC 4217)
 //!
@@ -292,6 +297,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 /// Most command lines queued while a request is out; one more gets 421 and the session closes.
 pub const MAX_QUEUED_COMMANDS: usize = 64;
 
+/// Most listing lines a `STAT <path>` reply carries (the [`ServerRequest::ListLines`] request's `max`); a longer
+/// listing is cut there and the reply's last line says so (use LIST or MLSD for the rest).
+pub const MAX_STAT_LINES: usize = 10_000;
+
 // ---------------------------------------------------------------------------------------------------------------
 // Internal state
 // ---------------------------------------------------------------------------------------------------------------
@@ -310,6 +319,7 @@ enum Op {
     Cwd { path: VirtualPath },
     Rnfr { path: VirtualPath },
     Mlst { path: VirtualPath },
+    StatList { path: VirtualPath },
     Delete,
     Rmdir,
     Mkdir { path: VirtualPath },
@@ -886,6 +896,32 @@ impl ServerSession {
 
     fn reply(&mut self, code: Code, text: &str) {
         self.reply_lines(code, vec![clean(text)]);
+    }
+
+    /// A multi-line reply whose inner lines carry no code (RFC 959 §4.2): `code-first`, each of `lines` as it is
+    /// (control characters replaced), indented by one space when it starts with a digit (so no inner line can be
+    /// read as the reply's end, or as another code), then `code last`.
+    fn reply_listing(&mut self, code: Code, first: &str, lines: &[String], last: &str) {
+        if let Some(n) = self.stats.replies.get_mut(usize::from(code.get() / 100).saturating_sub(1)) {
+            *n += 1;
+        }
+        let digits = code.digits();
+        let out = &mut self.out;
+        out.extend_from_slice(&digits);
+        out.push(b'-');
+        out.extend_from_slice(clean(first).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        for line in lines {
+            if line.starts_with(|c: char| c.is_ascii_digit()) {
+                out.push(b' ');
+            }
+            out.extend_from_slice(clean(line).as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(&digits);
+        out.push(b' ');
+        out.extend_from_slice(clean(last).as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
 
     fn reply_lines(&mut self, code: Code, lines: Vec<String>) {

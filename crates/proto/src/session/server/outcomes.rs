@@ -37,6 +37,17 @@ impl ServerSession {
                 self.reply(Code::PENDING_FURTHER_INFO, "Ready for RNTO.")
             }
             (Op::Mlst { path }, o @ (Outcome::Dir | Outcome::File | Outcome::Entry(_))) => self.mlst(&path, o),
+            (Op::StatList { path }, Outcome::Lines(mut lines)) => {
+                let cut = lines.len() > MAX_STAT_LINES;
+                lines.truncate(MAX_STAT_LINES);
+                let first = format!("Status of {}:", path.as_str());
+                let last = if cut {
+                    format!("End of status: cut at {MAX_STAT_LINES} lines; use LIST or MLSD for the rest.")
+                } else {
+                    String::from("End of status.")
+                };
+                self.reply_listing(Code::FILE_STATUS, &first, &lines, &last)
+            }
             (Op::Rename, Outcome::Ok) if !self.config.storage.atomic_rename => {
                 self.reply(Code::FILE_ACTION_OK, "Done (copied, then the original deleted: not atomic).")
             }
@@ -209,6 +220,7 @@ impl ServerSession {
                 | Outcome::Entry(_)
                 | Outcome::Size(_)
                 | Outcome::Time(_)
+                | Outcome::Lines(_)
                 | Outcome::Bound(_)
                 | Outcome::LoggedIn(_)
                 | Outcome::UniqueName(_)

@@ -117,6 +117,9 @@ fn every_transition_row_is_taken() {
     let mut t = T::logged_in();
     t.lines(&["SIZE x"]);
     t.answer(Outcome::Size(1));
+    t.lines(&["STAT x"]);
+    t.answer(Outcome::Lines(vec![String::from("-rw-r--r-- 1 0 0 1 Jan 01 2024 x")]));
+    t.lines(&["STAT a\\b"]); // a refused path: 553, no request
     t.lines(&["PORT 192,0,2,7,200,1", "RETR x"]);
     t.answer(Outcome::Ok);
     t.answer(Outcome::Ok); // connected
@@ -454,4 +457,56 @@ fn a_refused_or_failed_data_handshake_is_a_reply() {
         assert!(text.starts_with(code), "{text}");
         assert_eq!(t.s.state(), ServerState::Ready);
     }
+}
+
+/// The text the session writes for `lines`, after a read-write login, answering every request with `answer`.
+fn wire(lines: &[&str], answer: impl Fn(&ServerRequest) -> Outcome) -> String {
+    let mut t = T::logged_in();
+    let mut wire = Vec::new();
+    for l in lines {
+        let _ = t.s.handle_input(t.now, format!("{l}\r\n").as_bytes());
+        loop {
+            while let Some(b) = t.s.poll_transmit() {
+                wire.extend_from_slice(&b);
+            }
+            while t.s.poll_event().is_some() {}
+            let Some(r) = t.s.poll_request() else { break };
+            let _ = t.s.complete(t.now, r.id(), answer(&r));
+        }
+    }
+    String::from_utf8(wire).unwrap()
+}
+
+#[test]
+fn stat_with_a_path_is_the_listing_on_the_control_connection() {
+    let listing = |r: &ServerRequest| match r {
+        ServerRequest::ListLines { path, max, .. } if path.as_str() == "/pub" => {
+            assert_eq!(*max, MAX_STAT_LINES);
+            Outcome::Lines(vec![
+                String::from("drwxr-xr-x 2 0 0 4096 Jan 01 2024 sub"),
+                String::from("-rw-r--r-- 1 0 0 5 Jan 01 2024 a b"),
+                String::from("213 x"),
+                String::from("0-leading digit"),
+            ])
+        }
+        ServerRequest::ListLines { .. } => Outcome::NotFound,
+        _ => Outcome::Failed("not here".into()),
+    };
+    assert_eq!(
+        wire(&["STAT /pub"], listing),
+        "213-Status of /pub:\r\ndrwxr-xr-x 2 0 0 4096 Jan 01 2024 sub\r\n-rw-r--r-- 1 0 0 5 Jan 01 2024 a b\r\n \
+         213 x\r\n 0-leading digit\r\n213 End of status.\r\n"
+    );
+    // ls options are skipped as for LIST; a relative path resolves against the working directory.
+    assert!(wire(&["STAT -la /pub"], listing).starts_with("213-Status of /pub:\r\n"));
+    assert_eq!(wire(&["STAT /nope"], listing), "550 No such file or directory.\r\n");
+    assert_eq!(wire(&["STAT a\\b"], listing), "553 File name not allowed: it holds '\\'.\r\n");
+    // A listing longer than the limit is cut, and the last line says so.
+    let long = |_: &ServerRequest| Outcome::Lines(vec![String::from("x"); MAX_STAT_LINES + 5]);
+    let text = wire(&["STAT /"], long);
+    assert_eq!(text.lines().filter(|l| *l == "x").count(), MAX_STAT_LINES);
+    assert!(text.ends_with("213 End of status: cut at 10000 lines; use LIST or MLSD for the rest.\r\n"), "{text}");
+    assert_eq!(text.lines().count(), MAX_STAT_LINES + 2);
+    // Without a path STAT is still the session's status, and needs no request.
+    assert!(wire(&["STAT"], |_| Outcome::Failed("no request".into())).starts_with("211-ftpkit status:"));
 }

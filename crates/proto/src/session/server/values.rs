@@ -167,6 +167,15 @@ server_requests! {
         /// The file.
         path: VirtualPath,
     },
+    /// STAT with a path (RFC 959): the listing of `path` (a directory's entries, or the one file) as LIST's
+    /// lines (`ls -l` form, no line ends), for the session to send on the control connection: answer
+    /// [`Outcome::Lines`] with at most `max` lines (more are cut off), or a failure.
+    ListLines = "list_lines" {
+        /// The directory or file.
+        path: VirtualPath,
+        /// The most lines the reply carries.
+        max: usize,
+    },
     /// Bind a passive listener on `ip` at a port in `ports` (never port 0: the kernel's pick is refused) and answer
     /// [`Outcome::Bound`], or [`Outcome::PassiveRangeExhausted`]. Then report each accepted connection with
     /// [`ServerSession::handle_data_accepted`].
@@ -209,6 +218,8 @@ pub enum Outcome {
     Size(u64),
     /// `Mtime`: the modification time, UTC.
     Time(DateTime),
+    /// `ListLines`: the listing's lines, without line ends.
+    Lines(Vec<String>),
     /// `ListenPassive`: the listener's local address.
     Bound(SocketAddr),
     /// `Authenticate`: accepted, with this access.
@@ -256,6 +267,7 @@ impl Outcome {
             Outcome::Entry(_) => "entry",
             Outcome::Size(_) => "size",
             Outcome::Time(_) => "time",
+            Outcome::Lines(_) => "lines",
             Outcome::Bound(_) => "bound",
             Outcome::LoggedIn(_) => "logged_in",
             Outcome::Denied => "denied",

@@ -1,0 +1,135 @@
+//! The commands real clients send beyond transfers, against ftpkit's tokio server: each answered as the session
+//! decides and checked through a real client (Python's ftplib `sendcmd`, curl `-Q`, lftp `quote`) or, where no
+//! installed peer speaks the command, a raw socket.
+//!
+//! Each test starts its own embedded server ([`FtpkitServer`]: fresh tree, free port, free passive range).
+
+use ftpkit_interop::{curl, ftplib, lftp, FtpkitOpts, FtpkitServer, RunOutput, Tree};
+
+type TestResult = Result<(), String>;
+
+fn server() -> Result<FtpkitServer, String> {
+    FtpkitServer::start(FtpkitOpts::default()).map_err(|e| e.to_string())
+}
+
+fn failed(server: &FtpkitServer, out: &RunOutput, why: &str) -> String {
+    format!("{why}\ncommand: {}\n{}\n=== server ===\n{}", out.command, out.describe(), server.log())
+}
+
+/// Runs `body` in Python with `ftp` (ftplib) connected to `server` and logged in as the read-write user (or as
+/// `login`, `None` for no login), and `show(label, value)` printing `label=<repr>` lines read back by [`shown`].
+fn python(server: &FtpkitServer, login: Option<(&str, &str)>, body: &str) -> Result<RunOutput, String> {
+    let mut code = format!(
+        "import ftplib, hashlib, os, sys\nftp = ftplib.FTP()\nftp.connect({:?}, {}, timeout=10)\n\
+         def show(label, value):\n    print(label + '=' + repr(value))\n\
+         def reply(cmd):\n    try:\n        return ftp.sendcmd(cmd)\n    except ftplib.Error as e:\n        return str(e)\n",
+        server.addr().ip().to_string(),
+        server.port()
+    );
+    if let Some((user, pass)) = login {
+        code.push_str(&format!("ftp.login({user:?}, {pass:?})\n"));
+    }
+    code.push_str(body);
+    let out = ftplib(&code).map_err(|e| e.to_string())?;
+    if !out.success() {
+        return Err(failed(server, &out, "the Python script failed"));
+    }
+    Ok(out)
+}
+
+/// The value printed as `label=<python repr of a str>` (quotes and `\r\n` escapes undone).
+fn shown(out: &RunOutput, label: &str) -> Option<String> {
+    let prefix = format!("{label}=");
+    let text = out.stdout_text();
+    let repr = text.lines().rev().find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))?;
+    let inner = repr.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')).unwrap_or(&repr).to_owned();
+    Some(inner.replace("\\r", "\r").replace("\\n", "\n").replace("\\'", "'"))
+}
+
+fn expect(server: &FtpkitServer, out: &RunOutput, label: &str, want: &str) -> TestResult {
+    match shown(out, label) {
+        Some(got) if got == want => Ok(()),
+        got => Err(failed(server, out, &format!("{label} is {got:?}, want {want:?}"))),
+    }
+}
+
+fn user(server: &FtpkitServer) -> Option<(&'static str, &'static str)> {
+    Some((server.user(), server.pass()))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// STAT <path>
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The listing lines of a STAT reply name every root entry, as LIST would.
+fn check_root_listing(server: &FtpkitServer, out: &RunOutput, text: &str) -> TestResult {
+    for name in Tree::ROOT_NAMES {
+        if !text.lines().any(|l| l.ends_with(&format!(" {name}")) || l.contains(&format!(" {name} -> "))) {
+            return Err(failed(server, out, &format!("the STAT listing does not name {name:?}")));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn stat_with_a_path_lists_on_the_control_connection_ftplib() -> TestResult {
+    let server = server()?;
+    let body =
+        "ftp.set_debuglevel(1)\nshow('ROOT', ftp.sendcmd('STAT /'))\nshow('FILE', ftp.sendcmd('STAT readme.txt'))\n\
+                show('SUB', ftp.sendcmd('STAT -la subdir'))\nshow('NONE', reply('STAT nothing-here'))\n";
+    let out = python(&server, user(&server), body)?;
+    let root = shown(&out, "ROOT").unwrap_or_default();
+    if !root.starts_with("213-Status of /:\n") || !root.ends_with("\n213 End of status.") {
+        return Err(failed(&server, &out, "STAT / is not a 213 multi-line reply"));
+    }
+    check_root_listing(&server, &out, &root)?;
+    let file = shown(&out, "FILE").unwrap_or_default();
+    let size = server.tree().file("readme.txt").map(|f| f.len).unwrap_or_default();
+    if !file.lines().any(|l| l.starts_with('-') && l.contains(&format!(" {size} ")) && l.ends_with(" readme.txt")) {
+        return Err(failed(&server, &out, "STAT readme.txt does not show the file with its size"));
+    }
+    if !shown(&out, "SUB").unwrap_or_default().lines().any(|l| l.starts_with("213-Status of /subdir:")) {
+        return Err(failed(&server, &out, "STAT -la subdir did not list /subdir"));
+    }
+    expect(&server, &out, "NONE", "550 No such file or directory.")?;
+    // No data connection: ftplib's debug trace shows no PASV/EPSV/PORT/EPRT at all.
+    let trace = out.stdout_text();
+    if ["*cmd* 'PASV", "*cmd* 'EPSV", "*cmd* 'PORT", "*cmd* 'EPRT"].iter().any(|v| trace.contains(v)) {
+        return Err(failed(&server, &out, "a data connection was set up for STAT"));
+    }
+    Ok(())
+}
+
+#[test]
+fn stat_with_a_path_through_curl_quote_and_lftp_quote() -> TestResult {
+    let server = server()?;
+    // curl: the quoted command's reply is in the verbose trace (-I: no transfer after it).
+    let url = server.url("");
+    let out = curl(["-sS", "-v", "--max-time", "20", "-u", &server.userpass(), "-Q", "STAT /", "-I", &url])
+        .map_err(|e| e.to_string())?;
+    let trace = out.stderr_text();
+    let reply: String = trace
+        .lines()
+        .filter_map(|l| l.strip_prefix("< "))
+        .skip_while(|l| !l.starts_with("213-Status of /:"))
+        .take_while(|l| !l.starts_with("213 "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    if !out.success() || reply.is_empty() {
+        return Err(failed(&server, &out, "curl -Q 'STAT /' got no 213 listing"));
+    }
+    check_root_listing(&server, &out, &reply)?;
+    // lftp: `quote` prints the reply on stdout.
+    let script = format!(
+        "open -u '{}','{}' -p {} {}; quote STAT /; bye",
+        server.user(),
+        server.pass(),
+        server.port(),
+        server.addr().ip()
+    );
+    let out = lftp(&script).map_err(|e| e.to_string())?;
+    if !out.success() {
+        return Err(failed(&server, &out, "lftp quote STAT / failed"));
+    }
+    check_root_listing(&server, &out, &out.stdout_text())
+}
