@@ -133,3 +133,67 @@ fn stat_with_a_path_through_curl_quote_and_lftp_quote() -> TestResult {
     }
     check_root_listing(&server, &out, &out.stdout_text())
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// MFMT
+// ---------------------------------------------------------------------------------------------------------------
+
+/// FileZilla's sequence after an upload that keeps times: FEAT (MFMT listed), MFMT, then MDTM reads it back; the
+/// file's mtime on disk is the one set.
+#[test]
+fn mfmt_sets_the_time_mdtm_reads_it_back_ftplib() -> TestResult {
+    let server = server()?;
+    let body = "show('FEAT', ftp.sendcmd('FEAT'))\nshow('MFMT', ftp.sendcmd('MFMT 20200229123456 hello world.txt'))\n\
+                show('MDTM', ftp.sendcmd('MDTM hello world.txt'))\nshow('NONE', reply('MFMT 20200229123456 nothing'))\n\
+                show('BAD', reply('MFMT 2020022912345 readme.txt'))\n";
+    let out = python(&server, user(&server), body)?;
+    if !shown(&out, "FEAT").unwrap_or_default().lines().any(|l| l == " MFMT") {
+        return Err(failed(&server, &out, "FEAT does not list MFMT"));
+    }
+    expect(&server, &out, "MFMT", "213 Modify=20200229123456; hello world.txt")?;
+    expect(&server, &out, "MDTM", "213 20200229123456")?;
+    expect(&server, &out, "NONE", "550 No such file or directory.")?;
+    expect(&server, &out, "BAD", "501 Bad time: use YYYYMMDDHHMMSS (UTC).")?;
+    let mtime = std::fs::metadata(server.root().join("hello world.txt"))
+        .and_then(|m| m.modified())
+        .map_err(|e| e.to_string())?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    if mtime != 1_582_979_696 {
+        return Err(failed(&server, &out, &format!("the file's mtime on disk is {mtime}, want 1582979696")));
+    }
+    // Anonymous (read-only) may not set times.
+    let out = python(&server, Some(("anonymous", "a@b")), "show('RO', reply('MFMT 20200229123456 readme.txt'))\n")?;
+    expect(&server, &out, "RO", "550 Permission denied: read-only session.")
+}
+
+#[test]
+fn mfmt_through_curl_quote() -> TestResult {
+    let server = server()?;
+    let url = server.url("readme.txt");
+    let up = server.userpass();
+    let args = [
+        "-sS",
+        "-v",
+        "--max-time",
+        "20",
+        "-u",
+        &up,
+        "-Q",
+        "MFMT 19991231235959 readme.txt",
+        "-R",
+        "-o",
+        "/dev/null",
+        &url,
+    ];
+    let out = curl(args).map_err(|e| e.to_string())?;
+    if !out.success() || !out.stderr_text().contains("< 213 Modify=19991231235959; readme.txt") {
+        return Err(failed(&server, &out, "curl -Q MFMT did not get the 213"));
+    }
+    // curl -R asks MDTM after the MFMT and gives the download that time.
+    if !out.stderr_text().contains("< 213 19991231235959") {
+        return Err(failed(&server, &out, "MDTM did not read the time MFMT set"));
+    }
+    Ok(())
+}

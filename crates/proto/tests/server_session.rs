@@ -494,7 +494,7 @@ fn reply_texts() {
     assert_eq!(h.text("MKD a\"b"), "257 \"/subdir/a\"\"b\" created.\r\n");
     assert_eq!(
         h.text("FEAT"),
-        "211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n MLST type*;size*;modify*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n \
+        "211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n MFMT\r\n MLST type*;size*;modify*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n \
          TVFS\r\n UTF8\r\n211 End\r\n"
     );
     assert_eq!(h.text("MLST /readme.txt"), "250-Listing /readme.txt\r\n type=file; /readme.txt\r\n250 End\r\n");
@@ -591,7 +591,7 @@ fn multi_line_replies_follow_their_grammar() {
     for make in [Harness::new as fn() -> Harness, Harness::logged_in] {
         let mut h = make();
         h.take_codes();
-        for verb in ftpkit_proto::command::KNOWN_VERBS.iter().chain(&["XYZZY", "MFMT"]) {
+        for verb in ftpkit_proto::command::KNOWN_VERBS.iter().chain(&["XYZZY", "XCRC"]) {
             if *verb == "QUIT" {
                 continue;
             }
@@ -669,7 +669,7 @@ fn rest_applies_to_the_next_transfer_only() {
 /// connection; what it can do goes on as usual; a rename by copy says so.
 #[test]
 fn what_the_storage_cannot_do_is_refused_honestly() {
-    let caps = StorageCaps { append: false, rest_upload: false, atomic_rename: false };
+    let caps = StorageCaps { append: false, rest_upload: false, atomic_rename: false, set_mtime: false };
     let mut h = Harness::with(ServerConfig { storage: caps, ..ServerConfig::default() }, CLIENT, SERVER);
     assert_eq!(h.take_codes(), [220]);
     assert_eq!(h.send("USER alice"), [331]);

@@ -546,6 +546,9 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 }
             }))
         }),
+        ServerRequest::SetMtime { path, time, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(s.set_mtime(path.as_str(), time.to_unix()).await.map(|()| Outcome::Ok))
+        }),
         ServerRequest::Delete { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(s.delete(path.as_str()).await.map(|()| Outcome::Ok))
         }),

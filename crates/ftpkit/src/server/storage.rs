@@ -358,7 +358,7 @@ impl UploadSink for MemoryUpload {
 
 impl Storage for MemoryStorage {
     fn capabilities(&self) -> StorageCaps {
-        StorageCaps { append: false, rest_upload: false, atomic_rename: false }
+        StorageCaps { append: false, rest_upload: false, atomic_rename: false, set_mtime: true }
     }
     fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Info>> {
         self.sync(|s| {

@@ -171,6 +171,8 @@ commands! {
             => "sends a protected command", Always, Immediate, help: false, feat: None;
         Host = "HOST", Refused, "`HOST <domain>`: select a virtual host (RFC 7151)."
             => "names the virtual host to use", Always, Immediate, help: false, feat: None;
+        Mfmt = "MFMT", Refused, "`MFMT <YYYYMMDDHHMMSS> <path>`: set a file's modification time (draft-somers-ftp-mfxx)."
+            => "sets a file's modification time (UTC)", Write, Request, help: true, feat: Some(("MFMT", ""));
         Xcwd = "XCWD", Refused, "`XCWD <path>`: CWD under its RFC 775 name."
             => "changes the working directory", Login, Request, help: true, feat: None;
         Xmkd = "XMKD", Refused, "`XMKD <path>`: MKD under its RFC 775 name."

@@ -1,7 +1,7 @@
 //! The server session's command handlers: what each command line does (the verb table says which run when).
 
 use super::*;
-use crate::command::{EpsvArg, Structure, TransferMode, TransferType, VERBS};
+use crate::command::{EpsvArg, Structure, TransferMode, TransferType, VerbInfo, VERBS};
 use crate::feat::Features;
 use crate::path::QuotedPath;
 
@@ -23,9 +23,10 @@ pub(super) fn strip_list_options(arg: &str) -> &str {
     rest
 }
 
-/// The HELP reply: every verb the verb table marks for HELP, alphabetically, fifteen to a line.
-pub(super) fn help_lines() -> Vec<String> {
-    let mut verbs: Vec<&str> = VERBS.iter().filter(|v| v.help).map(|v| v.name).collect();
+/// The HELP reply: every verb the verb table marks for HELP that `offered` keeps, alphabetically, fifteen to a
+/// line.
+pub(super) fn help_lines(offered: impl Fn(&VerbInfo) -> bool) -> Vec<String> {
+    let mut verbs: Vec<&str> = VERBS.iter().filter(|v| v.help && offered(v)).map(|v| v.name).collect();
     verbs.sort_unstable();
     let mut lines = vec![String::from("The following commands are recognized.")];
     for row in verbs.chunks(15) {
@@ -65,7 +66,10 @@ impl ServerSession {
             C::Noop => self.reply(Code::OK, "NOOP ok."),
             C::Syst => self.reply(Code::SYSTEM_TYPE, "UNIX Type: L8"),
             C::Feat => self.feat(),
-            C::Help(_) => self.reply_lines(Code::HELP, help_lines()),
+            C::Help(_) => {
+                let lines = help_lines(|v| self.offered(v));
+                self.reply_lines(Code::HELP, lines)
+            }
             C::Stat(None) => self.stat(),
             C::Stat(Some(p)) => {
                 // `STAT -la dir` as clients send it: the options are skipped as for LIST.
@@ -114,6 +118,7 @@ impl ServerSession {
             C::Dele(p) => self.with_path(&p, |s, path| s.ask(Op::Delete, |id| ServerRequest::Delete { id, path })),
             C::Size(p) => self.with_path(&p, |s, path| s.ask(Op::Size, |id| ServerRequest::Size { id, path })),
             C::Mdtm(p) => self.with_path(&p, |s, path| s.ask(Op::Mtime, |id| ServerRequest::Mtime { id, path })),
+            C::Mfmt(arg) => self.on_mfmt(&arg),
             C::Mlst(p) => {
                 let arg = p.as_deref().unwrap_or("");
                 self.with_path(arg, |s, path| s.ask(Op::Mlst { path: path.clone() }, stat(path)))
@@ -285,7 +290,7 @@ impl ServerSession {
     }
 
     fn feat(&mut self) {
-        let mut lines: Vec<(&str, &str)> = VERBS.iter().filter_map(|v| v.feat).collect();
+        let mut lines: Vec<(&str, &str)> = VERBS.iter().filter(|v| self.offered(v)).filter_map(|v| v.feat).collect();
         lines.extend_from_slice(FEATURES_WITHOUT_VERB);
         if self.config.tls.available {
             lines.extend_from_slice(TLS_FEATURES);
@@ -297,6 +302,15 @@ impl ServerSession {
             let _ = f.push(name, params);
         }
         self.out.extend_from_slice(f.to_reply_text().as_bytes());
+    }
+
+    /// Whether this session offers a verb of the table in HELP and FEAT: not when the storage back end (or the
+    /// configuration) leaves it without effect, so the lists name exactly what works here.
+    pub(super) fn offered(&self, verb: &VerbInfo) -> bool {
+        match verb.name {
+            "MFMT" => self.config.storage.set_mtime,
+            _ => true,
+        }
     }
 
     fn stat(&mut self) {
@@ -350,6 +364,23 @@ impl ServerSession {
         } else {
             self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Option not understood.")
         }
+    }
+
+    /// `MFMT YYYYMMDDHHMMSS path` (draft-somers-ftp-mfxx §3): the time is UTC, a fraction is taken and dropped
+    /// (the back end keeps whole seconds).
+    fn on_mfmt(&mut self, arg: &str) {
+        if !self.config.storage.set_mtime {
+            return self.reply(Code::NOT_IMPLEMENTED, "MFMT is not supported by this server's storage.");
+        }
+        let Some((time, name)) = arg.split_once(' ').filter(|(_, n)| !n.is_empty()) else {
+            return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Use MFMT YYYYMMDDHHMMSS path.");
+        };
+        let time = match crate::listing::DateTime::parse_mlsd(time) {
+            Ok(t) => crate::listing::DateTime::from_unix(t.to_unix(), 0).unwrap_or(t),
+            Err(_) => return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Bad time: use YYYYMMDDHHMMSS (UTC)."),
+        };
+        let arg = name.to_owned();
+        self.with_path(name, |s, path| s.ask(Op::Mfmt { time, arg }, |id| ServerRequest::SetMtime { id, path, time }))
     }
 
     /// Resolve a path argument (refusing `\` unless allowed) and run `then` with it; 553 when refused.

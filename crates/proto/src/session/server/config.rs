@@ -107,11 +107,13 @@ pub struct StorageCaps {
     pub rest_upload: bool,
     /// RNFR/RNTO is atomic (a rename). Without it (copy, then delete), the 250 says so.
     pub atomic_rename: bool,
+    /// A file's modification time can be set (MFMT). Without it, MFMT gets 502 and FEAT does not list it.
+    pub set_mtime: bool,
 }
 
 impl StorageCaps {
     /// Everything: a local file system.
-    pub const ALL: StorageCaps = StorageCaps { append: true, rest_upload: true, atomic_rename: true };
+    pub const ALL: StorageCaps = StorageCaps { append: true, rest_upload: true, atomic_rename: true, set_mtime: true };
 }
 
 impl Default for StorageCaps {

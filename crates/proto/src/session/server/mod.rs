@@ -194,12 +194,12 @@
 //! | after login (530 before) | immediate | ACCT ALLO EPRT LANG LPRT LPSV MODE OPTS PORT PWD REIN REST SITE SMNT STRU TYPE XPWD |
 //! | after login (530 before) | request | CDUP CWD EPSV MDTM MLST PASV SIZE XCUP XCWD |
 //! | after login (530 before) | transfer | LIST MLSD NLST RETR |
-//! | after a read-write login (550 read-only) | request | DELE MKD RMD RNFR RNTO XMKD XRMD |
+//! | after a read-write login (550 read-only) | request | DELE MFMT MKD RMD RNFR RNTO XMKD XRMD |
 //! | after a read-write login (550 read-only) | transfer | APPE STOR STOU |
 //!
-//! HELP lists: ABOR APPE CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
+//! HELP lists: ABOR APPE CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
 //!
-//! FEAT lines from verbs: EPRT, EPSV, MDTM, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
+//! FEAT lines from verbs: EPRT, EPSV, MDTM, MFMT, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
 //! <!-- end generated:server-verbs -->
 //!
 //! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT LPSV SITE
@@ -315,18 +315,38 @@ enum Login {
 /// What a non-transfer request is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Op {
-    Auth { user: String },
-    Cwd { path: VirtualPath },
-    Rnfr { path: VirtualPath },
-    Mlst { path: VirtualPath },
-    StatList { path: VirtualPath },
+    Auth {
+        user: String,
+    },
+    Cwd {
+        path: VirtualPath,
+    },
+    Rnfr {
+        path: VirtualPath,
+    },
+    Mlst {
+        path: VirtualPath,
+    },
+    StatList {
+        path: VirtualPath,
+    },
     Delete,
     Rmdir,
-    Mkdir { path: VirtualPath },
+    Mkdir {
+        path: VirtualPath,
+    },
     Rename,
     Size,
     Mtime,
-    Listen { extended: bool, advertise: Option<Ipv4Addr> },
+    /// MFMT: the time set and the path as the client wrote it (the 213 repeats both).
+    Mfmt {
+        time: crate::listing::DateTime,
+        arg: String,
+    },
+    Listen {
+        extended: bool,
+        advertise: Option<Ipv4Addr>,
+    },
 }
 
 /// The data command being served.

@@ -59,6 +59,9 @@ impl ServerSession {
                 };
                 self.reply(Code::PATH_CREATED, &text)
             }
+            (Op::Mfmt { time, arg }, Outcome::Ok) => {
+                self.reply(Code::FILE_STATUS, &format!("Modify={}; {arg}", time.to_mlsd()))
+            }
             (Op::Size, Outcome::Size(n)) => self.reply(Code::FILE_STATUS, &n.to_string()),
             (Op::Mtime, Outcome::Time(t)) => {
                 let text = t.to_mlsd();
@@ -310,7 +313,7 @@ pub(super) fn failure(op: &Op, o: &Outcome) -> (Code, &'static str) {
         }
         (Op::Listen { .. }, _) => (Code::CANT_OPEN_DATA, "Cannot open a passive listener."),
         (Op::Cwd { .. }, Outcome::File | Outcome::Entry(_)) => (Code::FILE_UNAVAILABLE, "Not a directory."),
-        (Op::Size | Op::Mtime, Outcome::Dir) => (Code::FILE_UNAVAILABLE, "Not a plain file."),
+        (Op::Size | Op::Mtime | Op::Mfmt { .. }, Outcome::Dir) => (Code::FILE_UNAVAILABLE, "Not a plain file."),
         (Op::Rename, Outcome::Exists) => (Code::FILE_NAME_NOT_ALLOWED, "Target already exists."),
         (Op::Mkdir { .. }, Outcome::Exists) => (Code::FILE_UNAVAILABLE, "Already exists."),
         (_, Outcome::NotFound) => (Code::FILE_UNAVAILABLE, "No such file or directory."),

@@ -510,3 +510,50 @@ fn stat_with_a_path_is_the_listing_on_the_control_connection() {
     // Without a path STAT is still the session's status, and needs no request.
     assert!(wire(&["STAT"], |_| Outcome::Failed("no request".into())).starts_with("211-ftpkit status:"));
 }
+
+#[test]
+fn mfmt_sets_the_time_and_is_offered_only_when_the_storage_can() {
+    let set = |r: &ServerRequest| match r {
+        ServerRequest::SetMtime { path, time, .. } if path.as_str() == "/a b.txt" => {
+            assert_eq!((time.to_unix(), time.nanosecond()), (1_704_164_645, 0));
+            Outcome::Ok
+        }
+        ServerRequest::SetMtime { .. } => Outcome::NotFound,
+        _ => Outcome::Failed("not here".into()),
+    };
+    assert_eq!(wire(&["MFMT 20240102030405 a b.txt"], set), "213 Modify=20240102030405; a b.txt\r\n");
+    // A fraction is read and dropped (whole seconds are kept).
+    assert_eq!(wire(&["MFMT 20240102030405.5 /a b.txt"], set), "213 Modify=20240102030405; /a b.txt\r\n");
+    assert_eq!(wire(&["MFMT 20240102030405 nothing"], set), "550 No such file or directory.\r\n");
+    for bad in ["MFMT 20240102030405", "MFMT x y", "MFMT 2024010203040 y", "MFMT 20241302030405 y", "MFMT  y"] {
+        assert!(wire(&[bad], set).starts_with("501 "), "{bad}");
+    }
+    assert!(wire(&["FEAT"], set).contains("\r\n MFMT\r\n"));
+    assert!(wire(&["HELP"], set).contains(" MFMT "));
+    // A back end that cannot set times: 502, and neither FEAT nor HELP lists MFMT.
+    let mut t = T::new(ServerConfig {
+        storage: StorageCaps { set_mtime: false, ..StorageCaps::ALL },
+        anonymous: true,
+        ..ServerConfig::default()
+    });
+    t.lines(&["USER ftp", "PASS x"]);
+    let mut out = Vec::new();
+    for l in ["FEAT", "HELP", "MFMT 20240102030405 x"] {
+        let _ = t.s.handle_input(t.now, format!("{l}\r\n").as_bytes());
+        while let Some(b) = t.s.poll_transmit() {
+            out.extend_from_slice(&b);
+        }
+    }
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains("MFMT\r\n") && !text.contains(" MFMT "), "{text}");
+    assert!(text.ends_with("550 Permission denied: read-only session.\r\n"), "{text}");
+    let mut t =
+        T::new(ServerConfig { storage: StorageCaps { set_mtime: false, ..StorageCaps::ALL }, ..Default::default() });
+    t.lines(&["USER u", "PASS p"]);
+    t.answer(Outcome::LoggedIn(Access::ReadWrite));
+    let _ = t.s.handle_input(t.now, b"MFMT 20240102030405 x\r\n");
+    assert_eq!(
+        t.s.poll_transmit().map(|b| String::from_utf8(b.to_vec()).unwrap()).as_deref(),
+        Some("502 MFMT is not supported by this server's storage.\r\n")
+    );
+}

@@ -167,6 +167,14 @@ server_requests! {
         /// The file.
         path: VirtualPath,
     },
+    /// MFMT: set a file's modification time (UTC) to `time`, then answer [`Outcome::Ok`]. Only asked when
+    /// [`StorageCaps::set_mtime`](super::StorageCaps) is on.
+    SetMtime = "set_mtime" {
+        /// The file.
+        path: VirtualPath,
+        /// The new modification time, UTC.
+        time: DateTime,
+    },
     /// STAT with a path (RFC 959): the listing of `path` (a directory's entries, or the one file) as LIST's
     /// lines (`ls -l` form, no line ends), for the session to send on the control connection: answer
     /// [`Outcome::Lines`] with at most `max` lines (more are cut off), or a failure.
