@@ -197,3 +197,63 @@ fn mfmt_through_curl_quote() -> TestResult {
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// HASH
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The hex digest `tool` (sha256sum, sha1sum, md5sum) prints for `file`.
+fn coreutils_hash(tool: &str, file: &std::path::Path) -> Result<String, String> {
+    let out = std::process::Command::new(tool).arg(file).output().map_err(|e| format!("{tool}: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    match text.split_whitespace().next() {
+        Some(hex) if out.status.success() => Ok(hex.to_owned()),
+        _ => Err(format!("{tool} {}: {text}", file.display())),
+    }
+}
+
+/// HASH of the 4 MiB random `big.bin` and of a small file in each algorithm, as FileZilla asks it (FEAT, OPTS
+/// HASH, HASH), against coreutils' sums of the files on disk.
+#[test]
+fn hash_matches_coreutils_sums_ftplib() -> TestResult {
+    let server = server()?;
+    let body = "show('FEAT', ftp.sendcmd('FEAT'))\n\
+                for alg in ['SHA-256', 'SHA-1', 'MD5']:\n    show('OPTS ' + alg, ftp.sendcmd('OPTS HASH ' + alg))\n    \
+                for name in ['big.bin', 'subdir/nested.txt']:\n        show(alg + ' ' + name, ftp.sendcmd('HASH ' + name))\n\
+                show('NOW', ftp.sendcmd('OPTS HASH'))\nshow('DIR', reply('HASH subdir'))\nshow('BAD', reply('OPTS HASH CRC32'))\n";
+    let out = python(&server, user(&server), body)?;
+    if !shown(&out, "FEAT").unwrap_or_default().lines().any(|l| l == " HASH SHA-256*;SHA-1;MD5") {
+        return Err(failed(&server, &out, "FEAT does not list HASH SHA-256*;SHA-1;MD5"));
+    }
+    for (alg, tool) in [("SHA-256", "sha256sum"), ("SHA-1", "sha1sum"), ("MD5", "md5sum")] {
+        expect(&server, &out, &format!("OPTS {alg}"), &format!("200 {alg}"))?;
+        for name in ["big.bin", "subdir/nested.txt"] {
+            let file = server.root().join(name);
+            let size = std::fs::metadata(&file).map_err(|e| e.to_string())?.len();
+            let hex = coreutils_hash(tool, &file)?;
+            expect(&server, &out, &format!("{alg} {name}"), &format!("213 {alg} 0-{size} {hex} {name}"))?;
+        }
+    }
+    expect(&server, &out, "NOW", "200 MD5")?;
+    expect(&server, &out, "DIR", "550 Not a plain file.")?;
+    expect(&server, &out, "BAD", "501 Unknown algorithm: use SHA-256, SHA-1 or MD5.")
+}
+
+#[test]
+fn hash_through_curl_quote() -> TestResult {
+    let server = server()?;
+    let url = server.url("readme.txt");
+    let up = server.userpass();
+    let args = ["-sS", "-v", "--max-time", "20", "-u", &up, "-Q", "HASH readme.txt", "-I", &url];
+    let out = curl(args).map_err(|e| e.to_string())?;
+    let file = server.root().join("readme.txt");
+    let want = format!(
+        "< 213 SHA-256 0-{} {} readme.txt",
+        std::fs::metadata(&file).map_err(|e| e.to_string())?.len(),
+        coreutils_hash("sha256sum", &file)?
+    );
+    if !out.success() || !out.stderr_text().lines().any(|l| l == want) {
+        return Err(failed(&server, &out, &format!("no {want:?} in curl's trace")));
+    }
+    Ok(())
+}

@@ -30,6 +30,7 @@
 mod conn;
 mod data;
 pub mod fs;
+mod hash;
 mod metrics;
 mod proxy;
 #[cfg(feature = "s3")]

@@ -173,6 +173,8 @@ commands! {
             => "names the virtual host to use", Always, Immediate, help: false, feat: None;
         Mfmt = "MFMT", Refused, "`MFMT <YYYYMMDDHHMMSS> <path>`: set a file's modification time (draft-somers-ftp-mfxx)."
             => "sets a file's modification time (UTC)", Write, Request, help: true, feat: Some(("MFMT", ""));
+        Hash = "HASH", Refused, "`HASH <path>`: a file's hash, by the algorithm OPTS HASH chose (draft-bryan-ftpext-hash)."
+            => "asks for a file's hash (SHA-256, SHA-1 or MD5, chosen with OPTS HASH)", Login, Request, help: true, feat: Some(("HASH", "SHA-256*;SHA-1;MD5"));
         Xcwd = "XCWD", Refused, "`XCWD <path>`: CWD under its RFC 775 name."
             => "changes the working directory", Login, Request, help: true, feat: None;
         Xmkd = "XMKD", Refused, "`XMKD <path>`: MKD under its RFC 775 name."

@@ -119,6 +119,12 @@ impl ServerSession {
             C::Size(p) => self.with_path(&p, |s, path| s.ask(Op::Size, |id| ServerRequest::Size { id, path })),
             C::Mdtm(p) => self.with_path(&p, |s, path| s.ask(Op::Mtime, |id| ServerRequest::Mtime { id, path })),
             C::Mfmt(arg) => self.on_mfmt(&arg),
+            C::Hash(p) => {
+                let (algorithm, arg) = (self.hash, p.to_string());
+                self.with_path(&p, |s, path| {
+                    s.ask(Op::Hash { algorithm, arg }, |id| ServerRequest::Hash { id, path, algorithm })
+                })
+            }
             C::Mlst(p) => {
                 let arg = p.as_deref().unwrap_or("");
                 self.with_path(arg, |s, path| s.ask(Op::Mlst { path: path.clone() }, stat(path)))
@@ -290,7 +296,13 @@ impl ServerSession {
     }
 
     fn feat(&mut self) {
-        let mut lines: Vec<(&str, &str)> = VERBS.iter().filter(|v| self.offered(v)).filter_map(|v| v.feat).collect();
+        let hash = self.hash.feat_params();
+        let mut lines: Vec<(&str, &str)> = VERBS
+            .iter()
+            .filter(|v| self.offered(v))
+            .filter_map(|v| v.feat)
+            .map(|(name, params)| if name == "HASH" { (name, hash) } else { (name, params) })
+            .collect();
         lines.extend_from_slice(FEATURES_WITHOUT_VERB);
         if self.config.tls.available {
             lines.extend_from_slice(TLS_FEATURES);
@@ -359,6 +371,16 @@ impl ServerSession {
         let (name, value) = arg.split_once(' ').unwrap_or((arg, ""));
         if name.eq_ignore_ascii_case("UTF8") && (value.eq_ignore_ascii_case("ON") || value.is_empty()) {
             self.reply(Code::OK, "Always in UTF8 mode.")
+        } else if name.eq_ignore_ascii_case("HASH") {
+            // draft-bryan-ftpext-hash §4: no value asks which algorithm is in use; a known one selects it.
+            match (value.trim(), HashAlgorithm::from_name(value.trim())) {
+                ("", _) => self.reply(Code::OK, self.hash.name()),
+                (_, Some(a)) => {
+                    self.hash = a;
+                    self.reply(Code::OK, a.name())
+                }
+                (_, None) => self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Unknown algorithm: use SHA-256, SHA-1 or MD5."),
+            }
         } else if name.eq_ignore_ascii_case("MLST") {
             self.reply(Code::OK, "MLST OPTS type;size;modify;")
         } else {

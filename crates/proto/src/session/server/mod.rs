@@ -192,14 +192,14 @@
 //! | after login (530 before) | ABOR | ABOR |
 //! | after login (530 before) | STAT | STAT |
 //! | after login (530 before) | immediate | ACCT ALLO EPRT LANG LPRT LPSV MODE OPTS PORT PWD REIN REST SITE SMNT STRU TYPE XPWD |
-//! | after login (530 before) | request | CDUP CWD EPSV MDTM MLST PASV SIZE XCUP XCWD |
+//! | after login (530 before) | request | CDUP CWD EPSV HASH MDTM MLST PASV SIZE XCUP XCWD |
 //! | after login (530 before) | transfer | LIST MLSD NLST RETR |
 //! | after a read-write login (550 read-only) | request | DELE MFMT MKD RMD RNFR RNTO XMKD XRMD |
 //! | after a read-write login (550 read-only) | transfer | APPE STOR STOU |
 //!
-//! HELP lists: ABOR APPE CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
+//! HELP lists: ABOR APPE CDUP CWD DELE EPRT EPSV FEAT HASH HELP LIST MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
 //!
-//! FEAT lines from verbs: EPRT, EPSV, MDTM, MFMT, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
+//! FEAT lines from verbs: EPRT, EPSV, HASH SHA-256*;SHA-1;MD5, MDTM, MFMT, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
 //! <!-- end generated:server-verbs -->
 //!
 //! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT LPSV SITE
@@ -282,8 +282,8 @@ mod values;
 pub use config::{Ipv4Net, Masquerade, ServerConfig, StorageCaps, TlsPolicy, TlsReuse};
 pub use machine::{ServerInput, ServerState};
 pub use values::{
-    Access, DataFailures, DataType, DataVerdict, Direction, ListKind, Outcome, Refusal, ServerError, ServerEvent,
-    ServerRequest, ServerRequestId, ServerStats, TimeoutKind, TlsVerdict, TransferCounts, WriteMode,
+    Access, DataFailures, DataType, DataVerdict, Direction, HashAlgorithm, ListKind, Outcome, Refusal, ServerError,
+    ServerEvent, ServerRequest, ServerRequestId, ServerStats, TimeoutKind, TlsVerdict, TransferCounts, WriteMode,
 };
 
 use crate::command::{Command, CommandDecoder, CommandError, Handling, LoginGate};
@@ -339,6 +339,11 @@ enum Op {
     Size,
     Mtime,
     /// MFMT: the time set and the path as the client wrote it (the 213 repeats both).
+    /// HASH: the algorithm asked for and the path as the client wrote it.
+    Hash {
+        algorithm: HashAlgorithm,
+        arg: String,
+    },
     Mfmt {
         time: crate::listing::DateTime,
         arg: String,
@@ -436,6 +441,8 @@ pub struct ServerSession {
     rest: Option<u64>,
     rename_from: Option<VirtualPath>,
     epsv_all: bool,
+    /// The algorithm HASH uses (OPTS HASH).
+    hash: HashAlgorithm,
     /// FTPS state: control connection protected, PBSZ seen, PROT P.
     tls: Tls,
     /// The one timer: its kind and deadline (see [`ServerState::timer`]).
@@ -494,6 +501,7 @@ impl ServerSession {
             rest: None,
             rename_from: None,
             epsv_all: false,
+            hash: HashAlgorithm::default(),
             tls: Tls::default(),
             timer: None,
         };

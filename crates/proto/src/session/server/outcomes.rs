@@ -62,6 +62,14 @@ impl ServerSession {
             (Op::Mfmt { time, arg }, Outcome::Ok) => {
                 self.reply(Code::FILE_STATUS, &format!("Modify={}; {arg}", time.to_mlsd()))
             }
+            (Op::Hash { algorithm, arg }, Outcome::Hash { size, digest }) if digest.len() == algorithm.digest_len() => {
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                self.reply(Code::FILE_STATUS, &format!("{} 0-{size} {hex} {arg}", algorithm.name()))
+            }
+            (Op::Hash { .. }, Outcome::Hash { .. }) => {
+                self.reply(Code::LOCAL_ERROR, "Hash failed: local error.");
+                return Err(ServerError::UnexpectedOutcome { request, outcome: "hash" });
+            }
             (Op::Size, Outcome::Size(n)) => self.reply(Code::FILE_STATUS, &n.to_string()),
             (Op::Mtime, Outcome::Time(t)) => {
                 let text = t.to_mlsd();
@@ -224,6 +232,7 @@ impl ServerSession {
                 | Outcome::Size(_)
                 | Outcome::Time(_)
                 | Outcome::Lines(_)
+                | Outcome::Hash { .. }
                 | Outcome::Bound(_)
                 | Outcome::LoggedIn(_)
                 | Outcome::UniqueName(_)
@@ -313,7 +322,9 @@ pub(super) fn failure(op: &Op, o: &Outcome) -> (Code, &'static str) {
         }
         (Op::Listen { .. }, _) => (Code::CANT_OPEN_DATA, "Cannot open a passive listener."),
         (Op::Cwd { .. }, Outcome::File | Outcome::Entry(_)) => (Code::FILE_UNAVAILABLE, "Not a directory."),
-        (Op::Size | Op::Mtime | Op::Mfmt { .. }, Outcome::Dir) => (Code::FILE_UNAVAILABLE, "Not a plain file."),
+        (Op::Size | Op::Mtime | Op::Mfmt { .. } | Op::Hash { .. }, Outcome::Dir) => {
+            (Code::FILE_UNAVAILABLE, "Not a plain file.")
+        }
         (Op::Rename, Outcome::Exists) => (Code::FILE_NAME_NOT_ALLOWED, "Target already exists."),
         (Op::Mkdir { .. }, Outcome::Exists) => (Code::FILE_UNAVAILABLE, "Already exists."),
         (_, Outcome::NotFound) => (Code::FILE_UNAVAILABLE, "No such file or directory."),

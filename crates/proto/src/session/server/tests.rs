@@ -557,3 +557,35 @@ fn mfmt_sets_the_time_and_is_offered_only_when_the_storage_can() {
         Some("502 MFMT is not supported by this server's storage.\r\n")
     );
 }
+
+#[test]
+fn hash_replies_with_the_chosen_algorithm_and_feat_stars_it() {
+    let hash = |r: &ServerRequest| match r {
+        ServerRequest::Hash { path, algorithm, .. } if path.as_str() == "/f" => {
+            Outcome::Hash { size: 3, digest: (0..algorithm.digest_len() as u8).collect() }
+        }
+        ServerRequest::Hash { path, .. } if path.as_str() == "/d" => Outcome::Dir,
+        ServerRequest::Hash { path, .. } if path.as_str() == "/short" => Outcome::Hash { size: 3, digest: vec![1] },
+        _ => Outcome::NotFound,
+    };
+    let sha256: String = (0..32u8).map(|b| format!("{b:02x}")).collect();
+    assert_eq!(wire(&["HASH f"], hash), format!("213 SHA-256 0-3 {sha256} f\r\n"));
+    assert!(wire(&["FEAT"], hash).contains("\r\n HASH SHA-256*;SHA-1;MD5\r\n"));
+    let text = wire(&["OPTS HASH", "OPTS HASH md5", "OPTS HASH", "FEAT", "HASH /f"], hash);
+    let md5: String = (0..16u8).map(|b| format!("{b:02x}")).collect();
+    assert!(text.starts_with("200 SHA-256\r\n200 MD5\r\n200 MD5\r\n211-Features:\r\n"), "{text}");
+    assert!(text.contains("\r\n HASH SHA-256;SHA-1;MD5*\r\n"), "{text}");
+    assert!(text.ends_with(&format!("213 MD5 0-3 {md5} /f\r\n")), "{text}");
+    let text = wire(&["OPTS HASH SHA-1", "HASH f"], hash);
+    assert!(text.starts_with("200 SHA-1\r\n213 SHA-1 0-3 000102030405060708090a0b0c0d0e0f10111213 f\r\n"), "{text}");
+    // An unknown algorithm keeps the one in use.
+    let text = wire(&["OPTS HASH CRC32", "OPTS HASH"], hash);
+    assert_eq!(text, "501 Unknown algorithm: use SHA-256, SHA-1 or MD5.\r\n200 SHA-256\r\n");
+    assert_eq!(wire(&["HASH d"], hash), "550 Not a plain file.\r\n");
+    assert_eq!(wire(&["HASH nothing"], hash), "550 No such file or directory.\r\n");
+    // A digest of the wrong length is the adapter's bug: 451, never a wrong hash on the wire.
+    assert_eq!(wire(&["HASH short"], hash), "451 Hash failed: local error.\r\n");
+    let mut t = T::new(ServerConfig::default());
+    t.lines(&["HASH f"]);
+    assert!(t.out.is_empty(), "no request before login");
+}
