@@ -257,3 +257,49 @@ fn hash_through_curl_quote() -> TestResult {
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// SITE CHMOD, SITE HELP
+// ---------------------------------------------------------------------------------------------------------------
+
+fn mode_on_disk(server: &FtpkitServer, name: &str) -> Result<u32, String> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(std::fs::metadata(server.root().join(name)).map_err(|e| e.to_string())?.permissions().mode() & 0o7777)
+}
+
+#[test]
+fn site_chmod_and_site_help_ftplib_and_curl() -> TestResult {
+    let server = server()?;
+    let body = "show('HELP', ftp.sendcmd('SITE HELP'))\nshow('CHMOD', ftp.sendcmd('SITE CHMOD 600 readme.txt'))\n\
+                show('DIR', ftp.sendcmd('SITE CHMOD 750 subdir'))\nshow('BAD', reply('SITE CHMOD 99 readme.txt'))\n\
+                show('NONE', reply('SITE CHMOD 644 nothing'))\n";
+    let out = python(&server, user(&server), body)?;
+    expect(&server, &out, "HELP", "214-The following SITE commands are recognized.\n214- CHMOD HELP\n214 Help OK.")?;
+    expect(&server, &out, "CHMOD", "200 SITE CHMOD command ok.")?;
+    expect(&server, &out, "DIR", "200 SITE CHMOD command ok.")?;
+    expect(&server, &out, "BAD", "501 Use SITE CHMOD <octal mode, 0-7777> <path>.")?;
+    expect(&server, &out, "NONE", "550 No such file or directory.")?;
+    for (name, want) in [("readme.txt", 0o600), ("subdir", 0o750)] {
+        let got = mode_on_disk(&server, name)?;
+        if got != want {
+            return Err(failed(&server, &out, &format!("{name} has mode {got:o} on disk, want {want:o}")));
+        }
+    }
+    // Anonymous logins are read-only: no SITE CHMOD.
+    let out = python(&server, Some(("anonymous", "a@b")), "show('RO', reply('SITE CHMOD 777 readme.txt'))\n")?;
+    expect(&server, &out, "RO", "550 Permission denied: read-only session.")?;
+    if mode_on_disk(&server, "readme.txt")? != 0o600 {
+        return Err(failed(&server, &out, "an anonymous SITE CHMOD changed the file"));
+    }
+    // curl -Q, as scripts set modes after an upload.
+    let (url, up) = (server.url("hello world.txt"), server.userpass());
+    let args = ["-sS", "-v", "--max-time", "20", "-u", &up, "-Q", "SITE CHMOD 604 hello world.txt", "-I", &url];
+    let out = curl(args).map_err(|e| e.to_string())?;
+    if !out.success() || !out.stderr_text().contains("< 200 SITE CHMOD command ok.") {
+        return Err(failed(&server, &out, "curl -Q SITE CHMOD was not answered 200"));
+    }
+    match mode_on_disk(&server, "hello world.txt")? {
+        0o604 => Ok(()),
+        m => Err(failed(&server, &out, &format!("hello world.txt has mode {m:o}, want 604"))),
+    }
+}

@@ -114,6 +114,10 @@ fn fs_answer(req: &ServerRequest, server: SocketAddr) -> Outcome {
             Some(_) => Outcome::Time(DateTime::new(2023, 3, 14, 15, 9, 26, 0).unwrap()),
             None => Outcome::NotFound,
         },
+        ServerRequest::Chmod { path, .. } => match (is_dir(path), is_file(path)) {
+            (false, None) => Outcome::NotFound,
+            _ => Outcome::Ok,
+        },
         ServerRequest::ListLines { path, .. } => match (is_dir(path), is_file(path)) {
             (true, _) => Outcome::Lines(
                 FILES
@@ -440,7 +444,11 @@ fn logged_in_command_table() {
         (&["ACCT x"], &[502]),
         (&["SMNT /x"], &[502]),
         (&["REIN"], &[502]),
-        (&["SITE CHMOD 644 x"], &[502]),
+        (&["SITE CHMOD 644 x"], &[550]),
+        (&["SITE CHMOD 644 readme.txt"], &[200]),
+        (&["SITE CHMOD 8 readme.txt"], &[501]),
+        (&["SITE HELP"], &[214]),
+        (&["SITE ZAP"], &[500]),
         (&["LPSV"], &[502]),
         (&["LANG EN"], &[502]),
         (&["AUTH TLS"], &[502]),
@@ -553,6 +561,7 @@ fn multi_line_replies_follow_their_grammar() {
         ("feat", Harness::logged_in, &[], "FEAT", "211"),
         ("", Harness::new, &[], "HELP", "214"),
         ("", Harness::logged_in, &[], "HELP", "214"),
+        ("", Harness::logged_in, &[], "SITE HELP", "214"),
         ("", Harness::logged_in, &[], "STAT", "211"),
         ("", Harness::logged_in, &["TYPE A", "PASV"], "STAT", "211"),
         ("mlst", Harness::logged_in, &[], "MLST /readme.txt", "250"),
@@ -669,7 +678,7 @@ fn rest_applies_to_the_next_transfer_only() {
 /// connection; what it can do goes on as usual; a rename by copy says so.
 #[test]
 fn what_the_storage_cannot_do_is_refused_honestly() {
-    let caps = StorageCaps { append: false, rest_upload: false, atomic_rename: false, set_mtime: false };
+    let caps = StorageCaps { append: false, rest_upload: false, atomic_rename: false, set_mtime: false, chmod: false };
     let mut h = Harness::with(ServerConfig { storage: caps, ..ServerConfig::default() }, CLIENT, SERVER);
     assert_eq!(h.take_codes(), [220]);
     assert_eq!(h.send("USER alice"), [331]);

@@ -592,6 +592,9 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 Err(e) => (data::outcome_of(&e), Extra::None),
             }
         }),
+        ServerRequest::Chmod { path, mode, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(s.set_mode(path.as_str(), mode).await.map(|()| Outcome::Ok))
+        }),
         ServerRequest::Hash { path, algorithm, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(super::hash::hash(s.as_ref(), path.as_str(), algorithm).await)
         }),

@@ -152,7 +152,7 @@ commands! {
         Mkd = "MKD", Refused, "`MKD <path>`: make a directory (RFC 959)."
             => "makes a directory", Write, Request, help: true, feat: None;
         Site = "SITE", Refused, "`SITE <site command and arguments>` (RFC 959)."
-            => "sends a server-specific command", Login, Immediate, help: false, feat: None;
+            => "sends a server-specific command", Login, Request, help: true, feat: None;
         Opts = "OPTS", Refused, "`OPTS <command> [<options>]` (RFC 2389)."
             => "sets an option of a command", Login, Immediate, help: true, feat: Some(("UTF8", ""));
         Size = "SIZE", Refused, "`SIZE <path>` (RFC 3659)."

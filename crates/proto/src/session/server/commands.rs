@@ -87,7 +87,8 @@ impl ServerSession {
             C::Adat(_) | C::Mic(_) | C::Conf(_) | C::Enc(_) => {
                 self.reply(Code::NOT_IMPLEMENTED, "Only TLS (AUTH TLS, RFC 4217) is implemented.")
             }
-            C::Acct(_) | C::Smnt(_) | C::Rein | C::Lprt(_) | C::Lpsv | C::Site(_) | C::Lang(_) | C::Host(_) => {
+            C::Site(arg) => self.on_site(&arg),
+            C::Acct(_) | C::Smnt(_) | C::Rein | C::Lprt(_) | C::Lpsv | C::Lang(_) | C::Host(_) => {
                 self.reply(Code::NOT_IMPLEMENTED, "Command not implemented.")
             }
             C::Allo(_) => self.reply(Code::SUPERFLUOUS, "ALLO not needed."),
@@ -403,6 +404,32 @@ impl ServerSession {
         };
         let arg = name.to_owned();
         self.with_path(name, |s, path| s.ask(Op::Mfmt { time, arg }, |id| ServerRequest::SetMtime { id, path, time }))
+    }
+
+    /// SITE: `CHMOD <octal mode> <path>` (a read-write login, a storage with Unix permissions) and `HELP`.
+    fn on_site(&mut self, arg: &str) {
+        let (sub, rest) = arg.trim_start().split_once(' ').unwrap_or((arg.trim_start(), ""));
+        if sub.eq_ignore_ascii_case("HELP") {
+            let mut lines = vec![String::from("The following SITE commands are recognized.")];
+            lines.push(String::from(if self.config.storage.chmod { " CHMOD HELP" } else { " HELP" }));
+            lines.push(String::from("Help OK."));
+            return self.reply_lines(Code::HELP, lines);
+        }
+        if !sub.eq_ignore_ascii_case("CHMOD") {
+            return self.reply(Code::SYNTAX_ERROR, "Unknown SITE command; SITE HELP lists them.");
+        }
+        if matches!(self.login, Login::LoggedIn { access: Access::ReadOnly, .. }) {
+            return self.reply(Code::FILE_UNAVAILABLE, "Permission denied: read-only session.");
+        }
+        if !self.config.storage.chmod {
+            return self.reply(Code::NOT_IMPLEMENTED, "SITE CHMOD is not supported by this server's storage.");
+        }
+        let (mode, name) = rest.trim_start().split_once(' ').unwrap_or((rest.trim_start(), ""));
+        let mode = match u32::from_str_radix(mode, 8) {
+            Ok(m) if m <= 0o7777 && (1..=4).contains(&mode.len()) && !name.is_empty() => m,
+            _ => return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Use SITE CHMOD <octal mode, 0-7777> <path>."),
+        };
+        self.with_path(name, |s, path| s.ask(Op::Chmod, |id| ServerRequest::Chmod { id, path, mode }))
     }
 
     /// Resolve a path argument (refusing `\` unless allowed) and run `then` with it; 553 when refused.

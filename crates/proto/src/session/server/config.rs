@@ -109,11 +109,15 @@ pub struct StorageCaps {
     pub atomic_rename: bool,
     /// A file's modification time can be set (MFMT). Without it, MFMT gets 502 and FEAT does not list it.
     pub set_mtime: bool,
+    /// Unix permission bits can be set (SITE CHMOD). Without it, SITE CHMOD gets 502 and SITE HELP does not list
+    /// it.
+    pub chmod: bool,
 }
 
 impl StorageCaps {
     /// Everything: a local file system.
-    pub const ALL: StorageCaps = StorageCaps { append: true, rest_upload: true, atomic_rename: true, set_mtime: true };
+    pub const ALL: StorageCaps =
+        StorageCaps { append: true, rest_upload: true, atomic_rename: true, set_mtime: true, chmod: true };
 }
 
 impl Default for StorageCaps {

@@ -238,7 +238,13 @@ pub const TRANSITIONS: &[Transition] = &[
     row(&[S::AwaitUser, S::AwaitPass, S::Ready], I::Security, "CCC refused", Next::Same, "533/534"),
     // -- requests
     row(&[S::Ready], I::Request, "", Next::To(S::Working), "Stat/Delete/Mkdir/Rmdir/Rename/Size/Mtime/ListenPassive"),
-    row(&[S::Ready], I::Request, "refused (path, RNFR first, EPSV ALL, read-only)", Next::Same, "501/503/522/550/553"),
+    row(
+        &[S::Ready],
+        I::Request,
+        "answered at once: refused (path, RNFR first, EPSV ALL, read-only, storage), SITE HELP",
+        Next::Same,
+        "214/500/501/502/503/522/550/553",
+    ),
     row(
         &[S::Working],
         I::Outcome,

@@ -128,7 +128,7 @@
 //! | ready | AUTH/PBSZ/PROT/CCC | CCC, control protected, CCC allowed | (same) | 200, StopTls |
 //! | await-user, await-pass, ready | AUTH/PBSZ/PROT/CCC | CCC refused | (same) | 533/534 |
 //! | ready | request command |  | working | Stat/Delete/Mkdir/Rmdir/Rename/Size/Mtime/ListenPassive |
-//! | ready | request command | refused (path, RNFR first, EPSV ALL, read-only) | (same) | 501/503/522/550/553 |
+//! | ready | request command | answered at once: refused (path, RNFR first, EPSV ALL, read-only, storage), SITE HELP | (same) | 214/500/501/502/503/522/550/553 |
 //! | working | outcome |  | ready | the reply (213 and the listing for STAT with a path; CloseData for a bad passive port) |
 //! | ready | transfer command |  | opening | OpenRead/OpenWrite/List |
 //! | ready | transfer command | no data channel, bad path, read-only, PROT C when TLS is required, not in the storage's capabilities | (same) | 425/502/504/521/550/553 |
@@ -191,19 +191,21 @@
 //! | any time | security | AUTH CCC PBSZ PROT |
 //! | after login (530 before) | ABOR | ABOR |
 //! | after login (530 before) | STAT | STAT |
-//! | after login (530 before) | immediate | ACCT ALLO EPRT LANG LPRT LPSV MODE OPTS PORT PWD REIN REST SITE SMNT STRU TYPE XPWD |
-//! | after login (530 before) | request | CDUP CWD EPSV HASH MDTM MLST PASV SIZE XCUP XCWD |
+//! | after login (530 before) | immediate | ACCT ALLO EPRT LANG LPRT LPSV MODE OPTS PORT PWD REIN REST SMNT STRU TYPE XPWD |
+//! | after login (530 before) | request | CDUP CWD EPSV HASH MDTM MLST PASV SITE SIZE XCUP XCWD |
 //! | after login (530 before) | transfer | LIST MLSD NLST RETR |
 //! | after a read-write login (550 read-only) | request | DELE MFMT MKD RMD RNFR RNTO XMKD XRMD |
 //! | after a read-write login (550 read-only) | transfer | APPE STOR STOU |
 //!
-//! HELP lists: ABOR APPE CDUP CWD DELE EPRT EPSV FEAT HASH HELP LIST MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
+//! HELP lists: ABOR APPE CDUP CWD DELE EPRT EPSV FEAT HASH HELP LIST MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
 //!
 //! FEAT lines from verbs: EPRT, EPSV, HASH SHA-256*;SHA-1;MD5, MDTM, MFMT, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
 //! <!-- end generated:server-verbs -->
 //!
-//! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT LPSV SITE
-//! and LANG get 502 (530 before login); ADAT MIC CONF ENC and HOST get 502 at any time. ALLO gets 202.
+//! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT LPSV and
+//! LANG get 502 (530 before login); ADAT MIC CONF ENC and HOST get 502 at any time. ALLO gets 202. `SITE HELP`
+//! lists the SITE commands; `SITE CHMOD <octal> <path>` needs a read-write login (550) and a storage with Unix
+//! permissions ([`StorageCaps::chmod`], else 502); other SITE commands get 500.
 //!
 //! `STAT <path>` (RFC 959) asks for [`ServerRequest::ListLines`] and sends the listing on the control connection:
 //! `213-Status of <path>:`, LIST's lines as they are (one that starts with a digit indented by a space, so it can
@@ -339,6 +341,8 @@ enum Op {
     Size,
     Mtime,
     /// MFMT: the time set and the path as the client wrote it (the 213 repeats both).
+    /// SITE CHMOD.
+    Chmod,
     /// HASH: the algorithm asked for and the path as the client wrote it.
     Hash {
         algorithm: HashAlgorithm,

@@ -51,6 +51,7 @@ impl ServerSession {
             (Op::Rename, Outcome::Ok) if !self.config.storage.atomic_rename => {
                 self.reply(Code::FILE_ACTION_OK, "Done (copied, then the original deleted: not atomic).")
             }
+            (Op::Chmod, Outcome::Ok) => self.reply(Code::OK, "SITE CHMOD command ok."),
             (Op::Delete | Op::Rmdir | Op::Rename, Outcome::Ok) => self.reply(Code::FILE_ACTION_OK, "Done."),
             (Op::Mkdir { path }, Outcome::Ok) => {
                 let text = match QuotedPath::new(path.as_str()) {

@@ -461,7 +461,16 @@ fn a_refused_or_failed_data_handshake_is_a_reply() {
 
 /// The text the session writes for `lines`, after a read-write login, answering every request with `answer`.
 fn wire(lines: &[&str], answer: impl Fn(&ServerRequest) -> Outcome) -> String {
-    let mut t = T::logged_in();
+    wire_as(ServerConfig::default(), "u", lines, answer)
+}
+
+/// [`wire`] on `config` (anonymous logins on) after logging in as `user` (`ftp`: anonymous, read-only).
+fn wire_as(config: ServerConfig, user: &str, lines: &[&str], answer: impl Fn(&ServerRequest) -> Outcome) -> String {
+    let mut t = T::new(ServerConfig { anonymous: true, ..config });
+    t.lines(&[&format!("USER {user}"), "PASS p"]);
+    if !t.out.is_empty() {
+        t.answer(Outcome::LoggedIn(Access::ReadWrite));
+    }
     let mut wire = Vec::new();
     for l in lines {
         let _ = t.s.handle_input(t.now, format!("{l}\r\n").as_bytes());
@@ -531,31 +540,13 @@ fn mfmt_sets_the_time_and_is_offered_only_when_the_storage_can() {
     assert!(wire(&["FEAT"], set).contains("\r\n MFMT\r\n"));
     assert!(wire(&["HELP"], set).contains(" MFMT "));
     // A back end that cannot set times: 502, and neither FEAT nor HELP lists MFMT.
-    let mut t = T::new(ServerConfig {
-        storage: StorageCaps { set_mtime: false, ..StorageCaps::ALL },
-        anonymous: true,
-        ..ServerConfig::default()
-    });
-    t.lines(&["USER ftp", "PASS x"]);
-    let mut out = Vec::new();
-    for l in ["FEAT", "HELP", "MFMT 20240102030405 x"] {
-        let _ = t.s.handle_input(t.now, format!("{l}\r\n").as_bytes());
-        while let Some(b) = t.s.poll_transmit() {
-            out.extend_from_slice(&b);
-        }
-    }
-    let text = String::from_utf8(out).unwrap();
-    assert!(!text.contains("MFMT\r\n") && !text.contains(" MFMT "), "{text}");
-    assert!(text.ends_with("550 Permission denied: read-only session.\r\n"), "{text}");
-    let mut t =
-        T::new(ServerConfig { storage: StorageCaps { set_mtime: false, ..StorageCaps::ALL }, ..Default::default() });
-    t.lines(&["USER u", "PASS p"]);
-    t.answer(Outcome::LoggedIn(Access::ReadWrite));
-    let _ = t.s.handle_input(t.now, b"MFMT 20240102030405 x\r\n");
-    assert_eq!(
-        t.s.poll_transmit().map(|b| String::from_utf8(b.to_vec()).unwrap()).as_deref(),
-        Some("502 MFMT is not supported by this server's storage.\r\n")
-    );
+    let no_mtime = ServerConfig { storage: StorageCaps { set_mtime: false, ..StorageCaps::ALL }, ..Default::default() };
+    let text = wire_as(no_mtime.clone(), "u", &["FEAT", "HELP", "MFMT 20240102030405 x"], set);
+    let (lists, last) = text.rsplit_once("214 Help OK.\r\n").unwrap();
+    assert!(!lists.contains("MFMT"), "{text}");
+    assert_eq!(last, "502 MFMT is not supported by this server's storage.\r\n");
+    let text = wire_as(no_mtime, "ftp", &["MFMT 20240102030405 x"], set);
+    assert_eq!(text, "550 Permission denied: read-only session.\r\n");
 }
 
 #[test]
@@ -588,4 +579,39 @@ fn hash_replies_with_the_chosen_algorithm_and_feat_stars_it() {
     let mut t = T::new(ServerConfig::default());
     t.lines(&["HASH f"]);
     assert!(t.out.is_empty(), "no request before login");
+}
+
+#[test]
+fn site_chmod_for_writers_on_a_storage_with_permissions_and_site_help() {
+    let chmod = |r: &ServerRequest| match r {
+        ServerRequest::Chmod { path, mode, .. } if path.as_str() == "/f" => {
+            assert_eq!(*mode, 0o640);
+            Outcome::Ok
+        }
+        ServerRequest::Chmod { .. } => Outcome::NotFound,
+        _ => Outcome::Failed("not here".into()),
+    };
+    assert_eq!(wire(&["SITE CHMOD 640 f"], chmod), "200 SITE CHMOD command ok.\r\n");
+    assert_eq!(wire(&["site chmod 0640 /f"], chmod), "200 SITE CHMOD command ok.\r\n");
+    assert_eq!(wire(&["SITE CHMOD 640 nothing"], chmod), "550 No such file or directory.\r\n");
+    for bad in ["SITE CHMOD 640", "SITE CHMOD 9 f", "SITE CHMOD 17777 f", "SITE CHMOD rwx f", "SITE CHMOD"] {
+        assert_eq!(wire(&[bad], chmod), "501 Use SITE CHMOD <octal mode, 0-7777> <path>.\r\n", "{bad}");
+    }
+    assert_eq!(
+        wire(&["SITE HELP"], chmod),
+        "214-The following SITE commands are recognized.\r\n214- CHMOD HELP\r\n214 Help OK.\r\n"
+    );
+    assert_eq!(wire(&["SITE EXEC ls"], chmod), "500 Unknown SITE command; SITE HELP lists them.\r\n");
+    assert!(wire(&["HELP"], chmod).contains(" SITE "));
+    // A read-only login, and a storage without permissions.
+    let lines = ["SITE CHMOD 640 f", "SITE HELP"];
+    assert!(wire_as(ServerConfig::default(), "ftp", &lines, chmod)
+        .starts_with("550 Permission denied: read-only session.\r\n"));
+    let no_chmod =
+        ServerConfig { storage: StorageCaps { chmod: false, ..StorageCaps::ALL }, ..ServerConfig::default() };
+    assert_eq!(
+        wire_as(no_chmod, "u", &lines, chmod),
+        "502 SITE CHMOD is not supported by this server's storage.\r\n\
+         214-The following SITE commands are recognized.\r\n214- HELP\r\n214 Help OK.\r\n"
+    );
 }

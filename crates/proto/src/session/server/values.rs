@@ -224,6 +224,14 @@ server_requests! {
         /// The new modification time, UTC.
         time: DateTime,
     },
+    /// SITE CHMOD: set the Unix permission bits of `path` to `mode` (at most `0o7777`), then answer
+    /// [`Outcome::Ok`]. Only asked when [`StorageCaps::chmod`](super::StorageCaps) is on.
+    Chmod = "chmod" {
+        /// The file or directory.
+        path: VirtualPath,
+        /// The permission bits.
+        mode: u32,
+    },
     /// HASH: hash the whole file with `algorithm` and answer [`Outcome::Hash`] (a directory: [`Outcome::Dir`]).
     Hash = "hash" {
         /// The file.
