@@ -303,3 +303,62 @@ fn site_chmod_and_site_help_ftplib_and_curl() -> TestResult {
         m => Err(failed(&server, &out, &format!("hello world.txt has mode {m:o}, want 604"))),
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// CLNT, LANG, HOST
+// ---------------------------------------------------------------------------------------------------------------
+
+/// HOST before login selects the virtual host: its greeting, then its files in the listing (as ftplib and curl
+/// see them); HOST after login is 503, an unknown host 504. CLNT and LANG as FileZilla sends them.
+#[test]
+fn host_selects_a_virtual_host_clnt_and_lang_ftplib_and_curl() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let vroot = dir.path().join("vhost-root");
+    std::fs::create_dir_all(vroot.join("only-in-vhost-dir")).map_err(|e| e.to_string())?;
+    std::fs::write(vroot.join("only-in-vhost.txt"), b"v\n").map_err(|e| e.to_string())?;
+    let opts = FtpkitOpts { vhosts: vec![("files.example".into(), vroot.clone())], ..FtpkitOpts::default() };
+    let server = FtpkitServer::start(opts).map_err(|e| e.to_string())?;
+    let body = format!(
+        "show('FEAT', ftp.sendcmd('FEAT'))\nshow('CLNT', ftp.sendcmd('CLNT FileZilla 3.66.5'))\n\
+         show('LANG', ftp.sendcmd('LANG EN'))\nshow('LANGX', reply('LANG tlh'))\nshow('UNKNOWN', reply('HOST nowhere.example'))\n\
+         show('HOST', ftp.sendcmd('HOST files.example'))\nftp.login({:?}, {:?})\n\
+         show('AFTER', reply('HOST files.example'))\nshow('NAMES', ' '.join(sorted(ftp.nlst())))\n",
+        server.user(),
+        server.pass()
+    );
+    let out = python(&server, None, &body)?;
+    let feat = shown(&out, "FEAT").unwrap_or_default();
+    for line in [" CLNT", " HOST", " LANG EN*"] {
+        if !feat.lines().any(|l| l == line) {
+            return Err(failed(&server, &out, &format!("FEAT has no {line:?} line")));
+        }
+    }
+    expect(&server, &out, "CLNT", "200 Noted.")?;
+    expect(&server, &out, "LANG", "200 Language set to EN.")?;
+    expect(&server, &out, "LANGX", "504 Language not supported; LANG EN is.")?;
+    expect(&server, &out, "UNKNOWN", "504 Unknown host.")?;
+    expect(&server, &out, "HOST", "220 files.example ready")?;
+    expect(&server, &out, "AFTER", "503 HOST must come before USER and PASS.")?;
+    expect(&server, &out, "NAMES", "only-in-vhost-dir only-in-vhost.txt")?;
+    // Without HOST the same login sees the main tree.
+    let out = python(&server, user(&server), "show('NAMES', ' '.join(sorted(ftp.nlst())))\n")?;
+    if shown(&out, "NAMES").unwrap_or_default().contains("only-in-vhost") {
+        return Err(failed(&server, &out, "the main root shows the virtual host's files"));
+    }
+    // An anonymous login after HOST is rooted in the virtual host too.
+    let out = python(
+        &server,
+        None,
+        "ftp.sendcmd('HOST files.example')\nftp.login()\nshow('NAMES', ' '.join(sorted(ftp.nlst())))\n",
+    )?;
+    expect(&server, &out, "NAMES", "only-in-vhost-dir only-in-vhost.txt")?;
+    // curl has no hook before USER: its -Q commands come after login, where HOST is 503 (RFC 7151).
+    let up = server.userpass();
+    let args =
+        ["-sS", "-v", "--max-time", "20", "-u", &up, "-Q", "HOST files.example", "-I", &server.url("readme.txt")];
+    let out = curl(args).map_err(|e| e.to_string())?;
+    if !out.stderr_text().contains("< 503 HOST must come before USER and PASS.") {
+        return Err(failed(&server, &out, "curl's -Q HOST after login was not answered 503"));
+    }
+    Ok(())
+}

@@ -86,6 +86,10 @@ pub struct Args {
     /// Metrics in Prometheus' text format on http://ADDR/metrics (e.g. 127.0.0.1:9121).
     #[arg(long)]
     metrics_bind: Option<SocketAddr>,
+    /// A virtual host, NAME=DIR (repeatable): a client that sends HOST NAME before logging in (RFC 7151) is served
+    /// DIR instead of the main directory, and greeted "ftpkit ready (NAME)".
+    #[arg(long = "vhost", value_name = "NAME=DIR", value_parser = parse_vhost)]
+    vhosts: Vec<(String, PathBuf)>,
     /// An AWS credentials file (the [default] profile's aws_access_key_id and aws_secret_access_key).
     #[arg(long, requires = "storage")]
     s3_credentials: Option<PathBuf>,
@@ -95,6 +99,16 @@ impl Args {
     /// Whether the logs are to be JSON lines.
     pub fn log_json(&self) -> bool {
         self.log_json
+    }
+}
+
+/// `NAME=DIR` -> (NAME, DIR).
+fn parse_vhost(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, dir)) if !name.trim().is_empty() && !dir.is_empty() && !name.contains(char::is_whitespace) => {
+            Ok((name.to_owned(), PathBuf::from(dir)))
+        }
+        _ => Err("expected NAME=DIR (a host name without spaces, a directory)".into()),
     }
 }
 
@@ -196,6 +210,9 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         let access = if args.write { Access::ReadWrite } else { Access::ReadOnly };
         for (u, p) in &args.users {
             b = b.user(u, p, access);
+        }
+        for (name, dir) in &args.vhosts {
+            b = b.vhost(name, dir, &format!("ftpkit ready ({name})"));
         }
         if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
             b = b.tls_pem(cert, key);

@@ -450,7 +450,10 @@ fn logged_in_command_table() {
         (&["SITE HELP"], &[214]),
         (&["SITE ZAP"], &[500]),
         (&["LPSV"], &[502]),
-        (&["LANG EN"], &[502]),
+        (&["LANG EN"], &[200]),
+        (&["LANG de"], &[504]),
+        (&["CLNT curl"], &[200]),
+        (&["HOST a.example"], &[503]),
         (&["AUTH TLS"], &[502]),
         (&["XYZZY"], &[500]),
         (&["RETR readme.txt"], &[425]),
@@ -502,7 +505,7 @@ fn reply_texts() {
     assert_eq!(h.text("MKD a\"b"), "257 \"/subdir/a\"\"b\" created.\r\n");
     assert_eq!(
         h.text("FEAT"),
-        "211-Features:\r\n EPRT\r\n EPSV\r\n HASH SHA-256*;SHA-1;MD5\r\n MDTM\r\n MFMT\r\n MLST type*;size*;modify*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n \
+        "211-Features:\r\n CLNT\r\n EPRT\r\n EPSV\r\n HASH SHA-256*;SHA-1;MD5\r\n LANG EN*\r\n MDTM\r\n MFMT\r\n MLST type*;size*;modify*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n \
          TVFS\r\n UTF8\r\n211 End\r\n"
     );
     assert_eq!(h.text("MLST /readme.txt"), "250-Listing /readme.txt\r\n type=file; /readme.txt\r\n250 End\r\n");

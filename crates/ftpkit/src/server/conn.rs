@@ -337,10 +337,14 @@ async fn drain(
             progressed = true;
             match event {
                 ServerEvent::LoggedIn { user, access, anonymous } => {
-                    let root = if anonymous {
-                        shared.settings.anonymous_root.clone().unwrap_or_else(|| shared.settings.root.clone())
-                    } else {
-                        io.login_root.take().unwrap_or_else(|| shared.settings.root.clone())
+                    // The virtual host HOST chose (its index in the session's list is its root's here).
+                    let settings = &shared.settings;
+                    let vhost = session.host().and_then(|h| settings.session.vhosts.iter().position(|v| v == h));
+                    let vhost_root = vhost.and_then(|i| settings.vhost_roots.get(i)).cloned();
+                    let root = match (anonymous, vhost_root) {
+                        (true, Some(r)) => r,
+                        (true, None) => settings.anonymous_root.clone().unwrap_or_else(|| settings.root.clone()),
+                        (false, r) => io.login_root.take().or(r).unwrap_or_else(|| settings.root.clone()),
                     };
                     match &shared.storage {
                         Some(s) => io.storage = Some(s.clone()),
@@ -351,7 +355,8 @@ async fn drain(
                             }
                         },
                     }
-                    tracing::info!(%peer, %user, ?access, anonymous, "logged in");
+                    let (host, client) = (session.host().map(|h| h.name.as_str()), session.client_name());
+                    tracing::info!(%peer, %user, ?access, anonymous, host, client, "logged in");
                     io.user = user;
                 }
                 ServerEvent::CloseData => {

@@ -1014,7 +1014,7 @@ mod tests {
 
     #[test]
     fn verb_classification() {
-        assert_eq!(KNOWN_VERBS.len(), 60);
+        assert_eq!(KNOWN_VERBS.len(), 61);
         for &verb in KNOWN_VERBS {
             let mixed: String =
                 verb.chars().enumerate().map(|(i, c)| if i % 2 == 0 { c.to_ascii_lowercase() } else { c }).collect();

@@ -170,7 +170,9 @@ commands! {
         Enc = "ENC", Refused, "`ENC <base64 command>`: private command (RFC 2228)."
             => "sends a protected command", Always, Immediate, help: false, feat: None;
         Host = "HOST", Refused, "`HOST <domain>`: select a virtual host (RFC 7151)."
-            => "names the virtual host to use", Always, Immediate, help: false, feat: None;
+            => "names the virtual host to use", Always, Immediate, help: true, feat: Some(("HOST", ""));
+        Clnt = "CLNT", Allowed, "`CLNT <client name>`: name the client software (for the server's logs)."
+            => "names the client software", Always, Immediate, help: true, feat: Some(("CLNT", ""));
         Mfmt = "MFMT", Refused, "`MFMT <YYYYMMDDHHMMSS> <path>`: set a file's modification time (draft-somers-ftp-mfxx)."
             => "sets a file's modification time (UTC)", Write, Request, help: true, feat: Some(("MFMT", ""));
         Hash = "HASH", Refused, "`HASH <path>`: a file's hash, by the algorithm OPTS HASH chose (draft-bryan-ftpext-hash)."
@@ -198,7 +200,7 @@ commands! {
         Mlsd = "MLSD", "`MLSD [<path>]` (RFC 3659)."
             => "lists a directory as machine-readable facts over the data connection", Login, Transfer, help: true, feat: None;
         Lang = "LANG", "`LANG [<language tag>]` (RFC 2640)."
-            => "selects the language of the server's replies", Login, Immediate, help: false, feat: None;
+            => "selects the language of the server's replies", Always, Immediate, help: true, feat: Some(("LANG", "EN*"));
     }
     typed {
         Port(SocketAddrV4) = "PORT", "`PORT h1,h2,h3,h4,p1,p2` (RFC 959)."

@@ -88,7 +88,14 @@ impl ServerSession {
                 self.reply(Code::NOT_IMPLEMENTED, "Only TLS (AUTH TLS, RFC 4217) is implemented.")
             }
             C::Site(arg) => self.on_site(&arg),
-            C::Acct(_) | C::Smnt(_) | C::Rein | C::Lprt(_) | C::Lpsv | C::Lang(_) | C::Host(_) => {
+            C::Clnt(name) => {
+                // Bounded by the line limit; kept for the caller's logs only.
+                self.client_name = Some(clean(&name));
+                self.reply(Code::OK, "Noted.")
+            }
+            C::Lang(tag) => self.on_lang(tag.as_deref()),
+            C::Host(name) => self.on_host(&name),
+            C::Acct(_) | C::Smnt(_) | C::Rein | C::Lprt(_) | C::Lpsv => {
                 self.reply(Code::NOT_IMPLEMENTED, "Command not implemented.")
             }
             C::Allo(_) => self.reply(Code::SUPERFLUOUS, "ALLO not needed."),
@@ -322,6 +329,7 @@ impl ServerSession {
     pub(super) fn offered(&self, verb: &VerbInfo) -> bool {
         match verb.name {
             "MFMT" => self.config.storage.set_mtime,
+            "HOST" => !self.config.vhosts.is_empty(),
             _ => true,
         }
     }
@@ -404,6 +412,36 @@ impl ServerSession {
         };
         let arg = name.to_owned();
         self.with_path(name, |s, path| s.ask(Op::Mfmt { time, arg }, |id| ServerRequest::SetMtime { id, path, time }))
+    }
+
+    /// LANG (RFC 2640 §4): the replies are in English only; `LANG`, `LANG EN` and `LANG EN-<region>` select it.
+    fn on_lang(&mut self, tag: Option<&str>) {
+        let tag = tag.map(str::trim).unwrap_or("");
+        let (primary, _) = tag.split_once('-').unwrap_or((tag, ""));
+        if tag.is_empty() || primary.eq_ignore_ascii_case("EN") {
+            self.reply(Code::OK, "Language set to EN.")
+        } else {
+            self.reply(Code::PARAMETER_NOT_IMPLEMENTED, "Language not supported; LANG EN is.")
+        }
+    }
+
+    /// HOST (RFC 7151): before USER only; selects a configured virtual host and answers with its greeting.
+    fn on_host(&mut self, name: &str) {
+        if !matches!(self.login, Login::AwaitUser) {
+            return self.reply(Code::BAD_SEQUENCE, "HOST must come before USER and PASS.");
+        }
+        if self.config.vhosts.is_empty() {
+            return self.reply(Code::NOT_IMPLEMENTED, "No virtual hosts on this server.");
+        }
+        let name = name.trim();
+        match self.config.vhosts.iter().enumerate().find(|(_, v)| v.name.eq_ignore_ascii_case(name)) {
+            Some((i, v)) => {
+                let lines = v.greeting.split('\n').map(str::to_owned).collect();
+                self.host = Some(i);
+                self.reply_lines(Code::SERVICE_READY, lines)
+            }
+            None => self.reply(Code::PARAMETER_NOT_IMPLEMENTED, "Unknown host."),
+        }
     }
 
     /// SITE: `CHMOD <octal mode> <path>` (a read-write login, a storage with Unix permissions) and `HELP`.

@@ -187,23 +187,27 @@
 //! | any time | USER | USER |
 //! | any time | PASS | PASS |
 //! | any time | QUIT | QUIT |
-//! | any time | immediate | ADAT CONF ENC FEAT HELP HOST MIC NOOP SYST |
+//! | any time | immediate | ADAT CLNT CONF ENC FEAT HELP HOST LANG MIC NOOP SYST |
 //! | any time | security | AUTH CCC PBSZ PROT |
 //! | after login (530 before) | ABOR | ABOR |
 //! | after login (530 before) | STAT | STAT |
-//! | after login (530 before) | immediate | ACCT ALLO EPRT LANG LPRT LPSV MODE OPTS PORT PWD REIN REST SMNT STRU TYPE XPWD |
+//! | after login (530 before) | immediate | ACCT ALLO EPRT LPRT LPSV MODE OPTS PORT PWD REIN REST SMNT STRU TYPE XPWD |
 //! | after login (530 before) | request | CDUP CWD EPSV HASH MDTM MLST PASV SITE SIZE XCUP XCWD |
 //! | after login (530 before) | transfer | LIST MLSD NLST RETR |
 //! | after a read-write login (550 read-only) | request | DELE MFMT MKD RMD RNFR RNTO XMKD XRMD |
 //! | after a read-write login (550 read-only) | transfer | APPE STOR STOU |
 //!
-//! HELP lists: ABOR APPE CDUP CWD DELE EPRT EPSV FEAT HASH HELP LIST MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
+//! HELP lists: ABOR APPE CDUP CLNT CWD DELE EPRT EPSV FEAT HASH HELP HOST LANG LIST MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
 //!
-//! FEAT lines from verbs: EPRT, EPSV, HASH SHA-256*;SHA-1;MD5, MDTM, MFMT, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
+//! FEAT lines from verbs: CLNT, EPRT, EPSV, HASH SHA-256*;SHA-1;MD5, HOST, LANG EN*, MDTM, MFMT, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
 //! <!-- end generated:server-verbs -->
 //!
-//! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT LPSV and
-//! LANG get 502 (530 before login); ADAT MIC CONF ENC and HOST get 502 at any time. ALLO gets 202. `SITE HELP`
+//! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT and LPSV
+//! get 502 (530 before login); ADAT MIC CONF and ENC get 502 at any time. ALLO gets 202. Any time: `CLNT <name>`
+//! is 200 and kept for the caller's logs ([`ServerSession::client_name`]); `LANG` / `LANG EN[-xx]` 200 and any other
+//! language 504 (RFC 2640: English only, FEAT `LANG EN*`); `HOST <name>` (RFC 7151) before USER selects one of
+//! [`ServerConfig::vhosts`] and answers with its 220 greeting ([`ServerSession::host`]: the caller roots the login
+//! there), an unknown name 504, after USER 503, and 502 with no virtual hosts (FEAT lists HOST only with some). `SITE HELP`
 //! lists the SITE commands; `SITE CHMOD <octal> <path>` needs a read-write login (550) and a storage with Unix
 //! permissions ([`StorageCaps::chmod`], else 502); other SITE commands get 500.
 //!
@@ -281,7 +285,7 @@ pub mod machine;
 mod outcomes;
 mod values;
 
-pub use config::{Ipv4Net, Masquerade, ServerConfig, StorageCaps, TlsPolicy, TlsReuse};
+pub use config::{Ipv4Net, Masquerade, ServerConfig, StorageCaps, TlsPolicy, TlsReuse, VirtualHost};
 pub use machine::{ServerInput, ServerState};
 pub use values::{
     Access, DataFailures, DataType, DataVerdict, Direction, HashAlgorithm, ListKind, Outcome, Refusal, ServerError,
@@ -447,6 +451,10 @@ pub struct ServerSession {
     epsv_all: bool,
     /// The algorithm HASH uses (OPTS HASH).
     hash: HashAlgorithm,
+    /// The virtual host HOST selected (its index in `config.vhosts`).
+    host: Option<usize>,
+    /// What CLNT said the client is.
+    client_name: Option<String>,
     /// FTPS state: control connection protected, PBSZ seen, PROT P.
     tls: Tls,
     /// The one timer: its kind and deadline (see [`ServerState::timer`]).
@@ -506,6 +514,8 @@ impl ServerSession {
             rename_from: None,
             epsv_all: false,
             hash: HashAlgorithm::default(),
+            host: None,
+            client_name: None,
             tls: Tls::default(),
             timer: None,
         };
@@ -610,6 +620,16 @@ impl ServerSession {
     /// The virtual working directory.
     pub fn cwd(&self) -> &VirtualPath {
         &self.cwd
+    }
+
+    /// The virtual host HOST selected (RFC 7151), if any: the caller roots the login there.
+    pub fn host(&self) -> Option<&VirtualHost> {
+        self.host.and_then(|i| self.config.vhosts.get(i))
+    }
+
+    /// The client software's name as CLNT gave it (control characters replaced), for logs.
+    pub fn client_name(&self) -> Option<&str> {
+        self.client_name.as_deref()
     }
 
     /// The logged-in user and access, if any.

@@ -486,6 +486,11 @@ fn wire_as(config: ServerConfig, user: &str, lines: &[&str], answer: impl Fn(&Se
     String::from_utf8(wire).unwrap()
 }
 
+/// Whether the 214 HELP reply in `text` names `verb`.
+fn help_lists(text: &str, verb: &str) -> bool {
+    text.lines().filter(|l| l.starts_with("214")).any(|l| l[4..].split_whitespace().any(|w| w == verb))
+}
+
 #[test]
 fn stat_with_a_path_is_the_listing_on_the_control_connection() {
     let listing = |r: &ServerRequest| match r {
@@ -538,7 +543,7 @@ fn mfmt_sets_the_time_and_is_offered_only_when_the_storage_can() {
         assert!(wire(&[bad], set).starts_with("501 "), "{bad}");
     }
     assert!(wire(&["FEAT"], set).contains("\r\n MFMT\r\n"));
-    assert!(wire(&["HELP"], set).contains(" MFMT "));
+    assert!(help_lists(&wire(&["HELP"], set), "MFMT"));
     // A back end that cannot set times: 502, and neither FEAT nor HELP lists MFMT.
     let no_mtime = ServerConfig { storage: StorageCaps { set_mtime: false, ..StorageCaps::ALL }, ..Default::default() };
     let text = wire_as(no_mtime.clone(), "u", &["FEAT", "HELP", "MFMT 20240102030405 x"], set);
@@ -602,7 +607,7 @@ fn site_chmod_for_writers_on_a_storage_with_permissions_and_site_help() {
         "214-The following SITE commands are recognized.\r\n214- CHMOD HELP\r\n214 Help OK.\r\n"
     );
     assert_eq!(wire(&["SITE EXEC ls"], chmod), "500 Unknown SITE command; SITE HELP lists them.\r\n");
-    assert!(wire(&["HELP"], chmod).contains(" SITE "));
+    assert!(help_lists(&wire(&["HELP"], chmod), "SITE"));
     // A read-only login, and a storage without permissions.
     let lines = ["SITE CHMOD 640 f", "SITE HELP"];
     assert!(wire_as(ServerConfig::default(), "ftp", &lines, chmod)
@@ -614,4 +619,40 @@ fn site_chmod_for_writers_on_a_storage_with_permissions_and_site_help() {
         "502 SITE CHMOD is not supported by this server's storage.\r\n\
          214-The following SITE commands are recognized.\r\n214- HELP\r\n214 Help OK.\r\n"
     );
+}
+
+#[test]
+fn clnt_lang_and_host() {
+    let none = |_: &ServerRequest| Outcome::Failed("no request".into());
+    let vhosts = ServerConfig {
+        vhosts: vec![
+            VirtualHost { name: "one.example".into(), greeting: "one ready".into() },
+            VirtualHost { name: "two.example".into(), greeting: "two\nready".into() },
+        ],
+        ..ServerConfig::default()
+    };
+    // Before login: CLNT, LANG and HOST (RFC 2640, RFC 7151).
+    let (codes, _) =
+        replies(vhosts.clone(), false, &["CLNT FileZilla 3.66", "LANG", "LANG en-GB", "LANG fr", "HOST x"]);
+    assert_eq!(codes, ["200", "200", "200", "504", "504"]);
+    let mut t = T::new(vhosts.clone());
+    t.lines(&["CLNT Filezilla\u{7}", "HOST TWO.example"]);
+    assert_eq!(t.s.client_name(), Some("Filezilla?"));
+    assert_eq!(t.s.host().map(|h| h.name.as_str()), Some("two.example"));
+    t.lines(&["HOST one.example", "USER u", "HOST two.example"]);
+    assert_eq!(t.s.host().map(|h| h.name.as_str()), Some("one.example"), "HOST after USER changes nothing");
+    let text = wire_as(vhosts.clone(), "u", &["HOST two.example", "FEAT", "HELP", "LANG EN"], none);
+    assert!(text.starts_with("503 HOST must come before USER and PASS.\r\n211-Features:\r\n CLNT\r\n"), "{text}");
+    assert!(text.contains("\r\n HOST\r\n") && text.contains("\r\n LANG EN*\r\n"), "{text}");
+    assert!(["CLNT", "HOST", "LANG"].iter().all(|v| help_lists(&text, v)), "{text}");
+    assert!(text.ends_with("200 Language set to EN.\r\n"), "{text}");
+    // The greeting of the host chosen, as multi-line as the main one.
+    let mut t = T::new(vhosts);
+    let _ = t.s.handle_input(t.now, b"HOST two.example\r\n");
+    assert_eq!(t.s.poll_transmit().map(|b| String::from_utf8(b).unwrap()).as_deref(), Some("220-two\r\n220 ready\r\n"));
+    // No virtual hosts configured: HOST is 502 and FEAT does not offer it.
+    let text = wire_as(ServerConfig::default(), "u", &["FEAT"], none);
+    assert!(!text.contains("HOST"), "{text}");
+    let (codes, _) = replies(ServerConfig::default(), false, &["HOST a"]);
+    assert_eq!(codes, ["502"]);
 }
