@@ -362,3 +362,104 @@ fn host_selects_a_virtual_host_clnt_and_lang_ftplib_and_curl() -> TestResult {
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// LPRT, LPSV (RFC 1639)
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A control connection spoken by hand: no installed client sends LPRT or LPSV (curl, lftp, ftplib and tnftp use
+/// PORT/PASV/EPRT/EPSV only), so a raw socket does, with the core's parser reading the 228.
+struct Raw {
+    w: std::net::TcpStream,
+    r: std::io::BufReader<std::net::TcpStream>,
+}
+
+impl Raw {
+    fn login(server: &FtpkitServer) -> Result<Raw, String> {
+        let ctrl = std::net::TcpStream::connect(server.addr()).map_err(|e| e.to_string())?;
+        ctrl.set_read_timeout(Some(std::time::Duration::from_secs(10))).map_err(|e| e.to_string())?;
+        let mut raw = Raw { w: ctrl.try_clone().map_err(|e| e.to_string())?, r: std::io::BufReader::new(ctrl) };
+        raw.expect("", "220 ")?;
+        raw.expect(&format!("USER {}", server.user()), "331 ")?;
+        raw.expect(&format!("PASS {}", server.pass()), "230 ")?;
+        raw.expect("TYPE I", "200 ")?;
+        Ok(raw)
+    }
+
+    /// Sends `line` (none when empty) and returns the reply's last line, which must start with `code`.
+    fn expect(&mut self, line: &str, code: &str) -> Result<String, String> {
+        use std::io::Write;
+        if !line.is_empty() {
+            self.w.write_all(format!("{line}\r\n").as_bytes()).map_err(|e| e.to_string())?;
+        }
+        let reply = ftpkit_interop::read_reply(&mut self.r);
+        if reply.starts_with(code) {
+            Ok(reply.trim_end().to_owned())
+        } else {
+            Err(format!("{line:?}: got {reply:?}, want {code}..."))
+        }
+    }
+}
+
+fn read_all(mut s: std::net::TcpStream) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).map_err(|e| e.to_string())?;
+    Ok(got)
+}
+
+#[test]
+fn lpsv_and_lprt_carry_a_download_raw_socket() -> TestResult {
+    use ftpkit::proto::hostport::{parse_lpsv, Mode};
+    let server = server()?;
+    let want = std::fs::read(server.root().join("readme.txt")).map_err(|e| e.to_string())?;
+    let mut raw = Raw::login(&server)?;
+    // LPSV: the 228 names the server's address and a port of its passive range; the download comes through it.
+    let reply = raw.expect("LPSV", "228 ")?;
+    let addr = parse_lpsv(reply.as_bytes(), Mode::Strict).map_err(|e| format!("{reply:?}: {e}"))?.value;
+    if addr.ip() != server.addr().ip() || !server.passive_ports().contains(&addr.port()) {
+        return Err(format!("{reply:?} names {addr}, not {} in {:?}", server.addr().ip(), server.passive_ports()));
+    }
+    let data = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    raw.expect("RETR readme.txt", "125 ")?; // connected before RETR: 125, data connection already open
+    let got = read_all(data)?;
+    raw.expect("", "226 ")?;
+    if got != want {
+        return Err(format!("LPSV download: {} bytes, want {}", got.len(), want.len()));
+    }
+    // LPRT: the server connects to the client's listener.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    raw.expect(&format!("LPRT 4,4,127,0,0,1,2,{},{}", port >> 8, port & 0xff), "200 ")?;
+    raw.expect("RETR readme.txt", "150 ")?;
+    let (data, _) = listener.accept().map_err(|e| e.to_string())?;
+    let got = read_all(data)?;
+    raw.expect("", "226 ")?;
+    if got != want {
+        return Err(format!("LPRT download: {} bytes, want {}", got.len(), want.len()));
+    }
+    // The same checks as PORT: another host (FTP bounce) and a privileged port are refused before any connection.
+    raw.expect(&format!("LPRT 4,4,127,0,0,2,2,{},{}", port >> 8, port & 0xff), "501 LPRT refused: address")?;
+    raw.expect("LPRT 4,4,127,0,0,1,2,0,21", "501 LPRT refused: port 21")?;
+    raw.expect("QUIT", "221 ")?;
+    Ok(())
+}
+
+#[test]
+fn lpsv_on_ipv6_names_the_servers_ipv6_address_raw_socket() -> TestResult {
+    use ftpkit::proto::hostport::{parse_lpsv, Mode};
+    let server = FtpkitServer::start(FtpkitOpts::ipv6()).map_err(|e| e.to_string())?;
+    let want = std::fs::read(server.root().join("readme.txt")).map_err(|e| e.to_string())?;
+    let mut raw = Raw::login(&server)?;
+    let reply = raw.expect("LPSV", "228 Entering Long Passive Mode (6,16,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,2,")?;
+    let addr = parse_lpsv(reply.as_bytes(), Mode::Strict).map_err(|e| format!("{reply:?}: {e}"))?.value;
+    let data = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    raw.expect("RETR readme.txt", "125 ")?;
+    let got = read_all(data)?;
+    raw.expect("", "226 ")?;
+    if got != want {
+        return Err(format!("LPSV download on ::1: {} bytes, want {}", got.len(), want.len()));
+    }
+    Ok(())
+}

@@ -118,7 +118,7 @@ commands! {
         Ccc = "CCC", "`CCC`: clear the command channel (RFC 2228)."
             => "clears the command channel protection", Always, Security, help: false, feat: None;
         Lpsv = "LPSV", "`LPSV`: ask for a long passive data connection (RFC 1639)."
-            => "asks the server to listen, long form (RFC 1639)", Login, Immediate, help: false, feat: None;
+            => "asks the server to listen, long form (RFC 1639)", Login, Request, help: true, feat: None;
         Xpwd = "XPWD", "`XPWD`: PWD under its RFC 775 name."
             => "asks for the working directory", Login, Immediate, help: true, feat: None;
         Xcup = "XCUP", "`XCUP`: CDUP under its RFC 775 name."
@@ -224,6 +224,6 @@ commands! {
         Prot(ProtectionLevel) = "PROT", "`PROT C|S|E|P` (RFC 2228, RFC 4217)."
             => "sets the data channel protection level", Always, Security, help: false, feat: None;
         Lprt(SocketAddr) = "LPRT", "`LPRT af,hal,h1,...,pal,p1,...` (RFC 1639)."
-            => "tells the server where the client listens, long form (RFC 1639)", Login, Immediate, help: false, feat: None;
+            => "tells the server where the client listens, long form (RFC 1639)", Login, Immediate, help: true, feat: None;
     }
 }

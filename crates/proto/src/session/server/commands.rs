@@ -95,9 +95,9 @@ impl ServerSession {
             }
             C::Lang(tag) => self.on_lang(tag.as_deref()),
             C::Host(name) => self.on_host(&name),
-            C::Acct(_) | C::Smnt(_) | C::Rein | C::Lprt(_) | C::Lpsv => {
-                self.reply(Code::NOT_IMPLEMENTED, "Command not implemented.")
-            }
+            C::Lpsv => self.on_long_passive(),
+            C::Lprt(addr) => self.on_active(addr, "LPRT"),
+            C::Acct(_) | C::Smnt(_) | C::Rein => self.reply(Code::NOT_IMPLEMENTED, "Command not implemented."),
             C::Allo(_) => self.reply(Code::SUPERFLUOUS, "ALLO not needed."),
             // -- parameters
             C::Type(t) => self.on_type(t),
@@ -489,18 +489,38 @@ impl ServerSession {
         if self.epsv_all && !extended {
             return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "PASV not allowed after EPSV ALL.");
         }
-        let advertise = if extended {
-            None
+        let reply = if extended {
+            Passive::Epsv
         } else {
             match self.config.masquerade.choose(self.client.ip(), self.server.ip()) {
-                Some(a) => Some(a),
+                Some(a) => Passive::Pasv(a),
                 None => return self.reply(Code::CANT_OPEN_DATA, "PASV needs an IPv4 address here; use EPSV."),
             }
         };
+        self.listen(reply)
+    }
+
+    /// LPSV (RFC 1639): the 228 names the masquerade (or own) IPv4 address on an IPv4 control connection, the
+    /// server's own IPv6 address on an IPv6 one.
+    fn on_long_passive(&mut self) {
+        if self.epsv_all {
+            return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "LPSV not allowed after EPSV ALL.");
+        }
+        let ip = match canonical(self.server.ip()) {
+            std::net::IpAddr::V6(v6) => std::net::IpAddr::V6(v6),
+            std::net::IpAddr::V4(_) => match self.config.masquerade.choose(self.client.ip(), self.server.ip()) {
+                Some(a) => std::net::IpAddr::V4(a),
+                None => return self.reply(Code::CANT_OPEN_DATA, "No address to advertise; use EPSV."),
+            },
+        };
+        self.listen(Passive::Lpsv(ip))
+    }
+
+    fn listen(&mut self, reply: Passive) {
         self.drop_data();
         let ip = self.server.ip();
         let ports = self.config.passive_ports.clone();
-        self.ask(Op::Listen { extended, advertise }, |id| ServerRequest::ListenPassive { id, ip, ports })
+        self.ask(Op::Listen { reply }, |id| ServerRequest::ListenPassive { id, ip, ports })
     }
 
     fn on_active(&mut self, addr: SocketAddr, verb: &str) {

@@ -191,25 +191,27 @@
 //! | any time | security | AUTH CCC PBSZ PROT |
 //! | after login (530 before) | ABOR | ABOR |
 //! | after login (530 before) | STAT | STAT |
-//! | after login (530 before) | immediate | ACCT ALLO EPRT LPRT LPSV MODE OPTS PORT PWD REIN REST SMNT STRU TYPE XPWD |
-//! | after login (530 before) | request | CDUP CWD EPSV HASH MDTM MLST PASV SITE SIZE XCUP XCWD |
+//! | after login (530 before) | immediate | ACCT ALLO EPRT LPRT MODE OPTS PORT PWD REIN REST SMNT STRU TYPE XPWD |
+//! | after login (530 before) | request | CDUP CWD EPSV HASH LPSV MDTM MLST PASV SITE SIZE XCUP XCWD |
 //! | after login (530 before) | transfer | LIST MLSD NLST RETR |
 //! | after a read-write login (550 read-only) | request | DELE MFMT MKD RMD RNFR RNTO XMKD XRMD |
 //! | after a read-write login (550 read-only) | transfer | APPE STOR STOU |
 //!
-//! HELP lists: ABOR APPE CDUP CLNT CWD DELE EPRT EPSV FEAT HASH HELP HOST LANG LIST MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
+//! HELP lists: ABOR APPE CDUP CLNT CWD DELE EPRT EPSV FEAT HASH HELP HOST LANG LIST LPRT LPSV MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
 //!
 //! FEAT lines from verbs: CLNT, EPRT, EPSV, HASH SHA-256*;SHA-1;MD5, HOST, LANG EN*, MDTM, MFMT, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
 //! <!-- end generated:server-verbs -->
 //!
-//! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT and LPSV
-//! get 502 (530 before login); ADAT MIC CONF and ENC get 502 at any time. ALLO gets 202. Any time: `CLNT <name>`
-//! is 200 and kept for the caller's logs ([`ServerSession::client_name`]); `LANG` / `LANG EN[-xx]` 200 and any other
-//! language 504 (RFC 2640: English only, FEAT `LANG EN*`); `HOST <name>` (RFC 7151) before USER selects one of
-//! [`ServerConfig::vhosts`] and answers with its 220 greeting ([`ServerSession::host`]: the caller roots the login
-//! there), an unknown name 504, after USER 503, and 502 with no virtual hosts (FEAT lists HOST only with some). `SITE HELP`
-//! lists the SITE commands; `SITE CHMOD <octal> <path>` needs a read-write login (550) and a storage with Unix
-//! permissions ([`StorageCaps::chmod`], else 502); other SITE commands get 500.
+//! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT and REIN get 502 (530
+//! before login); LPSV (RFC 1639) listens as PASV does and answers 228 with the IPv4 address PASV would advertise (the
+//! server's IPv6 address on an IPv6 control connection), LPRT takes the active address with PORT's bounce and
+//! privileged-port checks; after EPSV ALL both get 501; ADAT MIC CONF and ENC get 502 at any time. ALLO gets 202. Any
+//! time: `CLNT <name>` is 200 and kept for the caller's logs ([`ServerSession::client_name`]); `LANG` / `LANG EN[-xx]`
+//! 200 and any other language 504 (RFC 2640: English only, FEAT `LANG EN*`); `HOST <name>` (RFC 7151) before USER
+//! selects one of [`ServerConfig::vhosts`] and answers with its 220 greeting ([`ServerSession::host`]: the caller roots
+//! the login there), an unknown name 504, after USER 503, and 502 with no virtual hosts (FEAT lists HOST only with
+//! some). `SITE HELP` lists the SITE commands; `SITE CHMOD <octal> <path>` needs a read-write login (550) and a storage
+//! with Unix permissions ([`StorageCaps::chmod`], else 502); other SITE commands get 500.
 //!
 //! `STAT <path>` (RFC 959) asks for [`ServerRequest::ListLines`] and sends the listing on the control connection:
 //! `213-Status of <path>:`, LIST's lines as they are (one that starts with a digit indented by a space, so it can
@@ -357,9 +359,19 @@ enum Op {
         arg: String,
     },
     Listen {
-        extended: bool,
-        advertise: Option<Ipv4Addr>,
+        reply: Passive,
     },
+}
+
+/// The passive reply a listener is for, with the address it advertises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Passive {
+    /// PASV: 227 with this IPv4 address.
+    Pasv(Ipv4Addr),
+    /// EPSV: 229, the port only.
+    Epsv,
+    /// LPSV (RFC 1639): 228 with this address, IPv4 or IPv6.
+    Lpsv(std::net::IpAddr),
 }
 
 /// The data command being served.

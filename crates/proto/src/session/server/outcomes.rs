@@ -1,7 +1,7 @@
 //! The server session's outcome handlers: what each request's outcome does, and the failure tables.
 
 use super::*;
-use crate::hostport::{EpsvText, PasvText};
+use crate::hostport::{EpsvText, LpsvText, PasvText};
 use crate::listing::EntryKind;
 use crate::path::QuotedPath;
 use std::net::SocketAddrV4;
@@ -76,7 +76,7 @@ impl ServerSession {
                 let text = t.to_mlsd();
                 self.reply(Code::FILE_STATUS, &text)
             }
-            (Op::Listen { extended, advertise }, Outcome::Bound(addr)) => {
+            (Op::Listen { reply }, Outcome::Bound(addr)) => {
                 let port = addr.port();
                 if port == 0 || !self.config.passive_ports.contains(&port) {
                     self.events.push_back(ServerEvent::CloseData);
@@ -84,12 +84,16 @@ impl ServerSession {
                     return Err(ServerError::UnexpectedOutcome { request: "listen_passive", outcome: "bound" });
                 }
                 self.data = Data::Passive { peer: None };
-                match (extended, advertise) {
-                    (false, Some(ip)) => {
+                match reply {
+                    Passive::Pasv(ip) => {
                         let text = PasvText(SocketAddrV4::new(ip, port)).to_string();
                         self.reply(Code::PASSIVE, &text)
                     }
-                    _ => self.reply(Code::EXTENDED_PASSIVE, &EpsvText(port).to_string()),
+                    Passive::Epsv => self.reply(Code::EXTENDED_PASSIVE, &EpsvText(port).to_string()),
+                    Passive::Lpsv(ip) => {
+                        let text = LpsvText(SocketAddr::new(ip, port)).to_string();
+                        self.reply(Code::LONG_PASSIVE, &text)
+                    }
                 }
             }
             (op, o) => {

@@ -261,8 +261,8 @@ fn failure_tables() {
         (&Op::Rename, Outcome::Exists, 553),
         (&Op::Delete, Outcome::PermissionDenied, 550),
         (&Op::Size, Outcome::Dir, 550),
-        (&Op::Listen { extended: true, advertise: None }, Outcome::PassiveRangeExhausted, 425),
-        (&Op::Listen { extended: false, advertise: None }, Outcome::Failed(String::new()), 425),
+        (&Op::Listen { reply: Passive::Epsv }, Outcome::PassiveRangeExhausted, 425),
+        (&Op::Listen { reply: Passive::Pasv(Ipv4Addr::LOCALHOST) }, Outcome::Failed(String::new()), 425),
         (&Op::Mkdir { path: VirtualPath::root() }, Outcome::NoSpace, 452),
     ];
     for (op, o, want) in cases {
@@ -655,4 +655,68 @@ fn clnt_lang_and_host() {
     assert!(!text.contains("HOST"), "{text}");
     let (codes, _) = replies(ServerConfig::default(), false, &["HOST a"]);
     assert_eq!(codes, ["502"]);
+}
+
+#[test]
+fn lpsv_and_lprt_answered_in_the_session() {
+    let bound = |r: &ServerRequest| match r {
+        ServerRequest::ListenPassive { ip, ports, .. } => Outcome::Bound(SocketAddr::new(*ip, *ports.start())),
+        ServerRequest::ConnectActive { .. } => Outcome::Ok,
+        _ => Outcome::Failed("not here".into()),
+    };
+    // 49152 = 192*256 + 0.
+    assert_eq!(wire(&["LPSV"], bound), "228 Entering Long Passive Mode (4,4,192,0,2,1,2,192,0)\r\n");
+    let masq = ServerConfig { masquerade: Masquerade::One(Ipv4Addr::new(203, 0, 113, 5)), ..ServerConfig::default() };
+    assert_eq!(wire_as(masq, "u", &["LPSV"], bound), "228 Entering Long Passive Mode (4,4,203,0,113,5,2,192,0)\r\n");
+    // LPRT: the client's own address and an unprivileged port; the same bounce and privileged-port checks as PORT.
+    assert_eq!(wire(&["LPRT 4,4,192,0,2,7,2,4,1"], bound), "200 LPRT command successful.\r\n");
+    assert_eq!(
+        wire(&["LPRT 4,4,192,0,2,8,2,4,1"], bound),
+        "501 LPRT refused: address 192.0.2.8 is not your own (FTP bounce).\r\n"
+    );
+    assert_eq!(
+        wire(&["LPRT 4,4,192,0,2,7,2,0,21"], bound),
+        "501 LPRT refused: port 21 is privileged (below 1024).\r\n"
+    );
+    assert!(wire(&["LPRT 4,4,192,0,2"], bound).starts_with("501 "));
+    assert_eq!(
+        wire(&["EPSV ALL", "LPSV", "LPRT 4,4,192,0,2,7,2,4,1"], bound)
+            .lines()
+            .skip(1)
+            .map(|l| &l[..3])
+            .collect::<Vec<_>>(),
+        ["501", "501"]
+    );
+    // A transfer after LPRT connects to the address it named.
+    let mut t = T::logged_in();
+    t.lines(&["LPRT 4,4,192,0,2,7,2,4,1", "RETR x"]);
+    t.answer(Outcome::Ok);
+    assert!(
+        matches!(&t.out[..], [ServerRequest::ConnectActive { addr, .. }] if *addr == SocketAddr::from(([192, 0, 2, 7], 1025)))
+    );
+    // On IPv6, LPSV names the server's own IPv6 address (family 6, 16 address bytes).
+    let (client, server): (SocketAddr, SocketAddr) =
+        ("[2001:db8::7]:50000".parse().unwrap(), "[2001:db8::1]:21".parse().unwrap());
+    let now = Instant::now();
+    let mut s = ServerSession::new(ServerConfig { anonymous: true, ..ServerConfig::default() }, client, server, now);
+    let mut text = Vec::new();
+    for l in ["USER ftp", "PASS x", "LPSV", "LPRT 6,16,32,1,13,184,0,0,0,0,0,0,0,0,0,0,0,7,2,4,1"] {
+        let _ = s.handle_input(now, format!("{l}\r\n").as_bytes());
+        while let Some(b) = s.poll_transmit() {
+            text.clear();
+            text.extend_from_slice(&b);
+        }
+        if let Some(r) = s.poll_request() {
+            let _ = s.complete(now, r.id(), bound(&r));
+            while let Some(b) = s.poll_transmit() {
+                text.clear();
+                text.extend_from_slice(&b);
+            }
+            assert_eq!(
+                String::from_utf8(text.clone()).unwrap(),
+                "228 Entering Long Passive Mode (6,16,32,1,13,184,0,0,0,0,0,0,0,0,0,0,0,1,2,192,0)\r\n"
+            );
+        }
+    }
+    assert_eq!(String::from_utf8(text).unwrap(), "200 LPRT command successful.\r\n");
 }
