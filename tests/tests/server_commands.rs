@@ -463,3 +463,63 @@ fn lpsv_on_ipv6_names_the_servers_ipv6_address_raw_socket() -> TestResult {
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// FEAT and HELP: exactly what is implemented; MLST facts
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Every fact MLSD writes is one FEAT's MLST line lists, and `OPTS MLST` (ftplib's `mlsd(facts=...)`) chooses
+/// which are written.
+#[test]
+fn mlsd_writes_the_facts_feat_lists_and_opts_mlst_chooses_ftplib() -> TestResult {
+    let server = server()?;
+    let body = "show('FEAT', ftp.sendcmd('FEAT'))\n\
+                show('ALL', sorted(set(k for _, f in ftp.mlsd() for k in f)))\n\
+                show('SOME', sorted(set(k for _, f in ftp.mlsd(facts=['size', 'unix.mode']) for k in f)))\n\
+                show('MLST', ftp.sendcmd('MLST readme.txt'))\n";
+    let out = python(&server, user(&server), body)?;
+    let feat = shown(&out, "FEAT").unwrap_or_default();
+    let Some(mlst) = feat.lines().find_map(|l| l.strip_prefix(" MLST ")) else {
+        return Err(failed(&server, &out, "FEAT has no MLST line"));
+    };
+    let listed: Vec<String> =
+        mlst.split(';').filter(|f| !f.is_empty()).map(|f| f.trim_end_matches('*').to_ascii_lowercase()).collect();
+    // ftplib lower-cases fact names; the listing's facts must all be in FEAT's list.
+    let all = shown(&out, "ALL").unwrap_or_default();
+    for fact in all.trim_matches(['[', ']']).split(", ").map(|f| f.trim_matches('\'')) {
+        if !listed.iter().any(|l| l == fact) {
+            return Err(failed(
+                &server,
+                &out,
+                &format!("MLSD wrote {fact:?}, which FEAT's MLST {mlst:?} does not list"),
+            ));
+        }
+    }
+    if all != "['modify', 'size', 'type', 'unix.mode']" {
+        return Err(failed(&server, &out, &format!("MLSD's facts are {all}")));
+    }
+    expect(&server, &out, "SOME", "['size', 'unix.mode']")?;
+    let mlst = shown(&out, "MLST").unwrap_or_default();
+    if !mlst.lines().any(|l| l.starts_with(" size=48;UNIX.mode=") && l.ends_with("; /readme.txt")) {
+        return Err(failed(&server, &out, "MLST after OPTS MLST does not write just the chosen facts"));
+    }
+    Ok(())
+}
+
+/// Every verb HELP lists is answered (never 500 or 502), as seen by ftplib: HELP is generated from the verb
+/// table and the session's offer (storage, TLS, virtual hosts).
+#[test]
+fn help_lists_only_verbs_that_are_answered_ftplib() -> TestResult {
+    let server = server()?;
+    let body = "help = ftp.sendcmd('HELP')\nshow('HELP', help)\n\
+                verbs = [w for l in help.splitlines()[1:-1] for w in l[4:].split()]\n\
+                skip = {'QUIT', 'USER', 'PASS', 'ABOR', 'STOU', 'STOR', 'APPE', 'RETR', 'LIST', 'NLST', 'MLSD', 'REIN'}\n\
+                bad = []\nfor v in verbs:\n    if v in skip:\n        continue\n    r = reply(v + (' HELP' if v == 'SITE' else ' readme.txt'))\n    \
+                if r[:3] in ('500', '502'):\n        bad.append(v + ': ' + r)\nshow('BAD', ' | '.join(bad))\nshow('N', str(len(verbs)))\n";
+    let out = python(&server, user(&server), body)?;
+    expect(&server, &out, "BAD", "")?;
+    match shown(&out, "N").and_then(|n| n.parse::<usize>().ok()) {
+        Some(n) if n >= 40 => Ok(()),
+        n => Err(failed(&server, &out, &format!("HELP listed {n:?} verbs"))),
+    }
+}

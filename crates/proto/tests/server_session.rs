@@ -5,7 +5,7 @@ use ftpkit_proto::listing::DateTime;
 use ftpkit_proto::reply::ReplyDecoder;
 use ftpkit_proto::session::server::{
     Access, DataVerdict, Direction, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, ServerConfig, ServerError,
-    ServerEvent, ServerRequest, ServerRequestId, ServerSession, StorageCaps, TimeoutKind, WriteMode,
+    ServerEvent, ServerRequest, ServerRequestId, ServerSession, StorageCaps, TimeoutKind, VirtualHost, WriteMode,
 };
 use ftpkit_proto::vpath::VirtualPath;
 use ftpkit_proto::ErrorKind;
@@ -507,7 +507,7 @@ fn reply_texts() {
     assert_eq!(h.text("MKD a\"b"), "257 \"/subdir/a\"\"b\" created.\r\n");
     assert_eq!(
         h.text("FEAT"),
-        "211-Features:\r\n CLNT\r\n EPRT\r\n EPSV\r\n HASH SHA-256*;SHA-1;MD5\r\n LANG EN*\r\n MDTM\r\n MFMT\r\n MLST type*;size*;modify*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n \
+        "211-Features:\r\n CLNT\r\n EPRT\r\n EPSV\r\n HASH SHA-256*;SHA-1;MD5\r\n LANG EN*\r\n MDTM\r\n MFMT\r\n MLST type*;size*;modify*;UNIX.mode*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n \
          TVFS\r\n UTF8\r\n211 End\r\n"
     );
     assert_eq!(h.text("MLST /readme.txt"), "250-Listing /readme.txt\r\n type=file; /readme.txt\r\n250 End\r\n");
@@ -560,6 +560,10 @@ fn multi_line_replies_follow_their_grammar() {
     type Case = (&'static str, fn() -> Harness, &'static [&'static str], &'static str, &'static str);
     let greeting =
         || Harness::with(ServerConfig { greeting: "one\ntwo\n220 three".into(), ..Default::default() }, CLIENT, SERVER);
+    let vhost = || {
+        let two = VirtualHost { name: "two.example".into(), greeting: "two\n220 ready\n0 digits".into() };
+        Harness::with(ServerConfig { vhosts: vec![two], ..Default::default() }, CLIENT, SERVER)
+    };
     let cases: &[Case] = &[
         ("", greeting, &[], "", "220"),
         ("feat", Harness::new, &[], "FEAT", "211"),
@@ -567,6 +571,7 @@ fn multi_line_replies_follow_their_grammar() {
         ("", Harness::new, &[], "HELP", "214"),
         ("", Harness::logged_in, &[], "HELP", "214"),
         ("", Harness::logged_in, &[], "SITE HELP", "214"),
+        ("", vhost, &[], "HOST two.example", "220"),
         ("", Harness::logged_in, &[], "STAT", "211"),
         ("", Harness::logged_in, &["TYPE A", "PASV"], "STAT", "211"),
         ("mlst", Harness::logged_in, &[], "MLST /readme.txt", "250"),

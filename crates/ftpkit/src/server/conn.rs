@@ -591,8 +591,8 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 }
             })
         }
-        ServerRequest::List { path, kind, .. } => on_storage(work, io, shared, id, op, move |s| async move {
-            match data::listing(s.as_ref(), path.as_str(), kind, data::today()).await {
+        ServerRequest::List { path, kind, facts, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            match data::listing(s.as_ref(), path.as_str(), kind, facts, data::today()).await {
                 Ok(bytes) => (Outcome::Ok, Extra::Opened(Opened::Listing(bytes))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
             }

@@ -116,7 +116,7 @@ commands! {
         Feat = "FEAT", "`FEAT`: list the extensions (RFC 2389)."
             => "asks which extensions the server supports", Always, Immediate, help: true, feat: None;
         Ccc = "CCC", "`CCC`: clear the command channel (RFC 2228)."
-            => "clears the command channel protection", Always, Security, help: false, feat: None;
+            => "clears the command channel protection", Always, Security, help: true, feat: None;
         Lpsv = "LPSV", "`LPSV`: ask for a long passive data connection (RFC 1639)."
             => "asks the server to listen, long form (RFC 1639)", Login, Request, help: true, feat: None;
         Xpwd = "XPWD", "`XPWD`: PWD under its RFC 775 name."
@@ -160,7 +160,7 @@ commands! {
         Mdtm = "MDTM", Refused, "`MDTM <path>`: modification time (RFC 3659)."
             => "asks for a file's modification time", Login, Request, help: true, feat: Some(("MDTM", ""));
         Auth = "AUTH", Refused, "`AUTH <mechanism>, e.g. TLS` (RFC 2228, RFC 4217)."
-            => "starts a security mechanism such as TLS", Always, Security, help: false, feat: None;
+            => "starts a security mechanism such as TLS", Always, Security, help: true, feat: None;
         Adat = "ADAT", Refused, "`ADAT <base64 data>` (RFC 2228)."
             => "sends security data", Always, Immediate, help: false, feat: None;
         Mic = "MIC", Refused, "`MIC <base64 command>`: integrity-protected command (RFC 2228)."
@@ -196,7 +196,7 @@ commands! {
         Help = "HELP", "`HELP [<verb>]` (RFC 959)."
             => "asks for help", Always, Immediate, help: true, feat: None;
         Mlst = "MLST", "`MLST [<path>]` (RFC 3659)."
-            => "asks for one entry's facts on the control connection", Login, Request, help: true, feat: Some(("MLST", "type*;size*;modify*;"));
+            => "asks for one entry's facts on the control connection", Login, Request, help: true, feat: Some(("MLST", "type*;size*;modify*;UNIX.mode*;"));
         Mlsd = "MLSD", "`MLSD [<path>]` (RFC 3659)."
             => "lists a directory as machine-readable facts over the data connection", Login, Transfer, help: true, feat: None;
         Lang = "LANG", "`LANG [<language tag>]` (RFC 2640)."
@@ -220,9 +220,9 @@ commands! {
         Epsv(Option<EpsvArg>) = "EPSV", "`EPSV`, `EPSV ALL` or `EPSV <net-prt>` (RFC 2428)."
             => "asks the server to listen, naming only a port (extended passive mode)", Login, Request, help: true, feat: Some(("EPSV", ""));
         Pbsz(u64) = "PBSZ", "`PBSZ <size>`: protection buffer size (RFC 2228; 0 with TLS, RFC 4217)."
-            => "sets the protection buffer size", Always, Security, help: false, feat: None;
+            => "sets the protection buffer size", Always, Security, help: true, feat: None;
         Prot(ProtectionLevel) = "PROT", "`PROT C|S|E|P` (RFC 2228, RFC 4217)."
-            => "sets the data channel protection level", Always, Security, help: false, feat: None;
+            => "sets the data channel protection level", Always, Security, help: true, feat: None;
         Lprt(SocketAddr) = "LPRT", "`LPRT af,hal,h1,...,pal,p1,...` (RFC 1639)."
             => "tells the server where the client listens, long form (RFC 1639)", Login, Immediate, help: true, feat: None;
     }

@@ -304,12 +304,17 @@ impl ServerSession {
     }
 
     fn feat(&mut self) {
-        let hash = self.hash.feat_params();
+        // The parameters that follow the session's settings: the hash in use, the MLST facts selected.
+        let (hash, mlst) = (self.hash.feat_params(), self.mlst_facts.feat_params());
         let mut lines: Vec<(&str, &str)> = VERBS
             .iter()
             .filter(|v| self.offered(v))
             .filter_map(|v| v.feat)
-            .map(|(name, params)| if name == "HASH" { (name, hash) } else { (name, params) })
+            .map(|(name, params)| match name {
+                "HASH" => (name, hash),
+                "MLST" => (name, mlst.as_str()),
+                _ => (name, params),
+            })
             .collect();
         lines.extend_from_slice(FEATURES_WITHOUT_VERB);
         if self.config.tls.available {
@@ -318,7 +323,8 @@ impl ServerSession {
         lines.sort_unstable();
         let mut f = Features::new();
         for (name, params) in lines {
-            // The names and parameters above are constant and valid; an error cannot happen.
+            // The names and parameters above are valid (constants, and facts without SP or control characters);
+            // an error cannot happen.
             let _ = f.push(name, params);
         }
         self.out.extend_from_slice(f.to_reply_text().as_bytes());
@@ -330,6 +336,8 @@ impl ServerSession {
         match verb.name {
             "MFMT" => self.config.storage.set_mtime,
             "HOST" => !self.config.vhosts.is_empty(),
+            "AUTH" | "PBSZ" | "PROT" => self.config.tls.available,
+            "CCC" => self.config.tls.available && self.config.tls.allow_ccc,
             _ => true,
         }
     }
@@ -391,7 +399,10 @@ impl ServerSession {
                 (_, None) => self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Unknown algorithm: use SHA-256, SHA-1 or MD5."),
             }
         } else if name.eq_ignore_ascii_case("MLST") {
-            self.reply(Code::OK, "MLST OPTS type;size;modify;")
+            // RFC 3659 §7.9: the facts named (unknown ones left out; none at all selects none), echoed back.
+            self.mlst_facts = crate::listing::MlstFacts::from_opts(value);
+            let text = format!("MLST OPTS {}", self.mlst_facts.list());
+            self.reply(Code::OK, text.trim_end())
         } else {
             self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Option not understood.")
         }
@@ -579,7 +590,7 @@ impl ServerSession {
             XferCmd::Stor => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Create, offset },
             XferCmd::Appe => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Append, offset },
             XferCmd::Stou => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Unique, offset },
-            XferCmd::List(kind) => ServerRequest::List { id, path: p, kind },
+            XferCmd::List(kind) => ServerRequest::List { id, path: p, kind, facts: self.mlst_facts },
         });
         self.wait = Wait::Transfer { xfer: Xfer { cmd, path, opened: id, unique: None }, step: Step::Open };
     }

@@ -197,9 +197,9 @@
 //! | after a read-write login (550 read-only) | request | DELE MFMT MKD RMD RNFR RNTO XMKD XRMD |
 //! | after a read-write login (550 read-only) | transfer | APPE STOR STOU |
 //!
-//! HELP lists: ABOR APPE CDUP CLNT CWD DELE EPRT EPSV FEAT HASH HELP HOST LANG LIST LPRT LPSV MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
+//! HELP lists: ABOR APPE AUTH CCC CDUP CLNT CWD DELE EPRT EPSV FEAT HASH HELP HOST LANG LIST LPRT LPSV MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD QUIT REST RETR RMD RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
 //!
-//! FEAT lines from verbs: CLNT, EPRT, EPSV, HASH SHA-256*;SHA-1;MD5, HOST, LANG EN*, MDTM, MFMT, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
+//! FEAT lines from verbs: CLNT, EPRT, EPSV, HASH SHA-256*;SHA-1;MD5, HOST, LANG EN*, MDTM, MFMT, MLST type*;size*;modify*;UNIX.mode*;, PASV, REST STREAM, SIZE, UTF8.
 //! <!-- end generated:server-verbs -->
 //!
 //! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT and REIN get 502 (530
@@ -463,6 +463,8 @@ pub struct ServerSession {
     epsv_all: bool,
     /// The algorithm HASH uses (OPTS HASH).
     hash: HashAlgorithm,
+    /// The facts MLST and MLSD write (OPTS MLST).
+    mlst_facts: crate::listing::MlstFacts,
     /// The virtual host HOST selected (its index in `config.vhosts`).
     host: Option<usize>,
     /// What CLNT said the client is.
@@ -526,6 +528,7 @@ impl ServerSession {
             rename_from: None,
             epsv_all: false,
             hash: HashAlgorithm::default(),
+            mlst_facts: crate::listing::MlstFacts::ALL,
             host: None,
             client_name: None,
             tls: Tls::default(),

@@ -245,22 +245,17 @@ impl ServerSession {
         unexpected("transfer", &outcome, fits)
     }
 
+    /// The MLST reply: the entry's facts that OPTS MLST selected ([`crate::listing::MlstFacts`]), as MLSD writes
+    /// them, with the path as the name.
     fn mlst(&mut self, path: &VirtualPath, o: Outcome) {
+        use crate::listing::{Entry, ListFormat};
         let name = path.as_str().to_owned();
-        let (kind, size, modify) = match &o {
-            Outcome::Entry(e) => (kind_fact(&e.kind), e.size, e.modified.map(|t| t.to_mlsd())),
-            Outcome::Dir => ("dir", None, None),
-            _ => ("file", None, None),
+        let entry = match o {
+            Outcome::Entry(e) => Entry { name: name.clone().into(), ..*e },
+            Outcome::Dir => Entry::new(name.clone(), EntryKind::Dir, ListFormat::Mlsd),
+            _ => Entry::new(name.clone(), EntryKind::File, ListFormat::Mlsd),
         };
-        let size = size.map(|s| s.to_string());
-        let mut facts = vec![("type", kind)];
-        if let Some(s) = &size {
-            facts.push(("size", s));
-        }
-        if let Some(m) = &modify {
-            facts.push(("modify", m));
-        }
-        match crate::listing::format_mlsd_line(facts, &name) {
+        match crate::listing::format_mlsd_entry_with(&entry, self.mlst_facts) {
             Ok(line) if !line.contains(['\r', '\n', '\0']) => {
                 // RFC 3659 §7.2: `250-` text, then the entry on a line of its own that starts with one SP (no
                 // code), then `250` text.
@@ -272,15 +267,6 @@ impl ServerSession {
             }
             _ => self.reply(Code::FILE_UNAVAILABLE, "Cannot list this name."),
         }
-    }
-}
-
-fn kind_fact(kind: &EntryKind<'_>) -> &'static str {
-    match kind {
-        EntryKind::Dir => "dir",
-        EntryKind::CurrentDir => "cdir",
-        EntryKind::ParentDir => "pdir",
-        _ => "file",
     }
 }
 

@@ -720,3 +720,97 @@ fn lpsv_and_lprt_answered_in_the_session() {
     }
     assert_eq!(String::from_utf8(text).unwrap(), "200 LPRT command successful.\r\n");
 }
+
+#[test]
+fn opts_mlst_chooses_the_facts_feat_lists_and_mlst_and_mlsd_write() {
+    use crate::listing::{DateTime, Entry, EntryKind, ListFormat, MlstFacts};
+    let entry = |r: &ServerRequest| match r {
+        ServerRequest::Stat { .. } => {
+            let mut e = Entry::new("f", EntryKind::File, ListFormat::Unix);
+            (e.size, e.unix_mode, e.modified) = (Some(3), Some(0o640), DateTime::from_unix(0, 0));
+            Outcome::Entry(Box::new(e))
+        }
+        _ => Outcome::Failed("not here".into()),
+    };
+    let text = wire(&["FEAT", "MLST f"], entry);
+    assert!(text.contains("\r\n MLST type*;size*;modify*;UNIX.mode*;\r\n"), "{text}");
+    assert!(
+        text.ends_with("250-Listing /f\r\n type=file;size=3;modify=19700101000000;UNIX.mode=0640; /f\r\n250 End\r\n")
+    );
+    // Unknown facts are left out, letter case does not matter, the reply names what was chosen.
+    let text = wire(&["OPTS MLST Size;unix.MODE;perm;", "FEAT", "MLST f"], entry);
+    assert!(text.starts_with("200 MLST OPTS size;UNIX.mode;\r\n"), "{text}");
+    assert!(text.contains("\r\n MLST type;size*;modify;UNIX.mode*;\r\n"), "{text}");
+    assert!(text.ends_with("250-Listing /f\r\n size=3;UNIX.mode=0640; /f\r\n250 End\r\n"), "{text}");
+    // No list: no facts (RFC 3659 §7.9).
+    assert!(wire(&["OPTS MLST", "MLST f"], entry).starts_with("200 MLST OPTS\r\n250-Listing /f\r\n  /f\r\n"));
+    // MLSD's request carries the choice to the adapter.
+    let mut t = T::logged_in();
+    t.lines(&["OPTS MLST type;modify;", "PASV"]);
+    t.answer(Outcome::Bound(SocketAddr::from(([192, 0, 2, 1], 50000))));
+    t.lines(&["MLSD"]);
+    let want = MlstFacts::from_opts("type;modify;");
+    assert!(matches!(&t.out[..], [ServerRequest::List { kind: ListKind::Mlsd, facts, .. }] if *facts == want));
+    assert!(want.has("TYPE") && want.has("modify") && !want.has("size") && !want.has("perm"));
+    assert_eq!(
+        (MlstFacts::ALL.list(), MlstFacts::NONE.feat_params()),
+        ("type;size;modify;UNIX.mode;".to_owned(), "type;size;modify;UNIX.mode;".to_owned())
+    );
+}
+
+/// HELP names exactly the verbs this session answers: with everything offered (TLS with CCC, virtual hosts, a
+/// storage that can do everything), every verb HELP lists gets a reply other than 500/502, and the verbs it leaves
+/// out are exactly those answered 502 (or 202 for ALLO: superfluous). Without TLS, CCC or virtual hosts, their
+/// verbs leave HELP and FEAT.
+#[test]
+fn help_lists_exactly_what_is_implemented() {
+    let everything = ServerConfig {
+        tls: TlsPolicy { available: true, allow_ccc: true, ..TlsPolicy::default() },
+        vhosts: vec![VirtualHost { name: "a".into(), greeting: "a".into() }],
+        ..ServerConfig::default()
+    };
+    let any = |r: &ServerRequest| match r {
+        ServerRequest::ListenPassive { ip, ports, .. } => Outcome::Bound(SocketAddr::new(*ip, *ports.start())),
+        _ => Outcome::NotFound,
+    };
+    let help = wire_as(everything.clone(), "u", &["HELP"], any);
+    let listed: Vec<&str> = crate::command::VERBS.iter().map(|v| v.name).filter(|v| help_lists(&help, v)).collect();
+    let unlisted: Vec<&str> = crate::command::VERBS.iter().map(|v| v.name).filter(|v| !help_lists(&help, v)).collect();
+    assert_eq!(unlisted, ["REIN", "ACCT", "SMNT", "ADAT", "MIC", "CONF", "ENC", "ALLO"], "{help}");
+    for verb in &listed {
+        let arg = match *verb {
+            "SITE" => "HELP",
+            "PORT" => "192,0,2,7,4,1",
+            "EPRT" => "|1|192.0.2.7|1025|",
+            "LPRT" => "4,4,192,0,2,7,2,4,1",
+            "TYPE" => "I",
+            "MODE" => "S",
+            "STRU" => "F",
+            "REST" => "0",
+            "PBSZ" => "0",
+            "PROT" => "C",
+            "AUTH" => "TLS",
+            "HOST" | "LANG" => "a",
+            "OPTS" => "UTF8 ON",
+            "MFMT" => "20240101000000 x",
+            "EPSV" => "1",
+            _ => "x",
+        };
+        // A verb that takes no argument is sent bare.
+        let line = format!("{verb} {arg}");
+        let text = wire_as(everything.clone(), "u", &[&line], any);
+        let text =
+            if text.contains("takes no argument") { wire_as(everything.clone(), "u", &[verb], any) } else { text };
+        assert!(!text.starts_with("500") && !text.starts_with("502") && !text.starts_with("501"), "{line}: {text}");
+    }
+    for verb in &unlisted {
+        let text = wire_as(everything.clone(), "u", &[&format!("{verb} 1")], any);
+        let text =
+            if text.contains("takes no argument") { wire_as(everything.clone(), "u", &[verb], any) } else { text };
+        assert!(text.starts_with("502") || text.starts_with("202"), "{verb}: {text}");
+    }
+    let plain = wire_as(ServerConfig::default(), "u", &["HELP", "FEAT"], any);
+    for verb in ["AUTH", "PBSZ", "PROT", "CCC", "HOST"] {
+        assert!(!help_lists(&plain, verb) && !plain.contains(&format!(" {verb}\r\n")), "{verb}: {plain}");
+    }
+}

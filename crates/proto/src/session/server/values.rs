@@ -183,6 +183,8 @@ server_requests! {
         path: VirtualPath,
         /// The line format.
         kind: ListKind,
+        /// For MLSD: the facts to write (OPTS MLST; [`format_mlsd_entry_with`](crate::listing::format_mlsd_entry_with)).
+        facts: crate::listing::MlstFacts,
     },
     /// Delete a file.
     Delete = "delete" {
