@@ -109,7 +109,7 @@ pub fn endpoint_sentence(ep: &Endpoint) -> String {
 }
 
 /// The path of a `STAT <path>` command (RFC 959: a listing as a reply, not status), if the command is one.
-fn stat_path(c: &crate::transcript::CommandItem) -> Option<&str> {
+pub(crate) fn stat_path(c: &crate::transcript::CommandItem) -> Option<&str> {
     let arg = c.arg.as_deref().map(str::trim).filter(|a| !a.is_empty())?;
     (c.verb == "STAT").then_some(arg)
 }
