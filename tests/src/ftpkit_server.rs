@@ -38,6 +38,8 @@ pub struct FtpkitOpts {
     pub data_timeout: Duration,
     /// FTPS: certificate and key (PEM), the policy, and whether to open an implicit-TLS listener too.
     pub tls: Option<FtpkitTls>,
+    /// Virtual hosts (RFC 7151 HOST): name and root, greeted `<name> ready`.
+    pub vhosts: Vec<(String, std::path::PathBuf)>,
 }
 
 /// The embedded server's FTPS settings.
@@ -65,6 +67,7 @@ impl Default for FtpkitOpts {
             port20: false,
             data_timeout: Duration::from_secs(10),
             tls: None,
+            vhosts: Vec::new(),
         }
     }
 }
@@ -114,6 +117,9 @@ impl FtpkitServer {
             .user(USER, PASS, Access::ReadWrite)
             .active_source(source)
             .data_timeout(opts.data_timeout);
+        for (name, root) in &opts.vhosts {
+            builder = builder.vhost(name, root, &format!("{name} ready"));
+        }
         if let Some(tls) = &opts.tls {
             builder = builder.tls_pem(&tls.cert, &tls.key).tls_policy(tls.policy);
             if let Some(clients) = &tls.client_certs {

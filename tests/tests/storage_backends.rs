@@ -225,6 +225,18 @@ fn refusals(s: &Running) {
     assert!(send("MKD pub/d").starts_with("257 "));
     assert!(send("RMD pub/d").starts_with("250 "));
     assert_eq!(send("SIZE pub/moved.bin").trim_end(), format!("213 {}", s.big_len));
+    // The commands beyond transfers, honest about what the back end can do: no Unix permissions here (502), MFMT
+    // only where times can be set (memory yes, S3 no), HASH over the back end's stream.
+    assert!(send("SITE CHMOD 644 pub/moved.bin").starts_with("502 "));
+    let mfmt = send("MFMT 20200229123456 pub/moved.bin");
+    if s.storage.capabilities().set_mtime {
+        assert_eq!(mfmt.trim_end(), "213 Modify=20200229123456; pub/moved.bin");
+        assert_eq!(send("MDTM pub/moved.bin").trim_end(), "213 20200229123456");
+    } else {
+        assert!(mfmt.starts_with("502 "), "{mfmt:?}");
+    }
+    let want = format!("213 SHA-256 0-{} {} pub/moved.bin", s.big_len, ftpkit_interop::sha256_hex(&content(s.big_len)));
+    assert_eq!(send("HASH pub/moved.bin").trim_end(), want);
     // A STOR cut off by a reset: nothing appears under the name.
     let epsv = send("EPSV");
     let port: u16 = epsv.split('|').nth(3).and_then(|p| p.parse().ok()).expect("EPSV port");

@@ -95,6 +95,24 @@ fn request_fields<'py>(py: Python<'py>, r: &Request) -> PyResult<(String, Bound<
             d.set_item("opened", opened.get())?;
             d.set_item("binary", matches!(data_type, DataType::Binary))?;
         }
+        // STAT <path>: answer "lines" with a list of LIST lines; MFMT, SITE CHMOD: "ok"; HASH: "hash" with
+        // (size, digest bytes).
+        Request::ListLines { path, max, .. } => {
+            d.set_item("path", path.as_str())?;
+            d.set_item("max", max)?;
+        }
+        Request::SetMtime { path, time, .. } => {
+            d.set_item("path", path.as_str())?;
+            d.set_item("unix_seconds", time.to_unix())?;
+        }
+        Request::Chmod { path, mode, .. } => {
+            d.set_item("path", path.as_str())?;
+            d.set_item("mode", mode)?;
+        }
+        Request::Hash { path, algorithm, .. } => {
+            d.set_item("path", path.as_str())?;
+            d.set_item("algorithm", algorithm.name())?;
+        }
         other => d.set_item("detail", format!("{other:?}"))?,
     }
     Ok((r.name().to_owned(), d))
@@ -216,6 +234,11 @@ impl NativeServerSession {
             }
             "transfer_done" => Outcome::TransferDone { bytes: need("bytes")?.extract()? },
             "unique_name" => Outcome::UniqueName(need("name")?.extract()?),
+            "lines" => Outcome::Lines(need("list of str")?.extract()?),
+            "hash" => {
+                let (size, digest): (u64, Vec<u8>) = need("(size, digest bytes)")?.extract()?;
+                Outcome::Hash { size, digest }
+            }
             "failed" => Outcome::Failed(value.map(|v| v.to_string()).unwrap_or_default()),
             other => {
                 return Err(error(py, ftpkit_proto::ErrorKind::Unsupported, format!("unknown outcome {other:?}")));

@@ -50,6 +50,13 @@ def answer(r: ftpkit.Message) -> tuple[str, Any]:
         return ("ok", None)
     if n == "Transfer":
         return ("transfer_done", 48)
+    if n == "ListLines":
+        line = f"-rw-r--r-- 1 0 0 {FILES.get(path, 0)} Mar 14  2023 {path.rsplit('/', 1)[-1]}"
+        return ("lines", [line]) if path in FILES else ("not_found", None)
+    if n == "Hash":
+        return ("hash", (FILES[path], bytes(range(32)))) if path in FILES else ("not_found", None)
+    if n in ("SetMtime", "Chmod"):
+        return ("ok", None) if path in FILES else ("not_found", None)
     return ("failed", "unknown request")
 
 
@@ -153,3 +160,22 @@ def test_split_input_gives_the_same_replies() -> None:
             h.s.handle_input(data[at:])
             h.drive()
         assert h.wire == want, at
+
+
+def test_stat_hash_mfmt_and_site_chmod_are_requests_with_values() -> None:
+    h = state("logged_in")
+    h.send("NOOP")
+    h.s.handle_input(b"STAT readme.txt\r\nHASH readme.txt\r\n")
+    h.drive()
+    digest = bytes(range(32)).hex()
+    assert h.wire.decode() == (
+        "213-Status of /readme.txt:\r\n-rw-r--r-- 1 0 0 48 Mar 14  2023 readme.txt\r\n213 End of status.\r\n"
+        f"213 SHA-256 0-48 {digest} readme.txt\r\n"
+    )
+    assert h.log[-1].name == "Hash" and h.log[-1].algorithm == "SHA-256"
+    h.wire = b""
+    assert h.send("MFMT 20230314150926 readme.txt") == [213]
+    assert h.log[-1].name == "SetMtime" and h.log[-1].unix_seconds == 1678806566
+    assert h.send("SITE CHMOD 600 readme.txt") == [200]
+    assert h.log[-1].name == "Chmod" and h.log[-1].mode == 0o600
+    assert h.send("HASH nothing") == [550]

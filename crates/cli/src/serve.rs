@@ -109,6 +109,10 @@ pub struct Args {
     /// Metrics in Prometheus' text format on http://ADDR/metrics (e.g. 127.0.0.1:9121).
     #[arg(long)]
     metrics_bind: Option<SocketAddr>,
+    /// A virtual host, NAME=DIR (repeatable): a client that sends HOST NAME before logging in (RFC 7151) is served
+    /// DIR instead of the main directory, and greeted "ftpkit ready (NAME)".
+    #[arg(long = "vhost", value_name = "NAME=DIR", value_parser = parse_vhost)]
+    vhosts: Vec<(String, PathBuf)>,
     /// An AWS credentials file (the [default] profile's aws_access_key_id and aws_secret_access_key).
     #[arg(long, requires = "storage")]
     s3_credentials: Option<PathBuf>,
@@ -118,6 +122,16 @@ impl Args {
     /// Whether the logs are to be JSON lines.
     pub fn log_json(&self) -> bool {
         self.log_json
+    }
+}
+
+/// `NAME=DIR` -> (NAME, DIR).
+fn parse_vhost(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, dir)) if !name.trim().is_empty() && !dir.is_empty() && !name.contains(char::is_whitespace) => {
+            Ok((name.to_owned(), PathBuf::from(dir)))
+        }
+        _ => Err("expected NAME=DIR (a host name without spaces, a directory)".into()),
     }
 }
 
@@ -226,6 +240,9 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         if let Some(file) = &args.users_file {
             let users = UsersFile::open(file, &dir).map_err(|e| e.to_string())?;
             b = b.authenticator(std::sync::Arc::new(users));
+        }
+        for (name, dir) in &args.vhosts {
+            b = b.vhost(name, dir, &format!("ftpkit ready ({name})"));
         }
         if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
             b = b.tls_pem(cert, key);

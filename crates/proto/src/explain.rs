@@ -108,12 +108,25 @@ pub fn endpoint_sentence(ep: &Endpoint) -> String {
     s
 }
 
+/// The path of a `STAT <path>` command (RFC 959: a listing as a reply, not status), if the command is one.
+pub(crate) fn stat_path(c: &crate::transcript::CommandItem) -> Option<&str> {
+    let arg = c.arg.as_deref().map(str::trim).filter(|a| !a.is_empty())?;
+    (c.verb == "STAT").then_some(arg)
+}
+
 /// A one-line explanation of a transcript item.
 pub fn explain(item: &Item) -> String {
     match item {
         Item::Command(c) => {
             if let Some(ep) = &c.endpoint {
                 return format!("{}: {}", c.verb, endpoint_sentence(ep));
+            }
+            if let Some(path) = stat_path(c) {
+                return format!(
+                    "STAT: the client asks for the listing of {path:?} on the control connection, as one 211/212/213 \
+                     reply (RFC 959): the one listing that needs no data connection, so it crosses any firewall or \
+                     NAT between the two"
+                );
             }
             match verb_meaning(&c.verb) {
                 Some(m) => format!("{}: the client {m}", c.verb),
@@ -133,5 +146,20 @@ pub fn explain(item: &Item) -> String {
             }
         }
         Item::Error(e) => format!("cannot decode: {}", e.error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_with_a_path_is_explained_as_the_listing_that_needs_no_data_connection() {
+        let items = crate::transcript::decode("---> STAT /pub\n---> STAT\n---> STAT  \n");
+        let texts: Vec<String> = items.iter().map(explain).collect();
+        assert!(texts[0].starts_with("STAT: the client asks for the listing of \"/pub\" on the control connection"));
+        assert!(texts[0].contains("needs no data connection, so it crosses any firewall"), "{}", texts[0]);
+        assert_eq!(texts[1], "STAT: the client asks for status");
+        assert_eq!(texts[2], "STAT: the client asks for status");
     }
 }

@@ -346,6 +346,15 @@ pub fn build(items: &[Item], ctx: &Context) -> Timeline {
                     replace_pending(&mut tl, &mut pending, ep, c.line);
                     pending_protected = protected;
                 }
+                if let Some(path) = crate::explain::stat_path(c) {
+                    tl.warnings.push(Warning {
+                        line: c.line,
+                        text: format!(
+                            "STAT {path} lists on the control connection (a 211/212/213 reply): no data connection, so \
+                             no firewall or NAT between the two can stop this listing"
+                        ),
+                    });
+                }
                 last_verb.clone_from(&c.verb);
                 let is_transfer = TRANSFER_VERBS.contains(&c.verb.as_str());
                 let text = match &c.arg {

@@ -5,7 +5,7 @@ use ftpkit_proto::listing::DateTime;
 use ftpkit_proto::reply::ReplyDecoder;
 use ftpkit_proto::session::server::{
     Access, DataVerdict, Direction, Ipv4Net, ListKind, Masquerade, Outcome, Refusal, Rights, ServerConfig, ServerError,
-    ServerEvent, ServerRequest, ServerRequestId, ServerSession, StorageCaps, TimeoutKind, WriteMode,
+    ServerEvent, ServerRequest, ServerRequestId, ServerSession, StorageCaps, TimeoutKind, VirtualHost, WriteMode,
 };
 use ftpkit_proto::vpath::VirtualPath;
 use ftpkit_proto::ErrorKind;
@@ -113,6 +113,23 @@ fn fs_answer(req: &ServerRequest, server: SocketAddr) -> Outcome {
         ServerRequest::Mtime { path, .. } => match is_file(path) {
             Some(_) => Outcome::Time(DateTime::new(2023, 3, 14, 15, 9, 26, 0).unwrap()),
             None => Outcome::NotFound,
+        },
+        ServerRequest::Chmod { path, .. } => match (is_dir(path), is_file(path)) {
+            (false, None) => Outcome::NotFound,
+            _ => Outcome::Ok,
+        },
+        ServerRequest::ListLines { path, .. } => match (is_dir(path), is_file(path)) {
+            (true, _) => Outcome::Lines(
+                FILES
+                    .iter()
+                    .filter(|(f, _)| {
+                        f.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/" } else { d }) == Some(path.as_str())
+                    })
+                    .map(|(f, n)| format!("-rw-r--r-- 1 0 0 {n} Mar 14 2023 {}", f.rsplit('/').next().unwrap_or(f)))
+                    .collect(),
+            ),
+            (_, Some(n)) => Outcome::Lines(vec![format!("-rw-r--r-- 1 0 0 {n} Mar 14 2023 {}", path.as_str())]),
+            _ => Outcome::NotFound,
         },
         ServerRequest::ListenPassive { ports, .. } => Outcome::Bound(SocketAddr::new(server.ip(), *ports.start())),
         ServerRequest::ConnectActive { .. } => Outcome::Ok,
@@ -528,7 +545,8 @@ fn logged_in_command_table() {
         (&["RNFR readme.txt", "RNTO hello world.txt"], &[553]),
         (&["RNFR readme.txt", "NOOP", "RNTO new.txt"], &[503]),
         (&["STAT"], &[211]),
-        (&["STAT x"], &[502]),
+        (&["STAT x"], &[550]),
+        (&["STAT subdir"], &[213]),
         (&["HELP"], &[214]),
         (&["HELP RETR"], &[214]),
         (&["SYST"], &[215]),
@@ -538,9 +556,18 @@ fn logged_in_command_table() {
         (&["ACCT x"], &[502]),
         (&["SMNT /x"], &[502]),
         (&["REIN"], &[502]),
-        (&["SITE CHMOD 644 x"], &[502]),
-        (&["LPSV"], &[502]),
-        (&["LANG EN"], &[502]),
+        (&["SITE CHMOD 644 x"], &[550]),
+        (&["SITE CHMOD 644 readme.txt"], &[200]),
+        (&["SITE CHMOD 8 readme.txt"], &[501]),
+        (&["SITE HELP"], &[214]),
+        (&["SITE ZAP"], &[500]),
+        (&["LPSV"], &[228]),
+        (&["LPRT 4,4,192,0,2,7,4,1"], &[501]),
+        (&["LPRT 4,4,192,0,2,7,2,4,1"], &[200]),
+        (&["LANG EN"], &[200]),
+        (&["LANG de"], &[504]),
+        (&["CLNT curl"], &[200]),
+        (&["HOST a.example"], &[503]),
         (&["AUTH TLS"], &[502]),
         (&["XYZZY"], &[500]),
         (&["RETR readme.txt"], &[425]),
@@ -592,7 +619,7 @@ fn reply_texts() {
     assert_eq!(h.text("MKD a\"b"), "257 \"/subdir/a\"\"b\" created.\r\n");
     assert_eq!(
         h.text("FEAT"),
-        "211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n MLST type*;size*;modify*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n \
+        "211-Features:\r\n CLNT\r\n EPRT\r\n EPSV\r\n HASH SHA-256*;SHA-1;MD5\r\n LANG EN*\r\n MDTM\r\n MFMT\r\n MLST type*;size*;modify*;UNIX.mode*;\r\n PASV\r\n REST STREAM\r\n SIZE\r\n \
          TVFS\r\n UTF8\r\n211 End\r\n"
     );
     assert_eq!(h.text("MLST /readme.txt"), "250-Listing /readme.txt\r\n type=file; /readme.txt\r\n250 End\r\n");
@@ -645,17 +672,26 @@ fn multi_line_replies_follow_their_grammar() {
     type Case = (&'static str, fn() -> Harness, &'static [&'static str], &'static str, &'static str);
     let greeting =
         || Harness::with(ServerConfig { greeting: "one\ntwo\n220 three".into(), ..Default::default() }, CLIENT, SERVER);
+    let vhost = || {
+        let two = VirtualHost { name: "two.example".into(), greeting: "two\n220 ready\n0 digits".into() };
+        Harness::with(ServerConfig { vhosts: vec![two], ..Default::default() }, CLIENT, SERVER)
+    };
     let cases: &[Case] = &[
         ("", greeting, &[], "", "220"),
         ("feat", Harness::new, &[], "FEAT", "211"),
         ("feat", Harness::logged_in, &[], "FEAT", "211"),
         ("", Harness::new, &[], "HELP", "214"),
         ("", Harness::logged_in, &[], "HELP", "214"),
+        ("", Harness::logged_in, &[], "SITE HELP", "214"),
+        ("", vhost, &[], "HOST two.example", "220"),
         ("", Harness::logged_in, &[], "STAT", "211"),
         ("", Harness::logged_in, &["TYPE A", "PASV"], "STAT", "211"),
         ("mlst", Harness::logged_in, &[], "MLST /readme.txt", "250"),
         ("mlst", Harness::logged_in, &[], "MLST", "250"),
         ("mlst", Harness::logged_in, &["CWD subdir"], "MLST nested.txt", "250"),
+        ("stat", Harness::logged_in, &[], "STAT /", "213"),
+        ("stat", Harness::logged_in, &[], "STAT /readme.txt", "213"),
+        ("stat", Harness::logged_in, &["CWD subdir"], "STAT -l .", "213"),
     ];
     for (rule, make, before, command, code) in cases {
         let mut h = make();
@@ -671,6 +707,8 @@ fn multi_line_replies_follow_their_grammar() {
         let inner = &lines[1..lines.len() - 1];
         match *rule {
             "feat" => assert!(inner.iter().all(|l| l.starts_with(' ') && !l.starts_with("  ")), "{wire:?}"),
+            // RFC 959 §4.2: an inner line without the code must not start with a digit (it would read as one).
+            "stat" => assert!(inner.iter().all(|l| !l.starts_with(|c: char| c.is_ascii_digit())), "{wire:?}"),
             "mlst" => {
                 assert_eq!(inner.len(), 1, "one entry line: {wire:?}");
                 assert!(inner[0].starts_with(' ') && !inner[0].starts_with("  "), "{wire:?}");
@@ -684,7 +722,7 @@ fn multi_line_replies_follow_their_grammar() {
     for make in [Harness::new as fn() -> Harness, Harness::logged_in] {
         let mut h = make();
         h.take_codes();
-        for verb in ftpkit_proto::command::KNOWN_VERBS.iter().chain(&["XYZZY", "MFMT"]) {
+        for verb in ftpkit_proto::command::KNOWN_VERBS.iter().chain(&["XYZZY", "XCRC"]) {
             if *verb == "QUIT" {
                 continue;
             }
@@ -762,7 +800,7 @@ fn rest_applies_to_the_next_transfer_only() {
 /// connection; what it can do goes on as usual; a rename by copy says so.
 #[test]
 fn what_the_storage_cannot_do_is_refused_honestly() {
-    let caps = StorageCaps { append: false, rest_upload: false, atomic_rename: false };
+    let caps = StorageCaps { append: false, rest_upload: false, atomic_rename: false, set_mtime: false, chmod: false };
     let mut h = Harness::with(ServerConfig { storage: caps, ..ServerConfig::default() }, CLIENT, SERVER);
     assert_eq!(h.take_codes(), [220]);
     assert_eq!(h.send("USER alice"), [331]);

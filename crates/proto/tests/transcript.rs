@@ -245,3 +245,22 @@ fn endpoints_announced_inside_tls_are_marked_and_warned_about() {
     let tl = timeline::build(&transcript::decode(kept), &Context::default());
     assert!(tl.connections[0].control_protected);
 }
+
+/// STAT with a path is a listing without a data connection: the timeline has no connection for it and says so.
+#[test]
+fn stat_with_a_path_is_a_listing_without_a_data_connection() {
+    let items = transcript::decode(
+        "---> STAT /pub\n213-Status of /pub:\n-rw-r--r-- 1 0 0 5 Jan 01  2024 a\n213 End of status.\n---> STAT\n211 ok\n",
+    );
+    let tl = timeline::build(&items, &Context::default());
+    let text = timeline::render_text(&tl);
+    assert!(tl.connections.is_empty(), "{text}");
+    assert_eq!(tl.warnings.len(), 1, "{text}");
+    assert_eq!(tl.warnings[0].line, 1);
+    assert!(
+        text.contains(
+            "note (line 1): STAT /pub lists on the control connection (a 211/212/213 reply): no data connection"
+        ),
+        "{text}"
+    );
+}

@@ -353,10 +353,14 @@ async fn drain(
             progressed = true;
             match event {
                 ServerEvent::LoggedIn { user, access, anonymous } => {
-                    let root = if anonymous {
-                        shared.settings.anonymous_root.clone().unwrap_or_else(|| shared.settings.root.clone())
-                    } else {
-                        io.login_root.take().unwrap_or_else(|| shared.settings.root.clone())
+                    // The virtual host HOST chose (its index in the session's list is its root's here).
+                    let settings = &shared.settings;
+                    let vhost = session.host().and_then(|h| settings.session.vhosts.iter().position(|v| v == h));
+                    let vhost_root = vhost.and_then(|i| settings.vhost_roots.get(i)).cloned();
+                    let root = match (anonymous, vhost_root) {
+                        (true, Some(r)) => r,
+                        (true, None) => settings.anonymous_root.clone().unwrap_or_else(|| settings.root.clone()),
+                        (false, r) => io.login_root.take().or(r).unwrap_or_else(|| settings.root.clone()),
                     };
                     match &shared.storage {
                         Some(s) => io.storage = Some(s.clone()),
@@ -376,7 +380,8 @@ async fn drain(
                     };
                     let limits = shared.settings.max_rate;
                     io.pace = (pacer(true, limits.down, rates.down), pacer(false, limits.up, rates.up));
-                    tracing::info!(%peer, %user, ?access, anonymous, "logged in");
+                    let (host, client) = (session.host().map(|h| h.name.as_str()), session.client_name());
+                    tracing::info!(%peer, %user, ?access, anonymous, host, client, "logged in");
                     io.user = user;
                 }
                 ServerEvent::CloseData => {
@@ -513,6 +518,28 @@ fn result(r: io::Result<Outcome>) -> (Outcome, Extra) {
     (r.unwrap_or_else(|e| data::outcome_of(&e)), Extra::None)
 }
 
+/// LIST's lines of `path` (a directory's entries, or the one file) for STAT with a path: at most `max + 1` are
+/// read from the back end (one more than the reply carries, so the session can say it cut the listing), so the
+/// memory a huge directory takes stays bounded.
+async fn list_lines(storage: &dyn Storage, path: &str, max: usize) -> io::Result<Vec<String>> {
+    use crate::proto::listing::format_unix_list_line;
+    let today = data::today();
+    let line = |info: &super::fs::Info| format_unix_list_line(&data::entry_of(info), today).ok();
+    let me = storage.metadata(path).await?;
+    if me.kind != super::fs::Kind::Dir {
+        return Ok(line(&me).into_iter().collect());
+    }
+    let mut listing = storage.list(path).await?;
+    let mut lines = Vec::new();
+    while lines.len() <= max {
+        match listing.next().await {
+            Some(info) => lines.extend(line(&info?)),
+            None => break,
+        }
+    }
+    Ok(lines)
+}
+
 /// Starts the work for one request.
 fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<Shared>) {
     let id = request.id();
@@ -560,6 +587,9 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 }
             }))
         }),
+        ServerRequest::SetMtime { path, time, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(s.set_mtime(path.as_str(), time.to_unix()).await.map(|()| Outcome::Ok))
+        }),
         ServerRequest::Delete { path, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(s.delete(path.as_str()).await.map(|()| Outcome::Ok))
         }),
@@ -597,11 +627,20 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 }
             })
         }
-        ServerRequest::List { path, kind, .. } => on_storage(work, io, shared, id, op, move |s| async move {
-            match data::listing(s.as_ref(), path.as_str(), kind, data::today()).await {
+        ServerRequest::List { path, kind, facts, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            match data::listing(s.as_ref(), path.as_str(), kind, facts, data::today()).await {
                 Ok(bytes) => (Outcome::Ok, Extra::Opened(Opened::Listing(bytes))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
             }
+        }),
+        ServerRequest::Chmod { path, mode, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(s.set_mode(path.as_str(), mode).await.map(|()| Outcome::Ok))
+        }),
+        ServerRequest::Hash { path, algorithm, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(super::hash::hash(s.as_ref(), path.as_str(), algorithm).await)
+        }),
+        ServerRequest::ListLines { path, max, .. } => on_storage(work, io, shared, id, op, move |s| async move {
+            result(list_lines(s.as_ref(), path.as_str(), max).await.map(Outcome::Lines))
         }),
         ServerRequest::ListenPassive { ip, ports, .. } => {
             let start_at = shared.next_passive.fetch_add(1, Ordering::Relaxed);

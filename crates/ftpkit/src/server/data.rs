@@ -5,7 +5,9 @@
 
 use super::fs::{Info, Jail, Kind, Upload, WriteMode};
 use super::storage::{ReadStream, Storage, UploadSink, WriteStream};
-use crate::proto::listing::{format_mlsd_entry, format_unix_list_line, Date, DateTime, Entry, EntryKind, ListFormat};
+use crate::proto::listing::{
+    format_mlsd_entry_with, format_unix_list_line, Date, DateTime, Entry, EntryKind, ListFormat, MlstFacts,
+};
 use crate::proto::session::server::{ListKind, Outcome};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -76,7 +78,13 @@ pub(crate) fn entry_of(info: &Info) -> Entry<'static> {
 }
 
 /// Formats a listing of `path` (a directory's entries, or the one file) as the data connection carries it.
-pub(crate) async fn listing(storage: &dyn Storage, path: &str, kind: ListKind, today: Date) -> io::Result<Vec<u8>> {
+pub(crate) async fn listing(
+    storage: &dyn Storage,
+    path: &str,
+    kind: ListKind,
+    facts: MlstFacts,
+    today: Date,
+) -> io::Result<Vec<u8>> {
     let me = storage.metadata(path).await?;
     let infos = if me.kind == Kind::Dir { storage.list(path).await?.collect().await? } else { vec![me] };
     let mut out = Vec::with_capacity(infos.len() * 64);
@@ -84,7 +92,7 @@ pub(crate) async fn listing(storage: &dyn Storage, path: &str, kind: ListKind, t
         let entry = entry_of(info);
         let line = match kind {
             ListKind::Unix => format_unix_list_line(&entry, today),
-            ListKind::Mlsd => format_mlsd_entry(&entry),
+            ListKind::Mlsd => format_mlsd_entry_with(&entry, facts),
             ListKind::Names => Ok(info.name.clone()),
         };
         match line {

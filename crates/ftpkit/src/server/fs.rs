@@ -285,6 +285,13 @@ impl Jail {
         file.set_modified(at.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "time out of range"))?)
     }
 
+    /// Sets the Unix permission bits of a file or directory (SITE CHMOD); a symlink's target, inside the root.
+    pub fn set_mode(&self, vpath: &str, mode: u32) -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let perm = cap_std::fs::Permissions::from_std(std::fs::Permissions::from_mode(mode & 0o7777));
+        self.dir.set_permissions(relative(vpath)?, perm)
+    }
+
     /// True when the error means a path led outside the root (as opposed to not found, say).
     pub fn is_escape(e: &io::Error) -> bool {
         is_outside(e)

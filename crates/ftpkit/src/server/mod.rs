@@ -30,6 +30,7 @@
 mod conn;
 mod data;
 pub mod fs;
+mod hash;
 mod metrics;
 mod pace;
 mod proxy;
@@ -45,8 +46,8 @@ pub use crate::proto::session::server::backoff::BackoffPolicy;
 use crate::proto::session::server::backoff::{LoginBackoff, LoginVerdict};
 pub use crate::proto::session::server::rate::RateLimits;
 use crate::proto::session::server::rate::TokenBucket;
-use crate::proto::session::server::ServerConfig;
 pub use crate::proto::session::server::{Access, Masquerade, Rights, StorageCaps, TlsPolicy, TlsReuse};
+use crate::proto::session::server::{ServerConfig, VirtualHost};
 #[cfg(feature = "s3")]
 pub use s3::{S3Config, S3Storage};
 use std::collections::HashMap;
@@ -119,6 +120,8 @@ pub(crate) struct Settings {
     pub session: ServerConfig,
     pub root: PathBuf,
     pub anonymous_root: Option<PathBuf>,
+    /// The roots of the virtual hosts (HOST, RFC 7151), in the order of `session.vhosts`.
+    pub vhost_roots: Vec<PathBuf>,
     pub active_source: ActiveSource,
     pub data_timeout: Duration,
     pub max_sessions: usize,
@@ -170,6 +173,15 @@ impl Builder {
     /// A different root for anonymous users.
     pub fn anonymous_root(mut self, root: impl Into<PathBuf>) -> Self {
         self.settings.anonymous_root = Some(root.into());
+        self
+    }
+    /// Adds a virtual host (RFC 7151): a client that sends `HOST name` before logging in gets `greeting` (220)
+    /// and, once logged in, `root` instead of the server's root (also for anonymous logins; an account with its own
+    /// root keeps it). With a [`Builder::storage`] back end the roots are not used. FEAT lists HOST once there is one.
+    pub fn vhost(mut self, name: &str, root: impl Into<PathBuf>, greeting: &str) -> Self {
+        let host = VirtualHost { name: name.to_owned(), greeting: greeting.to_owned() };
+        self.settings.session.vhosts.push(host);
+        self.settings.vhost_roots.push(root.into());
         self
     }
     /// Adds a user with a password, rooted at the server's root.
@@ -507,6 +519,7 @@ impl Server {
                 session: ServerConfig::default(),
                 root: root.into(),
                 anonymous_root: None,
+                vhost_roots: Vec::new(),
                 active_source: ActiveSource::Port20OrEphemeral,
                 data_timeout: Duration::from_secs(30),
                 max_sessions: 512,

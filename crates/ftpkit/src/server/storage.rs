@@ -134,6 +134,11 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn rmdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<()>>;
     /// Sets a file's modification time (seconds since the Unix epoch).
     fn set_mtime<'a>(&'a self, path: &'a str, mtime: i64) -> BoxFuture<'a, io::Result<()>>;
+    /// Sets Unix permission bits (SITE CHMOD), for a back end whose [`capabilities`](Self::capabilities) say
+    /// `chmod`. The default refuses ([`io::ErrorKind::Unsupported`]).
+    fn set_mode<'a>(&'a self, _path: &'a str, _mode: u32) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async { Err(io::Error::new(io::ErrorKind::Unsupported, "no Unix permissions here")) })
+    }
 }
 
 /// The local file system under a jailed root (the default back end): every operation runs on tokio's blocking
@@ -206,6 +211,10 @@ impl Storage for LocalStorage {
     fn set_mtime<'a>(&'a self, path: &'a str, mtime: i64) -> BoxFuture<'a, io::Result<()>> {
         let path = path.to_owned();
         self.blocking(move |j| j.set_mtime(&path, mtime))
+    }
+    fn set_mode<'a>(&'a self, path: &'a str, mode: u32) -> BoxFuture<'a, io::Result<()>> {
+        let path = path.to_owned();
+        self.blocking(move |j| j.set_mode(&path, mode))
     }
 }
 
@@ -358,7 +367,7 @@ impl UploadSink for MemoryUpload {
 
 impl Storage for MemoryStorage {
     fn capabilities(&self) -> StorageCaps {
-        StorageCaps { append: false, rest_upload: false, atomic_rename: false }
+        StorageCaps { append: false, rest_upload: false, atomic_rename: false, set_mtime: true, chmod: false }
     }
     fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Info>> {
         self.sync(|s| {

@@ -576,7 +576,7 @@ impl<'a> Command<'a> {
                 return Command::from_known(verb, line.get(verb_len + 1..));
             }
         }
-        // A verb ftpkit does not know (`CLNT`, `MFMT`, `XYZZY`) that ends within the first word: kept as `Other` when
+        // A verb ftpkit does not know (`XCRC`, `XYZZY`) that ends within the first word: kept as `Other` when
         // it is alphanumeric; anything else takes the general path below, which says what is wrong.
         if (1..=8).contains(&verb_len) {
             if let Some(verb) = line.get(..verb_len).filter(|v| check_verb(v).is_ok()) {
@@ -761,8 +761,8 @@ mod tests {
         }
         assert_eq!(CommandLine::split("pwd").verb_upper(), "PWD");
         assert!(matches!(CommandLine::split("xPwd").verb_upper(), Cow::Borrowed("XPWD")));
-        assert!(matches!(CommandLine::split("mfmt x").verb_upper(), Cow::Owned(s) if s == "MFMT"));
-        assert!(matches!(CommandLine::split("MFMT x").verb_upper(), Cow::Borrowed("MFMT")));
+        assert!(matches!(CommandLine::split("xcrc x").verb_upper(), Cow::Owned(s) if s == "XCRC"));
+        assert!(matches!(CommandLine::split("XCRC x").verb_upper(), Cow::Borrowed("XCRC")));
     }
 
     #[test]
@@ -808,7 +808,8 @@ mod tests {
             ("LANG", C::Lang(None)),
             ("LPSV", C::Lpsv),
             ("CCC", C::Ccc),
-            ("MFMT 20240102030405 x", C::Other { verb: b("MFMT"), arg: Some(b("20240102030405 x")) }),
+            ("MFMT 20240102030405 x", C::Mfmt(b("20240102030405 x"))),
+            ("XCRC x", C::Other { verb: b("XCRC"), arg: Some(b("x")) }),
             ("xyzzy", C::Other { verb: b("xyzzy"), arg: None }),
         ];
         for (line, want) in cases {
@@ -951,7 +952,7 @@ mod tests {
             (C::Prot(ProtectionLevel::Safe), "PROT S\r\n"),
             (C::Xmkd(b("d")), "XMKD d\r\n"),
             (C::List(None), "LIST\r\n"),
-            (C::Other { verb: b("mfmt"), arg: Some(b("1 x")) }, "mfmt 1 x\r\n"),
+            (C::Other { verb: b("xcrc"), arg: Some(b("1 x")) }, "xcrc 1 x\r\n"),
         ];
         for (cmd, want) in cases {
             assert_eq!(String::from_utf8(cmd.to_bytes().unwrap()).unwrap(), want);
@@ -1013,7 +1014,7 @@ mod tests {
 
     #[test]
     fn verb_classification() {
-        assert_eq!(KNOWN_VERBS.len(), 58);
+        assert_eq!(KNOWN_VERBS.len(), 61);
         for &verb in KNOWN_VERBS {
             let mixed: String =
                 verb.chars().enumerate().map(|(i, c)| if i % 2 == 0 { c.to_ascii_lowercase() } else { c }).collect();
@@ -1023,7 +1024,7 @@ mod tests {
             }
         }
         let cases: &[&str] =
-            &["", "P", "PW", "PWDX", "RETRX", "PWD ", " PWD", "PWD\0", "\0PWD", "PW-D", "RÉTR", "MFMT"];
+            &["", "P", "PW", "PWDX", "RETRX", "PWD ", " PWD", "PWD\0", "\0PWD", "PW-D", "RÉTR", "XCRC"];
         for verb in cases {
             assert_eq!(known_verb(verb), None, "{verb:?}");
         }

@@ -139,9 +139,9 @@ commands! {
         Feat = "FEAT", "`FEAT`: list the extensions (RFC 2389)."
             => "asks which extensions the server supports", Always, Immediate, help: true, feat: None;
         Ccc = "CCC", "`CCC`: clear the command channel (RFC 2228)."
-            => "clears the command channel protection", Always, Security, help: false, feat: None;
+            => "clears the command channel protection", Always, Security, help: true, feat: None;
         Lpsv = "LPSV", "`LPSV`: ask for a long passive data connection (RFC 1639)."
-            => "asks the server to listen, long form (RFC 1639)", Login, Immediate, help: false, feat: None;
+            => "asks the server to listen, long form (RFC 1639)", Login, Request, help: true, feat: None;
         Xpwd = "XPWD", "`XPWD`: PWD under its RFC 775 name."
             => "asks for the working directory", Login, Immediate, help: true, feat: None;
         Xcup = "XCUP", "`XCUP`: CDUP under its RFC 775 name."
@@ -175,7 +175,7 @@ commands! {
         Mkd = "MKD", Refused, "`MKD <path>`: make a directory (RFC 959)."
             => "makes a directory", Mkdir, Request, help: true, feat: None;
         Site = "SITE", Refused, "`SITE <site command and arguments>` (RFC 959)."
-            => "sends a server-specific command", Login, Immediate, help: false, feat: None;
+            => "sends a server-specific command", Login, Request, help: true, feat: None;
         Opts = "OPTS", Refused, "`OPTS <command> [<options>]` (RFC 2389)."
             => "sets an option of a command", Login, Immediate, help: true, feat: Some(("UTF8", ""));
         Size = "SIZE", Refused, "`SIZE <path>` (RFC 3659)."
@@ -183,7 +183,7 @@ commands! {
         Mdtm = "MDTM", Refused, "`MDTM <path>`: modification time (RFC 3659)."
             => "asks for a file's modification time", Read, Request, help: true, feat: Some(("MDTM", ""));
         Auth = "AUTH", Refused, "`AUTH <mechanism>, e.g. TLS` (RFC 2228, RFC 4217)."
-            => "starts a security mechanism such as TLS", Always, Security, help: false, feat: None;
+            => "starts a security mechanism such as TLS", Always, Security, help: true, feat: None;
         Adat = "ADAT", Refused, "`ADAT <base64 data>` (RFC 2228)."
             => "sends security data", Always, Immediate, help: false, feat: None;
         Mic = "MIC", Refused, "`MIC <base64 command>`: integrity-protected command (RFC 2228)."
@@ -193,7 +193,13 @@ commands! {
         Enc = "ENC", Refused, "`ENC <base64 command>`: private command (RFC 2228)."
             => "sends a protected command", Always, Immediate, help: false, feat: None;
         Host = "HOST", Refused, "`HOST <domain>`: select a virtual host (RFC 7151)."
-            => "names the virtual host to use", Always, Immediate, help: false, feat: None;
+            => "names the virtual host to use", Always, Immediate, help: true, feat: Some(("HOST", ""));
+        Clnt = "CLNT", Allowed, "`CLNT <client name>`: name the client software (for the server's logs)."
+            => "names the client software", Always, Immediate, help: true, feat: Some(("CLNT", ""));
+        Mfmt = "MFMT", Refused, "`MFMT <YYYYMMDDHHMMSS> <path>`: set a file's modification time (draft-somers-ftp-mfxx)."
+            => "sets a file's modification time (UTC)", Write, Request, help: true, feat: Some(("MFMT", ""));
+        Hash = "HASH", Refused, "`HASH <path>`: a file's hash, by the algorithm OPTS HASH chose (draft-bryan-ftpext-hash)."
+            => "asks for a file's hash (SHA-256, SHA-1 or MD5, chosen with OPTS HASH)", Read, Request, help: true, feat: Some(("HASH", "SHA-256*;SHA-1;MD5"));
         Xcwd = "XCWD", Refused, "`XCWD <path>`: CWD under its RFC 775 name."
             => "changes the working directory", Login, Request, help: true, feat: None;
         Xmkd = "XMKD", Refused, "`XMKD <path>`: MKD under its RFC 775 name."
@@ -213,11 +219,11 @@ commands! {
         Help = "HELP", "`HELP [<verb>]` (RFC 959)."
             => "asks for help", Always, Immediate, help: true, feat: None;
         Mlst = "MLST", "`MLST [<path>]` (RFC 3659)."
-            => "asks for one entry's facts on the control connection", Read, Request, help: true, feat: Some(("MLST", "type*;size*;modify*;"));
+            => "asks for one entry's facts on the control connection", Read, Request, help: true, feat: Some(("MLST", "type*;size*;modify*;UNIX.mode*;"));
         Mlsd = "MLSD", "`MLSD [<path>]` (RFC 3659)."
             => "lists a directory as machine-readable facts over the data connection", Read, Transfer, help: true, feat: None;
         Lang = "LANG", "`LANG [<language tag>]` (RFC 2640)."
-            => "selects the language of the server's replies", Login, Immediate, help: false, feat: None;
+            => "selects the language of the server's replies", Always, Immediate, help: true, feat: Some(("LANG", "EN*"));
     }
     typed {
         Port(SocketAddrV4) = "PORT", "`PORT h1,h2,h3,h4,p1,p2` (RFC 959)."
@@ -237,10 +243,10 @@ commands! {
         Epsv(Option<EpsvArg>) = "EPSV", "`EPSV`, `EPSV ALL` or `EPSV <net-prt>` (RFC 2428)."
             => "asks the server to listen, naming only a port (extended passive mode)", Login, Request, help: true, feat: Some(("EPSV", ""));
         Pbsz(u64) = "PBSZ", "`PBSZ <size>`: protection buffer size (RFC 2228; 0 with TLS, RFC 4217)."
-            => "sets the protection buffer size", Always, Security, help: false, feat: None;
+            => "sets the protection buffer size", Always, Security, help: true, feat: None;
         Prot(ProtectionLevel) = "PROT", "`PROT C|S|E|P` (RFC 2228, RFC 4217)."
-            => "sets the data channel protection level", Always, Security, help: false, feat: None;
+            => "sets the data channel protection level", Always, Security, help: true, feat: None;
         Lprt(SocketAddr) = "LPRT", "`LPRT af,hal,h1,...,pal,p1,...` (RFC 1639)."
-            => "tells the server where the client listens, long form (RFC 1639)", Login, Immediate, help: false, feat: None;
+            => "tells the server where the client listens, long form (RFC 1639)", Login, Immediate, help: true, feat: None;
     }
 }

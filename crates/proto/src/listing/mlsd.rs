@@ -260,6 +260,65 @@ pub fn format_mlsd_line<'f>(
 /// # Errors
 /// As [`format_mlsd_line`]: a name with a control character, or empty.
 pub fn format_mlsd_entry(entry: &Entry<'_>) -> Result<String, ListError> {
+    format_mlsd_entry_with(entry, MlstFacts::ALL)
+}
+
+/// The facts a server writes in MLSD and MLST entries (RFC 3659 §7.9): every one it supports is listed in FEAT
+/// (`MLST type*;size*;modify*;UNIX.mode*;`, `*` on those in use) and `OPTS MLST fact;fact;` chooses which are
+/// written. A set of [`MlstFacts::SUPPORTED`]'s facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MlstFacts(u8);
+
+impl MlstFacts {
+    /// The facts ftpkit's server writes, in the order it writes them.
+    pub const SUPPORTED: [&'static str; 4] = ["type", "size", "modify", "UNIX.mode"];
+    /// Every supported fact (the default).
+    pub const ALL: MlstFacts = MlstFacts(0b1111);
+    /// No fact: entries are ` name` alone.
+    pub const NONE: MlstFacts = MlstFacts(0);
+
+    /// Whether `fact` (one of [`MlstFacts::SUPPORTED`], any letter case) is in the set.
+    pub fn has(self, fact: &str) -> bool {
+        MlstFacts::SUPPORTED.iter().position(|f| f.eq_ignore_ascii_case(fact)).is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    /// The set `OPTS MLST <facts>` asks for: the supported facts named in the `;`-separated list (any letter
+    /// case; unknown ones are left out, RFC 3659 §7.9); an empty list selects none.
+    pub fn from_opts(list: &str) -> MlstFacts {
+        let bits =
+            list.split(';').filter_map(|f| MlstFacts::SUPPORTED.iter().position(|s| s.eq_ignore_ascii_case(f.trim())));
+        MlstFacts(bits.fold(0, |acc, i| acc | (1 << i)))
+    }
+
+    /// The FEAT parameters: every supported fact, `*` after those in the set (`type*;size*;modify*;UNIX.mode*;`).
+    pub fn feat_params(self) -> String {
+        MlstFacts::SUPPORTED.iter().map(|f| format!("{f}{};", if self.has(f) { "*" } else { "" })).collect()
+    }
+
+    /// The facts in the set, each followed by `;` (the OPTS MLST reply's list).
+    pub fn list(self) -> String {
+        MlstFacts::SUPPORTED.iter().filter(|f| self.has(f)).map(|f| format!("{f};")).collect()
+    }
+}
+
+impl Default for MlstFacts {
+    fn default() -> Self {
+        MlstFacts::ALL
+    }
+}
+
+/// [`format_mlsd_entry`] with only the facts in `facts` (OPTS MLST).
+///
+/// ```
+/// use ftpkit_proto::listing::{format_mlsd_entry_with, Entry, EntryKind, ListFormat, MlstFacts};
+/// let mut e = Entry::new("a.txt", EntryKind::File, ListFormat::Mlsd);
+/// (e.size, e.unix_mode) = (Some(3), Some(0o600));
+/// assert_eq!(format_mlsd_entry_with(&e, MlstFacts::from_opts("size;UNIX.mode;")).unwrap(), "size=3;UNIX.mode=0600; a.txt");
+/// ```
+///
+/// # Errors
+/// As [`format_mlsd_line`].
+pub fn format_mlsd_entry_with(entry: &Entry<'_>, facts: MlstFacts) -> Result<String, ListError> {
     let kind = match &entry.kind {
         EntryKind::Dir => "dir",
         EntryKind::CurrentDir => "cdir",
@@ -270,17 +329,14 @@ pub fn format_mlsd_entry(entry: &Entry<'_>) -> Result<String, ListError> {
     let size = entry.size.map(|s| s.to_string());
     let modify = entry.modified.map(|t| t.to_mlsd());
     let mode = entry.unix_mode.map(|m| format!("{m:04o}"));
-    let mut facts: Vec<(&str, &str)> = vec![("type", kind)];
-    if let Some(s) = &size {
-        facts.push(("size", s));
-    }
-    if let Some(m) = &modify {
-        facts.push(("modify", m));
-    }
-    if let Some(m) = &mode {
-        facts.push(("UNIX.mode", m));
-    }
-    format_mlsd_line(facts, &entry.name)
+    let all = [
+        ("type", Some(kind)),
+        ("size", size.as_deref()),
+        ("modify", modify.as_deref()),
+        ("UNIX.mode", mode.as_deref()),
+    ];
+    let written = all.into_iter().filter(|(f, _)| facts.has(f)).filter_map(|(f, v)| Some((f, v?)));
+    format_mlsd_line(written, &entry.name)
 }
 
 #[cfg(test)]

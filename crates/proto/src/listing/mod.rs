@@ -34,7 +34,9 @@ mod vms;
 
 pub use detect::{detect_list_format, format_from_syst};
 
-pub use mlsd::{format_mlsd_entry, format_mlsd_line, parse_mlsd_line, split_mlsd_line, Facts};
+pub use mlsd::{
+    format_mlsd_entry, format_mlsd_entry_with, format_mlsd_line, parse_mlsd_line, split_mlsd_line, Facts, MlstFacts,
+};
 pub use time::{days_in_month, is_leap_year, Date, DateTime, TimeError};
 pub use unix::format_unix_list_line;
 

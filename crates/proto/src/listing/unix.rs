@@ -233,7 +233,8 @@ fn build<'a>(
         }
     }
     let (name, link_target) = match (type_char, name.split_once(" -> ")) {
-        (b'l', Some((n, t))) => (n, Some(Cow::Borrowed(t))),
+        // A link whose name part is empty (`... 2024  -> t`): the whole text is the name, never an empty one.
+        (b'l', Some((n, t))) if !n.is_empty() => (n, Some(Cow::Borrowed(t))),
         _ => (name, None),
     };
     let kind = match (type_char, name) {

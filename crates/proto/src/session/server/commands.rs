@@ -1,7 +1,7 @@
 //! The server session's command handlers: what each command line does (the verb table says which run when).
 
 use super::*;
-use crate::command::{EpsvArg, Structure, TransferMode, TransferType, VERBS};
+use crate::command::{EpsvArg, Structure, TransferMode, TransferType, VerbInfo, VERBS};
 use crate::feat::Features;
 use crate::path::QuotedPath;
 
@@ -23,9 +23,10 @@ pub(super) fn strip_list_options(arg: &str) -> &str {
     rest
 }
 
-/// The HELP reply: every verb the verb table marks for HELP, alphabetically, fifteen to a line.
-pub(super) fn help_lines() -> Vec<String> {
-    let mut verbs: Vec<&str> = VERBS.iter().filter(|v| v.help).map(|v| v.name).collect();
+/// The HELP reply: every verb the verb table marks for HELP that `offered` keeps, alphabetically, fifteen to a
+/// line.
+pub(super) fn help_lines(offered: impl Fn(&VerbInfo) -> bool) -> Vec<String> {
+    let mut verbs: Vec<&str> = VERBS.iter().filter(|v| v.help && offered(v)).map(|v| v.name).collect();
     verbs.sort_unstable();
     let mut lines = vec![String::from("The following commands are recognized.")];
     for row in verbs.chunks(15) {
@@ -65,9 +66,19 @@ impl ServerSession {
             C::Noop => self.reply(Code::OK, "NOOP ok."),
             C::Syst => self.reply(Code::SYSTEM_TYPE, "UNIX Type: L8"),
             C::Feat => self.feat(),
-            C::Help(_) => self.reply_lines(Code::HELP, help_lines()),
+            C::Help(_) => {
+                let lines = help_lines(|v| self.offered(v));
+                self.reply_lines(Code::HELP, lines)
+            }
             C::Stat(None) => self.stat(),
-            C::Stat(Some(_)) => self.reply(Code::NOT_IMPLEMENTED, "STAT with a path is not implemented."),
+            C::Stat(Some(p)) => {
+                // `STAT -la dir` as clients send it: the options are skipped as for LIST.
+                let arg = strip_list_options(&p).to_owned();
+                self.with_path(&arg, |s, path| {
+                    let max = MAX_STAT_LINES;
+                    s.ask(Op::StatList { path: path.clone() }, |id| ServerRequest::ListLines { id, path, max })
+                })
+            }
             // -- not implemented (recognised)
             C::Auth(mech) => self.on_auth(&mech),
             C::Pbsz(_) => self.on_pbsz(),
@@ -76,9 +87,17 @@ impl ServerSession {
             C::Adat(_) | C::Mic(_) | C::Conf(_) | C::Enc(_) => {
                 self.reply(Code::NOT_IMPLEMENTED, "Only TLS (AUTH TLS, RFC 4217) is implemented.")
             }
-            C::Acct(_) | C::Smnt(_) | C::Rein | C::Lprt(_) | C::Lpsv | C::Site(_) | C::Lang(_) | C::Host(_) => {
-                self.reply(Code::NOT_IMPLEMENTED, "Command not implemented.")
+            C::Site(arg) => self.on_site(&arg),
+            C::Clnt(name) => {
+                // Bounded by the line limit; kept for the caller's logs only.
+                self.client_name = Some(clean(&name));
+                self.reply(Code::OK, "Noted.")
             }
+            C::Lang(tag) => self.on_lang(tag.as_deref()),
+            C::Host(name) => self.on_host(&name),
+            C::Lpsv => self.on_long_passive(),
+            C::Lprt(addr) => self.on_active(addr, "LPRT"),
+            C::Acct(_) | C::Smnt(_) | C::Rein => self.reply(Code::NOT_IMPLEMENTED, "Command not implemented."),
             C::Allo(_) => self.reply(Code::SUPERFLUOUS, "ALLO not needed."),
             // -- parameters
             C::Type(t) => self.on_type(t),
@@ -107,6 +126,13 @@ impl ServerSession {
             C::Dele(p) => self.with_path(&p, |s, path| s.ask(Op::Delete, |id| ServerRequest::Delete { id, path })),
             C::Size(p) => self.with_path(&p, |s, path| s.ask(Op::Size, |id| ServerRequest::Size { id, path })),
             C::Mdtm(p) => self.with_path(&p, |s, path| s.ask(Op::Mtime, |id| ServerRequest::Mtime { id, path })),
+            C::Mfmt(arg) => self.on_mfmt(&arg),
+            C::Hash(p) => {
+                let (algorithm, arg) = (self.hash, p.to_string());
+                self.with_path(&p, |s, path| {
+                    s.ask(Op::Hash { algorithm, arg }, |id| ServerRequest::Hash { id, path, algorithm })
+                })
+            }
             C::Mlst(p) => {
                 let arg = p.as_deref().unwrap_or("");
                 self.with_path(arg, |s, path| s.ask(Op::Mlst { path: path.clone() }, stat(path)))
@@ -288,7 +314,18 @@ impl ServerSession {
     }
 
     fn feat(&mut self) {
-        let mut lines: Vec<(&str, &str)> = VERBS.iter().filter_map(|v| v.feat).collect();
+        // The parameters that follow the session's settings: the hash in use, the MLST facts selected.
+        let (hash, mlst) = (self.hash.feat_params(), self.mlst_facts.feat_params());
+        let mut lines: Vec<(&str, &str)> = VERBS
+            .iter()
+            .filter(|v| self.offered(v))
+            .filter_map(|v| v.feat)
+            .map(|(name, params)| match name {
+                "HASH" => (name, hash),
+                "MLST" => (name, mlst.as_str()),
+                _ => (name, params),
+            })
+            .collect();
         lines.extend_from_slice(FEATURES_WITHOUT_VERB);
         if self.config.tls.available {
             lines.extend_from_slice(TLS_FEATURES);
@@ -296,10 +333,23 @@ impl ServerSession {
         lines.sort_unstable();
         let mut f = Features::new();
         for (name, params) in lines {
-            // The names and parameters above are constant and valid; an error cannot happen.
+            // The names and parameters above are valid (constants, and facts without SP or control characters);
+            // an error cannot happen.
             let _ = f.push(name, params);
         }
         self.out.extend_from_slice(f.to_reply_text().as_bytes());
+    }
+
+    /// Whether this session offers a verb of the table in HELP and FEAT: not when the storage back end (or the
+    /// configuration) leaves it without effect, so the lists name exactly what works here.
+    pub(super) fn offered(&self, verb: &VerbInfo) -> bool {
+        match verb.name {
+            "MFMT" => self.config.storage.set_mtime,
+            "HOST" => !self.config.vhosts.is_empty(),
+            "AUTH" | "PBSZ" | "PROT" => self.config.tls.available,
+            "CCC" => self.config.tls.available && self.config.tls.allow_ccc,
+            _ => true,
+        }
     }
 
     fn stat(&mut self) {
@@ -349,11 +399,97 @@ impl ServerSession {
         let (name, value) = arg.split_once(' ').unwrap_or((arg, ""));
         if name.eq_ignore_ascii_case("UTF8") && (value.eq_ignore_ascii_case("ON") || value.is_empty()) {
             self.reply(Code::OK, "Always in UTF8 mode.")
+        } else if name.eq_ignore_ascii_case("HASH") {
+            // draft-bryan-ftpext-hash §4: no value asks which algorithm is in use; a known one selects it.
+            match (value.trim(), HashAlgorithm::from_name(value.trim())) {
+                ("", _) => self.reply(Code::OK, self.hash.name()),
+                (_, Some(a)) => {
+                    self.hash = a;
+                    self.reply(Code::OK, a.name())
+                }
+                (_, None) => self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Unknown algorithm: use SHA-256, SHA-1 or MD5."),
+            }
         } else if name.eq_ignore_ascii_case("MLST") {
-            self.reply(Code::OK, "MLST OPTS type;size;modify;")
+            // RFC 3659 §7.9: the facts named (unknown ones left out; none at all selects none), echoed back.
+            self.mlst_facts = crate::listing::MlstFacts::from_opts(value);
+            let text = format!("MLST OPTS {}", self.mlst_facts.list());
+            self.reply(Code::OK, text.trim_end())
         } else {
             self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Option not understood.")
         }
+    }
+
+    /// `MFMT YYYYMMDDHHMMSS path` (draft-somers-ftp-mfxx §3): the time is UTC, a fraction is taken and dropped
+    /// (the back end keeps whole seconds).
+    fn on_mfmt(&mut self, arg: &str) {
+        if !self.config.storage.set_mtime {
+            return self.reply(Code::NOT_IMPLEMENTED, "MFMT is not supported by this server's storage.");
+        }
+        let Some((time, name)) = arg.split_once(' ').filter(|(_, n)| !n.is_empty()) else {
+            return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Use MFMT YYYYMMDDHHMMSS path.");
+        };
+        let time = match crate::listing::DateTime::parse_mlsd(time) {
+            Ok(t) => crate::listing::DateTime::from_unix(t.to_unix(), 0).unwrap_or(t),
+            Err(_) => return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Bad time: use YYYYMMDDHHMMSS (UTC)."),
+        };
+        let arg = name.to_owned();
+        self.with_path(name, |s, path| s.ask(Op::Mfmt { time, arg }, |id| ServerRequest::SetMtime { id, path, time }))
+    }
+
+    /// LANG (RFC 2640 §4): the replies are in English only; `LANG`, `LANG EN` and `LANG EN-<region>` select it.
+    fn on_lang(&mut self, tag: Option<&str>) {
+        let tag = tag.map(str::trim).unwrap_or("");
+        let (primary, _) = tag.split_once('-').unwrap_or((tag, ""));
+        if tag.is_empty() || primary.eq_ignore_ascii_case("EN") {
+            self.reply(Code::OK, "Language set to EN.")
+        } else {
+            self.reply(Code::PARAMETER_NOT_IMPLEMENTED, "Language not supported; LANG EN is.")
+        }
+    }
+
+    /// HOST (RFC 7151): before USER only; selects a configured virtual host and answers with its greeting.
+    fn on_host(&mut self, name: &str) {
+        if !matches!(self.login, Login::AwaitUser) {
+            return self.reply(Code::BAD_SEQUENCE, "HOST must come before USER and PASS.");
+        }
+        if self.config.vhosts.is_empty() {
+            return self.reply(Code::NOT_IMPLEMENTED, "No virtual hosts on this server.");
+        }
+        let name = name.trim();
+        match self.config.vhosts.iter().enumerate().find(|(_, v)| v.name.eq_ignore_ascii_case(name)) {
+            Some((i, v)) => {
+                let lines = v.greeting.split('\n').map(str::to_owned).collect();
+                self.host = Some(i);
+                self.reply_lines(Code::SERVICE_READY, lines)
+            }
+            None => self.reply(Code::PARAMETER_NOT_IMPLEMENTED, "Unknown host."),
+        }
+    }
+
+    /// SITE: `CHMOD <octal mode> <path>` (a read-write login, a storage with Unix permissions) and `HELP`.
+    fn on_site(&mut self, arg: &str) {
+        let (sub, rest) = arg.trim_start().split_once(' ').unwrap_or((arg.trim_start(), ""));
+        if sub.eq_ignore_ascii_case("HELP") {
+            let mut lines = vec![String::from("The following SITE commands are recognized.")];
+            lines.push(String::from(if self.config.storage.chmod { " CHMOD HELP" } else { " HELP" }));
+            lines.push(String::from("Help OK."));
+            return self.reply_lines(Code::HELP, lines);
+        }
+        if !sub.eq_ignore_ascii_case("CHMOD") {
+            return self.reply(Code::SYNTAX_ERROR, "Unknown SITE command; SITE HELP lists them.");
+        }
+        if !self.user().is_some_and(|(_, access)| access.rights().contains(Rights::WRITE)) {
+            return self.refuse_right(Rights::WRITE);
+        }
+        if !self.config.storage.chmod {
+            return self.reply(Code::NOT_IMPLEMENTED, "SITE CHMOD is not supported by this server's storage.");
+        }
+        let (mode, name) = rest.trim_start().split_once(' ').unwrap_or((rest.trim_start(), ""));
+        let mode = match u32::from_str_radix(mode, 8) {
+            Ok(m) if m <= 0o7777 && (1..=4).contains(&mode.len()) && !name.is_empty() => m,
+            _ => return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "Use SITE CHMOD <octal mode, 0-7777> <path>."),
+        };
+        self.with_path(name, |s, path| s.ask(Op::Chmod, |id| ServerRequest::Chmod { id, path, mode }))
     }
 
     /// Resolve a path argument (refusing `\` unless allowed) and run `then` with it; 553 when refused.
@@ -375,18 +511,38 @@ impl ServerSession {
         if self.epsv_all && !extended {
             return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "PASV not allowed after EPSV ALL.");
         }
-        let advertise = if extended {
-            None
+        let reply = if extended {
+            Passive::Epsv
         } else {
             match self.config.masquerade.choose(self.client.ip(), self.server.ip()) {
-                Some(a) => Some(a),
+                Some(a) => Passive::Pasv(a),
                 None => return self.reply(Code::CANT_OPEN_DATA, "PASV needs an IPv4 address here; use EPSV."),
             }
         };
+        self.listen(reply)
+    }
+
+    /// LPSV (RFC 1639): the 228 names the masquerade (or own) IPv4 address on an IPv4 control connection, the
+    /// server's own IPv6 address on an IPv6 one.
+    fn on_long_passive(&mut self) {
+        if self.epsv_all {
+            return self.reply(Code::ARGUMENT_SYNTAX_ERROR, "LPSV not allowed after EPSV ALL.");
+        }
+        let ip = match canonical(self.server.ip()) {
+            std::net::IpAddr::V6(v6) => std::net::IpAddr::V6(v6),
+            std::net::IpAddr::V4(_) => match self.config.masquerade.choose(self.client.ip(), self.server.ip()) {
+                Some(a) => std::net::IpAddr::V4(a),
+                None => return self.reply(Code::CANT_OPEN_DATA, "No address to advertise; use EPSV."),
+            },
+        };
+        self.listen(Passive::Lpsv(ip))
+    }
+
+    fn listen(&mut self, reply: Passive) {
         self.drop_data();
         let ip = self.server.ip();
         let ports = self.config.passive_ports.clone();
-        self.ask(Op::Listen { extended, advertise }, |id| ServerRequest::ListenPassive { id, ip, ports })
+        self.ask(Op::Listen { reply }, |id| ServerRequest::ListenPassive { id, ip, ports })
     }
 
     fn on_active(&mut self, addr: SocketAddr, verb: &str) {
@@ -445,7 +601,7 @@ impl ServerSession {
             XferCmd::Stor => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Create, offset },
             XferCmd::Appe => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Append, offset },
             XferCmd::Stou => ServerRequest::OpenWrite { id, path: p, mode: WriteMode::Unique, offset },
-            XferCmd::List(kind) => ServerRequest::List { id, path: p, kind },
+            XferCmd::List(kind) => ServerRequest::List { id, path: p, kind, facts: self.mlst_facts },
         });
         self.wait = Wait::Transfer { xfer: Xfer { cmd, path, opened: id, unique: None }, step: Step::Open };
     }

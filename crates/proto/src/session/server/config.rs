@@ -94,6 +94,19 @@ pub struct ServerConfig {
     /// What the storage back end can do; the session refuses the rest honestly (502/504) instead of pretending.
     /// Default: everything (a local file system).
     pub storage: StorageCaps,
+    /// The virtual hosts a client may select with HOST before login (RFC 7151). Empty by default: HOST gets 502
+    /// and FEAT does not list it. The caller maps the chosen name ([`ServerSession::host`](super::ServerSession::host))
+    /// to that host's root when the login succeeds.
+    pub vhosts: Vec<VirtualHost>,
+}
+
+/// A virtual host (RFC 7151): its name and the 220 greeting HOST answers with.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VirtualHost {
+    /// The name HOST selects it by (compared without regard to ASCII case).
+    pub name: String,
+    /// The 220 reply's text (`\n` separates lines).
+    pub greeting: String,
 }
 
 /// What a storage back end can do, as the session needs to know it to answer. An object store, say, cannot append
@@ -107,11 +120,17 @@ pub struct StorageCaps {
     pub rest_upload: bool,
     /// RNFR/RNTO is atomic (a rename). Without it (copy, then delete), the 250 says so.
     pub atomic_rename: bool,
+    /// A file's modification time can be set (MFMT). Without it, MFMT gets 502 and FEAT does not list it.
+    pub set_mtime: bool,
+    /// Unix permission bits can be set (SITE CHMOD). Without it, SITE CHMOD gets 502 and SITE HELP does not list
+    /// it.
+    pub chmod: bool,
 }
 
 impl StorageCaps {
     /// Everything: a local file system.
-    pub const ALL: StorageCaps = StorageCaps { append: true, rest_upload: true, atomic_rename: true };
+    pub const ALL: StorageCaps =
+        StorageCaps { append: true, rest_upload: true, atomic_rename: true, set_mtime: true, chmod: true };
 }
 
 impl Default for StorageCaps {
@@ -179,6 +198,7 @@ impl Default for ServerConfig {
             allow_backslash: false,
             tls: TlsPolicy::default(),
             storage: StorageCaps::ALL,
+            vhosts: Vec::new(),
         }
     }
 }

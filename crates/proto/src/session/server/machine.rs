@@ -214,7 +214,8 @@ pub const TRANSITIONS: &[Transition] = &[
     row(LOGGED_OUT, I::Abor, "", Next::Same, "530"),
     row(&[S::AwaitUser, S::AwaitPass, S::Ready], I::BadLine, "", Next::Same, "500/501/504"),
     row(&[S::Ready], I::Immediate, "", Next::Same, "the reply"),
-    row(&[S::Ready], I::Stat, "", Next::Same, "211 (502 with a path)"),
+    row(&[S::Ready], I::Stat, "without a path, or a refused path", Next::Same, "211 (553 for a refused path)"),
+    row(&[S::Ready], I::Stat, "with a path", Next::To(S::Working), "ListLines"),
     row(&[S::Ready], I::Abor, "", Next::Same, "226"),
     row(&[S::AwaitUser, S::AwaitPass, S::Ready], I::Quit, "", Next::To(S::Closed), "221, Close"),
     // -- security (RFC 2228, RFC 4217)
@@ -238,8 +239,20 @@ pub const TRANSITIONS: &[Transition] = &[
     row(&[S::AwaitUser, S::AwaitPass, S::Ready], I::Security, "CCC refused", Next::Same, "533/534"),
     // -- requests
     row(&[S::Ready], I::Request, "", Next::To(S::Working), "Stat/Delete/Mkdir/Rmdir/Rename/Size/Mtime/ListenPassive"),
-    row(&[S::Ready], I::Request, "refused (path, RNFR first, EPSV ALL, no right)", Next::Same, "501/503/522/550/553"),
-    row(&[S::Working], I::Outcome, "", Next::To(S::Ready), "the reply (CloseData for a bad passive port)"),
+    row(
+        &[S::Ready],
+        I::Request,
+        "answered at once: refused (path, RNFR first, EPSV ALL, no right, storage), SITE HELP",
+        Next::Same,
+        "214/500/501/502/503/522/550/553",
+    ),
+    row(
+        &[S::Working],
+        I::Outcome,
+        "",
+        Next::To(S::Ready),
+        "the reply (213 and the listing for STAT with a path; CloseData for a bad passive port)",
+    ),
     // -- transfers
     row(&[S::Ready], I::Transfer, "", Next::To(S::Opening), "OpenRead/OpenWrite/List"),
     row(

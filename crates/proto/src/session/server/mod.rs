@@ -74,7 +74,7 @@
 //!     authenticating --> await_user: outcome
 //!     authenticating --> ready: outcome
 //!     authenticating --> closed: outcome, queue full, idle timeout
-//!     ready --> working: request command
+//!     ready --> working: STAT, request command
 //!     ready --> opening: transfer command
 //!     ready --> closed: QUIT, idle timeout
 //!     working --> ready: outcome
@@ -118,7 +118,8 @@
 //! | await-user, await-pass | ABOR |  | (same) | 530 |
 //! | await-user, await-pass, ready | bad line |  | (same) | 500/501/504 |
 //! | ready | immediate command |  | (same) | the reply |
-//! | ready | STAT |  | (same) | 211 (502 with a path) |
+//! | ready | STAT | without a path, or a refused path | (same) | 211 (553 for a refused path) |
+//! | ready | STAT | with a path | working | ListLines |
 //! | ready | ABOR |  | (same) | 226 |
 //! | await-user, await-pass, ready | QUIT |  | closed | 221, Close |
 //! | await-user | AUTH/PBSZ/PROT/CCC | AUTH TLS/SSL, TLS available, control in clear | (same) | 234, StartTls |
@@ -128,8 +129,8 @@
 //! | ready | AUTH/PBSZ/PROT/CCC | CCC, control protected, CCC allowed | (same) | 200, StopTls |
 //! | await-user, await-pass, ready | AUTH/PBSZ/PROT/CCC | CCC refused | (same) | 533/534 |
 //! | ready | request command |  | working | Stat/Delete/Mkdir/Rmdir/Rename/Size/Mtime/ListenPassive |
-//! | ready | request command | refused (path, RNFR first, EPSV ALL, no right) | (same) | 501/503/522/550/553 |
-//! | working | outcome |  | ready | the reply (CloseData for a bad passive port) |
+//! | ready | request command | answered at once: refused (path, RNFR first, EPSV ALL, no right, storage), SITE HELP | (same) | 214/500/501/502/503/522/550/553 |
+//! | working | outcome |  | ready | the reply (213 and the listing for STAT with a path; CloseData for a bad passive port) |
 //! | ready | transfer command |  | opening | OpenRead/OpenWrite/List |
 //! | ready | transfer command | no data channel, bad path, no right, PROT C when TLS is required, not in the storage's capabilities | (same) | 425/502/504/521/550/553 |
 //! | opening | outcome | opened, active data channel | connecting | ConnectActive |
@@ -187,27 +188,40 @@
 //! | any time | USER | USER |
 //! | any time | PASS | PASS |
 //! | any time | QUIT | QUIT |
-//! | any time | immediate | ADAT CONF ENC FEAT HELP HOST MIC NOOP SYST |
+//! | any time | immediate | ADAT CLNT CONF ENC FEAT HELP HOST LANG MIC NOOP SYST |
 //! | any time | security | AUTH CCC PBSZ PROT |
 //! | after login (530 before) | ABOR | ABOR |
 //! | after login (530 before) | STAT | STAT |
-//! | after login (530 before) | immediate | ACCT ALLO EPRT LANG LPRT LPSV MODE OPTS PORT PWD REIN REST SITE SMNT STRU TYPE XPWD |
-//! | after login (530 before) | request | CDUP CWD EPSV PASV XCUP XCWD |
-//! | with the read right (550 without) | request | MDTM MLST SIZE |
+//! | after login (530 before) | immediate | ACCT ALLO EPRT LPRT MODE OPTS PORT PWD REIN REST SMNT STRU TYPE XPWD |
+//! | after login (530 before) | request | CDUP CWD EPSV LPSV PASV SITE XCUP XCWD |
+//! | with the read right (550 without) | request | HASH MDTM MLST SIZE |
 //! | with the read right (550 without) | transfer | LIST MLSD NLST RETR |
+//! | with the write right (550 without) | request | MFMT |
 //! | with the write right (550 without) | transfer | APPE STOR STOU |
 //! | with the delete right (550 without) | request | DELE RMD XRMD |
 //! | with the mkdir right (550 without) | request | MKD XMKD |
 //! | with the rename right (550 without) | request | RNFR RNTO |
 //!
-//! HELP lists: ABOR APPE CDUP CWD DELE EPRT EPSV FEAT HELP LIST MDTM MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD QUIT REST RETR RMD RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
+//! HELP lists: ABOR APPE AUTH CCC CDUP CLNT CWD DELE EPRT EPSV FEAT HASH HELP HOST LANG LIST LPRT LPSV MDTM MFMT MKD MLSD MLST MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT PWD QUIT REST RETR RMD RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD.
 //!
-//! FEAT lines from verbs: EPRT, EPSV, MDTM, MLST type*;size*;modify*;, PASV, REST STREAM, SIZE, UTF8.
+//! FEAT lines from verbs: CLNT, EPRT, EPSV, HASH SHA-256*;SHA-1;MD5, HOST, LANG EN*, MDTM, MFMT, MLST type*;size*;modify*;UNIX.mode*;, PASV, REST STREAM, SIZE, UTF8.
 //! <!-- end generated:server-verbs -->
 //!
-//! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT REIN LPRT LPSV SITE
-//! LANG and STAT with a path get 502 (530 before login); ADAT MIC CONF ENC and HOST get 502 at any time. ALLO
-//! gets 202.
+//! Unknown verbs, bad verbs, empty lines and over-long lines get 500. After login, ACCT SMNT and REIN get 502 (530
+//! before login); LPSV (RFC 1639) listens as PASV does and answers 228 with the IPv4 address PASV would advertise (the
+//! server's IPv6 address on an IPv6 control connection), LPRT takes the active address with PORT's bounce and
+//! privileged-port checks; after EPSV ALL both get 501; ADAT MIC CONF and ENC get 502 at any time. ALLO gets 202. Any
+//! time: `CLNT <name>` is 200 and kept for the caller's logs ([`ServerSession::client_name`]); `LANG` / `LANG EN[-xx]`
+//! 200 and any other language 504 (RFC 2640: English only, FEAT `LANG EN*`); `HOST <name>` (RFC 7151) before USER
+//! selects one of [`ServerConfig::vhosts`] and answers with its 220 greeting ([`ServerSession::host`]: the caller roots
+//! the login there), an unknown name 504, after USER 503, and 502 with no virtual hosts (FEAT lists HOST only with
+//! some). `SITE HELP` lists the SITE commands; `SITE CHMOD <octal> <path>` needs a read-write login (550) and a storage
+//! with Unix permissions ([`StorageCaps::chmod`], else 502); other SITE commands get 500.
+//!
+//! `STAT <path>` (RFC 959) asks for [`ServerRequest::ListLines`] and sends the listing on the control connection:
+//! `213-Status of <path>:`, LIST's lines as they are (one that starts with a digit indented by a space, so it can
+//! never read as a reply's end), `213 End of status.`, at most [`MAX_STAT_LINES`] lines. No data connection is
+//! opened, so it is the one listing no firewall or NAT in between can break.
 //!
 //! # FTPS (RFC 2228, RFC 4217)
 //!
@@ -281,12 +295,12 @@ pub mod rate;
 pub mod users;
 mod values;
 
-pub use config::{Ipv4Net, Masquerade, ServerConfig, StorageCaps, TlsPolicy, TlsReuse};
+pub use config::{Ipv4Net, Masquerade, ServerConfig, StorageCaps, TlsPolicy, TlsReuse, VirtualHost};
 pub use machine::{ServerInput, ServerState};
 pub use values::{
-    Access, DataFailures, DataType, DataVerdict, Direction, ListKind, Outcome, Refusal, Rights, RightsError,
-    ServerError, ServerEvent, ServerRequest, ServerRequestId, ServerStats, TimeoutKind, TlsVerdict, TransferCounts,
-    WriteMode,
+    Access, DataFailures, DataType, DataVerdict, Direction, HashAlgorithm, ListKind, Outcome, Refusal, Rights,
+    RightsError, ServerError, ServerEvent, ServerRequest, ServerRequestId, ServerStats, TimeoutKind, TlsVerdict,
+    TransferCounts, WriteMode,
 };
 
 use crate::command::{Command, CommandDecoder, CommandError, Handling, LoginGate};
@@ -299,6 +313,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 /// Most command lines queued while a request is out; one more gets 421 and the session closes.
 pub const MAX_QUEUED_COMMANDS: usize = 64;
+
+/// Most listing lines a `STAT <path>` reply carries (the [`ServerRequest::ListLines`] request's `max`); a longer
+/// listing is cut there and the reply's last line says so (use LIST or MLSD for the rest).
+pub const MAX_STAT_LINES: usize = 10_000;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Internal state
@@ -314,17 +332,55 @@ enum Login {
 /// What a non-transfer request is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Op {
-    Auth { user: String },
-    Cwd { path: VirtualPath },
-    Rnfr { path: VirtualPath },
-    Mlst { path: VirtualPath },
+    Auth {
+        user: String,
+    },
+    Cwd {
+        path: VirtualPath,
+    },
+    Rnfr {
+        path: VirtualPath,
+    },
+    Mlst {
+        path: VirtualPath,
+    },
+    StatList {
+        path: VirtualPath,
+    },
     Delete,
     Rmdir,
-    Mkdir { path: VirtualPath },
+    Mkdir {
+        path: VirtualPath,
+    },
     Rename,
     Size,
     Mtime,
-    Listen { extended: bool, advertise: Option<Ipv4Addr> },
+    /// MFMT: the time set and the path as the client wrote it (the 213 repeats both).
+    /// SITE CHMOD.
+    Chmod,
+    /// HASH: the algorithm asked for and the path as the client wrote it.
+    Hash {
+        algorithm: HashAlgorithm,
+        arg: String,
+    },
+    Mfmt {
+        time: crate::listing::DateTime,
+        arg: String,
+    },
+    Listen {
+        reply: Passive,
+    },
+}
+
+/// The passive reply a listener is for, with the address it advertises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Passive {
+    /// PASV: 227 with this IPv4 address.
+    Pasv(Ipv4Addr),
+    /// EPSV: 229, the port only.
+    Epsv,
+    /// LPSV (RFC 1639): 228 with this address, IPv4 or IPv6.
+    Lpsv(std::net::IpAddr),
 }
 
 /// The data command being served.
@@ -414,6 +470,14 @@ pub struct ServerSession {
     rest: Option<u64>,
     rename_from: Option<VirtualPath>,
     epsv_all: bool,
+    /// The algorithm HASH uses (OPTS HASH).
+    hash: HashAlgorithm,
+    /// The facts MLST and MLSD write (OPTS MLST).
+    mlst_facts: crate::listing::MlstFacts,
+    /// The virtual host HOST selected (its index in `config.vhosts`).
+    host: Option<usize>,
+    /// What CLNT said the client is.
+    client_name: Option<String>,
     /// FTPS state: control connection protected, PBSZ seen, PROT P.
     tls: Tls,
     /// The one timer: its kind and deadline (see [`ServerState::timer`]).
@@ -472,6 +536,10 @@ impl ServerSession {
             rest: None,
             rename_from: None,
             epsv_all: false,
+            hash: HashAlgorithm::default(),
+            mlst_facts: crate::listing::MlstFacts::ALL,
+            host: None,
+            client_name: None,
             tls: Tls::default(),
             timer: None,
         };
@@ -576,6 +644,16 @@ impl ServerSession {
     /// The virtual working directory.
     pub fn cwd(&self) -> &VirtualPath {
         &self.cwd
+    }
+
+    /// The virtual host HOST selected (RFC 7151), if any: the caller roots the login there.
+    pub fn host(&self) -> Option<&VirtualHost> {
+        self.host.and_then(|i| self.config.vhosts.get(i))
+    }
+
+    /// The client software's name as CLNT gave it (control characters replaced), for logs.
+    pub fn client_name(&self) -> Option<&str> {
+        self.client_name.as_deref()
     }
 
     /// The logged-in user and access, if any.
@@ -894,6 +972,32 @@ impl ServerSession {
 
     fn reply(&mut self, code: Code, text: &str) {
         self.reply_lines(code, vec![clean(text)]);
+    }
+
+    /// A multi-line reply whose inner lines carry no code (RFC 959 §4.2): `code-first`, each of `lines` as it is
+    /// (control characters replaced), indented by one space when it starts with a digit (so no inner line can be
+    /// read as the reply's end, or as another code), then `code last`.
+    fn reply_listing(&mut self, code: Code, first: &str, lines: &[String], last: &str) {
+        if let Some(n) = self.stats.replies.get_mut(usize::from(code.get() / 100).saturating_sub(1)) {
+            *n += 1;
+        }
+        let digits = code.digits();
+        let out = &mut self.out;
+        out.extend_from_slice(&digits);
+        out.push(b'-');
+        out.extend_from_slice(clean(first).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        for line in lines {
+            if line.starts_with(|c: char| c.is_ascii_digit()) {
+                out.push(b' ');
+            }
+            out.extend_from_slice(clean(line).as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(&digits);
+        out.push(b' ');
+        out.extend_from_slice(clean(last).as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
 
     fn reply_lines(&mut self, code: Code, lines: Vec<String>) {

@@ -1,7 +1,7 @@
 //! The server session's outcome handlers: what each request's outcome does, and the failure tables.
 
 use super::*;
-use crate::hostport::{EpsvText, PasvText};
+use crate::hostport::{EpsvText, LpsvText, PasvText};
 use crate::listing::EntryKind;
 use crate::path::QuotedPath;
 use std::net::SocketAddrV4;
@@ -42,9 +42,21 @@ impl ServerSession {
                 self.reply(Code::PENDING_FURTHER_INFO, "Ready for RNTO.")
             }
             (Op::Mlst { path }, o @ (Outcome::Dir | Outcome::File | Outcome::Entry(_))) => self.mlst(&path, o),
+            (Op::StatList { path }, Outcome::Lines(mut lines)) => {
+                let cut = lines.len() > MAX_STAT_LINES;
+                lines.truncate(MAX_STAT_LINES);
+                let first = format!("Status of {}:", path.as_str());
+                let last = if cut {
+                    format!("End of status: cut at {MAX_STAT_LINES} lines; use LIST or MLSD for the rest.")
+                } else {
+                    String::from("End of status.")
+                };
+                self.reply_listing(Code::FILE_STATUS, &first, &lines, &last)
+            }
             (Op::Rename, Outcome::Ok) if !self.config.storage.atomic_rename => {
                 self.reply(Code::FILE_ACTION_OK, "Done (copied, then the original deleted: not atomic).")
             }
+            (Op::Chmod, Outcome::Ok) => self.reply(Code::OK, "SITE CHMOD command ok."),
             (Op::Delete | Op::Rmdir | Op::Rename, Outcome::Ok) => self.reply(Code::FILE_ACTION_OK, "Done."),
             (Op::Mkdir { path }, Outcome::Ok) => {
                 let text = match QuotedPath::new(path.as_str()) {
@@ -53,12 +65,23 @@ impl ServerSession {
                 };
                 self.reply(Code::PATH_CREATED, &text)
             }
+            (Op::Mfmt { time, arg }, Outcome::Ok) => {
+                self.reply(Code::FILE_STATUS, &format!("Modify={}; {arg}", time.to_mlsd()))
+            }
+            (Op::Hash { algorithm, arg }, Outcome::Hash { size, digest }) if digest.len() == algorithm.digest_len() => {
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                self.reply(Code::FILE_STATUS, &format!("{} 0-{size} {hex} {arg}", algorithm.name()))
+            }
+            (Op::Hash { .. }, Outcome::Hash { .. }) => {
+                self.reply(Code::LOCAL_ERROR, "Hash failed: local error.");
+                return Err(ServerError::UnexpectedOutcome { request, outcome: "hash" });
+            }
             (Op::Size, Outcome::Size(n)) => self.reply(Code::FILE_STATUS, &n.to_string()),
             (Op::Mtime, Outcome::Time(t)) => {
                 let text = t.to_mlsd();
                 self.reply(Code::FILE_STATUS, &text)
             }
-            (Op::Listen { extended, advertise }, Outcome::Bound(addr)) => {
+            (Op::Listen { reply }, Outcome::Bound(addr)) => {
                 let port = addr.port();
                 if port == 0 || !self.config.passive_ports.contains(&port) {
                     self.events.push_back(ServerEvent::CloseData);
@@ -66,12 +89,16 @@ impl ServerSession {
                     return Err(ServerError::UnexpectedOutcome { request: "listen_passive", outcome: "bound" });
                 }
                 self.data = Data::Passive { peer: None };
-                match (extended, advertise) {
-                    (false, Some(ip)) => {
+                match reply {
+                    Passive::Pasv(ip) => {
                         let text = PasvText(SocketAddrV4::new(ip, port)).to_string();
                         self.reply(Code::PASSIVE, &text)
                     }
-                    _ => self.reply(Code::EXTENDED_PASSIVE, &EpsvText(port).to_string()),
+                    Passive::Epsv => self.reply(Code::EXTENDED_PASSIVE, &EpsvText(port).to_string()),
+                    Passive::Lpsv(ip) => {
+                        let text = LpsvText(SocketAddr::new(ip, port)).to_string();
+                        self.reply(Code::LONG_PASSIVE, &text)
+                    }
                 }
             }
             (op, o) => {
@@ -214,6 +241,8 @@ impl ServerSession {
                 | Outcome::Entry(_)
                 | Outcome::Size(_)
                 | Outcome::Time(_)
+                | Outcome::Lines(_)
+                | Outcome::Hash { .. }
                 | Outcome::Bound(_)
                 | Outcome::LoggedIn(_)
                 | Outcome::UniqueName(_)
@@ -221,22 +250,17 @@ impl ServerSession {
         unexpected("transfer", &outcome, fits)
     }
 
+    /// The MLST reply: the entry's facts that OPTS MLST selected ([`crate::listing::MlstFacts`]), as MLSD writes
+    /// them, with the path as the name.
     fn mlst(&mut self, path: &VirtualPath, o: Outcome) {
+        use crate::listing::{Entry, ListFormat};
         let name = path.as_str().to_owned();
-        let (kind, size, modify) = match &o {
-            Outcome::Entry(e) => (kind_fact(&e.kind), e.size, e.modified.map(|t| t.to_mlsd())),
-            Outcome::Dir => ("dir", None, None),
-            _ => ("file", None, None),
+        let entry = match o {
+            Outcome::Entry(e) => Entry { name: name.clone().into(), ..*e },
+            Outcome::Dir => Entry::new(name.clone(), EntryKind::Dir, ListFormat::Mlsd),
+            _ => Entry::new(name.clone(), EntryKind::File, ListFormat::Mlsd),
         };
-        let size = size.map(|s| s.to_string());
-        let mut facts = vec![("type", kind)];
-        if let Some(s) = &size {
-            facts.push(("size", s));
-        }
-        if let Some(m) = &modify {
-            facts.push(("modify", m));
-        }
-        match crate::listing::format_mlsd_line(facts, &name) {
+        match crate::listing::format_mlsd_entry_with(&entry, self.mlst_facts) {
             Ok(line) if !line.contains(['\r', '\n', '\0']) => {
                 // RFC 3659 §7.2: `250-` text, then the entry on a line of its own that starts with one SP (no
                 // code), then `250` text.
@@ -248,15 +272,6 @@ impl ServerSession {
             }
             _ => self.reply(Code::FILE_UNAVAILABLE, "Cannot list this name."),
         }
-    }
-}
-
-fn kind_fact(kind: &EntryKind<'_>) -> &'static str {
-    match kind {
-        EntryKind::Dir => "dir",
-        EntryKind::CurrentDir => "cdir",
-        EntryKind::ParentDir => "pdir",
-        _ => "file",
     }
 }
 
@@ -303,7 +318,9 @@ pub(super) fn failure(op: &Op, o: &Outcome) -> (Code, &'static str) {
         }
         (Op::Listen { .. }, _) => (Code::CANT_OPEN_DATA, "Cannot open a passive listener."),
         (Op::Cwd { .. }, Outcome::File | Outcome::Entry(_)) => (Code::FILE_UNAVAILABLE, "Not a directory."),
-        (Op::Size | Op::Mtime, Outcome::Dir) => (Code::FILE_UNAVAILABLE, "Not a plain file."),
+        (Op::Size | Op::Mtime | Op::Mfmt { .. } | Op::Hash { .. }, Outcome::Dir) => {
+            (Code::FILE_UNAVAILABLE, "Not a plain file.")
+        }
         (Op::Rename, Outcome::Exists) => (Code::FILE_NAME_NOT_ALLOWED, "Target already exists."),
         (Op::Mkdir { .. }, Outcome::Exists) => (Code::FILE_UNAVAILABLE, "Already exists."),
         (_, Outcome::NotFound) => (Code::FILE_UNAVAILABLE, "No such file or directory."),

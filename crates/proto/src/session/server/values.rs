@@ -187,6 +187,55 @@ pub enum ListKind {
     Names,
 }
 
+/// The hash a `HASH` command computes (draft-bryan-ftpext-hash), chosen with `OPTS HASH`; SHA-256 by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum HashAlgorithm {
+    /// SHA-256 (FIPS 180-4): the default.
+    #[default]
+    Sha256,
+    /// SHA-1 (FIPS 180-4).
+    Sha1,
+    /// MD5 (RFC 1321).
+    Md5,
+}
+
+impl HashAlgorithm {
+    /// Every algorithm, in the order FEAT lists them.
+    pub const ALL: [HashAlgorithm; 3] = [HashAlgorithm::Sha256, HashAlgorithm::Sha1, HashAlgorithm::Md5];
+
+    /// The name as the draft writes it (`SHA-256`, `SHA-1`, `MD5`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            HashAlgorithm::Sha256 => "SHA-256",
+            HashAlgorithm::Sha1 => "SHA-1",
+            HashAlgorithm::Md5 => "MD5",
+        }
+    }
+
+    /// The digest's length in bytes.
+    pub const fn digest_len(self) -> usize {
+        match self {
+            HashAlgorithm::Sha256 => 32,
+            HashAlgorithm::Sha1 => 20,
+            HashAlgorithm::Md5 => 16,
+        }
+    }
+
+    /// The algorithm named `name` (any letter case), if it is one of [`HashAlgorithm::ALL`].
+    pub fn from_name(name: &str) -> Option<HashAlgorithm> {
+        HashAlgorithm::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(name))
+    }
+
+    /// FEAT's `HASH` parameters with this algorithm starred as the one in use.
+    pub(super) const fn feat_params(self) -> &'static str {
+        match self {
+            HashAlgorithm::Sha256 => "SHA-256*;SHA-1;MD5",
+            HashAlgorithm::Sha1 => "SHA-256;SHA-1*;MD5",
+            HashAlgorithm::Md5 => "SHA-256;SHA-1;MD5*",
+        }
+    }
+}
+
 /// How file bytes go over the data connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DataType {
@@ -268,6 +317,8 @@ server_requests! {
         path: VirtualPath,
         /// The line format.
         kind: ListKind,
+        /// For MLSD: the facts to write (OPTS MLST; [`format_mlsd_entry_with`](crate::listing::format_mlsd_entry_with)).
+        facts: crate::listing::MlstFacts,
     },
     /// Delete a file.
     Delete = "delete" {
@@ -300,6 +351,38 @@ server_requests! {
     Mtime = "mtime" {
         /// The file.
         path: VirtualPath,
+    },
+    /// MFMT: set a file's modification time (UTC) to `time`, then answer [`Outcome::Ok`]. Only asked when
+    /// [`StorageCaps::set_mtime`](super::StorageCaps) is on.
+    SetMtime = "set_mtime" {
+        /// The file.
+        path: VirtualPath,
+        /// The new modification time, UTC.
+        time: DateTime,
+    },
+    /// SITE CHMOD: set the Unix permission bits of `path` to `mode` (at most `0o7777`), then answer
+    /// [`Outcome::Ok`]. Only asked when [`StorageCaps::chmod`](super::StorageCaps) is on.
+    Chmod = "chmod" {
+        /// The file or directory.
+        path: VirtualPath,
+        /// The permission bits.
+        mode: u32,
+    },
+    /// HASH: hash the whole file with `algorithm` and answer [`Outcome::Hash`] (a directory: [`Outcome::Dir`]).
+    Hash = "hash" {
+        /// The file.
+        path: VirtualPath,
+        /// The algorithm (OPTS HASH's choice).
+        algorithm: HashAlgorithm,
+    },
+    /// STAT with a path (RFC 959): the listing of `path` (a directory's entries, or the one file) as LIST's
+    /// lines (`ls -l` form, no line ends), for the session to send on the control connection: answer
+    /// [`Outcome::Lines`] with at most `max` lines (more are cut off), or a failure.
+    ListLines = "list_lines" {
+        /// The directory or file.
+        path: VirtualPath,
+        /// The most lines the reply carries.
+        max: usize,
     },
     /// Bind a passive listener on `ip` at a port in `ports` (never port 0: the kernel's pick is refused) and answer
     /// [`Outcome::Bound`], or [`Outcome::PassiveRangeExhausted`]. Then report each accepted connection with
@@ -343,6 +426,15 @@ pub enum Outcome {
     Size(u64),
     /// `Mtime`: the modification time, UTC.
     Time(DateTime),
+    /// `Hash`: the file's size and its digest (as many bytes as the algorithm's [`HashAlgorithm::digest_len`]).
+    Hash {
+        /// The file's size in bytes (the range hashed is `0-size`).
+        size: u64,
+        /// The digest.
+        digest: Vec<u8>,
+    },
+    /// `ListLines`: the listing's lines, without line ends.
+    Lines(Vec<String>),
     /// `ListenPassive`: the listener's local address.
     Bound(SocketAddr),
     /// `Authenticate`: accepted, with this access.
@@ -393,6 +485,8 @@ impl Outcome {
             Outcome::Entry(_) => "entry",
             Outcome::Size(_) => "size",
             Outcome::Time(_) => "time",
+            Outcome::Lines(_) => "lines",
+            Outcome::Hash { .. } => "hash",
             Outcome::Bound(_) => "bound",
             Outcome::LoggedIn(_) => "logged_in",
             Outcome::Denied => "denied",
