@@ -563,7 +563,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
         }
         ServerRequest::List { path, kind, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             match data::listing(s.as_ref(), path.as_str(), kind, data::today()).await {
-                Ok(bytes) => (Outcome::Ok, Extra::Opened(Opened::Listing(bytes))),
+                Ok(body) => (Outcome::Ok, Extra::Opened(Opened::Listing(body))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
             }
         }),
@@ -612,8 +612,11 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 });
                 return;
             }
-            // A back end's streams (not files): the async path, on this runtime.
-            if matches!(what, Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_))) {
+            // A back end's streams (not files) and listings: the async path, on this runtime.
+            if matches!(
+                what,
+                Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_)) | Opened::Listing(_)
+            ) {
                 if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
                     io.transfer = Some((id, clone.into()));
                 }
