@@ -414,7 +414,7 @@ impl UploadSink for MemoryUpload {
 
 impl Storage for MemoryStorage {
     fn capabilities(&self) -> StorageCaps {
-        StorageCaps { append: false, rest_upload: false, atomic_rename: false }
+        StorageCaps { append: false, rest_upload: false, atomic_rename: false, rename_dirs: false }
     }
     fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Info>> {
         self.sync(|s| {

@@ -107,11 +107,16 @@ pub struct StorageCaps {
     pub rest_upload: bool,
     /// RNFR/RNTO is atomic (a rename). Without it (copy, then delete), the 250 says so.
     pub atomic_rename: bool,
+    /// RNFR/RNTO of a directory. Without it, RNFR naming a directory gets 504 (on an object store a directory is a
+    /// key prefix: renaming it is a copy and a delete of every object under it, one by one, which can stop halfway
+    /// and leave the tree split between both names).
+    pub rename_dirs: bool,
 }
 
 impl StorageCaps {
     /// Everything: a local file system.
-    pub const ALL: StorageCaps = StorageCaps { append: true, rest_upload: true, atomic_rename: true };
+    pub const ALL: StorageCaps =
+        StorageCaps { append: true, rest_upload: true, atomic_rename: true, rename_dirs: true };
 }
 
 impl Default for StorageCaps {
