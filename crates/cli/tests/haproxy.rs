@@ -211,6 +211,18 @@ impl Setup {
         })
     }
 
+    /// NLST over a passive data connection to HAProxy's `port`: the names, after a 226.
+    fn nlst(&self, r: &mut BufReader<TcpStream>, w: &mut TcpStream, port: u16) -> String {
+        let data = TcpStream::connect((FRONT, port)).expect("data connection through HAProxy");
+        w.write_all(b"NLST\r\n").expect("NLST");
+        let opened = read_reply(r);
+        assert!(opened.starts_with("125 ") || opened.starts_with("150 "), "{opened:?}\n{}", self.logs());
+        let mut names = String::new();
+        BufReader::new(data).read_to_string(&mut names).expect("listing");
+        assert!(read_reply(r).starts_with("226 "), "{}", self.logs());
+        names
+    }
+
     fn logs(&self) -> String {
         format!(
             "--- a ---\n{}\n--- b ---\n{}\n--- haproxy ---\n{}",
@@ -383,14 +395,7 @@ fn through_haproxy_the_bounce_check_still_refuses_another_host_and_direct_connec
     );
     // Through HAProxy, that port reaches this instance: the listing comes (the data connection's header names the
     // client, so the source check passes).
-    let data = TcpStream::connect((FRONT, port)).expect("data connection through HAProxy");
-    w.write_all(b"NLST\r\n").expect("NLST");
-    let opened = read_reply(&mut r);
-    assert!(opened.starts_with("125 ") || opened.starts_with("150 "), "{opened:?}\n{}", s.logs());
-    let mut names = String::new();
-    BufReader::new(data).read_to_string(&mut names).expect("listing");
-    assert!(read_reply(&mut r).starts_with("226 "), "{}", s.logs());
-    assert_eq!(names, "");
+    assert_eq!(s.nlst(&mut r, &mut w, port), "");
     w.write_all(b"QUIT\r\n").expect("QUIT");
     assert!(read_reply(&mut r).starts_with("221 "));
 }
@@ -478,14 +483,7 @@ fn two_instances_on_one_bucket_and_a_killed_instance_loses_no_completed_upload()
     w.write_all(b"EPSV\r\n").expect("EPSV");
     let epsv = read_reply(&mut r);
     let port: u16 = epsv.split('|').nth(3).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("{epsv:?}"));
-    let listing = TcpStream::connect((FRONT, port)).expect("data connection through HAProxy");
-    w.write_all(b"NLST\r\n").expect("NLST");
-    let opened = read_reply(&mut r);
-    assert!(opened.starts_with("125 ") || opened.starts_with("150 "), "{opened:?}\n{}", s.logs());
-    let mut names = String::new();
-    BufReader::new(listing).read_to_string(&mut names).expect("listing");
-    assert!(read_reply(&mut r).starts_with("226 "), "{}", s.logs());
-    assert_eq!(names, "kept.bin\r\n", "only the completed upload is listed");
+    assert_eq!(s.nlst(&mut r, &mut w, port), "kept.bin\r\n", "only the completed upload is listed");
     let survivor = s.instances[1 - up_on].log();
     assert!(survivor.contains("version=2") || survivor.contains("version=1"), "{survivor}");
 }
