@@ -487,3 +487,37 @@ fn two_instances_on_one_bucket_and_a_killed_instance_loses_no_completed_upload()
     let survivor = s.instances[1 - up_on].log();
     assert!(survivor.contains("version=2") || survivor.contains("version=1"), "{survivor}");
 }
+
+/// `ftpkit firewall --balancer` writes a HAProxy configuration HAProxy takes (`haproxy -c`), from the instances'
+/// own flags; overlapping passive ranges are refused.
+#[test]
+fn the_firewall_commands_haproxy_configuration_is_valid_and_overlaps_are_refused() {
+    let haproxy = ensure_haproxy().expect("haproxy installs");
+    let firewall = |instances: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftpkit"));
+        cmd.args(["firewall", "--balancer", "127.0.0.10", "--control-port", "2121", "--trusted-proxy", "127.0.0.9"]);
+        for i in instances {
+            cmd.args(["--instance", i]);
+        }
+        cmd.output().expect("ftpkit firewall runs")
+    };
+    let out = firewall(&["127.0.0.11:2121,30000-30009", "[::1]:2122,30010-30019"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cfg: String = text
+        .split("# ==== HAProxy (haproxy.cfg) ====\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n# ====").next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(cfg.contains("server b [::1]:2122 send-proxy-v2"), "{text}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("haproxy.cfg");
+    std::fs::write(&path, &cfg).expect("haproxy.cfg");
+    let check = Command::new(&haproxy).arg("-c").arg("-f").arg(&path).output().expect("haproxy -c");
+    assert!(check.status.success(), "haproxy -c: {}\n{cfg}", String::from_utf8_lossy(&check.stderr));
+    assert!(text.contains("--masquerade 127.0.0.10 --proxy-protocol --trusted-proxy 127.0.0.9"), "{text}");
+    let bad = firewall(&["127.0.0.11:2121,30000-30009", "127.0.0.12:2121,30005-30014"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("overlap"), "{}", String::from_utf8_lossy(&bad.stderr));
+}
