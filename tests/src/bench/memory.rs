@@ -1,6 +1,7 @@
 //! Part 3: memory per idle logged-in control session. ftpkit's server runs as a child process (this binary again,
 //! `--serve-child ROOT`, which starts `ftpkit::server::Server`); its VmRSS is read before and after S sessions are
-//! opened. vsftpd (two processes a session) is measured by summing its session processes' RSS and PSS.
+//! opened. vsftpd (two processes a session) is measured by summing its session processes' RSS and PSS; pyftpdlib's
+//! async server (one process) by its VmRSS before and after, as ftpkit's.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use ftpkit::blocking::Client;
 use ftpkit::client::Options;
 use ftpkit::server::Server;
-use ftpkit_interop::{ServerOpts, Vsftpd};
+use ftpkit_interop::{Pyftpdlib, ServerOpts, Vsftpd};
 
 use super::proc_kib;
 
@@ -74,6 +75,12 @@ pub struct Report {
     pub vsftpd: Option<(usize, u64, u64)>,
     /// vsftpd: the first failure.
     pub vsftpd_error: Option<String>,
+    /// pyftpdlib: sessions logged in.
+    pub pyftpdlib_open: usize,
+    /// pyftpdlib: VmRSS before and after, KiB.
+    pub pyftpdlib_rss: Option<(u64, u64)>,
+    /// pyftpdlib: the first failure.
+    pub pyftpdlib_error: Option<String>,
     /// The open-file limit seen.
     pub nofile: String,
     /// Load average before.
@@ -83,8 +90,12 @@ pub struct Report {
 impl Report {
     /// ftpkit's KiB per session.
     pub fn ftpkit_per_session(&self) -> Option<f64> {
-        let (before, after) = self.ftpkit_rss?;
-        (self.ftpkit_open > 0).then(|| (after as f64 - before as f64) / self.ftpkit_open as f64)
+        per_session(self.ftpkit_rss, self.ftpkit_open)
+    }
+
+    /// pyftpdlib's KiB per session.
+    pub fn pyftpdlib_per_session(&self) -> Option<f64> {
+        per_session(self.pyftpdlib_rss, self.pyftpdlib_open)
     }
 
     /// The markdown table.
@@ -92,17 +103,19 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(s, "| server ({} asked) | sessions | measure | per session |", self.sessions);
         let _ = writeln!(s, "| --- | ---: | --- | ---: |");
-        match (self.ftpkit_rss, self.ftpkit_per_session()) {
-            (Some((b, a)), Some(per)) => {
-                let _ = writeln!(
-                    s,
-                    "| ftpkit (child process) | {} | VmRSS {b} → {a} KiB | {per:.1} KiB |",
-                    self.ftpkit_open
-                );
-            }
-            _ => {
-                let why = self.ftpkit_error.as_deref().unwrap_or("no figure");
-                let _ = writeln!(s, "| ftpkit (child process) | {} | failed: {why} | |", self.ftpkit_open);
+        let rows = [
+            ("ftpkit (child process)", self.ftpkit_open, self.ftpkit_rss, &self.ftpkit_error),
+            ("pyftpdlib (async, one process)", self.pyftpdlib_open, self.pyftpdlib_rss, &self.pyftpdlib_error),
+        ];
+        for (name, open, rss, error) in rows {
+            match (rss, per_session(rss, open)) {
+                (Some((b, a)), Some(per)) => {
+                    let _ = writeln!(s, "| {name} | {open} | VmRSS {b} → {a} KiB | {per:.1} KiB |");
+                }
+                _ => {
+                    let why = error.as_deref().unwrap_or("no figure");
+                    let _ = writeln!(s, "| {name} | {open} | failed: {why} | |");
+                }
             }
         }
         match self.vsftpd {
@@ -123,6 +136,44 @@ impl Report {
         }
         s
     }
+}
+
+/// (after - before) / sessions, in KiB.
+fn per_session(rss: Option<(u64, u64)>, open: usize) -> Option<f64> {
+    let (before, after) = rss?;
+    (open > 0).then(|| (after as f64 - before as f64) / open as f64)
+}
+
+/// One process's VmRSS before and after `sessions` idle logged-in sessions (one warm-up session first, closed, as
+/// what the first session allocates once is not per session): (sessions open, (before, after) KiB, first failure).
+fn rss_growth(
+    pid: u32,
+    addr: SocketAddr,
+    user: &str,
+    pass: &str,
+    sessions: usize,
+) -> (usize, Option<(u64, u64)>, Option<String>) {
+    let (warm, _) = open_sessions(addr, user, pass, 1);
+    for c in warm {
+        let _ = c.quit();
+    }
+    thread::sleep(Duration::from_millis(300));
+    let before = proc_kib(pid, "status", "VmRSS");
+    let (clients, err) = open_sessions(addr, user, pass, sessions);
+    thread::sleep(Duration::from_millis(500));
+    let after = proc_kib(pid, "status", "VmRSS");
+    let open = clients.len();
+    drop(clients);
+    (open, before.zip(after), err)
+}
+
+fn measure_pyftpdlib(sessions: usize, r: &mut Report) -> Result<(), String> {
+    let server = Pyftpdlib::start(ServerOpts { big_len: 1024, bench: true, ..ServerOpts::default() })
+        .map_err(|e| e.to_string())?;
+    let (open, rss, err) = rss_growth(server.pid(), server.addr(), server.user(), server.pass(), sessions);
+    (r.pyftpdlib_open, r.pyftpdlib_rss, r.pyftpdlib_error) = (open, rss, err);
+    eprintln!("[memory] pyftpdlib: {open} sessions, VmRSS {rss:?} KiB");
+    Ok(())
 }
 
 /// Opens up to `n` logged-in sessions; stops at the first failure and says why.
@@ -184,20 +235,9 @@ fn measure_ftpkit(sessions: usize, r: &mut Report) -> Result<(), String> {
         return Err(format!("the child server said {line:?} ({read:?})"));
     };
     // One session first: what the first session allocates once (runtime, allocator arenas) is not per session.
-    let (warm, _) = open_sessions(addr, "anonymous", "bench@", 1);
-    for c in warm {
-        let _ = c.quit();
-    }
-    thread::sleep(Duration::from_millis(300));
-    let before = proc_kib(pid, "status", "VmRSS");
-    let (clients, err) = open_sessions(addr, "anonymous", "bench@", sessions);
-    thread::sleep(Duration::from_millis(500));
-    let after = proc_kib(pid, "status", "VmRSS");
-    r.ftpkit_open = clients.len();
-    r.ftpkit_error = err;
-    r.ftpkit_rss = before.zip(after);
-    eprintln!("[memory] ftpkit: {} sessions, VmRSS {before:?} → {after:?} KiB", clients.len());
-    drop(clients);
+    let (open, rss, err) = rss_growth(pid, addr, "anonymous", "bench@", sessions);
+    (r.ftpkit_open, r.ftpkit_rss, r.ftpkit_error) = (open, rss, err);
+    eprintln!("[memory] ftpkit: {open} sessions, VmRSS {rss:?} KiB");
     stop(child);
     Ok(())
 }
@@ -252,6 +292,9 @@ pub fn run(sessions: usize, vsftpd_sessions: usize) -> Report {
     let mut r = Report { sessions, nofile: nofile(), load: super::loadavg(), ..Report::default() };
     if let Err(e) = measure_ftpkit(sessions, &mut r) {
         r.ftpkit_error = Some(e);
+    }
+    if let Err(e) = measure_pyftpdlib(sessions, &mut r) {
+        r.pyftpdlib_error = Some(e);
     }
     if vsftpd_sessions > 0 {
         if let Err(e) = measure_vsftpd(vsftpd_sessions, &mut r) {

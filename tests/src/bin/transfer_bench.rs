@@ -126,6 +126,16 @@ fn main() -> ExitCode {
             Ok(r) => {
                 println!("{}", r.table());
                 println!("load average before / after: {} / {}\n", r.load.0, r.load.1);
+                println!("| target (issue 17) | figures | verdict |\n| --- | --- | --- |");
+                for loops in [1, 8] {
+                    let ratio = r.rate("ftpkit", loops).zip(r.rate("pyftpdlib", loops)).map(|(a, b)| a / b);
+                    println!(
+                        "| ftpkit ≥ 2× pyftpdlib, {loops} loop(s) | {} | {} |",
+                        ratio.map_or("n/a".to_owned(), |x| format!("{x:.2}×")),
+                        verdict(ratio.map(|x| x >= 2.0))
+                    );
+                }
+                println!();
             }
             Err(e) => println!("sessions: could not run: {e}\n"),
         }
@@ -137,13 +147,16 @@ fn main() -> ExitCode {
         let r = bench::memory::run(args.sessions, v);
         println!("{}", r.table());
         let per = r.ftpkit_per_session();
-        let pass = per.map(|p| p < 64.0);
+        let py = r.pyftpdlib_per_session();
         println!(
-            "open files limit (soft/hard) {}; load average at start {}\n\n| target | figures | verdict |\n| --- | --- | --- |\n| ftpkit < 64 KiB a session | {} | {} |\n",
+            "open files limit (soft/hard) {}; load average at start {}\n\n| target | figures | verdict |\n| --- | --- | --- |\n| ftpkit < 64 KiB a session | {} | {} |\n| ftpkit ≤ 4 KiB a session (issue 17, at 10,000) | {} vs pyftpdlib {} | {} |\n",
             r.nofile,
             r.load,
             per.map_or("n/a".to_owned(), |p| format!("{p:.1} KiB")),
-            verdict(pass)
+            verdict(per.map(|p| p < 64.0)),
+            per.map_or("n/a".to_owned(), |p| format!("{p:.2} KiB")),
+            py.map_or("n/a".to_owned(), |p| format!("{p:.2} KiB")),
+            verdict(per.map(|p| p <= 4.0))
         );
     }
     ExitCode::SUCCESS
