@@ -523,7 +523,8 @@ impl Server {
             // Behind a load balancer the client is the one its PROXY header names; no header, no session.
             let peer = match &shared.settings.proxy {
                 None => from,
-                Some(policy) => match proxy::client_of(policy, &mut stream, from, true).await {
+                // Boxed: this task's future is as large as its largest await, and every idle session holds it.
+                Some(policy) => match Box::pin(proxy::client_of(policy, &mut stream, from, true)).await {
                     Ok((peer, header)) => {
                         tracing::info!(client = %peer, proxy = %from, version = header.map(|h| h.version), "PROXY header");
                         peer
