@@ -14,14 +14,18 @@ use std::time::Duration;
 
 use ftpkit::blocking::Client;
 use ftpkit::client::Options;
-use ftpkit::server::Server;
+use ftpkit::server::fs::WriteMode;
+use ftpkit::server::storage::WriteStream;
+use ftpkit::server::{S3Config, S3Storage, Server, Storage};
 use ftpkit_interop::{Pyftpdlib, ServerOpts, Vsftpd};
 
 use super::proc_kib;
 
 /// The child side: serves `root` anonymously on 127.0.0.1 (any port), with the session limits raised, prints
-/// `ADDR <addr>` and runs until its standard input closes. Returns the process exit code.
-pub fn serve_child(root: &Path) -> i32 {
+/// `ADDR <addr>` and runs until its standard input closes. With `s3` (endpoint, bucket; credentials from
+/// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`): on that bucket (prefix `bench`) instead of `root`, with a
+/// `readme.txt` put there first. Returns the process exit code.
+pub fn serve_child(root: &Path, s3: Option<(&str, &str)>) -> i32 {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -29,15 +33,22 @@ pub fn serve_child(root: &Path) -> i32 {
             return 1;
         }
     };
-    let built = rt.block_on(
-        Server::builder(root)
-            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .anonymous(true)
-            .max_sessions(1_000_000)
-            .max_sessions_per_ip(1_000_000)
-            .idle_timeout(Duration::from_secs(3600))
-            .build(),
-    );
+    let mut builder = Server::builder(root)
+        .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .anonymous(true)
+        .max_sessions(1_000_000)
+        .max_sessions_per_ip(1_000_000)
+        .idle_timeout(Duration::from_secs(3600));
+    if let Some((endpoint, bucket)) = s3 {
+        match rt.block_on(s3_storage(endpoint, bucket)) {
+            Ok(s) => builder = builder.storage(s),
+            Err(e) => {
+                eprintln!("serve-child: S3: {e}");
+                return 1;
+            }
+        }
+    }
+    let built = rt.block_on(builder.build());
     let server = match built {
         Ok(s) => s,
         Err(e) => {
@@ -56,6 +67,63 @@ pub fn serve_child(root: &Path) -> i32 {
     // Until the parent closes our stdin (or dies).
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
     0
+}
+
+/// S3 storage on `bucket` at `endpoint` (prefix `bench`), with a `readme.txt` in it.
+async fn s3_storage(endpoint: &str, bucket: &str) -> Result<std::sync::Arc<dyn Storage>, String> {
+    let env = |k: &str| std::env::var(k).map_err(|_| format!("{k} not set"));
+    let config = S3Config {
+        bucket: bucket.to_owned(),
+        prefix: "bench".into(),
+        endpoint: Some(endpoint.to_owned()),
+        access_key_id: env("AWS_ACCESS_KEY_ID")?,
+        secret_access_key: env("AWS_SECRET_ACCESS_KEY")?,
+        ..S3Config::default()
+    };
+    let s3 = S3Storage::new(&config).map_err(|e| e.to_string())?;
+    // The store may take a moment after its port opens (its bucket appears a little later): bounded retries.
+    let mut last = String::new();
+    for _ in 0..40 {
+        let put = async {
+            match s3.write("/readme.txt", WriteMode::Replace).await? {
+                WriteStream::Sink(mut sink) => {
+                    sink.write(b"idle sessions\r\n").await?;
+                    sink.finish().await
+                }
+                WriteStream::File(_) => Err(std::io::Error::other("S3 storage gave a file")),
+            }
+        };
+        match put.await {
+            Ok(()) => return Ok(std::sync::Arc::new(s3)),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(format!("no readme.txt put in 20 s: {last}"))
+}
+
+/// A child server (this binary again, `--serve-child ARGS...`): the process, its PID and address.
+pub fn spawn_child(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Result<(Child, u32, SocketAddr), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .arg("--serve-child")
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start the child server: {e}"))?;
+    let pid = child.id();
+    let mut line = String::new();
+    let read = child.stdout.take().map(|out| BufReader::new(out).read_line(&mut line));
+    match line.trim().strip_prefix("ADDR ").and_then(|a| a.parse().ok()) {
+        Some(addr) => Ok((child, pid, addr)),
+        None => {
+            stop(child);
+            Err(format!("the child server said {line:?} ({read:?})"))
+        }
+    }
 }
 
 /// What part 3 measured.
@@ -146,7 +214,7 @@ fn per_session(rss: Option<(u64, u64)>, open: usize) -> Option<f64> {
 
 /// One process's VmRSS before and after `sessions` idle logged-in sessions (one warm-up session first, closed, as
 /// what the first session allocates once is not per session): (sessions open, (before, after) KiB, first failure).
-fn rss_growth(
+pub fn rss_growth(
     pid: u32,
     addr: SocketAddr,
     user: &str,
@@ -202,7 +270,7 @@ fn nofile() -> String {
 }
 
 /// Stops the child by its PID: closes its stdin (it exits by itself), then kills it if it has not.
-fn stop(mut child: Child) {
+pub fn stop(mut child: Child) {
     drop(child.stdin.take());
     for _ in 0..50 {
         if let Ok(Some(_)) = child.try_wait() {
@@ -217,23 +285,7 @@ fn stop(mut child: Child) {
 fn measure_ftpkit(sessions: usize, r: &mut Report) -> Result<(), String> {
     let dir = tempfile::Builder::new().prefix("ftpkit-bench-mem-").tempdir().map_err(|e| e.to_string())?;
     fs::write(dir.path().join("readme.txt"), b"idle sessions\r\n").map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut child = Command::new(exe)
-        .arg("--serve-child")
-        .arg(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start the child server: {e}"))?;
-    let pid = child.id();
-    let mut line = String::new();
-    let read = child.stdout.take().map(|out| BufReader::new(out).read_line(&mut line));
-    let addr: Option<SocketAddr> = line.trim().strip_prefix("ADDR ").and_then(|a| a.parse().ok());
-    let Some(addr) = addr else {
-        stop(child);
-        return Err(format!("the child server said {line:?} ({read:?})"));
-    };
+    let (child, pid, addr) = spawn_child(&[dir.path().as_os_str()], &[])?;
     // One session first: what the first session allocates once (runtime, allocator arenas) is not per session.
     let (open, rss, err) = rss_growth(pid, addr, "anonymous", "bench@", sessions);
     (r.ftpkit_open, r.ftpkit_rss, r.ftpkit_error) = (open, rss, err);

@@ -32,7 +32,7 @@ fn session(addr: SocketAddr, user: &str, pass: &str) -> Result<(), String> {
 
 /// Runs `loops` threads for `secs` seconds (or [`MAX_PER_LOOP`] sessions each); returns (sessions/s, failures,
 /// first failure).
-fn measure(addr: SocketAddr, user: &str, pass: &str, loops: usize, secs: f64) -> (f64, u64, Option<String>) {
+pub fn measure(addr: SocketAddr, user: &str, pass: &str, loops: usize, secs: f64) -> (f64, u64, Option<String>) {
     let user: Arc<str> = user.into();
     let pass: Arc<str> = pass.into();
     let limit = Duration::from_secs_f64(secs);

@@ -28,7 +28,7 @@ struct Args {
 }
 
 const USAGE: &str = "usage: transfer_bench [--size-mib N (1024)] [--rounds R (3)] [--sessions S (1000)] \
-[--secs T (3)] [--vsftpd-sessions V (min(S, 50))] [--only throughput,sessions,memory]";
+[--secs T (3)] [--vsftpd-sessions V (min(S, 50))] [--only throughput,sessions,memory,s3 (s3: not by default)]";
 
 fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut a = Args {
@@ -56,7 +56,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     if a.size_mib == 0 || a.rounds == 0 || a.secs.is_nan() || a.secs <= 0.0 {
         return Err(format!("--size-mib, --rounds and --secs must be above 0\n{USAGE}"));
     }
-    if let Some(p) = a.parts.iter().find(|p| !["throughput", "sessions", "memory"].contains(&p.as_str())) {
+    if let Some(p) = a.parts.iter().find(|p| !["throughput", "sessions", "memory", "s3"].contains(&p.as_str())) {
         return Err(format!("--only: unknown part {p:?}\n{USAGE}"));
     }
     Ok(a)
@@ -83,7 +83,13 @@ fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1).peekable();
     if argv.peek().map(String::as_str) == Some("--serve-child") {
         let root = argv.nth(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-        return ExitCode::from(u8::try_from(bench::memory::serve_child(&root)).unwrap_or(1));
+        // `--serve-child ROOT [s3 ENDPOINT BUCKET]`
+        let rest: Vec<String> = argv.collect();
+        let s3 = match rest.as_slice() {
+            [kind, endpoint, bucket] if kind == "s3" => Some((endpoint.as_str(), bucket.as_str())),
+            _ => None,
+        };
+        return ExitCode::from(u8::try_from(bench::memory::serve_child(&root, s3)).unwrap_or(1));
     }
     let args = match parse(argv) {
         Ok(a) => a,
@@ -158,6 +164,16 @@ fn main() -> ExitCode {
             py.map_or("n/a".to_owned(), |p| format!("{p:.2} KiB")),
             verdict(per.map(|p| p <= 4.0))
         );
+    }
+    if want("s3") {
+        println!("## 4. Short sessions and idle memory on S3 (SeaweedFS) beside the local back end\n");
+        match bench::s3::run(args.rounds, args.secs, args.sessions) {
+            Ok(r) => {
+                println!("{}", r.table());
+                println!("load average before / after: {} / {}\n", r.load.0, r.load.1);
+            }
+            Err(e) => println!("s3: could not run: {e}\n"),
+        }
     }
     ExitCode::SUCCESS
 }
