@@ -16,7 +16,7 @@ use ftpkit::blocking::Client;
 use ftpkit::client::Options;
 use ftpkit::server::fs::WriteMode;
 use ftpkit::server::storage::WriteStream;
-use ftpkit::server::{S3Config, S3Storage, Server, Storage};
+use ftpkit::server::{Cidr, Masquerade, ProxyPolicy, S3Config, S3Storage, Server, Storage};
 use ftpkit_interop::{Pyftpdlib, ServerOpts, Vsftpd};
 
 use super::proc_kib;
@@ -25,7 +25,9 @@ use super::proc_kib;
 /// `ADDR <addr>` and runs until its standard input closes. With `s3` (endpoint, bucket; credentials from
 /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`): on that bucket (prefix `bench`) instead of `root`, with a
 /// `readme.txt` put there first. Returns the process exit code.
-pub fn serve_child(root: &Path, s3: Option<(&str, &str)>) -> i32 {
+/// With `behind`, a passive range: behind HAProxy ([`PROXY_SOURCE`] trusted, the PROXY protocol on, that range,
+/// announcing [`PROXY_FRONT`]).
+pub fn serve_child(root: &Path, s3: Option<(&str, &str)>, behind: Option<(u16, u16)>) -> i32 {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -39,6 +41,19 @@ pub fn serve_child(root: &Path, s3: Option<(&str, &str)>) -> i32 {
         .max_sessions(1_000_000)
         .max_sessions_per_ip(1_000_000)
         .idle_timeout(Duration::from_secs(3600));
+    if let Some((lo, hi)) = behind {
+        let trusted = match Cidr::new(PROXY_SOURCE.into(), 32) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("serve-child: {e}");
+                return 1;
+            }
+        };
+        builder = builder
+            .proxy_protocol(ProxyPolicy::new(vec![trusted]))
+            .passive_ports(lo..=hi)
+            .masquerade(Masquerade::One(PROXY_FRONT));
+    }
     if let Some((endpoint, bucket)) = s3 {
         match rt.block_on(s3_storage(endpoint, bucket)) {
             Ok(s) => builder = builder.storage(s),
@@ -68,6 +83,11 @@ pub fn serve_child(root: &Path, s3: Option<(&str, &str)>) -> i32 {
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
     0
 }
+
+/// HAProxy's address toward a child behind it (the child trusts it).
+pub const PROXY_SOURCE: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 9);
+/// HAProxy's frontend address (what a child behind it announces).
+pub const PROXY_FRONT: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 10);
 
 /// S3 storage on `bucket` at `endpoint` (prefix `bench`), with a `readme.txt` in it.
 async fn s3_storage(endpoint: &str, bucket: &str) -> Result<std::sync::Arc<dyn Storage>, String> {
@@ -258,7 +278,8 @@ fn open_sessions(addr: SocketAddr, user: &str, pass: &str, n: usize) -> (Vec<Cli
     (clients, None)
 }
 
-fn nofile() -> String {
+/// The open-files limit, `soft/hard`.
+pub fn nofile() -> String {
     fs::read_to_string("/proc/self/limits")
         .ok()
         .and_then(|t| {

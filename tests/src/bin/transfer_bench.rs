@@ -83,13 +83,17 @@ fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1).peekable();
     if argv.peek().map(String::as_str) == Some("--serve-child") {
         let root = argv.nth(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-        // `--serve-child ROOT [s3 ENDPOINT BUCKET]`
+        // `--serve-child ROOT [s3 ENDPOINT BUCKET] [proxy LO HI]`
         let rest: Vec<String> = argv.collect();
-        let s3 = match rest.as_slice() {
-            [kind, endpoint, bucket] if kind == "s3" => Some((endpoint.as_str(), bucket.as_str())),
-            _ => None,
-        };
-        return ExitCode::from(u8::try_from(bench::memory::serve_child(&root, s3)).unwrap_or(1));
+        let (mut s3, mut behind) = (None, None);
+        for w in rest.windows(3) {
+            match w {
+                [kind, endpoint, bucket] if kind == "s3" => s3 = Some((endpoint.as_str(), bucket.as_str())),
+                [kind, lo, hi] if kind == "proxy" => behind = lo.parse().ok().zip(hi.parse().ok()),
+                _ => {}
+            }
+        }
+        return ExitCode::from(u8::try_from(bench::memory::serve_child(&root, s3, behind)).unwrap_or(1));
     }
     let args = match parse(argv) {
         Ok(a) => a,
@@ -166,7 +170,7 @@ fn main() -> ExitCode {
         );
     }
     if want("s3") {
-        println!("## 4. Short sessions and idle memory on S3 (SeaweedFS) beside the local back end\n");
+        println!("## 4. Short sessions and idle memory on S3 (SeaweedFS) and through HAProxy beside local\n");
         match bench::s3::run(args.rounds, args.secs, args.sessions) {
             Ok(r) => {
                 println!("{}", r.table());
