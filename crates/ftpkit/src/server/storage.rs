@@ -117,6 +117,13 @@ impl Listing {
 /// How many entries of a local directory are read (and sorted) at a time.
 const LOCAL_PAGE: usize = 1024;
 
+/// The next page of a local directory (at most [`LOCAL_PAGE`] entries), sorted by name.
+fn local_page(lister: &mut super::fs::DirLister) -> io::Result<Vec<Info>> {
+    let mut page = lister.next_batch(LOCAL_PAGE)?;
+    page.sort_unstable_by(|x, y| x.name.cmp(&y.name));
+    Ok(page)
+}
+
 /// A place the server keeps its files. See the module docs.
 pub trait Storage: Send + Sync + std::fmt::Debug {
     /// What this back end can do; the session answers the rest with 502/504.
@@ -176,30 +183,41 @@ impl Storage for LocalStorage {
     }
     fn list<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Listing>> {
         let path = path.to_owned();
-        let opened = self.blocking(move |j| j.open_list(&path));
+        // The directory is opened and its first page read in one trip to the blocking pool (a directory of at most
+        // a page costs what a whole read did before streaming).
+        let opened = self.blocking(move |j| {
+            let mut lister = j.open_list(&path)?;
+            let first = local_page(&mut lister)?;
+            Ok((lister, first))
+        });
         Box::pin(async move {
-            let mut lister = opened.await?;
+            let (mut lister, mut page) = opened.await?;
             let (tx, listing) = Listing::channel();
-            // A batch at a time on the blocking pool, no thread held while the reader is slow: memory stays
-            // bounded (the channel and one batch), whatever the directory's size. Each batch is sorted by name,
-            // so a directory of up to LOCAL_PAGE entries lists sorted as before; a larger one is sorted a page
-            // at a time (the pages in the file system's order), as an object store's paged listing is.
+            // A page at a time on the blocking pool, no thread held while the reader is slow: memory stays bounded
+            // (the channel and one page), whatever the directory's size. Each page is sorted by name, so a
+            // directory of up to LOCAL_PAGE entries lists sorted as before; a larger one is sorted a page at a time
+            // (the pages in the file system's order), as an object store's paged listing is.
             tokio::spawn(async move {
                 loop {
+                    let more = page.len() == LOCAL_PAGE;
+                    for e in page {
+                        if tx.send(Ok(e)).await.is_err() {
+                            return; // the listing was dropped (transfer done, aborted or failed)
+                        }
+                    }
+                    if !more {
+                        return;
+                    }
                     let read = tokio::task::spawn_blocking(move || {
-                        let batch = lister.next_batch(LOCAL_PAGE).map(|mut b| {
-                            b.sort_unstable_by(|x, y| x.name.cmp(&y.name));
-                            b
-                        });
-                        (lister, batch)
+                        let next = local_page(&mut lister);
+                        (lister, next)
                     })
                     .await;
-                    let batch = match read {
-                        Ok((l, Ok(batch))) if !batch.is_empty() => {
+                    page = match read {
+                        Ok((l, Ok(next))) => {
                             lister = l;
-                            batch
+                            next
                         }
-                        Ok((_, Ok(_))) => return,
                         Ok((_, Err(e))) => {
                             let _ = tx.send(Err(e)).await;
                             return;
@@ -209,11 +227,6 @@ impl Storage for LocalStorage {
                             return;
                         }
                     };
-                    for e in batch {
-                        if tx.send(Ok(e)).await.is_err() {
-                            return; // the listing was dropped (transfer done, aborted or failed)
-                        }
-                    }
                 }
             });
             Ok(listing)
