@@ -36,6 +36,9 @@ pub struct ServerOpts {
     pub passive_ports: u16,
     /// Serve FTPS with this certificate (vsftpd: TLS required for login and data, session reuse required).
     pub tls: Option<ServerTls>,
+    /// For benchmarks (pyftpdlib): log warnings only (its DEBUG log writes every command and reply to a file) and no
+    /// connection limits (its defaults: 512 in all).
+    pub bench: bool,
 }
 
 /// A server's TLS certificate and key (PEM files, e.g. from [`crate::certs::Certs`]).
@@ -55,7 +58,7 @@ pub struct ServerTls {
 impl Default for ServerOpts {
     /// IPv4, a 4 MiB `big.bin`, 20 passive ports.
     fn default() -> Self {
-        ServerOpts { ipv6: false, big_len: 4 * 1024 * 1024, passive_ports: 20, tls: None }
+        ServerOpts { ipv6: false, big_len: 4 * 1024 * 1024, passive_ports: 20, tls: None, bench: false }
     }
 }
 
@@ -505,9 +508,11 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.servers import FTPServer
 
-host, port, root, low, high, user, password, log = sys.argv[1:9]
-tls = sys.argv[9:11]
-logging.basicConfig(filename=log, level=logging.DEBUG, format="%(asctime)s %(message)s")
+host, port, root, low, high, user, password, log, bench = sys.argv[1:10]
+tls = sys.argv[10:12]
+bench = bench == "bench"
+level = logging.WARNING if bench else logging.DEBUG
+logging.basicConfig(filename=log, level=level, format="%(asctime)s %(message)s")
 authorizer = DummyAuthorizer()
 authorizer.add_user(user, password, root, perm="elradfmwMT")
 authorizer.add_anonymous(root)
@@ -528,6 +533,9 @@ if tls:
 Handler.authorizer = authorizer
 Handler.passive_ports = range(int(low), int(high) + 1)
 server = FTPServer((host, int(port)), Handler)
+if bench:
+    server.max_cons = 0
+    server.max_cons_per_ip = 0
 server.serve_forever()
 "#;
 
@@ -556,7 +564,8 @@ impl Pyftpdlib {
                     .arg(a.passive.start().to_string())
                     .arg(a.passive.end().to_string())
                     .args(["ftpkit", "ftpkitpw"])
-                    .arg(&log);
+                    .arg(&log)
+                    .arg(if opts.bench { "bench" } else { "debug" });
                 if let Some(t) = &opts.tls {
                     cmd.arg(&t.cert).arg(&t.key);
                 }

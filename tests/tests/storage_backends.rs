@@ -223,6 +223,10 @@ fn refusals(s: &Running) {
     let renamed = send("RNTO pub/moved.bin");
     assert!(renamed.starts_with("250 ") && renamed.contains("not atomic"), "{renamed:?}");
     assert!(send("MKD pub/d").starts_with("257 "));
+    // A directory is not renamed on an object store: 504 at RNFR, saying why.
+    let refused = send("RNFR pub/d");
+    assert!(refused.starts_with("504 ") && refused.contains("directory"), "{refused:?}");
+    assert!(send("RNTO pub/e").starts_with("503 "));
     assert!(send("RMD pub/d").starts_with("250 "));
     assert_eq!(send("SIZE pub/moved.bin").trim_end(), format!("213 {}", s.big_len));
     // The commands beyond transfers, honest about what the back end can do: no Unix permissions here (502), MFMT

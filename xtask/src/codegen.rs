@@ -24,6 +24,7 @@ const TARGETS: &[(&str, &[&str])] = &[
     ("crates/proto/src/session/client/verdicts.md", &["client-verdicts"]),
     ("crates/proto/src/session/client/transitions.md", &["client-transitions"]),
     ("crates/proto/src/session/server/mod.rs", &["server-table", "server-diagram", "server-verbs"]),
+    ("docs/DEPLOY.md", &["deploy-balancer"]),
 ];
 
 /// The Markdown of the block called `name`.
@@ -35,6 +36,7 @@ fn block(name: &str) -> Result<String> {
         "server-table" => Ok(server_table()),
         "server-diagram" => Ok(server_diagram()),
         "server-verbs" => Ok(server_verbs()),
+        "deploy-balancer" => deploy_balancer(),
         other => Err(format!("no generated block is called {other:?}")),
     }
 }
@@ -187,4 +189,23 @@ fn server_verbs() -> String {
     feat.sort_unstable();
     out.push_str(&format!("\nHELP lists: {}.\n\nFEAT lines from verbs: {}.\n", help.join(" "), feat.join(", ")));
     out
+}
+
+/// docs/DEPLOY.md's load-balancer example: the command and what it prints, from the core function the command
+/// calls (`ftpkit_proto::firewall::render_balanced`), so the page cannot drift from the command.
+fn deploy_balancer() -> Result<String> {
+    use ftpkit_proto::firewall::{render_balanced, Balanced, Instance, PortRange};
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    let ip = |last: u8| IpAddr::V4(Ipv4Addr::new(127, 0, 0, last));
+    let range = |lo: u16| PortRange::new(lo, lo + 9).map_err(|e| e.to_string());
+    let instances = vec![
+        Instance { bind: SocketAddr::new(ip(11), 2121), passive: range(30000)? },
+        Instance { bind: SocketAddr::new(ip(12), 2121), passive: range(30010)? },
+    ];
+    let b = Balanced::new(ip(10), 2121, ip(9), instances).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "```sh\nftpkit firewall --balancer 127.0.0.10 --control-port 2121 --trusted-proxy 127.0.0.9 \\\n    \
+         --instance 127.0.0.11:2121,30000-30009 --instance 127.0.0.12:2121,30010-30019\n```\n\n```text\n{}```\n",
+        render_balanced(&b, false)
+    ))
 }

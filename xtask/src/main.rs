@@ -116,10 +116,20 @@ fn ci() -> Result {
 }
 
 /// Runs the core's one-run ratio bench: it prints ns/line and ratios against the line-scan floor, always exits 0.
+/// Then the server's listing bench on a directory of 100,000 empty files (`listing_bench`: the server's peak
+/// memory while it streams NLST/LIST/MLSD; fails only when a listing comes back short; docs/BENCHMARKS.md has the
+/// 1,000,000-entry figure).
 fn bench_smoke() -> Result {
     let mut c = cargo();
     c.args(["bench", "-p", "ftpkit-proto", "--bench", "ratios"]);
-    run(c)
+    run(c)?;
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "ftpkit-interop", "--bin", "listing_bench", "--bin", "transfer_bench"]);
+    run(build)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let mut listing = Command::new(target.join("release").join("listing_bench"));
+    listing.args(["--entries", "100000"]);
+    run(listing)
 }
 
 fn lint() -> Result {

@@ -25,11 +25,25 @@ pub enum Format {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Active (PORT/EPRT: the server connects back) or passive (PASV/EPSV: the client connects).
-    #[arg(long, value_parser = parse_mode, required_unless_present = "nat")]
+    #[arg(long, value_parser = parse_mode, required_unless_present_any = ["nat", "balancer"])]
     mode: Option<Mode>,
     /// Whose firewall: the server's or the client's.
-    #[arg(long, value_parser = parse_side, required_unless_present_any = ["nat", "predict"], conflicts_with_all = ["nat", "predict"])]
+    #[arg(long, value_parser = parse_side, required_unless_present_any = ["nat", "predict", "balancer"], conflicts_with_all = ["nat", "predict", "balancer"])]
     side: Option<Side>,
+    /// Instead of one host's rules: several instances behind a TCP load balancer (HAProxy, PROXY protocol) whose
+    /// public address is this (what clients dial, and every instance's `ftpkit serve --masquerade`); its control
+    /// port is --control-port. Prints each instance's serve flags, HAProxy's configuration, and the rules of the
+    /// load balancer's host and of each instance's host (nft, or --format iptables). Needs --trusted-proxy and
+    /// --instance.
+    #[arg(long, value_name = "PUBLIC", requires_all = ["trusted_proxy", "instances"], conflicts_with_all = ["nat", "predict", "mode"])]
+    balancer: Option<IpAddr>,
+    /// With --balancer: the load balancer's source address toward the instances (their `--trusted-proxy`).
+    #[arg(long, requires = "balancer")]
+    trusted_proxy: Option<IpAddr>,
+    /// With --balancer: one instance, as `BIND,A-B`: its `ftpkit serve --bind` and `--pasv-range` (the ranges must
+    /// not overlap). Repeat for each instance.
+    #[arg(long = "instance", value_name = "BIND,A-B", value_parser = parse_instance, requires = "balancer")]
+    instances: Vec<firewall::Instance>,
     /// Instead of rules: predict whether a transfer in --mode gets through the firewalls and NAT described by
     /// --client-rules, --server-rules, --nat (--conntrack-helper: the router's helper), --masquerade, --trust-227,
     /// --extended, --tls; prints each step and where it fails. The model the lab (docs/LAB.md) checks.
@@ -158,8 +172,31 @@ fn prediction(args: &Args, mode: Mode, ports: Ports, format: Format) -> Result<S
     })
 }
 
+fn parse_instance(s: &str) -> Result<firewall::Instance, String> {
+    let (bind, range) = s.split_once(',').ok_or("expected BIND,A-B (an instance's --bind and --pasv-range)")?;
+    let bind = bind.parse().map_err(|e| format!("{bind:?}: {e}"))?;
+    Ok(firewall::Instance { bind, passive: parse_range(range)? })
+}
+
 fn parse_range(s: &str) -> Result<PortRange, String> {
     PortRange::parse_field(s, "port range").map_err(|e| e.to_string())
+}
+
+/// `--balancer`: the core's rules and configuration for instances behind a load balancer.
+fn balanced(args: &Args, format: Format) -> Result<String, String> {
+    let (Some(public), Some(source)) = (args.balancer, args.trusted_proxy) else {
+        return Err("--balancer needs --trusted-proxy".into());
+    };
+    let mut b = firewall::Balanced::new(public, args.control_port, source, args.instances.clone())
+        .map_err(|e| e.to_string())?;
+    if let Some(r) = args.active_source {
+        b = b.with_active_source(r);
+    }
+    match format {
+        Format::Text | Format::Nft => Ok(firewall::render_balanced(&b, false)),
+        Format::Iptables => Ok(firewall::render_balanced(&b, true)),
+        Format::Json => Err("--balancer writes nft or iptables rules, not JSON".into()),
+    }
 }
 
 /// Builds the ports, computes the four channels and writes them.
@@ -177,6 +214,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     let format = if args.json { Format::Json } else { args.format };
     let data = if args.conntrack_helper { DataMatch::Helper } else { DataMatch::Ports };
     let text = match (args.nat, args.inside, args.public, args.mode, args.side) {
+        _ if args.balancer.is_some() => balanced(args, format)?,
         (_, _, _, Some(mode), _) if args.predict => prediction(args, mode, ports, format)?,
         (Some(side), Some(inside), Some(public), _, _) => {
             let nat = NatRules::new(side, inside, public, ports)

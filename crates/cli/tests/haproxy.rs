@@ -196,6 +196,33 @@ impl Setup {
         (moved[0], out)
     }
 
+    /// A session logged in through HAProxy (control connection: reader, writer), and which instance took it.
+    fn login(&self) -> (usize, (BufReader<TcpStream>, TcpStream)) {
+        self.on_which(|| {
+            let ctrl = TcpStream::connect((FRONT, self.ctrl)).expect("connect through HAProxy");
+            ctrl.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+            let mut r = BufReader::new(ctrl.try_clone().expect("clone"));
+            let mut w = ctrl;
+            assert!(read_reply(&mut r).starts_with("220 "), "{}", self.logs());
+            w.write_all(b"USER u\r\nPASS p\r\n").expect("login");
+            assert!(read_reply(&mut r).starts_with("331 "));
+            assert!(read_reply(&mut r).starts_with("230 "));
+            (r, w)
+        })
+    }
+
+    /// NLST over a passive data connection to HAProxy's `port`: the names, after a 226.
+    fn nlst(&self, r: &mut BufReader<TcpStream>, w: &mut TcpStream, port: u16) -> String {
+        let data = TcpStream::connect((FRONT, port)).expect("data connection through HAProxy");
+        w.write_all(b"NLST\r\n").expect("NLST");
+        let opened = read_reply(r);
+        assert!(opened.starts_with("125 ") || opened.starts_with("150 "), "{opened:?}\n{}", self.logs());
+        let mut names = String::new();
+        BufReader::new(data).read_to_string(&mut names).expect("listing");
+        assert!(read_reply(r).starts_with("226 "), "{}", self.logs());
+        names
+    }
+
     fn logs(&self) -> String {
         format!(
             "--- a ---\n{}\n--- b ---\n{}\n--- haproxy ---\n{}",
@@ -346,17 +373,7 @@ fn through_haproxy_the_bounce_check_still_refuses_another_host_and_direct_connec
     let log = s.instances[0].log();
     assert!(log.contains("not a trusted proxy"), "{log}");
 
-    let (on, (mut r, mut w)) = s.on_which(|| {
-        let ctrl = TcpStream::connect((FRONT, s.ctrl)).expect("connect through HAProxy");
-        ctrl.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-        let mut r = BufReader::new(ctrl.try_clone().expect("clone"));
-        let mut w = ctrl;
-        assert!(read_reply(&mut r).starts_with("220 "), "{}", s.logs());
-        w.write_all(b"USER u\r\nPASS p\r\n").expect("login");
-        assert!(read_reply(&mut r).starts_with("331 "));
-        assert!(read_reply(&mut r).starts_with("230 "));
-        (r, w)
-    });
+    let (on, (mut r, mut w)) = s.login();
     // The client is 127.0.0.1: a PORT naming 127.0.0.3 is a bounce; naming HAProxy's own address (the connection's
     // source) too; naming the client is fine.
     for (port, want) in [("127,0,0,3,117,48", "501"), ("127,0,0,9,117,48", "501"), ("127,0,0,1,117,48", "200")] {
@@ -378,22 +395,16 @@ fn through_haproxy_the_bounce_check_still_refuses_another_host_and_direct_connec
     );
     // Through HAProxy, that port reaches this instance: the listing comes (the data connection's header names the
     // client, so the source check passes).
-    let data = TcpStream::connect((FRONT, port)).expect("data connection through HAProxy");
-    w.write_all(b"NLST\r\n").expect("NLST");
-    let opened = read_reply(&mut r);
-    assert!(opened.starts_with("125 ") || opened.starts_with("150 "), "{opened:?}\n{}", s.logs());
-    let mut names = String::new();
-    BufReader::new(data).read_to_string(&mut names).expect("listing");
-    assert!(read_reply(&mut r).starts_with("226 "), "{}", s.logs());
-    assert_eq!(names, "");
+    assert_eq!(s.nlst(&mut r, &mut w, port), "");
     w.write_all(b"QUIT\r\n").expect("QUIT");
     assert!(read_reply(&mut r).starts_with("221 "));
 }
 
-/// The topology: two instances sharing one S3 bucket behind HAProxy. An upload through one instance is
-/// downloaded through the other byte-exact; the instance that took it is killed (SIGKILL), HAProxy's health checks
-/// (`check-send-proxy`: the checks carry PROXY headers too) take it out, and the upload is still served by the
-/// survivor.
+/// The topology: two instances sharing one S3 bucket behind HAProxy. An upload through one instance (a) is
+/// downloaded through the other (b) byte-exact; a second upload through a is under way (a multipart upload with a
+/// part stored) when a is killed (SIGKILL), HAProxy's health checks (`check-send-proxy`: the checks carry PROXY
+/// headers too) take it out; the upload that got its 226 is still served byte-exact by b, and the cut-off one got no
+/// 226 and left no object under its name.
 #[test]
 fn two_instances_on_one_bucket_and_a_killed_instance_loses_no_completed_upload() {
     let sw = SeaweedFs::start("ftpkit").expect("SeaweedFS starts");
@@ -428,15 +439,85 @@ fn two_instances_on_one_bucket_and_a_killed_instance_loses_no_completed_upload()
         }
     }
     assert!(other, "no download went through the other instance\n{}", s.logs());
-    // Kill the instance that took the upload; HAProxy's checks notice within about a second.
+    // A second upload on the same instance (sessions alternate between the two: a few tries), cut off by the kill
+    // after more than one part (8 MiB) has gone to the store.
+    let (mut r, mut w) = (0..6)
+        .find_map(|_| match s.login() {
+            (on, session) if on == up_on => Some(session),
+            (_, (_, mut w)) => {
+                let _ = w.write_all(b"QUIT\r\n");
+                None
+            }
+        })
+        .unwrap_or_else(|| panic!("no session on instance {up_on} in 6 logins\n{}", s.logs()));
+    w.write_all(b"EPSV\r\n").expect("EPSV");
+    let epsv = read_reply(&mut r);
+    let port: u16 = epsv.split('|').nth(3).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("{epsv:?}"));
+    let mut data = TcpStream::connect((FRONT, port)).expect("data connection through HAProxy");
+    w.write_all(b"STOR cut.bin\r\n").expect("STOR");
+    let opened = read_reply(&mut r);
+    assert!(opened.starts_with("150 ") || opened.starts_with("125 "), "{opened:?}\n{}", s.logs());
+    data.write_all(&random_bytes(12 * 1024 * 1024)).expect("12 MiB of the cut-off upload");
+    std::thread::sleep(Duration::from_millis(500));
+    // Kill the instance that took both uploads; HAProxy's checks notice within about a second.
     let _ = s.instances[up_on].child.kill();
     let _ = s.instances[up_on].child.wait();
+    let _ = data.write_all(&[0u8; 64 * 1024]);
+    drop(data);
+    // The cut-off upload's session ends without a 226 (EOF, or at most a reset: no reply line).
+    let end = read_reply(&mut r);
+    assert!(!end.starts_with("226"), "a killed instance completed the upload: {end:?}");
     std::thread::sleep(Duration::from_millis(1500));
     for round in 0..3 {
         let out = curl(["-sS", "-u", "u:p", "-o", dst.to_str().unwrap_or_default(), &url]).expect("curl");
         check_curl(&out, &format!("download {round} after the kill"), &s);
         assert_eq!(sha256_hex(&std::fs::read(&dst).unwrap_or_default()), sha, "after the kill, round {round}");
     }
+    // The cut-off upload left no object under its name: neither a HEAD of the key (SIZE) nor the prefix's LIST
+    // (NLST) through the survivor sees it.
+    let (on, (mut r, mut w)) = s.login();
+    assert_eq!(on, 1 - up_on, "the killed instance took a session");
+    w.write_all(b"SIZE cut.bin\r\n").expect("SIZE");
+    let size = read_reply(&mut r);
+    assert!(size.starts_with("550 "), "the cut-off upload is there: {size:?}");
+    w.write_all(b"EPSV\r\n").expect("EPSV");
+    let epsv = read_reply(&mut r);
+    let port: u16 = epsv.split('|').nth(3).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("{epsv:?}"));
+    assert_eq!(s.nlst(&mut r, &mut w, port), "kept.bin\r\n", "only the completed upload is listed");
     let survivor = s.instances[1 - up_on].log();
     assert!(survivor.contains("version=2") || survivor.contains("version=1"), "{survivor}");
+}
+
+/// `ftpkit firewall --balancer` writes a HAProxy configuration HAProxy takes (`haproxy -c`), from the instances'
+/// own flags; overlapping passive ranges are refused.
+#[test]
+fn the_firewall_commands_haproxy_configuration_is_valid_and_overlaps_are_refused() {
+    let haproxy = ensure_haproxy().expect("haproxy installs");
+    let firewall = |instances: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ftpkit"));
+        cmd.args(["firewall", "--balancer", "127.0.0.10", "--control-port", "2121", "--trusted-proxy", "127.0.0.9"]);
+        for i in instances {
+            cmd.args(["--instance", i]);
+        }
+        cmd.output().expect("ftpkit firewall runs")
+    };
+    let out = firewall(&["127.0.0.11:2121,30000-30009", "[::1]:2122,30010-30019"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cfg: String = text
+        .split("# ==== HAProxy (haproxy.cfg) ====\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n# ====").next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(cfg.contains("server b [::1]:2122 send-proxy-v2"), "{text}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("haproxy.cfg");
+    std::fs::write(&path, &cfg).expect("haproxy.cfg");
+    let check = Command::new(&haproxy).arg("-c").arg("-f").arg(&path).output().expect("haproxy -c");
+    assert!(check.status.success(), "haproxy -c: {}\n{cfg}", String::from_utf8_lossy(&check.stderr));
+    assert!(text.contains("--masquerade 127.0.0.10 --proxy-protocol --trusted-proxy 127.0.0.9"), "{text}");
+    let bad = firewall(&["127.0.0.11:2121,30000-30009", "127.0.0.12:2121,30005-30014"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("overlap"), "{}", String::from_utf8_lossy(&bad.stderr));
 }

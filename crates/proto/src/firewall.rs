@@ -42,10 +42,12 @@ use core::fmt;
 use core::str::FromStr;
 use std::net::IpAddr;
 
+mod balancer;
 mod nat;
 mod predict;
 mod render;
 
+pub use balancer::{render_balanced, render_haproxy, Balanced, Instance};
 pub use nat::{render_nat_iptables, render_nat_nft, NatRules};
 pub use predict::{predict, At, Check, ControlTls, Guard, Nat, NewConnection, Path, Prediction};
 pub use render::{
@@ -97,6 +99,12 @@ pub enum FirewallError {
     /// A NAT router's inside and public addresses were of different families.
     #[error("NAT addresses: the inside and the public address must both be IPv4 or both IPv6")]
     MixedFamilies,
+    /// A load-balanced deployment that cannot work ([`Balanced::new`]).
+    #[error("load balancer: {reason}")]
+    Balancer {
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 impl FirewallError {
@@ -109,6 +117,7 @@ impl FirewallError {
             FirewallError::BadRangeSyntax { .. } | FirewallError::UnknownName { .. } | FirewallError::MixedFamilies => {
                 crate::ErrorKind::Syntax
             }
+            FirewallError::Balancer { .. } => crate::ErrorKind::Range,
         }
     }
 }

@@ -800,7 +800,14 @@ fn rest_applies_to_the_next_transfer_only() {
 /// connection; what it can do goes on as usual; a rename by copy says so.
 #[test]
 fn what_the_storage_cannot_do_is_refused_honestly() {
-    let caps = StorageCaps { append: false, rest_upload: false, atomic_rename: false, set_mtime: false, chmod: false };
+    let caps = StorageCaps {
+        append: false,
+        rest_upload: false,
+        atomic_rename: false,
+        set_mtime: false,
+        chmod: false,
+        rename_dirs: false,
+    };
     let mut h = Harness::with(ServerConfig { storage: caps, ..ServerConfig::default() }, CLIENT, SERVER);
     assert_eq!(h.take_codes(), [220]);
     assert_eq!(h.send("USER alice"), [331]);
@@ -819,6 +826,16 @@ fn what_the_storage_cannot_do_is_refused_honestly() {
     assert_eq!(h.send("RNFR readme.txt"), [350]);
     let reply = h.text("RNTO moved.txt");
     assert!(reply.starts_with("250 ") && reply.contains("not atomic"), "{reply}");
+    // A directory cannot be renamed there: 504 at RNFR, and no RNTO is pending after it.
+    let opened = h.log.len();
+    let reply = h.text("RNFR /upload");
+    assert!(reply.starts_with("504 ") && reply.contains("directory"), "{reply}");
+    assert_eq!(h.send("RNTO /elsewhere"), [503]);
+    assert!(!h.log[opened..].iter().any(|r| matches!(r, ServerRequest::Rename { .. })), "{:?}", &h.log[opened..]);
+    // With the capability, a directory is renamed as a file is.
+    let mut h = Harness::logged_in();
+    assert_eq!(h.send("RNFR /upload"), [350]);
+    assert_eq!(h.send("RNTO /elsewhere"), [250]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Part 3: memory per idle logged-in control session. ftpkit's server runs as a child process (this binary again,
 //! `--serve-child ROOT`, which starts `ftpkit::server::Server`); its VmRSS is read before and after S sessions are
-//! opened. vsftpd (two processes a session) is measured by summing its session processes' RSS and PSS.
+//! opened. vsftpd (two processes a session) is measured by summing its session processes' RSS and PSS; pyftpdlib's
+//! async server (one process) by its VmRSS before and after, as ftpkit's.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -13,14 +14,20 @@ use std::time::Duration;
 
 use ftpkit::blocking::Client;
 use ftpkit::client::Options;
-use ftpkit::server::Server;
-use ftpkit_interop::{ServerOpts, Vsftpd};
+use ftpkit::server::fs::WriteMode;
+use ftpkit::server::storage::WriteStream;
+use ftpkit::server::{Cidr, Masquerade, ProxyPolicy, S3Config, S3Storage, Server, Storage};
+use ftpkit_interop::{Pyftpdlib, ServerOpts, Vsftpd};
 
 use super::proc_kib;
 
 /// The child side: serves `root` anonymously on 127.0.0.1 (any port), with the session limits raised, prints
-/// `ADDR <addr>` and runs until its standard input closes. Returns the process exit code.
-pub fn serve_child(root: &Path) -> i32 {
+/// `ADDR <addr>` and runs until its standard input closes. With `s3` (endpoint, bucket; credentials from
+/// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`): on that bucket (prefix `bench`) instead of `root`, with a
+/// `readme.txt` put there first. Returns the process exit code.
+/// With `behind`, a passive range: behind HAProxy ([`PROXY_SOURCE`] trusted, the PROXY protocol on, that range,
+/// announcing [`PROXY_FRONT`]).
+pub fn serve_child(root: &Path, s3: Option<(&str, &str)>, behind: Option<(u16, u16)>) -> i32 {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -28,15 +35,35 @@ pub fn serve_child(root: &Path) -> i32 {
             return 1;
         }
     };
-    let built = rt.block_on(
-        Server::builder(root)
-            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .anonymous(true)
-            .max_sessions(1_000_000)
-            .max_sessions_per_ip(1_000_000)
-            .idle_timeout(Duration::from_secs(3600))
-            .build(),
-    );
+    let mut builder = Server::builder(root)
+        .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .anonymous(true)
+        .max_sessions(1_000_000)
+        .max_sessions_per_ip(1_000_000)
+        .idle_timeout(Duration::from_secs(3600));
+    if let Some((lo, hi)) = behind {
+        let trusted = match Cidr::new(PROXY_SOURCE.into(), 32) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("serve-child: {e}");
+                return 1;
+            }
+        };
+        builder = builder
+            .proxy_protocol(ProxyPolicy::new(vec![trusted]))
+            .passive_ports(lo..=hi)
+            .masquerade(Masquerade::One(PROXY_FRONT));
+    }
+    if let Some((endpoint, bucket)) = s3 {
+        match rt.block_on(s3_storage(endpoint, bucket)) {
+            Ok(s) => builder = builder.storage(s),
+            Err(e) => {
+                eprintln!("serve-child: S3: {e}");
+                return 1;
+            }
+        }
+    }
+    let built = rt.block_on(builder.build());
     let server = match built {
         Ok(s) => s,
         Err(e) => {
@@ -57,6 +84,68 @@ pub fn serve_child(root: &Path) -> i32 {
     0
 }
 
+/// HAProxy's address toward a child behind it (the child trusts it).
+pub const PROXY_SOURCE: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 9);
+/// HAProxy's frontend address (what a child behind it announces).
+pub const PROXY_FRONT: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 10);
+
+/// S3 storage on `bucket` at `endpoint` (prefix `bench`), with a `readme.txt` in it.
+async fn s3_storage(endpoint: &str, bucket: &str) -> Result<std::sync::Arc<dyn Storage>, String> {
+    let env = |k: &str| std::env::var(k).map_err(|_| format!("{k} not set"));
+    let config = S3Config {
+        bucket: bucket.to_owned(),
+        prefix: "bench".into(),
+        endpoint: Some(endpoint.to_owned()),
+        access_key_id: env("AWS_ACCESS_KEY_ID")?,
+        secret_access_key: env("AWS_SECRET_ACCESS_KEY")?,
+        ..S3Config::default()
+    };
+    let s3 = S3Storage::new(&config).map_err(|e| e.to_string())?;
+    // The store may take a moment after its port opens (its bucket appears a little later): bounded retries.
+    let mut last = String::new();
+    for _ in 0..40 {
+        let put = async {
+            match s3.write("/readme.txt", WriteMode::Replace).await? {
+                WriteStream::Sink(mut sink) => {
+                    sink.write(b"idle sessions\r\n").await?;
+                    sink.finish().await
+                }
+                WriteStream::File(_) => Err(std::io::Error::other("S3 storage gave a file")),
+            }
+        };
+        match put.await {
+            Ok(()) => return Ok(std::sync::Arc::new(s3)),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(format!("no readme.txt put in 20 s: {last}"))
+}
+
+/// A child server (this binary again, `--serve-child ARGS...`): the process, its PID and address.
+pub fn spawn_child(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Result<(Child, u32, SocketAddr), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .arg("--serve-child")
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start the child server: {e}"))?;
+    let pid = child.id();
+    let mut line = String::new();
+    let read = child.stdout.take().map(|out| BufReader::new(out).read_line(&mut line));
+    match line.trim().strip_prefix("ADDR ").and_then(|a| a.parse().ok()) {
+        Some(addr) => Ok((child, pid, addr)),
+        None => {
+            stop(child);
+            Err(format!("the child server said {line:?} ({read:?})"))
+        }
+    }
+}
+
 /// What part 3 measured.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -74,6 +163,12 @@ pub struct Report {
     pub vsftpd: Option<(usize, u64, u64)>,
     /// vsftpd: the first failure.
     pub vsftpd_error: Option<String>,
+    /// pyftpdlib: sessions logged in.
+    pub pyftpdlib_open: usize,
+    /// pyftpdlib: VmRSS before and after, KiB.
+    pub pyftpdlib_rss: Option<(u64, u64)>,
+    /// pyftpdlib: the first failure.
+    pub pyftpdlib_error: Option<String>,
     /// The open-file limit seen.
     pub nofile: String,
     /// Load average before.
@@ -83,8 +178,12 @@ pub struct Report {
 impl Report {
     /// ftpkit's KiB per session.
     pub fn ftpkit_per_session(&self) -> Option<f64> {
-        let (before, after) = self.ftpkit_rss?;
-        (self.ftpkit_open > 0).then(|| (after as f64 - before as f64) / self.ftpkit_open as f64)
+        per_session(self.ftpkit_rss, self.ftpkit_open)
+    }
+
+    /// pyftpdlib's KiB per session.
+    pub fn pyftpdlib_per_session(&self) -> Option<f64> {
+        per_session(self.pyftpdlib_rss, self.pyftpdlib_open)
     }
 
     /// The markdown table.
@@ -92,17 +191,19 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(s, "| server ({} asked) | sessions | measure | per session |", self.sessions);
         let _ = writeln!(s, "| --- | ---: | --- | ---: |");
-        match (self.ftpkit_rss, self.ftpkit_per_session()) {
-            (Some((b, a)), Some(per)) => {
-                let _ = writeln!(
-                    s,
-                    "| ftpkit (child process) | {} | VmRSS {b} → {a} KiB | {per:.1} KiB |",
-                    self.ftpkit_open
-                );
-            }
-            _ => {
-                let why = self.ftpkit_error.as_deref().unwrap_or("no figure");
-                let _ = writeln!(s, "| ftpkit (child process) | {} | failed: {why} | |", self.ftpkit_open);
+        let rows = [
+            ("ftpkit (child process)", self.ftpkit_open, self.ftpkit_rss, &self.ftpkit_error),
+            ("pyftpdlib (async, one process)", self.pyftpdlib_open, self.pyftpdlib_rss, &self.pyftpdlib_error),
+        ];
+        for (name, open, rss, error) in rows {
+            match (rss, per_session(rss, open)) {
+                (Some((b, a)), Some(per)) => {
+                    let _ = writeln!(s, "| {name} | {open} | VmRSS {b} → {a} KiB | {per:.1} KiB |");
+                }
+                _ => {
+                    let why = error.as_deref().unwrap_or("no figure");
+                    let _ = writeln!(s, "| {name} | {open} | failed: {why} | |");
+                }
             }
         }
         match self.vsftpd {
@@ -125,6 +226,44 @@ impl Report {
     }
 }
 
+/// (after - before) / sessions, in KiB.
+fn per_session(rss: Option<(u64, u64)>, open: usize) -> Option<f64> {
+    let (before, after) = rss?;
+    (open > 0).then(|| (after as f64 - before as f64) / open as f64)
+}
+
+/// One process's VmRSS before and after `sessions` idle logged-in sessions (one warm-up session first, closed, as
+/// what the first session allocates once is not per session): (sessions open, (before, after) KiB, first failure).
+pub fn rss_growth(
+    pid: u32,
+    addr: SocketAddr,
+    user: &str,
+    pass: &str,
+    sessions: usize,
+) -> (usize, Option<(u64, u64)>, Option<String>) {
+    let (warm, _) = open_sessions(addr, user, pass, 1);
+    for c in warm {
+        let _ = c.quit();
+    }
+    thread::sleep(Duration::from_millis(300));
+    let before = proc_kib(pid, "status", "VmRSS");
+    let (clients, err) = open_sessions(addr, user, pass, sessions);
+    thread::sleep(Duration::from_millis(500));
+    let after = proc_kib(pid, "status", "VmRSS");
+    let open = clients.len();
+    drop(clients);
+    (open, before.zip(after), err)
+}
+
+fn measure_pyftpdlib(sessions: usize, r: &mut Report) -> Result<(), String> {
+    let server = Pyftpdlib::start(ServerOpts { big_len: 1024, bench: true, ..ServerOpts::default() })
+        .map_err(|e| e.to_string())?;
+    let (open, rss, err) = rss_growth(server.pid(), server.addr(), server.user(), server.pass(), sessions);
+    (r.pyftpdlib_open, r.pyftpdlib_rss, r.pyftpdlib_error) = (open, rss, err);
+    eprintln!("[memory] pyftpdlib: {open} sessions, VmRSS {rss:?} KiB");
+    Ok(())
+}
+
 /// Opens up to `n` logged-in sessions; stops at the first failure and says why.
 fn open_sessions(addr: SocketAddr, user: &str, pass: &str, n: usize) -> (Vec<Client>, Option<String>) {
     let mut clients = Vec::with_capacity(n);
@@ -139,7 +278,8 @@ fn open_sessions(addr: SocketAddr, user: &str, pass: &str, n: usize) -> (Vec<Cli
     (clients, None)
 }
 
-fn nofile() -> String {
+/// The open-files limit, `soft/hard`.
+pub fn nofile() -> String {
     fs::read_to_string("/proc/self/limits")
         .ok()
         .and_then(|t| {
@@ -151,7 +291,7 @@ fn nofile() -> String {
 }
 
 /// Stops the child by its PID: closes its stdin (it exits by itself), then kills it if it has not.
-fn stop(mut child: Child) {
+pub fn stop(mut child: Child) {
     drop(child.stdin.take());
     for _ in 0..50 {
         if let Ok(Some(_)) = child.try_wait() {
@@ -166,38 +306,11 @@ fn stop(mut child: Child) {
 fn measure_ftpkit(sessions: usize, r: &mut Report) -> Result<(), String> {
     let dir = tempfile::Builder::new().prefix("ftpkit-bench-mem-").tempdir().map_err(|e| e.to_string())?;
     fs::write(dir.path().join("readme.txt"), b"idle sessions\r\n").map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut child = Command::new(exe)
-        .arg("--serve-child")
-        .arg(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start the child server: {e}"))?;
-    let pid = child.id();
-    let mut line = String::new();
-    let read = child.stdout.take().map(|out| BufReader::new(out).read_line(&mut line));
-    let addr: Option<SocketAddr> = line.trim().strip_prefix("ADDR ").and_then(|a| a.parse().ok());
-    let Some(addr) = addr else {
-        stop(child);
-        return Err(format!("the child server said {line:?} ({read:?})"));
-    };
+    let (child, pid, addr) = spawn_child(&[dir.path().as_os_str()], &[])?;
     // One session first: what the first session allocates once (runtime, allocator arenas) is not per session.
-    let (warm, _) = open_sessions(addr, "anonymous", "bench@", 1);
-    for c in warm {
-        let _ = c.quit();
-    }
-    thread::sleep(Duration::from_millis(300));
-    let before = proc_kib(pid, "status", "VmRSS");
-    let (clients, err) = open_sessions(addr, "anonymous", "bench@", sessions);
-    thread::sleep(Duration::from_millis(500));
-    let after = proc_kib(pid, "status", "VmRSS");
-    r.ftpkit_open = clients.len();
-    r.ftpkit_error = err;
-    r.ftpkit_rss = before.zip(after);
-    eprintln!("[memory] ftpkit: {} sessions, VmRSS {before:?} → {after:?} KiB", clients.len());
-    drop(clients);
+    let (open, rss, err) = rss_growth(pid, addr, "anonymous", "bench@", sessions);
+    (r.ftpkit_open, r.ftpkit_rss, r.ftpkit_error) = (open, rss, err);
+    eprintln!("[memory] ftpkit: {open} sessions, VmRSS {rss:?} KiB");
     stop(child);
     Ok(())
 }
@@ -252,6 +365,9 @@ pub fn run(sessions: usize, vsftpd_sessions: usize) -> Report {
     let mut r = Report { sessions, nofile: nofile(), load: super::loadavg(), ..Report::default() };
     if let Err(e) = measure_ftpkit(sessions, &mut r) {
         r.ftpkit_error = Some(e);
+    }
+    if let Err(e) = measure_pyftpdlib(sessions, &mut r) {
+        r.pyftpdlib_error = Some(e);
     }
     if vsftpd_sessions > 0 {
         if let Err(e) = measure_vsftpd(vsftpd_sessions, &mut r) {

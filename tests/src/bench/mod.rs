@@ -1,6 +1,7 @@
 //! The pieces of `transfer_bench`: throughput, short sessions, idle-session memory, and small helpers.
 
 pub mod memory;
+pub mod s3;
 pub mod sessions;
 pub mod throughput;
 

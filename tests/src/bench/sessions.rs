@@ -1,5 +1,6 @@
 //! Part 2: short sessions per second (connect, login, EPSV, LIST, QUIT) with the blocking client, against ftpkit's
-//! server and vsftpd, from 1 and 8 client loops; each loop bounded by a count and a time.
+//! server, vsftpd and pyftpdlib's async server (its DEBUG log off: `ServerOpts::bench`), from 1 and 8 client loops;
+//! each loop bounded by a count and a time.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use ftpkit::blocking::Client;
 use ftpkit::client::Options;
-use ftpkit_interop::{FtpkitOpts, FtpkitServer, ServerOpts, Vsftpd};
+use ftpkit_interop::{FtpkitOpts, FtpkitServer, Pyftpdlib, ServerOpts, Vsftpd};
 
 use super::median;
 
@@ -31,7 +32,7 @@ fn session(addr: SocketAddr, user: &str, pass: &str) -> Result<(), String> {
 
 /// Runs `loops` threads for `secs` seconds (or [`MAX_PER_LOOP`] sessions each); returns (sessions/s, failures,
 /// first failure).
-fn measure(addr: SocketAddr, user: &str, pass: &str, loops: usize, secs: f64) -> (f64, u64, Option<String>) {
+pub fn measure(addr: SocketAddr, user: &str, pass: &str, loops: usize, secs: f64) -> (f64, u64, Option<String>) {
     let user: Arc<str> = user.into();
     let pass: Arc<str> = pass.into();
     let limit = Duration::from_secs_f64(secs);
@@ -103,16 +104,20 @@ pub struct Report {
     pub load: (String, String),
 }
 
-/// Measures ftpkit's server and vsftpd, 1 and 8 loops, `rounds` rounds interleaved.
+/// Measures ftpkit's server, vsftpd and pyftpdlib, 1 and 8 loops, `rounds` rounds interleaved.
 pub fn run(rounds: usize, secs: f64) -> Result<Report, String> {
     let load_before = super::loadavg();
     let ftpkit = FtpkitServer::start(FtpkitOpts { big_len: 1024, passive_ports: 200, ..FtpkitOpts::default() })
         .map_err(|e| e.to_string())?;
     let vsftpd = Vsftpd::start(ServerOpts { big_len: 1024, passive_ports: 200, ..ServerOpts::default() })
         .map_err(|e| e.to_string())?;
+    let pyftpdlib =
+        Pyftpdlib::start(ServerOpts { big_len: 1024, passive_ports: 200, bench: true, ..ServerOpts::default() })
+            .map_err(|e| e.to_string())?;
     let servers = [
         ("ftpkit", ftpkit.addr(), ftpkit.user().to_owned(), ftpkit.pass().to_owned()),
         ("vsftpd", vsftpd.addr(), vsftpd.user().to_owned(), vsftpd.pass().to_owned()),
+        ("pyftpdlib", pyftpdlib.addr(), pyftpdlib.user().to_owned(), pyftpdlib.pass().to_owned()),
     ];
     let mut rows: Vec<Row> = Vec::new();
     for loops in [1usize, 8] {
@@ -139,7 +144,7 @@ pub fn run(rounds: usize, secs: f64) -> Result<Report, String> {
             thread::sleep(Duration::from_millis(300));
         }
     }
-    drop((ftpkit, vsftpd));
+    drop((ftpkit, vsftpd, pyftpdlib));
     Ok(Report { rows, rounds, secs, load: (load_before, super::loadavg()) })
 }
 
@@ -154,23 +159,28 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "| server | client loops | sessions/s (median of {}, {} s each) | min–max | failed | ftpkit / vsftpd |",
+            "| server | client loops | sessions/s (median of {}, {} s each) | min–max | failed | ftpkit / vsftpd | ftpkit / pyftpdlib |",
             self.rounds, self.secs
         );
-        let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: |");
+        let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         for r in &self.rows {
             let m = median(&r.samples).map_or("n/a".to_owned(), |m| format!("{m:.0}"));
             let lo = r.samples.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = r.samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let ratio = match (r.server, self.rate("ftpkit", r.loops), self.rate("vsftpd", r.loops)) {
+            let ratio = |peer| match (r.server, self.rate("ftpkit", r.loops), self.rate(peer, r.loops)) {
                 ("ftpkit", Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
                 _ => String::new(),
             };
+            let (vs_vsftpd, vs_py) = (ratio("vsftpd"), ratio("pyftpdlib"));
             let failed = match &r.first_error {
                 Some(e) => format!("{} ({})", r.failed, e.lines().next().unwrap_or("")),
                 None => r.failed.to_string(),
             };
-            let _ = writeln!(s, "| {} | {} | {m} | {lo:.0}–{hi:.0} | {failed} | {ratio} |", r.server, r.loops);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {m} | {lo:.0}–{hi:.0} | {failed} | {vs_vsftpd} | {vs_py} |",
+                r.server, r.loops
+            );
         }
         s
     }

@@ -28,7 +28,7 @@ struct Args {
 }
 
 const USAGE: &str = "usage: transfer_bench [--size-mib N (1024)] [--rounds R (3)] [--sessions S (1000)] \
-[--secs T (3)] [--vsftpd-sessions V (min(S, 50))] [--only throughput,sessions,memory]";
+[--secs T (3)] [--vsftpd-sessions V (min(S, 50))] [--only throughput,sessions,memory,s3 (s3: not by default)]";
 
 fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut a = Args {
@@ -56,7 +56,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     if a.size_mib == 0 || a.rounds == 0 || a.secs.is_nan() || a.secs <= 0.0 {
         return Err(format!("--size-mib, --rounds and --secs must be above 0\n{USAGE}"));
     }
-    if let Some(p) = a.parts.iter().find(|p| !["throughput", "sessions", "memory"].contains(&p.as_str())) {
+    if let Some(p) = a.parts.iter().find(|p| !["throughput", "sessions", "memory", "s3"].contains(&p.as_str())) {
         return Err(format!("--only: unknown part {p:?}\n{USAGE}"));
     }
     Ok(a)
@@ -83,7 +83,17 @@ fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1).peekable();
     if argv.peek().map(String::as_str) == Some("--serve-child") {
         let root = argv.nth(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-        return ExitCode::from(u8::try_from(bench::memory::serve_child(&root)).unwrap_or(1));
+        // `--serve-child ROOT [s3 ENDPOINT BUCKET] [proxy LO HI]`
+        let rest: Vec<String> = argv.collect();
+        let (mut s3, mut behind) = (None, None);
+        for w in rest.windows(3) {
+            match w {
+                [kind, endpoint, bucket] if kind == "s3" => s3 = Some((endpoint.as_str(), bucket.as_str())),
+                [kind, lo, hi] if kind == "proxy" => behind = lo.parse().ok().zip(hi.parse().ok()),
+                _ => {}
+            }
+        }
+        return ExitCode::from(u8::try_from(bench::memory::serve_child(&root, s3, behind)).unwrap_or(1));
     }
     let args = match parse(argv) {
         Ok(a) => a,
@@ -126,6 +136,16 @@ fn main() -> ExitCode {
             Ok(r) => {
                 println!("{}", r.table());
                 println!("load average before / after: {} / {}\n", r.load.0, r.load.1);
+                println!("| target (issue 17) | figures | verdict |\n| --- | --- | --- |");
+                for loops in [1, 8] {
+                    let ratio = r.rate("ftpkit", loops).zip(r.rate("pyftpdlib", loops)).map(|(a, b)| a / b);
+                    println!(
+                        "| ftpkit ≥ 2× pyftpdlib, {loops} loop(s) | {} | {} |",
+                        ratio.map_or("n/a".to_owned(), |x| format!("{x:.2}×")),
+                        verdict(ratio.map(|x| x >= 2.0))
+                    );
+                }
+                println!();
             }
             Err(e) => println!("sessions: could not run: {e}\n"),
         }
@@ -137,14 +157,27 @@ fn main() -> ExitCode {
         let r = bench::memory::run(args.sessions, v);
         println!("{}", r.table());
         let per = r.ftpkit_per_session();
-        let pass = per.map(|p| p < 64.0);
+        let py = r.pyftpdlib_per_session();
         println!(
-            "open files limit (soft/hard) {}; load average at start {}\n\n| target | figures | verdict |\n| --- | --- | --- |\n| ftpkit < 64 KiB a session | {} | {} |\n",
+            "open files limit (soft/hard) {}; load average at start {}\n\n| target | figures | verdict |\n| --- | --- | --- |\n| ftpkit < 64 KiB a session | {} | {} |\n| ftpkit ≤ 4 KiB a session (issue 17, at 10,000) | {} vs pyftpdlib {} | {} |\n",
             r.nofile,
             r.load,
             per.map_or("n/a".to_owned(), |p| format!("{p:.1} KiB")),
-            verdict(pass)
+            verdict(per.map(|p| p < 64.0)),
+            per.map_or("n/a".to_owned(), |p| format!("{p:.2} KiB")),
+            py.map_or("n/a".to_owned(), |p| format!("{p:.2} KiB")),
+            verdict(per.map(|p| p <= 4.0))
         );
+    }
+    if want("s3") {
+        println!("## 4. Short sessions and idle memory on S3 (SeaweedFS) and through HAProxy beside local\n");
+        match bench::s3::run(args.rounds, args.secs, args.sessions) {
+            Ok(r) => {
+                println!("{}", r.table());
+                println!("load average before / after: {} / {}\n", r.load.0, r.load.1);
+            }
+            Err(e) => println!("s3: could not run: {e}\n"),
+        }
     }
     ExitCode::SUCCESS
 }

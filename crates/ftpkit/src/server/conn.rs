@@ -89,25 +89,39 @@ enum Ctrl {
     Gone,
 }
 
+/// Bytes one read of the control connection takes at most.
+const CTRL_READ: usize = 2048;
+
 impl Ctrl {
-    /// Reads what the control connection has queued.
+    /// Waits until the control connection has something to read. In clear: readiness only, and the caller reads
+    /// with [`Ctrl::try_read`] into a buffer of its own that lives only for that call, so an idle session holds no
+    /// read buffer (its future is what an idle session costs). Under TLS the bytes are read here, into `tls_buf`
+    /// (rustls may hold decrypted bytes the socket's readiness does not show): `Some(n)`.
     ///
     /// Not `AsyncReadExt::read` in clear: tokio takes a read shorter than the buffer for "the socket is drained"
     /// and waits for the next readiness edge. A read stops short at TCP's urgent mark with bytes still queued
     /// behind it (the `\n` of an `ABOR\r\n` sent with MSG_OOB), and no new edge comes for bytes already there.
     /// `readable` + `try_read` only forgets readiness on a real `WouldBlock`.
-    async fn read_some(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    async fn readable(&mut self, tls_buf: &mut Vec<u8>) -> io::Result<Option<usize>> {
         match self {
-            Ctrl::Plain(s) => loop {
-                s.readable().await?;
-                match s.try_read(buf) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    other => return other,
-                }
-            },
+            Ctrl::Plain(s) => s.readable().await.map(|()| None),
             #[cfg(feature = "tls")]
-            Ctrl::Tls(t) => tokio::io::AsyncReadExt::read(t, buf).await,
-            Ctrl::Gone => Ok(0),
+            Ctrl::Tls(t) => {
+                tls_buf.resize(CTRL_READ, 0);
+                tokio::io::AsyncReadExt::read(t, tls_buf).await.map(Some)
+            }
+            Ctrl::Gone => {
+                let _ = tls_buf;
+                Ok(Some(0))
+            }
+        }
+    }
+
+    /// After [`Ctrl::readable`] in clear: what is queued (`WouldBlock` when nothing was after all).
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Ctrl::Plain(s) => s.try_read(buf),
+            _ => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
 
@@ -158,7 +172,9 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         #[cfg(feature = "tls")]
         {
             let Some(t) = &session_tls else { return Ok(()) };
-            let tls = super::tls::accept(&t.control, stream, shared.settings.data_timeout).await?;
+            // Boxed, as every rarely taken large await of this function: the session's future is as large as its
+            // largest await, and every idle session holds it.
+            let tls = Box::pin(super::tls::accept(&t.control, stream, shared.settings.data_timeout)).await?;
             (
                 ServerSession::new_implicit_tls(shared.settings.session.clone(), peer, local, now),
                 Ctrl::Tls(Box::new(tls)),
@@ -191,7 +207,8 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     let mut work: JoinSet<Done> = JoinSet::new();
     let mut stop = shared.shutdown.clone();
     let mut stopping = *stop.borrow();
-    let mut buf = [0u8; 2048];
+    // Under TLS only (see `Ctrl::readable`).
+    let mut tls_buf = Vec::new();
     let mut counted = crate::proto::session::server::ServerStats::default();
     tracing::debug!(%peer, "session opened");
     loop {
@@ -216,13 +233,23 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         }
         let deadline = session.poll_timeout().map(Instant::from_std);
         tokio::select! {
-            read = wr.read_some(&mut buf) => match read {
-                Ok(0) | Err(_) => break,
-                Ok(n) => match session.handle_input(Instant::now().into_std(), &buf[..n]) {
-                    Ok(()) => {}
-                    Err(ServerError::Closed) => break,
-                    Err(e) => tracing::debug!(%peer, error = %e, "input refused"),
-                },
+            read = wr.readable(&mut tls_buf) => {
+                let mut buf = [0u8; CTRL_READ];
+                let (read, bytes) = match read {
+                    Ok(Some(n)) => (Ok(n), tls_buf.as_slice()),
+                    Ok(None) => (wr.try_read(&mut buf), buf.as_slice()),
+                    Err(e) => (Err(e), buf.as_slice()),
+                };
+                match read {
+                    Ok(0) => break,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => break,
+                    Ok(n) => match session.handle_input(Instant::now().into_std(), &bytes[..n]) {
+                        Ok(()) => {}
+                        Err(ServerError::Closed) => break,
+                        Err(e) => tracing::debug!(%peer, error = %e, "input refused"),
+                    },
+                }
             },
             Some(joined) = work.join_next(), if !work.is_empty() => {
                 let done = match joined {
@@ -240,7 +267,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
                     // here, bounded by the header timeout (a trusted proxy sends it at once).
                     let from = match &shared.settings.proxy {
                         None => from,
-                        Some(policy) => match super::proxy::client_of(policy, &mut stream, from, false).await {
+                        Some(policy) => match Box::pin(super::proxy::client_of(policy, &mut stream, from, false)).await {
                             Ok((source, _)) => source,
                             Err(e) => {
                                 tracing::info!(%peer, %from, error = %e, "data connection refused: PROXY protocol");
@@ -398,8 +425,8 @@ async fn drain(
                     }
                 }
                 ServerEvent::Close => closed = true,
-                ServerEvent::StartTls => start_tls(wr, io, shared, peer).await?,
-                ServerEvent::StopTls => stop_tls(wr, shared, peer).await?,
+                ServerEvent::StartTls => Box::pin(start_tls(wr, io, shared, peer)).await?,
+                ServerEvent::StopTls => Box::pin(stop_tls(wr, shared, peer)).await?,
                 ServerEvent::Transferred { direction, path, bytes, completed } => {
                     // One line per transfer, in the spirit of xferlog.
                     let ms =
@@ -629,7 +656,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
         }
         ServerRequest::List { path, kind, facts, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             match data::listing(s.as_ref(), path.as_str(), kind, facts, data::today()).await {
-                Ok(bytes) => (Outcome::Ok, Extra::Opened(Opened::Listing(bytes))),
+                Ok(body) => (Outcome::Ok, Extra::Opened(Opened::Listing(body))),
                 Err(e) => (data::outcome_of(&e), Extra::None),
             }
         }),
@@ -703,8 +730,11 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 });
                 return;
             }
-            // A back end's streams (not files): the async path, on this runtime.
-            if matches!(what, Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_))) {
+            // A back end's streams (not files) and listings: the async path, on this runtime.
+            if matches!(
+                what,
+                Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_)) | Opened::Listing(_)
+            ) {
                 if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
                     io.transfer = Some((id, clone.into()));
                 }

@@ -4,7 +4,7 @@
 //! decision.
 
 use super::fs::{Info, Jail, Kind, Upload, WriteMode};
-use super::storage::{ReadStream, Storage, UploadSink, WriteStream};
+use super::storage::{Listing, ReadStream, Storage, UploadSink, WriteStream};
 use crate::proto::listing::{
     format_mlsd_entry_with, format_unix_list_line, Date, DateTime, Entry, EntryKind, ListFormat, MlstFacts,
 };
@@ -20,8 +20,8 @@ pub(crate) enum Opened {
     Read(ReadStream),
     /// An upload to receive.
     Write(WriteStream),
-    /// A listing, already formatted.
-    Listing(Vec<u8>),
+    /// A listing, formatted as its entries come from the back end.
+    Listing(ListingBody),
 }
 
 /// A completed upload waiting to be put in place (unless the session aborted the transfer meanwhile).
@@ -77,34 +77,121 @@ pub(crate) fn entry_of(info: &Info) -> Entry<'static> {
     e
 }
 
-/// Formats a listing of `path` (a directory's entries, or the one file) as the data connection carries it.
+/// A listing to send: the entries still to come from the back end (or the one file listed), and their format.
+#[derive(Debug)]
+pub(crate) struct ListingBody {
+    entries: Entries,
+    kind: ListKind,
+    facts: MlstFacts,
+    today: Date,
+}
+
+#[derive(Debug)]
+enum Entries {
+    /// LIST of a file: its one line.
+    One(Option<Info>),
+    /// A directory's entries, streamed.
+    Dir(Listing),
+}
+
+/// Opens a listing of `path` (a directory's entries, or the one file): the errors a listing can meet before its
+/// first byte (no such path, not allowed) come back here, before the data connection is used.
 pub(crate) async fn listing(
     storage: &dyn Storage,
     path: &str,
     kind: ListKind,
     facts: MlstFacts,
     today: Date,
-) -> io::Result<Vec<u8>> {
+) -> io::Result<ListingBody> {
     let me = storage.metadata(path).await?;
-    let infos = if me.kind == Kind::Dir { storage.list(path).await?.collect().await? } else { vec![me] };
-    let mut out = Vec::with_capacity(infos.len() * 64);
-    for info in &infos {
-        let entry = entry_of(info);
-        let line = match kind {
-            ListKind::Unix => format_unix_list_line(&entry, today),
-            ListKind::Mlsd => format_mlsd_entry_with(&entry, facts),
-            ListKind::Names => Ok(info.name.clone()),
+    let entries = if me.kind == Kind::Dir { Entries::Dir(storage.list(path).await?) } else { Entries::One(Some(me)) };
+    Ok(ListingBody { entries, kind, facts, today })
+}
+
+/// Bytes of formatted lines gathered before a write to the data connection.
+const LISTING_FLUSH: usize = 64 * 1024;
+
+/// Appends the listing line for `info` (CRLF-terminated) to `out`. A name that cannot be written on one line (a
+/// control character) is left out, never mangled.
+fn push_line(info: &Info, kind: ListKind, facts: MlstFacts, today: Date, out: &mut Vec<u8>) {
+    let line = match kind {
+        ListKind::Unix => format_unix_list_line(&entry_of(info), today),
+        ListKind::Mlsd => format_mlsd_entry_with(&entry_of(info), facts),
+        ListKind::Names => Ok(info.name.clone()),
+    };
+    match line {
+        Ok(line) if !line.contains(['\r', '\n', '\0']) => {
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        _ => tracing::debug!(name = ?info.name, "entry left out of the listing: not writable on one line"),
+    }
+}
+
+/// Why a streamed listing stopped early.
+#[derive(Debug)]
+pub(crate) enum ListingError {
+    /// The back end failed mid-listing (or gave no entry within the data timeout).
+    Storage(io::Error),
+    /// The data connection failed or stalled.
+    Data(io::Error),
+}
+
+/// Writes a listing to the data connection as the back end produces its entries, 64 KiB of lines at a time:
+/// memory is bounded by the back end's queue and one buffer, whatever the directory's size. Each wait (for an
+/// entry, for the socket) is bounded by the data timeout. Returns the bytes written.
+pub(crate) async fn write_listing<S>(data: &mut S, body: ListingBody, timeout: Duration) -> Result<u64, ListingError>
+where
+    S: tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncWriteExt;
+    let ListingBody { mut entries, kind, facts, today } = body;
+    let mut buf = Vec::with_capacity(LISTING_FLUSH + 1024);
+    let mut total = 0u64;
+    loop {
+        let next = match &mut entries {
+            Entries::One(one) => one.take().map(Ok),
+            Entries::Dir(listing) => match tokio::time::timeout(timeout, listing.next()).await {
+                Ok(next) => next,
+                Err(_) => Some(Err(io::Error::new(io::ErrorKind::TimedOut, "no entry within the data timeout"))),
+            },
         };
-        match line {
-            // A name that cannot be written on one line (a control character) is left out, never mangled.
-            Ok(line) if !line.contains(['\r', '\n', '\0']) => {
-                out.extend_from_slice(line.as_bytes());
-                out.extend_from_slice(b"\r\n");
+        let end = match next {
+            Some(Ok(info)) => {
+                push_line(&info, kind, facts, today, &mut buf);
+                false
             }
-            _ => tracing::debug!(name = ?info.name, "entry left out of the listing: not writable on one line"),
+            Some(Err(e)) => return Err(ListingError::Storage(e)),
+            None => true,
+        };
+        if (end && !buf.is_empty()) || buf.len() >= LISTING_FLUSH {
+            match tokio::time::timeout(timeout, data.write_all(&buf)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(ListingError::Data(e)),
+                Err(_) => return Err(ListingError::Data(io::Error::new(io::ErrorKind::TimedOut, "data timeout"))),
+            }
+            total += buf.len() as u64;
+            buf.clear();
+        }
+        if end {
+            return Ok(total);
         }
     }
-    Ok(out)
+}
+
+/// The outcome of a listing that stopped early: a back end's failure is a local error (451), a data connection's
+/// a lost connection (426).
+pub(crate) fn listing_failed(e: ListingError) -> Outcome {
+    match e {
+        ListingError::Storage(e) => {
+            tracing::info!(error = %e, "listing cut off by the back end");
+            Outcome::Failed(e.to_string())
+        }
+        ListingError::Data(e) => {
+            tracing::debug!(error = %e, "listing cut off on the data connection");
+            Outcome::ConnectionLost
+        }
+    }
 }
 
 /// The back end's write mode for a STOR/APPE/STOU (with REST's offset).
@@ -135,16 +222,14 @@ pub(crate) fn transfer(data: TcpStream, opened: Opened, timeout: Duration) -> (O
     if setup.is_err() {
         return (Outcome::ConnectionLost, None);
     }
-    let mut sock = &data;
     let sent = match opened {
         Opened::Write(WriteStream::File(upload)) => {
             let (outcome, upload) = receive(&data, upload);
             return (outcome, upload.map(Landing::File));
         }
         Opened::Read(ReadStream::File(mut file)) => copy_file(&mut file, &data),
-        Opened::Listing(bytes) => sock.write_all(&bytes).map(|()| bytes.len() as u64),
-        // Streams are the async path's (`transfer_stream`); the caller never sends them here.
-        Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_)) => {
+        // Streams and listings are the async path's (`transfer_stream`); the caller never sends them here.
+        Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_)) | Opened::Listing(_) => {
             return (Outcome::Failed("a stream on the blocking path".into()), None)
         }
     };
@@ -341,10 +426,10 @@ where
                 total += n as u64;
             }
         }
-        Opened::Listing(bytes) => {
-            timed(tokio::time::timeout(timeout, data.write_all(&bytes)).await.map(|r| r.map(|()| bytes.len())))
-                .map(|n| n as u64)
-        }
+        Opened::Listing(body) => match write_listing(&mut data, body, timeout).await {
+            Ok(bytes) => Ok(bytes),
+            Err(e) => return (listing_failed(e), None),
+        },
         // Files are the file paths' (sendfile, the blocking pool): the caller never sends them here.
         Opened::Read(ReadStream::File(_)) | Opened::Write(WriteStream::File(_)) => {
             return (Outcome::Failed("a file on the stream path".into()), None)

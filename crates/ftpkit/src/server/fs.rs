@@ -72,6 +72,38 @@ pub struct Jail {
     root: PathBuf,
 }
 
+/// A directory being read a batch at a time ([`Jail::open_list`]); blocking, like every [`Jail`] operation.
+#[derive(Debug)]
+pub struct DirLister {
+    dir: Dir,
+    entries: cap_std::fs::ReadDir,
+    rel: PathBuf,
+}
+
+impl DirLister {
+    /// Up to `max` more entries; none at the end. Symlinks are listed as links (not followed), with their target
+    /// as stored when it stays inside the root; names that are not UTF-8, and entries gone meanwhile, are skipped.
+    pub fn next_batch(&mut self, max: usize) -> io::Result<Vec<Info>> {
+        let mut out = Vec::with_capacity(max.min(256));
+        while out.len() < max {
+            let Some(entry) = self.entries.next() else { break };
+            let Ok(name) = entry?.file_name().into_string() else { continue };
+            let Ok(md) = self.dir.symlink_metadata(&name) else { continue };
+            let target = if md.file_type().is_symlink() {
+                self.dir
+                    .read_link_contents(&name)
+                    .ok()
+                    .and_then(|t| t.to_str().map(str::to_owned))
+                    .filter(|t| stays_inside(&self.rel, t))
+            } else {
+                None
+            };
+            out.push(info_from(name, &md, target));
+        }
+        Ok(out)
+    }
+}
+
 /// Counter for temporary and unique names within this process.
 static NEXT_NAME: AtomicU64 = AtomicU64::new(1);
 
@@ -166,31 +198,30 @@ impl Jail {
         Ok(info_from(name, &md, None))
     }
 
-    /// The entries of a directory, sorted by name; symlinks are listed as links (not followed), with their
-    /// target as stored. Names that are not UTF-8 are skipped (the control connection speaks UTF-8).
+    /// The entries of a directory, sorted by name (all at once: [`Jail::open_list`] reads a batch at a time, as
+    /// the server's listings do); symlinks are listed as links (not followed), with their target as stored. Names
+    /// that are not UTF-8 are skipped (the control connection speaks UTF-8).
     pub fn list(&self, vpath: &str) -> io::Result<Vec<Info>> {
-        let rel = relative(vpath)?;
-        let dir = self.dir.open_dir(&rel)?;
+        let mut lister = self.open_list(vpath)?;
         let mut out = Vec::new();
-        for entry in dir.entries()? {
-            let entry = entry?;
-            let Ok(name) = entry.file_name().into_string() else { continue };
-            let md = match dir.symlink_metadata(&name) {
-                Ok(md) => md,
-                Err(_) => continue,
-            };
-            let target = if md.file_type().is_symlink() {
-                dir.read_link_contents(&name)
-                    .ok()
-                    .and_then(|t| t.to_str().map(str::to_owned))
-                    .filter(|t| stays_inside(&rel, t))
-            } else {
-                None
-            };
-            out.push(info_from(name, &md, target));
+        loop {
+            let batch = lister.next_batch(1024)?;
+            if batch.is_empty() {
+                break;
+            }
+            out.extend(batch);
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    /// Opens a directory for reading its entries incrementally, in the order the file system gives them
+    /// (`readdir(3)`'s, not sorted): memory stays bounded whatever the directory's size.
+    pub fn open_list(&self, vpath: &str) -> io::Result<DirLister> {
+        let rel = relative(vpath)?;
+        let dir = self.dir.open_dir(&rel)?;
+        let entries = dir.entries()?;
+        Ok(DirLister { dir, entries, rel })
     }
 
     /// Opens a file for reading, positioned at `offset`.

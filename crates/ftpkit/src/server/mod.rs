@@ -579,7 +579,7 @@ impl Server {
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
                         if matches!(e.raw_os_error(), Some(23 | 24)) {
-                            shed(&self.listener, &mut reserve).await;
+                            shed(&self.listener, &mut reserve, None).await;
                         }
                         // Out of file descriptors and the like: back off instead of spinning.
                         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -589,6 +589,11 @@ impl Server {
                     Ok((stream, peer)) => self.admit(stream, peer, true),
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed (implicit TLS)");
+                        if matches!(e.raw_os_error(), Some(23 | 24)) {
+                            if let Some(l) = self.implicit_listener() {
+                                shed(l, &mut reserve, Some(&self.shared)).await;
+                            }
+                        }
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
@@ -616,7 +621,8 @@ impl Server {
             // Behind a load balancer the client is the one its PROXY header names; no header, no session.
             let peer = match &shared.settings.proxy {
                 None => from,
-                Some(policy) => match proxy::client_of(policy, &mut stream, from, true).await {
+                // Boxed: this task's future is as large as its largest await, and every idle session holds it.
+                Some(policy) => match Box::pin(proxy::client_of(policy, &mut stream, from, true)).await {
                     Ok((peer, header)) => {
                         tracing::info!(client = %peer, proxy = %from, version = header.map(|h| h.version), "PROXY header");
                         peer
@@ -652,14 +658,36 @@ impl Server {
 }
 
 /// Out of file descriptors (EMFILE/ENFILE): frees the reserve descriptor, accepts one waiting client, answers it
-/// 421 and closes it, then takes the reserve back. No session exists yet, so the reply is this adapter's.
-async fn shed(listener: &TcpListener, reserve: &mut Option<std::fs::File>) {
+/// 421 and closes it, then takes the reserve back. No session exists yet, so the reply is this adapter's. On the
+/// implicit-TLS listener (`implicit`: the server's TLS settings) the client speaks TLS from its first byte, so the
+/// 421 goes under TLS, after a handshake bounded to 2 s (the accept loop waits for it: it has no descriptor to
+/// give another client meanwhile anyway).
+async fn shed(listener: &TcpListener, reserve: &mut Option<std::fs::File>, implicit: Option<&Shared>) {
     use tokio::io::AsyncWriteExt;
+    const TEXT: &str = "421 Too many sessions: the server is out of file descriptors, try again later.\r\n";
     *reserve = None;
     if let Ok(Ok((mut stream, peer))) = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await {
-        tracing::warn!(%peer, "out of file descriptors: session refused with 421");
-        let text = "421 Too many sessions: the server is out of file descriptors, try again later.\r\n";
-        let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(text.as_bytes())).await;
+        tracing::warn!(%peer, tls = implicit.is_some(), "out of file descriptors: session refused with 421");
+        match implicit {
+            None => {
+                let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(TEXT.as_bytes())).await;
+            }
+            #[cfg(feature = "tls")]
+            Some(shared) => {
+                if let Some(t) = shared.tls.as_ref() {
+                    let acceptor = t.for_session().control;
+                    if let Ok(mut tls) = tls::accept(&acceptor, stream, Duration::from_secs(2)).await {
+                        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                            tls.write_all(TEXT.as_bytes()).await?;
+                            tls.shutdown().await
+                        })
+                        .await;
+                    }
+                }
+            }
+            #[cfg(not(feature = "tls"))]
+            Some(_) => drop(stream),
+        }
     }
     *reserve = std::fs::File::open("/dev/null").ok();
 }

@@ -311,7 +311,14 @@ impl AsyncRead for ChunkReader {
 
 impl Storage for S3Storage {
     fn capabilities(&self) -> StorageCaps {
-        StorageCaps { append: false, rest_upload: false, atomic_rename: false, set_mtime: false, chmod: false }
+        StorageCaps {
+            append: false,
+            rest_upload: false,
+            atomic_rename: false,
+            set_mtime: false,
+            chmod: false,
+            rename_dirs: false,
+        }
     }
     fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Info>> {
         Box::pin(self.metadata_of(path))
@@ -334,8 +341,13 @@ impl Storage for S3Storage {
     fn rename<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, io::Result<()>> {
         Box::pin(async move {
             if self.file(from).await?.is_none() {
-                let why = if self.is_dir(from).await? { "directories are not renamed here" } else { "no such file" };
-                return Err(io::Error::new(io::ErrorKind::NotFound, why));
+                // The session refuses RNFR of a directory (504: `rename_dirs` is off); one that appears between
+                // RNFR and RNTO is refused here.
+                return Err(if self.is_dir(from).await? {
+                    io::Error::new(io::ErrorKind::Unsupported, "directories are not renamed here")
+                } else {
+                    io::Error::new(io::ErrorKind::NotFound, "no such file")
+                });
             }
             self.need_dir(parent_of(to)).await?;
             if self.is_dir(to).await? {

@@ -84,7 +84,8 @@ impl Listing {
         (tx, Listing { rx })
     }
 
-    /// A listing of entries already at hand (fed from a task, as a paged producer would).
+    /// A listing of entries already at hand (fed from a task, as a paged producer would; a producer for large
+    /// directories should fill [`Listing::channel`]'s sender a page at a time instead).
     pub fn of(entries: Vec<Info>) -> Listing {
         let (tx, listing) = Listing::channel();
         tokio::spawn(async move {
@@ -102,7 +103,8 @@ impl Listing {
         self.rx.recv().await
     }
 
-    /// Every entry (the server formats a listing whole, as before back ends existed).
+    /// Every entry, in memory at once (the server does not: it writes a listing to the data connection as the
+    /// entries come).
     pub async fn collect(mut self) -> io::Result<Vec<Info>> {
         let mut out = Vec::new();
         while let Some(e) = self.next().await {
@@ -110,6 +112,16 @@ impl Listing {
         }
         Ok(out)
     }
+}
+
+/// How many entries of a local directory are read (and sorted) at a time.
+const LOCAL_PAGE: usize = 1024;
+
+/// The next page of a local directory (at most [`LOCAL_PAGE`] entries), sorted by name.
+fn local_page(lister: &mut super::fs::DirLister) -> io::Result<Vec<Info>> {
+    let mut page = lister.next_batch(LOCAL_PAGE)?;
+    page.sort_unstable_by(|x, y| x.name.cmp(&y.name));
+    Ok(page)
 }
 
 /// A place the server keeps its files. See the module docs.
@@ -176,10 +188,53 @@ impl Storage for LocalStorage {
     }
     fn list<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Listing>> {
         let path = path.to_owned();
-        let entries = self.blocking(move |j| j.list(&path));
+        // The directory is opened and its first page read in one trip to the blocking pool (a directory of at most
+        // a page costs what a whole read did before streaming).
+        let opened = self.blocking(move |j| {
+            let mut lister = j.open_list(&path)?;
+            let first = local_page(&mut lister)?;
+            Ok((lister, first))
+        });
         Box::pin(async move {
-            let entries = entries.await?;
-            Ok(Listing::of(entries))
+            let (mut lister, mut page) = opened.await?;
+            let (tx, listing) = Listing::channel();
+            // A page at a time on the blocking pool, no thread held while the reader is slow: memory stays bounded
+            // (the channel and one page), whatever the directory's size. Each page is sorted by name, so a
+            // directory of up to LOCAL_PAGE entries lists sorted as before; a larger one is sorted a page at a time
+            // (the pages in the file system's order), as an object store's paged listing is.
+            tokio::spawn(async move {
+                loop {
+                    let more = page.len() == LOCAL_PAGE;
+                    for e in page {
+                        if tx.send(Ok(e)).await.is_err() {
+                            return; // the listing was dropped (transfer done, aborted or failed)
+                        }
+                    }
+                    if !more {
+                        return;
+                    }
+                    let read = tokio::task::spawn_blocking(move || {
+                        let next = local_page(&mut lister);
+                        (lister, next)
+                    })
+                    .await;
+                    page = match read {
+                        Ok((l, Ok(next))) => {
+                            lister = l;
+                            next
+                        }
+                        Ok((_, Err(e))) => {
+                            let _ = tx.send(Err(e)).await;
+                            return;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(io::Error::other(e))).await;
+                            return;
+                        }
+                    };
+                }
+            });
+            Ok(listing)
         })
     }
     fn read<'a>(&'a self, path: &'a str, offset: u64) -> BoxFuture<'a, io::Result<ReadStream>> {
@@ -316,6 +371,20 @@ impl MemoryStorage {
         self.lock().keys().cloned().collect()
     }
 
+    /// Up to `max` entries directly inside `dir` whose path sorts after `after`: (path, entry).
+    fn children_page(&self, dir: &str, after: Option<&str>, max: usize) -> Vec<(String, Info)> {
+        use std::ops::Bound;
+        let prefix = if dir == "/" { "/".to_owned() } else { format!("{dir}/") };
+        let start = after.map_or(Bound::Included(prefix.clone()), |a| Bound::Excluded(a.to_owned()));
+        let nodes = self.lock();
+        nodes
+            .range::<String, _>((start, Bound::Unbounded))
+            .take_while(|(p, _)| p.starts_with(&prefix))
+            .filter_map(|(p, n)| child_of(dir, p).map(|name| (p.clone(), Self::info(name, n))))
+            .take(max)
+            .collect()
+    }
+
     fn info(name: &str, node: &Node) -> Info {
         let (kind, size, mtime, mode) = match node {
             Node::Dir { mtime } => (Kind::Dir, 0, *mtime, 0o755),
@@ -367,7 +436,14 @@ impl UploadSink for MemoryUpload {
 
 impl Storage for MemoryStorage {
     fn capabilities(&self) -> StorageCaps {
-        StorageCaps { append: false, rest_upload: false, atomic_rename: false, set_mtime: true, chmod: false }
+        StorageCaps {
+            append: false,
+            rest_upload: false,
+            atomic_rename: false,
+            set_mtime: true,
+            chmod: false,
+            rename_dirs: false,
+        }
     }
     fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Info>> {
         self.sync(|s| {
@@ -377,19 +453,31 @@ impl Storage for MemoryStorage {
         })
     }
     fn list<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Listing>> {
-        let entries: io::Result<Vec<Info>> = {
-            let nodes = self.lock();
-            match nodes.get(path) {
-                Some(Node::Dir { .. }) => {
-                    Ok(nodes.iter().filter_map(|(p, n)| child_of(path, p).map(|name| Self::info(name, n))).collect())
-                }
-                Some(Node::File { .. }) => Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
-                None => Err(not_found(path)),
-            }
+        let found = match self.lock().get(path) {
+            Some(Node::Dir { .. }) => Ok(()),
+            Some(Node::File { .. }) => Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory")),
+            None => Err(not_found(path)),
         };
+        let (store, dir) = (self.clone(), path.to_owned());
         Box::pin(async move {
-            let entries = entries?;
-            Ok(Listing::of(entries))
+            found?;
+            let (tx, listing) = Listing::channel();
+            // A page at a time (the lock held for one page only), in name order, as an object store's paged
+            // listing: memory stays bounded by the channel and one page.
+            tokio::spawn(async move {
+                let mut after: Option<String> = None;
+                loop {
+                    let page = store.children_page(&dir, after.as_deref(), LISTING_QUEUE);
+                    let Some(last) = page.last() else { return };
+                    after = Some(last.0.clone());
+                    for (_, info) in page {
+                        if tx.send(Ok(info)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+            Ok(listing)
         })
     }
     fn read<'a>(&'a self, path: &'a str, offset: u64) -> BoxFuture<'a, io::Result<ReadStream>> {
@@ -497,5 +585,77 @@ impl Storage for MemoryStorage {
             }
             None => Err(not_found(path)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Listing, LocalStorage, MemoryStorage, Storage, LISTING_QUEUE, LOCAL_PAGE};
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    async fn names(mut l: Listing) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(e) = l.next().await {
+            out.push(e.unwrap().name);
+        }
+        out
+    }
+
+    /// A directory larger than the queue and a page comes whole, in pages each sorted by name, without the entries
+    /// of its subdirectories.
+    #[test]
+    fn a_local_listing_streams_every_entry_sorted_a_page_at_a_time() {
+        let root = tempfile::tempdir().unwrap();
+        let n = 2 * LOCAL_PAGE + 17;
+        std::fs::create_dir(root.path().join("d")).unwrap();
+        for i in 0..n {
+            std::fs::File::create(root.path().join(format!("d/f{i:05}"))).unwrap();
+        }
+        std::fs::create_dir(root.path().join("d/sub")).unwrap();
+        std::fs::File::create(root.path().join("d/sub/inner")).unwrap();
+        let s = LocalStorage::open(root.path()).unwrap();
+        let got = runtime().block_on(async { names(s.list("/d").await.unwrap()).await });
+        assert_eq!(got.len(), n + 1);
+        for page in got.chunks(LOCAL_PAGE) {
+            assert!(page.windows(2).all(|w| w[0] < w[1]), "a page not sorted");
+        }
+        let mut all = got.clone();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), n + 1, "an entry listed twice");
+        assert!(all.contains(&"sub".to_owned()) && !all.contains(&"inner".to_owned()));
+        // A listing dropped halfway stops its producer (no error, nothing leaks into a later listing).
+        let rt = runtime();
+        rt.block_on(async {
+            let mut l = s.list("/d").await.unwrap();
+            assert!(l.next().await.is_some());
+            drop(l);
+            assert!(s.list("/nope").await.is_err());
+            assert!(s.list("/d/f00000").await.is_err());
+        });
+    }
+
+    #[test]
+    fn a_memory_listing_pages_through_children_in_name_order() {
+        let m = MemoryStorage::new();
+        m.put_dir("/d").unwrap();
+        m.put_dir("/d/a").unwrap();
+        m.put("/d/a/deep", vec![1]).unwrap();
+        m.put("/e", vec![]).unwrap();
+        let n = 3 * LISTING_QUEUE + 5;
+        for i in 0..n {
+            m.put(&format!("/d/f{i:05}"), vec![]).unwrap();
+        }
+        let rt = runtime();
+        let got = rt.block_on(async { names(m.list("/d").await.unwrap()).await });
+        let mut want: Vec<String> = (0..n).map(|i| format!("f{i:05}")).collect();
+        want.insert(0, "a".into());
+        assert_eq!(got, want);
+        let root = rt.block_on(async { names(m.list("/").await.unwrap()).await });
+        assert_eq!(root, ["d", "e"]);
+        assert!(rt.block_on(m.list("/e")).is_err());
     }
 }

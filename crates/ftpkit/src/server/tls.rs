@@ -326,11 +326,9 @@ pub(crate) async fn transfer(
             return (outcome, upload.map(Landing::File));
         }
         // A back end's streams: the same async path as in clear, over TLS.
-        other @ (Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_))) => {
+        // A listing, streamed as its entries come (the same path as in clear).
+        other @ (Opened::Read(ReadStream::Stream(_)) | Opened::Write(WriteStream::Sink(_)) | Opened::Listing(_)) => {
             return super::data::transfer_stream(tls, other, timeout).await
-        }
-        Opened::Listing(bytes) => {
-            timed(timeout)(tokio::time::timeout(timeout, tls.write_all(&bytes)).await).map(|()| bytes.len() as u64)
         }
         Opened::Read(ReadStream::File(file)) => {
             let mut file = tokio::fs::File::from_std(file);

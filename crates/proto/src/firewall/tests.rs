@@ -445,3 +445,89 @@ fn helper_form_opens_the_control_port_only() {
     assert!(DataMatch::Ports.summary().contains("under TLS too"));
     assert_eq!(FirewallError::MixedFamilies.kind(), crate::ErrorKind::Syntax);
 }
+
+fn two_instances() -> Balanced {
+    let inst = |ip: [u8; 4], lo: u16| Instance {
+        bind: std::net::SocketAddr::from((ip, 2121)),
+        passive: PortRange::new(lo, lo + 9).unwrap(),
+    };
+    let public = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 5));
+    let source = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5));
+    Balanced::new(public, 21, source, vec![inst([10, 0, 0, 11], 30000), inst([10, 0, 0, 12], 30010)]).unwrap()
+}
+
+/// The load balancer takes the control port and every instance's range from anywhere, and opens connections from
+/// its source address to each instance's control port and own range, nothing else.
+#[test]
+fn a_load_balancer_forwards_the_control_port_and_each_instances_range() {
+    let b = two_instances();
+    let nft = render_nft_with(&b.balancer_channels(), DataMatch::Ports);
+    let rules_only: Vec<&str> = nft.lines().map(str::trim).filter(|l| l.starts_with("ip ")).collect();
+    assert_eq!(
+        rules_only,
+        [
+            "ip daddr 203.0.113.5 tcp sport 1024-65535 tcp dport 21 ct state new accept",
+            "ip daddr 203.0.113.5 tcp sport 1024-65535 tcp dport 30000-30009 ct state new accept",
+            "ip daddr 203.0.113.5 tcp sport 1024-65535 tcp dport 30010-30019 ct state new accept",
+            "ip saddr 10.0.0.5 ip daddr 10.0.0.11 tcp sport 1024-65535 tcp dport 2121 ct state new accept",
+            "ip saddr 10.0.0.5 ip daddr 10.0.0.11 tcp sport 1024-65535 tcp dport 30000-30009 ct state new accept",
+            "ip saddr 10.0.0.5 ip daddr 10.0.0.12 tcp sport 1024-65535 tcp dport 2121 ct state new accept",
+            "ip saddr 10.0.0.5 ip daddr 10.0.0.12 tcp sport 1024-65535 tcp dport 30010-30019 ct state new accept",
+        ],
+        "{nft}"
+    );
+    // The first three are input, the rest output.
+    let input = nft.split("chain output").next().unwrap_or_default();
+    assert_eq!(input.matches("ip daddr 203.0.113.5").count(), 3, "{nft}");
+}
+
+/// An instance takes its control port and its own range from the load balancer only, and connects out to clients
+/// for active mode; its serve flags and HAProxy's lines come from the same description.
+#[test]
+fn each_instance_takes_only_the_load_balancer_and_its_own_range() {
+    let b = two_instances().with_active_source(PortRange::UNPRIVILEGED);
+    let nft = render_nft_with(&b.instance_channels(1).unwrap(), DataMatch::Ports);
+    let rules_only: Vec<&str> = nft.lines().map(str::trim).filter(|l| l.starts_with("ip ")).collect();
+    assert_eq!(
+        rules_only,
+        [
+            "ip saddr 10.0.0.5 ip daddr 10.0.0.12 tcp sport 1024-65535 tcp dport 2121 ct state new accept",
+            "ip saddr 10.0.0.5 ip daddr 10.0.0.12 tcp sport 1024-65535 tcp dport 30010-30019 ct state new accept",
+            "ip saddr 10.0.0.12 tcp sport 1024-65535 tcp dport 1024-65535 ct state new accept",
+        ],
+        "{nft}"
+    );
+    assert!(b.instance_channels(2).is_none());
+    assert_eq!(
+        b.serve_flags(0).unwrap(),
+        "--bind 10.0.0.11:2121 --pasv-range 30000-30009 --masquerade 203.0.113.5 --proxy-protocol --trusted-proxy 10.0.0.5"
+    );
+    let cfg = render_haproxy(&b);
+    for line in [
+        "  bind 203.0.113.5:21",
+        "  server a 10.0.0.11:2121 send-proxy-v2 check check-send-proxy",
+        "  server b 10.0.0.12:2121 send-proxy-v2 check check-send-proxy",
+        "  bind 203.0.113.5:30010-30019",
+        "  server b 10.0.0.12 send-proxy-v2",
+        "  source 10.0.0.5",
+    ] {
+        assert!(cfg.lines().any(|l| l == line), "{line:?} missing:\n{cfg}");
+    }
+    assert_eq!(Balanced::name(1), "b");
+    assert_eq!(Balanced::name(30), "i30");
+}
+
+#[test]
+fn a_load_balancer_without_instances_or_with_overlapping_ranges_is_refused() {
+    let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let inst =
+        |lo: u16| Instance { bind: std::net::SocketAddr::new(ip, 21), passive: PortRange::new(lo, lo + 9).unwrap() };
+    let err = |v| Balanced::new(ip, 21, ip, v).unwrap_err();
+    assert!(matches!(err(vec![]), FirewallError::Balancer { .. }));
+    assert!(err(vec![inst(30000), inst(30005)]).to_string().contains("overlap"));
+    assert!(err(vec![inst(15)]).to_string().contains("control port"));
+    let zero = Instance { bind: std::net::SocketAddr::new(ip, 0), passive: PortRange::new(30000, 30009).unwrap() };
+    assert!(matches!(err(vec![zero]), FirewallError::ZeroPort { .. }));
+    assert!(Balanced::new(ip, 0, ip, vec![inst(30000)]).is_err());
+    assert_eq!(err(vec![]).kind(), crate::ErrorKind::Range);
+}

@@ -125,12 +125,22 @@ pub struct StorageCaps {
     /// Unix permission bits can be set (SITE CHMOD). Without it, SITE CHMOD gets 502 and SITE HELP does not list
     /// it.
     pub chmod: bool,
+    /// RNFR/RNTO of a directory. Without it, RNFR naming a directory gets 504 (on an object store a directory is a
+    /// key prefix: renaming it is a copy and a delete of every object under it, one by one, which can stop halfway
+    /// and leave the tree split between both names).
+    pub rename_dirs: bool,
 }
 
 impl StorageCaps {
     /// Everything: a local file system.
-    pub const ALL: StorageCaps =
-        StorageCaps { append: true, rest_upload: true, atomic_rename: true, set_mtime: true, chmod: true };
+    pub const ALL: StorageCaps = StorageCaps {
+        append: true,
+        rest_upload: true,
+        atomic_rename: true,
+        set_mtime: true,
+        chmod: true,
+        rename_dirs: true,
+    };
 }
 
 impl Default for StorageCaps {

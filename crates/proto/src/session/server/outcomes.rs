@@ -37,6 +37,10 @@ impl ServerSession {
                 self.cwd = path;
                 self.reply(Code::FILE_ACTION_OK, "Directory changed.")
             }
+            (Op::Rnfr { .. }, Outcome::Dir) if !self.config.storage.rename_dirs => self.refuse_dir_rename(),
+            (Op::Rnfr { .. }, Outcome::Entry(e)) if e.kind.is_dir() && !self.config.storage.rename_dirs => {
+                self.refuse_dir_rename()
+            }
             (Op::Rnfr { path }, Outcome::Dir | Outcome::File | Outcome::Entry(_)) => {
                 self.rename_from = Some(path);
                 self.reply(Code::PENDING_FURTHER_INFO, "Ready for RNTO.")
@@ -181,6 +185,16 @@ impl ServerSession {
         if let Wait::Transfer { step, .. } = &mut self.wait {
             *step = Step::Stream(id);
         }
+    }
+
+    /// RNFR of a directory on a back end that cannot rename one ([`StorageCaps::rename_dirs`](super::StorageCaps)):
+    /// 504, before RNTO, saying why.
+    fn refuse_dir_rename(&mut self) {
+        self.reply(
+            Code::PARAMETER_NOT_IMPLEMENTED,
+            "Renaming a directory is not supported by this server's storage (it would copy and delete every file \
+             under it one by one, not atomically); rename the files instead.",
+        )
     }
 
     fn mode_name(&self) -> &'static str {
