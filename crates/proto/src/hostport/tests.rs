@@ -439,6 +439,21 @@ proptest::proptest! {
         proptest::prop_assert_eq!(parse_eprt(&any), parse_eprt_general(&any), "{}", any);
     }
 
+    /// The unrolled octet reader reads what the general field reader reads: six comma-separated fields of 1-3
+    /// digits, at most 255, or nothing (six fields of 1-4 digits and what may follow them, and any short string
+    /// over the digits, `,`, `)` and a letter).
+    #[test]
+    fn octets_fast_is_the_cursor(
+        b in proptest::prop_oneof!["([0-9]{1,4},){5}[0-9]{1,4}[0-9,)a]?", "[0-9,)a]{0,30}"],
+    ) {
+        let b = b.as_bytes();
+        let mut c = read::Cursor::new(b, 0);
+        let general: Option<Vec<u8>> =
+            port::PORT_FIELDS.iter().map(|f| c.next(*f).ok()).collect::<Option<Vec<u8>>>();
+        let fast = fast::octets_fast::<6>(b, 0);
+        proptest::prop_assert_eq!(fast.map(|(v, end)| (v.to_vec(), end)), general.map(|v| (v, c.pos)), "{:?}", b);
+    }
+
     /// The one-pass 227 path gives what the general path gives, in both modes, value, span and error: for
     /// well-formed replies (any address and port, zero-padded octets, any text around the tuple, line ends,
     /// a preceding line) with zero to three byte edits from the 227 grammar's alphabet, and for any short string
