@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 import ftpkit
+from ftpkit import _native
 
 
 def per_call(f: Callable[[], object], n: int) -> float:
@@ -59,9 +60,13 @@ def bench_parsers(n: int) -> None:
     ]
     for name, ours, theirs in cases:
         ratio_line(name, per_call(ours, n) * 1e9, per_call(theirs, n) * 1e9, "ns/call", 10)
-    # The floor: calling a do-nothing builtin through a lambda, as the loops above do.
+    # The floors: calling a do-nothing builtin through a lambda, as the loops above do, and a do-nothing function
+    # of ftpkit's native module (pyo3's call: the least any ftpkit parse can cost here, before it parses or
+    # returns an object). 10x ftplib needs the whole parse under a tenth of ftplib's figure.
     floor = per_call(lambda: len(r227), n) * 1e9
     print(f"{'(loop + lambda + builtin call floor)':<44} {floor:.0f} ns/call")
+    native = per_call(lambda: _native._noop(r227), n) * 1e9
+    print(f"{'(loop + lambda + ftpkit no-op call floor)':<44} {native:.0f} ns/call")
 
 
 SERVER_SCRIPT = textwrap.dedent(

@@ -41,8 +41,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(list_line, m)?)?;
     m.add_function(wrap_pyfunction!(mlsd_format, m)?)?;
     m.add_function(wrap_pyfunction!(list_format, m)?)?;
+    m.add_function(wrap_pyfunction!(_noop, m)?)?;
     Ok(())
 }
+
+/// Does nothing with its argument: the cost of a call into this module (argument passing, the call and its
+/// return) without any work, which `bench/bench.py` prints as the floor under the parse figures.
+#[pyfunction]
+fn _noop(_text: &Bound<'_, PyAny>) {}
 
 fn hp_err(py: Python<'_>, parser: &str, e: HostPortError) -> PyErr {
     let field = e.field().map(|f| f.role.to_owned());

@@ -244,7 +244,9 @@ fn spanned_str<'a>(input: &'a [u8], span: &core::ops::Range<usize>) -> &'a str {
 /// `pasv`: a 227 reply, both modes.
 pub fn check_pasv(data: &[u8]) {
     for mode in MODES {
-        let Ok(p) = hostport::parse_pasv(data, mode) else {
+        let general = hostport::parse_pasv_general(data, mode);
+        assert_eq!(hostport::parse_pasv(data, mode), general, "227 fast and general paths disagree on {data:?}");
+        let Ok(p) = general else {
             continue;
         };
         let tuple = spanned_str(data, &p.span);
@@ -268,7 +270,9 @@ pub fn check_pasv(data: &[u8]) {
 
 /// `epsv`: a 229 reply.
 pub fn check_epsv(data: &[u8]) {
-    let Ok(p) = hostport::parse_epsv(data) else {
+    let parsed = hostport::parse_epsv(data);
+    assert_eq!(parsed, hostport::parse_epsv_general(data), "229 fast and general paths disagree on {data:?}");
+    let Ok(p) = parsed else {
         return;
     };
     let tuple = spanned(data, &p.span);

@@ -1,6 +1,6 @@
 //! EPRT arguments and 229 replies (RFC 2428): `<d>af<d>address<d>port<d>` and `(<d><d><d>port<d>)`.
 use super::error::{syntax, Field, HostPortError, Problem, DELIMITER, TUPLE};
-use super::fast::eprt_v4_fast;
+use super::fast::{eprt_v4_fast, epsv_fast};
 use super::read::{decimal_port, digit_run, final_line, not_a_number, octet};
 use super::span::{Mode, Parsed};
 use core::fmt;
@@ -164,6 +164,14 @@ pub(super) fn read_epsv(b: &[u8], pos: usize, paren: bool) -> Result<(Epsv, usiz
 /// assert_eq!((p.value.port, p.value.delimiter, p.span), (6446, b'|', 36..44));
 /// ```
 pub fn parse_epsv(reply: &[u8]) -> Result<Parsed<Epsv>, HostPortError> {
+    match epsv_fast(reply) {
+        Some(parsed) => Ok(parsed),
+        None => parse_epsv_general(reply),
+    }
+}
+
+/// [`parse_epsv`] without its fast path: every form, and every error.
+pub(crate) fn parse_epsv_general(reply: &[u8]) -> Result<Parsed<Epsv>, HostPortError> {
     let text = final_line(reply, 229, Mode::Tolerant)?;
     let b = reply.get(..text.end).unwrap_or_default();
     let mut first_error = None;

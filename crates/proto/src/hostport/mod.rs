@@ -70,5 +70,6 @@ pub use lprt::{parse_lprt, parse_lpsv, LprtArg, LpsvText};
 pub use port::{parse_pasv, parse_port, rewrite_pasv, PasvText, PortArg};
 pub use span::{rewrite, Mode, Parsed};
 
-pub(crate) use eprt::parse_eprt_general;
+pub(crate) use eprt::{parse_eprt_general, parse_epsv_general};
 pub(crate) use fast::{eprt_v4_fast_addr, port_fast_addr};
+pub(crate) use port::parse_pasv_general;

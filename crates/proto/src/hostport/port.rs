@@ -1,6 +1,6 @@
 //! PORT arguments and 227 replies (RFC 959): the tuple `h1,h2,h3,h4,p1,p2`, port = p1 * 256 + p2.
 use super::error::{Field, HostPortError, PORT_PAIR};
-use super::fast::octets_fast;
+use super::fast::{octets_fast, pasv_fast};
 use super::read::{scan_reply, trimmed, Cursor, Finish};
 use super::span::{rewrite, Mode, Parsed};
 use core::fmt;
@@ -73,6 +73,14 @@ pub fn parse_port(arg: &str, mode: Mode) -> Result<Parsed<SocketAddrV4>, HostPor
 /// assert_eq!(&reply[p.span], b"192,168,150,90,195,149");
 /// ```
 pub fn parse_pasv(reply: &[u8], mode: Mode) -> Result<Parsed<SocketAddrV4>, HostPortError> {
+    match pasv_fast(reply) {
+        Some(parsed) => Ok(parsed),
+        None => parse_pasv_general(reply, mode),
+    }
+}
+
+/// [`parse_pasv`] without its fast path: every form, and every error.
+pub(crate) fn parse_pasv_general(reply: &[u8], mode: Mode) -> Result<Parsed<SocketAddrV4>, HostPortError> {
     scan_reply(reply, 227, mode, read_port_tuple)
 }
 

@@ -439,6 +439,74 @@ proptest::proptest! {
         proptest::prop_assert_eq!(parse_eprt(&any), parse_eprt_general(&any), "{}", any);
     }
 
+    /// The unrolled octet reader reads what the general field reader reads: six comma-separated fields of 1-3
+    /// digits, at most 255, or nothing (six fields of 1-4 digits and what may follow them, and any short string
+    /// over the digits, `,`, `)` and a letter).
+    #[test]
+    fn octets_fast_is_the_cursor(
+        b in proptest::prop_oneof!["([0-9]{1,4},){5}[0-9]{1,4}[0-9,)a]?", "[0-9,)a]{0,30}"],
+    ) {
+        let b = b.as_bytes();
+        let mut c = read::Cursor::new(b, 0);
+        let general: Option<Vec<u8>> =
+            port::PORT_FIELDS.iter().map(|f| c.next(*f).ok()).collect::<Option<Vec<u8>>>();
+        let fast = fast::octets_fast::<6>(b, 0);
+        proptest::prop_assert_eq!(fast.map(|(v, end)| (v.to_vec(), end)), general.map(|v| (v, c.pos)), "{:?}", b);
+    }
+
+    /// The one-pass 227 path gives what the general path gives, in both modes, value, span and error: for
+    /// well-formed replies (any address and port, zero-padded octets, any text around the tuple, line ends,
+    /// a preceding line) with zero to three byte edits from the 227 grammar's alphabet, and for any short string
+    /// over that alphabet.
+    #[test]
+    fn pasv_fast_path_is_the_general_path(
+        ip in proptest::prelude::any::<[u8; 4]>(),
+        port in proptest::prop_oneof![1 => proptest::strategy::Just(0u16), 1 => proptest::strategy::Just(256u16), 6 => proptest::prelude::any::<u16>()],
+        pad in proptest::prelude::any::<bool>(),
+        before in proptest::sample::select(&["Entering Passive Mode ", "", "=", "x9 ", "ok "][..]),
+        after in proptest::sample::select(&[".", "", ",", ".7", ")", " 1"][..]),
+        head in proptest::sample::select(&["", "227-first\r\n", "227-(1,2,3,4,5,6)\n"][..]),
+        end in proptest::sample::select(&["\r\n", "", "\n", "\r\n\r\n"][..]),
+        edits in crate::testutil::edits(b"(),=09 7\r\n-"),
+        any in "[(),=0-9 2\r\n-]{0,40}",
+    ) {
+        let [p1, p2] = port.to_be_bytes();
+        let tuple: Vec<String> =
+            ip.iter().chain(&[p1, p2]).map(|o| if pad { format!("{o:03}") } else { o.to_string() }).collect();
+        let reply = format!("{head}227 {before}({}){after}{end}", tuple.join(","));
+        let reply = crate::testutil::apply(reply.into_bytes(), &edits);
+        for mode in [Mode::Strict, Mode::Tolerant] {
+            proptest::prop_assert_eq!(parse_pasv(&reply, mode), parse_pasv_general(&reply, mode), "{:?}", reply);
+            let any = format!("227 {any}");
+            proptest::prop_assert_eq!(
+                parse_pasv(any.as_bytes(), mode), parse_pasv_general(any.as_bytes(), mode), "{:?}", any
+            );
+        }
+    }
+
+    /// The one-pass 229 path gives what the general path gives (value, span and error), for well-formed replies
+    /// (any port, delimiter, zero padding, text around, line ends, a preceding line) with zero to three byte edits,
+    /// and for any short string over the 229 grammar's alphabet.
+    #[test]
+    fn epsv_fast_path_is_the_general_path(
+        port in proptest::prop_oneof![1 => proptest::strategy::Just(0u32), 1 => proptest::strategy::Just(65535u32), 1 => proptest::strategy::Just(65536u32), 6 => 0..70000u32],
+        d in proptest::sample::select(&[b'|', b'|', b'!', b'#', b'a', b'.', b' ', b'('][..]),
+        padding in 0..4usize,
+        before in proptest::sample::select(&["Entering Extended Passive Mode ", "", "(", "x ("][..]),
+        after in proptest::sample::select(&["", ".", ")", " (|||5|)"][..]),
+        head in proptest::sample::select(&["", "229-first\r\n", "229-(|||7|)\n"][..]),
+        end in proptest::sample::select(&["\r\n", "", "\n"][..]),
+        edits in crate::testutil::edits(b"|!(9)0 \r\n-"),
+        any in "[|!()0-9 \r\n-]{0,30}",
+    ) {
+        let d = char::from(d);
+        let reply = format!("{head}229 {before}({d}{d}{d}{}{port}{d}){after}{end}", "0".repeat(padding));
+        let reply = crate::testutil::apply(reply.into_bytes(), &edits);
+        proptest::prop_assert_eq!(parse_epsv(&reply), parse_epsv_general(&reply), "{:?}", reply);
+        let any = format!("229 {any}");
+        proptest::prop_assert_eq!(parse_epsv(any.as_bytes()), parse_epsv_general(any.as_bytes()), "{:?}", any);
+    }
+
     /// The word-wide candidate search finds what a byte loop finds, at every length and place (digits and their
     /// neighbours `/` and `:`, `(`, `=`, bytes with the top bit set, and bytes that differ from them by one bit).
     #[test]
