@@ -30,7 +30,7 @@ pub use certs::Certs;
 pub use clients::{curl, curl_with_timeout, ftplib, lftp, read_reply, tnftp, RunOutput};
 pub use ftpkit_server::{FtpkitOpts, FtpkitServer, FtpkitTls};
 pub use process::run_with_timeout;
-pub use servers::{PureFtpd, Pyftpdlib, Server, ServerOpts, ServerTls, Vsftpd};
+pub use servers::{Libunftp, PureFtpd, Pyftpdlib, Server, ServerOpts, ServerTls, Vsftpd};
 pub use tree::{sha256_hex, Tree, TreeEntry};
 
 use std::fmt;

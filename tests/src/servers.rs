@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::install::{ensure_pure_ftpd, ensure_pyftpdlib, ensure_pyftpdlib_tls, ensure_vsftpd};
+use crate::install::{ensure_peers_rs, ensure_pure_ftpd, ensure_pyftpdlib, ensure_pyftpdlib_tls, ensure_vsftpd};
 use crate::process::{kill_and_wait, run_with_timeout};
 use crate::tree::Tree;
 use crate::{Error, Result};
@@ -561,6 +561,42 @@ impl Pyftpdlib {
                     cmd.arg(&t.cert).arg(&t.key);
                 }
                 Ok((cmd, vec![log]))
+            },
+        )
+    }
+}
+
+/// libunftp (crates.io) with its file-system back end `unftp-sbe-fs`, run by `ftpkit-peers unftp`
+/// (`tests/peers-rs`): active and passive, libunftp's anonymous authenticator (any user and password; the harness
+/// logs in as `ftpkit`/`ftpkitpw`), greeting `ftpkit-peers libunftp ready`. No TLS.
+#[derive(Debug, Clone, Copy)]
+pub struct Libunftp;
+
+impl Libunftp {
+    /// Builds `ftpkit-peers` if needed ([`ensure_peers_rs`]) and serves a fresh [`Tree`].
+    pub fn start(opts: ServerOpts) -> Result<Server> {
+        const NAME: &str = "libunftp";
+        if opts.tls.is_some() {
+            return Err(Error::new(NAME, "the harness runs libunftp without TLS"));
+        }
+        let bin = ensure_peers_rs()?;
+        launch(
+            NAME,
+            &opts,
+            "ftpkit",
+            "ftpkitpw",
+            |_, _| Ok(()),
+            |a| {
+                let mut cmd = Command::new(&bin);
+                cmd.arg("unftp")
+                    .arg("--bind")
+                    .arg(SocketAddr::new(a.ip, a.port).to_string())
+                    .arg("--root")
+                    .arg(a.dir.join("root"))
+                    .arg("--passive")
+                    .arg(format!("{}-{}", a.passive.start(), a.passive.end()))
+                    .env("RUST_LOG", "debug");
+                Ok((cmd, Vec::new()))
             },
         )
     }
