@@ -460,9 +460,8 @@ pub fn ensure_basic_ftp() -> Result<(PathBuf, PathBuf)> {
         let node = ensure_apt(PEER, "node", "nodejs")?;
         let dir = cache_dir().join("basic-ftp");
         let package = dir.join("node_modules/basic-ftp/package.json");
-        let installed = || {
-            fs::read_to_string(&package).is_ok_and(|t| t.contains(&format!("\"version\": \"{BASIC_FTP_VERSION}\"")))
-        };
+        let installed =
+            || fs::read_to_string(&package).is_ok_and(|t| t.contains(&format!("\"version\": \"{BASIC_FTP_VERSION}\"")));
         if installed() {
             return Ok((node, dir));
         }
@@ -484,7 +483,10 @@ pub fn ensure_basic_ftp() -> Result<(PathBuf, PathBuf)> {
         .ok()
         .map_err(|e| Error::new(PEER, format!("npm install basic-ftp@{BASIC_FTP_VERSION} failed: {e}")))?;
         if !installed() {
-            return Err(Error::new(PEER, format!("npm ran, but {} is not version {BASIC_FTP_VERSION}", package.display())));
+            return Err(Error::new(
+                PEER,
+                format!("npm ran, but {} is not version {BASIC_FTP_VERSION}", package.display()),
+            ));
         }
         record(PEER, start.elapsed());
         Ok((node, dir))

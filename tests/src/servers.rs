@@ -525,6 +525,9 @@ if tls:
     Handler.tls_control_required = True
     Handler.tls_data_required = True
 
+import os
+# A server that sends names in Latin-1 (FEAT then lists no UTF8): start_latin1.
+Handler.encoding = os.environ.get("FTPKIT_PYFTPDLIB_ENCODING", "utf8")
 Handler.authorizer = authorizer
 Handler.passive_ports = range(int(low), int(high) + 1)
 server = FTPServer((host, int(port)), Handler)
@@ -535,6 +538,16 @@ impl Pyftpdlib {
     /// Installs pyftpdlib if missing and serves a fresh [`Tree`] with `FTPServer((HOST, PORT), Handler)`, the
     /// handler's `passive_ports` set, default banner; DEBUG log (every command and reply) in `pyftpdlib.log`.
     pub fn start(opts: ServerOpts) -> Result<Server> {
+        Pyftpdlib::start_with_encoding(opts, "utf8")
+    }
+
+    /// [`start`](Self::start) with the handler's `encoding = "latin1"`: names on the wire are ISO-8859-1 (a name
+    /// `é` on disk, UTF-8 there, is the byte `0xE9` in listings and commands), and FEAT lists no `UTF8`.
+    pub fn start_latin1(opts: ServerOpts) -> Result<Server> {
+        Pyftpdlib::start_with_encoding(opts, "latin1")
+    }
+
+    fn start_with_encoding(opts: ServerOpts, encoding: &'static str) -> Result<Server> {
         const NAME: &str = "pyftpdlib";
         let python = if opts.tls.is_some() { ensure_pyftpdlib_tls()? } else { ensure_pyftpdlib()? };
         launch(
@@ -556,7 +569,8 @@ impl Pyftpdlib {
                     .arg(a.passive.start().to_string())
                     .arg(a.passive.end().to_string())
                     .args(["ftpkit", "ftpkitpw"])
-                    .arg(&log);
+                    .arg(&log)
+                    .env("FTPKIT_PYFTPDLIB_ENCODING", encoding);
                 if let Some(t) = &opts.tls {
                     cmd.arg(&t.cert).arg(&t.key);
                 }

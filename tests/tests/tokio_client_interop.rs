@@ -69,39 +69,11 @@ impl Ctx<'_> {
     }
 }
 
-/// Bytes with CR, LF, CRLF, NUL and 0xff in them: a binary transfer must keep every one.
-fn content(len: usize) -> Vec<u8> {
-    let mut out = b"\r\n\n\r\x00\xff".to_vec();
-    let mut x = 0x2545_f491_u32;
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        out.push(x.to_le_bytes()[0]);
-    }
-    out.truncate(len);
-    out
-}
-
 async fn exercise(server: Server, mode: ClientMode) -> TestResult {
     let _t = Timer(format!("tokio client {} {} {mode:?}", server.name(), server.addr()), Instant::now());
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&lines);
+    let (lines, tracer) = ftpkit_interop::trace_recorder();
     let cx = Ctx { server: &server, mode, trace: Arc::clone(&lines) };
-    let opts = Options {
-        mode,
-        trace: Some(Arc::new(move |l: &TraceLine| {
-            let line = match l {
-                TraceLine::Sent(s) => format!("> {s}"),
-                TraceLine::Received(s) => format!("< {s}"),
-                _ => return,
-            };
-            if let Ok(mut v) = sink.lock() {
-                v.push(line);
-            }
-        })),
-        ..Options::default()
-    };
+    let opts = Options { mode, trace: Some(tracer), ..Options::default() };
     let tree = server.tree();
     let big = tree.big();
 
@@ -151,7 +123,7 @@ async fn exercise(server: Server, mode: ClientMode) -> TestResult {
     abort_download(&cx, &mut c, &got).await?;
 
     // Uploads: a stream, a resumed upload, an append.
-    let up = content(1_500_000);
+    let up = ftpkit_interop::binary_content(1_500_000, 0x2545_f491);
     let remote = "upload/tokio up.bin";
     let mut s = cx.at("store", c.store(remote).await)?;
     cx.at("store write", s.write_all(&up[..1_000_000]).await)?;

@@ -45,8 +45,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--name value` pairs, in any order, before the first word that does not start with `--`.
-fn flags(args: &[String]) -> Result<(Vec<(String, String)>, &[String]), String> {
+/// `--name value` pairs.
+type Flags = Vec<(String, String)>;
+
+/// `--name value` pairs, in any order, before the first word that does not start with `--`; and the rest.
+fn flags(args: &[String]) -> Result<(Flags, &[String]), String> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < args.len() && args[i].starts_with("--") {
