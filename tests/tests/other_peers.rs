@@ -316,6 +316,9 @@ fn check_latin1_session(server: &ftpkit_interop::Server, trace: &[String]) -> Te
     if !trace.iter().any(|l| l == "> FEAT") || trace.iter().any(|l| l.trim() == "< UTF8") {
         return Err(why("FEAT was not sent, or pyftpdlib in Latin-1 listed UTF8"));
     }
+    if !trace.iter().any(|l| *l == format!("> RETR {LATIN1_NAME}")) {
+        return Err(why("the trace does not show the RETR of the Latin-1 name as written"));
+    }
     // pyftpdlib decoded the command in Latin-1 and stored the name right: the client sent é as one byte.
     let stored = server.tree().read("upload/répertoire/été.bin").map_err(|e| why(&format!("upload: {e}")))?;
     if stored != b"summer" {

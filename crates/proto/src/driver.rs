@@ -676,6 +676,7 @@ impl ClientDriver {
     /// A driver on a freshly connected control connection; its first call, waiting for the greeting, is in
     /// progress (it ends with [`Outcome::Greeting`] or an error).
     pub fn new(config: DriverConfig, now: Instant) -> ClientDriver {
+        let encoding = config.session.encoding;
         let mut d = ClientDriver {
             session: ClientSession::new(config.session.clone()),
             config,
@@ -687,7 +688,7 @@ impl ClientDriver {
             waiting_for: "a reply",
             actions: VecDeque::new(),
             done: None,
-            trace: TraceBuf::default(),
+            trace: TraceBuf { encoding, ..TraceBuf::default() },
             credentials: None,
             tls_reply: None,
         };
@@ -1513,6 +1514,8 @@ pub const TRACE_LINE_MAX: usize = 64 * 1024;
 struct TraceBuf {
     sent: Vec<u8>,
     received: Vec<u8>,
+    /// The connection's encoding of names, to show them as sent and received.
+    encoding: TextEncoding,
 }
 
 impl TraceBuf {
@@ -1523,12 +1526,12 @@ impl TraceBuf {
         let mut out = Vec::new();
         let mut start = 0;
         while let Some(end) = buf.get(start..).and_then(|rest| memchr::memchr(b'\n', rest)) {
-            out.push(trace_line(sent, buf.get(start..start + end).unwrap_or_default()));
+            out.push(trace_line(sent, buf.get(start..start + end).unwrap_or_default(), self.encoding));
             start += end + 1;
         }
         buf.drain(..start.min(buf.len()));
         if buf.len() > TRACE_LINE_MAX {
-            out.push(trace_line(sent, buf));
+            out.push(trace_line(sent, buf, self.encoding));
             buf.clear();
         }
         out
@@ -1539,7 +1542,7 @@ impl TraceBuf {
         let mut out = Vec::new();
         for (sent, buf) in [(true, &mut self.sent), (false, &mut self.received)] {
             if !buf.is_empty() {
-                out.push(trace_line(sent, buf));
+                out.push(trace_line(sent, buf, self.encoding));
                 buf.clear();
             }
         }
@@ -1547,9 +1550,9 @@ impl TraceBuf {
     }
 }
 
-/// One line (without its LF) as a trace line; a `PASS` argument is masked.
-fn trace_line(sent: bool, line: &[u8]) -> TraceLine {
-    let text = String::from_utf8_lossy(line);
+/// One line (without its LF) as a trace line, decoded in `encoding`; a `PASS` argument is masked.
+fn trace_line(sent: bool, line: &[u8], encoding: TextEncoding) -> TraceLine {
+    let text = encoding.decode_lossy(line);
     let line = text.strip_suffix('\r').unwrap_or(&text);
     if !sent {
         return TraceLine::Received(line.to_owned());

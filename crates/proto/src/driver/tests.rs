@@ -401,6 +401,8 @@ fn latin1_names_go_out_one_byte_per_character() {
     r.reply("250 renamed\r\n");
     assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
     assert_eq!(r.wire, b"RNFR \xe9t\xe9\r\nRNTO \xff\r\n");
+    // The trace shows the names as the user wrote them.
+    assert!(r.actions.contains(&Action::Trace(TraceLine::Sent("RNFR \u{e9}t\u{e9}".into()))));
 }
 
 #[test]
