@@ -428,8 +428,7 @@ pub fn ensure_peers_rs() -> Result<PathBuf> {
                 .args(["build", "--locked", "--quiet", "--manifest-path"])
                 .arg(&manifest)
                 .arg("--target-dir")
-                .arg(&target)
-                .env("CARGO_PROFILE_DEV_DEBUG", "0"),
+                .arg(&target),
             None,
             APT_TIMEOUT,
         )?

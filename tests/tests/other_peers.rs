@@ -159,6 +159,17 @@ fn suppaftp_against_ftpkit(mode: &str) -> TestResult {
         "rename", "upload/sent.bin", "upload/renamed.bin",
     ];
     let out = suppaftp(args).map_err(|e| e.to_string())?;
+    // The data connections went the way asked: suppaftp's commands, as it printed them.
+    let sent = out.stderr_text();
+    let verb = match mode {
+        "passive" => "> PASV",
+        "epsv" => "> EPSV",
+        _ => "> PORT ",
+    };
+    let others = ["> PASV", "> EPSV", "> PORT ", "> EPRT "].into_iter().filter(|v| *v != verb);
+    if !sent.lines().any(|l| l.starts_with(verb)) || others.clone().any(|v| sent.contains(v)) {
+        return Err(fail(&server, &out, &format!("{verb:?} alone should open the data connections")));
+    }
     Expect { server: &server, out: &out, dir: dir.path(), upload: &upload, offset }.check_with_mlst()?;
     let text = out.stdout_text();
     let big_len = server.tree().big().len;

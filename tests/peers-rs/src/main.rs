@@ -17,7 +17,8 @@
 //!       rename FROM TO       -> `RENAME`
 //!       rm PATH              -> `RM`
 //!       mkdir PATH           -> `MKDIR`
-//!     The first failing step prints `ERROR <step>: <why>` on stderr and exits 1.
+//!     The first failing step prints `ERROR <step>: <why>` on stderr and exits 1. Every command suppaftp sends is
+//!     printed on stderr as `> COMMAND` (`PASS` masked), from its `CC OUT:` trace records.
 //! ```
 
 use std::fs::{self, OpenOptions};
@@ -29,11 +30,37 @@ use std::time::Duration;
 use suppaftp::types::FileType;
 use suppaftp::{FtpError, FtpStream, Mode};
 
+/// Prints suppaftp's control-connection output records (`CC OUT: ...`) as `> ...` on stderr.
+struct Commands;
+
+impl log::Log for Commands {
+    fn enabled(&self, meta: &log::Metadata<'_>) -> bool {
+        meta.target().starts_with("suppaftp")
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let text = record.args().to_string();
+        if let Some(cmd) = text.strip_prefix("CC OUT: ") {
+            let cmd = if cmd.starts_with("PASS ") { "PASS XXXX" } else { cmd };
+            eprintln!("> {cmd}");
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+static COMMANDS: Commands = Commands;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("unftp") => unftp(&args[1..]),
-        Some("suppaftp") => suppaftp_client(&args[1..]),
+        Some("suppaftp") => {
+            if log::set_logger(&COMMANDS).is_ok() {
+                log::set_max_level(log::LevelFilter::Trace);
+            }
+            suppaftp_client(&args[1..])
+        }
         _ => Err("usage: ftpkit-peers unftp ... | suppaftp ... (see the source's header)".to_owned()),
     };
     match result {
