@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::install::{
-    ensure_aioftp, ensure_basic_ftp, ensure_curl, ensure_lftp, ensure_peers_rs, ensure_tnftp, python3,
+    ensure_aioftp, ensure_basic_ftp, ensure_curl, ensure_lftp, ensure_ncftp, ensure_peers_rs, ensure_tnftp, python3,
 };
 use crate::process::run_with_timeout;
 use crate::Result;
@@ -108,4 +108,15 @@ pub fn basic_ftp(script: &str) -> Result<RunOutput> {
 pub fn aioftp(code: &str) -> Result<RunOutput> {
     let python = ensure_aioftp()?;
     run_with_timeout(Command::new(python).env("PYTHONIOENCODING", "utf-8").arg("-c").arg(code), None, DEFAULT_TIMEOUT)
+}
+
+/// Runs one of ncftp's tools (`ncftpls`, `ncftpget`, `ncftpput`, installed by [`ensure_ncftp`]) with `ARGS` and
+/// [`DEFAULT_TIMEOUT`].
+pub fn ncftp<I, S>(tool: &str, args: I) -> Result<RunOutput>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let dir = ensure_ncftp()?;
+    run_with_timeout(Command::new(dir.join(tool)).args(args), None, DEFAULT_TIMEOUT)
 }

@@ -84,6 +84,19 @@ pub fn ensure_tnftp() -> Result<PathBuf> {
     ONCE.get_or_init(|| ensure_apt("tnftp", "tnftp", "tnftp")).clone()
 }
 
+/// ncftp's command-line tools (`ncftpls`, `ncftpget`, `ncftpput`; Debian's `ncftp`), installed with apt when
+/// missing; returns the folder that holds them.
+pub fn ensure_ncftp() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let get = ensure_apt("ncftp", "ncftpget", "ncftp")?;
+        get.parent()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| Error::new("ncftp", format!("{} has no folder", get.display())))
+    })
+    .clone()
+}
+
 /// pure-ftpd, unpacked (not installed: it conflicts with vsftpd on `ftp-server`) from `apt-get download pure-ftpd
 /// pure-ftpd-common` with `dpkg-deb -x` into `<cache_dir>/pure-ftpd/root`. Missing shared libraries (libsodium23
 /// and friends) are installed with apt.

@@ -7,8 +7,8 @@
 //! * [`Vsftpd`], [`PureFtpd`], [`Pyftpdlib`]: servers started in the foreground on 127.0.0.1 (or `::1`) with a free
 //!   port and a passive range, waited on until their greeting arrives, killed by process group on drop.
 //! * [`FtpkitServer`]: ftpkit's own tokio server, embedded in a background runtime, serving a [`Tree`].
-//! * [`clients`]: `curl`, `lftp`, `ftplib` (Python), `tnftp`, suppaftp (Rust), basic-ftp (Node.js) and aioftp
-//!   (Python asyncio) runners, each with a timeout.
+//! * [`clients`]: `curl`, `lftp`, `ftplib` (Python), `tnftp`, suppaftp (Rust), basic-ftp (Node.js), aioftp
+//!   (Python asyncio) and ncftp runners, each with a timeout.
 //! * [`Libunftp`]: libunftp with unftp-sbe-fs, from `tests/peers-rs` (its own workspace, built on first use).
 //! * [`lab`]: the network-namespace lab: hosts, NAT routers and nftables rulesets in the kernel, real sessions across
 //!   them, and ftpkit's firewall predictions beside the outcomes.
@@ -29,7 +29,9 @@ pub mod servers;
 mod tree;
 
 pub use certs::Certs;
-pub use clients::{aioftp, basic_ftp, curl, curl_with_timeout, ftplib, lftp, read_reply, suppaftp, tnftp, RunOutput};
+pub use clients::{
+    aioftp, basic_ftp, curl, curl_with_timeout, ftplib, lftp, ncftp, read_reply, suppaftp, tnftp, RunOutput,
+};
 pub use ftpkit_server::{FtpkitOpts, FtpkitServer, FtpkitTls};
 pub use process::run_with_timeout;
 pub use servers::{Libunftp, PureFtpd, Pyftpdlib, Server, ServerOpts, ServerTls, Vsftpd};

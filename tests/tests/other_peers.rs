@@ -3,7 +3,9 @@
 //! * suppaftp (Rust, crates.io; `tests/peers-rs`) against ftpkit's server in PASV, EPSV and active (PORT) mode;
 //!   basic-ftp (Node.js, npm) and aioftp (Python asyncio, PyPI), both passive only (neither has an active mode):
 //!   each lists (LIST/MLSD), reads MLST, downloads the multi-MiB `big.bin` (sha256), resumes it from an offset
-//!   (REST), uploads byte-exact (checked on disk), reads SIZE and renames (checked on disk).
+//!   (REST), uploads byte-exact (checked on disk), reads SIZE and renames (checked on disk). Debian's ncftp
+//!   (ncftpls/ncftpget/ncftpput, C) does the same in PASV and PORT mode, its rename being `ncftpput -S`'s
+//!   upload-then-RNFR/RNTO.
 //! * ftpkit's blocking client reads MLST from libunftp (the other Rust server; the full client matrix against it is
 //!   in `blocking_client_interop.rs` and `tokio_client_interop.rs`).
 //! * Latin-1: pyftpdlib with `encoding = "latin1"` sends names as ISO-8859-1 bytes and lists no `UTF8` in FEAT.
@@ -20,8 +22,8 @@ use std::time::Instant;
 use ftpkit::client::{ClientMode, EncodingError, Error as ClientError, Options, TextEncoding};
 use ftpkit::proto::listing::parse_mlsd_line;
 use ftpkit_interop::{
-    aioftp, basic_ftp, binary_content, sha256_hex, suppaftp, FtpkitOpts, FtpkitServer, Libunftp, Pyftpdlib, RunOutput,
-    ServerOpts, Tree,
+    aioftp, basic_ftp, binary_content, ncftp, sha256_hex, suppaftp, FtpkitOpts, FtpkitServer, Libunftp, Pyftpdlib,
+    RunOutput, ServerOpts, Tree,
 };
 
 type TestResult = Result<(), String>;
@@ -285,6 +287,79 @@ fn aioftp_passive() -> TestResult {
         return Err(fail(&server, &out, "PWD is not /"));
     }
     Ok(())
+}
+
+// ---- ncftp (Debian) ----
+
+/// ncftpls, ncftpget (whole, then resumed with `-z`) and ncftpput (`-S .tmp`: into a temporary name, then RNFR/RNTO)
+/// against ftpkit's server, in passive (`-F`: PASV on IPv4, though FEAT lists EPSV) or active (`-E`: PORT) mode;
+/// their `-d` logs show every command (ncftpget reads MLST before each download; `CLNT` gets ftpkit's `500`).
+fn ncftp_against_ftpkit(active: bool) -> TestResult {
+    let server = FtpkitServer::start(FtpkitOpts::default()).map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let d = dir.path();
+    let port = server.port().to_string();
+    let mode = if active { "-E" } else { "-F" };
+    let login = ["-u", server.user(), "-p", server.pass(), "-P", port.as_str(), mode];
+    let log = |name: &str| d.join(name).to_string_lossy().into_owned();
+    let run = |tool: &str, args: &[&str]| -> Result<RunOutput, String> {
+        let out = ncftp(tool, login.iter().chain(args)).map_err(|e| e.to_string())?;
+        if out.success() {
+            Ok(out)
+        } else {
+            Err(fail(&server, &out, &format!("{tool} failed")))
+        }
+    };
+    let ls = run("ncftpls", &["-l", "ftp://127.0.0.1/"])?;
+    for name in ["readme.txt", "hello world.txt", "café-ñandú.txt", "subdir", Tree::BIG] {
+        if !ls.stdout_text().lines().any(|l| l.ends_with(name)) {
+            return Err(fail(&server, &ls, &format!("ncftpls does not list {name:?}")));
+        }
+    }
+    let whole = d.join("whole");
+    let resumed = d.join("resumed");
+    fs::create_dir_all(&whole).and_then(|()| fs::create_dir_all(&resumed)).map_err(|e| e.to_string())?;
+    let big = server.tree().read(Tree::BIG).map_err(|e| e.to_string())?;
+    fs::write(resumed.join(Tree::BIG), &big[..1_500_000]).map_err(|e| e.to_string())?;
+    let (get_log, resume_log, put_log) = (log("get.log"), log("resume.log"), log("put.log"));
+    let get = run("ncftpget", &["-d", &get_log, "127.0.0.1", &whole.to_string_lossy(), "/big.bin"])?;
+    run("ncftpget", &["-z", "-d", &resume_log, "127.0.0.1", &resumed.to_string_lossy(), "/big.bin"])?;
+    for folder in [&whole, &resumed] {
+        let got = fs::read(folder.join(Tree::BIG)).map_err(|e| e.to_string())?;
+        if got != big {
+            return Err(fail(&server, &get, &format!("{}: {} bytes, not big.bin", folder.display(), got.len())));
+        }
+    }
+    let upload = binary_content(654_321, 0x0ecf);
+    let local = d.join("nc up.bin");
+    fs::write(&local, &upload).map_err(|e| e.to_string())?;
+    let put = run("ncftpput", &["-S", ".tmp", "-d", &put_log, "127.0.0.1", "/upload", &local.to_string_lossy()])?;
+    let stored = server.tree().read("upload/nc up.bin").map_err(|e| fail(&server, &put, &e.to_string()))?;
+    if stored != upload || server.tree().read("upload/nc up.bin.tmp").is_ok() {
+        return Err(fail(&server, &put, &format!("stored {} bytes (or the .tmp name is left)", stored.len())));
+    }
+    let logs = [&get_log, &resume_log, &put_log].map(|p| fs::read_to_string(p).unwrap_or_default()).join("\n");
+    let (verb, not): (&str, &[&str]) =
+        if active { ("Cmd: PORT ", &["Cmd: PASV", "Cmd: EPSV"]) } else { ("Cmd: PASV", &["Cmd: PORT", "Cmd: EPRT"]) };
+    let wanted = [verb, "Cmd: MLST /big.bin", "Cmd: REST 1500000", "Cmd: RNFR nc up.bin.tmp", "Cmd: RNTO nc up.bin"];
+    for want in wanted {
+        if !logs.contains(want) || not.iter().any(|n| logs.contains(n)) {
+            return Err(format!("ncftp's logs lack {want:?} or hold one of {not:?}:\n{logs}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn ncftp_passive() -> TestResult {
+    let _t = Timer("ncftp_passive", Instant::now());
+    ncftp_against_ftpkit(false)
+}
+
+#[test]
+fn ncftp_active() -> TestResult {
+    let _t = Timer("ncftp_active", Instant::now());
+    ncftp_against_ftpkit(true)
 }
 
 // ---- ftpkit's client against libunftp: MLST ----
