@@ -422,15 +422,16 @@ fn ensure_seaweedfs_uncached() -> Result<PathBuf> {
 }
 
 /// `ftpkit-peers` (`tests/peers-rs`: suppaftp's client and libunftp's server with unftp-sbe-fs), built with
-/// `cargo build --locked` into `<cache_dir>/peers-rs` on first use in a process; cargo itself skips a fresh build
-/// (under a second), so a source change is picked up. The crate is its own workspace, so the main build never
-/// compiles libunftp's tree; the first build takes about 3 minutes on two cores.
+/// `cargo build --locked` on first use in a process; cargo itself skips a fresh build (under a second), so a source
+/// change is picked up. The crate is its own workspace, so the main build never compiles libunftp's tree; its first
+/// build takes about 3 minutes on two cores. Its target folder is [`peers_rs_target`], outside the checkout, so a
+/// fresh clone on the same machine (CI's) rebuilds only `ftpkit-peers` itself, not its dependencies.
 pub fn ensure_peers_rs() -> Result<PathBuf> {
     static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
     ONCE.get_or_init(|| {
         const PEER: &str = "peers-rs";
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers-rs").join("Cargo.toml");
-        let target = cache_dir().join("peers-rs");
+        let target = peers_rs_target();
         let bin = target.join("debug").join("ftpkit-peers");
         let _lock = install_lock(PEER)?;
         let fresh = !bin.is_file();
@@ -457,6 +458,18 @@ pub fn ensure_peers_rs() -> Result<PathBuf> {
         }
     })
     .clone()
+}
+
+/// Where `tests/peers-rs` is built: `FTPKIT_PEERS_RS_TARGET`, else `$HOME/.cache/ftpkit/peers-rs-target`, else
+/// `<cache_dir>/peers-rs`.
+pub fn peers_rs_target() -> PathBuf {
+    if let Some(dir) = std::env::var_os("FTPKIT_PEERS_RS_TARGET") {
+        return PathBuf::from(dir);
+    }
+    match std::env::var_os("HOME") {
+        Some(home) if !home.is_empty() => PathBuf::from(home).join(".cache/ftpkit/peers-rs-target"),
+        _ => cache_dir().join("peers-rs"),
+    }
 }
 
 /// The npm package `basic-ftp` at this version (the Node.js FTP client), installed with npm into
