@@ -882,6 +882,9 @@ impl ClientDriver {
                 self.pump(now);
                 return;
             }
+            // A reply whose payload cannot be read (a 257 path not in the encoding, a SIZE that is no number):
+            // the call fails with that reason, not as a refusal (the failure event that follows is ignored).
+            Err(e @ SessionError::BadPayload { .. }) if self.awaited().is_some() => self.fail(DriverError::Protocol(e)),
             // A reply that makes no sense already failed its request through an event.
             Err(e) => self.log(LogLevel::Debug, format!("reply refused by the session: {e}")),
         }

@@ -443,6 +443,22 @@ fn a_257_path_is_read_in_the_encoding() {
     r.start(Call::Pwd);
     r.d.handle_control(r.now, "257 \"/pub/caf\u{e9}\"\r\n".as_bytes());
     assert_eq!(r.done(), Some(Ok(Outcome::Path("/pub/caf\u{e9}".into()))));
+    // Latin-1 bytes read in UTF-8: refused, never a path with U+FFFD in it; MKD then ends without a path.
+    r.start(Call::Pwd);
+    r.d.handle_control(r.now, b"257 \"/pub/caf\xe9\"\r\n");
+    match r.done() {
+        Some(Err(e @ DriverError::Protocol(SessionError::BadPayload { .. }))) => {
+            assert_eq!(e.kind(), crate::ErrorKind::Unsupported);
+            assert!(e.to_string().contains("not UTF-8"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    r.start(Call::Mkd("x".into()));
+    r.d.handle_control(r.now, b"257 \"/pub/caf\xe9/x\" created\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+    r.start(Call::Noop);
+    r.reply("200 ok\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
 }
 
 #[test]

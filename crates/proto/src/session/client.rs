@@ -721,6 +721,8 @@ pub struct ClientSession {
     next_id: u64,
     memory: Memory,
     transmit: Vec<u8>,
+    /// The reply being handled had bytes [`Config::encoding`] cannot read.
+    reply_undecodable: bool,
     events: VecDeque<Event>,
 }
 
@@ -744,6 +746,7 @@ impl ClientSession {
             next_id: 1,
             memory: Memory { control_tls: implicit_tls, ..Memory::default() },
             transmit: Vec::new(),
+            reply_undecodable: false,
             events: VecDeque::new(),
         }
     }
@@ -780,9 +783,21 @@ impl ClientSession {
         let mut first = None;
         let encoding = self.config.encoding;
         while self.state != State::Closed {
-            let next = self.decoder.decode().map(|r| r.map(|r| r.to_owned_in(encoding)));
+            let next = self.decoder.decode().map(|r| {
+                r.map(|r| {
+                    // Bytes the encoding cannot read (only UTF-8 can refuse any): a 257 path is then refused,
+                    // never returned with U+FFFD in it (it would name another file when sent back).
+                    let undecodable = r.text_lines().any(|l| encoding.decode(l).is_err());
+                    (r.to_owned_in(encoding), undecodable)
+                })
+            });
             let result = match next {
-                Ok(Some(reply)) => self.handle_reply(reply),
+                Ok(Some((reply, undecodable))) => {
+                    self.reply_undecodable = undecodable;
+                    let result = self.handle_reply(reply);
+                    self.reply_undecodable = false;
+                    result
+                }
                 Ok(None) => break,
                 Err(e) => Err(SessionError::Decode(e)),
             };
@@ -1449,8 +1464,12 @@ impl ClientSession {
                 self.memory.features = Some(features.clone());
                 self.done(|id| Event::Features { id, features });
             }
+            Act::Path257 if code == 257 && self.reply_undecodable && step != Step::Mkd => {
+                let why = format!("the 257 path is not {} (a server sending Latin-1 names?)", self.config.encoding);
+                return self.bad_payload(step, reply, ErrorKind::Unsupported, why);
+            }
             Act::Path257 => match parse_257(&reply.text()) {
-                Ok(path) if code == 257 => {
+                Ok(path) if code == 257 && !self.reply_undecodable => {
                     let path = path.into_owned();
                     self.done(|id| Event::Path { id, path });
                 }
