@@ -4,7 +4,9 @@ use std::ffi::OsStr;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::install::{ensure_curl, ensure_lftp, ensure_tnftp, python3};
+use crate::install::{
+    ensure_aioftp, ensure_basic_ftp, ensure_curl, ensure_lftp, ensure_ncftp, ensure_peers_rs, ensure_tnftp, python3,
+};
 use crate::process::run_with_timeout;
 use crate::Result;
 
@@ -77,4 +79,44 @@ pub fn read_reply(r: &mut impl std::io::BufRead) -> String {
         }
     }
     String::new()
+}
+
+/// Runs suppaftp's blocking client (`ftpkit-peers suppaftp ARGS`, built by [`ensure_peers_rs`]) with
+/// [`DEFAULT_TIMEOUT`]: `--addr HOST:PORT --user U --pass P --mode passive|epsv|active STEP...` (the steps are
+/// listed in `tests/peers-rs/src/main.rs`).
+pub fn suppaftp<I, S>(args: I) -> Result<RunOutput>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let bin = ensure_peers_rs()?;
+    run_with_timeout(Command::new(bin).arg("suppaftp").args(args), None, DEFAULT_TIMEOUT)
+}
+
+/// Runs a Node.js `script` with `require("basic-ftp")` resolving to the installed [`ensure_basic_ftp`] version,
+/// with [`DEFAULT_TIMEOUT`].
+pub fn basic_ftp(script: &str) -> Result<RunOutput> {
+    let (node, dir) = ensure_basic_ftp()?;
+    run_with_timeout(
+        Command::new(node).env("NODE_PATH", dir.join("node_modules")).arg("-e").arg(script),
+        None,
+        DEFAULT_TIMEOUT,
+    )
+}
+
+/// Runs Python `code` in the interpreter that has [`ensure_aioftp`]'s `aioftp`, with [`DEFAULT_TIMEOUT`].
+pub fn aioftp(code: &str) -> Result<RunOutput> {
+    let python = ensure_aioftp()?;
+    run_with_timeout(Command::new(python).env("PYTHONIOENCODING", "utf-8").arg("-c").arg(code), None, DEFAULT_TIMEOUT)
+}
+
+/// Runs one of ncftp's tools (`ncftpls`, `ncftpget`, `ncftpput`, installed by [`ensure_ncftp`]) with `ARGS` and
+/// [`DEFAULT_TIMEOUT`].
+pub fn ncftp<I, S>(tool: &str, args: I) -> Result<RunOutput>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let dir = ensure_ncftp()?;
+    run_with_timeout(Command::new(dir.join(tool)).args(args), None, DEFAULT_TIMEOUT)
 }

@@ -84,6 +84,19 @@ pub fn ensure_tnftp() -> Result<PathBuf> {
     ONCE.get_or_init(|| ensure_apt("tnftp", "tnftp", "tnftp")).clone()
 }
 
+/// ncftp's command-line tools (`ncftpls`, `ncftpget`, `ncftpput`; Debian's `ncftp`), installed with apt when
+/// missing; returns the folder that holds them.
+pub fn ensure_ncftp() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let get = ensure_apt("ncftp", "ncftpget", "ncftp")?;
+        get.parent()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| Error::new("ncftp", format!("{} has no folder", get.display())))
+    })
+    .clone()
+}
+
 /// pure-ftpd, unpacked (not installed: it conflicts with vsftpd on `ftp-server`) from `apt-get download pure-ftpd
 /// pure-ftpd-common` with `dpkg-deb -x` into `<cache_dir>/pure-ftpd/root`. Missing shared libraries (libsodium23
 /// and friends) are installed with apt.
@@ -406,4 +419,147 @@ fn ensure_seaweedfs_uncached() -> Result<PathBuf> {
     }
     record(PEER, start.elapsed());
     Ok(weed)
+}
+
+/// `ftpkit-peers` (`tests/peers-rs`: suppaftp's client and libunftp's server with unftp-sbe-fs), built with
+/// `cargo build --locked` on first use in a process; cargo itself skips a fresh build (under a second), so a source
+/// change is picked up. The crate is its own workspace, so the main build never compiles libunftp's tree; its first
+/// build takes about 3 minutes on two cores. Its target folder is [`peers_rs_target`], outside the checkout, so a
+/// fresh clone on the same machine (CI's) rebuilds only `ftpkit-peers` itself, not its dependencies.
+pub fn ensure_peers_rs() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        const PEER: &str = "peers-rs";
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers-rs").join("Cargo.toml");
+        let target = peers_rs_target();
+        let bin = target.join("debug").join("ftpkit-peers");
+        let _lock = install_lock(PEER)?;
+        let fresh = !bin.is_file();
+        let cargo = std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
+        let start = Instant::now();
+        run_with_timeout(
+            Command::new(cargo)
+                .args(["build", "--locked", "--quiet", "--manifest-path"])
+                .arg(&manifest)
+                .arg("--target-dir")
+                .arg(&target),
+            None,
+            APT_TIMEOUT,
+        )?
+        .ok()
+        .map_err(|e| Error::new(PEER, format!("cargo build --manifest-path {} failed: {e}", manifest.display())))?;
+        if fresh {
+            record(PEER, start.elapsed());
+        }
+        if bin.is_file() {
+            Ok(bin)
+        } else {
+            Err(Error::new(PEER, format!("built, but no {}", bin.display())))
+        }
+    })
+    .clone()
+}
+
+/// Where `tests/peers-rs` is built: `FTPKIT_PEERS_RS_TARGET`, else `$HOME/.cache/ftpkit/peers-rs-target`, else
+/// `<cache_dir>/peers-rs`.
+pub fn peers_rs_target() -> PathBuf {
+    if let Some(dir) = std::env::var_os("FTPKIT_PEERS_RS_TARGET") {
+        return PathBuf::from(dir);
+    }
+    match std::env::var_os("HOME") {
+        Some(home) if !home.is_empty() => PathBuf::from(home).join(".cache/ftpkit/peers-rs-target"),
+        _ => cache_dir().join("peers-rs"),
+    }
+}
+
+/// The npm package `basic-ftp` at this version (the Node.js FTP client), installed with npm into
+/// `<cache_dir>/basic-ftp` when missing or at another version.
+pub const BASIC_FTP_VERSION: &str = "6.2.6";
+
+/// `node` and the folder whose `node_modules` holds [`BASIC_FTP_VERSION`] of `basic-ftp`. Node.js itself comes
+/// from apt (`nodejs`) when it is not on `PATH`.
+pub fn ensure_basic_ftp() -> Result<(PathBuf, PathBuf)> {
+    static ONCE: OnceLock<Result<(PathBuf, PathBuf)>> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        const PEER: &str = "basic-ftp";
+        let node = ensure_apt(PEER, "node", "nodejs")?;
+        let dir = cache_dir().join("basic-ftp");
+        let package = dir.join("node_modules/basic-ftp/package.json");
+        let installed =
+            || fs::read_to_string(&package).is_ok_and(|t| t.contains(&format!("\"version\": \"{BASIC_FTP_VERSION}\"")));
+        if installed() {
+            return Ok((node, dir));
+        }
+        let _lock = install_lock(PEER)?;
+        if installed() {
+            return Ok((node, dir));
+        }
+        let npm = ensure_apt(PEER, "npm", "npm")?;
+        fs::create_dir_all(&dir).map_err(|e| Error::new(PEER, format!("mkdir {}: {e}", dir.display())))?;
+        let start = Instant::now();
+        run_with_timeout(
+            Command::new(npm)
+                .args(["install", "--no-audit", "--no-fund", "--no-save", "--prefix"])
+                .arg(&dir)
+                .arg(format!("basic-ftp@{BASIC_FTP_VERSION}")),
+            None,
+            PIP_TIMEOUT,
+        )?
+        .ok()
+        .map_err(|e| Error::new(PEER, format!("npm install basic-ftp@{BASIC_FTP_VERSION} failed: {e}")))?;
+        if !installed() {
+            return Err(Error::new(
+                PEER,
+                format!("npm ran, but {} is not version {BASIC_FTP_VERSION}", package.display()),
+            ));
+        }
+        record(PEER, start.elapsed());
+        Ok((node, dir))
+    })
+    .clone()
+}
+
+/// The PyPI package `aioftp` at this version (asyncio's FTP client and server; the client is used).
+pub const AIOFTP_VERSION: &str = "0.28.3";
+
+/// A Python interpreter that imports [`AIOFTP_VERSION`] of `aioftp`: a venv at `<cache_dir>/aioftp`, made and
+/// filled with pip when missing.
+pub fn ensure_aioftp() -> Result<PathBuf> {
+    static ONCE: OnceLock<Result<PathBuf>> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        const PEER: &str = "aioftp";
+        let venv = cache_dir().join("aioftp");
+        let python = venv.join("bin").join("python3");
+        let check = format!("import aioftp, sys; sys.exit(aioftp.__version__ != {AIOFTP_VERSION:?})");
+        let ready = || {
+            python.is_file()
+                && run_with_timeout(Command::new(&python).args(["-c", &check]), None, Duration::from_secs(60))
+                    .is_ok_and(|o| o.success())
+        };
+        if ready() {
+            return Ok(python);
+        }
+        let _lock = install_lock(PEER)?;
+        if ready() {
+            return Ok(python);
+        }
+        let start = Instant::now();
+        let system = python3().map_err(|e| Error::new(PEER, e.to_string()))?;
+        run_with_timeout(Command::new(&system).args(["-m", "venv"]).arg(&venv), None, PIP_TIMEOUT)
+            .and_then(|o| o.ok())
+            .map_err(|e| Error::new(PEER, format!("creating a venv at {} failed: {e}", venv.display())))?;
+        run_with_timeout(
+            Command::new(&python).args(["-m", "pip", "install", "--quiet", &format!("aioftp=={AIOFTP_VERSION}")]),
+            None,
+            PIP_TIMEOUT,
+        )?
+        .ok()
+        .map_err(|e| Error::new(PEER, format!("pip install aioftp=={AIOFTP_VERSION} failed: {e}")))?;
+        if !ready() {
+            return Err(Error::new(PEER, format!("installed, but `import aioftp` is not version {AIOFTP_VERSION}")));
+        }
+        record(PEER, start.elapsed());
+        Ok(python)
+    })
+    .clone()
 }

@@ -7,7 +7,9 @@
 //! * [`Vsftpd`], [`PureFtpd`], [`Pyftpdlib`]: servers started in the foreground on 127.0.0.1 (or `::1`) with a free
 //!   port and a passive range, waited on until their greeting arrives, killed by process group on drop.
 //! * [`FtpkitServer`]: ftpkit's own tokio server, embedded in a background runtime, serving a [`Tree`].
-//! * [`clients`]: `curl`, `lftp`, `ftplib` (Python) and `tnftp` runners, each with a timeout.
+//! * [`clients`]: `curl`, `lftp`, `ftplib` (Python), `tnftp`, suppaftp (Rust), basic-ftp (Node.js), aioftp
+//!   (Python asyncio) and ncftp runners, each with a timeout.
+//! * [`Libunftp`]: libunftp with unftp-sbe-fs, from `tests/peers-rs` (its own workspace, built on first use).
 //! * [`lab`]: the network-namespace lab: hosts, NAT routers and nftables rulesets in the kernel, real sessions across
 //!   them, and ftpkit's firewall predictions beside the outcomes.
 //!
@@ -27,10 +29,12 @@ pub mod servers;
 mod tree;
 
 pub use certs::Certs;
-pub use clients::{curl, curl_with_timeout, ftplib, lftp, read_reply, tnftp, RunOutput};
+pub use clients::{
+    aioftp, basic_ftp, curl, curl_with_timeout, ftplib, lftp, ncftp, read_reply, suppaftp, tnftp, RunOutput,
+};
 pub use ftpkit_server::{FtpkitOpts, FtpkitServer, FtpkitTls};
 pub use process::run_with_timeout;
-pub use servers::{PureFtpd, Pyftpdlib, Server, ServerOpts, ServerTls, Vsftpd};
+pub use servers::{Libunftp, PureFtpd, Pyftpdlib, Server, ServerOpts, ServerTls, Vsftpd};
 pub use tree::{sha256_hex, Tree, TreeEntry};
 
 use std::fmt;
@@ -112,4 +116,38 @@ pub fn usize_flags(usage: &str, flags: &mut [(&str, &mut usize)]) -> bool {
         }
     }
     true
+}
+
+/// `len` bytes from a xorshift generator seeded with `seed`, starting with CR, LF, CRLF, NUL and 0xff: content a
+/// binary transfer must keep byte for byte.
+pub fn binary_content(len: usize, seed: u32) -> Vec<u8> {
+    let mut out = b"\r\n\n\r\x00\xff".to_vec();
+    let mut x = seed | 1;
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        out.push(x.to_le_bytes()[0]);
+    }
+    out.truncate(len);
+    out
+}
+
+/// A client trace hook that records each control line as `> COMMAND` or `< REPLY LINE` (other trace lines are
+/// left out), and the lines recorded so far.
+pub fn trace_recorder() -> (std::sync::Arc<std::sync::Mutex<Vec<String>>>, ftpkit::client::Tracer) {
+    use ftpkit::client::TraceLine;
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&lines);
+    let tracer: ftpkit::client::Tracer = std::sync::Arc::new(move |l: &TraceLine| {
+        let line = match l {
+            TraceLine::Sent(s) => format!("> {s}"),
+            TraceLine::Received(s) => format!("< {s}"),
+            _ => return,
+        };
+        if let Ok(mut v) = sink.lock() {
+            v.push(line);
+        }
+    });
+    (lines, tracer)
 }

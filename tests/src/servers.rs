@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::install::{ensure_pure_ftpd, ensure_pyftpdlib, ensure_pyftpdlib_tls, ensure_vsftpd};
+use crate::install::{ensure_peers_rs, ensure_pure_ftpd, ensure_pyftpdlib, ensure_pyftpdlib_tls, ensure_vsftpd};
 use crate::process::{kill_and_wait, run_with_timeout};
 use crate::tree::Tree;
 use crate::{Error, Result};
@@ -530,6 +530,9 @@ if tls:
     Handler.tls_control_required = True
     Handler.tls_data_required = True
 
+import os
+# A server that sends names in Latin-1 (FEAT then lists no UTF8): start_latin1.
+Handler.encoding = os.environ.get("FTPKIT_PYFTPDLIB_ENCODING", "utf8")
 Handler.authorizer = authorizer
 Handler.passive_ports = range(int(low), int(high) + 1)
 server = FTPServer((host, int(port)), Handler)
@@ -543,6 +546,16 @@ impl Pyftpdlib {
     /// Installs pyftpdlib if missing and serves a fresh [`Tree`] with `FTPServer((HOST, PORT), Handler)`, the
     /// handler's `passive_ports` set, default banner; DEBUG log (every command and reply) in `pyftpdlib.log`.
     pub fn start(opts: ServerOpts) -> Result<Server> {
+        Pyftpdlib::start_with_encoding(opts, "utf8")
+    }
+
+    /// [`start`](Self::start) with the handler's `encoding = "latin1"`: names on the wire are ISO-8859-1 (a name
+    /// `é` on disk, UTF-8 there, is the byte `0xE9` in listings and commands), and FEAT lists no `UTF8`.
+    pub fn start_latin1(opts: ServerOpts) -> Result<Server> {
+        Pyftpdlib::start_with_encoding(opts, "latin1")
+    }
+
+    fn start_with_encoding(opts: ServerOpts, encoding: &'static str) -> Result<Server> {
         const NAME: &str = "pyftpdlib";
         let python = if opts.tls.is_some() { ensure_pyftpdlib_tls()? } else { ensure_pyftpdlib()? };
         launch(
@@ -565,11 +578,48 @@ impl Pyftpdlib {
                     .arg(a.passive.end().to_string())
                     .args(["ftpkit", "ftpkitpw"])
                     .arg(&log)
-                    .arg(if opts.bench { "bench" } else { "debug" });
+                    .arg(if opts.bench { "bench" } else { "debug" })
+                    .env("FTPKIT_PYFTPDLIB_ENCODING", encoding);
                 if let Some(t) = &opts.tls {
                     cmd.arg(&t.cert).arg(&t.key);
                 }
                 Ok((cmd, vec![log]))
+            },
+        )
+    }
+}
+
+/// libunftp (crates.io) with its file-system back end `unftp-sbe-fs`, run by `ftpkit-peers unftp`
+/// (`tests/peers-rs`): active and passive, libunftp's anonymous authenticator (any user and password; the harness
+/// logs in as `ftpkit`/`ftpkitpw`), greeting `ftpkit-peers libunftp ready`. No TLS.
+#[derive(Debug, Clone, Copy)]
+pub struct Libunftp;
+
+impl Libunftp {
+    /// Builds `ftpkit-peers` if needed ([`ensure_peers_rs`]) and serves a fresh [`Tree`].
+    pub fn start(opts: ServerOpts) -> Result<Server> {
+        const NAME: &str = "libunftp";
+        if opts.tls.is_some() {
+            return Err(Error::new(NAME, "the harness runs libunftp without TLS"));
+        }
+        let bin = ensure_peers_rs()?;
+        launch(
+            NAME,
+            &opts,
+            "ftpkit",
+            "ftpkitpw",
+            |_, _| Ok(()),
+            |a| {
+                let mut cmd = Command::new(&bin);
+                cmd.arg("unftp")
+                    .arg("--bind")
+                    .arg(SocketAddr::new(a.ip, a.port).to_string())
+                    .arg("--root")
+                    .arg(a.dir.join("root"))
+                    .arg("--passive")
+                    .arg(format!("{}-{}", a.passive.start(), a.passive.end()))
+                    .env("RUST_LOG", "debug");
+                Ok((cmd, Vec::new()))
             },
         )
     }

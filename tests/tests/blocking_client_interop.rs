@@ -1,5 +1,5 @@
-//! ftpkit's blocking client against real servers: vsftpd, pure-ftpd and pyftpdlib, passive and active, on 127.0.0.1
-//! and on `::1`.
+//! ftpkit's blocking client against real servers: vsftpd, pure-ftpd, pyftpdlib and libunftp (with unftp-sbe-fs),
+//! passive and active, on 127.0.0.1 and on `::1` (libunftp: passive only there, it has no EPRT).
 //!
 //! Every test starts its own server (fresh tree, free ports) and runs one session through the whole client API:
 //! login, parsed listing (names, sizes, the symlink), `big.bin` down with its sha256, resumed download
@@ -38,6 +38,9 @@ enum LinkForm {
     MlsdSlink,
     /// MLSD of what the link points to, `type=file;size=48` (pyftpdlib follows links).
     Followed,
+    /// MLSD `type=file;size=10`: the link's own size (its target's name, `readme.txt`) under the type `file`
+    /// (libunftp's unftp-sbe-fs: a quirk; downloading it gives the target's 48 bytes).
+    LinkSizeAsFile,
 }
 
 /// One session's context for failure messages: the server, and the control lines the client saw.
@@ -137,6 +140,7 @@ fn check_root_listing(ctx: &Ctx<'_>, entries: &[Entry<'static>]) -> TestResult {
         LinkForm::MlsdSlink => (&EntryKind::Symlink, None, Some(10)),
         // `type=file;size=48;...`: the link followed to readme.txt.
         LinkForm::Followed => (&EntryKind::File, None, Some(48)),
+        LinkForm::LinkSizeAsFile => (&EntryKind::File, None, Some(10)),
     };
     if got != want {
         return Err(ctx.fail("list", format!("link-to-readme is {got:?}, want {want:?}: {:?}", link.raw)));
@@ -261,6 +265,9 @@ fn run(name: &str, server: Result<Server, ftpkit_interop::Error>, modes: &[Clien
 
 macro_rules! server_tests {
     ($module:ident, $launcher:path, $link:expr) => {
+        server_tests!($module, $launcher, $link, ipv6: [ClientMode::Passive, ClientMode::Active]);
+    };
+    ($module:ident, $launcher:path, $link:expr, ipv6: [$($v6:expr),*]) => {
         mod $module {
             use super::*;
 
@@ -289,7 +296,7 @@ macro_rules! server_tests {
                 run(
                     concat!(stringify!($module), "::ipv6_passive_and_active"),
                     $launcher(ServerOpts::ipv6()),
-                    &[ClientMode::Passive, ClientMode::Active],
+                    &[$($v6),*],
                     $link,
                 )
             }
@@ -300,3 +307,5 @@ macro_rules! server_tests {
 server_tests!(vsftpd, ftpkit_interop::Vsftpd::start, LinkForm::ListArrow);
 server_tests!(pure_ftpd, ftpkit_interop::PureFtpd::start, LinkForm::MlsdSlink);
 server_tests!(pyftpdlib, ftpkit_interop::Pyftpdlib::start, LinkForm::Followed);
+// libunftp has no EPRT (`500 Command not implemented`): no active mode on IPv6.
+server_tests!(libunftp, ftpkit_interop::Libunftp::start, LinkForm::LinkSizeAsFile, ipv6: [ClientMode::Passive]);

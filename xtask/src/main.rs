@@ -138,6 +138,10 @@ fn lint() -> Result {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt)?;
+    // tests/peers-rs (suppaftp, libunftp) is its own workspace, outside `--all`; the interop tests build it.
+    let mut fmt_peers = cargo();
+    fmt_peers.args(["fmt", "--manifest-path", "tests/peers-rs/Cargo.toml", "--", "--check"]);
+    run(fmt_peers)?;
     let mut clippy = cargo();
     clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
     run(clippy)?;

@@ -3,7 +3,7 @@
 use crate::trace::{Echo, Recorder};
 use crate::url::{FtpUrl, UrlError};
 use ftpkit::blocking::Client;
-use ftpkit::client::{ClientMode, Error as ClientError, Options, PasvAddressPolicy, TlsMode, TlsPolicy};
+use ftpkit::client::{ClientMode, Error as ClientError, Options, PasvAddressPolicy, TextEncoding, TlsMode, TlsPolicy};
 use ftpkit::tls::TlsConfig;
 use ftpkit_proto::listing::{Entry, EntryKind};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -60,6 +60,15 @@ pub struct Common {
     /// address, the default, as curl and ftplib do) or `trust` (the announced address, RFC 959's way).
     #[arg(long, value_name = "POLICY", value_parser = parse_pasv_address)]
     pasv_address: Option<PasvAddressPolicy>,
+    /// The encoding of the server's path names: `utf8` (the default; `OPTS UTF8 ON` is sent when FEAT lists UTF8)
+    /// or `latin1` (ISO-8859-1, for servers that send Latin-1 names). The URL's path is text (`café` or
+    /// `caf%C3%A9`), written in this encoding; a name it cannot write, or a listing it cannot read, is an error.
+    #[arg(long, value_name = "ENCODING", default_value = "utf8", value_parser = parse_encoding)]
+    encoding: TextEncoding,
+}
+
+fn parse_encoding(s: &str) -> Result<TextEncoding, String> {
+    s.parse().map_err(|e: ftpkit::client::UnknownEncoding| e.to_string())
 }
 
 fn parse_pasv_address(s: &str) -> Result<PasvAddressPolicy, String> {
@@ -90,7 +99,8 @@ impl Common {
 
     /// The client options these flags give (mode, timeouts, 227 policy); the caller adds trace and TLS.
     fn options(&self) -> Options {
-        let mut o = Options { mode: self.mode(), extended_passive: !self.pasv, ..Options::default() };
+        let mut o =
+            Options { mode: self.mode(), extended_passive: !self.pasv, encoding: self.encoding, ..Options::default() };
         if let Some(t) = self.timeout.map(Duration::from_secs) {
             (o.connect_timeout, o.reply_timeout, o.data_timeout) = (t, t, t);
         }

@@ -317,3 +317,30 @@ fn get_into_a_fifo_writes_through_and_keeps_the_fifo() {
     assert!(!out.status.success());
     assert!(std::fs::metadata(&fifo).expect("still there").file_type().is_fifo());
 }
+
+#[test]
+fn encoding_sends_opts_utf8_only_in_utf8_and_refuses_names_latin1_cannot_write() {
+    let srv = server();
+    let cwd = tempfile::tempdir().expect("cwd");
+    // ftpkit's server lists UTF8 in FEAT: the default UTF-8 client confirms it with OPTS UTF8 ON.
+    let out = ftpkit(cwd.path(), &["ls", "--trace", &srv.url("")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("OPTS UTF8 ON"), "{err}");
+    // In Latin-1 the client leaves the server in its own mode, and the listing is the same.
+    let out = ftpkit(cwd.path(), &["ls", "--trace", "--encoding", "latin1", &srv.url("")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("OPTS UTF8"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 3);
+    // A name Latin-1 has no byte for: a clear error, non-zero, and no RETR on the wire.
+    let out = ftpkit(cwd.path(), &["get", "--trace", "--encoding", "latin1", &srv.url("%E2%82%AC.txt")]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("cannot be written in ISO-8859-1"), "{err}");
+    assert!(!err.contains("RETR"), "{err}");
+    assert_eq!(files_in(cwd.path()), Vec::<String>::new());
+    // An unknown encoding is refused by the command line.
+    let out = ftpkit(cwd.path(), &["ls", "--encoding", "cp1252", &srv.url("")]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("use utf8 (UTF-8) or latin1 (ISO-8859-1)"));
+}

@@ -4,6 +4,7 @@
 
 pub use crate::proto::driver::{parse_entries, parse_names, ClientMode, TlsMode, TlsPolicy, TraceLine};
 use crate::proto::driver::{ClientDriver, DriverConfig, DriverError, Outcome};
+pub use crate::proto::encoding::{EncodingError, TextEncoding, UnknownEncoding};
 use crate::proto::listing::{Date, DateTime};
 use crate::proto::reply::Reply;
 use crate::proto::session::client::{CloseReason, SessionError, TransferFailure};
@@ -52,6 +53,12 @@ pub struct Options {
     /// control connection is bound to it; passive data connections to its IP (any port: its port is the control
     /// connection's); active mode listens on the control connection's local IP, so on it too.
     pub source_address: Option<SocketAddr>,
+    /// The encoding of path names (default UTF-8; `OPTS UTF8 ON` is sent when FEAT lists `UTF8`). Latin-1 for
+    /// servers that send ISO-8859-1 names: names given are written one byte per character, names in listings and
+    /// `257` replies read the same way, so a name listed downloads byte for byte. A name that does not fit fails
+    /// its call with [`Error::Encoding`] before anything is sent; a listing that is not valid UTF-8 in UTF-8 fails
+    /// the same way (never replaced).
+    pub encoding: TextEncoding,
 }
 
 /// TCP keep-alive settings for the control connection; see [`Options::keepalive`].
@@ -109,6 +116,7 @@ impl std::fmt::Debug for Options {
             .field("tls", &self.tls)
             .field("keepalive", &self.keepalive)
             .field("source_address", &self.source_address)
+            .field("encoding", &self.encoding)
             .finish()
     }
 }
@@ -130,6 +138,7 @@ impl Default for Options {
             tls_config: crate::tls::TlsConfig::default(),
             keepalive: Some(KeepAlive::default()),
             source_address: None,
+            encoding: TextEncoding::Utf8,
         }
     }
 }
@@ -175,6 +184,10 @@ pub enum Error {
     /// TLS failed otherwise (a handshake cut off, a TLS configuration that cannot be loaded, no `tls` feature).
     #[error("TLS: {0}")]
     Tls(String),
+    /// A name does not fit the connection's encoding ([`Options::encoding`]): one to send had a character it
+    /// cannot write (nothing was sent), or a listing had bytes it cannot read.
+    #[error("encoding: {0}")]
+    Encoding(#[from] EncodingError),
 }
 
 impl Error {
@@ -187,6 +200,7 @@ impl Error {
             Error::Tls(_) => K::Closed,
             Error::Protocol(e) => e.kind(),
             Error::Closed(_) => K::Closed,
+            Error::Encoding(e) => e.kind(),
         }
     }
 }
@@ -211,7 +225,7 @@ impl Options {
         config.mode = self.mode;
         config.extended_passive = self.extended_passive;
         config.trace = self.trace.is_some();
-        config.with_tls(self.tls)
+        config.with_tls(self.tls).with_encoding(self.encoding)
     }
 }
 
@@ -254,6 +268,7 @@ impl From<DriverError> for Error {
             DriverError::TlsRefused(r) => Error::TlsRefused(r),
             DriverError::Tls { reason, certificate: true } => Error::Certificate(reason),
             DriverError::Tls { reason, .. } => Error::Tls(reason),
+            DriverError::Encoding(e) => Error::Encoding(e),
             _ => Error::Protocol(SessionError::InvalidState { what: "call", why: "another call is in progress" }),
         }
     }
@@ -439,19 +454,20 @@ macro_rules! client_calls {
         pub $($async_)* fn list(&mut self, path: Option<&str>) -> Result<Vec<Entry<'static>>> {
             let kind = self.driver.listing_command(path);
             let data = self.read_all(kind.clone())$($await_)*?;
-            Ok(client::parse_entries(&kind, &data, client::today()).0)
+            let encoding = self.driver.encoding();
+            Ok(client::parse_entries(&kind, &data, client::today(), encoding)?.0)
         }
 
         /// The raw LIST lines.
         pub $($async_)* fn list_raw(&mut self, path: Option<&str>) -> Result<Vec<String>> {
             let data = self.read_all(TransferKind::List(path.map(str::to_owned)))$($await_)*?;
-            Ok(client::parse_names(&data))
+            Ok(client::parse_names(&data, self.driver.encoding())?)
         }
 
         /// The names in a directory (NLST).
         pub $($async_)* fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>> {
             let data = self.read_all(TransferKind::Nlst(path.map(str::to_owned)))$($await_)*?;
-            Ok(client::parse_names(&data))
+            Ok(client::parse_names(&data, self.driver.encoding())?)
         }
 
         /// The session (read-only), for its features and state.

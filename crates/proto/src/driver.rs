@@ -39,7 +39,8 @@
 //!
 //! | rule | what the driver does |
 //! | --- | --- |
-//! | login | `USER`/`PASS`/`ACCT`, then `FEAT` (its refusal is no error) and `TYPE I`, each optional ([`DriverConfig`]) |
+//! | login | `USER`/`PASS`/`ACCT`, then `FEAT` (its refusal is no error), `OPTS UTF8 ON` when FEAT lists `UTF8` and the encoding is UTF-8 (its refusal is no error), and `TYPE I`, each optional ([`DriverConfig`]) |
+//! | names | one [`TextEncoding`] per connection ([`Config::encoding`](crate::session::client::Config::encoding), UTF-8 by default, Latin-1 for servers that send Latin-1 names): a call whose names do not fit fails with [`DriverError::Encoding`] before anything is sent; commands are written and `257` replies read in it; [`parse_entries`] and [`parse_names`] decode listings in it, refusing bytes that are not UTF-8 in UTF-8 ([`EncodingError::Undecodable`]) rather than replacing them |
 //! | passive or active | [`ClientMode::Passive`]: `EPSV` falling back to `PASV` (or `PASV` only); [`ClientMode::Active`]: [`Action::Listen`] on the control connection's local address, then `EPRT`/`PORT` |
 //! | a call's end | only the awaited request's failure event fails a call; other requests' events (an aborted transfer's `426` while `ABOR` is awaited) are logged |
 //! | control timeout | no reply within [`DriverConfig::reply_timeout`]: the session is closed (a late reply could be taken for the next request's) and the call fails with [`DriverError::Timeout`] |
@@ -118,6 +119,7 @@
 //! (With [`DriverConfig::extended_passive`] on, the default, the first passive command is `EPSV`.)
 
 use crate::command::{Command, ProtectionLevel, TransferType};
+use crate::encoding::{EncodingError, TextEncoding};
 use crate::listing::{parse_listing, parse_mlsd_line, Date, DateTime, Entry, ListLine};
 use crate::reply::Reply;
 use crate::session::client::{
@@ -214,6 +216,9 @@ pub struct DriverConfig {
     pub extended_passive: bool,
     /// After a successful login, ask for the features (FEAT; a refusal is no error). Default true.
     pub feat_after_login: bool,
+    /// After FEAT, when it lists `UTF8` and the encoding is UTF-8, send `OPTS UTF8 ON` (RFC 2640 §3.2; some
+    /// servers, Windows IIS among them, send UTF-8 names only after it). A refusal is no error. Default true.
+    pub utf8_on: bool,
     /// After a successful login (and FEAT), set binary type (`TYPE I`). Default true.
     pub binary_after_login: bool,
     /// Emit [`Action::Trace`] lines (default false: no trace work at all).
@@ -233,6 +238,7 @@ impl DriverConfig {
             mode: ClientMode::Passive,
             extended_passive: true,
             feat_after_login: true,
+            utf8_on: true,
             binary_after_login: true,
             trace: false,
             tls: TlsPolicy::default(),
@@ -245,6 +251,13 @@ impl DriverConfig {
     pub fn with_tls(mut self, tls: TlsPolicy) -> DriverConfig {
         self.session.implicit_tls = tls.mode == TlsMode::Implicit;
         self.tls = tls;
+        self
+    }
+
+    /// The same settings with names in `encoding` ([`Config::encoding`](crate::session::client::Config::encoding)).
+    #[must_use]
+    pub fn with_encoding(mut self, encoding: TextEncoding) -> DriverConfig {
+        self.session.encoding = encoding;
         self
     }
 }
@@ -408,6 +421,9 @@ pub enum DriverError {
     /// A call was started while another is in progress.
     #[error("a call is already in progress")]
     Busy,
+    /// A name of the call does not fit the connection's encoding; nothing was sent.
+    #[error("encoding: {0}")]
+    Encoding(#[from] EncodingError),
 }
 
 impl DriverError {
@@ -421,6 +437,7 @@ impl DriverError {
             DriverError::Protocol(e) => e.kind(),
             DriverError::Closed(_) => ErrorKind::Closed,
             DriverError::Busy => ErrorKind::InvalidState,
+            DriverError::Encoding(e) => e.kind(),
         }
     }
 }
@@ -599,6 +616,8 @@ enum LoginStep {
     Pbsz,
     Prot,
     Feat,
+    /// `OPTS UTF8 ON`.
+    Utf8,
     Type,
 }
 
@@ -657,6 +676,7 @@ impl ClientDriver {
     /// A driver on a freshly connected control connection; its first call, waiting for the greeting, is in
     /// progress (it ends with [`Outcome::Greeting`] or an error).
     pub fn new(config: DriverConfig, now: Instant) -> ClientDriver {
+        let encoding = config.session.encoding;
         let mut d = ClientDriver {
             session: ClientSession::new(config.session.clone()),
             config,
@@ -668,7 +688,7 @@ impl ClientDriver {
             waiting_for: "a reply",
             actions: VecDeque::new(),
             done: None,
-            trace: TraceBuf::default(),
+            trace: TraceBuf { encoding, ..TraceBuf::default() },
             credentials: None,
             tls_reply: None,
         };
@@ -728,6 +748,27 @@ impl ClientDriver {
         }
     }
 
+    /// The connection's encoding of names ([`Config::encoding`](crate::session::client::Config::encoding)).
+    pub fn encoding(&self) -> TextEncoding {
+        self.session.config().encoding
+    }
+
+    /// Checks that every text `call` puts on the wire fits the connection's encoding.
+    fn check_names(&self, call: &Call) -> Result<(), EncodingError> {
+        let encoding = self.encoding();
+        let texts: [Option<&str>; 3] = match call {
+            Call::Login { user, password, account } => [Some(user), Some(password), account.as_deref()],
+            Call::Cwd(p) | Call::Mkd(p) | Call::Rmd(p) | Call::Dele(p) | Call::Size(p) | Call::Mdtm(p) => {
+                [Some(p), None, None]
+            }
+            Call::Site(t) | Call::Raw(t) => [Some(t), None, None],
+            Call::Rename { from, to } => [Some(from), Some(to), None],
+            Call::Open { kind, .. } => [kind.path(), None, None],
+            _ => [None; 3],
+        };
+        texts.into_iter().flatten().try_for_each(|t| encoding.check(t))
+    }
+
     // ---- inputs ----
 
     /// Starts a call. Drain [`poll_action`](Self::poll_action) afterwards.
@@ -738,6 +779,10 @@ impl ClientDriver {
     pub fn start(&mut self, call: Call, now: Instant) -> Result<(), DriverError> {
         if self.is_busy() {
             return Err(DriverError::Busy);
+        }
+        if let Err(e) = self.check_names(&call) {
+            self.finish(Err(e.into()));
+            return Ok(());
         }
         let asked = match call {
             Call::Login { user, password, account } => {
@@ -837,6 +882,9 @@ impl ClientDriver {
                 self.pump(now);
                 return;
             }
+            // A reply whose payload cannot be read (a 257 path not in the encoding, a SIZE that is no number):
+            // the call fails with that reason, not as a refusal (the failure event that follows is ignored).
+            Err(e @ SessionError::BadPayload { .. }) if self.awaited().is_some() => self.fail(DriverError::Protocol(e)),
             // A reply that makes no sense already failed its request through an event.
             Err(e) => self.log(LogLevel::Debug, format!("reply refused by the session: {e}")),
         }
@@ -1216,6 +1264,12 @@ impl ClientDriver {
                         }))),
                     }
                 }
+                (Some((id, Value::Reply(r))), Wait::Login(w, LoginStep::Utf8)) if *w == id => {
+                    if !r.code.is_completion() {
+                        self.log(LogLevel::Info, format!("OPTS UTF8 ON refused ({}); going on", r.code));
+                    }
+                    self.login_next(now, LoginStep::Utf8);
+                }
                 (Some((id, Value::Reply(_))), Wait::Login(w, LoginStep::Type)) if *w == id => {
                     let reply = self.login_reply.take();
                     match reply {
@@ -1259,7 +1313,8 @@ impl ClientDriver {
             LoginStep::User if tls_data => Some(LoginStep::Pbsz),
             LoginStep::Pbsz => Some(LoginStep::Prot),
             LoginStep::User | LoginStep::Prot if self.config.feat_after_login => Some(LoginStep::Feat),
-            LoginStep::User | LoginStep::Prot | LoginStep::Feat if self.config.binary_after_login => {
+            LoginStep::Feat if self.wants_utf8_on() => Some(LoginStep::Utf8),
+            LoginStep::User | LoginStep::Prot | LoginStep::Feat | LoginStep::Utf8 if self.config.binary_after_login => {
                 Some(LoginStep::Type)
             }
             _ => None,
@@ -1268,6 +1323,7 @@ impl ClientDriver {
             Some(LoginStep::Pbsz) => self.session.pbsz(),
             Some(LoginStep::Prot) => self.session.prot(ProtectionLevel::Private),
             Some(LoginStep::Feat) => self.session.feat(),
+            Some(LoginStep::Utf8) => self.session.command(Command::Opts("UTF8 ON".into())),
             Some(LoginStep::Type) => self.session.type_(TransferType::Image),
             _ => {
                 let reply = self.login_reply.take();
@@ -1286,6 +1342,14 @@ impl ClientDriver {
             (Err(e), _) => self.finish(Err(e.into())),
             (Ok(_), None) => {}
         }
+    }
+
+    /// `OPTS UTF8 ON` is due after FEAT: configured, FEAT lists `UTF8`, and names are UTF-8 (a Latin-1 connection
+    /// leaves the server in its own encoding).
+    fn wants_utf8_on(&self) -> bool {
+        self.config.utf8_on
+            && self.encoding() == TextEncoding::Utf8
+            && self.session.features().is_some_and(|f| f.utf8())
     }
 
     /// The request whose events end the call in progress.
@@ -1393,11 +1457,21 @@ fn value_for(expect: Expect, value: Value) -> Option<Outcome> {
 // Listings
 // ---------------------------------------------------------------------------------------------------------------
 
-/// Parses a listing payload: MLSD facts when `kind` is MLSD, LIST lines (Unix or DOS) read against `reference`
-/// otherwise. Lines no parser understands are returned in the second vector, never dropped — except blank lines
-/// and the `total N` line of `ls -l`, which carry no entry.
-pub fn parse_entries(kind: &TransferKind, data: &[u8], reference: Date) -> (Vec<Entry<'static>>, Vec<String>) {
-    let text = String::from_utf8_lossy(data);
+/// Parses a listing payload decoded in `encoding`: MLSD facts when `kind` is MLSD, LIST lines (Unix or DOS) read
+/// against `reference` otherwise. Lines no parser understands are returned in the second vector, never dropped —
+/// except blank lines and the `total N` line of `ls -l`, which carry no entry.
+///
+/// # Errors
+/// [`EncodingError::Undecodable`] when the payload is not valid in `encoding` (Latin-1 names in UTF-8): the names
+/// would not round-trip, so none is returned.
+#[allow(clippy::type_complexity)]
+pub fn parse_entries(
+    kind: &TransferKind,
+    data: &[u8],
+    reference: Date,
+    encoding: TextEncoding,
+) -> Result<(Vec<Entry<'static>>, Vec<String>), EncodingError> {
+    let text = encoding.decode(data)?;
     let mut entries = Vec::new();
     let mut unparsed = Vec::new();
     if matches!(kind, TransferKind::Mlsd(_)) {
@@ -1419,16 +1493,15 @@ pub fn parse_entries(kind: &TransferKind, data: &[u8], reference: Date) -> (Vec<
             }
         }
     }
-    (entries, unparsed)
+    Ok((entries, unparsed))
 }
 
-/// Splits an NLST (or raw LIST) payload into its non-empty lines.
-pub fn parse_names(data: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(data)
-        .lines()
-        .map(|l| l.trim_end_matches('\r').to_owned())
-        .filter(|l| !l.is_empty())
-        .collect()
+/// Splits an NLST (or raw LIST) payload, decoded in `encoding`, into its non-empty lines.
+///
+/// # Errors
+/// As [`parse_entries`].
+pub fn parse_names(data: &[u8], encoding: TextEncoding) -> Result<Vec<String>, EncodingError> {
+    Ok(encoding.decode(data)?.lines().map(|l| l.trim_end_matches('\r').to_owned()).filter(|l| !l.is_empty()).collect())
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1444,6 +1517,8 @@ pub const TRACE_LINE_MAX: usize = 64 * 1024;
 struct TraceBuf {
     sent: Vec<u8>,
     received: Vec<u8>,
+    /// The connection's encoding of names, to show them as sent and received.
+    encoding: TextEncoding,
 }
 
 impl TraceBuf {
@@ -1454,12 +1529,12 @@ impl TraceBuf {
         let mut out = Vec::new();
         let mut start = 0;
         while let Some(end) = buf.get(start..).and_then(|rest| memchr::memchr(b'\n', rest)) {
-            out.push(trace_line(sent, buf.get(start..start + end).unwrap_or_default()));
+            out.push(trace_line(sent, buf.get(start..start + end).unwrap_or_default(), self.encoding));
             start += end + 1;
         }
         buf.drain(..start.min(buf.len()));
         if buf.len() > TRACE_LINE_MAX {
-            out.push(trace_line(sent, buf));
+            out.push(trace_line(sent, buf, self.encoding));
             buf.clear();
         }
         out
@@ -1470,7 +1545,7 @@ impl TraceBuf {
         let mut out = Vec::new();
         for (sent, buf) in [(true, &mut self.sent), (false, &mut self.received)] {
             if !buf.is_empty() {
-                out.push(trace_line(sent, buf));
+                out.push(trace_line(sent, buf, self.encoding));
                 buf.clear();
             }
         }
@@ -1478,9 +1553,9 @@ impl TraceBuf {
     }
 }
 
-/// One line (without its LF) as a trace line; a `PASS` argument is masked.
-fn trace_line(sent: bool, line: &[u8]) -> TraceLine {
-    let text = String::from_utf8_lossy(line);
+/// One line (without its LF) as a trace line, decoded in `encoding`; a `PASS` argument is masked.
+fn trace_line(sent: bool, line: &[u8], encoding: TextEncoding) -> TraceLine {
+    let text = encoding.decode_lossy(line);
     let line = text.strip_suffix('\r').unwrap_or(&text);
     if !sent {
         return TraceLine::Received(line.to_owned());

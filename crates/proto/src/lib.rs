@@ -25,6 +25,7 @@ pub mod error;
 
 pub mod command;
 pub mod driver;
+pub mod encoding;
 pub mod explain;
 pub mod feat;
 pub mod firewall;

@@ -312,14 +312,172 @@ fn listings_use_mlsd_when_feat_lists_it() {
 #[test]
 fn listing_payloads_keep_every_line_but_blank_and_total() {
     let list = b"total 8\r\n-rw-r--r--   1 u g  5 Jan  2  2024 a.txt\r\n\r\nweird line\r\n";
-    let (entries, unparsed) = parse_entries(&TransferKind::List(None), list, Date::UNIX_EPOCH);
+    let (entries, unparsed) = parse_entries(&TransferKind::List(None), list, Date::UNIX_EPOCH, UTF8).unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(unparsed, ["weird line"]);
     let mlsd = b"type=file;size=3; b.txt\r\nnot facts\r\n";
-    let (entries, unparsed) = parse_entries(&TransferKind::Mlsd(None), mlsd, Date::UNIX_EPOCH);
+    let (entries, unparsed) = parse_entries(&TransferKind::Mlsd(None), mlsd, Date::UNIX_EPOCH, UTF8).unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(unparsed, ["not facts"]);
-    assert_eq!(parse_names(b"a\r\n\r\nb\n"), ["a", "b"]);
+    assert_eq!(parse_names(b"a\r\n\r\nb\n", UTF8).unwrap(), ["a", "b"]);
+}
+
+// ---- text encoding of names ----
+
+const UTF8: TextEncoding = TextEncoding::Utf8;
+const LATIN1: TextEncoding = TextEncoding::Latin1;
+
+/// A rig logging in with FEAT (answered with `feat`) and TYPE I; returns it logged in, the wire kept.
+fn login_with_feat(edit: impl FnOnce(&mut DriverConfig), feat: &str) -> Rig {
+    let mut r = Rig::new(edit);
+    r.reply("220 hi\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Greeting(_)))));
+    r.start(Call::Login { user: "u".into(), password: "p".into(), account: None });
+    r.reply("230 in\r\n");
+    assert_eq!(r.done(), None);
+    r.reply(feat);
+    assert_eq!(r.done(), None);
+    r
+}
+
+#[test]
+fn opts_utf8_on_follows_a_feat_that_lists_utf8() {
+    let mut r = login_with_feat(|_| {}, "211-Features:\r\n UTF8\r\n MLST type*;\r\n211 End\r\n");
+    assert_eq!(r.sent(), "USER u\r\nFEAT\r\nOPTS UTF8 ON\r\n");
+    r.reply("200 Always in UTF8 mode.\r\n");
+    assert_eq!(r.done(), None);
+    assert!(r.sent().ends_with("OPTS UTF8 ON\r\nTYPE I\r\n"));
+    r.reply("200 Binary.\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::LoggedIn(_)))));
+}
+
+#[test]
+fn a_refused_opts_utf8_is_no_error() {
+    let mut r = login_with_feat(|_| {}, "211-Features:\r\n UTF8\r\n211 End\r\n");
+    r.reply("501 Unknown option.\r\n");
+    assert_eq!(r.done(), None);
+    r.reply("200 Binary.\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::LoggedIn(_)))));
+    assert!(r
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::Log { message, .. } if message.contains("OPTS UTF8 ON refused"))));
+}
+
+#[test]
+fn no_opts_utf8_without_utf8_in_feat_nor_for_latin1_nor_when_off() {
+    let feats = [
+        ("211-Features:\r\n MLST type*;\r\n211 End\r\n", UTF8, true),
+        ("502 FEAT not implemented.\r\n", UTF8, true),
+        ("211-Features:\r\n UTF8\r\n211 End\r\n", LATIN1, true),
+        ("211-Features:\r\n UTF8\r\n211 End\r\n", UTF8, false),
+    ];
+    for (feat, encoding, utf8_on) in feats {
+        let mut r = login_with_feat(
+            |c| {
+                c.session.encoding = encoding;
+                c.utf8_on = utf8_on;
+            },
+            feat,
+        );
+        assert_eq!(r.sent(), "USER u\r\nFEAT\r\nTYPE I\r\n", "{feat:?} {encoding} {utf8_on}");
+        r.reply("200 Binary.\r\n");
+        assert!(matches!(r.done(), Some(Ok(Outcome::LoggedIn(_)))));
+    }
+}
+
+#[test]
+fn latin1_names_go_out_one_byte_per_character() {
+    let mut r = Rig::logged_in(|c| c.session.encoding = LATIN1);
+    assert_eq!(r.d.encoding(), LATIN1);
+    r.start(Call::Cwd("caf\u{e9}".into()));
+    assert_eq!(r.done(), None);
+    assert_eq!(r.wire, b"CWD caf\xe9\r\n");
+    r.reply("250 ok\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+    r.wire.clear();
+    r.start(Call::Rename { from: "\u{e9}t\u{e9}".into(), to: "\u{ff}".into() });
+    r.reply("350 go on\r\n");
+    r.reply("250 renamed\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+    assert_eq!(r.wire, b"RNFR \xe9t\xe9\r\nRNTO \xff\r\n");
+    // The trace shows the names as the user wrote them.
+    assert!(r.actions.contains(&Action::Trace(TraceLine::Sent("RNFR \u{e9}t\u{e9}".into()))));
+}
+
+#[test]
+fn a_name_latin1_cannot_write_is_refused_before_anything_is_sent() {
+    let mut r = Rig::logged_in(|c| c.session.encoding = LATIN1);
+    for call in [
+        Call::Cwd("\u{20ac}".into()),
+        Call::Rename { from: "a".into(), to: "\u{3b1}".into() },
+        Call::Open { kind: TransferKind::Retr("\u{20ac}.txt".into()), rest: None },
+        Call::Open { kind: TransferKind::Mlsd(Some("\u{20ac}".into())), rest: None },
+        Call::Size("\u{1f600}".into()),
+        Call::Raw("SITE CHMOD 644 \u{20ac}".into()),
+    ] {
+        r.start(call.clone());
+        match r.done() {
+            Some(Err(e @ DriverError::Encoding(EncodingError::Unencodable { encoding: LATIN1, .. }))) => {
+                assert_eq!(e.kind(), crate::ErrorKind::Unsupported)
+            }
+            other => panic!("{call:?}: {other:?}"),
+        }
+        assert!(r.wire.is_empty(), "{call:?}: nothing is sent");
+        assert!(!r.d.is_busy());
+    }
+    // The same names are fine in UTF-8.
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::Cwd("\u{20ac}".into()));
+    assert_eq!(r.done(), None);
+    assert_eq!(r.wire, "CWD \u{20ac}\r\n".as_bytes());
+}
+
+#[test]
+fn a_257_path_is_read_in_the_encoding() {
+    let mut r = Rig::logged_in(|c| c.session.encoding = LATIN1);
+    r.start(Call::Pwd);
+    r.d.handle_control(r.now, b"257 \"/pub/caf\xe9\" is the current directory\r\n");
+    assert_eq!(r.done(), Some(Ok(Outcome::Path("/pub/caf\u{e9}".into()))));
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::Pwd);
+    r.d.handle_control(r.now, "257 \"/pub/caf\u{e9}\"\r\n".as_bytes());
+    assert_eq!(r.done(), Some(Ok(Outcome::Path("/pub/caf\u{e9}".into()))));
+    // Latin-1 bytes read in UTF-8: refused, never a path with U+FFFD in it; MKD then ends without a path.
+    r.start(Call::Pwd);
+    r.d.handle_control(r.now, b"257 \"/pub/caf\xe9\"\r\n");
+    match r.done() {
+        Some(Err(e @ DriverError::Protocol(SessionError::BadPayload { .. }))) => {
+            assert_eq!(e.kind(), crate::ErrorKind::Unsupported);
+            assert!(e.to_string().contains("not UTF-8"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    r.start(Call::Mkd("x".into()));
+    r.d.handle_control(r.now, b"257 \"/pub/caf\xe9/x\" created\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+    r.start(Call::Noop);
+    r.reply("200 ok\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+}
+
+#[test]
+fn listings_are_decoded_in_the_encoding_and_never_replaced() {
+    let list = b"-rw-r--r--   1 u g  5 Jan  2  2024 caf\xe9.txt\r\n";
+    let (entries, _) = parse_entries(&TransferKind::List(None), list, Date::UNIX_EPOCH, LATIN1).unwrap();
+    assert_eq!(entries[0].name, "caf\u{e9}.txt");
+    let mlsd = b"type=file;size=5; caf\xe9.txt\r\n";
+    let (entries, _) = parse_entries(&TransferKind::Mlsd(None), mlsd, Date::UNIX_EPOCH, LATIN1).unwrap();
+    assert_eq!(entries[0].name, "caf\u{e9}.txt");
+    // Encoded back, the name is the server's bytes.
+    assert_eq!(LATIN1.encode(&entries[0].name).unwrap().as_ref(), b"caf\xe9.txt");
+    assert!(matches!(
+        parse_entries(&TransferKind::Mlsd(None), mlsd, Date::UNIX_EPOCH, UTF8),
+        Err(EncodingError::Undecodable { at: 21, .. })
+    ));
+    assert_eq!(parse_names(b"caf\xe9\r\n", LATIN1).unwrap(), ["caf\u{e9}"]);
+    assert!(parse_names(b"caf\xe9\r\n", UTF8).is_err());
+    assert_eq!(parse_names("caf\u{e9}\r\n".as_bytes(), UTF8).unwrap(), ["caf\u{e9}"]);
 }
 
 // ---- trace lines ----

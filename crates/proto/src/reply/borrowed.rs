@@ -98,6 +98,12 @@ impl<'a> ReplyRef<'a> {
         Reply { code: self.code, lines: self.text_lines().map(|l| String::from_utf8_lossy(l).into_owned()).collect() }
     }
 
+    /// An owned copy with the text lines decoded in `encoding`: Latin-1 maps each byte to its character (names in
+    /// a `257` keep every byte), UTF-8 replaces non-UTF-8 bytes by U+FFFD as [`to_owned`](Self::to_owned) does.
+    pub fn to_owned_in(&self, encoding: crate::encoding::TextEncoding) -> Reply {
+        Reply { code: self.code, lines: self.text_lines().map(|l| encoding.decode_lossy(l).into_owned()).collect() }
+    }
+
     /// Same as [`to_owned`](Self::to_owned).
     pub fn into_owned(self) -> Reply {
         self.to_owned()

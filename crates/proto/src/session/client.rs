@@ -121,6 +121,7 @@
 //! transfer's (unless it is `225`) and the next is ABOR's. `ABOR` is sent as a plain line, without the Telnet
 //! IP/Synch sequence (that needs TCP urgent data, which only the socket owner can send).
 use crate::command::{Command, CommandError, EpsvArg, ProtectionLevel, TransferType};
+use crate::encoding::TextEncoding;
 use crate::feat::Features;
 use crate::hostport::{self, Mode};
 use crate::listing::DateTime;
@@ -229,6 +230,15 @@ impl TransferKind {
         match self {
             TransferKind::Stor(_) | TransferKind::Stou | TransferKind::Appe(_) => Direction::Upload,
             _ => Direction::Download,
+        }
+    }
+
+    /// The path or argument the transfer command carries (`None` for STOU and a bare listing).
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            TransferKind::Retr(p) | TransferKind::Stor(p) | TransferKind::Appe(p) => Some(p),
+            TransferKind::List(a) | TransferKind::Nlst(a) | TransferKind::Mlsd(a) => a.as_deref(),
+            TransferKind::Stou => None,
         }
     }
 
@@ -593,6 +603,10 @@ pub struct Config {
     /// The control connection is TLS from its first byte (implicit FTPS, port 990): the session starts
     /// protected, and `auth` is refused. Default false.
     pub implicit_tls: bool,
+    /// The encoding of names on the control connection: commands are written in it and replies (a `257` path)
+    /// read in it. Default [`TextEncoding::Utf8`]. Names that do not fit are refused by the client driver before
+    /// a request is made; the session writes nothing for a command that does not fit (the request fails).
+    pub encoding: TextEncoding,
 }
 
 impl Config {
@@ -607,6 +621,7 @@ impl Config {
             framing: Framing::default(),
             limits: Limits::default(),
             implicit_tls: false,
+            encoding: TextEncoding::Utf8,
         }
     }
 }
@@ -706,6 +721,8 @@ pub struct ClientSession {
     next_id: u64,
     memory: Memory,
     transmit: Vec<u8>,
+    /// The reply being handled had bytes [`Config::encoding`] cannot read.
+    reply_undecodable: bool,
     events: VecDeque<Event>,
 }
 
@@ -729,6 +746,7 @@ impl ClientSession {
             next_id: 1,
             memory: Memory { control_tls: implicit_tls, ..Memory::default() },
             transmit: Vec::new(),
+            reply_undecodable: false,
             events: VecDeque::new(),
         }
     }
@@ -763,9 +781,23 @@ impl ClientSession {
         }
         self.decoder.feed(bytes);
         let mut first = None;
+        let encoding = self.config.encoding;
         while self.state != State::Closed {
-            let result = match self.decoder.decode_owned() {
-                Ok(Some(reply)) => self.handle_reply(reply),
+            let next = self.decoder.decode().map(|r| {
+                r.map(|r| {
+                    // Bytes the encoding cannot read (only UTF-8 can refuse any): a 257 path is then refused,
+                    // never returned with U+FFFD in it (it would name another file when sent back).
+                    let undecodable = r.text_lines().any(|l| encoding.decode(l).is_err());
+                    (r.to_owned_in(encoding), undecodable)
+                })
+            });
+            let result = match next {
+                Ok(Some((reply, undecodable))) => {
+                    self.reply_undecodable = undecodable;
+                    let result = self.handle_reply(reply);
+                    self.reply_undecodable = false;
+                    result
+                }
                 Ok(None) => break,
                 Err(e) => Err(SessionError::Decode(e)),
             };
@@ -1327,13 +1359,22 @@ impl ClientSession {
             (Step::Ccc, _) => Command::Ccc,
             _ => return self.internal_mismatch(step),
         };
-        let mut out = std::mem::take(&mut self.transmit);
-        let encoded = command.encode(&mut out);
-        self.transmit = out;
-        match encoded {
-            Ok(()) => self.state = State::Sent(step),
+        let mut line = Vec::new();
+        if command.encode(&mut line).is_err() {
             // Requests are checked when made, so this cannot happen; fail the request rather than panic.
-            Err(_) => self.internal_mismatch(step),
+            return self.internal_mismatch(step);
+        }
+        match self.config.encoding.encode_line(&line) {
+            Ok(wire) => {
+                self.transmit.extend_from_slice(&wire);
+                self.state = State::Sent(step);
+            }
+            Err(_) => {
+                // The driver refuses such names before making the request; a session used alone gets this.
+                let reply = Reply::new(Code::LOCAL_ERROR, "ftpkit: a name does not fit the connection's encoding");
+                self.fail_request(reply);
+                self.finish();
+            }
         }
     }
 
@@ -1423,8 +1464,12 @@ impl ClientSession {
                 self.memory.features = Some(features.clone());
                 self.done(|id| Event::Features { id, features });
             }
+            Act::Path257 if code == 257 && self.reply_undecodable && step != Step::Mkd => {
+                let why = format!("the 257 path is not {} (a server sending Latin-1 names?)", self.config.encoding);
+                return self.bad_payload(step, reply, ErrorKind::Unsupported, why);
+            }
             Act::Path257 => match parse_257(&reply.text()) {
-                Ok(path) if code == 257 => {
+                Ok(path) if code == 257 && !self.reply_undecodable => {
                     let path = path.into_owned();
                     self.done(|id| Event::Path { id, path });
                 }
