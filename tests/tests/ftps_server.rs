@@ -379,7 +379,11 @@ fn a_reloaded_certificate_serves_new_connections_without_a_restart() -> TestResu
 /// A server like [`start`]'s (certificate signed by the test CA in `certs`) that also accepts CCC, checking data
 /// sessions as `reuse` says.
 fn start_ccc(certs: &Certs, reuse: TlsReuse) -> Result<FtpkitServer, String> {
-    let policy = TlsPolicy { allow_ccc: true, reuse, ..TlsPolicy::required() };
+    start_signed(certs, TlsPolicy { allow_ccc: true, reuse, ..TlsPolicy::required() })
+}
+
+/// A server with the certificate signed by the test CA in `certs`, under `policy`.
+fn start_signed(certs: &Certs, policy: TlsPolicy) -> Result<FtpkitServer, String> {
     let tls = FtpkitTls { cert: certs.cert(), key: certs.key(), policy, implicit: false, client_certs: None };
     FtpkitServer::start(FtpkitOpts { tls: Some(tls), ..FtpkitOpts::default() }).map_err(|e| e.to_string())
 }
@@ -678,15 +682,7 @@ fn curl_active_runs(
 fn curl_active_prot_p_list_get_put_byte_exact_or_as_vsftpd() -> TestResult {
     let certs = Certs::new().map_err(|e| e.to_string())?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let tls = FtpkitTls {
-        cert: certs.cert(),
-        key: certs.key(),
-        policy: TlsPolicy::required(),
-        implicit: false,
-        client_certs: None,
-    };
-    let ours =
-        FtpkitServer::start(FtpkitOpts { tls: Some(tls), ..FtpkitOpts::default() }).map_err(|e| e.to_string())?;
+    let ours = start_signed(&certs, TlsPolicy::required())?;
     let vsftpd =
         Vsftpd::start(ServerOpts { tls: Some(certs.server()), ..ServerOpts::default() }).map_err(|e| e.to_string())?;
     let ours_dir = dir.path().join("ftpkit");
