@@ -8,10 +8,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use ftpkit::server::{TlsPolicy, TlsReuse};
 use ftpkit_interop::install::ensure_openssl;
-use ftpkit_interop::{curl, ftplib, lftp, sha256_hex, Certs, FtpkitOpts, FtpkitServer, FtpkitTls, RunOutput};
+use ftpkit_interop::{
+    curl, curl_with_timeout, ftplib, lftp, sha256_hex, Certs, FtpkitOpts, FtpkitServer, FtpkitTls, RunOutput,
+    ServerOpts, Tree, Vsftpd,
+};
 
 type TestResult = Result<(), String>;
 
@@ -375,7 +379,11 @@ fn a_reloaded_certificate_serves_new_connections_without_a_restart() -> TestResu
 /// A server like [`start`]'s (certificate signed by the test CA in `certs`) that also accepts CCC, checking data
 /// sessions as `reuse` says.
 fn start_ccc(certs: &Certs, reuse: TlsReuse) -> Result<FtpkitServer, String> {
-    let policy = TlsPolicy { allow_ccc: true, reuse, ..TlsPolicy::required() };
+    start_signed(certs, TlsPolicy { allow_ccc: true, reuse, ..TlsPolicy::required() })
+}
+
+/// A server with the certificate signed by the test CA in `certs`, under `policy`.
+fn start_signed(certs: &Certs, policy: TlsPolicy) -> Result<FtpkitServer, String> {
     let tls = FtpkitTls { cert: certs.cert(), key: certs.key(), policy, implicit: false, client_certs: None };
     FtpkitServer::start(FtpkitOpts { tls: Some(tls), ..FtpkitOpts::default() }).map_err(|e| e.to_string())
 }
@@ -563,5 +571,148 @@ fn twenty_protected_uploads_in_a_row_from_ftpkits_clients_all_resume() -> TestRe
     if resumed.len() != 40 || resumed.iter().any(|r| !r) {
         return Err(format!("data handshakes resumed: {resumed:?}, want 40 × true"));
     }
+    Ok(())
+}
+
+/// The installed curl's version (major, minor), from `curl --version`.
+fn curl_version() -> Result<(u32, u32), String> {
+    let out = curl(["--version"]).map_err(|e| e.to_string())?;
+    let text = out.stdout_text();
+    let version = text.split_whitespace().nth(1).ok_or_else(|| format!("curl --version: {text:?}"))?;
+    let mut parts = version.split('.').map(|p| p.parse::<u32>());
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => Ok((major, minor)),
+        _ => Err(format!("curl --version: {text:?}")),
+    }
+}
+
+/// One curl run in active mode under PROT P (`--ssl-reqd -P 127.0.0.1`, EPRT or, with `port`, PORT) against `base`
+/// (`ftp://127.0.0.1:N`), bounded by `--max-time`.
+fn curl_active(base: &str, login: Option<String>, ca: &Path, port: bool, args: &[String]) -> Result<RunOutput, String> {
+    let mut all: Vec<String> =
+        ["-sS", "--ssl-reqd", "-P", "127.0.0.1", "--max-time", "6", "--cacert"].map(String::from).into();
+    all.push(ca.display().to_string());
+    if let Some(up) = login {
+        all.extend(["-u".to_owned(), up]);
+    }
+    if port {
+        all.push("--disable-eprt".into());
+    }
+    all.extend(args.iter().map(|a| a.replace("{base}", base)));
+    curl_with_timeout(all, Duration::from_secs(12)).map_err(|e| e.to_string())
+}
+
+/// How a curl run ended: `ok`, `exit N` (28: `--max-time` ran out), or killed by the harness.
+fn ended(out: &RunOutput) -> String {
+    match (out.success(), out.status.and_then(|s| s.code())) {
+        (true, _) => "ok".into(),
+        (false, Some(code)) => format!("exit {code}"),
+        (false, None) => "killed".into(),
+    }
+}
+
+/// curl's four active PROT P runs against one server: the listing (EPRT, PORT), a byte-exact download and a
+/// byte-exact upload, each with how it ended ([`ended`]); a success with wrong bytes is an error.
+fn curl_active_runs(
+    base: &str,
+    login: Option<String>,
+    ca: &Path,
+    tree: &Tree,
+    dir: &Path,
+) -> Result<Vec<(String, String)>, String> {
+    let mut runs = Vec::new();
+    for port in [false, true] {
+        let out = curl_active(base, login.clone(), ca, port, &["{base}/".into()])?;
+        let ok = out.success();
+        if ok && !out.stdout_text().contains("big.bin") {
+            return Err(format!("listing without big.bin\n{}", out.describe()));
+        }
+        runs.push((format!("list ({})", if port { "PORT" } else { "EPRT" }), ended(&out)));
+    }
+    let local = dir.join("active-get.bin");
+    let out = curl_active(
+        base,
+        login.clone(),
+        ca,
+        false,
+        &["{base}/big.bin".into(), "-o".into(), local.display().to_string()],
+    )?;
+    let ok = out.success();
+    if ok {
+        let bytes = std::fs::read(&local).map_err(|e| e.to_string())?;
+        if bytes.len() as u64 != tree.big().len || sha256_hex(&bytes) != tree.big().sha256 {
+            return Err(format!("active get: {} bytes, want {}\n{}", bytes.len(), tree.big().len, out.describe()));
+        }
+    }
+    runs.push(("get".to_owned(), ended(&out)));
+    let content = upload_content("curl active");
+    let up = dir.join("active-up.bin");
+    std::fs::write(&up, &content).map_err(|e| e.to_string())?;
+    let out = curl_active(
+        base,
+        login,
+        ca,
+        false,
+        &["-T".into(), up.display().to_string(), "{base}/upload/active.bin".into()],
+    )?;
+    let ok = out.success();
+    match tree.read("upload/active.bin") {
+        Ok(got) if ok && got != content => {
+            return Err(format!("active put: the file on disk differs\n{}", out.describe()))
+        }
+        // vsftpd creates the file empty at STOR; no byte of the refused clear upload may land.
+        Ok(got) if !ok && !got.is_empty() => {
+            return Err(format!("active put failed but {} bytes landed\n{}", got.len(), out.describe()))
+        }
+        Err(e) if ok => return Err(format!("active put: {e}\n{}", out.describe())),
+        _ => {}
+    }
+    runs.push(("put".to_owned(), ended(&out)));
+    Ok(runs)
+}
+
+/// curl in active mode with protected data (`--ssl-reqd -P`; the server connects, and is still the TLS server):
+/// listing with EPRT and with PORT, byte-exact download and upload, against ftpkit's server and vsftpd side by
+/// side. curl 7.87 and 7.88 (Debian 12's) accept the server's data connection and never start TLS on it (curl
+/// issue 10666: the TLS filter was not added to an accepted data connection; fixed in 8.0), so against any server
+/// they wait until `--max-time` (exit 28); an upload writes the file in clear where the server waits for a
+/// ClientHello, and both servers refuse it (curl exits 18 or 56) and keep none of it. From curl 8 on every run must
+/// work on both; with an older curl each run must work on ftpkit exactly when it works on vsftpd.
+#[test]
+fn curl_active_prot_p_list_get_put_byte_exact_or_as_vsftpd() -> TestResult {
+    let certs = Certs::new().map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let ours = start_signed(&certs, TlsPolicy::required())?;
+    let vsftpd =
+        Vsftpd::start(ServerOpts { tls: Some(certs.server()), ..ServerOpts::default() }).map_err(|e| e.to_string())?;
+    let ours_dir = dir.path().join("ftpkit");
+    let theirs_dir = dir.path().join("vsftpd");
+    for d in [&ours_dir, &theirs_dir] {
+        std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
+    }
+    let with_log = |e: String, log: String| format!("{e}\n=== server ===\n{log}");
+    let ours_runs = curl_active_runs(
+        &format!("ftp://127.0.0.1:{}", ours.port()),
+        Some(ours.userpass()),
+        &certs.ca(),
+        ours.tree(),
+        &ours_dir,
+    )
+    .map_err(|e| with_log(e, ours.log()))?;
+    let theirs_runs =
+        curl_active_runs(&format!("ftp://127.0.0.1:{}", vsftpd.port()), None, &certs.ca(), vsftpd.tree(), &theirs_dir)
+            .map_err(|e| with_log(e, vsftpd.log()))?;
+    let version = curl_version()?;
+    if version >= (8, 0) {
+        if let Some((what, _)) = ours_runs.iter().chain(&theirs_runs).find(|(_, end)| end != "ok") {
+            return Err(format!("curl {version:?} active PROT P {what} failed\nftpkit: {ours_runs:?}\nvsftpd: {theirs_runs:?}\n=== ftpkit ===\n{}", ours.log()));
+        }
+    } else if ours_runs.iter().zip(&theirs_runs).any(|((_, a), (_, b))| (a == "ok") != (b == "ok")) {
+        return Err(format!(
+            "curl {version:?}: ftpkit {ours_runs:?}, vsftpd {theirs_runs:?}\n=== ftpkit ===\n{}",
+            ours.log()
+        ));
+    }
+    eprintln!("curl {version:?} active PROT P: ftpkit {ours_runs:?}, vsftpd {theirs_runs:?}");
     Ok(())
 }

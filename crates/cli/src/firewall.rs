@@ -70,8 +70,9 @@ pub struct Args {
     #[arg(long, requires = "predict")]
     tls: bool,
     /// With --predict and --tls: CCC after login puts the control connection back in clear text. `first`: the
-    /// PORT/EPRT/PASV is the first clear command after it (`ftpkit ls --tls --ccc`), which Linux's FTP helper skips;
-    /// `resynced`: another command crossed in clear before it (curl sends PWD), and the helper reads it.
+    /// PORT/EPRT/PASV is the first clear command after it (a client that sends nothing in between), which Linux's
+    /// FTP helper skips; `resynced`: another command crossed in clear before it (ftpkit's client sends NOOP, curl
+    /// PWD), and the helper reads it.
     #[arg(long, value_name = "first|resynced", value_parser = parse_ccc, requires = "tls")]
     ccc: Option<bool>,
     /// With --predict: the server accepts PORT/EPRT naming another host (no bounce protection).

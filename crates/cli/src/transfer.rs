@@ -49,8 +49,9 @@ pub struct Common {
     #[arg(long, value_name = "PATH", requires = "client_cert")]
     client_key: Option<PathBuf>,
     /// FTPS: after login, CCC (clear command channel): the control connection goes back to clear text so that a
-    /// firewall's or NAT router's FTP helper can read PORT and 227 again; data connections stay protected. Linux's
-    /// helper reads them only after one clear command has crossed first (docs/LAB.md, rows 7b and 7d).
+    /// firewall's or NAT router's FTP helper can read PORT and 227 again; data connections stay protected. A NOOP
+    /// follows in clear: Linux's helper reads a line only after one clear command has crossed first (docs/LAB.md,
+    /// rows 7b-7d).
     #[arg(long)]
     ccc: bool,
     /// Seconds to wait for the control connection, each reply, and each data connection (default 10, 30, 30).

@@ -326,7 +326,9 @@ pub enum Call {
     },
     /// Abort the open transfer: `ABOR`, then the data connection is reset. Ends with [`Outcome::Aborted`].
     Abort,
-    /// `CCC`: the control connection goes back to clear text ([`Action::StopTls`]). Ends with [`Outcome::Done`].
+    /// `CCC`: the control connection goes back to clear text ([`Action::StopTls`]), then one clear `NOOP`
+    /// resynchronises any FTP helper on the path (Linux's conntrack helper reads only segments that start after a
+    /// newline it saw) before a `PORT`/`EPRT` can go out. Ends with [`Outcome::Done`] (CCC's reply).
     Ccc,
     /// `AUTH TLS` (`AUTH SSL` with [`TlsPolicy::auth_ssl`]) on its own, then the shell's handshake
     /// ([`Action::StartTls`]). Ends with [`Outcome::Done`] (the `234`) once TLS runs on the control connection. For
@@ -589,6 +591,10 @@ enum Wait {
     DataTls(RequestId),
     /// CCC: the shell's closing of TLS on the control connection.
     ClearControl(RequestId),
+    /// CCC: the clear `NOOP` sent right after TLS closed, so that an FTP helper on the path (Linux's conntrack
+    /// helper parses only segments that start after a newline it saw, and TLS gave it none) is back in line
+    /// before a command that carries an address (`PORT`/`EPRT`) goes out.
+    Resync(RequestId),
     /// [`Call::Auth`]: the shell's handshake on the control connection after the `234`.
     SecureControl(RequestId),
 }
@@ -999,13 +1005,20 @@ impl ClientDriver {
         self.pump(now);
     }
 
-    /// CCC: TLS on the control connection is closed ([`Action::StopTls`] done); the call ends.
+    /// CCC: TLS on the control connection is closed ([`Action::StopTls`] done); the resync `NOOP` goes out, and
+    /// the call ends with CCC's reply once it is answered.
     pub fn handle_tls_stopped(&mut self, now: Instant) {
         if let Wait::ClearControl(_) = self.wait {
             self.trace_line(TraceLine::TlsClosed);
-            match (self.session.tls_done(), self.tls_reply.take()) {
-                (Ok(()), Some(reply)) => self.finish(Ok(Outcome::Done(reply))),
-                (Ok(()), None) => self.finish(Err(DriverError::Busy)),
+            match (self.session.tls_done(), self.tls_reply.is_some()) {
+                (Ok(()), true) => match self.session.noop() {
+                    Ok(id) => {
+                        self.wait = Wait::Resync(id);
+                        self.await_reply(now, "the reply to NOOP after CCC");
+                    }
+                    Err(e) => self.fail(e.into()),
+                },
+                (Ok(()), false) => self.finish(Err(DriverError::Busy)),
                 (Err(e), _) => self.fail(e.into()),
             }
             self.pump(now);
@@ -1221,6 +1234,11 @@ impl ClientDriver {
                 self.finish(Err(DriverError::LoginFailed(reply)))
             }
             Event::Failed { id, reply } if awaited == Some(id) => match self.wait {
+                // A refused NOOP still crossed in clear: the line is resynchronised all the same.
+                Wait::Resync(_) => {
+                    self.log(LogLevel::Info, format!("NOOP after CCC refused ({}); going on", reply.code));
+                    self.finish_resync();
+                }
                 // A server without FEAT is no error.
                 Wait::Login(_, LoginStep::Feat) => self.login_next(now, LoginStep::Feat),
                 Wait::Login(_, LoginStep::Auth) if self.config.tls.require => {
@@ -1254,6 +1272,7 @@ impl ClientDriver {
                 }
             }
             ev => match (final_value(&ev), &self.wait) {
+                (Some((id, _)), Wait::Resync(w)) if *w == id => self.finish_resync(),
                 (Some((id, value)), Wait::Request(w, expect)) if *w == id => {
                     let expect = *expect;
                     match value_for(expect, value) {
@@ -1362,6 +1381,7 @@ impl ClientDriver {
             | Wait::Aborted(id)
             | Wait::DataTls(id)
             | Wait::ClearControl(id)
+            | Wait::Resync(id)
             | Wait::SecureControl(id) => Some(id),
             Wait::Nothing | Wait::Greeting | Wait::Listen { .. } => None,
         }
@@ -1390,6 +1410,14 @@ impl ClientDriver {
             self.actions.push_back(Action::CloseData { reset: false });
         }
         self.finish(Err(e));
+    }
+
+    /// The resync NOOP after CCC was answered: the CCC call ends with CCC's reply.
+    fn finish_resync(&mut self) {
+        match self.tls_reply.take() {
+            Some(reply) => self.finish(Ok(Outcome::Done(reply))),
+            None => self.finish(Err(DriverError::Busy)),
+        }
     }
 
     fn finish(&mut self, result: Result<Outcome, DriverError>) {

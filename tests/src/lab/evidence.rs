@@ -146,7 +146,7 @@ pub(crate) fn trace_lines(stderr: &str, ok: bool) -> Vec<String> {
     let lines: Vec<&str> = stderr.lines().collect();
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
-        let cmd = ["---> CCC", "---> SIZE", "---> PORT", "---> EPRT", "---> PASV", "---> EPSV"]
+        let cmd = ["---> CCC", "---> NOOP", "---> SIZE", "---> PORT", "---> EPRT", "---> PASV", "---> EPSV"]
             .iter()
             .any(|m| l.starts_with(m));
         if cmd {

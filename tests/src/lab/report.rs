@@ -75,14 +75,15 @@ pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
          - 7b-7d: after CCC (`serve --allow-ccc`) the control connection is in clear again, but Linux's FTP helper\n\
            (`nf_conntrack_ftp.c`, `find_nl_seq`) parses a segment only when it starts right after a newline it saw in that\n\
            direction, and the TLS records gave it none: the first clear line after CCC goes unread and only\n\
-           resynchronises it. Observed: `ftpkit get --tls --ccc` sends SIZE first, so its PORT is read and rewritten to\n\
+           resynchronises it. So ftpkit's client sends one NOOP in clear right after CCC, before anything that carries\n\
+           an address. Observed: `ftpkit get --tls --ccc` (NOOP, SIZE, PORT) has its PORT read and rewritten to\n\
            203.0.113.1 and the file arrives over a protected data connection (7b); curl sends PWD first and its EPRT is\n\
-           rewritten (7c); `ftpkit ls --tls --ccc` sends the PORT as its first clear command (its TYPE went under TLS),\n\
-           the helper does not read it, and the server's capture shows it arriving with 192.0.2.2, refused (7d). All\n\
-           three on both sides of the router. `firewall::predict` models it as `ControlTls::ClearedByCcc {{ resynced }}`\n\
-           (`ftpkit firewall --predict --tls --ccc first|resynced`). curl keeps its data in clear here\n\
-           (`--ftp-ssl-control`): its active-mode data under PROT P times out against ftpkit's server with or without\n\
-           CCC, which these rows are not about.\n",
+           rewritten (7c); `ftpkit ls --tls --ccc` sends its PORT right after the NOOP, and it is rewritten too (7d;\n\
+           before the NOOP the PORT was the first clear line, went unread and was refused with 192.0.2.2). All three on\n\
+           both sides of the router. `firewall::predict` models it as `ControlTls::ClearedByCcc {{ resynced }}`\n\
+           (`ftpkit firewall --predict --tls --ccc first|resynced`; `first` is a client that sends the PORT first). curl\n\
+           keeps its data in clear here (`--ftp-ssl-control`): curl 7.87-7.88 (Debian 12's) never starts TLS on an\n\
+           active-mode data connection (curl issue 10666, fixed in 8.0), against vsftpd as against ftpkit.\n",
         rows.len(),
         markdown(rows)
     )

@@ -120,7 +120,9 @@ class FTP_TLS(FTP):
         if not self._c().control_protected:
             raise ValueError("not using TLS")
         _, replies = self._call("ccc")
-        return _reply(replies)
+        # CCC's own reply: the clear NOOP the client sends right after it (to resync a firewall's FTP helper) is
+        # answered too.
+        return _reply([r for r in replies if r[0] == "CCC"])
 
     def prot_p(self) -> str:
         """``PBSZ 0`` then ``PROT P``: the data connections from now on under TLS, each resuming the control

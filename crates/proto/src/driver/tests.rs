@@ -717,7 +717,10 @@ fn ccc_returns_the_control_connection_to_clear_text() {
     assert!(r.done().is_none());
     assert!(r.took(&Action::StopTls));
     r.d.handle_tls_stopped(r.now);
-    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+    assert!(r.done().is_none(), "the call waits for the resync NOOP");
+    assert_eq!(r.sent(), "CCC\r\nNOOP\r\n");
+    r.reply("200 ok\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(rep))) if rep.code.get() == 200 && rep.text() == "clear"));
     assert!(!r.d.session().control_protected());
     // CCC without TLS is refused before anything is sent.
     r.wire.clear();
@@ -807,6 +810,7 @@ fn ccc_keeps_the_data_connections_protected() {
     r.reply("200 clear\r\n");
     r.done();
     r.d.handle_tls_stopped(r.now);
+    r.reply("200 ok\r\n");
     assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
     assert!(!r.d.session().control_protected());
     r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
@@ -817,4 +821,34 @@ fn ccc_keeps_the_data_connections_protected() {
         timeout: Duration::from_secs(30),
         protected: true
     }));
+}
+
+/// Linux's FTP conntrack helper loses its line sync while the control connection is under TLS and parses only
+/// segments that start after a newline it saw: after CCC one clear NOOP crosses before the PORT (active mode), so
+/// the helper reads (and NATs) the PORT. A refused NOOP resyncs all the same.
+#[test]
+fn ccc_resyncs_with_a_clear_noop_before_the_port() {
+    for noop_reply in ["200 ok\r\n", "502 no NOOP here\r\n"] {
+        let mut r = protected_logged_in();
+        r.start(Call::Ccc);
+        r.reply("200 clear\r\n");
+        assert!(r.done().is_none());
+        assert!(r.took(&Action::StopTls));
+        r.wire.clear();
+        r.d.handle_tls_stopped(r.now);
+        assert!(r.done().is_none(), "the call waits for the NOOP's reply");
+        assert_eq!(r.sent(), "NOOP\r\n", "the first clear line after CCC is the NOOP");
+        assert!(r.d.poll_timeout().is_some(), "the NOOP's reply is awaited under the reply timeout");
+        r.reply(noop_reply);
+        assert!(matches!(r.done(), Some(Ok(Outcome::Done(rep))) if rep.code.get() == 200), "{noop_reply}");
+        r.d.set_mode(ClientMode::Active);
+        r.wire.clear();
+        r.start(Call::Open { kind: TransferKind::Retr("f".into()), rest: None });
+        assert!(r.done().is_none());
+        assert!(r.took(&Action::Listen { ip: addr(LOCAL).ip(), protected: true }));
+        r.d.handle_listening(r.now, addr("192.0.2.1:40000"));
+        assert!(r.done().is_none());
+        let sent = r.sent();
+        assert!(sent.starts_with("PORT ") || sent.starts_with("EPRT "), "{sent}");
+    }
 }

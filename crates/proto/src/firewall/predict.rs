@@ -168,9 +168,10 @@ pub enum ControlTls {
     /// Clear is not enough for Linux's helper (`nf_conntrack_ftp`): it parses a segment only when the segment
     /// starts right after a newline it saw in that direction, and the TLS records before CCC's end gave it none.
     /// So the first clear line in each direction after CCC goes unread (it only resynchronises the helper):
-    /// `resynced` says whether another command and its reply crossed in clear before the endpoint's (`ftpkit get`
-    /// sends SIZE first, curl PWD). Without, the PORT/EPRT (or the 227 answering a first PASV) is that first line and the helper
-    /// misses it as if it were still under TLS. Measured in docs/LAB.md, rows 7b-7d.
+    /// `resynced` says whether another command and its reply crossed in clear before the endpoint's (ftpkit's client
+    /// always sends a NOOP right after CCC, see [`crate::driver::Call::Ccc`]; curl sends PWD). Without, the PORT/EPRT
+    /// (or the 227 answering a first PASV) is that first line and the helper misses it as if it were still under
+    /// TLS. Measured in docs/LAB.md, rows 7b-7d.
     ClearedByCcc {
         /// A clear command and its reply crossed after CCC before the one announcing the endpoint.
         resynced: bool,
