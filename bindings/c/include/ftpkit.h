@@ -1226,6 +1226,44 @@ ftpkit_result ftpkit_server_session_complete(struct ftpkit_server_session *sessi
                                              uint32_t outcome,
                                              uint64_t value);
 
+// Answers an `mtime` request (MDTM) at `now_ms` with the file's modification time, UTC, as RFC 3659's
+// `YYYYMMDDHHMMSS[.fff]` (`time`, `len` bytes). A time that does not read is `FTPKIT_SYNTAX`, and the request stays
+// open.
+//
+// # Safety
+// `session` live; `time` NULL or `len` readable bytes.
+ftpkit_result ftpkit_server_session_complete_time(struct ftpkit_server_session *session,
+                                                  uint64_t now_ms,
+                                                  uint64_t id,
+                                                  const uint8_t *time,
+                                                  size_t len);
+
+// Answers a `list_lines` request (STAT with a path) at `now_ms` with LIST's lines of the path (`ls -l` form),
+// separated by LF (a CR before it is dropped; no line end needed after the last): at most the request's second
+// text (its `max`) lines are sent, more are cut off by the session. The lines go on the control connection, so a
+// line with a NUL, or any CR that is not part of a line end, is `FTPKIT_INVALID_PARAMETER`.
+//
+// # Safety
+// `session` live; `lines` NULL (with `len` 0: an empty listing) or `len` readable bytes.
+ftpkit_result ftpkit_server_session_complete_lines(struct ftpkit_server_session *session,
+                                                   uint64_t now_ms,
+                                                   uint64_t id,
+                                                   const uint8_t *lines,
+                                                   size_t len);
+
+// Answers a `hash` request (HASH) at `now_ms`: the whole file (`size` bytes) hashed with the algorithm named by the
+// request's second text, giving `digest` (`len` bytes: 32 for SHA-256, 20 for SHA-1, 16 for MD5; the session
+// writes it in hex).
+//
+// # Safety
+// `session` live; `digest` `len` readable bytes.
+ftpkit_result ftpkit_server_session_complete_hash(struct ftpkit_server_session *session,
+                                                  uint64_t now_ms,
+                                                  uint64_t id,
+                                                  uint64_t size,
+                                                  const uint8_t *digest,
+                                                  size_t len);
+
 // Answers a listen-passive request at `now_ms`: the caller's listener is bound at `*addr`.
 //
 // # Safety
@@ -1242,9 +1280,11 @@ ftpkit_result ftpkit_server_session_complete_bound(struct ftpkit_server_session 
 uint64_t ftpkit_request_id(const struct ftpkit_request *request);
 
 // Lends the request's stable name (`authenticate`, `stat`, `open_read`, `open_write`, `list`, `delete`, `mkdir`,
-// `rmdir`, `rename`, `size`, `mtime`, `listen_passive`, `connect_active`, `transfer`, ...), its main text (the
-// path; the `from` path of a rename; the user of a login; the address to connect to or listen on) and its
-// second text (the password of a login, the `to` path of a rename; else empty). Valid as long as the request.
+// `rmdir`, `rename`, `size`, `mtime`, `set_mtime`, `chmod`, `hash`, `list_lines`, `listen_passive`,
+// `connect_active`, `transfer`, ...), its main text (the path; the `from` path of a rename; the user of a login;
+// the address to connect to or listen on) and its second text (the password of a login, the `to` path of a rename;
+// for `set_mtime` the time to set, UTC, `YYYYMMDDHHMMSS`; for `chmod` the mode in octal; for `hash` the algorithm,
+// `SHA-256`, `SHA-1` or `MD5`; for `list_lines` the most lines the reply carries; else empty). Valid as long as the request.
 //
 // # Safety
 // `request` a valid lent request; the six out-parameters writable.

@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::ffi::{self, ffi_boundary};
 use crate::hostport::{ftpkit_hostport, to_addr};
 use crate::result::{self, ftpkit_result, FTPKIT_OK};
+use ftpkit_proto::listing::DateTime;
 use ftpkit_proto::session::server::{
     Access, Outcome, ServerConfig, ServerEvent as Event, ServerRequest as Request, ServerRequestId as RequestId,
     ServerSession,
@@ -221,6 +222,10 @@ pub unsafe extern "C" fn ftpkit_server_session_poll_request(
                 | Request::Rmdir { path, .. }
                 | Request::Size { path, .. }
                 | Request::Mtime { path, .. } => (path.to_string(), String::new()),
+                Request::SetMtime { path, time, .. } => (path.to_string(), time.to_mlsd()),
+                Request::Chmod { path, mode, .. } => (path.to_string(), format!("{mode:o}")),
+                Request::Hash { path, algorithm, .. } => (path.to_string(), algorithm.name().to_owned()),
+                Request::ListLines { path, max, .. } => (path.to_string(), max.to_string()),
                 Request::ConnectActive { addr, .. } => (addr.to_string(), String::new()),
                 Request::ListenPassive { ip, .. } => (ip.to_string(), String::new()),
                 _ => (String::new(), String::new()),
@@ -391,6 +396,92 @@ pub unsafe extern "C" fn ftpkit_server_session_complete(
     })
 }
 
+/// Answers an `mtime` request (MDTM) at `now_ms` with the file's modification time, UTC, as RFC 3659's
+/// `YYYYMMDDHHMMSS[.fff]` (`time`, `len` bytes). A time that does not read is `FTPKIT_SYNTAX`, and the request stays
+/// open.
+///
+/// # Safety
+/// `session` live; `time` NULL or `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ftpkit_server_session_complete_time(
+    session: *mut ftpkit_server_session,
+    now_ms: u64,
+    id: u64,
+    time: *const u8,
+    len: usize,
+) -> ftpkit_result {
+    ffi_boundary!({
+        // SAFETY: the caller's promises above.
+        let (s, t) = match unsafe { (ffi::borrow_mut(session, "session"), ffi::text(time, len, "time")) } {
+            (Ok(s), Ok(t)) => (s, t),
+            (Err(e), _) | (_, Err(e)) => return e,
+        };
+        match DateTime::parse_mlsd(t) {
+            Ok(t) => finish(s, now_ms, id, Outcome::Time(t)),
+            Err(e) => ffi::fail(result::FTPKIT_SYNTAX, format!("time: {e}")),
+        }
+    })
+}
+
+/// Answers a `list_lines` request (STAT with a path) at `now_ms` with LIST's lines of the path (`ls -l` form),
+/// separated by LF (a CR before it is dropped; no line end needed after the last): at most the request's second
+/// text (its `max`) lines are sent, more are cut off by the session. The lines go on the control connection, so a
+/// line with a NUL, or any CR that is not part of a line end, is `FTPKIT_INVALID_PARAMETER`.
+///
+/// # Safety
+/// `session` live; `lines` NULL (with `len` 0: an empty listing) or `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ftpkit_server_session_complete_lines(
+    session: *mut ftpkit_server_session,
+    now_ms: u64,
+    id: u64,
+    lines: *const u8,
+    len: usize,
+) -> ftpkit_result {
+    ffi_boundary!({
+        // SAFETY: the caller's promises above.
+        let (s, text) = match unsafe { (ffi::borrow_mut(session, "session"), ffi::text(lines, len, "lines")) } {
+            (Ok(s), Ok(t)) => (s, t),
+            (Err(e), _) | (_, Err(e)) => return e,
+        };
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        let lines: Vec<String> = if text.is_empty() {
+            Vec::new()
+        } else {
+            text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l).to_owned()).collect()
+        };
+        if lines.iter().any(|l| l.contains(['\r', '\0'])) {
+            return ffi::fail(result::FTPKIT_INVALID_PARAMETER, "a listing line holds a CR or NUL");
+        }
+        finish(s, now_ms, id, Outcome::Lines(lines))
+    })
+}
+
+/// Answers a `hash` request (HASH) at `now_ms`: the whole file (`size` bytes) hashed with the algorithm named by the
+/// request's second text, giving `digest` (`len` bytes: 32 for SHA-256, 20 for SHA-1, 16 for MD5; the session
+/// writes it in hex).
+///
+/// # Safety
+/// `session` live; `digest` `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ftpkit_server_session_complete_hash(
+    session: *mut ftpkit_server_session,
+    now_ms: u64,
+    id: u64,
+    size: u64,
+    digest: *const u8,
+    len: usize,
+) -> ftpkit_result {
+    ffi_boundary!({
+        // SAFETY: the caller's promises above.
+        let (s, d) = match unsafe { (ffi::borrow_mut(session, "session"), ffi::bytes(digest, len, "digest")) } {
+            (Ok(s), Ok(d)) => (s, d),
+            (Err(e), _) | (_, Err(e)) => return e,
+        };
+        finish(s, now_ms, id, Outcome::Hash { size, digest: d.to_vec() })
+    })
+}
+
 /// Answers a listen-passive request at `now_ms`: the caller's listener is bound at `*addr`.
 ///
 /// # Safety
@@ -428,9 +519,11 @@ pub unsafe extern "C" fn ftpkit_request_id(request: *const ftpkit_request) -> u6
 }
 
 /// Lends the request's stable name (`authenticate`, `stat`, `open_read`, `open_write`, `list`, `delete`, `mkdir`,
-/// `rmdir`, `rename`, `size`, `mtime`, `listen_passive`, `connect_active`, `transfer`, ...), its main text (the
-/// path; the `from` path of a rename; the user of a login; the address to connect to or listen on) and its
-/// second text (the password of a login, the `to` path of a rename; else empty). Valid as long as the request.
+/// `rmdir`, `rename`, `size`, `mtime`, `set_mtime`, `chmod`, `hash`, `list_lines`, `listen_passive`,
+/// `connect_active`, `transfer`, ...), its main text (the path; the `from` path of a rename; the user of a login;
+/// the address to connect to or listen on) and its second text (the password of a login, the `to` path of a rename;
+/// for `set_mtime` the time to set, UTC, `YYYYMMDDHHMMSS`; for `chmod` the mode in octal; for `hash` the algorithm,
+/// `SHA-256`, `SHA-1` or `MD5`; for `list_lines` the most lines the reply carries; else empty). Valid as long as the request.
 ///
 /// # Safety
 /// `request` a valid lent request; the six out-parameters writable.

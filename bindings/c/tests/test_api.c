@@ -573,6 +573,21 @@ static void loopback_pair(ftpkit_hostport *client, ftpkit_hostport *server) {
     server->port = 21;
 }
 
+/* Polls the session's next request and checks its name, text and (when not NULL) second text; its id, 0 if not. */
+static uint64_t expect_request(ftpkit_server_session *s, const char *want_name, const char *want_text,
+                               const char *want_text2) {
+    const ftpkit_request *r = NULL;
+    const uint8_t *name, *text, *text2;
+    size_t nl, tl, t2l;
+    CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
+    CHECK(r != NULL);
+    if (r == NULL) return 0;
+    CHECK_RESULT(ftpkit_request_fields(r, &name, &nl, &text, &tl, &text2, &t2l), FTPKIT_OK);
+    CHECK(eq(name, nl, want_name) && eq(text, tl, want_text));
+    CHECK(want_text2 == NULL || eq(text2, t2l, want_text2));
+    return ftpkit_request_id(r);
+}
+
 static void test_server_session(void) {
     ftpkit_hostport client, server;
     loopback_pair(&client, &server);
@@ -646,6 +661,47 @@ static void test_server_session(void) {
     CHECK(strstr(out, "227 Entering Passive Mode (127,0,0,1,195,80)") != NULL);
     CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
     CHECK(r == NULL);
+    /* MDTM: the caller answers with the time; a time that does not read leaves the request open. */
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 2000, S("MDTM a.txt\r\n")), FTPKIT_OK);
+    uint64_t id_mtime = expect_request(s, "mtime", "/a.txt", NULL);
+    CHECK_RESULT(ftpkit_server_session_complete_time(s, 2000, id_mtime, S("2024-01-02")), FTPKIT_SYNTAX);
+    CHECK_RESULT(ftpkit_server_session_complete_time(s, 2000, id_mtime, S("20240102030405")), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strcmp(out, "213 20240102030405\r\n") == 0);
+    /* MFMT and SITE CHMOD: the second text carries the time and the octal mode. */
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 2000, S("MFMT 20200304050607 a.txt\r\n")), FTPKIT_OK);
+    uint64_t id_set_mtime = expect_request(s, "set_mtime", "/a.txt", "20200304050607");
+    CHECK_RESULT(ftpkit_server_session_complete(s, 2000, id_set_mtime, FTPKIT_OUTCOME_OK, 0), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strncmp(out, "213 Modify=20200304050607; ", 27) == 0);
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 2000, S("SITE CHMOD 640 a.txt\r\n")), FTPKIT_OK);
+    uint64_t id_chmod = expect_request(s, "chmod", "/a.txt", "640");
+    CHECK_RESULT(ftpkit_server_session_complete(s, 2000, id_chmod, FTPKIT_OUTCOME_OK, 0), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strncmp(out, "200 ", 4) == 0);
+    /* HASH: the caller hashes, the session writes the digest in hex. */
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 2000, S("HASH a.txt\r\n")), FTPKIT_OK);
+    uint64_t id_hash = expect_request(s, "hash", "/a.txt", "SHA-256");
+    uint8_t digest[32];
+    for (int i = 0; i < 32; i++) digest[i] = (uint8_t)i;
+    CHECK_RESULT(ftpkit_server_session_complete_hash(s, 2000, id_hash, 3, NULL, 32), FTPKIT_NULL_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_complete_hash(s, 2000, id_hash, 3, digest, sizeof digest), FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strcmp(out, "213 SHA-256 0-3 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f a.txt\r\n") == 0);
+    /* STAT with a path: the caller's lines on the control connection, a digit-led one indented. */
+    CHECK_RESULT(ftpkit_server_session_handle_input(s, 2000, S("STAT .\r\n")), FTPKIT_OK);
+    CHECK_RESULT(ftpkit_server_session_poll_request(s, &r), FTPKIT_OK);
+    CHECK(r != NULL);
+    CHECK_RESULT(ftpkit_request_fields(r, &name, &nl, &text, &tl, &text2, &t2l), FTPKIT_OK);
+    CHECK(eq(name, nl, "list_lines") && eq(text, tl, "/") && t2l > 0);
+    CHECK_RESULT(ftpkit_server_session_complete_lines(s, 2000, ftpkit_request_id(r), S("a\rb\n")),
+                 FTPKIT_INVALID_PARAMETER);
+    CHECK_RESULT(ftpkit_server_session_complete_lines(
+                     s, 2000, ftpkit_request_id(r), S("-rw-r--r-- 1 ftp ftp 3 Jan  1  2024 a.txt\r\n226 trick\n")),
+                 FTPKIT_OK);
+    drain(s, out, sizeof out);
+    CHECK(strncmp(out, "213-", 4) == 0);
+    CHECK(strstr(out, "\r\n-rw-r--r-- 1 ftp ftp 3 Jan  1  2024 a.txt\r\n 226 trick\r\n213 ") != NULL);
     /* Bad parameters. */
     CHECK_RESULT(ftpkit_server_session_handle_input(NULL, 1000, S("x")), FTPKIT_NULL_PARAMETER);
     CHECK_RESULT(ftpkit_server_session_handle_input(s, 1000, NULL, 1), FTPKIT_NULL_PARAMETER);
