@@ -223,7 +223,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
 class run_pyftpdlib_tls(run_pyftpdlib):
     """pyftpdlib's TLS_FTPHandler (pyOpenSSL): TLS required for login. It never checks reuse."""
 
-    def __init__(self, root: Path, certs: Certs, client_certs: bool = False) -> None:
+    def __init__(self, root: Path, certs: Certs, client_certs: bool = False, encoding: str = "utf8") -> None:
         super().__init__(root)
         from pyftpdlib.handlers import TLS_FTPHandler
 
@@ -234,6 +234,7 @@ class run_pyftpdlib_tls(run_pyftpdlib):
 
         Handler.authorizer = handler.authorizer
         Handler.banner = "pyftpdlib TLS ready"
+        Handler.encoding = encoding
         Handler.permit_foreign_addresses = False
         Handler.certfile = os.fspath(certs.cert)
         Handler.keyfile = os.fspath(certs.key)

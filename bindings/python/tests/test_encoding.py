@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import ftplib
 import hashlib
+import ssl
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import ftpkit
-from conftest import PASSWORD, USER, fill, run_pyftpdlib
+from conftest import PASSWORD, USER, Certs, fill, run_pyftpdlib, run_pyftpdlib_tls
 
 NAME = "café-año.bin"
 DIR = "dossier-ñ"
@@ -63,6 +64,26 @@ def test_latin1_names_as_ftplib(tmp_path: Path) -> None:
     assert ours[8] == ["niño.txt"]
     assert ours[11] == "/nuevo-x-ñ"
     assert not (tmp_path / "señal-x").exists()
+
+
+def test_ftp_tls_latin1_names_as_ftplib(tmp_path: Path, certs: Certs) -> None:
+    latin1_tree(tmp_path)
+    results = []
+    with run_pyftpdlib_tls(tmp_path, certs, encoding="latin1") as srv:
+        for cls in (ftplib.FTP_TLS, ftpkit.FTP_TLS):
+            ctx = ssl.create_default_context(cafile=str(certs.ca))
+            ftp: Any = cls(context=ctx, timeout=20, encoding="latin-1")
+            ftp.connect(srv.host, srv.port)
+            ftp.login(USER, PASSWORD)
+            ftp.prot_p()
+            blob = bytearray()
+            ftp.retrbinary("RETR " + NAME, blob.extend)
+            results.append((sorted(ftp.nlst()), bytes(blob), ftp.cwd(DIR), ftp.nlst()))
+            with pytest.raises(UnicodeEncodeError):
+                ftp.cwd("€")
+            ftp.quit()
+    assert results[0] == results[1]
+    assert NAME in results[1][0] and results[1][1] == CONTENT and results[1][3] == ["niño.txt"]
 
 
 @pytest.mark.parametrize("name", ["iso-8859-1", "ISO8859-1", "latin1", "L1"])
