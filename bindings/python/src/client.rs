@@ -8,7 +8,7 @@
 //! core (`Command::parse`); no protocol decision is taken here.
 use crate::errors::make;
 use ftpkit::blocking::Client;
-use ftpkit::client::{ClientMode as Mode, Error, Options, TlsMode, TlsPolicy, TraceLine, Tracer};
+use ftpkit::client::{ClientMode as Mode, Error, Options, TextEncoding, TlsMode, TlsPolicy, TraceLine, Tracer};
 use ftpkit::proto::command::{Command, ProtectionLevel, TransferType};
 use ftpkit::proto::driver::DataEnd;
 use ftpkit::proto::listing::split_mlsd_line;
@@ -298,6 +298,7 @@ fn client_error(py: Python<'_>, e: Error, last: Option<ReplyRec>) -> PyErr {
         // As Python's ssl module reports them (both are OSError subclasses, in ftplib.all_errors).
         Error::Certificate(m) => ssl_error(py, "SSLCertVerificationError", format!("certificate verify failed: {m}")),
         Error::Tls(m) => ssl_error(py, "SSLError", m),
+        Error::Encoding(e) => crate::errors::encoding(py, &e),
         other => make(py, "error_proto", other.to_string(), &[]),
     }
 }
@@ -428,9 +429,10 @@ fn reply_list(py: Python<'_>, r: Vec<ReplyRec>) -> PyResult<Py<PyAny>> {
 impl NativeClient {
     /// Connects to `host:port` and reads the greeting. `timeout` (seconds) bounds connecting and every wait;
     /// `source_address` `(host, port)` is the local address to connect from; `tls` (a dict, see `TlsArgs`) makes
-    /// it an FTPS client driven step by step (`TlsMode::Manual`: `auth`, `pbsz`, `prot`, `ccc` operations).
+    /// it an FTPS client driven step by step (`TlsMode::Manual`: `auth`, `pbsz`, `prot`, `ccc` operations);
+    /// `encoding` (`utf8` or `latin1`, the core's names) is the connection's encoding of names.
     #[new]
-    #[pyo3(signature = (host, port, timeout=None, passive=true, debuglevel=0, source_address=None, tls=None))]
+    #[pyo3(signature = (host, port, timeout=None, passive=true, debuglevel=0, source_address=None, tls=None, encoding="utf8"))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -441,7 +443,9 @@ impl NativeClient {
         debuglevel: i32,
         source_address: Option<(String, u16)>,
         tls: Option<TlsArgs>,
+        encoding: &str,
     ) -> PyResult<Self> {
+        let encoding: TextEncoding = encoding.parse().map_err(|e| PyValueError::new_err(format!("{e}")))?;
         let limit = match timeout {
             Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t),
             Some(t) => {
@@ -475,6 +479,7 @@ impl NativeClient {
                 None => TlsPolicy::default(),
             },
             tls_config: tls.map(TlsArgs::config).unwrap_or_default(),
+            encoding,
             ..Options::default()
         };
         let target = format!(

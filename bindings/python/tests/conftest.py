@@ -81,9 +81,10 @@ class _Pyftpd:
 
 
 class run_pyftpdlib:
-    """pyftpdlib 2 on 127.0.0.1, a free port, serving ``root`` read-write to USER, read-only to anonymous."""
+    """pyftpdlib 2 on 127.0.0.1, a free port, serving ``root`` read-write to USER, read-only to anonymous; names
+    in ``encoding`` on the wire (``'latin1'``: a server of Latin-1 names, whose FEAT lists no UTF8)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, encoding: str = "utf8") -> None:
         from pyftpdlib.authorizers import DummyAuthorizer
         from pyftpdlib.handlers import FTPHandler
         from pyftpdlib.servers import FTPServer
@@ -97,6 +98,7 @@ class run_pyftpdlib:
 
         Handler.authorizer = auth
         Handler.banner = "pyftpdlib ready"
+        Handler.encoding = encoding
         Handler.permit_foreign_addresses = False
         Handler.log_prefix = ""
         import logging
@@ -221,7 +223,7 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
 class run_pyftpdlib_tls(run_pyftpdlib):
     """pyftpdlib's TLS_FTPHandler (pyOpenSSL): TLS required for login. It never checks reuse."""
 
-    def __init__(self, root: Path, certs: Certs, client_certs: bool = False) -> None:
+    def __init__(self, root: Path, certs: Certs, client_certs: bool = False, encoding: str = "utf8") -> None:
         super().__init__(root)
         from pyftpdlib.handlers import TLS_FTPHandler
 
@@ -232,6 +234,7 @@ class run_pyftpdlib_tls(run_pyftpdlib):
 
         Handler.authorizer = handler.authorizer
         Handler.banner = "pyftpdlib TLS ready"
+        Handler.encoding = encoding
         Handler.permit_foreign_addresses = False
         Handler.certfile = os.fspath(certs.cert)
         Handler.keyfile = os.fspath(certs.key)

@@ -7,6 +7,7 @@ Python threads keep running during a transfer.
 
 from __future__ import annotations
 
+import codecs
 import io
 import socket
 
@@ -37,6 +38,24 @@ def _check_line(text: str) -> None:
     # As ftplib's putline: a CR or LF in a command is refused before anything is sent.
     if "\r" in text or "\n" in text:
         raise ValueError("an illegal newline character should not be contained")
+
+
+#: ``codecs.lookup(name).name`` of the encodings the core speaks, and the core's name for each.
+_ENCODINGS = {"utf-8": "utf8", "iso8859-1": "latin1"}
+
+
+def _driver_encoding(name: str) -> str:
+    """The core's name (``utf8``/``latin1``) of the codec ``name``; any other codec raises ``ValueError``."""
+    try:
+        canonical = codecs.lookup(name).name
+    except (LookupError, TypeError) as e:
+        raise ValueError(f"unknown encoding {name!r}: ftpkit speaks 'utf-8' or 'latin-1'") from e
+    core = _ENCODINGS.get(canonical)
+    if core is None:
+        raise ValueError(
+            f"encoding {name!r} ({canonical}) is not supported: ftpkit speaks 'utf-8' or 'latin-1' (ISO-8859-1)"
+        )
+    return core
 
 
 def _void(resp: str) -> str:
@@ -82,7 +101,13 @@ class FTP:
     - ``source_address=(host, port)`` binds the control connection to that address, and the data connections
       to its host with any port (ftplib binds passive data connections to the whole address, which fails with
       a non-zero port while the control connection holds it); active mode listens on the control
-      connection's local address, so on ``host`` (ftplib listens on every address and announces that one).
+      connection's local address, so on ``host`` (ftplib listens on every address and announces that one);
+    - ``encoding`` is ``'utf-8'`` (the default) or ``'latin-1'`` (any of its names: ``'iso-8859-1'``, ...), the
+      two the core speaks (ftplib takes any codec); another raises ``ValueError``, in ``FTP(...)`` or, for the
+      ``encoding`` attribute set later, in ``connect``. Names go to the server and come back in it, byte for byte
+      as ftplib's; in UTF-8, ``OPTS UTF8 ON`` is sent after FEAT when FEAT lists ``UTF8``. A name that does not
+      fit (``'€'`` in Latin-1) raises ``UnicodeEncodeError`` before anything is sent, as ftplib's ``.encode``
+      does; a listing whose bytes are not UTF-8 in UTF-8 raises ``UnicodeDecodeError``, as ftplib's decode.
     """
 
     host: str = ""
@@ -104,6 +129,7 @@ class FTP:
         *,
         encoding: str = "utf-8",
     ) -> None:
+        _driver_encoding(encoding)
         self.encoding = encoding
         self.source_address = source_address
         self.timeout = timeout
@@ -145,10 +171,11 @@ class FTP:
             self.source_address = source_address
         if self.timeout is not None and self.timeout <= 0:
             raise ValueError("Non-blocking socket (timeout=0) is not supported")
+        encoding = _driver_encoding(self.encoding)
         self.close()  # as ftplib, a new connect replaces the old connection
         self._client = _native.Client(
             self.host, self.port, self.timeout, self.passiveserver, self.debugging, self.source_address,
-            self._tls_settings(),
+            self._tls_settings(), encoding,
         )
         self._type = None
         self.welcome = self._client.welcome

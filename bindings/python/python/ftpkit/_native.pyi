@@ -144,6 +144,7 @@ class Client:
         debuglevel: int = 0,
         source_address: Optional[tuple[str, int]] = None,
         tls: Optional[dict[str, Any]] = None,
+        encoding: str = "utf8",
     ) -> None: ...
     @property
     def welcome(self) -> str: ...

@@ -28,7 +28,9 @@ class FTP_TLS(FTP):
     source_address=None, *, encoding='utf-8', cafile=None)``: as ``ftplib.FTP_TLS``. ``login()`` sends
     ``AUTH TLS`` first (``secure=False``: it does not); ``prot_p()`` protects the data connections
     (``PBSZ 0`` + ``PROT P``), ``prot_c()`` clears them again, ``ccc()`` ends TLS on the control connection
-    (the data connections keep the protection ``PROT`` set), ``auth()`` is ``AUTH TLS`` alone.
+    (the data connections keep the protection ``PROT`` set), ``auth()`` is ``AUTH TLS`` alone. ``encoding`` is
+    ``FTP``'s: ``'utf-8'`` or ``'latin-1'`` (another codec raises ``ValueError``; a name that does not fit,
+    ``UnicodeEncodeError``, as ftplib's).
 
     **Every protected data connection resumes the control connection's TLS session** (TLS 1.2 session or
     TLS 1.3 ticket, kept per control connection), so servers that require it (vsftpd with
