@@ -41,6 +41,7 @@
 
 use crate::blocking::Client;
 use crate::client::{Error as ClientError, Result as ClientResult};
+use crate::proto::feat::Features;
 use crate::proto::hash::{HashAlgorithm, HashReplyError};
 use crate::proto::listing::{EntryKind, ListFormat};
 use std::collections::{BTreeMap, VecDeque};
@@ -505,9 +506,9 @@ fn sha256_file(path: &Path) -> io::Result<Vec<u8>> {
     }
 }
 
-/// Whether the server behind `client` can verify with SHA-256: `Ok(Some(Verify))`, or `Err(why not)`.
-fn verify_mode(client: &Client) -> Result<Verify, String> {
-    let Some(features) = client.session().features() else {
+/// Whether a server with these FEAT `features` can verify with SHA-256: `Ok(Verify)`, or `Err(why not)`.
+fn verify_mode(features: Option<&Features<'_>>) -> Result<Verify, String> {
+    let Some(features) = features else {
         return Err("not verified: the server answered no FEAT".into());
     };
     if !features.offers_hash(HashAlgorithm::Sha256) {
@@ -689,7 +690,7 @@ pub fn mirror(
     let verify = match (opts.verify, opts.dry_run) {
         (false, _) => Err("not verified: verification is off (--no-verify)".to_owned()),
         (true, true) => Err("not verified: dry run".to_owned()),
-        (true, false) => verify_mode(&clients[0]),
+        (true, false) => verify_mode(clients[0].session().features()),
     };
     summary.verify_note = verify.as_ref().err().cloned();
     let ctx = Ctx { opts, verify: verify.ok(), cancel, events };
@@ -795,6 +796,21 @@ pub fn mirror(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verification_follows_feat() {
+        let feat =
+            |lines: &str| Features::from_reply_text(&format!("211-F\r\n{lines}211 End\r\n")).map(|f| f.into_owned());
+        let default = feat(" HASH SHA-256*;SHA-1;MD5\r\n").unwrap();
+        assert!(matches!(verify_mode(Some(&default)), Ok(Verify { select: false })));
+        let other = feat(" HASH SHA-256;SHA-1*;MD5\r\n").unwrap();
+        assert!(matches!(verify_mode(Some(&other)), Ok(Verify { select: true })));
+        let md5_only = feat(" HASH MD5*\r\n").unwrap();
+        assert!(verify_mode(Some(&md5_only)).is_err_and(|why| why.contains("no HASH with SHA-256")));
+        let none = feat(" SIZE\r\n").unwrap();
+        assert!(verify_mode(Some(&none)).is_err_and(|why| why.contains("no HASH")));
+        assert!(verify_mode(None).is_err_and(|why| why.contains("no FEAT")));
+    }
 
     #[test]
     fn names() {
