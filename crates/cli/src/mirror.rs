@@ -34,6 +34,9 @@ pub struct Args {
     /// Start interrupted files over instead of continuing their .NAME.ftpkit-part file (REST).
     #[arg(long)]
     no_resume: bool,
+    /// Do not check copied files against the server's HASH (SHA-256), even when it offers it.
+    #[arg(long)]
+    no_verify: bool,
     /// No line per file (the progress bar and the summary stay).
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -83,6 +86,12 @@ fn summary_line(s: &Summary, dry_run: bool) -> String {
             s.deleted,
         )
     };
+    if !dry_run {
+        line.push_str(&format!("; {} verified (SHA-256), {} not verifiable", s.verified, s.not_verifiable));
+        if let Some(note) = &s.verify_note {
+            line.push_str(&format!(" ({note})"));
+        }
+    }
     if !s.failed.is_empty() {
         line.push_str(&format!("; {} FAILED", s.failed.len()));
     }
@@ -110,6 +119,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         dry_run: args.dry_run,
         only_newer: args.only_newer,
         resume: !args.no_resume,
+        verify: !args.no_verify,
         ..MirrorOptions::new(direction, url.path.clone(), local)
     };
     let client_opts = Options {

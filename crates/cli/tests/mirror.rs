@@ -58,7 +58,10 @@ fn mirror_down_up_dry_run_and_usage() {
     }
     let last = stdout.lines().last().unwrap_or_default();
     assert!(last.starts_with("3 files in source: 3 copied (0 resumed), 293.0 KiB in "), "{last}");
-    assert!(last.ends_with("0 up to date; 2 directories made; 0 deleted"), "{last}");
+    assert!(
+        last.ends_with("0 up to date; 2 directories made; 0 deleted; 3 verified (SHA-256), 0 not verifiable"),
+        "{last}"
+    );
     for f in ["a.txt", "sub/b.bin", "sub/deeper/c"] {
         let want = std::fs::read(srv.root.path().join("tree").join(f)).expect("served");
         assert_eq!(std::fs::read(work.path().join("copy").join(f)).expect("copied"), want, "{f}");
@@ -76,11 +79,13 @@ fn mirror_down_up_dry_run_and_usage() {
     );
     assert!(work.path().join("copy/extra").exists());
 
-    let up = ftpkit(work.path(), &["mirror", "-q", "copy", &format!("ftp://bob:pw@{}/up/tree", srv.addr)]);
+    let up_url = format!("ftp://bob:pw@{}/up/tree", srv.addr);
+    let up = ftpkit(work.path(), &["mirror", "-q", "--no-verify", "copy", &up_url]);
     let stdout = text(&up.stdout);
     assert!(up.status.success(), "{stdout}\n{}", text(&up.stderr));
     assert_eq!(stdout.lines().count(), 1, "-q prints the summary only: {stdout}");
     assert!(stdout.starts_with("4 files in source: 4 copied"), "{stdout}");
+    assert!(stdout.contains("; 0 verified (SHA-256), 4 not verifiable (not verified: verification is off"), "{stdout}");
     assert_eq!(std::fs::read(srv.root.path().join("up/tree/sub/b.bin")).expect("uploaded").len(), 300_000);
 
     let bad = ftpkit(work.path(), &["mirror", "a", "b"]);

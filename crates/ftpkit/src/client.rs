@@ -188,6 +188,9 @@ pub enum Error {
     /// cannot write (nothing was sent), or a listing had bytes it cannot read.
     #[error("encoding: {0}")]
     Encoding(#[from] EncodingError),
+    /// HASH's `213` did not read as a hash reply.
+    #[error("bad HASH reply: {0}")]
+    BadHash(#[from] crate::proto::hash::HashReplyError),
 }
 
 impl Error {
@@ -201,6 +204,7 @@ impl Error {
             Error::Protocol(e) => e.kind(),
             Error::Closed(_) => K::Closed,
             Error::Encoding(e) => e.kind(),
+            Error::BadHash(e) => e.kind(),
         }
     }
 }
@@ -269,6 +273,7 @@ impl From<DriverError> for Error {
             DriverError::Tls { reason, certificate: true } => Error::Certificate(reason),
             DriverError::Tls { reason, .. } => Error::Tls(reason),
             DriverError::Encoding(e) => Error::Encoding(e),
+            DriverError::BadHash(e) => Error::BadHash(e),
             _ => Error::Protocol(SessionError::InvalidState { what: "call", why: "another call is in progress" }),
         }
     }
@@ -378,6 +383,21 @@ macro_rules! client_calls {
                 Outcome::Modified(time) => Ok(time),
                 other => Err(unexpected(other)),
             }
+        }
+
+        /// A file's hash as the server computes it (HASH, draft-bryan-ftpext-hash), parsed: algorithm, byte range,
+        /// digest, path. Whether the server has HASH, and which algorithm is in use, is in its features
+        /// (`session().features()`: `offers_hash`, `hash_selected`).
+        pub $($async_)* fn hash(&mut self, path: &str) -> Result<$crate::proto::hash::HashReply> {
+            match self.call(Call::Hash(path.to_owned()))$($await_)*? {
+                Outcome::Hash(reply) => Ok(reply),
+                other => Err(unexpected(other)),
+            }
+        }
+
+        /// Chooses the algorithm later [`hash`](Self::hash) calls use (`OPTS HASH`); returns the reply.
+        pub $($async_)* fn select_hash(&mut self, algorithm: $crate::proto::hash::HashAlgorithm) -> Result<Reply> {
+            client::done(self.call(Call::OptsHash(algorithm))$($await_)*?)
         }
 
         /// NOOP.

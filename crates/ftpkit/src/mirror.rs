@@ -17,6 +17,13 @@
 //! temporary file left by an interrupted run is continued from its length (`REST`) instead of started over. A
 //! downloaded file gets the remote modification time, so the next run sees it as up to date.
 //!
+//! With [`verify`](MirrorOptions::verify) (the default), when the server's FEAT lists `HASH` with SHA-256
+//! (draft-bryan-ftpext-hash; chosen with `OPTS HASH SHA-256` when another algorithm is in use), each copied file is
+//! checked before it is renamed into place: the local SHA-256 of the whole file against the server's `HASH` of it
+//! (the comparison is [`HashReply::check`](crate::proto::hash::HashReply::check)). A mismatch fails that file (it is
+//! not counted as transferred and its temporary file is not renamed). A server without it: nothing is verified,
+//! and [`Summary::not_verifiable`] and [`Summary::verify_note`] say so.
+//!
 //! ```no_run
 //! use ftpkit::blocking::Client;
 //! use ftpkit::mirror::{mirror, Direction, MirrorOptions};
@@ -34,6 +41,8 @@
 
 use crate::blocking::Client;
 use crate::client::{Error as ClientError, Result as ClientResult};
+use crate::proto::feat::Features;
+use crate::proto::hash::{HashAlgorithm, HashReplyError};
 use crate::proto::listing::{EntryKind, ListFormat};
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::{self, File, OpenOptions};
@@ -75,6 +84,8 @@ pub struct MirrorOptions {
     pub only_newer: bool,
     /// Continue temporary files left by an interrupted run (default true).
     pub resume: bool,
+    /// Check each copied file's SHA-256 against the server's `HASH` when it offers SHA-256 (default true).
+    pub verify: bool,
 }
 
 impl MirrorOptions {
@@ -89,6 +100,7 @@ impl MirrorOptions {
             dry_run: false,
             only_newer: false,
             resume: true,
+            verify: true,
         }
     }
 }
@@ -172,6 +184,12 @@ pub struct Summary {
     pub deleted: usize,
     /// With `dry_run`: actions that would have been taken.
     pub would: usize,
+    /// Of the files transferred, those whose SHA-256 matched the server's `HASH`.
+    pub verified: usize,
+    /// Of the files transferred, those not verified (the server has no `HASH` SHA-256, or `verify` is off).
+    pub not_verifiable: usize,
+    /// Why nothing was verified, when so (said once for the run).
+    pub verify_note: Option<String>,
     /// Paths that failed, with why.
     pub failed: Vec<(String, String)>,
     /// True when the run was stopped by the cancel flag before it was done.
@@ -438,6 +456,7 @@ enum JobError {
     Ftp(ClientError),
     Local(io::Error),
     Short { got: u64, want: u64 },
+    Verify(HashReplyError),
 }
 
 impl JobError {
@@ -453,18 +472,65 @@ impl std::fmt::Display for JobError {
             JobError::Ftp(e) => write!(f, "{e}"),
             JobError::Local(e) => write!(f, "{e}"),
             JobError::Short { got, want } => write!(f, "copied {got} of {want} bytes"),
+            JobError::Verify(e) => write!(f, "verification failed: {e}"),
         }
     }
 }
 
 struct Ctx<'a> {
     opts: &'a MirrorOptions,
+    /// Check each file with HASH SHA-256; `select`: send `OPTS HASH SHA-256` first (another algorithm is the
+    /// server's default; sent before each HASH so that a reconnected client needs no state).
+    verify: Option<Verify>,
     cancel: &'a AtomicBool,
     events: &'a (dyn Fn(&Event<'_>) + Sync),
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Verify {
+    select: bool,
+}
+
+/// The SHA-256 of a whole local file.
+fn sha256_file(path: &Path) -> io::Result<Vec<u8>> {
+    use sha2::Digest;
+    let mut file = File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hasher.finalize().to_vec());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+/// Whether a server with these FEAT `features` can verify with SHA-256: `Ok(Verify)`, or `Err(why not)`.
+fn verify_mode(features: Option<&Features<'_>>) -> Result<Verify, String> {
+    let Some(features) = features else {
+        return Err("not verified: the server answered no FEAT".into());
+    };
+    if !features.offers_hash(HashAlgorithm::Sha256) {
+        return Err("not verifiable: the server's FEAT lists no HASH with SHA-256".into());
+    }
+    Ok(Verify { select: features.hash_selected() != Some(HashAlgorithm::Sha256) })
+}
+
 impl Ctx<'_> {
-    fn download(&self, client: &mut Client, job: &Job) -> Result<u64, JobError> {
+    /// Compares the local file `local` (`size` bytes) with the server's `HASH` of `remote`.
+    fn check(&self, client: &mut Client, remote: &str, local: &Path, size: u64) -> Result<bool, JobError> {
+        let Some(verify) = self.verify else { return Ok(false) };
+        if verify.select {
+            client.select_hash(HashAlgorithm::Sha256).map_err(JobError::Ftp)?;
+        }
+        let reply = client.hash(remote).map_err(JobError::Ftp)?;
+        let digest = sha256_file(local).map_err(JobError::Local)?;
+        reply.check(HashAlgorithm::Sha256, size, &digest).map_err(JobError::Verify)?;
+        Ok(true)
+    }
+
+    fn download(&self, client: &mut Client, job: &Job) -> Result<(u64, bool), JobError> {
         let final_path = self.opts.local.join(&job.rel);
         let part = self.opts.local.join(part_rel(&job.rel));
         let file = OpenOptions::new()
@@ -490,12 +556,14 @@ impl Ctx<'_> {
             meter.inner.set_modified(when).map_err(JobError::Local)?;
         }
         drop(meter.inner);
+        let verified = self.check(client, &remote, &part, job.size)?;
         fs::rename(&part, &final_path).map_err(JobError::Local)?;
-        Ok(meter.bytes)
+        Ok((meter.bytes, verified))
     }
 
-    fn upload(&self, client: &mut Client, job: &Job) -> Result<u64, JobError> {
-        let mut file = File::open(self.opts.local.join(&job.rel)).map_err(JobError::Local)?;
+    fn upload(&self, client: &mut Client, job: &Job) -> Result<(u64, bool), JobError> {
+        let local = self.opts.local.join(&job.rel);
+        let mut file = File::open(&local).map_err(JobError::Local)?;
         file.seek(SeekFrom::Start(job.offset)).map_err(JobError::Local)?;
         let mut meter = Meter { inner: file, rel: &job.rel, cancel: self.cancel, events: self.events, bytes: 0 };
         let part = remote_path(&self.opts.remote, &part_rel(&job.rel));
@@ -508,11 +576,14 @@ impl Ctx<'_> {
         if got != job.size {
             return Err(JobError::Short { got, want: job.size });
         }
+        drop(meter.inner);
+        let verified = self.check(client, &part, &local, job.size)?;
         client.rename(&part, &remote_path(&self.opts.remote, &job.rel)).map_err(JobError::Ftp)?;
-        Ok(meter.bytes)
+        Ok((meter.bytes, verified))
     }
 
-    fn copy(&self, client: &mut Client, job: &Job) -> Result<u64, JobError> {
+    /// Copies one file; the bytes copied and whether the copy was verified.
+    fn copy(&self, client: &mut Client, job: &Job) -> Result<(u64, bool), JobError> {
         match self.opts.direction {
             Direction::Download => self.download(client, job),
             Direction::Upload => self.upload(client, job),
@@ -616,7 +687,13 @@ pub fn mirror(
     let planned_bytes = jobs.iter().map(|j| j.size - j.offset).sum();
     events(&Event::Planned { files: jobs.len(), bytes: planned_bytes });
 
-    let ctx = Ctx { opts, cancel, events };
+    let verify = match (opts.verify, opts.dry_run) {
+        (false, _) => Err("not verified: verification is off (--no-verify)".to_owned()),
+        (true, true) => Err("not verified: dry run".to_owned()),
+        (true, false) => verify_mode(clients[0].session().features()),
+    };
+    summary.verify_note = verify.as_ref().err().cloned();
+    let ctx = Ctx { opts, verify: verify.ok(), cancel, events };
     let queue = Mutex::new(jobs);
     let totals = Mutex::new(&mut summary);
     std::thread::scope(|s| {
@@ -660,8 +737,10 @@ pub fn mirror(
                     }
                     let mut t = totals.lock().unwrap_or_else(|p| p.into_inner());
                     match result {
-                        Ok(bytes) => {
+                        Ok((bytes, verified)) => {
                             t.transferred += 1;
+                            t.verified += usize::from(verified);
+                            t.not_verifiable += usize::from(!verified);
                             t.resumed += usize::from(job.offset > 0);
                             t.bytes += bytes;
                             drop(t);
@@ -717,6 +796,21 @@ pub fn mirror(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verification_follows_feat() {
+        let feat =
+            |lines: &str| Features::from_reply_text(&format!("211-F\r\n{lines}211 End\r\n")).map(|f| f.into_owned());
+        let default = feat(" HASH SHA-256*;SHA-1;MD5\r\n").unwrap();
+        assert!(matches!(verify_mode(Some(&default)), Ok(Verify { select: false })));
+        let other = feat(" HASH SHA-256;SHA-1*;MD5\r\n").unwrap();
+        assert!(matches!(verify_mode(Some(&other)), Ok(Verify { select: true })));
+        let md5_only = feat(" HASH MD5*\r\n").unwrap();
+        assert!(verify_mode(Some(&md5_only)).is_err_and(|why| why.contains("no HASH with SHA-256")));
+        let none = feat(" SIZE\r\n").unwrap();
+        assert!(verify_mode(Some(&none)).is_err_and(|why| why.contains("no HASH")));
+        assert!(verify_mode(None).is_err_and(|why| why.contains("no FEAT")));
+    }
 
     #[test]
     fn names() {

@@ -120,6 +120,8 @@ fn download_interrupted_inside_a_large_file_then_resumed_is_byte_exact() {
     assert_eq!(first.source_files, 2002);
     assert!((500..1900).contains(&first.transferred), "stopped half-way: {first:?}");
     assert_eq!(first.transferred as u64, done.load(Ordering::Relaxed));
+    // ftpkit's server offers HASH SHA-256: every file copied was checked.
+    assert_eq!((first.verified, first.not_verifiable, &first.verify_note), (first.transferred, 0, &None));
     // No half-written file under a final name: every file there is complete; the large one waits as a part file.
     let want = snapshot(&server_root.path().join("tree"));
     let got = snapshot(&dst);
@@ -140,6 +142,7 @@ fn download_interrupted_inside_a_large_file_then_resumed_is_byte_exact() {
     assert!(!second.cancelled);
     assert_eq!(second.transferred + first.transferred, 2002, "{second:?}");
     assert!(second.resumed >= 1, "{second:?}");
+    assert_eq!((second.verified, second.not_verifiable), (second.transferred, 0), "the resumed file too");
     assert!(second.bytes < 6_000_000 + 3_000 * 2_000, "resumed, not restarted: {second:?}");
     assert_eq!(snapshot(&dst), want, "byte-exact, no part file left");
 
@@ -181,6 +184,7 @@ fn upload_then_up_to_date_then_delete() {
     .unwrap();
     assert!(s.failed.is_empty(), "{:?}", s.failed);
     assert_eq!(s.transferred, 2002);
+    assert_eq!((s.verified, s.not_verifiable), (2002, 0));
     assert_eq!(s.dirs_made, 20 + 200 + 2);
     assert!(log.lock().unwrap().contains(&"empty/dir".to_owned()));
     assert_eq!(snapshot(&server_root.path().join("up")), snapshot(local.path()));
@@ -197,4 +201,72 @@ fn upload_then_up_to_date_then_delete() {
     let del = run(srv.addr, &MirrorOptions { delete: true, ..opts.clone() });
     assert_eq!(del.deleted, 100 + 10 + 1, "{del:?}");
     assert_eq!(snapshot(&server_root.path().join("up")), snapshot(local.path()));
+}
+
+/// A small tree: `a.txt` and `sub/b.txt`.
+fn small_tree(root: &Path) {
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("a.txt"), b"abc").unwrap();
+    std::fs::write(root.join("sub/b.txt"), b"hello").unwrap();
+}
+
+#[test]
+fn a_file_changed_on_the_server_after_its_bytes_arrived_fails_verification_and_stays_a_part_file() {
+    let server_root = tempfile::tempdir().unwrap();
+    let tree = server_root.path().join("t");
+    small_tree(&tree);
+    let srv = serve(server_root.path());
+    let local = tempfile::tempdir().unwrap();
+    let opts = MirrorOptions { parallel: 1, ..MirrorOptions::new(Direction::Download, "t", local.path()) };
+    // Once a.txt's 3 bytes are here (the server has read them), its server copy changes, same size: HASH then
+    // hashes other bytes than those downloaded.
+    let on_event = |e: &Event<'_>| {
+        if let Event::Progress { path: "a.txt", .. } = e {
+            std::fs::write(tree.join("a.txt"), b"xyz").unwrap();
+        }
+    };
+    let s = mirror(&connector(srv.addr), &opts, &AtomicBool::new(false), &on_event).unwrap();
+    assert_eq!((s.transferred, s.verified, s.not_verifiable), (1, 1, 0), "{s:?}");
+    assert_eq!(s.failed.len(), 1, "{s:?}");
+    assert_eq!(s.failed[0].0, "a.txt");
+    assert!(s.failed[0].1.contains("hash mismatch"), "{}", s.failed[0].1);
+    assert!(!local.path().join("a.txt").exists(), "not renamed into place");
+    assert_eq!(std::fs::read(local.path().join(format!(".a.txt{PART_SUFFIX}"))).unwrap(), b"abc");
+    // The next run copies the new bytes and verifies them.
+    let again = run(srv.addr, &opts);
+    assert_eq!((again.transferred, again.verified), (1, 1), "{again:?}");
+    assert_eq!(std::fs::read(local.path().join("a.txt")).unwrap(), b"xyz");
+}
+
+#[test]
+fn a_local_file_changed_during_its_upload_fails_verification_and_is_not_renamed_on_the_server() {
+    let server_root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(server_root.path().join("up")).unwrap();
+    let srv = serve(server_root.path());
+    let local = tempfile::tempdir().unwrap();
+    small_tree(local.path());
+    let opts = MirrorOptions { parallel: 1, ..MirrorOptions::new(Direction::Upload, "up", local.path()) };
+    let on_event = |e: &Event<'_>| {
+        if let Event::Progress { path: "sub/b.txt", .. } = e {
+            std::fs::write(local.path().join("sub/b.txt"), b"HELLO").unwrap();
+        }
+    };
+    let s = mirror(&connector(srv.addr), &opts, &AtomicBool::new(false), &on_event).unwrap();
+    assert_eq!((s.transferred, s.verified), (1, 1), "{s:?}");
+    assert_eq!(s.failed.len(), 1, "{s:?}");
+    assert!(s.failed[0].1.contains("hash mismatch"), "{}", s.failed[0].1);
+    assert!(!server_root.path().join("up/sub/b.txt").exists(), "not renamed into place");
+    assert_eq!(std::fs::read(server_root.path().join(format!("up/sub/.b.txt{PART_SUFFIX}"))).unwrap(), b"hello");
+}
+
+#[test]
+fn no_verify_skips_hash_and_says_so() {
+    let server_root = tempfile::tempdir().unwrap();
+    small_tree(&server_root.path().join("t"));
+    let srv = serve(server_root.path());
+    let local = tempfile::tempdir().unwrap();
+    let opts = MirrorOptions { verify: false, ..MirrorOptions::new(Direction::Download, "t", local.path()) };
+    let s = run(srv.addr, &opts);
+    assert_eq!((s.transferred, s.verified, s.not_verifiable), (2, 0, 2), "{s:?}");
+    assert!(s.verify_note.as_deref().is_some_and(|n| n.contains("off")), "{s:?}");
 }

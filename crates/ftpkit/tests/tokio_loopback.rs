@@ -227,6 +227,30 @@ async fn set_mode_switches_between_transfers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hash_reads_the_servers_digest_and_follows_opts_hash() {
+    use ftpkit::proto::hash::{to_hex, HashAlgorithm};
+    use sha2::Digest;
+    let root = tree();
+    let addr = serve(root.path()).await;
+    let mut c = client(addr, ClientMode::Passive).await;
+    let features = c.session().features().unwrap();
+    assert!(features.offers_hash(HashAlgorithm::Sha256));
+    assert_eq!(features.hash_selected(), Some(HashAlgorithm::Sha256));
+    let h = c.hash("sub/nested.txt").await.unwrap();
+    assert_eq!((h.algorithm, h.start, h.end, h.path.as_str()), (HashAlgorithm::Sha256, 0, 6, "sub/nested.txt"));
+    assert_eq!(h.digest, sha2::Sha256::digest(b"nested").to_vec());
+    c.select_hash(HashAlgorithm::Md5).await.unwrap();
+    let md5 = c.hash("sub/nested.txt").await.unwrap();
+    assert_eq!(md5.algorithm, HashAlgorithm::Md5);
+    assert_eq!(to_hex(&md5.digest), to_hex(&md5::Md5::digest(b"nested")));
+    match c.hash("missing").await {
+        Err(Error::Refused(r)) => assert_eq!(r.code.get(), 550),
+        other => panic!("{other:?}"),
+    }
+    assert!(c.session().is_logged_in());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_is_read_only_and_bad_password_is_refused() {
     let root = tree();
     let addr = serve(root.path()).await;

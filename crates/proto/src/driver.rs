@@ -120,8 +120,9 @@
 
 use crate::command::{Command, ProtectionLevel, TransferType};
 use crate::encoding::{EncodingError, TextEncoding};
+use crate::hash::{HashAlgorithm, HashReply, HashReplyError};
 use crate::listing::{parse_listing, parse_mlsd_line, Date, DateTime, Entry, ListLine};
-use crate::reply::Reply;
+use crate::reply::{Code, Reply};
 use crate::session::client::{
     ClientSession, CloseReason, Config, DataMode, Event, RequestId, SessionError, Transfer, TransferFailure,
     TransferKind,
@@ -302,6 +303,12 @@ pub enum Call {
     Size(String),
     /// `MDTM`. Ends with [`Outcome::Modified`].
     Mdtm(String),
+    /// `HASH <path>` (draft-bryan-ftpext-hash). Ends with [`Outcome::Hash`] on `213`; a reply that does not read
+    /// as one is [`DriverError::BadHash`].
+    Hash(String),
+    /// `OPTS HASH <algorithm>`: the algorithm later `HASH` commands use. Ends with [`Outcome::Done`] on a `2xx`,
+    /// [`DriverError::Refused`] otherwise.
+    OptsHash(HashAlgorithm),
     /// `NOOP`. Ends with [`Outcome::Done`].
     Noop,
     /// `SITE <text>`. Ends with [`Outcome::Done`].
@@ -369,6 +376,8 @@ pub enum Outcome {
     Size(u64),
     /// MDTM (UTC).
     Modified(DateTime),
+    /// HASH's `213`, parsed.
+    Hash(HashReply),
     /// A raw command's final reply, whatever its code.
     Reply(Reply),
     /// QUIT answered (or the server closed the connection).
@@ -391,6 +400,9 @@ pub enum DriverError {
     /// The server refused the request.
     #[error("server refused: {} {}", .0.code, .0.text())]
     Refused(Reply),
+    /// HASH's `213` did not read as a hash reply.
+    #[error("bad HASH reply: {0}")]
+    BadHash(#[from] HashReplyError),
     /// The login was refused.
     #[error("login refused: {} {}", .0.code, .0.text())]
     LoginFailed(Reply),
@@ -434,6 +446,7 @@ impl DriverError {
         match self {
             DriverError::Timeout(_) | DriverError::Transfer { .. } => ErrorKind::Incomplete,
             DriverError::Refused(_) | DriverError::LoginFailed(_) | DriverError::TlsRefused(_) => ErrorKind::Refused,
+            DriverError::BadHash(e) => e.kind(),
             DriverError::Tls { certificate: true, .. } => ErrorKind::Refused,
             DriverError::Tls { .. } => ErrorKind::Closed,
             DriverError::Protocol(e) => e.kind(),
@@ -607,6 +620,10 @@ enum Expect {
     PathOrDone,
     Size,
     Modified,
+    /// HASH: a `213` parsed as [`HashReply`], anything else refused.
+    Hash,
+    /// A raw command that must end on `2xx`.
+    Completion,
     Features,
     Reply,
     Quit,
@@ -764,9 +781,13 @@ impl ClientDriver {
         let encoding = self.encoding();
         let texts: [Option<&str>; 3] = match call {
             Call::Login { user, password, account } => [Some(user), Some(password), account.as_deref()],
-            Call::Cwd(p) | Call::Mkd(p) | Call::Rmd(p) | Call::Dele(p) | Call::Size(p) | Call::Mdtm(p) => {
-                [Some(p), None, None]
-            }
+            Call::Cwd(p)
+            | Call::Mkd(p)
+            | Call::Rmd(p)
+            | Call::Dele(p)
+            | Call::Size(p)
+            | Call::Mdtm(p)
+            | Call::Hash(p) => [Some(p), None, None],
             Call::Site(t) | Call::Raw(t) => [Some(t), None, None],
             Call::Rename { from, to } => [Some(from), Some(to), None],
             Call::Open { kind, .. } => [kind.path(), None, None],
@@ -822,6 +843,11 @@ impl ClientDriver {
             Call::Rename { from, to } => self.session.rename(&from, &to).map(|id| Wait::Request(id, Expect::Done)),
             Call::Size(p) => self.session.size(&p).map(|id| Wait::Request(id, Expect::Size)),
             Call::Mdtm(p) => self.session.mdtm(&p).map(|id| Wait::Request(id, Expect::Modified)),
+            Call::Hash(p) => self.session.command(Command::Hash(p.into())).map(|id| Wait::Request(id, Expect::Hash)),
+            Call::OptsHash(a) => {
+                let opts = Command::Opts(format!("HASH {}", a.name()).into());
+                self.session.command(opts).map(|id| Wait::Request(id, Expect::Completion))
+            }
             Call::Noop => self.session.noop().map(|id| Wait::Request(id, Expect::Done)),
             Call::Site(t) => self.session.site(&t).map(|id| Wait::Request(id, Expect::Done)),
             Call::Raw(line) => match Command::parse(&line) {
@@ -1273,6 +1299,16 @@ impl ClientDriver {
             }
             ev => match (final_value(&ev), &self.wait) {
                 (Some((id, _)), Wait::Resync(w)) if *w == id => self.finish_resync(),
+                (Some((id, Value::Reply(r))), Wait::Request(w, Expect::Hash)) if *w == id => {
+                    self.finish(hash_outcome(r));
+                }
+                (Some((id, Value::Reply(r))), Wait::Request(w, Expect::Completion)) if *w == id => {
+                    self.finish(if r.code.is_completion() {
+                        Ok(Outcome::Done(r))
+                    } else {
+                        Err(DriverError::Refused(r))
+                    });
+                }
                 (Some((id, value)), Wait::Request(w, expect)) if *w == id => {
                     let expect = *expect;
                     match value_for(expect, value) {
@@ -1465,6 +1501,15 @@ fn final_value(ev: &Event) -> Option<(RequestId, Value)> {
         Event::Done { id, reply } | Event::Reply { id, reply } => (*id, Value::Reply(reply.clone())),
         _ => return None,
     })
+}
+
+/// HASH's outcome: a `213` parsed, any other final reply refused.
+fn hash_outcome(reply: Reply) -> Result<Outcome, DriverError> {
+    if reply.code != Code::FILE_STATUS {
+        return Err(DriverError::Refused(reply));
+    }
+    let last = reply.lines.last().map_or("", String::as_str);
+    Ok(Outcome::Hash(HashReply::parse(last)?))
 }
 
 /// The outcome a simple request's success event gives, or `None` when it does not carry what was asked for.

@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 
+use crate::hash::HashAlgorithm;
 use crate::ErrorKind;
 
 /// Why a `FEAT` reply or a feature to advertise was refused.
@@ -288,6 +289,25 @@ impl<'a> Features<'a> {
         self.params("MLST").map(|rest| MlstFacts { rest })
     }
 
+    /// The algorithms of the `HASH` feature (draft-bryan-ftpext-hash: `SHA-256*;SHA-1;MD5`), each with whether it
+    /// is the one in use (`*`), in the server's order; names ftpkit does not know are left out. `None` without
+    /// `HASH`.
+    pub fn hash_algorithms(&self) -> Option<Vec<(HashAlgorithm, bool)>> {
+        let params = self.params("HASH")?;
+        let algs = params.split(';').map(|a| a.trim_matches(' ')).filter_map(|a| match a.strip_suffix('*') {
+            Some(name) => HashAlgorithm::from_name(name).map(|h| (h, true)),
+            None => HashAlgorithm::from_name(a).map(|h| (h, false)),
+        });
+        Some(algs.collect())
+    }
+    /// `HASH` is listed with `algorithm` among its algorithms.
+    pub fn offers_hash(&self, algorithm: HashAlgorithm) -> bool {
+        self.hash_algorithms().is_some_and(|algs| algs.iter().any(|&(a, _)| a == algorithm))
+    }
+    /// The `HASH` algorithm in use (the one starred in FEAT), if any.
+    pub fn hash_selected(&self) -> Option<HashAlgorithm> {
+        self.hash_algorithms()?.into_iter().find_map(|(a, selected)| selected.then_some(a))
+    }
     /// `EPSV` is listed (RFC 2428 predates FEAT, so servers need not list it: absence proves nothing).
     pub fn supports_epsv(&self) -> bool {
         self.has("EPSV")
@@ -445,5 +465,25 @@ mod tests {
             Err(FeatError::ControlCharacter { field: "params", byte: b'\r', offset: 1 })
         );
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn hash_feature_offered_and_selected() {
+        let f = Features::from_reply_text("211-Features:\r\n HASH SHA-256;SHA-1*;MD5;CRC32\r\n SIZE\r\n211 End\r\n")
+            .unwrap();
+        let sha1 = HashAlgorithm::Sha1;
+        assert_eq!(
+            f.hash_algorithms(),
+            Some(vec![(HashAlgorithm::Sha256, false), (sha1, true), (HashAlgorithm::Md5, false)])
+        );
+        assert!(f.offers_hash(HashAlgorithm::Sha256));
+        assert_eq!(f.hash_selected(), Some(sha1));
+        let none = Features::from_reply_text("211-Features:\r\n SIZE\r\n211 End\r\n").unwrap();
+        assert_eq!(none.hash_algorithms(), None);
+        assert!(!none.offers_hash(HashAlgorithm::Sha256));
+        assert_eq!(none.hash_selected(), None);
+        let md5 = Features::from_reply_text("211-Features:\r\n HASH MD5\r\n211 End\r\n").unwrap();
+        assert!(!md5.offers_hash(HashAlgorithm::Sha256));
+        assert_eq!(md5.hash_selected(), None);
     }
 }

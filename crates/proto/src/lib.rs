@@ -32,6 +32,7 @@ pub mod firewall;
 // Invariant checks for the fuzz targets and the crash replay test; always compiled so that test can use it.
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hash;
 pub mod hostport;
 pub mod line;
 pub mod listing;

@@ -852,3 +852,40 @@ fn ccc_resyncs_with_a_clear_noop_before_the_port() {
         assert!(sent.starts_with("PORT ") || sent.starts_with("EPRT "), "{sent}");
     }
 }
+
+#[test]
+fn hash_parses_the_213_and_refuses_the_rest() {
+    let mut r = Rig::logged_in(|_| {});
+    let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    r.start(Call::Hash("/a b".into()));
+    assert_eq!(r.done(), None);
+    assert_eq!(r.sent(), "HASH /a b\r\n");
+    r.reply(&format!("213 SHA-256 0-3 {hex} /a b\r\n"));
+    let Some(Ok(Outcome::Hash(h))) = r.done() else { panic!("no hash outcome") };
+    assert_eq!((h.algorithm, h.start, h.end, h.path.as_str()), (HashAlgorithm::Sha256, 0, 3, "/a b"));
+    assert_eq!(crate::hash::to_hex(&h.digest), hex);
+
+    r.start(Call::Hash("/f".into()));
+    r.reply("213 SHA-256 0-3 nothex /f\r\n");
+    assert_eq!(r.done(), Some(Err(DriverError::BadHash(HashReplyError::BadDigest(32)))));
+    r.start(Call::Hash("/f".into()));
+    r.reply("502 no HASH\r\n");
+    assert!(matches!(r.done(), Some(Err(DriverError::Refused(rep))) if rep.code.get() == 502));
+    // The session goes on after both.
+    r.start(Call::Noop);
+    r.reply("200 ok\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+}
+
+#[test]
+fn opts_hash_needs_a_2xx() {
+    let mut r = Rig::logged_in(|_| {});
+    r.start(Call::OptsHash(HashAlgorithm::Sha1));
+    assert_eq!(r.done(), None);
+    assert_eq!(r.sent(), "OPTS HASH SHA-1\r\n");
+    r.reply("200 SHA-1\r\n");
+    assert!(matches!(r.done(), Some(Ok(Outcome::Done(_)))));
+    r.start(Call::OptsHash(HashAlgorithm::Md5));
+    r.reply("501 unknown\r\n");
+    assert!(matches!(r.done(), Some(Err(DriverError::Refused(_)))));
+}
