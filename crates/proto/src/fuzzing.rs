@@ -46,6 +46,8 @@ pub const TARGETS: &[Target] = &[
     ("transcript", check_transcript),
     ("firewall", check_firewall),
     ("proxy_header", check_proxy_header),
+    ("hash_reply", check_hash_reply),
+    ("users_file", check_users_file),
     ("client_session", check_client_session),
     ("server_session", check_server_session),
 ];
@@ -584,6 +586,36 @@ pub fn check_proxy_header(data: &[u8]) {
             }
         }
         Err(_) => {}
+    }
+}
+
+/// `hash_reply`: a HASH reply's text (draft-bryan-ftpext-hash) from any UTF-8. What reads is written back by
+/// `to_text` as text that reads the same.
+pub fn check_hash_reply(data: &[u8]) {
+    use crate::hash::HashReply;
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(reply) = HashReply::parse(text) {
+        assert!(reply.start <= reply.end, "{reply:?} from {text:?}");
+        assert_eq!(reply.digest.len(), reply.algorithm.digest_len(), "{reply:?} from {text:?}");
+        let written = reply.to_text();
+        assert_eq!(HashReply::parse(&written), Ok(reply), "written {written:?} reads differently");
+    }
+}
+
+/// `users_file`: a users file from any UTF-8. Every entry that reads is written back by `to_line` as one line that
+/// reads as that entry alone.
+pub fn check_users_file(data: &[u8]) {
+    use crate::session::server::users;
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(entries) = users::parse(text) {
+        for entry in entries {
+            let line = match entry.to_line() {
+                Ok(line) => line,
+                Err(e) => panic!("{entry:?} read from {text:?} cannot be written: {e:?}"),
+            };
+            assert!(!line.contains(['\n', '\r']), "{line:?}");
+            assert_eq!(users::parse(&line), Ok(vec![entry]), "written {line:?} reads differently");
+        }
     }
 }
 
