@@ -585,8 +585,11 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                         return Done { id, outcome: Outcome::Throttled, extra: Extra::None };
                     }
                 }
-                let account =
-                    tokio::task::spawn_blocking(move || auth.authenticate(&user, &password)).await.ok().flatten();
+                let account = if auth.may_block() {
+                    tokio::task::spawn_blocking(move || auth.authenticate(&user, &password)).await.ok().flatten()
+                } else {
+                    auth.authenticate(&user, &password)
+                };
                 shared.login_result(ip, account.is_some());
                 match account {
                     Some(a) => Done { id, outcome: Outcome::LoggedIn(a.access), extra: Extra::Root(a.root, a.rates) },

@@ -78,8 +78,16 @@ pub struct Account {
 
 /// Checks user names and passwords. Implement it to plug in an application's own user store.
 pub trait Authenticator: Send + Sync + std::fmt::Debug {
-    /// The account for this user and password, or `None` to refuse the login. Runs on a blocking thread.
+    /// The account for this user and password, or `None` to refuse the login. Runs on a blocking thread unless
+    /// [`Authenticator::may_block`] says it never blocks.
     fn authenticate(&self, user: &str, password: &str) -> Option<Account>;
+
+    /// Whether [`Authenticator::authenticate`] may block or take long (a password hash, a file, a network
+    /// directory): then it runs on tokio's blocking pool. An authenticator that only looks at memory returns
+    /// false and is called on the session's own task, which saves a thread hand-off on every login.
+    fn may_block(&self) -> bool {
+        true
+    }
 }
 
 /// Users and passwords held in memory.
@@ -102,6 +110,9 @@ impl Authenticator for StaticUsers {
         let same = pass.len() == password.len()
             && pass.bytes().zip(password.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
         same.then(|| account.clone())
+    }
+    fn may_block(&self) -> bool {
+        false
     }
 }
 
