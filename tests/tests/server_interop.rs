@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ftpkit_interop::{curl, ftplib, lftp, sha256_hex, tnftp, FtpkitOpts, FtpkitServer, RunOutput, Tree};
 
@@ -351,10 +351,32 @@ fn curl_rename_delete_mkdir_rmdir() -> TestResult {
     Ok(())
 }
 
+/// Waits (at most `limit`) until 127.0.0.1:20 can be bound with SO_REUSEADDR, as the server binds it. Another
+/// daemon's active connections from port 20 (vsftpd's, pure-ftpd's, run by earlier test binaries) leave TIME_WAIT
+/// sockets that keep it from being bound for up to a minute; the server then rightly falls back to an ephemeral
+/// port, which is not what this test is about.
+fn wait_until_port_20_binds(limit: Duration) -> TestResult {
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], 20).into();
+    let deadline = Instant::now() + limit;
+    loop {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .map_err(|e| format!("socket: {e}"))?;
+        socket.set_reuse_address(true).map_err(|e| format!("SO_REUSEADDR: {e}"))?;
+        match socket.bind(&addr.into()) {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(format!("127.0.0.1:20 still cannot be bound after {limit:?}: {e}"));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(500)),
+        }
+    }
+}
+
 #[test]
 fn curl_active_from_port_20() -> TestResult {
     let _t = Timer("curl_active_from_port_20", Instant::now());
     // The server's default active source: port 20 when it can be bound (the harness runs as root).
+    wait_until_port_20_binds(Duration::from_secs(90))?;
     let server = start(FtpkitOpts { port20: true, ..FtpkitOpts::default() })?;
     curl_mode(&server, &["-P", "127.0.0.1", "--disable-eprt"], "> PORT", &["> EPSV", "> PASV", "> EPRT"])?;
     // ftplib's active transfercmd hands back the accepted socket: its peer is the server's source port.
