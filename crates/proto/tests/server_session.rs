@@ -800,14 +800,7 @@ fn rest_applies_to_the_next_transfer_only() {
 /// connection; what it can do goes on as usual; a rename by copy says so.
 #[test]
 fn what_the_storage_cannot_do_is_refused_honestly() {
-    let caps = StorageCaps {
-        append: false,
-        rest_upload: false,
-        atomic_rename: false,
-        set_mtime: false,
-        chmod: false,
-        rename_dirs: false,
-    };
+    let caps = StorageCaps::NONE;
     let mut h = Harness::with(ServerConfig { storage: caps, ..ServerConfig::default() }, CLIENT, SERVER);
     assert_eq!(h.take_codes(), [220]);
     assert_eq!(h.send("USER alice"), [331]);

@@ -311,14 +311,7 @@ impl AsyncRead for ChunkReader {
 
 impl Storage for S3Storage {
     fn capabilities(&self) -> StorageCaps {
-        StorageCaps {
-            append: false,
-            rest_upload: false,
-            atomic_rename: false,
-            set_mtime: false,
-            chmod: false,
-            rename_dirs: false,
-        }
+        StorageCaps::NONE
     }
     fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Info>> {
         Box::pin(self.metadata_of(path))

@@ -132,6 +132,15 @@ pub struct StorageCaps {
 }
 
 impl StorageCaps {
+    /// Nothing beyond whole-file reads and writes: an object store such as S3.
+    pub const NONE: StorageCaps = StorageCaps {
+        append: false,
+        rest_upload: false,
+        atomic_rename: false,
+        set_mtime: false,
+        chmod: false,
+        rename_dirs: false,
+    };
     /// Everything: a local file system.
     pub const ALL: StorageCaps = StorageCaps {
         append: true,
