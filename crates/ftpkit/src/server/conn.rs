@@ -552,11 +552,10 @@ async fn list_lines(storage: &dyn Storage, path: &str, max: usize) -> io::Result
     use crate::proto::listing::format_unix_list_line;
     let today = data::today();
     let line = |info: &super::fs::Info| format_unix_list_line(&data::entry_of(info), today).ok();
-    let me = storage.metadata(path).await?;
-    if me.kind != super::fs::Kind::Dir {
-        return Ok(line(&me).into_iter().collect());
-    }
-    let mut listing = storage.list(path).await?;
+    let mut listing = match storage.list_path(path).await? {
+        super::storage::Listed::Dir(listing) => listing,
+        super::storage::Listed::One(me) => return Ok(line(&me).into_iter().collect()),
+    };
     let mut lines = Vec::new();
     while lines.len() <= max {
         match listing.next().await {

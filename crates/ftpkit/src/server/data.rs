@@ -4,7 +4,7 @@
 //! decision.
 
 use super::fs::{Info, Jail, Kind, Upload, WriteMode};
-use super::storage::{Listing, ReadStream, Storage, UploadSink, WriteStream};
+use super::storage::{Listed, Listing, ReadStream, Storage, UploadSink, WriteStream};
 use crate::proto::listing::{
     format_mlsd_entry_with, format_unix_list_line, Date, DateTime, Entry, EntryKind, ListFormat, MlstFacts,
 };
@@ -103,8 +103,10 @@ pub(crate) async fn listing(
     facts: MlstFacts,
     today: Date,
 ) -> io::Result<ListingBody> {
-    let me = storage.metadata(path).await?;
-    let entries = if me.kind == Kind::Dir { Entries::Dir(storage.list(path).await?) } else { Entries::One(Some(me)) };
+    let entries = match storage.list_path(path).await? {
+        Listed::Dir(listing) => Entries::Dir(listing),
+        Listed::One(me) => Entries::One(Some(me)),
+    };
     Ok(ListingBody { entries, kind, facts, today })
 }
 

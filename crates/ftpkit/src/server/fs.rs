@@ -224,6 +224,17 @@ impl Jail {
         Ok(DirLister { dir, entries, rel })
     }
 
+    /// What a listing shows of `vpath`: the directory opened for reading ([`Jail::open_list`]), or, for a path that
+    /// is not a directory, its entry ([`Jail::stat`]). A directory is opened without a `stat` first (listing one,
+    /// the usual case, costs no more system calls than listing it does).
+    pub fn open_listing(&self, vpath: &str) -> io::Result<Result<DirLister, Info>> {
+        match self.open_list(vpath) {
+            Ok(lister) => Ok(Ok(lister)),
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => self.stat(vpath).map(Err),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Opens a file for reading, positioned at `offset`.
     pub fn open_read(&self, vpath: &str, offset: u64) -> io::Result<std::fs::File> {
         let rel = relative(vpath)?;
@@ -494,6 +505,22 @@ mod tests {
         for bad in ["a", "/a/../..", "/..", "/a\0b", ""] {
             assert!(relative(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn open_listing_opens_directories_and_names_other_entries() {
+        let (_o, _r, j) = jail();
+        let Ok(Ok(mut dir)) = j.open_listing("/pub") else { panic!("a directory opens for listing") };
+        let names: Vec<_> = dir.next_batch(10).unwrap().into_iter().map(|i| i.name).collect();
+        assert_eq!(names, ["a.txt"]);
+        match j.open_listing("/pub/a.txt") {
+            Ok(Err(info)) => assert_eq!((info.name.as_str(), info.kind, info.size), ("a.txt", Kind::File, 5)),
+            other => panic!("a file is its own entry: {:?}", other.map(|r| r.err())),
+        }
+        // A link inside the root is followed, as `stat` follows it; one leading out is refused.
+        assert!(matches!(j.open_listing("/inside"), Ok(Err(ref i)) if i.kind == Kind::File));
+        assert!(j.open_listing("/escape-dir").is_err());
+        assert!(matches!(j.open_listing("/nope"), Err(ref e) if e.kind() == io::ErrorKind::NotFound));
     }
 
     #[test]

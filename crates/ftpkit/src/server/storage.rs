@@ -68,10 +68,12 @@ pub trait UploadSink: Send + Sync + std::fmt::Debug {
     fn name(&self) -> &str;
 }
 
-/// A directory's entries as the back end produces them. Dropping it stops the producer.
+/// A directory's entries as the back end produces them: some at hand (a small directory's all, a large one's first
+/// page), then, for a paged producer, the rest from a bounded channel. Dropping it stops the producer.
 #[derive(Debug)]
 pub struct Listing {
-    rx: mpsc::Receiver<io::Result<Info>>,
+    ready: std::vec::IntoIter<Info>,
+    rx: Option<mpsc::Receiver<io::Result<Info>>>,
 }
 
 /// How many entries a listing holds between its producer and the server.
@@ -80,27 +82,30 @@ const LISTING_QUEUE: usize = 256;
 impl Listing {
     /// A listing and the sender its producer fills (bounded: a slow reader holds the producer back).
     pub fn channel() -> (mpsc::Sender<io::Result<Info>>, Listing) {
-        let (tx, rx) = mpsc::channel(LISTING_QUEUE);
-        (tx, Listing { rx })
+        Listing::first_then(Vec::new())
     }
 
-    /// A listing of entries already at hand (fed from a task, as a paged producer would; a producer for large
-    /// directories should fill [`Listing::channel`]'s sender a page at a time instead).
+    /// A listing of entries already at hand: no producer, no task (a producer for large directories should fill
+    /// [`Listing::channel`]'s sender a page at a time instead, or [`Listing::first_then`]'s after a first page).
     pub fn of(entries: Vec<Info>) -> Listing {
-        let (tx, listing) = Listing::channel();
-        tokio::spawn(async move {
-            for e in entries {
-                if tx.send(Ok(e)).await.is_err() {
-                    break;
-                }
-            }
-        });
-        listing
+        Listing { ready: entries.into_iter(), rx: None }
+    }
+
+    /// A first page at hand, then what the producer sends on the returned sender.
+    pub fn first_then(first: Vec<Info>) -> (mpsc::Sender<io::Result<Info>>, Listing) {
+        let (tx, rx) = mpsc::channel(LISTING_QUEUE);
+        (tx, Listing { ready: first.into_iter(), rx: Some(rx) })
     }
 
     /// The next entry, or `None` at the end.
     pub async fn next(&mut self) -> Option<io::Result<Info>> {
-        self.rx.recv().await
+        if let Some(e) = self.ready.next() {
+            return Some(Ok(e));
+        }
+        match &mut self.rx {
+            Some(rx) => rx.recv().await,
+            None => None,
+        }
     }
 
     /// Every entry, in memory at once (the server does not: it writes a listing to the data connection as the
@@ -124,6 +129,60 @@ fn local_page(lister: &mut super::fs::DirLister) -> io::Result<Vec<Info>> {
     Ok(page)
 }
 
+/// A local directory's listing from its first page: the page alone when it holds the whole directory (no task,
+/// no channel), else the page and a task that reads the next ones a page at a time on the blocking pool, no
+/// thread held while the reader is slow: memory stays bounded (the channel and one page), whatever the directory's
+/// size. Each page is sorted by name, so a directory of up to [`LOCAL_PAGE`] entries lists sorted; a larger one is
+/// sorted a page at a time (the pages in the file system's order), as an object store's paged listing is.
+fn local_listing(mut lister: super::fs::DirLister, first: Vec<Info>) -> Listing {
+    if first.len() < LOCAL_PAGE {
+        return Listing::of(first);
+    }
+    let (tx, listing) = Listing::first_then(first);
+    tokio::spawn(async move {
+        loop {
+            let read = tokio::task::spawn_blocking(move || {
+                let next = local_page(&mut lister);
+                (lister, next)
+            })
+            .await;
+            let page = match read {
+                Ok((l, Ok(next))) => {
+                    lister = l;
+                    next
+                }
+                Ok((_, Err(e))) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(io::Error::other(e))).await;
+                    return;
+                }
+            };
+            let more = page.len() == LOCAL_PAGE;
+            for e in page {
+                if tx.send(Ok(e)).await.is_err() {
+                    return; // the listing was dropped (transfer done, aborted or failed)
+                }
+            }
+            if !more {
+                return;
+            }
+        }
+    });
+    listing
+}
+
+/// What a listing command shows of a path: a directory's entries, or the one entry a path to a file names.
+#[derive(Debug)]
+pub enum Listed {
+    /// A directory's entries.
+    Dir(Listing),
+    /// The entry itself (not a directory).
+    One(Info),
+}
+
 /// A place the server keeps its files. See the module docs.
 pub trait Storage: Send + Sync + std::fmt::Debug {
     /// What this back end can do; the session answers the rest with 502/504.
@@ -132,6 +191,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Info>>;
     /// A directory's entries.
     fn list<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Listing>>;
+    /// What LIST, NLST, MLSD and STAT show of `path`: a directory's entries, or the one entry that is not a
+    /// directory. The default asks [`metadata`](Self::metadata), then [`list`](Self::list) for a directory; a back
+    /// end that can learn both at once overrides it (the local one: one trip to the blocking pool, not two).
+    fn list_path<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Listed>> {
+        Box::pin(async move {
+            let me = self.metadata(path).await?;
+            Ok(if me.kind == Kind::Dir { Listed::Dir(self.list(path).await?) } else { Listed::One(me) })
+        })
+    }
     /// A file's bytes from `offset` (REST).
     fn read<'a>(&'a self, path: &'a str, offset: u64) -> BoxFuture<'a, io::Result<ReadStream>>;
     /// Starts an upload (STOR, STOR after REST, APPE, STOU: see [`WriteMode`]).
@@ -188,53 +256,33 @@ impl Storage for LocalStorage {
     }
     fn list<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Listing>> {
         let path = path.to_owned();
-        // The directory is opened and its first page read in one trip to the blocking pool (a directory of at most
-        // a page costs what a whole read did before streaming).
+        // The directory is opened and its first page read in one trip to the blocking pool.
         let opened = self.blocking(move |j| {
             let mut lister = j.open_list(&path)?;
             let first = local_page(&mut lister)?;
             Ok((lister, first))
         });
         Box::pin(async move {
-            let (mut lister, mut page) = opened.await?;
-            let (tx, listing) = Listing::channel();
-            // A page at a time on the blocking pool, no thread held while the reader is slow: memory stays bounded
-            // (the channel and one page), whatever the directory's size. Each page is sorted by name, so a
-            // directory of up to LOCAL_PAGE entries lists sorted as before; a larger one is sorted a page at a time
-            // (the pages in the file system's order), as an object store's paged listing is.
-            tokio::spawn(async move {
-                loop {
-                    let more = page.len() == LOCAL_PAGE;
-                    for e in page {
-                        if tx.send(Ok(e)).await.is_err() {
-                            return; // the listing was dropped (transfer done, aborted or failed)
-                        }
-                    }
-                    if !more {
-                        return;
-                    }
-                    let read = tokio::task::spawn_blocking(move || {
-                        let next = local_page(&mut lister);
-                        (lister, next)
-                    })
-                    .await;
-                    page = match read {
-                        Ok((l, Ok(next))) => {
-                            lister = l;
-                            next
-                        }
-                        Ok((_, Err(e))) => {
-                            let _ = tx.send(Err(e)).await;
-                            return;
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(io::Error::other(e))).await;
-                            return;
-                        }
-                    };
-                }
-            });
-            Ok(listing)
+            let (lister, first) = opened.await?;
+            Ok(local_listing(lister, first))
+        })
+    }
+    fn list_path<'a>(&'a self, path: &'a str) -> BoxFuture<'a, io::Result<Listed>> {
+        let path = path.to_owned();
+        // One trip to the blocking pool for what LIST shows: the directory opened and its first page read, or
+        // the one entry the path names.
+        let opened = self.blocking(move |j| match j.open_listing(&path)? {
+            Ok(mut lister) => {
+                let first = local_page(&mut lister)?;
+                Ok(Ok((lister, first)))
+            }
+            Err(info) => Ok(Err(info)),
+        });
+        Box::pin(async move {
+            Ok(match opened.await? {
+                Ok((lister, first)) => Listed::Dir(local_listing(lister, first)),
+                Err(info) => Listed::One(info),
+            })
         })
     }
     fn read<'a>(&'a self, path: &'a str, offset: u64) -> BoxFuture<'a, io::Result<ReadStream>> {
