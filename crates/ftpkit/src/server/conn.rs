@@ -8,25 +8,61 @@
 
 use super::data::{self, Landing, Opened};
 use super::pace::{Paced, Pacer};
-use super::storage::{ReadStream, Storage, WriteStream};
+use super::storage::{BoxFuture, ReadStream, Storage, WriteStream};
 use super::{ActiveSource, Shared};
 use crate::proto::session::server::backoff::LoginVerdict;
 use crate::proto::session::server::rate::RateLimits;
 use crate::proto::session::server::{
     DataVerdict, Outcome, ServerError, ServerEvent, ServerRequest, ServerRequestId, ServerSession,
 };
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::task::JoinSet;
 use tokio::time::Instant;
+
+/// The session's requests in progress, polled by the session's own task: starting one spawns no task, and its end
+/// wakes no other worker thread (a request's blocking part still goes to the blocking pool). A request that panics
+/// fails alone (`Failed`), as a spawned task's panic did.
+#[derive(Default)]
+struct Work {
+    set: FuturesUnordered<BoxFuture<'static, Done>>,
+}
+
+impl Work {
+    /// Starts `job` for request `id`.
+    fn spawn(&mut self, id: ServerRequestId, job: impl std::future::Future<Output = Done> + Send + 'static) {
+        self.set.push(Box::pin(AssertUnwindSafe(job).catch_unwind().map(move |r| {
+            r.unwrap_or_else(|_| {
+                tracing::error!(?id, "request panicked");
+                Done { id, outcome: Outcome::Failed("internal error".into()), extra: Extra::None }
+            })
+        })));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    /// The next request to finish (cancel safe: a finished one is never lost).
+    async fn next(&mut self) -> Option<Done> {
+        self.set.next().await
+    }
+
+    /// Drops every request still in progress (an unfinished upload's `Drop` removes its temporary file).
+    fn clear(&mut self) {
+        self.set.clear();
+    }
+}
 
 /// What a finished piece of work hands back besides its outcome.
 enum Extra {
@@ -204,7 +240,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
         #[cfg(feature = "tls")]
         protect: None,
     };
-    let mut work: JoinSet<Done> = JoinSet::new();
+    let mut work = Work::default();
     let mut stop = shared.shutdown.clone();
     let mut stopping = *stop.borrow();
     // Under TLS only (see `Ctrl::readable`).
@@ -251,16 +287,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
                     },
                 }
             },
-            Some(joined) = work.join_next(), if !work.is_empty() => {
-                let done = match joined {
-                    Ok(done) => done,
-                    Err(e) => {
-                        tracing::error!(%peer, error = %e, "request task failed");
-                        continue;
-                    }
-                };
-                finish(&mut session, &mut io, &mut work, done);
-            },
+            Some(done) = work.next(), if !work.is_empty() => finish(&mut session, &mut io, &mut work, done),
             accepted = accept(io.listener.as_ref()), if io.listener.is_some() => {
                 if let Ok((mut stream, from)) = accepted {
                     // Through a load balancer, the data connection's PROXY header names its real source. Read
@@ -276,7 +303,12 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
                         },
                     };
                     match session.handle_data_accepted(from) {
-                        DataVerdict::Use => io.data = Some(stream),
+                        DataVerdict::Use => {
+                            // One passive listener, one data connection: the port closes once it has come (a
+                            // second connector is refused by the kernel, and the session stops polling accept).
+                            io.data = Some(stream);
+                            io.listener = None;
+                        }
                         DataVerdict::Refuse(why) => {
                             tracing::info!(%peer, %from, ?why, "data connection refused");
                             drop(stream);
@@ -292,8 +324,7 @@ pub(crate) async fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Share
     if let Some((_, sock)) = io.transfer.take() {
         let _ = sock.shutdown(std::net::Shutdown::Both);
     }
-    work.abort_all();
-    while work.join_next().await.is_some() {}
+    work.clear();
     io.opened.clear();
     let _ = wr.shutdown().await;
     tracing::debug!(%peer, "session closed");
@@ -325,7 +356,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// Hands a finished piece of work back to the session.
-fn finish(session: &mut ServerSession, io: &mut Io, work: &mut JoinSet<Done>, done: Done) {
+fn finish(session: &mut ServerSession, io: &mut Io, work: &mut Work, done: Done) {
     if io.transfer.as_ref().is_some_and(|(id, _)| *id == done.id) {
         io.transfer = None;
     }
@@ -348,7 +379,7 @@ fn finish(session: &mut ServerSession, io: &mut Io, work: &mut JoinSet<Done>, do
                 Outcome::TransferDone { bytes } => (done.id, bytes),
                 _ => (done.id, 0),
             };
-            work.spawn(async move {
+            work.spawn(id, async move {
                 let outcome = data::commit(upload, bytes).await;
                 Done { id, outcome, extra: Extra::None }
             });
@@ -365,7 +396,7 @@ async fn drain(
     session: &mut ServerSession,
     wr: &mut Ctrl,
     io: &mut Io,
-    work: &mut JoinSet<Done>,
+    work: &mut Work,
     shared: &Arc<Shared>,
     peer: SocketAddr,
 ) -> io::Result<bool> {
@@ -514,24 +545,18 @@ async fn stop_tls(wr: &mut Ctrl, shared: &Arc<Shared>, peer: SocketAddr) -> io::
 }
 
 /// Runs a back-end operation for a request; its result is the request's outcome (and its time, with metrics on).
-fn on_storage<F, Fut>(
-    work: &mut JoinSet<Done>,
-    io: &Io,
-    shared: &Arc<Shared>,
-    id: ServerRequestId,
-    op: &'static str,
-    f: F,
-) where
+fn on_storage<F, Fut>(work: &mut Work, io: &Io, shared: &Arc<Shared>, id: ServerRequestId, op: &'static str, f: F)
+where
     F: FnOnce(Arc<dyn Storage>) -> Fut,
     Fut: std::future::Future<Output = (Outcome, Extra)> + Send + 'static,
 {
     let Some(storage) = io.storage.clone() else {
-        work.spawn(async move { Done { id, outcome: Outcome::PermissionDenied, extra: Extra::None } });
+        work.spawn(id, async move { Done { id, outcome: Outcome::PermissionDenied, extra: Extra::None } });
         return;
     };
     let job = f(storage);
     let shared = shared.metrics.is_some().then(|| shared.clone());
-    work.spawn(async move {
+    work.spawn(id, async move {
         let t0 = Instant::now();
         let (outcome, extra) = job.await;
         if let Some(m) = shared.as_ref().and_then(|s| s.metrics.as_ref()) {
@@ -567,14 +592,14 @@ async fn list_lines(storage: &dyn Storage, path: &str, max: usize) -> io::Result
 }
 
 /// Starts the work for one request.
-fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: &Arc<Shared>) {
+fn start(request: ServerRequest, io: &mut Io, work: &mut Work, shared: &Arc<Shared>) {
     let id = request.id();
     let op = request.name();
     match request {
         ServerRequest::Authenticate { user, password, .. } => {
             let auth = shared.auth.clone();
             let (shared, ip) = (shared.clone(), io.peer_ip);
-            work.spawn(async move {
+            work.spawn(id, async move {
                 // The back-off's verdict first: refuse (421) or wait as it says, then check.
                 match shared.login_verdict(ip) {
                     LoginVerdict::Allow => {}
@@ -673,7 +698,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
         }),
         ServerRequest::ListenPassive { ip, ports, .. } => {
             let start_at = shared.next_passive.fetch_add(1, Ordering::Relaxed);
-            work.spawn(async move {
+            work.spawn(id, async move {
                 match bind_passive(ip, ports, start_at).await {
                     Some((l, addr)) => Done { id, outcome: Outcome::Bound(addr), extra: Extra::Listener(l) },
                     None => Done { id, outcome: Outcome::PassiveRangeExhausted, extra: Extra::None },
@@ -684,7 +709,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
             let source = shared.settings.active_source;
             let timeout = shared.settings.data_timeout;
             let local_ip = io.local_ip;
-            work.spawn(async move {
+            work.spawn(id, async move {
                 match connect_active(addr, source, local_ip, timeout).await {
                     Ok(s) => Done { id, outcome: Outcome::Ok, extra: Extra::Data(s) },
                     Err(e) => Done { id, outcome: Outcome::Failed(e.to_string()), extra: Extra::None },
@@ -694,7 +719,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
         ServerRequest::Transfer { opened, .. } => {
             io.started = Some(Instant::now());
             let (Some(stream), Some(what)) = (io.data.take(), io.opened.remove(&opened)) else {
-                work.spawn(async move { Done { id, outcome: Outcome::ConnectionLost, extra: Extra::None } });
+                work.spawn(id, async move { Done { id, outcome: Outcome::ConnectionLost, extra: Extra::None } });
                 return;
             };
             let timeout = shared.settings.data_timeout;
@@ -702,14 +727,17 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
             if let Some(unresumed) = io.protect {
                 let Some(acceptor) = io.tls.as_ref().map(|t| t.data(matches!(what, super::data::Opened::Write(_))))
                 else {
-                    work.spawn(async move { Done { id, outcome: Outcome::TlsHandshakeFailed, extra: Extra::None } });
+                    work.spawn(
+                        id,
+                        async move { Done { id, outcome: Outcome::TlsHandshakeFailed, extra: Extra::None } },
+                    );
                     return;
                 };
                 if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
                     io.transfer = Some((id, clone.into()));
                 }
                 let pacer = if matches!(what, Opened::Write(_)) { io.pace.1.clone() } else { io.pace.0.clone() };
-                work.spawn(async move {
+                work.spawn(id, async move {
                     match super::tls::transfer(acceptor, stream, what, unresumed, timeout, pacer).await {
                         (outcome, Some(upload)) => Done { id, outcome, extra: Extra::Commit(upload) },
                         (outcome, None) => Done { id, outcome, extra: Extra::None },
@@ -724,7 +752,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                     io.transfer = Some((id, clone.into()));
                 }
                 let paced = Paced::new(stream, pacer.clone());
-                work.spawn(async move {
+                work.spawn(id, async move {
                     match data::transfer_stream(paced, super::pace::as_streams(what), timeout).await {
                         (outcome, Some(landing)) => Done { id, outcome, extra: Extra::Commit(landing) },
                         (outcome, None) => Done { id, outcome, extra: Extra::None },
@@ -740,7 +768,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                 if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
                     io.transfer = Some((id, clone.into()));
                 }
-                work.spawn(async move {
+                work.spawn(id, async move {
                     match data::transfer_stream(stream, what, timeout).await {
                         (outcome, Some(landing)) => Done { id, outcome, extra: Extra::Commit(landing) },
                         (outcome, None) => Done { id, outcome, extra: Extra::None },
@@ -756,7 +784,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
                     if let Ok(clone) = socket2::SockRef::from(&stream).try_clone() {
                         io.transfer = Some((id, clone.into()));
                     }
-                    work.spawn(async move {
+                    work.spawn(id, async move {
                         let outcome = data::send_file_async(stream, file, timeout).await;
                         Done { id, outcome, extra: Extra::None }
                     });
@@ -767,14 +795,14 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
             let sock = match stream.into_std() {
                 Ok(s) => s,
                 Err(_) => {
-                    work.spawn(async move { Done { id, outcome: Outcome::ConnectionLost, extra: Extra::None } });
+                    work.spawn(id, async move { Done { id, outcome: Outcome::ConnectionLost, extra: Extra::None } });
                     return;
                 }
             };
             if let Ok(clone) = sock.try_clone() {
                 io.transfer = Some((id, clone));
             }
-            work.spawn(async move {
+            work.spawn(id, async move {
                 match tokio::task::spawn_blocking(move || data::transfer(sock, what, timeout)).await {
                     Ok((outcome, Some(upload))) => Done { id, outcome, extra: Extra::Commit(upload) },
                     Ok((outcome, None)) => Done { id, outcome, extra: Extra::None },
@@ -785,6 +813,7 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut JoinSet<Done>, shared: 
         other => {
             tracing::warn!(request = other.name(), "request this adapter does not know");
             work.spawn(
+                id,
                 async move { Done { id, outcome: Outcome::Failed("not supported".into()), extra: Extra::None } },
             );
         }
@@ -851,24 +880,93 @@ mod tests {
         }
     }
 
-    /// Python's ftplib (`FTP.abort`) sends `ABOR\r\n` with `MSG_OOB`: the last byte becomes TCP urgent data, which
-    /// a socket without `SO_OOBINLINE` drops from the stream, so the command line would never end.
-    #[test]
-    fn a_line_end_sent_as_urgent_data_still_ends_the_command() {
-        let root = tempfile::tempdir().unwrap();
-        let (_rt, addr) = crate::server::tests::serve_on(root.path(), |b| b);
-
+    /// A control connection to `addr`, logged in as `u`: the socket, a reader and a writer of it.
+    fn logged_in(
+        addr: std::net::SocketAddr,
+    ) -> (std::net::TcpStream, BufReader<std::net::TcpStream>, std::net::TcpStream) {
         let ctrl = std::net::TcpStream::connect(addr).unwrap();
-        ctrl.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        ctrl.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let mut r = BufReader::new(ctrl.try_clone().unwrap());
         let mut w = ctrl.try_clone().unwrap();
         assert!(reply(&mut r).starts_with("220 "));
         w.write_all(b"USER u\r\nPASS p\r\n").unwrap();
         assert!(reply(&mut r).starts_with("331 "));
         assert!(reply(&mut r).starts_with("230 "));
+        (ctrl, r, w)
+    }
+
+    /// Python's ftplib (`FTP.abort`) sends `ABOR\r\n` with `MSG_OOB`: the last byte becomes TCP urgent data, which
+    /// a socket without `SO_OOBINLINE` drops from the stream, so the command line would never end.
+    #[test]
+    fn a_line_end_sent_as_urgent_data_still_ends_the_command() {
+        let root = tempfile::tempdir().unwrap();
+        let (_rt, addr) = crate::server::tests::serve_on(root.path(), |b| b);
+        let (ctrl, mut r, mut w) = logged_in(addr);
         // As `sendall(b"NOOP\r\n", MSG_OOB)` does on Linux: one segment, its last byte urgent.
         assert_eq!(socket2::SockRef::from(&ctrl).send_out_of_band(b"NOOP\r\n").unwrap(), 6);
         assert!(reply(&mut r).starts_with("200 "), "no reply to a command whose line end came as urgent data");
+        w.write_all(b"QUIT\r\n").unwrap();
+        assert!(reply(&mut r).starts_with("221 "));
+    }
+
+    /// A back end whose `metadata` panics on one path (a bug in it); everything else goes to memory.
+    #[derive(Debug, Default)]
+    struct Buggy(crate::server::storage::MemoryStorage);
+
+    impl crate::server::storage::Storage for Buggy {
+        fn capabilities(&self) -> crate::server::storage::StorageCaps {
+            self.0.capabilities()
+        }
+        fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, std::io::Result<super::super::fs::Info>> {
+            assert_ne!(path, "/boom", "a bug in the back end");
+            self.0.metadata(path)
+        }
+        fn list<'a>(&'a self, path: &'a str) -> BoxFuture<'a, std::io::Result<crate::server::storage::Listing>> {
+            self.0.list(path)
+        }
+        fn read<'a>(&'a self, path: &'a str, offset: u64) -> BoxFuture<'a, std::io::Result<super::ReadStream>> {
+            self.0.read(path, offset)
+        }
+        fn write<'a>(
+            &'a self,
+            path: &'a str,
+            mode: super::super::fs::WriteMode,
+        ) -> BoxFuture<'a, std::io::Result<super::WriteStream>> {
+            self.0.write(path, mode)
+        }
+        fn rename<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
+            self.0.rename(from, to)
+        }
+        fn delete<'a>(&'a self, path: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
+            self.0.delete(path)
+        }
+        fn mkdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
+            self.0.mkdir(path)
+        }
+        fn rmdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
+            self.0.rmdir(path)
+        }
+        fn set_mtime<'a>(&'a self, path: &'a str, mtime: i64) -> BoxFuture<'a, std::io::Result<()>> {
+            self.0.set_mtime(path, mtime)
+        }
+    }
+
+    use super::BoxFuture;
+
+    /// A request whose work panics (a back end's bug) fails alone (`Failed`: SIZE's failure reply, not a hang);
+    /// the session goes on.
+    #[test]
+    fn a_request_that_panics_fails_alone_and_the_session_goes_on() {
+        let root = tempfile::tempdir().unwrap();
+        let storage = std::sync::Arc::new(Buggy::default());
+        let (_rt, addr) = crate::server::tests::serve_on(root.path(), |b| b.storage(storage));
+        let (_ctrl, mut r, mut w) = logged_in(addr);
+        w.write_all(b"SIZE /boom\r\n").unwrap();
+        let got = reply(&mut r);
+        assert!(got.starts_with("550 ") || got.starts_with("451 "), "a panicking request's reply: {got:?}");
+        w.write_all(b"PWD\r\nNOOP\r\n").unwrap();
+        assert!(reply(&mut r).starts_with("257 "));
+        assert!(reply(&mut r).starts_with("200 "));
         w.write_all(b"QUIT\r\n").unwrap();
         assert!(reply(&mut r).starts_with("221 "));
     }
