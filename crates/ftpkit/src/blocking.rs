@@ -98,6 +98,9 @@ pub struct Client {
     driver: ClientDriver,
     opts: Options,
     rbuf: Vec<u8>,
+    /// What the control socket's read timeout (`SO_RCVTIMEO`) was last set to by [`Client::wait`]; `None` when
+    /// unknown (set elsewhere).
+    ctrl_timeout: Option<Duration>,
     /// The control connection's TLS (its session store is shared by its data connections).
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::Tls>,
@@ -134,6 +137,7 @@ impl Client {
             driver: setup.driver,
             opts,
             rbuf: vec![0; client::CONTROL_READ],
+            ctrl_timeout: None,
             #[cfg(feature = "tls")]
             tls: setup.tls,
             data: None,
@@ -165,6 +169,7 @@ impl Client {
     fn handshake_control(&mut self) -> io::Result<TlsInfo> {
         let tls = self.tls.as_ref().ok_or_else(|| io::Error::other("no TLS configuration"))?;
         let mut tcp = self.ctrl.tcp().try_clone()?;
+        self.ctrl_timeout = None;
         tcp.set_read_timeout(Some(self.opts.reply_timeout))?;
         tcp.set_write_timeout(Some(self.opts.reply_timeout))?;
         let mut conn = tls.connection()?;
@@ -190,6 +195,7 @@ impl Client {
         if let Stream::Tls(s) = &mut old {
             s.conn.send_close_notify();
             s.flush()?;
+            self.ctrl_timeout = None;
             s.sock.set_read_timeout(Some(self.opts.reply_timeout))?;
             // Up to the server's close_notify (read returns 0 there).
             let mut scratch = [0u8; 512];
@@ -460,7 +466,15 @@ impl Client {
             self.driver.handle_timeout(now);
             return Ok(());
         }
-        self.ctrl.tcp().set_read_timeout(Some(left))?;
+        // The read waits at most what is left until the deadline (up to READ_TIMEOUT_SLACK more). The timeout set
+        // for the previous read is kept when it still fits, sparing a system call per reply; a read that times out
+        // before the deadline only makes the driver look at the clock (`handle_timeout` before the deadline does
+        // nothing) and this loop wait again.
+        let fits = self.ctrl_timeout.is_some_and(|t| t <= left + READ_TIMEOUT_SLACK && t * 2 >= left);
+        if !fits {
+            self.ctrl.tcp().set_read_timeout(Some(left))?;
+            self.ctrl_timeout = Some(left);
+        }
         match self.ctrl.read(&mut self.rbuf) {
             Ok(0) => self.driver.handle_control_closed(Instant::now()),
             Ok(n) => self.driver.handle_control(Instant::now(), self.rbuf.get(..n).unwrap_or_default()),
@@ -493,6 +507,10 @@ pub(crate) fn control_error(e: io::Error) -> Error {
     }
     Error::Io(e)
 }
+
+/// How far past the driver's deadline a control read may wait when [`Client::wait`] keeps the read timeout it set
+/// before.
+const READ_TIMEOUT_SLACK: Duration = Duration::from_millis(5);
 
 /// Connects to `addr` within `timeout`, from `from` when given (bound first).
 fn connect(addr: SocketAddr, timeout: Duration, from: Option<SocketAddr>) -> io::Result<TcpStream> {
