@@ -104,21 +104,38 @@ pub struct Report {
     pub load: (String, String),
 }
 
-/// Measures ftpkit's server, vsftpd and pyftpdlib, 1 and 8 loops, `rounds` rounds interleaved.
-pub fn run(rounds: usize, secs: f64) -> Result<Report, String> {
+/// The servers part 2 can measure.
+pub const SERVERS: [&str; 3] = ["ftpkit", "vsftpd", "pyftpdlib"];
+
+/// Measures the `only` servers of [`SERVERS`] (ftpkit's, vsftpd, pyftpdlib), 1 and 8 loops, `rounds` rounds
+/// interleaved.
+pub fn run(rounds: usize, secs: f64, only: &[String]) -> Result<Report, String> {
     let load_before = super::loadavg();
-    let ftpkit = FtpkitServer::start(FtpkitOpts { big_len: 1024, passive_ports: 200, ..FtpkitOpts::default() })
+    let want = |name: &str| only.iter().any(|s| s == name);
+    let ftpkit = want("ftpkit")
+        .then(|| FtpkitServer::start(FtpkitOpts { big_len: 1024, passive_ports: 200, ..FtpkitOpts::default() }))
+        .transpose()
         .map_err(|e| e.to_string())?;
-    let vsftpd = Vsftpd::start(ServerOpts { big_len: 1024, passive_ports: 200, ..ServerOpts::default() })
+    let vsftpd = want("vsftpd")
+        .then(|| Vsftpd::start(ServerOpts { big_len: 1024, passive_ports: 200, ..ServerOpts::default() }))
+        .transpose()
         .map_err(|e| e.to_string())?;
-    let pyftpdlib =
-        Pyftpdlib::start(ServerOpts { big_len: 1024, passive_ports: 200, bench: true, ..ServerOpts::default() })
-            .map_err(|e| e.to_string())?;
-    let servers = [
-        ("ftpkit", ftpkit.addr(), ftpkit.user().to_owned(), ftpkit.pass().to_owned()),
-        ("vsftpd", vsftpd.addr(), vsftpd.user().to_owned(), vsftpd.pass().to_owned()),
-        ("pyftpdlib", pyftpdlib.addr(), pyftpdlib.user().to_owned(), pyftpdlib.pass().to_owned()),
-    ];
+    let pyftpdlib = want("pyftpdlib")
+        .then(|| {
+            Pyftpdlib::start(ServerOpts { big_len: 1024, passive_ports: 200, bench: true, ..ServerOpts::default() })
+        })
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let mut servers = Vec::new();
+    if let Some(s) = &ftpkit {
+        servers.push(("ftpkit", s.addr(), s.user().to_owned(), s.pass().to_owned()));
+    }
+    if let Some(s) = &vsftpd {
+        servers.push(("vsftpd", s.addr(), s.user().to_owned(), s.pass().to_owned()));
+    }
+    if let Some(s) = &pyftpdlib {
+        servers.push(("pyftpdlib", s.addr(), s.user().to_owned(), s.pass().to_owned()));
+    }
     let mut rows: Vec<Row> = Vec::new();
     for loops in [1usize, 8] {
         for (name, ..) in &servers {

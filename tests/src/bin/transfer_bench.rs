@@ -25,10 +25,12 @@ struct Args {
     secs: f64,
     vsftpd_sessions: Option<usize>,
     parts: Vec<String>,
+    servers: Vec<String>,
 }
 
 const USAGE: &str = "usage: transfer_bench [--size-mib N (1024)] [--rounds R (3)] [--sessions S (1000)] \
-[--secs T (3)] [--vsftpd-sessions V (min(S, 50))] [--only throughput,sessions,memory,s3 (s3: not by default)]";
+[--secs T (3)] [--vsftpd-sessions V (min(S, 50))] [--only throughput,sessions,memory,s3 (s3: not by default)] \
+[--servers ftpkit,vsftpd,pyftpdlib (part 2's servers; all by default)]";
 
 fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut a = Args {
@@ -38,6 +40,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         secs: 3.0,
         vsftpd_sessions: None,
         parts: vec!["throughput".into(), "sessions".into(), "memory".into()],
+        servers: bench::sessions::SERVERS.iter().map(|s| (*s).to_owned()).collect(),
     };
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
@@ -49,6 +52,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--secs" => a.secs = value()?.parse().map_err(|_| bad("secs"))?,
             "--vsftpd-sessions" => a.vsftpd_sessions = Some(value()?.parse().map_err(|_| bad("count"))?),
             "--only" => a.parts = value()?.split(',').map(str::to_owned).collect(),
+            "--servers" => a.servers = value()?.split(',').map(str::to_owned).collect(),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -58,6 +62,9 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     if let Some(p) = a.parts.iter().find(|p| !["throughput", "sessions", "memory", "s3"].contains(&p.as_str())) {
         return Err(format!("--only: unknown part {p:?}\n{USAGE}"));
+    }
+    if let Some(s) = a.servers.iter().find(|s| !bench::sessions::SERVERS.contains(&s.as_str())) {
+        return Err(format!("--servers: unknown server {s:?}\n{USAGE}"));
     }
     Ok(a)
 }
@@ -132,7 +139,7 @@ fn main() -> ExitCode {
     }
     if want("sessions") {
         println!("## 2. Short sessions per second\n");
-        match bench::sessions::run(args.rounds, args.secs) {
+        match bench::sessions::run(args.rounds, args.secs, &args.servers) {
             Ok(r) => {
                 println!("{}", r.table());
                 println!("load average before / after: {} / {}\n", r.load.0, r.load.1);
