@@ -23,7 +23,7 @@ use crate::tree::{random_bytes, sha256_hex};
 use crate::{Error, Result};
 use ftpkit::proto::firewall::{Balanced, DataMatch, Direction, Guard, Instance, NewConnection, PortRange};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The load balancer's public address (what clients dial; every instance's `--masquerade`).
@@ -475,70 +475,54 @@ fn sessions(net: &Net, servers: &[Bg; 2], core: &Balanced, form: &'static str) -
     let mut rows = Vec::new();
     let curl = program("curl")?.to_string_lossy().into_owned();
     let mut served: Vec<usize> = Vec::new();
-    let mut uploaded: Option<(PathBuf, String)> = None;
+    let mut uploaded: Option<(String, String)> = None;
     for (k, s) in SESSIONS.iter().enumerate() {
-        let name = format!("up{k}.bin");
-        let url = format!("ftp://{PUBLIC}/{name}");
         let before = logins(servers);
-        let (cmd, out, local) = if s.upload {
+        // Uploads send a fresh file; downloads fetch the previous upload.
+        let (remote, local) = if s.upload {
+            let name = format!("up{k}.bin");
             let data = random_bytes(256 * 1024 + 17 * k + 5);
             let src = dir.join(&name);
             std::fs::write(&src, &data).map_err(|e| Error::new("lab", e.to_string()))?;
-            uploaded = Some((PathBuf::from(&name), sha256_hex(&data)));
-            let src_s = src.to_string_lossy().into_owned();
-            let mut a: Vec<String> = if s.curl {
-                [
-                    curl.as_str(),
-                    "-sS",
-                    "-v",
-                    "-u",
-                    "u:p",
-                    "--connect-timeout",
-                    "4",
-                    "--max-time",
-                    "20",
-                    "-T",
-                    &src_s,
-                    &url,
-                ]
-                .map(String::from)
-                .to_vec()
-            } else {
-                let dest = format!("ftp://u:p@{PUBLIC}/");
-                [ftpkit_s.as_str(), "put", &src_s, &dest, "--trace", "--timeout", "4"].map(String::from).to_vec()
-            };
-            if s.pasv {
-                a.push(if s.curl { "--disable-epsv" } else { "--pasv" }.into());
-            }
-            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
-            (a.clone(), net.client.run(&refs, None, Duration::from_secs(40))?, src)
+            uploaded = Some((name.clone(), sha256_hex(&data)));
+            (name, src)
         } else {
             let (file, _) = uploaded.clone().ok_or_else(|| Error::new("lab", "a download before any upload"))?;
-            let file = file.to_string_lossy().into_owned();
-            let dst = dir.join(format!("down{k}.bin"));
-            let dst_s = dst.to_string_lossy().into_owned();
-            let src_url = format!("ftp://{PUBLIC}/{file}");
-            let mut a: Vec<String> = if s.curl {
-                [curl.as_str(), "-sS", "-v", "-u", "u:p", "--connect-timeout", "4", "--max-time", "20", "-o", &dst_s]
-                    .map(String::from)
-                    .to_vec()
-            } else {
-                let u = format!("ftp://u:p@{PUBLIC}/{file}");
-                [ftpkit_s.as_str(), "get", &u, "-o", &dst_s, "--trace", "--timeout", "4"].map(String::from).to_vec()
-            };
-            if s.curl {
-                a.push(src_url);
+            (file, dir.join(format!("down{k}.bin")))
+        };
+        let local_s = local.to_string_lossy().into_owned();
+        let (url, login_dir) = (format!("ftp://{PUBLIC}/{remote}"), format!("ftp://u:p@{PUBLIC}/"));
+        let login_url = format!("{login_dir}{remote}");
+        let args: Vec<&str> = match (s.curl, s.upload) {
+            (true, upload) => {
+                let io = if upload { "-T" } else { "-o" };
+                let timeouts = ["--connect-timeout", "4", "--max-time", "20"];
+                [curl.as_str(), "-sS", "-v", "-u", "u:p"]
+                    .into_iter()
+                    .chain(timeouts)
+                    .chain([io, &local_s, &url])
+                    .collect()
             }
-            if s.pasv {
-                if s.curl {
-                    a.push("--disable-epsv".into());
-                } else {
-                    a.extend(["--pasv", "--pasv-address", "trust"].map(String::from));
+            (false, true) => vec![&ftpkit_s, "put", &local_s, &login_dir],
+            (false, false) => vec![&ftpkit_s, "get", &login_url, "-o", &local_s],
+        };
+        let mut cmd: Vec<String> = args.into_iter().map(String::from).collect();
+        match (s.curl, s.pasv, s.upload) {
+            (true, true, _) => cmd.push("--disable-epsv".into()),
+            (true, false, _) => {}
+            (false, pasv, upload) => {
+                cmd.extend(["--trace", "--timeout", "4"].map(String::from));
+                if pasv {
+                    cmd.push("--pasv".into());
+                }
+                // The download dials what the 227 names (not the control connection's address).
+                if pasv && !upload {
+                    cmd.extend(["--pasv-address", "trust"].map(String::from));
                 }
             }
-            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
-            (a.clone(), net.client.run(&refs, None, Duration::from_secs(40))?, dst)
-        };
+        }
+        let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        let out = net.client.run(&refs, None, Duration::from_secs(40))?;
         // The instance that logged the login (the log line may follow the 226 by a moment).
         let end = Instant::now() + Duration::from_secs(3);
         while logins(servers) == before && Instant::now() < end {
