@@ -117,3 +117,17 @@ fn namespaces_are_removed_when_the_lab_is_terminated() {
     let left: Vec<String> = list().into_iter().filter(|n| n.starts_with(&prefix)).collect();
     assert!(left.is_empty(), "namespaces left after SIGTERM: {left:?}");
 }
+
+#[test]
+#[ignore = "the network-namespace lab (root): cargo xtask lab --test"]
+fn the_balancers_printed_rules_pass_sessions_through_haproxy_and_drop_the_rest() {
+    if !ready() {
+        return;
+    }
+    let rows = lab::balancer::run_both().unwrap_or_else(|e| panic!("{e}"));
+    let table = scenarios::balancer_markdown(&rows);
+    assert_eq!(rows.len(), 16, "4 sessions and 4 drops, nft and iptables:\n{table}");
+    let wrong: Vec<&str> = rows.iter().filter(|r| !r.agrees()).map(|r| r.id.as_str()).collect();
+    assert!(wrong.is_empty(), "prediction and kernel disagree on {wrong:?}:\n{table}");
+    assert!(rows.iter().any(|r| r.observed_works) && rows.iter().any(|r| !r.observed_works), "{table}");
+}

@@ -5,11 +5,12 @@
 //!   kernel's outcome, with the evidence) and writes it to `docs/LAB.md`.
 //! - `cargo xtask lab --test`: the lab's integration tests (`tests/tests/lab.rs`, `--ignored` in the normal suite):
 //!   every ruleset `ftpkit firewall` prints loads (`nft -c`, `iptables-restore --test`), every prediction matches the
-//!   kernel, namespaces are removed after a failure. The CI step.
+//!   kernel, the `--balancer` rules pass sessions through HAProxy and drop the rest, namespaces are removed after a
+//!   failure. The CI step.
 //!
-//! Both need root and network namespaces and install nftables, tcpdump, conntrack and iptables when missing. Where
-//! namespaces are not permitted the lab skips with a loud message; the CI step sets `FTPKIT_LAB_REQUIRE=1` so that
-//! is a failure there, unless `FTPKIT_LAB_ALLOW_SKIP=1`.
+//! Both need root and network namespaces and install nftables, tcpdump, conntrack, iptables and haproxy when
+//! missing. Where namespaces are not permitted the lab skips with a loud message; the CI step sets
+//! `FTPKIT_LAB_REQUIRE=1` so that is a failure there, unless `FTPKIT_LAB_ALLOW_SKIP=1`.
 
 use crate::{cargo, root, run, Result};
 

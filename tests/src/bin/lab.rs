@@ -36,7 +36,13 @@ fn main() -> ExitCode {
         .map(|s| s.split(',').collect())
         .unwrap_or_default();
     let specs: Vec<_> = scenarios::specs().into_iter().filter(|s| only.is_empty() || only.contains(&s.id)).collect();
-    let results = scenarios::run_all(&specs, 4);
+    // The load balancer's rows (8a-8n) run beside the others, in their own namespaces.
+    let with_balancer = only.is_empty() || only.iter().any(|id| id.starts_with('8'));
+    let (results, balanced) = std::thread::scope(|s| {
+        let b = s.spawn(|| if with_balancer { Some(lab::balancer::run_both()) } else { None });
+        let results = scenarios::run_all(&specs, 4);
+        (results, b.join().unwrap_or(None))
+    });
     let mut rows = Vec::new();
     let mut failed = false;
     for r in results {
@@ -87,14 +93,46 @@ fn main() -> ExitCode {
             if r.agrees() { "yes" } else { "NO" }
         );
     }
+    let balanced = match balanced {
+        Some(Ok(b)) => b,
+        Some(Err(e)) => {
+            eprintln!("lab: the load balancer's rows could not run: {e}");
+            failed = true;
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    if !balanced.is_empty() {
+        println!("\n{:<3} {:<8} {:<9} {:<9} agree  what", "#", "rules", "predicted", "observed");
+    }
+    for r in &balanced {
+        let word = |w: bool| if w { "works" } else { "fails" };
+        println!(
+            "{:<3} {:<8} {:<9} {:<9} {:<6} {}\n{:>33}observed: {}",
+            r.id,
+            r.form,
+            word(r.predicted_works),
+            word(r.observed_works),
+            if r.agrees() { "yes" } else { "NO" },
+            r.what,
+            "",
+            r.observed
+        );
+        for e in &r.evidence {
+            println!("{:>33}  {e}", "");
+        }
+    }
+    let balanced_agree = balanced.iter().filter(|r| r.agrees()).count();
+    failed |= balanced_agree != balanced.len();
     let agree = rows.iter().filter(|r| r.agrees()).count();
     let elapsed = start.elapsed().as_secs_f64();
     println!(
-        "\n{agree} of {} rows agree; {checked} rulesets loaded with nft -c / iptables-restore --test; {elapsed:.1} s",
-        rows.len()
+        "\n{agree} of {} rows agree, {balanced_agree} of {} load balancer rows; {checked} rulesets loaded with nft -c / iptables-restore --test; {elapsed:.1} s",
+        rows.len(),
+        balanced.len()
     );
     if let Some(path) = write {
-        let doc = lab::scenarios::document(&rows, checked, elapsed);
+        let doc = lab::scenarios::document(&rows, &balanced, checked, elapsed);
         if let Err(e) = std::fs::write(&path, doc) {
             eprintln!("lab: cannot write {path}: {e}");
             return ExitCode::FAILURE;

@@ -5,11 +5,14 @@
 //! 198.51.100.0/24 and 203.0.113.0/24, which exist only inside them. Each host gets the nftables ruleset `ftpkit
 //! firewall` prints; real sessions run across them (`ftpkit serve`, `ftpkit ls`, curl) under `ip netns exec`, with
 //! `tcpdump` capturing on each side; [`scenarios`] compares each outcome with [`ftpkit::proto::firewall::predict`].
+//! [`balancer`] builds `client | load balancer | two instances`, loads what `ftpkit firewall --balancer` prints
+//! (rules, HAProxy's configuration, serve flags) and runs sessions through HAProxy and connections the rules drop.
 //!
 //! Needs root (CI is) and `ip netns`; [`gate`] decides what happens where namespaces are not permitted: a loud skip,
 //! or a failure when `FTPKIT_LAB_REQUIRE=1` (the CI's lab step sets it unless `FTPKIT_LAB_ALLOW_SKIP=1`).
 //! Every namespace and process is removed on drop and on SIGINT/SIGTERM ([`net`]); every command has a timeout.
 
+pub mod balancer;
 mod evidence;
 pub mod net;
 mod report;

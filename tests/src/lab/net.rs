@@ -335,12 +335,17 @@ pub struct Lab {
     pub dir: tempfile::TempDir,
 }
 
-fn veth(a: &Netns, a_if: &str, b: &Netns, b_if: &str) -> Result<()> {
+/// A scratch folder for a lab's logs, captures and files, removed on drop.
+pub(crate) fn scratch(prefix: &str) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new().prefix(prefix).tempdir().map_err(|e| Error::new("lab", format!("temp dir: {e}")))
+}
+
+pub(crate) fn veth(a: &Netns, a_if: &str, b: &Netns, b_if: &str) -> Result<()> {
     sh("ip", &["link", "add", a_if, "netns", a.name(), "type", "veth", "peer", "name", b_if, "netns", b.name()])?;
     Ok(())
 }
 
-fn addr(ns: &Netns, ifname: &str, cidr: &str) -> Result<()> {
+pub(crate) fn addr(ns: &Netns, ifname: &str, cidr: &str) -> Result<()> {
     sh("ip", &["-n", ns.name(), "addr", "add", cidr, "dev", ifname])?;
     sh("ip", &["-n", ns.name(), "link", "set", ifname, "up"])?;
     Ok(())
@@ -354,10 +359,7 @@ fn default_route(ns: &Netns, via: Ipv4Addr) -> Result<()> {
 impl Lab {
     /// Builds `topology` from fresh namespaces.
     pub fn build(topology: Topology) -> Result<Lab> {
-        let dir = tempfile::Builder::new()
-            .prefix("ftpkit-lab-")
-            .tempdir()
-            .map_err(|e| Error::new("lab", format!("temp dir: {e}")))?;
+        let dir = scratch("ftpkit-lab-")?;
         let client = Netns::create("c")?;
         let server = Netns::create("s")?;
         let (router, addrs) = match topology {

@@ -1,5 +1,6 @@
 //! The table as Markdown, and `docs/LAB.md` around it.
 
+use super::balancer::{self, Check};
 use super::scenarios::Row;
 use ftpkit::proto::firewall::At;
 use std::fmt::Write as _;
@@ -39,9 +40,32 @@ pub fn markdown(rows: &[Row]) -> String {
     s
 }
 
+/// The load balancer's rows in Markdown: what is tried, the core's verdict, what happened, evidence.
+pub fn balancer_markdown(rows: &[Check]) -> String {
+    let mut s = String::from(
+        "| # | rules | what | ftpkit predicts | the kernel did | agree | evidence |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for r in rows {
+        let ev: Vec<String> = r.evidence.iter().map(|e| format!("`{}`", e.replace('`', "'"))).collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.id,
+            r.form,
+            cell(&r.what),
+            cell(&r.predicted),
+            cell(&r.observed),
+            if r.agrees() { "yes" } else { "**NO**" },
+            cell(&ev.join("<br>")),
+        );
+    }
+    s
+}
+
 /// docs/LAB.md: what the lab is, how to run it, and the table of the last run.
-pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
+pub fn document(rows: &[Row], balanced: &[Check], rulesets: usize, seconds: f64) -> String {
     let agree = rows.iter().filter(|r| r.agrees()).count();
+    let balanced_agree = balanced.iter().filter(|r| r.agrees()).count();
     format!(
         "# The lab: ftpkit's firewall and NAT predictions against the Linux kernel\n\n\
          <!-- written by `cargo xtask lab`; do not edit by hand -->\n\n\
@@ -83,8 +107,34 @@ pub fn document(rows: &[Row], rulesets: usize, seconds: f64) -> String {
            both sides of the router. `firewall::predict` models it as `ControlTls::ClearedByCcc {{ resynced }}`\n\
            (`ftpkit firewall --predict --tls --ccc first|resynced`; `first` is a client that sends the PORT first). curl\n\
            keeps its data in clear here (`--ftp-ssl-control`): curl 7.87-7.88 (Debian 12's) never starts TLS on an\n\
-           active-mode data connection (curl issue 10666, fixed in 8.0), against vsftpd as against ftpkit.\n",
+           active-mode data connection (curl issue 10666, fixed in 8.0), against vsftpd as against ftpkit.\n\n\
+         ## Instances behind a load balancer (`ftpkit firewall --balancer`)\n\n\
+         Four namespaces: the client ({client}) and the load balancer ({public}) on one link; the load balancer and\n\
+         two instances, a ({a}) and b ({b}), on a private segment (a bridge inside the load balancer's namespace,\n\
+         its one source address {source}). The load balancer does not forward: the only way in is through HAProxy.\n\
+         Everything comes from one run of\n\n\
+         ```sh\n\
+         ftpkit firewall {args}\n\
+         ```\n\n\
+         (and the same with `--format iptables`), split at its `# ==== ... ====` headings: the load balancer loads its\n\
+         host's rules, each instance its own, Debian's HAProxy runs the printed configuration in the load balancer's\n\
+         namespace, and each instance runs `ftpkit serve` with its printed flags (plus a user who may write) over one\n\
+         shared folder. The sessions run in order, so HAProxy's round robin sends each download\n\
+         to the instance that did not take the upload; which instance served a session is read from the instances'\n\
+         logs. Each dropped connection first connects without the rules (a listener is there); the rows say which\n\
+         rules were loaded when it was tried. The prediction is the core's `Guard::admits_new_between` over\n\
+         `Balanced`'s channels (addresses compared, as the printed `ip saddr`/`daddr` do). Harness:\n\
+         `tests/src/lab/balancer.rs`.\n\n\
+         **Last run:** {balanced_agree} of {} rows agree.\n\n{}",
         rows.len(),
-        markdown(rows)
+        markdown(rows),
+        balanced.len(),
+        balancer_markdown(balanced),
+        client = balancer::CLIENT,
+        public = balancer::PUBLIC,
+        a = balancer::INSTANCES[0],
+        b = balancer::INSTANCES[1],
+        source = balancer::SOURCE,
+        args = balancer::firewall_args(false).join(" "),
     )
 }

@@ -10,7 +10,7 @@
 
 use super::evidence::{capture, control_lines, describe_flows, observed_failure, syn_flows, trace_lines};
 use super::net::{Bg, Host, Lab, Topology};
-pub use super::report::{document, markdown, place};
+pub use super::report::{balancer_markdown, document, markdown, place};
 pub use super::rules::check_rules_load;
 use super::{ftpkit_bin, program};
 use crate::process::run_with_timeout;

@@ -12,6 +12,9 @@
 //! Each instance has its own passive range, forwarded by the load balancer to that instance only, so a passive data
 //! connection reaches the instance that announced it; every instance announces the load balancer's public address
 //! (`--masquerade`). The ranges must not overlap, and no range may hold the control port.
+//!
+//! The network-namespace lab loads all of it (docs/LAB.md, rows 8a-8p): sessions through HAProxy reach the
+//! instances, and the connections [`Guard::admits_new_between`](super::Guard::admits_new_between) refuses are dropped.
 
 use super::{rules_for, Channel, Direction, FirewallError, Hosts, Mode, PortRange, Ports, Purpose, Side};
 use core::fmt::Write as _;

@@ -33,8 +33,9 @@
 //! assert!(predict(&path).works);
 //! ```
 
-use super::{Channel, DataMatch, Direction, Mode, PortRange, Ports, Purpose};
+use super::{Channel, DataMatch, Direction, Host, Mode, PortRange, Ports, Purpose};
 use core::fmt::Write as _;
+use std::net::IpAddr;
 
 /// A host's stateful firewall: the channels it passes, and how it recognises data connections.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -71,12 +72,32 @@ impl Guard {
     /// control rule); addresses in the channels are not compared (the model reasons about roles). In the helper
     /// form data channels have no rule.
     pub fn admits_new(&self, conn: &NewConnection) -> bool {
+        self.admits(conn, None)
+    }
+
+    /// [`Guard::admits_new`] between two concrete addresses (the guarded host's `local`, the other end's
+    /// `remote`): a channel whose end is a [`Host::Addr`](super::Host::Addr) passes only that address there, as the
+    /// rendered `ip saddr`/`daddr` match does; a role (`server`, `client`, `any`) passes any address. What tells the
+    /// rules of [`Balanced`](super::Balanced) apart: an instance passes its control port and range from the load
+    /// balancer's source address only.
+    pub fn admits_new_between(&self, conn: &NewConnection, local: IpAddr, remote: IpAddr) -> bool {
+        self.admits(conn, Some((local, remote)))
+    }
+
+    /// One of its `ct state new` rules passes `conn`; with `addrs` (local, remote), addresses too.
+    fn admits(&self, conn: &NewConnection, addrs: Option<(IpAddr, IpAddr)>) -> bool {
+        let passes = |host: Host, addr: Option<IpAddr>| match (host, addr) {
+            (Host::Addr(ip), Some(addr)) => ip == addr,
+            _ => true,
+        };
         self.channels.iter().any(|c| {
             let no_rule = c.is_reply_traffic() || (self.data == DataMatch::Helper && c.purpose == Purpose::Data);
             !no_rule
                 && c.direction == conn.direction
                 && covers(c.local().ports, conn.local)
                 && covers(c.remote().ports, conn.remote)
+                && passes(c.local().host, addrs.map(|a| a.0))
+                && passes(c.remote().host, addrs.map(|a| a.1))
         })
     }
 
@@ -517,6 +538,44 @@ mod tests {
         for (name, p, works, fails_at) in rows {
             assert_eq!(outcome(&p), (works, fails_at), "{name}: {}", predict(&p).render_text());
         }
+    }
+
+    #[test]
+    fn a_balanced_instance_passes_its_own_range_from_the_load_balancer_only() {
+        use crate::firewall::{Balanced, Instance};
+        use std::net::{Ipv4Addr, SocketAddr};
+        let ip = |d| IpAddr::V4(Ipv4Addr::new(198, 51, 100, d));
+        let (public, lb) = (IpAddr::V4(Ipv4Addr::new(203, 0, 113, 1)), ip(1));
+        let inst = |d, a| Instance { bind: SocketAddr::new(ip(d), 2121), passive: range(a, a + 9) };
+        let b = Balanced::new(public, 21, lb, vec![inst(10, 30000), inst(11, 30010)]).unwrap_or_else(|e| panic!("{e}"));
+        let a = Guard::new(b.instance_channels(0).unwrap_or_default(), DataMatch::Ports);
+        let inbound = |port| NewConnection {
+            direction: Direction::Inbound,
+            local: range(port, port),
+            remote: PortRange::UNPRIVILEGED,
+        };
+        assert!(a.admits_new_between(&inbound(2121), ip(10), lb));
+        assert!(a.admits_new_between(&inbound(30009), ip(10), lb));
+        // Another host of the private segment (instance b), b's range, the wrong local address.
+        assert!(!a.admits_new_between(&inbound(2121), ip(10), ip(11)));
+        assert!(!a.admits_new_between(&inbound(30010), ip(10), lb));
+        assert!(!a.admits_new_between(&inbound(2121), ip(11), lb));
+        // By ports alone (roles, no addresses) b's address passes: only the addresses tell it apart.
+        assert!(a.admits_new(&inbound(2121)));
+        let front = Guard::new(b.balancer_channels(), DataMatch::Ports);
+        let client = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 2));
+        assert!(front.admits_new_between(&inbound(21), public, client));
+        assert!(front.admits_new_between(&inbound(30019), public, client));
+        assert!(!front.admits_new_between(&inbound(40000), public, client));
+        let out = |port| NewConnection {
+            direction: Direction::Outbound,
+            local: PortRange::UNPRIVILEGED,
+            remote: range(port, port),
+        };
+        assert!(front.admits_new_between(&out(30000), lb, ip(10)));
+        assert!(!front.admits_new_between(&out(30010), lb, ip(10)));
+        assert!(front.admits_new_between(&out(30010), lb, ip(11)));
+        assert!(!front.admits_new_between(&out(2121), public, ip(10)));
     }
 
     #[test]
