@@ -32,35 +32,42 @@ use tokio::time::Instant;
 
 /// The session's requests in progress, polled by the session's own task: starting one spawns no task, and its end
 /// wakes no other worker thread (a request's blocking part still goes to the blocking pool). A request that panics
-/// fails alone (`Failed`), as a spawned task's panic did.
+/// fails alone (`Failed`), as a spawned task's panic did. The set exists only while a request is in progress: an
+/// idle session holds no allocation for it.
 #[derive(Default)]
 struct Work {
-    set: FuturesUnordered<BoxFuture<'static, Done>>,
+    set: Option<FuturesUnordered<BoxFuture<'static, Done>>>,
 }
 
 impl Work {
     /// Starts `job` for request `id`.
     fn spawn(&mut self, id: ServerRequestId, job: impl std::future::Future<Output = Done> + Send + 'static) {
-        self.set.push(Box::pin(AssertUnwindSafe(job).catch_unwind().map(move |r| {
+        let job = AssertUnwindSafe(job).catch_unwind().map(move |r| {
             r.unwrap_or_else(|_| {
                 tracing::error!(?id, "request panicked");
                 Done { id, outcome: Outcome::Failed("internal error".into()), extra: Extra::None }
             })
-        })));
+        });
+        self.set.get_or_insert_with(FuturesUnordered::new).push(Box::pin(job));
     }
 
     fn is_empty(&self) -> bool {
-        self.set.is_empty()
+        self.set.as_ref().is_none_or(FuturesUnordered::is_empty)
     }
 
-    /// The next request to finish (cancel safe: a finished one is never lost).
+    /// The next request to finish (cancel safe: a finished one is never lost); pending while there is none.
     async fn next(&mut self) -> Option<Done> {
-        self.set.next().await
+        let set = self.set.as_mut()?;
+        let done = set.next().await;
+        if set.is_empty() {
+            self.set = None;
+        }
+        done
     }
 
     /// Drops every request still in progress (an unfinished upload's `Drop` removes its temporary file).
     fn clear(&mut self) {
-        self.set.clear();
+        self.set = None;
     }
 }
 
