@@ -352,7 +352,7 @@ impl Client {
     /// Downloads a whole data transfer into memory (listings).
     fn read_all(&mut self, kind: TransferKind) -> Result<Vec<u8>> {
         let mut d = self.download(kind, None)?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(client::LISTING_START);
         d.read_to_end(&mut out)?;
         d.finish()?;
         Ok(out)

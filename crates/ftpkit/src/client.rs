@@ -260,6 +260,10 @@ pub(crate) fn setup(sock: socket2::SockRef<'_>, peer: SocketAddr, local: SocketA
 /// The size of a client's control-connection read buffer.
 pub(crate) const CONTROL_READ: usize = 8192;
 
+/// The room a listing read into memory starts with: `read_to_end` into an empty vector begins with 32-byte reads
+/// and grows from there, several system calls for a small listing.
+pub(crate) const LISTING_START: usize = 16 * 1024;
+
 impl From<DriverError> for Error {
     fn from(e: DriverError) -> Error {
         match e {

@@ -310,7 +310,7 @@ impl Client {
     async fn read_all(&mut self, kind: TransferKind) -> Result<Vec<u8>> {
         self.open(kind, None).await?;
         let mut d = Download::new(self);
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(crate::client::LISTING_START);
         d.read_to_end(&mut out).await?;
         d.finish().await?;
         Ok(out)
