@@ -212,7 +212,7 @@ fn free_port(ip: IpAddr) -> Result<u16> {
 
 /// `count` consecutive ports on `ip`, all free a moment ago, between 20000 and 32000 (below Linux's ephemeral range,
 /// so clients' and control ports do not land in it). Different calls in a process get different ranges.
-pub(crate) fn free_range(ip: IpAddr, count: u16) -> Result<RangeInclusive<u16>> {
+pub fn free_range(ip: IpAddr, count: u16) -> Result<RangeInclusive<u16>> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let count = count.max(1);
     let slots = u64::from(12_000 / count);

@@ -1,5 +1,6 @@
 //! The pieces of `transfer_bench`: throughput, short sessions, idle-session memory, and small helpers.
 
+pub mod floor;
 pub mod memory;
 pub mod s3;
 pub mod sessions;

@@ -1,6 +1,6 @@
 //! Part 2: short sessions per second (connect, login, EPSV, LIST, QUIT) with the blocking client, against ftpkit's
-//! server, vsftpd and pyftpdlib's async server (its DEBUG log off: `ServerOpts::bench`), from 1 and 8 client loops;
-//! each loop bounded by a count and a time.
+//! server, vsftpd and pyftpdlib's async server (its DEBUG log off: `ServerOpts::bench`), and the floor (canned
+//! replies: [`super::floor`]), from 1 and 8 client loops; each loop bounded by a count and a time.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -104,11 +104,11 @@ pub struct Report {
     pub load: (String, String),
 }
 
-/// The servers part 2 can measure.
-pub const SERVERS: [&str; 3] = ["ftpkit", "vsftpd", "pyftpdlib"];
+/// The servers part 2 can measure; `floor` is [`super::floor::Floor`], canned replies (what any server is left).
+pub const SERVERS: [&str; 4] = ["ftpkit", "vsftpd", "pyftpdlib", "floor"];
 
-/// Measures the `only` servers of [`SERVERS`] (ftpkit's, vsftpd, pyftpdlib), 1 and 8 loops, `rounds` rounds
-/// interleaved.
+/// Measures the `only` servers of [`SERVERS`] (ftpkit's, vsftpd, pyftpdlib, the floor), 1 and 8 loops, `rounds`
+/// rounds interleaved.
 pub fn run(rounds: usize, secs: f64, only: &[String]) -> Result<Report, String> {
     let load_before = super::loadavg();
     let want = |name: &str| only.iter().any(|s| s == name);
@@ -126,6 +126,8 @@ pub fn run(rounds: usize, secs: f64, only: &[String]) -> Result<Report, String> 
         })
         .transpose()
         .map_err(|e| e.to_string())?;
+    // As many threads as the most client loops: each serves one session at a time.
+    let floor = want("floor").then(|| super::floor::Floor::start(8)).transpose()?;
     let mut servers = Vec::new();
     if let Some(s) = &ftpkit {
         servers.push(("ftpkit", s.addr(), s.user().to_owned(), s.pass().to_owned()));
@@ -135,6 +137,9 @@ pub fn run(rounds: usize, secs: f64, only: &[String]) -> Result<Report, String> 
     }
     if let Some(s) = &pyftpdlib {
         servers.push(("pyftpdlib", s.addr(), s.user().to_owned(), s.pass().to_owned()));
+    }
+    if let Some(s) = &floor {
+        servers.push(("floor", s.addr(), "u".to_owned(), "p".to_owned()));
     }
     let mut rows: Vec<Row> = Vec::new();
     for loops in [1usize, 8] {
@@ -161,7 +166,7 @@ pub fn run(rounds: usize, secs: f64, only: &[String]) -> Result<Report, String> 
             thread::sleep(Duration::from_millis(300));
         }
     }
-    drop((ftpkit, vsftpd, pyftpdlib));
+    drop((ftpkit, vsftpd, pyftpdlib, floor));
     Ok(Report { rows, rounds, secs, load: (load_before, super::loadavg()) })
 }
 

@@ -30,7 +30,7 @@ struct Args {
 
 const USAGE: &str = "usage: transfer_bench [--size-mib N (1024)] [--rounds R (3)] [--sessions S (1000)] \
 [--secs T (3)] [--vsftpd-sessions V (min(S, 50))] [--only throughput,sessions,memory,s3 (s3: not by default)] \
-[--servers ftpkit,vsftpd,pyftpdlib (part 2's servers; all by default)]";
+[--servers ftpkit,vsftpd,pyftpdlib,floor (part 2's servers; all by default)]";
 
 fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut a = Args {
@@ -150,6 +150,26 @@ fn main() -> ExitCode {
                         "| ftpkit ≥ 2× pyftpdlib, {loops} loop(s) | {} | {} |",
                         ratio.map_or("n/a".to_owned(), |x| format!("{x:.2}×")),
                         verdict(ratio.map(|x| x >= 2.0))
+                    );
+                }
+                println!();
+                // The floor: what the client and the kernel leave for any server (canned replies, no work).
+                for loops in [1, 8] {
+                    let (Some(floor), Some(peer)) = (r.rate("floor", loops), r.rate("pyftpdlib", loops)) else {
+                        continue;
+                    };
+                    let share = r.rate("ftpkit", loops).map_or(String::new(), |f| {
+                        format!(
+                            "; a session takes ftpkit {:.0} µs, the floor {:.0} µs: ftpkit's own share {:.0} µs",
+                            1e6 / f,
+                            1e6 / floor,
+                            1e6 / f - 1e6 / floor
+                        )
+                    });
+                    println!(
+                        "- {loops} loop(s): the floor (canned replies, no work) is {:.2}× pyftpdlib — the most any \
+                         server reaches against it with this client on this machine{share}",
+                        floor / peer
                     );
                 }
                 println!();
