@@ -386,9 +386,12 @@ where
     let timed = |r: Result<io::Result<usize>, tokio::time::error::Elapsed>| {
         r.unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "no progress within the data timeout")))
     };
-    let mut buf = vec![0u8; UPLOAD_BLOCK];
+    // The copy buffer of a stream's transfer, made only for one (a listing writes its own lines): zeroing 256 KiB
+    // was a short session's largest cost in user space.
+    let block = || vec![0u8; UPLOAD_BLOCK];
     let sent = match opened {
         Opened::Write(WriteStream::Sink(mut sink)) => {
+            let mut buf = block();
             let mut total = 0u64;
             loop {
                 let n = match timed(tokio::time::timeout(timeout, data.read(&mut buf)).await) {
@@ -413,6 +416,7 @@ where
             return (Outcome::TransferDone { bytes: total }, Some(Landing::Sink(sink)));
         }
         Opened::Read(ReadStream::Stream(mut reader)) => {
+            let mut buf = block();
             let mut total = 0u64;
             loop {
                 let n = match reader.read(&mut buf).await {
