@@ -32,8 +32,8 @@ use tokio::time::Instant;
 
 /// The session's requests in progress, polled by the session's own task: starting one spawns no task, and its end
 /// wakes no other worker thread (a request's blocking part still goes to the blocking pool). A request that panics
-/// fails alone (`Failed`), as a spawned task's panic did. The set exists only while a request is in progress: an
-/// idle session holds no allocation for it.
+/// fails alone (`Failed`: the session answers it and goes on). The set exists only while a request is in progress:
+/// an idle session holds no allocation for it.
 #[derive(Default)]
 struct Work {
     set: Option<FuturesUnordered<BoxFuture<'static, Done>>>,
@@ -55,7 +55,7 @@ impl Work {
         self.set.as_ref().is_none_or(FuturesUnordered::is_empty)
     }
 
-    /// The next request to finish (cancel safe: a finished one is never lost); pending while there is none.
+    /// The next request to finish (cancel safe: a finished one is never lost); `None` when none is in progress.
     async fn next(&mut self) -> Option<Done> {
         let set = self.set.as_mut()?;
         let done = set.next().await;
