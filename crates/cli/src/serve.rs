@@ -88,6 +88,10 @@ pub struct Args {
     /// At most this many sessions from one client address (the PROXY header's, behind a load balancer).
     #[arg(long, default_value_t = 16)]
     max_sessions_per_ip: usize,
+    /// At most this many files hashed at once for HASH, server-wide (default: the number of CPUs); more wait
+    /// their turn.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    max_hashes: Option<u32>,
     /// Failed logins from one client address (across connections) before every login from it is refused with
     /// 421 for --login-ban seconds; from the fourth failure on, the answer to PASS is delayed (1 s, doubling, at
     /// most 30 s). 0: never refused (still delayed).
@@ -264,6 +268,9 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             b = b.storage(std::sync::Arc::new(s3));
         }
         b = b.max_sessions(args.max_sessions).max_sessions_per_ip(args.max_sessions_per_ip);
+        if let Some(n) = args.max_hashes {
+            b = b.max_hashes(usize::try_from(n).unwrap_or(usize::MAX));
+        }
         b = b.max_rate_down(args.max_rate_down).max_rate_up(args.max_rate_up);
         b = b.login_backoff(BackoffPolicy {
             refuse_after: args.max_failed_logins_per_ip,

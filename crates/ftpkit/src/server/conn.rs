@@ -697,9 +697,14 @@ fn start(request: ServerRequest, io: &mut Io, work: &mut Work, shared: &Arc<Shar
         ServerRequest::Chmod { path, mode, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(s.set_mode(path.as_str(), mode).await.map(|()| Outcome::Ok))
         }),
-        ServerRequest::Hash { path, algorithm, .. } => on_storage(work, io, shared, id, op, move |s| async move {
-            result(super::hash::hash(s.as_ref(), path.as_str(), algorithm).await)
-        }),
+        ServerRequest::Hash { path, algorithm, .. } => {
+            let slots = shared.hash_slots.clone();
+            on_storage(work, io, shared, id, op, move |s| async move {
+                // One of the server's hash slots for the whole read (the semaphore is never closed).
+                let _slot = slots.acquire_owned().await.ok();
+                result(super::hash::hash(s.as_ref(), path.as_str(), algorithm).await)
+            })
+        }
         ServerRequest::ListLines { path, max, .. } => on_storage(work, io, shared, id, op, move |s| async move {
             result(list_lines(s.as_ref(), path.as_str(), max).await.map(Outcome::Lines))
         }),
@@ -916,45 +921,100 @@ mod tests {
         assert!(reply(&mut r).starts_with("221 "));
     }
 
-    /// A back end whose `metadata` panics on one path (a bug in it); everything else goes to memory.
+    /// A memory back end with hooks: `metadata` panics on `panic_on` (a bug in a back end); `read` of the gated
+    /// path says it started (`entered`) and then waits for a permit of `gate`.
     #[derive(Debug, Default)]
-    struct Buggy(crate::server::storage::MemoryStorage);
+    struct Hooked {
+        inner: crate::server::storage::MemoryStorage,
+        panic_on: Option<&'static str>,
+        gate: Option<(&'static str, std::sync::Arc<tokio::sync::Semaphore>)>,
+        entered: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    }
 
-    impl crate::server::storage::Storage for Buggy {
+    impl crate::server::storage::Storage for Hooked {
         fn capabilities(&self) -> crate::server::storage::StorageCaps {
-            self.0.capabilities()
+            self.inner.capabilities()
         }
         fn metadata<'a>(&'a self, path: &'a str) -> BoxFuture<'a, std::io::Result<super::super::fs::Info>> {
-            assert_ne!(path, "/boom", "a bug in the back end");
-            self.0.metadata(path)
+            assert_ne!(Some(path), self.panic_on, "a bug in the back end");
+            self.inner.metadata(path)
         }
         fn list<'a>(&'a self, path: &'a str) -> BoxFuture<'a, std::io::Result<crate::server::storage::Listing>> {
-            self.0.list(path)
+            self.inner.list(path)
         }
         fn read<'a>(&'a self, path: &'a str, offset: u64) -> BoxFuture<'a, std::io::Result<super::ReadStream>> {
-            self.0.read(path, offset)
+            Box::pin(async move {
+                if let Some((gated, gate)) = &self.gate {
+                    if *gated == path {
+                        self.entered.store(true, std::sync::atomic::Ordering::SeqCst);
+                        gate.acquire().await.unwrap().forget();
+                    }
+                }
+                self.inner.read(path, offset).await
+            })
         }
         fn write<'a>(
             &'a self,
             path: &'a str,
             mode: super::super::fs::WriteMode,
         ) -> BoxFuture<'a, std::io::Result<super::WriteStream>> {
-            self.0.write(path, mode)
+            self.inner.write(path, mode)
         }
         fn rename<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
-            self.0.rename(from, to)
+            self.inner.rename(from, to)
         }
         fn delete<'a>(&'a self, path: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
-            self.0.delete(path)
+            self.inner.delete(path)
         }
         fn mkdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
-            self.0.mkdir(path)
+            self.inner.mkdir(path)
         }
         fn rmdir<'a>(&'a self, path: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
-            self.0.rmdir(path)
+            self.inner.rmdir(path)
         }
         fn set_mtime<'a>(&'a self, path: &'a str, mtime: i64) -> BoxFuture<'a, std::io::Result<()>> {
-            self.0.set_mtime(path, mtime)
+            self.inner.set_mtime(path, mtime)
+        }
+    }
+
+    /// Server-wide HASH slots: with one, a second session's HASH waits until the first one's is done; with two, it
+    /// is answered while the first still waits.
+    #[test]
+    fn hashes_beyond_the_servers_slots_wait_their_turn() {
+        for slots in [1, 2] {
+            let root = tempfile::tempdir().unwrap();
+            let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+            let storage = Hooked { gate: Some(("/slow", gate.clone())), ..Hooked::default() };
+            storage.inner.put("/slow", b"abc".to_vec()).unwrap();
+            storage.inner.put("/fast", b"abc".to_vec()).unwrap();
+            let entered = storage.entered.clone();
+            let (_rt, addr) = crate::server::tests::serve_on(root.path(), |b| {
+                b.storage(std::sync::Arc::new(storage)).max_hashes(slots)
+            });
+            let (_a, mut ra, mut wa) = logged_in(addr);
+            let (b, mut rb, mut wb) = logged_in(addr);
+            wa.write_all(b"HASH /slow\r\n").unwrap();
+            // The first HASH holds a slot (and waits at the gate) before the second is sent.
+            let until = std::time::Instant::now() + Duration::from_secs(5);
+            while !entered.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            assert!(entered.load(std::sync::atomic::Ordering::SeqCst), "the first HASH never read its file");
+            wb.write_all(b"HASH /fast\r\n").unwrap();
+            b.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+            let early = reply(&mut rb);
+            if slots == 1 {
+                assert_eq!(early, "", "a HASH was answered while the only slot was taken");
+            } else {
+                assert!(early.starts_with("213 "), "a free slot, yet: {early:?}");
+            }
+            gate.add_permits(1);
+            assert!(reply(&mut ra).starts_with("213 "));
+            if slots == 1 {
+                b.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let late = reply(&mut rb);
+                assert!(late.starts_with("213 "), "the waiting HASH, once the slot was free: {late:?}");
+            }
         }
     }
 
@@ -965,7 +1025,7 @@ mod tests {
     #[test]
     fn a_request_that_panics_fails_alone_and_the_session_goes_on() {
         let root = tempfile::tempdir().unwrap();
-        let storage = std::sync::Arc::new(Buggy::default());
+        let storage = std::sync::Arc::new(Hooked { panic_on: Some("/boom"), ..Hooked::default() });
         let (_rt, addr) = crate::server::tests::serve_on(root.path(), |b| b.storage(storage));
         let (_ctrl, mut r, mut w) = logged_in(addr);
         w.write_all(b"SIZE /boom\r\n").unwrap();

@@ -143,6 +143,8 @@ pub(crate) struct Settings {
     pub login_backoff: BackoffPolicy,
     /// Each session's bandwidth limits.
     pub max_rate: RateLimits,
+    /// Files hashed at once (HASH), server-wide.
+    pub max_hashes: usize,
 }
 
 /// Where the server's certificate comes from.
@@ -262,6 +264,13 @@ impl Builder {
         self.settings.login_backoff = policy;
         self
     }
+    /// At most this many files hashed at once for HASH, server-wide (default: the number of CPUs; at least 1). A
+    /// HASH beyond it waits for a slot (its client waits for the reply): a full read and a core's worth of CPU a
+    /// file, so clients asking for the hash of their largest file again and again cannot take every core.
+    pub fn max_hashes(mut self, n: usize) -> Self {
+        self.settings.max_hashes = n.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        self
+    }
     /// At most this many bytes a second to the client (downloads, listings) on each session's data connections
     /// (default: no limit). A paced transfer goes through the async stream path, not `sendfile(2)`.
     pub fn max_rate_down(mut self, bytes_per_second: Option<u64>) -> Self {
@@ -372,6 +381,7 @@ impl Builder {
             Some(a) => a,
             None => Arc::new(self.users),
         };
+        let hash_slots = Arc::new(tokio::sync::Semaphore::new(settings.max_hashes));
         Ok(Server {
             listener,
             metrics_listener,
@@ -390,6 +400,7 @@ impl Builder {
                 sessions: AtomicUsize::new(0),
                 per_ip: Mutex::new(HashMap::new()),
                 next_passive: AtomicU32::new(0),
+                hash_slots,
                 shutdown: rx,
             }),
             shutdown_tx: Arc::new(tx),
@@ -422,6 +433,8 @@ pub(crate) struct Shared {
     pub user_buckets: Mutex<HashMap<(String, bool), UserBucket>>,
     /// Where the next passive port search starts, so consecutive sessions spread over the range.
     pub next_passive: AtomicU32,
+    /// HASH's slots (`Settings::max_hashes`): a hash runs while it holds one.
+    pub hash_slots: Arc<tokio::sync::Semaphore>,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -538,6 +551,7 @@ impl Server {
                 proxy: None,
                 login_backoff: BackoffPolicy::default(),
                 max_rate: RateLimits::default(),
+                max_hashes: std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             },
             users: StaticUsers::default(),
             auth: None,
