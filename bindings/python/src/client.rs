@@ -11,6 +11,7 @@ use ftpkit::blocking::Client;
 use ftpkit::client::{ClientMode as Mode, Error, Options, TextEncoding, TlsMode, TlsPolicy, TraceLine, Tracer};
 use ftpkit::proto::command::{Command, ProtectionLevel, TransferType};
 use ftpkit::proto::driver::DataEnd;
+use ftpkit::proto::hash::{to_hex, HashAlgorithm};
 use ftpkit::proto::listing::split_mlsd_line;
 use ftpkit::proto::reply::Reply;
 use ftpkit::proto::reply::{Framing, Limits, ReplyDecoder};
@@ -570,6 +571,8 @@ impl NativeClient {
             I64(i64),
             Lines(Vec<String>),
             Facts(Vec<(String, Vec<(String, String)>)>),
+            /// HASH's reply: algorithm, first byte, end of the range, hex digest, path.
+            Hash(&'static str, u64, u64, String, String),
         }
         let op_name = op.to_owned();
         let a2 = a.clone();
@@ -679,6 +682,20 @@ impl NativeClient {
                                     .collect(),
                             )
                         }
+                        "hash" => {
+                            let r = c.hash(&arg()?).map_err(e)?;
+                            V::Hash(r.algorithm.name(), r.start, r.end, to_hex(&r.digest), r.path)
+                        }
+                        "select_hash" => {
+                            let name = arg()?;
+                            let Some(algorithm) = HashAlgorithm::from_name(&name) else {
+                                return Err(Failure::Usage(format!(
+                                    "select_hash: SHA-256, SHA-1 or MD5, not {name:?}"
+                                )));
+                            };
+                            c.select_hash(algorithm).map_err(e)?;
+                            V::None
+                        }
                         other => return Err(Failure::Usage(format!("unknown operation {other:?}"))),
                     })
                 })?
@@ -691,6 +708,9 @@ impl NativeClient {
             V::I64(n) => n.into_pyobject(py)?.into_any().unbind(),
             V::Lines(l) => l.into_pyobject(py)?.into_any().unbind(),
             V::Facts(f) => f.into_pyobject(py)?.into_any().unbind(),
+            V::Hash(algorithm, start, end, digest, path) => {
+                (algorithm, start, end, digest, path).into_pyobject(py)?.into_any().unbind()
+            }
         };
         Ok((value, reply_list(py, replies)?))
     }

@@ -430,3 +430,29 @@ def test_stou_upload(server: str, request: pytest.FixtureRequest, tmp_path: Any)
         assert [p.read_bytes() for p in new] == [b"unique %d" % i]
         got.append(resp[:3])
     assert got[0] == got[1] == "226"
+
+
+def test_hash_and_select_hash(ftpkit_server: ftpkit.Server) -> None:
+    data = bytes(range(256)) * 4096 + b"tail"  # conftest's blob.bin
+    with ftpkit.FTP() as ftp:
+        ftp.connect("127.0.0.1", ftpkit_server.port)
+        ftp.login(USER, PASSWORD)
+        got = ftp.hash("blob.bin")
+        assert got == ftpkit.HashResult("SHA-256", 0, len(data), hashlib.sha256(data).hexdigest(), "blob.bin")
+        assert ftp.select_hash("md5") == "200 MD5"
+        assert ftp.hash("blob.bin").digest == hashlib.md5(data).hexdigest()
+        assert ftp.select_hash("SHA-1") == "200 SHA-1"
+        assert ftp.hash("folder/inner.txt")[:4] == ("SHA-1", 0, 6, hashlib.sha1(b"inner\n").hexdigest())
+        with pytest.raises(ValueError):
+            ftp.select_hash("CRC32")  # refused before anything is sent
+        with pytest.raises(ftplib.error_perm, match="^550"):
+            ftp.hash("nothing-here")
+        assert ftp.hash("readme.txt").algorithm == "SHA-1"  # the session went on, with its algorithm
+
+
+def test_hash_on_a_server_without_it_is_error_perm(pyftpdlib_server: Any) -> None:
+    with ftpkit.FTP() as ftp:
+        ftp.connect(pyftpdlib_server.host, pyftpdlib_server.port)
+        ftp.login(USER, PASSWORD)
+        with pytest.raises(ftplib.error_perm, match="^50"):
+            ftp.hash("blob.bin")

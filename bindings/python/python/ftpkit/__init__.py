@@ -27,7 +27,7 @@ from ._analyze import (
     timeline,
 )
 from ._errors import Error, ParseError, Unsupported, all_errors, error_perm, error_proto, error_reply, error_temp
-from ._ftp import B_CRLF, CRLF, FTP, FTP_PORT, MSG_OOB
+from ._ftp import B_CRLF, CRLF, FTP, FTP_PORT, MSG_OOB, HashResult
 from ._native import __version__
 from ._parse import (
     Command,
@@ -65,7 +65,7 @@ from ._session import ClientSession, Message, ServerSession
 
 __all__ = [
     "__version__",
-    "FTP", "FTP_TLS", "FTP_PORT", "MSG_OOB", "CRLF", "B_CRLF",
+    "FTP", "FTP_TLS", "FTP_PORT", "MSG_OOB", "CRLF", "B_CRLF", "HashResult",
     "Server", "ServerSession", "ClientSession", "Message",
     "Error", "ParseError", "error_reply", "error_temp", "error_perm", "error_proto", "Unsupported", "all_errors",
     "Reply", "Command", "HostPort", "Port", "Entry",

@@ -12,7 +12,7 @@ import io
 import socket
 
 from types import TracebackType
-from typing import Any, BinaryIO, Callable, Iterator, Optional, TypeVar
+from typing import Any, BinaryIO, Callable, Iterator, NamedTuple, Optional, TypeVar
 
 from . import _native
 from ._errors import ParseError, error_proto, error_reply
@@ -63,6 +63,21 @@ def _void(resp: str) -> str:
     if resp[:1] != "2":
         raise error_reply(resp)
     return resp
+
+
+class HashResult(NamedTuple):
+    """A file's hash as the server computed it (``FTP.hash``: HASH, draft-bryan-ftpext-hash)."""
+
+    algorithm: str
+    """``'SHA-256'``, ``'SHA-1'`` or ``'MD5'``."""
+    start: int
+    """The first byte hashed."""
+    end: int
+    """The end of the range hashed, as the server wrote it (the file's size for a whole file)."""
+    digest: str
+    """The digest, lower-case hex."""
+    path: str
+    """The path as the server repeated it."""
 
 
 def _last(replies: _Replies, verbs: Optional[tuple[str, ...]] = None) -> str:
@@ -386,6 +401,19 @@ class FTP:
         """The size of a file (SIZE)."""
         n, _ = self._call("size", filename)
         return None if n is None else int(n)
+
+    def hash(self, filename: str) -> HashResult:
+        """The server's hash of a file (HASH; not in ftplib). The algorithm is the server's current one (FEAT marks
+        it; ``select_hash`` changes it). A server without HASH answers 500/502: ``error_perm``."""
+        value, _ = self._call("hash", filename)
+        algorithm, start, end, digest, path = value
+        return HashResult(str(algorithm), int(start), int(end), str(digest), str(path))
+
+    def select_hash(self, algorithm: str) -> str:
+        """OPTS HASH: the algorithm later ``hash`` calls use (``'SHA-256'``, ``'SHA-1'``, ``'MD5'``; any case);
+        returns the reply. ``ValueError`` for another name, before anything is sent."""
+        _, replies = self._call("select_hash", algorithm)
+        return _last(replies)
 
     def mkd(self, dirname: str) -> str:
         """MKD; returns the new directory's path as the 257 reply names it (``''`` when it names none)."""
