@@ -15,6 +15,7 @@ pub mod server;
 
 pub mod blocking;
 pub mod client;
+mod digest;
 pub mod mirror;
 #[cfg(feature = "tls")]
 pub mod tls;

@@ -493,17 +493,7 @@ struct Verify {
 
 /// The SHA-256 of a whole local file.
 fn sha256_file(path: &Path) -> io::Result<Vec<u8>> {
-    use sha2::Digest;
-    let mut file = File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(hasher.finalize().to_vec());
-        }
-        hasher.update(&buf[..n]);
-    }
+    crate::digest::digest_to_end::<sha2::Sha256>(File::open(path)?, 64 * 1024).map(|(_, digest)| digest)
 }
 
 /// Whether a server with these FEAT `features` can verify with SHA-256: `Ok(Verify)`, or `Err(why not)`.

@@ -8,7 +8,7 @@ use crate::proto::session::server::{HashAlgorithm, Outcome};
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use std::io::{self, Read};
+use std::io;
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
@@ -95,21 +95,13 @@ async fn join<T>(task: tokio::task::JoinHandle<io::Result<T>>) -> io::Result<T> 
 }
 
 /// Hashes a file from where it is positioned to its end: (bytes read, digest).
-fn hash_file(mut file: std::fs::File, algorithm: HashAlgorithm) -> io::Result<(u64, Vec<u8>)> {
-    let mut h = Hasher::new(algorithm);
-    let mut block = vec![0u8; BLOCK];
-    let mut size = 0u64;
-    loop {
-        let n = match file.read(&mut block) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        size += n as u64;
-        h.update(block.get(..n).unwrap_or_default());
+fn hash_file(file: std::fs::File, algorithm: HashAlgorithm) -> io::Result<(u64, Vec<u8>)> {
+    use crate::digest::digest_to_end;
+    match algorithm {
+        HashAlgorithm::Sha256 => digest_to_end::<Sha256>(file, BLOCK),
+        HashAlgorithm::Sha1 => digest_to_end::<Sha1>(file, BLOCK),
+        HashAlgorithm::Md5 => digest_to_end::<Md5>(file, BLOCK),
     }
-    Ok((size, h.finish()))
 }
 
 #[cfg(test)]
